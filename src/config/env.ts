@@ -1,0 +1,194 @@
+/**
+ * All configuration comes from the environment (as Databricks Apps supplies it)
+ * and is parsed here, once, at startup. Anything malformed stops startup with a
+ * ConfigError that names the variable, so a bad deploy fails loudly instead of
+ * serving with a half-understood setting.
+ */
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/** Where the Postgres connection settings came from; drives the startup log line. */
+export type DatabaseSource = 'DATABASE_URL' | 'PG*' | 'embedded';
+
+export interface DatabaseConfig {
+  source: DatabaseSource;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Static password; absent when an OAuth token provider supplies one per connection. */
+  password: string | undefined;
+  sslMode: SslMode;
+  /** Schema holding the synced table ("default" in the reference app). */
+  schema: string;
+  table: string;
+  /** Schema the gateway owns for its reference data and rollups. */
+  gatewaySchema: string;
+  poolMax: number;
+  /** Seconds; connections are retired before this so none outlives an OAuth token. */
+  maxLifetimeSeconds: number;
+  statementTimeoutMs: number;
+}
+
+export interface LimitsConfig {
+  /** Cap on trips(first/last). */
+  maxPageSize: number;
+  defaultPageSize: number;
+  /** Cap on tripGroups(first) and on the number of groups a time bucketing may produce. */
+  maxGroups: number;
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+}
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  /** Null when no database is configured: the dev entrypoint may then start an embedded one. */
+  database: DatabaseConfig | null;
+  limits: LimitsConfig;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  const match = allowed.find((candidate) => candidate === raw.toLowerCase());
+  if (!match) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return match;
+}
+
+function identifier(env: Env, name: string, fallback: string): string {
+  const value = nonEmpty(env, name) ?? fallback;
+  // Identifiers are always quoted in SQL; this only rejects values that are
+  // certainly typos (empty, or containing quotes / NUL) and would be confusing.
+  if (value.length > 63 || /["\0]/.test(value)) {
+    throw new ConfigError(name, `"${value}" is not a valid Postgres identifier`);
+  }
+  return value;
+}
+
+export function isProduction(env: Env): boolean {
+  return env.NODE_ENV === 'production' || nonEmpty(env, 'DATABRICKS_APP_NAME') !== undefined;
+}
+
+function parseDatabase(env: Env): DatabaseConfig | null {
+  const common = {
+    schema: identifier(env, 'PGSCHEMA', 'default'),
+    table: identifier(env, 'TRIPS_TABLE', 'trips_synced'),
+    gatewaySchema: identifier(env, 'GATEWAY_SCHEMA', 'lakebase_graphql'),
+    poolMax: intVar(env, 'PG_POOL_MAX', 10, 1, 1000),
+    // Lakebase OAuth tokens live one hour and are checked only at login, so a
+    // connection must be retired before the token that opened it expires.
+    maxLifetimeSeconds: intVar(env, 'PG_MAX_LIFETIME_SECONDS', 45 * 60, 10, 24 * 3600),
+    statementTimeoutMs: intVar(env, 'PG_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+  };
+  const url = nonEmpty(env, 'DATABASE_URL');
+  if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:port/database)');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+      throw new ConfigError('DATABASE_URL', `expected a postgres:// URL, got protocol "${parsed.protocol}"`);
+    }
+    const port = parsed.port === '' ? 5432 : Number(parsed.port);
+    const sslParam = parsed.searchParams.get('sslmode');
+    const sslMode = sslParam === null ? oneOf(env, 'PGSSLMODE', SSL_MODES, 'prefer') : toSslMode(sslParam);
+    return {
+      ...common,
+      source: 'DATABASE_URL',
+      host: decodeURIComponent(parsed.hostname),
+      port,
+      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
+      user: decodeURIComponent(parsed.username) || 'postgres',
+      password: parsed.password === '' ? nonEmpty(env, 'PGPASSWORD') : decodeURIComponent(parsed.password),
+      sslMode,
+    };
+  }
+  const host = nonEmpty(env, 'PGHOST');
+  if (host === undefined) return null;
+  const user = nonEmpty(env, 'PGUSER');
+  if (user === undefined) throw new ConfigError('PGUSER', 'is required when PGHOST is set');
+  return {
+    ...common,
+    source: 'PG*',
+    host,
+    port: intVar(env, 'PGPORT', 5432, 1, 65535),
+    database: nonEmpty(env, 'PGDATABASE') ?? 'databricks_postgres',
+    user,
+    password: nonEmpty(env, 'PGPASSWORD'),
+    sslMode: oneOf(env, 'PGSSLMODE', SSL_MODES, 'prefer'),
+  };
+}
+
+function toSslMode(raw: string): SslMode {
+  const match = SSL_MODES.find((mode) => mode === raw.toLowerCase());
+  if (!match) throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}, got "${raw}"`);
+  return match;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = isProduction(env);
+  // Databricks Apps assigns DATABRICKS_APP_PORT; PORT is the common convention elsewhere.
+  const portVar = nonEmpty(env, 'DATABRICKS_APP_PORT') !== undefined ? 'DATABRICKS_APP_PORT' : 'PORT';
+  const database = parseDatabase(env);
+  if (production && database === null) {
+    throw new ConfigError(
+      'PGHOST',
+      'no database configured: set PGHOST/PGUSER (Databricks Apps database resource) or DATABASE_URL. ' +
+        'The embedded development database is disabled in production.',
+    );
+  }
+  const maxPageSize = intVar(env, 'MAX_PAGE_SIZE', 1000, 1, 100_000);
+  return {
+    production,
+    port: intVar(env, portVar, 8000, 0, 65535),
+    host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    database,
+    limits: {
+      maxPageSize,
+      defaultPageSize: intVar(env, 'DEFAULT_PAGE_SIZE', Math.min(100, maxPageSize), 1, maxPageSize),
+      maxGroups: intVar(env, 'MAX_GROUPS', 10_000, 1, 1_000_000),
+      maxDepth: intVar(env, 'MAX_QUERY_DEPTH', 10, 2, 100),
+      maxCost: intVar(env, 'MAX_QUERY_COST', 50_000, 10, 10_000_000),
+      maxAliases: intVar(env, 'MAX_ALIASES', 250, 1, 10_000),
+    },
+  };
+}
