@@ -122,7 +122,10 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     try {
       parsed = new URL(url);
     } catch {
-      throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:port/database)');
+      throw new ConfigError(
+        'DATABASE_URL',
+        'is not a valid URL (expected postgres://user:password@host:port/database)',
+      );
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
       throw new ConfigError('DATABASE_URL', `expected a postgres:// URL, got protocol "${parsed.protocol}"`);

@@ -1,0 +1,8 @@
+/** Quotes a Postgres identifier; configured names (PGSCHEMA, TRIPS_TABLE) may be reserved words like "default". */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function qualified(schema: string, table: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}
