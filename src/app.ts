@@ -2,9 +2,11 @@ import type pg from 'pg';
 import type { Config, DatabaseConfig } from './config/env.js';
 import { createDb, StatementCounter, type Db } from './db/database.js';
 import { createPool, type PasswordSource } from './db/pool.js';
+import { createLiveTrips, type LiveTrips } from './live/live-trips.js';
 import type { Logger } from './logger.js';
 import { buildSchema } from './schema/index.js';
 import { healthRoutes, type Readiness } from './server/health.js';
+import { useSseTransports } from './server/sse-transport.js';
 import { createGateway, type Gateway } from './server/yoga.js';
 import { installZipZones } from './zones/install-zip-zones.js';
 
@@ -14,6 +16,11 @@ export interface App {
   db: Db;
   statements: StatementCounter;
   readiness: Readiness;
+  /**
+   * Live trips (Subscription.tripsAdded): already started. Call live.wake()
+   * when new rows may have arrived, e.g. on a sync status change.
+   */
+  live: LiveTrips;
   /** Resolves once the gateway's own schema is installed (retrying while the database is unreachable). */
   initialised: Promise<void>;
   close(): Promise<void>;
@@ -34,8 +41,15 @@ export function createApp({ config, logger, password, retryMs = 2000 }: AppOptio
   const statements = new StatementCounter();
   const db = createDb(pool, config.database, statements);
   const readiness: Readiness = { initialised: false };
-  const services = { config, db, statements, logger };
-  const gateway = createGateway({ schema: buildSchema(), services, routes: healthRoutes(pool, readiness) });
+  const live = createLiveTrips({ db, database: config.database, live: config.live, logger, password });
+  const services = { config, db, statements, logger, tripFeed: live.feed };
+  const gateway = createGateway({
+    schema: buildSchema(),
+    services,
+    plugins: useSseTransports(),
+    routes: healthRoutes(pool, readiness),
+  });
+  live.start();
 
   let closed = false;
   const initialised = (async () => {
@@ -62,9 +76,11 @@ export function createApp({ config, logger, password, retryMs = 2000 }: AppOptio
     db,
     statements,
     readiness,
+    live,
     initialised,
     async close() {
       closed = true;
+      await live.stop();
       await db.destroy();
     },
   };

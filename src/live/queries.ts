@@ -3,12 +3,7 @@ import type { Db } from '../db/database.js';
 import { compileTripFilter, type TripFilter } from '../trips/filter.js';
 import type { MatchableTripRow } from '../trips/match-filter.js';
 import { TRIP_COLUMNS } from '../trips/queries.js';
-
-/**
- * A position in the synced table's primary-key order: every row with a greater
- * id lies after it. null is the position before every row (an empty table).
- */
-export type FeedPosition = bigint | null;
+import type { FeedPosition } from './position.js';
 
 // Exact: epoch microseconds stay below 2^53 until the year 2255. float8 (not
 // int8) so that 'infinity' timestamps read as Infinity instead of failing the cast.

@@ -1,5 +1,6 @@
 import type { Config } from '../config/env.js';
 import type { Db, StatementCounter } from '../db/database.js';
+import type { TripFeed } from '../live/trip-feed.js';
 import type { Logger } from '../logger.js';
 
 /** Long-lived dependencies the schema's resolvers reach through the context. */
@@ -8,6 +9,8 @@ export interface GatewayServices {
   db: Db;
   statements: StatementCounter;
   logger: Logger;
+  /** The process-wide live trips feed behind Subscription.tripsAdded. */
+  tripFeed: TripFeed;
 }
 
 /** Per-request context; DataLoaders are created per request by the dataloader plugin. */
