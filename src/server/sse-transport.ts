@@ -1,6 +1,7 @@
 import { ServerResponse } from 'node:http';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
-import type { Plugin } from 'graphql-yoga';
+import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
+import { createHandler } from 'graphql-sse/lib/use/fetch';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
 
 export const STREAM_ENDPOINT = '/graphql/stream';
@@ -8,51 +9,128 @@ const TOKEN_HEADER = 'x-graphql-event-stream-token';
 const TOKEN_QUERY = 'token';
 
 /**
- * Both modes of the GraphQL over SSE protocol, for every subscription:
- * - distinct connections on /graphql: yoga's own SSE (one stream per operation);
- * - single connection on /graphql/stream: graphql-sse's handler, where one
- *   event stream carries many operations (distinct connections work there too).
+ * Both modes of the GraphQL over SSE protocol, serving any subscription:
+ * - distinct connections on /graphql: yoga's own SSE, one stream per operation;
+ * - single connection on /graphql/stream: graphql-sse's protocol handler, where
+ *   one event stream carries many operations (distinct connections work there too).
  * Both send a `:` comment every 12 s, which keeps idle streams open through
- * proxies (Node's own request timeouts are disabled in server/http.ts).
+ * proxies (Node's request timeouts are disabled in server/http.ts).
  *
- * Backpressure: yoga's SSE pulls the next event only when the socket has
+ * Request errors (an invalid document, mistyped variables, a bad cursor) reach
+ * an SSE client as an error event followed by `complete` in both modes, as the
+ * graphql-sse protocol prescribes for event streams, not as a bare HTTP 400
+ * that EventSource-style clients cannot read.
+ *
+ * Backpressure: yoga's SSE pulls the next event only once the socket has
  * drained, so a slow reader leaves rows in its subscriber's bounded queue. The
- * graphql-sse handler instead pulls every operation eagerly into an unbounded
- * per-stream queue; the onNext hook below makes it wait while the stream's
- * socket has not drained, so the bound applies in that mode as well.
+ * graphql-sse handler pulls every operation eagerly into an unbounded per-stream
+ * queue; onNext below waits while the stream's socket is full, so the bound
+ * holds in that mode too.
+ *
+ * This is @graphql-yoga/plugin-graphql-sse's wiring with two changes: its
+ * request errors come back as `{ errors }` without `data`, which graphql-sse's
+ * handler does not recognise as a result (it answers 400 "Unable to detect
+ * operation AST"), and it has no backpressure.
  */
 export function useSseTransports(): Plugin<GatewayContext>[] {
-  const byToken = new Map<string, ServerResponse>();
-  const byRequest = new WeakMap<Request, ServerResponse>();
+  return [useRequestErrorsAsEvents(), useGraphQLSseProtocol()];
+}
 
-  const trackStreams: Plugin<GatewayContext> = {
-    onRequest({ request, serverContext }) {
-      const path = request.url.split('?')[0] ?? '';
-      if (!path.endsWith(STREAM_ENDPOINT)) return;
-      const response = (serverContext as { res?: unknown } | undefined)?.res;
-      if (!(response instanceof ServerResponse)) return;
-      byRequest.set(request, response);
-      const accept = request.headers.get('accept') ?? '';
-      const token = streamToken(request);
-      if (token && accept.includes('text/event-stream') && request.method !== 'DELETE') {
-        byToken.set(token, response);
-        response.once('close', () => {
-          if (byToken.get(token) === response) byToken.delete(token);
-        });
-      }
+/** For yoga's own SSE: a request error is delivered as an event instead of an HTTP 400. */
+function useRequestErrorsAsEvents(): Plugin<GatewayContext> {
+  return {
+    onResultProcess({ request, result, setResult }) {
+      if (!acceptsOnlyEventStream(request) || Array.isArray(result) || isAsyncIterable(result)) return;
+      if (!result.errors?.length) return;
+      setResult({ data: null, errors: result.errors.map(withoutHttpStatus) });
     },
   };
+}
 
-  const graphqlSse = useGraphQLSSE({
-    endpoint: STREAM_ENDPOINT,
-    onNext: async (_ctx, req) => {
-      const token = streamToken(req.raw);
-      const stream = (token ? byToken.get(token) : undefined) ?? byRequest.get(req.raw);
-      if (stream) await drained(stream);
+function acceptsOnlyEventStream(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  return accept.includes('text/event-stream') && !accept.includes('json') && !accept.includes('*/*');
+}
+
+function withoutHttpStatus(error: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = error.extensions ?? {};
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
+}
+
+function useGraphQLSseProtocol(): Plugin<GatewayContext> {
+  const byToken = new Map<string, ServerResponse>();
+  const byRequest = new WeakMap<Request, ServerResponse>();
+  const serverContexts = new WeakMap<Request, Record<string, unknown>>();
+  let handler: ((request: Request) => Promise<Response>) | undefined;
+
+  return {
+    onYogaInit({ yoga }) {
+      handler = createHandler(
+        {
+          onSubscribe: async (req, params) => {
+            const enveloped = yoga.getEnveloped({ ...serverContexts.get(req.raw), request: req.raw, params });
+            let document: DocumentNode;
+            try {
+              document = enveloped.parse(params.query);
+            } catch (error) {
+              return requestError(error);
+            }
+            const errors = enveloped.validate(enveloped.schema, document);
+            if (errors.length > 0) return { data: null, errors };
+            const contextValue = await enveloped.contextFactory();
+            const args = {
+              schema: enveloped.schema,
+              document,
+              contextValue,
+              variableValues: params.variables,
+              operationName: params.operationName,
+            };
+            const operation = getOperationAST(document, params.operationName);
+            const result: ExecutionResult | AsyncIterable<ExecutionResult> = await (
+              operation?.operation === 'subscription' ? enveloped.subscribe : enveloped.execute
+            )(args);
+            return isAsyncIterable(result) || 'data' in result ? result : { data: null, ...result };
+          },
+          onNext: async (_ctx, req) => {
+            const token = streamToken(req.raw);
+            const stream = (token ? byToken.get(token) : undefined) ?? byRequest.get(req.raw);
+            if (stream) await drained(stream);
+          },
+        },
+        yoga.fetchAPI,
+      );
     },
-  }) as Plugin<GatewayContext>;
+    onRequest({ request, serverContext, endResponse }) {
+      const path = request.url.split('?')[0] ?? '';
+      if (!path.endsWith(STREAM_ENDPOINT) || !handler) return;
+      serverContexts.set(request, (serverContext ?? {}) as Record<string, unknown>);
+      const response = (serverContext as { res?: unknown } | undefined)?.res;
+      if (response instanceof ServerResponse) {
+        byRequest.set(request, response);
+        const token = streamToken(request);
+        const accept = request.headers.get('accept') ?? '';
+        if (token && accept.includes('text/event-stream')) {
+          byToken.set(token, response);
+          response.once('close', () => {
+            if (byToken.get(token) === response) byToken.delete(token);
+          });
+        }
+      }
+      return handler(request).then(endResponse);
+    },
+  };
+}
 
-  return [trackStreams, graphqlSse];
+function requestError(error: unknown): ExecutionResult {
+  const graphqlError = error instanceof GraphQLError ? error : new GraphQLError(String(error));
+  return { data: null, errors: [withoutHttpStatus(graphqlError)] };
 }
 
 function streamToken(request: Request): string | undefined {
@@ -62,7 +140,7 @@ function streamToken(request: Request): string | undefined {
   return query < 0 ? undefined : (new URLSearchParams(request.url.slice(query + 1)).get(TOKEN_QUERY) ?? undefined);
 }
 
-/** Resolves when the response has room for more, or can never take more. */
+/** Resolves when the response has room for more, or never will. */
 function drained(response: ServerResponse): Promise<void> | undefined {
   if (!response.writableNeedDrain || response.destroyed || response.writableEnded) return undefined;
   return new Promise((resolve) => {
