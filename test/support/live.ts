@@ -52,6 +52,8 @@ export interface BatchEvent {
 /** Everything one subscription received, in order. */
 export class TripStream {
   readonly batches: BatchEvent[] = [];
+  /** Every row id received, in order. */
+  readonly ids: string[] = [];
   readonly errors: { message: string; extensions?: Record<string, unknown> }[] = [];
   transportError: unknown;
   completed = false;
@@ -69,7 +71,11 @@ export class TripStream {
             }
           }
           const batch = result.data?.tripsAdded;
-          if (batch) this.batches.push({ cursor: batch.cursor, ids: batch.trips.map((trip) => trip.tripId) });
+          if (batch) {
+            const ids = batch.trips.map((trip) => trip.tripId);
+            this.batches.push({ cursor: batch.cursor, ids });
+            for (const id of ids) this.ids.push(id);
+          }
           this.changed();
         },
         error: (error: unknown) => {
@@ -82,10 +88,6 @@ export class TripStream {
         },
       },
     );
-  }
-
-  get ids(): string[] {
-    return this.batches.flatMap((batch) => batch.ids);
   }
 
   get lastCursor(): string | undefined {
