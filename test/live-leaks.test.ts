@@ -107,5 +107,5 @@ describe('disconnecting releases everything', () => {
       },
       `handles back to the baseline ${JSON.stringify(baseline)}`,
     );
-  });
+  }, 300_000);
 });

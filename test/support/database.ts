@@ -32,6 +32,9 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     name,
     pool,
     async drop() {
+      // pool.end() can resolve while a connection is still closing; DROP ... FORCE
+      // then terminates it, and its FATAL error must not surface as unhandled.
+      pool.on('error', () => {});
       await pool.end();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();

@@ -148,7 +148,11 @@ export class TripStream {
  * Rows as the sync pipeline writes them into the synced table. Columns are a
  * function of the id, so tests can compute with SQL which rows a filter selects.
  */
-export async function insertTrips(pool: pg.Pool | pg.PoolClient, ids: readonly (number | bigint)[]): Promise<void> {
+export async function insertTrips(
+  pool: pg.Pool | pg.PoolClient,
+  ids: readonly (number | bigint)[],
+  options: { onConflictDoNothing?: boolean } = {},
+): Promise<void> {
   if (ids.length === 0) return;
   await pool.query(
     `INSERT INTO "default".trips_synced
@@ -160,7 +164,8 @@ export async function insertTrips(pool: pg.Pool | pg.PoolClient, ids: readonly (
             CASE WHEN i % 11 = 0 THEN NULL ELSE 2.5 + (i % 15) END,
             CASE WHEN i % 17 = 0 THEN NULL ELSE (ARRAY[10001, 10011, 10019, 11371, 11430])[i % 5 + 1] END,
             (ARRAY[10001, 10022, 11430])[i % 3 + 1]
-       FROM unnest($1::int8[]) AS i`,
+       FROM unnest($1::int8[]) AS i
+     ${options.onConflictDoNothing ? 'ON CONFLICT (id) DO NOTHING' : ''}`,
     [ids.map(String)],
   );
 }
