@@ -6,6 +6,7 @@ import { createLiveTrips, type LiveTrips } from './live/live-trips.js';
 import type { Logger } from './logger.js';
 import { buildSchema } from './schema/index.js';
 import { healthRoutes, type Readiness } from './server/health.js';
+import { useSharedSubscriptionResults } from './server/shared-subscription-results.js';
 import { useSseTransports } from './server/sse-transport.js';
 import { createGateway, type Gateway } from './server/yoga.js';
 import { installZipZones } from './zones/install-zip-zones.js';
@@ -46,7 +47,7 @@ export function createApp({ config, logger, password, retryMs = 2000 }: AppOptio
   const gateway = createGateway({
     schema: buildSchema(),
     services,
-    plugins: useSseTransports(),
+    plugins: [...useSseTransports({ keepAliveMs: config.live.keepAliveMs }), useSharedSubscriptionResults()],
     routes: healthRoutes(pool, readiness),
   });
   live.start();

@@ -12,6 +12,8 @@ export interface LiveConfig {
   subscriberBufferRows: number;
   /** Most trips in one TripBatch event; a longer queue is sent as several events. */
   eventMaxRows: number;
+  /** Interval of `:` keep-alive comments on idle /graphql event streams. */
+  keepAliveMs: number;
   /** Concurrent tripsAdded subscriptions per process; more are refused with a clear error. */
   maxSubscribers: number;
 }
@@ -28,6 +30,7 @@ export function parseLiveConfig(env: Env): LiveConfig {
     feedBatchRows,
     subscriberBufferRows: intVar(env, 'LIVE_SUBSCRIBER_BUFFER_ROWS', 10_000, 1, 10_000_000),
     eventMaxRows: intVar(env, 'LIVE_EVENT_MAX_ROWS', 500, 1, 100_000),
+    keepAliveMs: intVar(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
     maxSubscribers: intVar(env, 'LIVE_MAX_SUBSCRIBERS', 20_000, 1, 1_000_000),
   };
 }

@@ -3,6 +3,7 @@ import type { TripRow } from '../db/tables.js';
 import type { TripFilter } from '../trips/filter.js';
 import type { MatchableTripRow, TripMatcher } from '../trips/match-filter.js';
 import { isAfter, type FeedPosition } from './position.js';
+import { markShareable } from './shared-events.js';
 
 /** One event of Subscription.tripsAdded. */
 export interface TripBatch {
@@ -274,7 +275,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
       this.chunks.length = 0;
       this.queuedRows = 0;
       this.releaseRoom();
-      first.batch ??= { trips: first.rows, cursor: this.options.encodeCursor(first.upTo) };
+      first.batch ??= markShareable({ trips: first.rows, cursor: this.options.encodeCursor(first.upTo) });
       return this.remember(first.batch);
     }
     const trips: TripRow[] = [];

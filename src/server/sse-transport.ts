@@ -3,6 +3,7 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult 
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
+import { createSseProcessor } from './sse-response.js';
 
 export const STREAM_ENDPOINT = '/graphql/stream';
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
@@ -10,58 +11,55 @@ const TOKEN_QUERY = 'token';
 
 /**
  * Both modes of the GraphQL over SSE protocol, serving any subscription:
- * - distinct connections on /graphql: yoga's own SSE, one stream per operation;
+ * - distinct connections on /graphql: yoga's SSE, with the response written by
+ *   sse-response.ts (one stream per operation);
  * - single connection on /graphql/stream: graphql-sse's protocol handler, where
  *   one event stream carries many operations (distinct connections work there too).
- * Both send a `:` comment every 12 s, which keeps idle streams open through
- * proxies (Node's request timeouts are disabled in server/http.ts).
+ * Both send `:` comments while idle (every keepAliveMs on /graphql, every 12 s
+ * on /graphql/stream, graphql-sse's fixed interval), which keeps streams open
+ * through proxies (Node's request timeouts are disabled in server/http.ts).
  *
  * Request errors (an invalid document, mistyped variables, a bad cursor) reach
  * an SSE client as an error event followed by `complete` in both modes, as the
  * graphql-sse protocol prescribes for event streams, not as a bare HTTP 400
  * that EventSource-style clients cannot read.
  *
- * Backpressure: yoga's SSE pulls the next event only once the socket has
+ * Backpressure: on /graphql the next event is pulled only once the socket has
  * drained, so a slow reader leaves rows in its subscriber's bounded queue. The
- * graphql-sse handler pulls every operation eagerly into an unbounded per-stream
- * queue; onNext below waits while the stream's socket is full, so the bound
- * holds in that mode too.
+ * graphql-sse handler pulls every operation eagerly into an unbounded
+ * per-stream queue; onNext below waits while the stream's socket is full, so
+ * the bound holds in that mode too.
  *
- * This is @graphql-yoga/plugin-graphql-sse's wiring with two changes: its
- * request errors come back as `{ errors }` without `data`, which graphql-sse's
- * handler does not recognise as a result (it answers 400 "Unable to detect
- * operation AST"), and it has no backpressure.
+ * /graphql/stream is @graphql-yoga/plugin-graphql-sse's wiring with two
+ * changes: the plugin returns request errors as `{ errors }` without `data`,
+ * which graphql-sse's handler does not recognise as a result (it answers 400
+ * "Unable to detect operation AST"), and it has no backpressure.
  */
-export function useSseTransports(): Plugin<GatewayContext>[] {
-  return [useRequestErrorsAsEvents(), useGraphQLSseProtocol()];
+export function useSseTransports(options: { keepAliveMs: number }): Plugin<GatewayContext>[] {
+  return [useEventStreamResponses(options.keepAliveMs), useGraphQLSseProtocol()];
 }
 
-/** For yoga's own SSE: a request error is delivered as an event instead of an HTTP 400. */
-function useRequestErrorsAsEvents(): Plugin<GatewayContext> {
+/** Picks sse-response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
+function useEventStreamResponses(keepAliveMs: number): Plugin<GatewayContext> {
+  const processor = createSseProcessor(keepAliveMs);
   return {
-    onResultProcess({ request, result, setResult }) {
-      if (!acceptsOnlyEventStream(request) || Array.isArray(result) || isAsyncIterable(result)) return;
-      if (!result.errors?.length) return;
-      setResult({ data: null, errors: result.errors.map(withoutHttpStatus) });
+    onResultProcess({ request, result, setResultProcessor }) {
+      if (Array.isArray(result)) return;
+      const accepted = mediaTypes(request);
+      const streamable = accepted.some((type) => type === 'text/event-stream' || type === 'text/*' || type === '*/*');
+      const onlyEventStream = accepted.length > 0 && accepted.every((type) => type === 'text/event-stream');
+      if ((isAsyncIterable(result) && streamable) || onlyEventStream) {
+        setResultProcessor(processor, 'text/event-stream');
+      }
     },
   };
 }
 
-function acceptsOnlyEventStream(request: Request): boolean {
-  const accept = request.headers.get('accept') ?? '';
-  return accept.includes('text/event-stream') && !accept.includes('json') && !accept.includes('*/*');
-}
-
-function withoutHttpStatus(error: GraphQLError): GraphQLError {
-  const { http: _http, ...extensions } = error.extensions ?? {};
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions,
-  });
+function mediaTypes(request: Request): string[] {
+  return (request.headers.get('accept') ?? '*/*')
+    .split(',')
+    .map((part) => part.split(';')[0]!.trim().toLowerCase())
+    .filter((type) => type !== '');
 }
 
 function useGraphQLSseProtocol(): Plugin<GatewayContext> {
@@ -83,7 +81,7 @@ function useGraphQLSseProtocol(): Plugin<GatewayContext> {
               return requestError(error);
             }
             const errors = enveloped.validate(enveloped.schema, document);
-            if (errors.length > 0) return { data: null, errors };
+            if (errors.length > 0) return { data: null, errors: errors.map(withoutHttpStatus) };
             const contextValue = await enveloped.contextFactory();
             const args = {
               schema: enveloped.schema,
@@ -96,7 +94,8 @@ function useGraphQLSseProtocol(): Plugin<GatewayContext> {
             const result: ExecutionResult | AsyncIterable<ExecutionResult> = await (
               operation?.operation === 'subscription' ? enveloped.subscribe : enveloped.execute
             )(args);
-            return isAsyncIterable(result) || 'data' in result ? result : { data: null, ...result };
+            if (isAsyncIterable(result) || 'data' in result) return result;
+            return { ...result, data: null, errors: result.errors?.map(withoutHttpStatus) };
           },
           onNext: async (_ctx, req) => {
             const token = streamToken(req.raw);
@@ -126,6 +125,18 @@ function useGraphQLSseProtocol(): Plugin<GatewayContext> {
       return handler(request).then(endResponse);
     },
   };
+}
+
+function withoutHttpStatus(error: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = error.extensions ?? {};
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
 }
 
 function requestError(error: unknown): ExecutionResult {
