@@ -69,25 +69,29 @@ async function startGateway(
   databaseUrl: string,
   wakeup: 'poll' | 'notify',
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawnWithFiles(path.join(here, 'support/gateway-process.ts'), {
-    DATABASE_URL: databaseUrl,
-    LIVE_POLL_INTERVAL_MS: '1000',
-    LIVE_NOTIFY_CHANNEL: wakeup === 'notify' ? 'lakebase_graphql_sync' : 'off',
-    LIVE_MAX_SUBSCRIBERS: '50000',
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-  });
+  const child = spawnWithFiles(
+    path.join(here, 'support/gateway-process.ts'),
+    {
+      DATABASE_URL: databaseUrl,
+      LIVE_POLL_INTERVAL_MS: '1000',
+      LIVE_NOTIFY_CHANNEL: wakeup === 'notify' ? 'lakebase_graphql_sync' : 'off',
+      LIVE_MAX_SUBSCRIBERS: '50000',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+    },
+    '--expose-gc',
+  );
   const ready = await ask<{ url: string }>(child, {}, 'ready', 60_000);
   return { child, url: ready.url };
 }
 
 /** A TypeScript child with IPC, its open-files limit raised to the hard limit (it holds thousands of sockets). */
-function spawnWithFiles(script: string, env: Record<string, string>): ChildProcess {
+function spawnWithFiles(script: string, env: Record<string, string>, nodeFlags = ''): ChildProcess {
   // BENCH_PROFILE=dir writes a V8 CPU profile of each child there.
   const profile = process.env.BENCH_PROFILE ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` : '';
   return spawn(
     'sh',
-    ['-c', `ulimit -n "$(ulimit -Hn)"; exec "$0" ${profile} --import tsx "$1"`, process.execPath, script],
+    ['-c', `ulimit -n "$(ulimit -Hn)"; exec "$0" ${nodeFlags} ${profile} --import tsx "$1"`, process.execPath, script],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, ...env },
@@ -115,6 +119,8 @@ interface Result {
   loadCpuPercent: number;
   rssMb: number;
   maxRssMb: number;
+  /** Heap of live objects per subscriber, after a full GC. */
+  heapKbPerSubscriber: number;
   statementsPerSecond: number;
   feedStatementsPerSecond: number;
   ticksPerSecond: number;
@@ -177,6 +183,7 @@ async function runScenario(
   await sleep(3000); // let the last sync reach everyone
   clearInterval(rssSampler);
   const after = await stats();
+  const live = await ask<GatewayStats>(gateway.child, { type: 'stats', collectGarbage: true }, 'stats');
   const report = await ask<LoadReport>(load, { type: 'report' }, 'report');
   const statements = await statementsAgainstSyncedTable(admin, database);
   const measuredSeconds = (Date.now() - startedAt) / 1000;
@@ -197,6 +204,7 @@ async function runScenario(
     loadCpuPercent: (report.cpuMicros / 1e6 / measuredSeconds) * 100,
     rssMb: after.rss / 2 ** 20,
     maxRssMb: Math.max(maxRss, after.rss) / 2 ** 20,
+    heapKbPerSubscriber: live.heapUsed / 1024 / subscribers,
     statementsPerSecond: statements / measuredSeconds,
     feedStatementsPerSecond: (after.feed.feedStatements - before.feed.feedStatements) / measuredSeconds,
     ticksPerSecond: (after.feed.ticks - before.feed.ticks) / measuredSeconds,
@@ -221,6 +229,7 @@ async function main(): Promise<void> {
   }
   const database = `bench_subscriptions_${process.pid}`;
   const admin = new pg.Pool({ connectionString: adminUrl, max: 2 });
+  admin.on('error', () => {});
   await admin.query(`CREATE DATABASE ${database}`);
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
@@ -258,14 +267,14 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    '\n| wake-up | subscribers | connect s | p50 ms | p90 ms | p99 ms | max ms | all rows to all | gateway CPU % | load-gen CPU % | RSS MB (max) | SQL/s on table (pg_stat_statements) | feed statements/s | ticks/s |',
+    '\n| wake-up | subscribers | connect s | p50 ms | p90 ms | p99 ms | max ms | all rows to all | gateway CPU % | load-gen CPU % | RSS MB (max) | heap KB/subscriber | SQL/s on table (pg_stat_statements) | feed statements/s | ticks/s |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
       `| ${r.wakeup === 'poll' ? '1 s poll' : 'NOTIFY'} | ${r.subscribers} | ${r.connectSeconds.toFixed(1)} | ${r.report.p50} | ${r.report.p90} | ${r.report.p99} | ${r.report.max} | ` +
         `${r.everyRowToEveryone ? 'yes' : `NO (${r.report.minRows}-${r.report.maxRows} of ${r.rowsWritten})`} | ${r.gatewayCpuPercent.toFixed(0)} | ${r.loadCpuPercent.toFixed(0)} | ` +
-        `${r.rssMb.toFixed(0)} (${r.maxRssMb.toFixed(0)}) | ${r.statementsPerSecond.toFixed(2)} | ${r.feedStatementsPerSecond.toFixed(2)} | ${r.ticksPerSecond.toFixed(2)} |`,
+        `${r.rssMb.toFixed(0)} (${r.maxRssMb.toFixed(0)}) | ${r.heapKbPerSubscriber.toFixed(1)} | ${r.statementsPerSecond.toFixed(2)} | ${r.feedStatementsPerSecond.toFixed(2)} | ${r.ticksPerSecond.toFixed(2)} |`,
     );
   }
 }

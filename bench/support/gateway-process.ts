@@ -27,8 +27,10 @@ await app.initialised;
 const http = await listen(app.gateway, 0, '127.0.0.1');
 process.send?.({ type: 'ready', url: http.url });
 
-process.on('message', (message: { type: string }) => {
+process.on('message', (message: { type: string; collectGarbage?: boolean }) => {
   if (message.type === 'stats') {
+    // With --expose-gc: heap figures of live objects only, not of garbage not yet collected.
+    if (message.collectGarbage) (globalThis as { gc?: () => void }).gc?.();
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
     const stats: GatewayStats = {

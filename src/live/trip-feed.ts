@@ -39,6 +39,8 @@ interface FilterGroup {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/** Subscribers served per turn of the event loop during a fan-out. */
+const DELIVERY_SLICE = 500;
 
 /**
  * The one change feed of this process. Each tick runs one keyset statement
@@ -193,9 +195,10 @@ export class TripFeed {
       return this.running;
     }
     this.rerun = false;
+    const startedAt = Date.now();
     this.running = this.runTick().finally(() => {
       this.running = undefined;
-      this.scheduleNext();
+      this.scheduleNext(Date.now() - startedAt);
     });
     return this.running;
   }
@@ -224,11 +227,12 @@ export class TripFeed {
     for (const subscriber of starting) if (subscriber.state === 'pending') this.activate(subscriber);
   }
 
-  private scheduleNext(): void {
+  /** Polls keep their cadence from tick start to tick start, however long a fan-out took. */
+  private scheduleNext(tookMs: number): void {
     if (this.stopped) return;
     if (this.failures > 0) this.schedule(this.backoffMs(this.failures));
     else if (this.rerun || this.pending.size > 0) this.schedule(0);
-    else if (this.size > 0) this.schedule(this.config.pollIntervalMs);
+    else if (this.size > 0) this.schedule(Math.max(0, this.config.pollIntervalMs - tookMs));
   }
 
   private backoffMs(failures: number): number {
@@ -250,18 +254,32 @@ export class TripFeed {
       );
       if (rows.length > 0) {
         this.position = BigInt(rows[rows.length - 1]!.id);
-        this.deliver(rows, this.position);
+        await this.deliver(rows, this.position);
       }
       if (rows.length < this.config.feedBatchRows || this.stopped) return;
     }
   }
 
-  private deliver(rows: readonly MatchableTripRow[], upTo: FeedPosition): void {
-    for (const group of this.groups.values()) {
-      const chunk = { rows: group.matches ? rows.filter(group.matches) : rows, upTo };
-      for (const subscriber of group.subscribers) subscriber.offer(chunk);
-    }
+  /**
+   * Hands a page of rows to every subscriber, in slices with a turn of the
+   * event loop between them: each slice's events reach the sockets while the
+   * next is prepared, and a fan-out to ten thousand streams never blocks other
+   * requests for its whole duration. Subscribers that join or catch up meanwhile
+   * are covered by their position (a chunk up to it is ignored).
+   */
+  private async deliver(rows: readonly MatchableTripRow[], upTo: FeedPosition): Promise<void> {
     for (const subscriber of this.catchingUp) subscriber.offer({ rows: rows.filter(subscriber.matches), upTo });
+    let budget = DELIVERY_SLICE;
+    for (const group of [...this.groups.values()]) {
+      const chunk = { rows: group.matches ? rows.filter(group.matches) : rows, upTo };
+      for (const subscriber of [...group.subscribers]) {
+        subscriber.offer(chunk);
+        if (--budget === 0) {
+          budget = DELIVERY_SLICE;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    }
   }
 
   private activate(subscriber: TripSubscriber): void {
