@@ -18,8 +18,9 @@ import type { GatewayContext } from '../schema/context.js';
  * ten thousand (and one zone lookup instead of one per subscriber).
  *
  * Only for data that does not depend on who asks: nothing under
- * Subscription.tripsAdded reads the caller's identity. A result with errors is
- * never shared (each subscriber's errors carry its own request id).
+ * Subscription.tripsAdded reads the caller's identity. A shared result with
+ * errors is still masked per subscriber (server/error-masking.ts runs on each
+ * subscriber's results), so every client sees its own request id.
  */
 type Results = WeakMap<DocumentNode, Map<string, Promise<ExecutionResult>>>;
 const resultsByEvent = new WeakMap<object, Results>();
@@ -52,15 +53,9 @@ function executeEvent(args: ExecutionArgs, key: string, event: unknown): Promise
   }
   const cached = byOperation.get(key);
   if (cached) return cached;
-  const shared = run().then((result) => {
-    if (result.errors?.length) {
-      byOperation.delete(key);
-      return result;
-    }
-    return withMemoizedStringify(result);
-  });
+  const shared = run().then((result) => (result.errors?.length ? result : withMemoizedStringify(result)));
   byOperation.set(key, shared);
-  return shared.then((result) => (result.errors?.length ? run() : result)).catch(() => run());
+  return shared;
 }
 
 /**

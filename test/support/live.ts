@@ -47,6 +47,8 @@ export const TRIPS_ADDED = `subscription Live($filter: TripFilter, $after: Strin
 export interface BatchEvent {
   cursor: string;
   ids: string[];
+  /** The trips as received, with whatever the query selected. */
+  trips: ({ tripId: string } & Record<string, unknown>)[];
 }
 
 /** Everything one subscription received, in order. */
@@ -61,10 +63,10 @@ export class TripStream {
   private readonly waiters = new Set<() => void>();
 
   constructor(client: Client, variables: Record<string, unknown> = {}, query = TRIPS_ADDED) {
-    this.stop = client.subscribe<{ tripsAdded: { cursor: string; trips: { tripId: string }[] } }>(
+    this.stop = client.subscribe<{ tripsAdded: { cursor: string; trips: BatchEvent['trips'] } }>(
       { query, variables },
       {
-        next: (result: ExecutionResult<{ tripsAdded: { cursor: string; trips: { tripId: string }[] } }>) => {
+        next: (result: ExecutionResult<{ tripsAdded: { cursor: string; trips: BatchEvent['trips'] } }>) => {
           if (result.errors?.length) {
             for (const error of result.errors) {
               this.errors.push({ message: error.message, extensions: error.extensions as Record<string, unknown> });
@@ -73,7 +75,7 @@ export class TripStream {
           const batch = result.data?.tripsAdded;
           if (batch) {
             const ids = batch.trips.map((trip) => trip.tripId);
-            this.batches.push({ cursor: batch.cursor, ids });
+            this.batches.push({ cursor: batch.cursor, ids, trips: batch.trips });
             for (const id of ids) this.ids.push(id);
           }
           this.changed();
