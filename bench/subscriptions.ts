@@ -121,6 +121,8 @@ interface Result {
   maxRssMb: number;
   /** Heap of live objects per subscriber, after a full GC. */
   heapKbPerSubscriber: number;
+  /** The machine's 1-minute load average at the end of the window (other work competes for the CPUs). */
+  loadAverage: number;
   statementsPerSecond: number;
   feedStatementsPerSecond: number;
   ticksPerSecond: number;
@@ -160,8 +162,12 @@ async function runScenario(
   // The pipeline: one transaction per sync, notifying on commit when asked to.
   const syncs = options.seconds * options.syncsPerSecond;
   const firstId = nextId.value;
+  // Syncs at the steady average rate, each placed at random within its slot: a
+  // sync period equal to the poll interval would otherwise lock their phases and
+  // measure one point of the poll cycle instead of all of them.
+  const random = mulberry32(subscribers);
   for (let sync = 0; sync < syncs; sync += 1) {
-    const due = startedAt + (sync * 1000) / options.syncsPerSecond;
+    const due = startedAt + ((sync + random()) * 1000) / options.syncsPerSecond;
     if (due > Date.now()) await sleep(due - Date.now());
     const client = await writer.connect();
     try {
@@ -205,9 +211,20 @@ async function runScenario(
     rssMb: after.rss / 2 ** 20,
     maxRssMb: Math.max(maxRss, after.rss) / 2 ** 20,
     heapKbPerSubscriber: live.heapUsed / 1024 / subscribers,
+    loadAverage: os.loadavg()[0]!,
     statementsPerSecond: statements / measuredSeconds,
     feedStatementsPerSecond: (after.feed.feedStatements - before.feed.feedStatements) / measuredSeconds,
     ticksPerSecond: (after.feed.ticks - before.feed.ticks) / measuredSeconds,
+  };
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -267,14 +284,14 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    '\n| wake-up | subscribers | connect s | p50 ms | p90 ms | p99 ms | max ms | all rows to all | gateway CPU % | load-gen CPU % | RSS MB (max) | heap KB/subscriber | SQL/s on table (pg_stat_statements) | feed statements/s | ticks/s |',
+    '\n| wake-up | subscribers | connect s | p50 ms | p90 ms | p99 ms | max ms | all rows to all | gateway CPU % | load-gen CPU % | RSS MB (max) | heap KB/subscriber | load avg | SQL/s on table (pg_stat_statements) | feed statements/s | ticks/s |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     console.log(
       `| ${r.wakeup === 'poll' ? '1 s poll' : 'NOTIFY'} | ${r.subscribers} | ${r.connectSeconds.toFixed(1)} | ${r.report.p50} | ${r.report.p90} | ${r.report.p99} | ${r.report.max} | ` +
         `${r.everyRowToEveryone ? 'yes' : `NO (${r.report.minRows}-${r.report.maxRows} of ${r.rowsWritten})`} | ${r.gatewayCpuPercent.toFixed(0)} | ${r.loadCpuPercent.toFixed(0)} | ` +
-        `${r.rssMb.toFixed(0)} (${r.maxRssMb.toFixed(0)}) | ${r.heapKbPerSubscriber.toFixed(1)} | ${r.statementsPerSecond.toFixed(2)} | ${r.feedStatementsPerSecond.toFixed(2)} | ${r.ticksPerSecond.toFixed(2)} |`,
+        `${r.rssMb.toFixed(0)} (${r.maxRssMb.toFixed(0)}) | ${r.heapKbPerSubscriber.toFixed(1)} | ${r.loadAverage.toFixed(1)} | ${r.statementsPerSecond.toFixed(2)} | ${r.feedStatementsPerSecond.toFixed(2)} | ${r.ticksPerSecond.toFixed(2)} |`,
     );
   }
 }
