@@ -70,6 +70,7 @@ export class TripFeed {
   private readonly catchingUp = new Set<TripSubscriber>();
   private readonly groups = new Map<string, FilterGroup>();
   private liveCount = 0;
+  private readonly pagesInFlight = new Map<string, Promise<MatchableTripRow[]>>();
 
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -319,9 +320,7 @@ export class TripFeed {
       const limit = this.config.feedBatchRows;
       let rows: MatchableTripRow[];
       try {
-        rows = await this.counted('catch-up', () =>
-          readMatchingTripsBetween(this.db, subscriber.filter, from, target, limit),
-        );
+        rows = await this.catchUpPage(subscriber, from, target, limit);
         failures = 0;
       } catch (error) {
         failures += 1;
@@ -337,6 +336,29 @@ export class TripFeed {
       subscriber.acceptCatchUp(rows, rows.length < limit ? target : BigInt(rows[rows.length - 1]!.id));
     }
     this.catchingUp.delete(subscriber);
+  }
+
+  /**
+   * One catch-up page, shared by every subscriber asking for the same one at
+   * the same time: after a restart or a network blip, clients reconnect
+   * together with the same cursor (the last batch they all got), and their
+   * catch-up then costs one statement per page, not one per client.
+   */
+  private catchUpPage(
+    subscriber: TripSubscriber,
+    from: FeedPosition,
+    target: bigint,
+    limit: number,
+  ): Promise<MatchableTripRow[]> {
+    const key = `${subscriber.filterKey}\u0000${String(from)}\u0000${target}\u0000${limit}`;
+    let page = this.pagesInFlight.get(key);
+    if (!page) {
+      page = this.counted('catch-up', () => readMatchingTripsBetween(this.db, subscriber.filter, from, target, limit));
+      this.pagesInFlight.set(key, page);
+      const forget = () => this.pagesInFlight.delete(key);
+      page.then(forget, forget);
+    }
+    return page;
   }
 
   private join(subscriber: TripSubscriber): void {
