@@ -12,11 +12,11 @@
  * second against the synced table (pg_stat_statements and the feed's own
  * counter). Uses BENCH_DATABASE_URL when set, else an embedded Postgres.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/dev/embedded-postgres.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
@@ -185,7 +185,6 @@ async function runScenario(
     }
     nextId.value += options.rowsPerSync;
   }
-  const windowMs = Date.now() - startedAt;
   await sleep(3000); // let the last sync reach everyone
   clearInterval(rssSampler);
   const after = await stats();
@@ -197,7 +196,6 @@ async function runScenario(
   gateway.child.send({ type: 'stop' });
   await Promise.all([once(load), once(gateway.child)]);
   const rowsWritten = nextId.value - firstId;
-  void windowMs;
   return {
     subscribers,
     wakeup,
@@ -235,8 +233,9 @@ function once(child: ChildProcess): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+/** Runs the scenarios and prints a JSON line per scenario, then a Markdown table. */
+export async function runSubscriptionsBenchmark(argv: string[]): Promise<void> {
+  const options = parseOptions(argv);
   let embedded: EmbeddedDatabase | undefined;
   let adminUrl = process.env.BENCH_DATABASE_URL;
   if (!adminUrl) {
@@ -296,4 +295,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runSubscriptionsBenchmark(process.argv.slice(2));
+}
