@@ -1,8 +1,9 @@
+import type {
+  TableNode} from 'kysely';
 import {
   IdentifierNode,
   OperationNodeTransformer,
   SchemableIdentifierNode,
-  TableNode,
   type KyselyPlugin,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
