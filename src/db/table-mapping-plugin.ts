@@ -1,5 +1,4 @@
-import type {
-  TableNode} from 'kysely';
+import type { TableNode } from 'kysely';
 import {
   IdentifierNode,
   OperationNodeTransformer,
