@@ -150,3 +150,30 @@ describe('unexpected errors', () => {
     expect(JSON.stringify(body)).not.toMatch(/trips_synced|relation/);
   });
 });
+
+describe('query cost', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('cost', { MAX_QUERY_COST: '5000' });
+  });
+  afterAll(() => gw.close());
+
+  const QUERY = `query($n: Int) { trips(first: $n) { edges { node { tripId fareAmount pickupZone { zip borough } } } } }`;
+
+  it('scales with the page size the query asks for, known only from its variables', async () => {
+    const small = await gw.query(QUERY, { n: 100 });
+    expect(small.body.errors).toBeUndefined();
+    const large = await gw.query(QUERY, { n: 1000 });
+    expect(large.status).toBeLessThan(500);
+    expect(large.body.errors?.[0]?.message).toMatch(/^query cost \d+ exceeds the limit of 5000/);
+    expect(large.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('counts fragments and multiplies through nested lists', async () => {
+    const { body } = await gw.query(
+      `fragment T on Trip { tripId fareAmount pickupZone { zip borough neighborhood } dropoffZone { zip borough } }
+       { a: trips(first: 400) { edges { node { ...T } } } b: trips(first: 400) { edges { node { ...T } } } }`,
+    );
+    expect(body.errors?.[0]?.message).toMatch(/query cost/);
+  });
+});
