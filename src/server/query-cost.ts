@@ -1,6 +1,7 @@
 import {
   GraphQLError,
   Kind,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
@@ -30,14 +31,15 @@ export interface CostOptions {
 export function useQueryCost(options: CostOptions): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const operation = args.document.definitions.find(
+      const document: DocumentNode = args.document;
+      const operation = document.definitions.find(
         (definition): definition is OperationDefinitionNode =>
           definition.kind === Kind.OPERATION_DEFINITION &&
           (args.operationName == null || definition.name?.value === args.operationName),
       );
       if (!operation) return;
       const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const definition of args.document.definitions) {
+      for (const definition of document.definitions) {
         if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
       }
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
