@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { qualified } from '../../db/sql-identifiers.js';
 import { DEFAULT_SAMPLE_SEED, tripCopyTextChunks } from '../sample/trip-generator.js';
-import { copyTripText, inTransaction, type TripsTable } from './copy-trips.js';
+import { copyTripText, inTransaction, loadResult, type LoadResult, type TripsTable } from './copy-trips.js';
 
 export interface SyntheticLoadOptions extends TripsTable {
   rows: number;
@@ -26,17 +26,6 @@ export interface SyntheticLoadOptions extends TripsTable {
   chunkBytes?: number;
   /** Called after each batch with the rows committed so far. */
   onProgress?: (loadedRows: number) => void;
-}
-
-export interface LoadResult {
-  rows: number;
-  elapsedMs: number;
-  rowsPerSecond: number;
-}
-
-export function loadResult(rows: number, startedAt: number): LoadResult {
-  const elapsedMs = performance.now() - startedAt;
-  return { rows, elapsedMs, rowsPerSecond: elapsedMs > 0 ? (rows / elapsedMs) * 1000 : 0 };
 }
 
 export async function loadSyntheticTrips(pool: pg.Pool, options: SyntheticLoadOptions): Promise<LoadResult> {
