@@ -2,13 +2,23 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CsvParser } from '../src/dev/load/csv-parser.js';
+import { CsvParser, type CsvRecord } from '../src/dev/load/csv-parser.js';
 import { loadTripsCsv, TripsCsvError } from '../src/dev/load/trips-csv.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 const target = { schema: 'default', table: 'trips_synced' };
 const T = '"default".trips_synced';
+
+/** Feeds the pieces to one parser and returns every record it emits. */
+function parse(...pieces: string[]): CsvRecord[] {
+  const parser = new CsvParser();
+  const records: CsvRecord[] = [];
+  const emit = (record: CsvRecord) => records.push(record);
+  for (const piece of pieces) parser.push(piece, emit);
+  parser.end(emit);
+  return records;
+}
 
 describe('CsvParser', () => {
   const text = 'a,b,c\r\n"quoted, with comma","say ""hi""",3\r\n\r\n"multi\nline",,"x"\n' + 'last,row,"no newline"';
@@ -20,26 +30,22 @@ describe('CsvParser', () => {
   ];
 
   it('parses quotes, doubled quotes, newlines in fields and CRLF, with the line each record starts on', () => {
-    const parser = new CsvParser();
-    expect([...parser.push(text), ...parser.end()]).toEqual(expected);
+    expect(parse(text)).toEqual(expected);
   });
 
   it('gives the same records however the text is split into chunks', () => {
     for (const size of [1, 2, 3, 7]) {
-      const parser = new CsvParser();
-      const records = [];
-      for (let i = 0; i < text.length; i += size) records.push(...parser.push(text.slice(i, i + size)));
-      records.push(...parser.end());
-      expect(records).toEqual(expected);
+      const pieces = Array.from({ length: Math.ceil(text.length / size) }, (_, i) =>
+        text.slice(i * size, i * size + size),
+      );
+      expect(parse(...pieces)).toEqual(expected);
     }
   });
 
   it('rejects malformed quoting with the line at fault', () => {
-    expect(() => new CsvParser().push('a,b\nx"y,z\n')).toThrow(expect.objectContaining({ line: 2 }));
-    expect(() => new CsvParser().push('a,b\n"x"y,z\n')).toThrow(/after the closing quote/);
-    const open = new CsvParser();
-    open.push('a,b\n1,"never closed\n');
-    expect(() => open.end()).toThrow(expect.objectContaining({ line: 2 }));
+    expect(() => parse('a,b\nx"y,z\n')).toThrow(expect.objectContaining({ line: 2 }));
+    expect(() => parse('a,b\n"x"y,z\n')).toThrow(/after the closing quote/);
+    expect(() => parse('a,b\n1,"never closed\n')).toThrow(expect.objectContaining({ line: 2 }));
   });
 });
 

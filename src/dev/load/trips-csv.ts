@@ -88,7 +88,34 @@ function readHeader(file: string, header: CsvRecord): Layout {
   return { positions, idPosition: id < 0 ? undefined : id, width: names.length };
 }
 
-const CHUNK_CHARS = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * COPY text accumulated straight into byte buffers (no per-row strings to
+ * join). Chunks need not end on a row boundary: COPY data is a byte stream.
+ * Values written here are validated ASCII, so latin1 encoding is exact.
+ */
+class CopyTextChunks {
+  readonly ready: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private pos = 0;
+
+  write(text: string): void {
+    if (this.pos + text.length > this.buf.length) this.flush();
+    if (text.length > this.buf.length) {
+      this.ready.push(Buffer.from(text, 'latin1'));
+      return;
+    }
+    this.pos += this.buf.write(text, this.pos, 'latin1');
+  }
+
+  flush(): void {
+    if (this.pos === 0) return;
+    this.ready.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.pos = 0;
+  }
+}
 
 /** The file as COPY text chunks; throws TripsCsvError at the first bad line. */
 async function* copyTextFromCsv(
@@ -98,18 +125,9 @@ async function* copyTextFromCsv(
   counter: { rows: number },
 ): AsyncGenerator<Buffer> {
   const parser = new CsvParser();
+  const out = new CopyTextChunks();
   let layout: Layout | undefined;
   let nextId = startId;
-  let out: string[] = [];
-  let outChars = 0;
-  const field = <T>(record: CsvRecord, column: string, read: () => T): T => {
-    try {
-      return read();
-    } catch (error) {
-      if (error instanceof ValueError) throw new TripsCsvError(file, record.line, column, error.message);
-      throw error;
-    }
-  };
   const convert = (record: CsvRecord): void => {
     if (layout === undefined) {
       layout = readHeader(file, record);
@@ -124,44 +142,43 @@ async function* copyTextFromCsv(
         `expected ${layout.width} fields as in the header, got ${record.fields.length}`,
       );
     }
-    let line: string;
-    if (layout.idPosition === undefined) {
-      line = String(nextId++);
-    } else {
-      const raw = (record.fields[layout.idPosition] as string).trim();
-      if (raw === '') throw new TripsCsvError(file, record.line, 'id', 'is empty; id is the primary key');
-      line = field(record, 'id', () => idValue(raw));
+    let column = 'id';
+    try {
+      if (layout.idPosition === undefined) {
+        out.write(String(nextId++));
+      } else {
+        const raw = (record.fields[layout.idPosition] as string).trim();
+        if (raw === '') throw new ValueError('is empty; id is the primary key');
+        out.write(idValue(raw));
+      }
+      for (let k = 0; k < TRIP_COLUMNS.length; k++) {
+        column = TRIP_COLUMNS[k] as (typeof TRIP_COLUMNS)[number];
+        const value = CONVERTERS[column as (typeof TRIP_COLUMNS)[number]](
+          record.fields[layout.positions[k] as number] as string,
+        );
+        out.write(value === null ? '\t\\N' : '\t');
+        if (value !== null) out.write(value);
+      }
+    } catch (error) {
+      if (error instanceof ValueError) throw new TripsCsvError(file, record.line, column, error.message);
+      throw error;
     }
-    for (let k = 0; k < TRIP_COLUMNS.length; k++) {
-      const column = TRIP_COLUMNS[k] as (typeof TRIP_COLUMNS)[number];
-      const raw = record.fields[layout.positions[k] as number] as string;
-      const value = field(record, column, () => CONVERTERS[column](raw));
-      line += value === null ? '\t\\N' : `\t${value}`;
-    }
-    out.push(line, '\n');
-    outChars += line.length + 1;
+    out.write('\n');
     counter.rows++;
-  };
-  const take = (records: CsvRecord[]): Buffer | undefined => {
-    records.forEach(convert);
-    if (outChars < CHUNK_CHARS) return undefined;
-    const chunk = Buffer.from(out.join(''), 'utf8');
-    out = [];
-    outChars = 0;
-    return chunk;
   };
   try {
     for await (const text of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-      const chunk = take(parser.push(text as string));
-      if (chunk) yield chunk;
+      parser.push(text as string, convert);
+      yield* out.ready.splice(0);
     }
-    take(parser.end());
+    parser.end(convert);
   } catch (error) {
     if (error instanceof CsvSyntaxError) throw new TripsCsvError(file, error.line, undefined, error.message);
     throw error;
   }
   if (layout === undefined) throw new TripsCsvError(file, 1, undefined, 'the file is empty; expected a header line');
-  if (outChars > 0) yield Buffer.from(out.join(''), 'utf8');
+  out.flush();
+  yield* out.ready.splice(0);
 }
 
 export async function loadTripsCsv(pool: pg.Pool, options: CsvLoadOptions): Promise<CsvLoadResult> {
