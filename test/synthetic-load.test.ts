@@ -180,6 +180,8 @@ describe('loadSyntheticTrips', () => {
     expect(await counted()).toEqual({ n: 500, lo: 1, hi: 500 });
     await loadSyntheticTrips(db.pool, { ...target, rows: 50, seed: 2, startId: 7, truncate: true });
     expect(await counted()).toEqual({ n: 50, lo: 7, hi: 56 });
+    expect(await loadSyntheticTrips(db.pool, { ...target, rows: 0, truncate: true })).toMatchObject({ rows: 0 });
+    expect(await counted()).toEqual({ n: 0, lo: null, hi: null });
   });
 
   it('loads NULLs when asked for a nullRate', async () => {

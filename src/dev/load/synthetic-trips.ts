@@ -32,7 +32,7 @@ export async function loadSyntheticTrips(pool: pg.Pool, options: SyntheticLoadOp
   const startedAt = performance.now();
   const seed = options.seed ?? DEFAULT_SAMPLE_SEED;
   const startId = options.startId ?? 1;
-  const batchRows = options.batchRows ?? options.rows;
+  const batchRows = options.batchRows ?? Math.max(options.rows, 1);
   if (!Number.isSafeInteger(batchRows) || batchRows <= 0) {
     throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`);
   }
