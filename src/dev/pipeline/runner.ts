@@ -7,7 +7,8 @@
  */
 import type pg from 'pg';
 import { applyIncrementalBatch, applySnapshot, type ApplyContext, type StateAfter } from './apply.js';
-import { literal, relations, syncedTableFullName, type PipelineNames } from './names.js';
+import { headVersion } from './change-feed.js';
+import { literal, syncedTableFullName, type PipelineNames } from './names.js';
 import { idleState, MissingSyncedTableError, readSyncedTableState, recordFailure, setDetailedState } from './state.js';
 import {
   claimQueuedUpdates,
@@ -157,10 +158,7 @@ async function catchUp(
   explicitUpdate: boolean,
   continuous: boolean,
 ): Promise<number> {
-  const { rows } = await ctx.pool.query<{ head: string }>(
-    `SELECT max(version) AS head FROM ${relations(ctx.names).commits}`,
-  );
-  const head = Number(rows[0]?.head ?? 0);
+  const head = await headVersion(ctx.pool, ctx.names);
   const stateAfter: StateAfter = (version) =>
     version >= head || continuous
       ? { detailedState: restingState, message: `Synced to source version ${version}.` }
