@@ -91,6 +91,7 @@ async function accepts(url: string, port: number): Promise<boolean> {
     throw new Error(
       `EMBEDDED_PG_PORT=${port}: something listens there but the dev database login failed ` +
         `(${error instanceof Error ? error.message : String(error)}); set DATABASE_URL or another EMBEDDED_PG_PORT`,
+      { cause: error },
     );
   }
 }

@@ -51,7 +51,7 @@ export const insertCommand: DevCommand = {
           await insertTrips(pool, names, [trip]);
         } catch (error) {
           if (sqlState(error) === '23505')
-            throw new Error(`--id: trip ${values.id} already exists in the source table`);
+            throw new Error(`--id: trip ${values.id} already exists in the source table`, { cause: error });
           throw error;
         }
         console.log(`inserted trip ${values.id}; source at version ${await headVersion(pool, names)}`);
