@@ -119,3 +119,68 @@ export async function eventually<T>(
   }
   return last;
 }
+
+/**
+ * Makes every INSERT statement into the synced table wait while the gate is
+ * closed (a statement trigger blocks on an advisory lock the test holds), so a
+ * test can look at the database while a sync is provably in mid-flight.
+ */
+export class InsertGate {
+  private constructor(
+    private readonly holder: pg.Client,
+    private readonly pool: pg.Pool,
+    private readonly key: number,
+  ) {}
+
+  /** With rowsAbove, only statements that leave more rows than that in the table wait. */
+  static async close(
+    url: string,
+    pool: pg.Pool,
+    names: PipelineNames,
+    key: number,
+    rowsAbove = -1,
+  ): Promise<InsertGate> {
+    const synced = relations(names).synced;
+    await pool.query(`
+      CREATE OR REPLACE FUNCTION public.test_insert_gate_${key}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF (SELECT count(*) FROM ${synced}) <= ${rowsAbove} THEN RETURN NULL; END IF;
+        PERFORM pg_advisory_lock_shared(${key});
+        PERFORM pg_advisory_unlock_shared(${key});
+        RETURN NULL;
+      END $$;
+      CREATE OR REPLACE TRIGGER test_insert_gate AFTER INSERT ON ${synced}
+        FOR EACH STATEMENT EXECUTE FUNCTION public.test_insert_gate_${key}();`);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await holder.query(`SELECT pg_advisory_lock(${key})`);
+    return new InsertGate(holder, pool, key);
+  }
+
+  /** Resolves with the pid of the backend once one is waiting at the gate. */
+  async waitForArrival(): Promise<number> {
+    const pid = await eventually(
+      async () => {
+        const { rows } = await this.pool.query<{ pid: number }>(
+          `SELECT l.pid FROM pg_locks l
+            WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objid = $1::oid AND l.objsubid = 1`,
+          [this.key],
+        );
+        return rows[0]?.pid ?? null;
+      },
+      (found) => found !== null,
+      'a sync to reach the insert gate',
+    );
+    return pid as number;
+  }
+
+  /** Idempotent, so tests can call it again in a finally block. */
+  async open(): Promise<void> {
+    if (this.opened) return;
+    this.opened = true;
+    await this.holder.query(`SELECT pg_advisory_unlock(${this.key})`);
+    await this.holder.end();
+  }
+
+  private opened = false;
+}

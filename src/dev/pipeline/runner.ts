@@ -19,6 +19,7 @@ import {
   type PipelineUpdate,
 } from './updates.js';
 import type { Queryable } from './state.js';
+import { checkout } from './transaction.js';
 
 export interface RunnerSettings {
   /** Rows per INSERT during a snapshot (progress is published between chunks). */
@@ -207,8 +208,8 @@ export async function runQueuedUpdatesIfIdle(
   names: PipelineNames,
   options: { settings?: Partial<RunnerSettings>; log?: (line: string) => void } = {},
 ): Promise<boolean> {
-  const control = await pool.connect();
-  let broken: Error | undefined;
+  const { client: control, release } = await checkout(pool);
+  let broken: unknown;
   try {
     if (!(await tryAcquireRunnerLock(control, names))) return false;
     const ctx: RunnerContext = {
@@ -230,9 +231,9 @@ export async function runQueuedUpdatesIfIdle(
     }
     return true;
   } catch (error) {
-    broken = error instanceof Error ? error : new Error(String(error));
+    broken = error;
     throw error;
   } finally {
-    control.release(broken);
+    release(broken);
   }
 }

@@ -17,6 +17,7 @@ import {
 import { preparePipeline } from './prepare.js';
 import { runQueuedUpdatesIfIdle, type RunnerSettings } from './runner.js';
 import { readSyncedTableState } from './state.js';
+import { inTransaction } from './transaction.js';
 import { enqueueUpdate } from './updates.js';
 
 /**
@@ -78,36 +79,22 @@ async function fillEmptySource(
   loadSource: SourceLoader | undefined,
 ): Promise<'synced-table' | 'loader' | null> {
   const r = relations(names);
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     // Two bootstraps at once must not both fill the source.
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('lakebase_dev_seed'), hashtext(${literal(r.source)}))`);
     const { rows } = await client.query<{ source_empty: boolean; synced_empty: boolean }>(
       `SELECT NOT EXISTS (SELECT FROM ${r.source}) AS source_empty, NOT EXISTS (SELECT FROM ${r.synced}) AS synced_empty`,
     );
-    let filled: 'synced-table' | 'loader' | null = null;
-    if (rows[0]?.source_empty) {
-      await client.query(`SELECT set_config(${literal(CAPTURE_SETTING)}, 'off', true)`);
-      if (!rows[0].synced_empty) {
-        await client.query(
-          `INSERT INTO ${r.source} (${columnList(TRIP_COLUMNS)}) SELECT ${columnList(TRIP_COLUMNS)} FROM ${r.synced}`,
-        );
-        filled = 'synced-table';
-      } else if (loadSource) {
-        await loadSource(client, { schema: names.sourceSchema, table: names.sourceTable });
-        filled = 'loader';
-      }
+    if (!rows[0]?.source_empty) return null;
+    await client.query(`SELECT set_config(${literal(CAPTURE_SETTING)}, 'off', true)`);
+    if (!rows[0].synced_empty) {
+      await client.query(
+        `INSERT INTO ${r.source} (${columnList(TRIP_COLUMNS)}) SELECT ${columnList(TRIP_COLUMNS)} FROM ${r.synced}`,
+      );
+      return 'synced-table';
     }
-    await client.query('COMMIT');
-    return filled;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+    if (!loadSource) return null;
+    await loadSource(client, { schema: names.sourceSchema, table: names.sourceTable });
+    return 'loader';
+  });
 }

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { columnList, literal, relations, TRIP_COLUMNS, type PipelineNames } from './names.js';
 import type { Queryable } from './state.js';
+import { inTransaction } from './transaction.js';
 
 export interface TripInput {
   id: bigint | number | string;
@@ -47,25 +48,14 @@ export async function insertNewTrips(
   count: number,
   makeTrips: (firstId: bigint, count: number) => TripInput[],
 ): Promise<{ firstId: bigint; count: number }> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query(
       `SELECT pg_advisory_xact_lock(hashtext('lakebase_dev_ids'), hashtext(${literal(relations(names).source)}))`,
     );
     const firstId = (await maxTripId(client, names)) + 1n;
     const inserted = await insertTrips(client, names, makeTrips(firstId, count));
-    await client.query('COMMIT');
     return { firstId, count: inserted };
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  });
 }
 
 export async function maxTripId(db: Queryable, names: PipelineNames): Promise<bigint> {

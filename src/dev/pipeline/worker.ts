@@ -15,6 +15,7 @@ import {
   type SchedulingPolicy,
 } from './names.js';
 import { preparePipeline } from './prepare.js';
+import { ensureSyncedTableState } from './state.js';
 import {
   DEFAULT_RUNNER_SETTINGS,
   errorMessage,
@@ -93,13 +94,16 @@ export class SyncWorker {
    */
   async start(): Promise<void> {
     if (!this.stopped) return;
-    await preparePipeline(this.pool, this.names, this.options.policy);
+    await preparePipeline(this.pool, this.names);
     this.pool.on('error', this.onPoolError);
     this.stopped = false;
     try {
       await this.ensureControl();
+      // Only once the lock is ours: a worker refused here must not switch the running one's policy.
+      if (this.options.policy) await ensureSyncedTableState(this.pool, this.names, this.options.policy);
     } catch (error) {
       this.stopped = true;
+      await this.closeControl();
       this.pool.off('error', this.onPoolError);
       throw error;
     }
@@ -161,12 +165,8 @@ export class SyncWorker {
     if (this.control && !this.controlBroken) return this.control;
     await this.closeControl();
     const client = await this.pool.connect();
-    client.on('error', (error) => {
-      this.log(`${syncedTableFullName(this.names)}: control connection lost: ${error.message}`);
-      this.controlBroken = true;
-      this.wake();
-    });
-    client.on('notification', (message) => this.onNotification(message));
+    client.on('error', this.onControlError);
+    client.on('notification', this.onNotification);
     try {
       if (!(await tryAcquireRunnerLock(client, this.names))) throw new WorkerAlreadyRunningError(this.names);
       await client.query(`LISTEN ${PIPELINE_UPDATE_CHANNEL}`);
@@ -174,7 +174,10 @@ export class SyncWorker {
       // A previous runner may have died mid-update; this one now owns the queue.
       await requeueInterruptedUpdates(client, this.names, this.settings.maxAttempts);
     } catch (error) {
-      client.release(error instanceof Error ? error : true);
+      client.off('notification', this.onNotification);
+      client.off('error', this.onControlError);
+      // Not broken when only the lock was taken by someone else; UNLISTEN before reuse anyway.
+      client.release(true);
       throw error;
     }
     this.control = client;
@@ -186,20 +189,33 @@ export class SyncWorker {
     const client = this.control;
     if (!client) return;
     this.control = null;
-    if (this.controlBroken) {
-      client.release(true);
-      return;
+    let broken = this.controlBroken;
+    if (!broken) {
+      try {
+        await client.query('UNLISTEN *');
+        await releaseRunnerLock(client, this.names);
+      } catch {
+        broken = true;
+      }
     }
-    try {
-      await client.query('UNLISTEN *');
-      await releaseRunnerLock(client, this.names);
-      client.release();
-    } catch {
+    // The connection may go back to the pool: it must not keep this worker's listeners.
+    client.off('notification', this.onNotification);
+    if (broken) {
       client.release(true);
+      client.off('error', this.onControlError);
+    } else {
+      client.off('error', this.onControlError);
+      client.release();
     }
   }
 
-  private onNotification(message: pg.Notification): void {
+  private readonly onControlError = (error: Error): void => {
+    this.log(`${syncedTableFullName(this.names)}: control connection lost: ${error.message}`);
+    this.controlBroken = true;
+    this.wake();
+  };
+
+  private readonly onNotification = (message: pg.Notification): void => {
     let payload: { schema?: unknown; table?: unknown };
     try {
       payload = JSON.parse(message.payload ?? '{}') as { schema?: unknown; table?: unknown };
@@ -211,7 +227,7 @@ export class SyncWorker {
         ? payload.schema === this.names.sourceSchema && payload.table === this.names.sourceTable
         : payload.schema === this.names.syncedSchema && payload.table === this.names.syncedTable;
     if (ours) this.wake();
-  }
+  };
 
   private sleep(ms: number): Promise<void> {
     if (this.pendingWake || this.stopped) {
