@@ -45,7 +45,10 @@ describe('SNAPSHOT refresh', () => {
     await reader.connect();
     const seen = new Set<number>();
     let reading = true;
-    let readLoop: Promise<void> = Promise.resolve();
+    // A reader hammering the table throughout sees the old table or the new one, nothing between.
+    const readLoop = (async () => {
+      while (reading) seen.add(Number((await reader.query(`SELECT count(*) AS n FROM ${r.synced}`)).rows[0].n));
+    })();
     try {
       await source.startUpdate({ fullRefresh: false });
       await gate.waitForArrival();
@@ -64,11 +67,6 @@ describe('SNAPSHOT refresh', () => {
         total_row_count: newTotal,
         sync_progress_completion: 500 / newTotal,
       });
-
-      // A reader hammering the table while the copy finishes sees old or new, nothing between.
-      readLoop = (async () => {
-        while (reading) seen.add(Number((await reader.query(`SELECT count(*) AS n FROM ${r.synced}`)).rows[0].n));
-      })();
     } finally {
       await gate.open();
     }
