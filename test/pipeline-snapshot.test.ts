@@ -67,15 +67,16 @@ describe('SNAPSHOT refresh', () => {
         total_row_count: newTotal,
         sync_progress_completion: 500 / newTotal,
       });
+      await gate.open();
+      await source.settled();
+      // Keep reading until the reader itself has observed the committed snapshot.
+      await eventually(async () => seen.has(newTotal), Boolean, 'the reader to see the new table');
     } finally {
       await gate.open();
+      reading = false;
+      await readLoop;
+      await reader.end();
     }
-    await source.settled();
-    // Keep reading until the reader itself has observed the committed snapshot.
-    await eventually(async () => seen.has(newTotal), Boolean, 'the reader to see the new table');
-    reading = false;
-    await readLoop;
-    await reader.end();
 
     expect([...seen].every((count) => count === oldTotal || count === newTotal)).toBe(true);
     expect(await tableDifference(db.pool, names)).toEqual({ missing: 0, extra: 0 });

@@ -43,7 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     await command.run(args);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return 0;
   } catch (error) {
     console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     return 1;

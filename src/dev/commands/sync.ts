@@ -32,10 +32,8 @@ export const syncCommand: DevCommand = {
       const update = await waitForUpdate(() => readUpdate(pool, names, updateId), timeoutMs);
       const info = await source.getSyncedTable();
       const version = info.data_synchronization_status?.last_sync?.delta_table_sync_info?.delta_commit_version;
-      console.log(
-        `update ${updateId} ${update.state}: ${update.message ?? ''} (synced table at source version ${version})`,
-      );
-      if (update.state !== 'COMPLETED') process.exitCode = 1;
+      if (update.state !== 'COMPLETED') throw new Error(`update ${updateId} ${update.state}: ${update.message ?? ''}`);
+      console.log(`update ${updateId} COMPLETED: synced table at source version ${version}`);
     });
   },
 };
