@@ -2,8 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChangeFeed } from '../src/dev/pipeline/change-feed-schema.js';
 import { relations, SOURCE_COMMIT_CHANNEL } from '../src/dev/pipeline/names.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { uniqueNames } from './support/pipeline.js';
+import type { TestDatabase } from './support/database.js';
+import { createPipelineTestDatabase, uniqueNames } from './support/pipeline.js';
 
 interface FeedRow {
   version: number;
@@ -15,7 +15,7 @@ interface FeedRow {
 describe('source change feed', () => {
   let db: TestDatabase;
   beforeAll(async () => {
-    db = await createTestDatabase('pipeline_feed');
+    db = await createPipelineTestDatabase('pipeline_feed');
   });
   afterAll(() => db.drop());
 

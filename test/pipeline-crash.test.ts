@@ -9,16 +9,24 @@ import { relations, type PipelineNames } from '../src/dev/pipeline/names.js';
 import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
 import { readUpdate, type PipelineUpdate } from '../src/dev/pipeline/updates.js';
 import { SyncWorker } from '../src/dev/pipeline/worker.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { eventually, headVersion, SyncListener, tableDifference, uniqueNames } from './support/pipeline.js';
+import type { TestDatabase } from './support/database.js';
+import {
+  createPipelineTestDatabase,
+  createWorkerPool,
+  eventually,
+  headVersion,
+  SyncListener,
+  tableDifference,
+  uniqueNames,
+} from './support/pipeline.js';
 
 describe('TRIGGERED worker across crashes', () => {
   let db: TestDatabase;
   let workerPool: pg.Pool;
   const APP = 'pipeline-crash-worker';
   beforeAll(async () => {
-    db = await createTestDatabase('pipeline_crash');
-    workerPool = new pg.Pool({ connectionString: db.url, max: 3, application_name: APP });
+    db = await createPipelineTestDatabase('pipeline_crash');
+    workerPool = createWorkerPool(db.url, APP);
   });
   afterAll(async () => {
     await workerPool.end();

@@ -3,7 +3,7 @@
  * plus a sync, the synced table equals the source, the status reports the new
  * version with later timestamps, and a NOTIFY announced the sync.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalSyncSource } from '../src/dev/pipeline/local-sync-source.js';
 import { relations, type PipelineNames, type SchedulingPolicy } from '../src/dev/pipeline/names.js';
@@ -13,8 +13,16 @@ import { deleteTrips, insertNewTrips, insertTrips, updateTrips } from '../src/de
 import { readUpdate } from '../src/dev/pipeline/updates.js';
 import { SyncWorker } from '../src/dev/pipeline/worker.js';
 import type { SyncedTableInfo } from '../src/sync/source.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { eventually, headVersion, SyncListener, tableDifference, uniqueNames } from './support/pipeline.js';
+import type { TestDatabase } from './support/database.js';
+import {
+  createPipelineTestDatabase,
+  createWorkerPool,
+  countRows,
+  headVersion,
+  SyncListener,
+  tableDifference,
+  uniqueNames,
+} from './support/pipeline.js';
 
 const random = seededRandom(42);
 
@@ -23,8 +31,8 @@ describe.each<SchedulingPolicy>(['SNAPSHOT', 'TRIGGERED', 'CONTINUOUS'])('%s pol
   let workerPool: pg.Pool;
   const cleanups: (() => Promise<void>)[] = [];
   beforeAll(async () => {
-    db = await createTestDatabase(`pipeline_${policy}`);
-    workerPool = new pg.Pool({ connectionString: db.url, max: 3 });
+    db = await createPipelineTestDatabase(`pipeline_${policy}`);
+    workerPool = createWorkerPool(db.url);
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -91,6 +99,7 @@ describe.each<SchedulingPolicy>(['SNAPSHOT', 'TRIGGERED', 'CONTINUOUS'])('%s pol
     const before = await source.getSyncedTable();
     expect(before.spec?.scheduling_policy).toBe(policy);
 
+    let updateId: string | undefined;
     if (policy === 'CONTINUOUS') {
       await startWorker(names, 100);
       await mutateSource(names);
@@ -100,7 +109,7 @@ describe.each<SchedulingPolicy>(['SNAPSHOT', 'TRIGGERED', 'CONTINUOUS'])('%s pol
       await startWorker(names, 3_600_000);
       await mutateSource(names);
       expect(await tableDifference(db.pool, names)).not.toEqual({ missing: 0, extra: 0 });
-      const { updateId } = await source.startUpdate({ fullRefresh: false });
+      ({ updateId } = await source.startUpdate({ fullRefresh: false }));
       expect(updateId).toMatch(/^[0-9a-f-]{36}$/);
     }
     const head = await headVersion(db.pool, names);
@@ -114,6 +123,8 @@ describe.each<SchedulingPolicy>(['SNAPSHOT', 'TRIGGERED', 'CONTINUOUS'])('%s pol
       version: head,
       snapshot: policy === 'SNAPSHOT',
     });
+    // ...and so is the update's completion.
+    if (updateId) expect(await readUpdate(db.pool, names, updateId)).toMatchObject({ state: 'COMPLETED' });
 
     const after = await source.getSyncedTable();
     const [was, now] = [position(before), position(after)];
@@ -169,13 +180,13 @@ describe.each<SchedulingPolicy>(['SNAPSHOT', 'TRIGGERED', 'CONTINUOUS'])('%s pol
     const head = await headVersion(db.pool, names);
     // Under CONTINUOUS the worker may apply the changes incrementally first; the refresh still snapshots.
     await listener.next((n) => n.event === 'sync' && n.snapshot && n.version === head);
-    // The update is marked complete just after the applying transaction commits.
-    const update = await eventually(
-      () => readUpdate(db.pool, names, updateId ?? ''),
-      (row) => row?.state === 'COMPLETED',
-      'the full refresh to complete',
-    );
-    expect(update).toMatchObject({ fullRefresh: true, state: 'COMPLETED', attempts: 1 });
+    // Completed by the transaction that applied it.
+    expect(await readUpdate(db.pool, names, updateId ?? '')).toMatchObject({
+      fullRefresh: true,
+      state: 'COMPLETED',
+      attempts: 1,
+      syncedRowCount: await countRows(db.pool, relations(names).source),
+    });
     expect(await tableDifference(db.pool, names)).toEqual({ missing: 0, extra: 0 });
   });
 });

@@ -8,13 +8,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalSyncSource } from '../src/dev/pipeline/local-sync-source.js';
 import { relations } from '../src/dev/pipeline/names.js';
 import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { countRows, eventually, InsertGate, tableDifference, uniqueNames } from './support/pipeline.js';
+import type { TestDatabase } from './support/database.js';
+import {
+  countRows,
+  createPipelineTestDatabase,
+  eventually,
+  InsertGate,
+  tableDifference,
+  uniqueNames,
+} from './support/pipeline.js';
 
 describe('SNAPSHOT refresh', () => {
   let db: TestDatabase;
   beforeAll(async () => {
-    db = await createTestDatabase('pipeline_snapshot');
+    db = await createPipelineTestDatabase('pipeline_snapshot');
   });
   afterAll(() => db.drop());
 

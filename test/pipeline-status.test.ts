@@ -4,7 +4,6 @@
  * continuous updates, failure and recovery, and a continuous table whose
  * worker is not running.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalSyncSource } from '../src/dev/pipeline/local-sync-source.js';
 import { relations } from '../src/dev/pipeline/names.js';
@@ -13,8 +12,15 @@ import { buildSyncedTableInfo } from '../src/dev/pipeline/status-json.js';
 import type { SyncedTableState } from '../src/dev/pipeline/state.js';
 import type { PipelineUpdate } from '../src/dev/pipeline/updates.js';
 import { SyncWorker } from '../src/dev/pipeline/worker.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { headVersion, InsertGate, SyncListener, uniqueNames } from './support/pipeline.js';
+import type { TestDatabase } from './support/database.js';
+import {
+  createPipelineTestDatabase,
+  createWorkerPool,
+  headVersion,
+  InsertGate,
+  SyncListener,
+  uniqueNames,
+} from './support/pipeline.js';
 
 const synced: SyncedTableState = {
   name: 'main.default.trips_synced',
@@ -129,7 +135,7 @@ describe('status JSON', () => {
 describe('status of the running emulation', () => {
   let db: TestDatabase;
   beforeAll(async () => {
-    db = await createTestDatabase('pipeline_status');
+    db = await createPipelineTestDatabase('pipeline_status');
   });
   afterAll(() => db.drop());
 
@@ -208,7 +214,7 @@ describe('status of the running emulation', () => {
     const names = uniqueNames('events');
     await seedLocalPipeline(db.pool, { names, policy: 'TRIGGERED' });
     const listener = await SyncListener.start(db.url, names);
-    const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+    const pool = createWorkerPool(db.url);
     const worker = new SyncWorker(pool, { names, intervalMs: 3_600_000 });
     await worker.start();
     try {
@@ -231,7 +237,7 @@ describe('status of the running emulation', () => {
     await seedLocalPipeline(db.pool, { names, policy: 'CONTINUOUS' });
     const source = new LocalSyncSource(db.pool, { names });
     expect((await source.getSyncedTable()).data_synchronization_status?.detailed_state).toBe('SYNCED_TABLE_ONLINE');
-    const pool = new pg.Pool({ connectionString: db.url, max: 3 });
+    const pool = createWorkerPool(db.url);
     const worker = new SyncWorker(pool, { names, intervalMs: 3_600_000 });
     await worker.start();
     try {

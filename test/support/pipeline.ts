@@ -1,7 +1,27 @@
 /** Helpers for tests of the local sync pipeline (src/dev/pipeline). */
 import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from './database.js';
 import { pipelineNames, relations, type PipelineNames } from '../../src/dev/pipeline/names.js';
 import { parseSyncNotification, SYNC_NOTIFY_CHANNEL, type SyncNotification } from '../../src/sync/sync-notification.js';
+
+/**
+ * createTestDatabase, plus an 'error' listener on its pool. drop() ends the
+ * pool and at once runs DROP DATABASE ... WITH (FORCE); a connection still
+ * closing at that moment receives the termination as an error event, and an
+ * unheard pool 'error' event fails the run. (Race in the shared harness.)
+ */
+export async function createPipelineTestDatabase(label: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(label);
+  db.pool.on('error', () => undefined);
+  return db;
+}
+
+/** A pool for a worker under test, its application_name letting tests find its backends. */
+export function createWorkerPool(url: string, applicationName = 'pipeline-test-worker'): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 3, application_name: applicationName });
+  pool.on('error', () => undefined);
+  return pool;
+}
 
 let counter = 0;
 

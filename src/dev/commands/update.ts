@@ -40,7 +40,7 @@ export const updateCommand: DevCommand = {
 
 export function rowSelection(ids: string | undefined, count: string | undefined, command: string): RowSelection {
   if ((ids === undefined) === (count === undefined))
-    throw new Error(`${command}: give exactly one of --ids or --count`);
+    throw new Error(`give exactly one of --ids or --count (${command} --help)`);
   return ids !== undefined ? { ids: parseIds(ids, '--ids') } : { randomCount: parseCount(count, '--count', 0) };
 }
 

@@ -20,12 +20,17 @@ export interface Progress {
 export interface ApplyContext {
   pool: pg.Pool;
   names: PipelineNames;
+  /** Updates this sync serves; the batch that finishes them marks them COMPLETED in its own transaction. */
+  updateIds: readonly string[];
   /** Publishes progress while the transaction is still open; must use another connection. */
   onProgress?: (progress: Progress) => Promise<void>;
 }
 
-/** The status written together with the rows, chosen by the caller from where the batch ended. */
-export type StateAfter = (toVersion: number) => { detailedState: string; message: string };
+/**
+ * The status written together with the rows, chosen by the caller from where
+ * the batch ended; `final` when it completes the updates being served.
+ */
+export type StateAfter = (toVersion: number) => { detailedState: string; message: string; final: boolean };
 
 export type IncrementalResult =
   | { kind: 'applied'; fromVersion: number; toVersion: number; rowsChanged: number }
@@ -65,14 +70,13 @@ export async function applyIncrementalBatch(
     const toVersionRaw = range[0]?.to_version ?? null;
     if (toVersionRaw === null) {
       if (options.recordWhenUpToDate) {
-        const after = options.stateAfter(from);
         await recordSyncApplied(client, ctx.names, {
           version: from,
           fromVersion: from,
           snapshot: false,
           rowsChanged: 0,
           syncStart,
-          ...after,
+          ...completion(ctx, options.stateAfter(from)),
         });
       }
       return { kind: 'up-to-date', version: from };
@@ -111,13 +115,14 @@ export async function applyIncrementalBatch(
       [from, toVersion],
     );
     const rowsChanged = Number(applied[0]?.changed ?? 0);
+    await ctx.onProgress?.({ version: toVersion, synced: total, total });
     await recordSyncApplied(client, ctx.names, {
       version: toVersion,
       fromVersion: from,
       snapshot: false,
       rowsChanged,
       syncStart,
-      ...options.stateAfter(toVersion),
+      ...completion(ctx, options.stateAfter(toVersion)),
     });
     return { kind: 'applied', fromVersion: from, toVersion, rowsChanged };
   });
@@ -184,10 +189,18 @@ export async function applySnapshot(ctx: ApplyContext, options: SnapshotOptions)
       snapshot: true,
       rowsChanged: copied,
       syncStart,
-      ...options.stateAfter(toVersion),
+      ...completion(ctx, options.stateAfter(toVersion)),
     });
     return { fromVersion: state.lastProcessedVersion, toVersion, rowsCopied: copied };
   });
+}
+
+function completion(ctx: ApplyContext, after: ReturnType<StateAfter>) {
+  return {
+    detailedState: after.detailedState,
+    message: after.message,
+    completeUpdateIds: after.final ? ctx.updateIds : [],
+  };
 }
 
 /** The database's clock (not this process's), so start and end timestamps come from one clock. */

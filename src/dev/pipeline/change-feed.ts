@@ -1,6 +1,6 @@
 /** Reads on the source's change feed. */
 import { relations, type PipelineNames } from './names.js';
-import type { Queryable } from './state.js';
+import type { Queryable } from './sql.js';
 
 /** The latest committed source version (0 when only the table's creation is recorded). */
 export async function headVersion(db: Queryable, names: PipelineNames): Promise<number> {

@@ -66,6 +66,7 @@ export interface Relations {
   synced: string;
   syncedTables: string;
   updates: string;
+  updateProgress: string;
   history: string;
 }
 
@@ -78,6 +79,7 @@ export function relations(names: PipelineNames): Relations {
     synced: qualified(names.syncedSchema, names.syncedTable),
     syncedTables: qualified(names.pipelineSchema, 'synced_tables'),
     updates: qualified(names.pipelineSchema, 'updates'),
+    updateProgress: qualified(names.pipelineSchema, 'update_progress'),
     history: qualified(names.pipelineSchema, 'sync_history'),
   };
 }

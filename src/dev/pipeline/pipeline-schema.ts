@@ -6,8 +6,13 @@
  * - synced_tables: one row per synced table, in the shape of the Databricks
  *   synced-table status. last_processed_commit_version is written in the same
  *   transaction as the rows it describes, so a version is never applied twice.
- * - updates: the pipeline update queue (startUpdate) with per-update progress,
- *   written outside the apply transaction so other sessions can watch it.
+ * - updates: the pipeline update queue (startUpdate). An update is marked
+ *   COMPLETED by the transaction that applies its last rows, so "completed"
+ *   and "rows visible" are one event.
+ * - update_progress: progress of running updates, written from another
+ *   connection while the apply transaction is open, so others can watch it.
+ *   A table of its own: the apply transaction (REPEATABLE READ) writes the
+ *   updates row and would fail on rows changed under it.
  * - sync_history: one row per applied batch, for inspection.
  */
 import type pg from 'pg';
@@ -51,10 +56,14 @@ export async function ensurePipelineSchema(db: pg.ClientBase | pg.Pool, names: P
       requested_at timestamptz NOT NULL DEFAULT clock_timestamp(),
       started_at timestamptz,
       ended_at timestamptz,
-      latest_version_currently_processing bigint,
-      synced_row_count bigint,
-      total_row_count bigint,
       message text
+    );
+
+    CREATE TABLE IF NOT EXISTS ${r.updateProgress} (
+      update_id uuid PRIMARY KEY,
+      latest_version_currently_processing bigint,
+      synced_row_count bigint NOT NULL,
+      total_row_count bigint NOT NULL
     );
     CREATE INDEX IF NOT EXISTS updates_active ON ${r.updates} (synced_schema, synced_table, requested_at)
       WHERE state IN ('QUEUED', 'RUNNING');

@@ -12,13 +12,12 @@ import { literal, syncedTableFullName, type PipelineNames } from './names.js';
 import { idleState, MissingSyncedTableError, readSyncedTableState, recordFailure, setDetailedState } from './state.js';
 import {
   claimQueuedUpdates,
-  completeUpdates,
   failUpdates,
   reportUpdateProgress,
   requeueInterruptedUpdates,
   type PipelineUpdate,
 } from './updates.js';
-import type { Queryable } from './state.js';
+import type { Queryable } from './sql.js';
 import { checkout } from './transaction.js';
 
 export interface RunnerSettings {
@@ -108,6 +107,7 @@ export async function runPass(ctx: RunnerContext): Promise<PassResult> {
   const apply: ApplyContext = {
     pool: ctx.pool,
     names,
+    updateIds: ids,
     onProgress: async (progress) => {
       // Progress is informative only: a failure to publish it must not abort the sync.
       try {
@@ -125,7 +125,6 @@ export async function runPass(ctx: RunnerContext): Promise<PassResult> {
     } else {
       version = await catchUp(ctx, apply, restingState, ids.length > 0, continuous);
     }
-    await completeUpdates(control, names, ids, `Synced to source version ${version}.`);
     return { completed: ids, version };
   } catch (error) {
     const message = `Sync of ${syncedTableFullName(names)} failed: ${errorMessage(error)}`;
@@ -143,6 +142,7 @@ async function runSnapshot(ctx: RunnerContext, apply: ApplyContext, restingState
     stateAfter: (version) => ({
       detailedState: restingState,
       message: `Snapshot of source version ${version} copied.`,
+      final: true,
     }),
   });
   ctx.log(
@@ -161,11 +161,12 @@ async function catchUp(
 ): Promise<number> {
   const head = await headVersion(ctx.pool, ctx.names);
   const stateAfter: StateAfter = (version) =>
-    version >= head || continuous
-      ? { detailedState: restingState, message: `Synced to source version ${version}.` }
+    version >= head
+      ? { detailedState: restingState, message: `Synced to source version ${version}.`, final: true }
       : {
-          detailedState: 'SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE',
+          detailedState: continuous ? restingState : 'SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE',
           message: `Applied source version ${version} of ${head}.`,
+          final: false,
         };
   for (;;) {
     const result = await applyIncrementalBatch(apply, {

@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { columnList, literal, relations, TRIP_COLUMNS, type PipelineNames } from './names.js';
-import type { Queryable } from './state.js';
+import type { Queryable } from './sql.js';
 import { inTransaction } from './transaction.js';
 
 export interface TripInput {

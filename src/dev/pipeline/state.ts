@@ -9,12 +9,8 @@ import {
   type PipelineNames,
   type SchedulingPolicy,
 } from './names.js';
-
-export type Queryable = pg.ClientBase | pg.Pool;
-
-/** RFC 3339 with microseconds, as Databricks timestamps may carry. Fixed width, so strings sort by time. */
-export const isoTimestamp = (column: string): string =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+import { isoTimestamp, type Queryable } from './sql.js';
+import { completeUpdates } from './updates.js';
 
 export interface SyncedTableState {
   name: string;
@@ -175,9 +171,11 @@ export interface AppliedSync {
   syncStart: string;
   detailedState: string;
   message: string;
+  /** Updates finished by this sync, marked COMPLETED in the same transaction. */
+  completeUpdateIds: readonly string[];
 }
 
-/** Runs inside the apply transaction: position, history and notification commit with the rows. */
+/** Runs inside the apply transaction: position, history, update completion and notification commit with the rows. */
 export async function recordSyncApplied(client: pg.ClientBase, names: PipelineNames, sync: AppliedSync): Promise<void> {
   const r = relations(names);
   await client.query(
@@ -204,6 +202,7 @@ export async function recordSyncApplied(client: pg.ClientBase, names: PipelineNa
       sync.rowsChanged,
     ],
   );
+  await completeUpdates(client, names, sync.completeUpdateIds, sync.message);
   await notify(client, {
     event: 'sync',
     schema: names.syncedSchema,

@@ -1,6 +1,7 @@
 /** Queries on the pipeline update queue (lakebase_dev_pipeline.updates). */
 import { randomUUID } from 'node:crypto';
-import { isoTimestamp, type Queryable } from './state.js';
+import type pg from 'pg';
+import { isoTimestamp, type Queryable } from './sql.js';
 import { PIPELINE_UPDATE_CHANNEL, relations, type PipelineNames } from './names.js';
 
 export type UpdateCause = 'API_CALL' | 'INITIALIZATION';
@@ -36,9 +37,15 @@ interface UpdateRow {
   message: string | null;
 }
 
-const UPDATE_COLUMNS = `update_id, full_refresh, cause, state, attempts, ${isoTimestamp('requested_at')} AS requested_at,
-  ${isoTimestamp('started_at')} AS started_at, ${isoTimestamp('ended_at')} AS ended_at,
-  latest_version_currently_processing, synced_row_count, total_row_count, message`;
+const UPDATE_COLUMNS = `u.update_id, u.full_refresh, u.cause, u.state, u.attempts,
+  ${isoTimestamp('u.requested_at')} AS requested_at, ${isoTimestamp('u.started_at')} AS started_at,
+  ${isoTimestamp('u.ended_at')} AS ended_at, p.latest_version_currently_processing, p.synced_row_count,
+  p.total_row_count, u.message`;
+
+const updatesWithProgress = (names: PipelineNames): string => {
+  const r = relations(names);
+  return `${r.updates} u LEFT JOIN ${r.updateProgress} p ON p.update_id = u.update_id`;
+};
 
 const optionalNumber = (value: string | null): number | null => (value === null ? null : Number(value));
 
@@ -78,15 +85,23 @@ export async function enqueueUpdate(
 
 /** Marks every queued update of the table RUNNING and returns them; the caller must hold the runner lock. */
 export async function claimQueuedUpdates(db: Queryable, names: PipelineNames): Promise<PipelineUpdate[]> {
-  const { rows } = await db.query<UpdateRow>(
-    `UPDATE ${relations(names).updates}
-        SET state = 'RUNNING', attempts = attempts + 1, started_at = clock_timestamp(),
-            synced_row_count = NULL, total_row_count = NULL, latest_version_currently_processing = NULL
+  const r = relations(names);
+  const { rows: claimed } = await db.query<{ update_id: string }>(
+    `UPDATE ${r.updates} SET state = 'RUNNING', attempts = attempts + 1, started_at = clock_timestamp()
       WHERE synced_schema = $1 AND synced_table = $2 AND state = 'QUEUED'
-      RETURNING ${UPDATE_COLUMNS}`,
+      RETURNING update_id`,
     [names.syncedSchema, names.syncedTable],
   );
-  return rows.map(toUpdate).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  if (claimed.length === 0) return [];
+  const ids = claimed.map((row) => row.update_id);
+  // A retried update starts its progress afresh.
+  await db.query(`DELETE FROM ${r.updateProgress} WHERE update_id = ANY($1::uuid[])`, [ids]);
+  const { rows } = await db.query<UpdateRow>(
+    `SELECT ${UPDATE_COLUMNS} FROM ${updatesWithProgress(names)} WHERE u.update_id = ANY($1::uuid[])
+      ORDER BY u.requested_at`,
+    [ids],
+  );
+  return rows.map(toUpdate);
 }
 
 /**
@@ -117,24 +132,26 @@ export async function reportUpdateProgress(
 ): Promise<void> {
   if (updateIds.length === 0) return;
   await db.query(
-    `UPDATE ${relations(names).updates}
-        SET latest_version_currently_processing = $2, synced_row_count = $3, total_row_count = $4
-      WHERE update_id = ANY($1::uuid[]) AND state = 'RUNNING'`,
+    `INSERT INTO ${relations(names).updateProgress}
+       (update_id, latest_version_currently_processing, synced_row_count, total_row_count)
+     SELECT unnest($1::uuid[]), $2, $3, $4
+     ON CONFLICT (update_id) DO UPDATE SET
+       latest_version_currently_processing = EXCLUDED.latest_version_currently_processing,
+       synced_row_count = EXCLUDED.synced_row_count, total_row_count = EXCLUDED.total_row_count`,
     [updateIds, progress.version, progress.synced, progress.total],
   );
 }
 
+/** Runs inside the transaction that applies the update's last rows. */
 export async function completeUpdates(
-  db: Queryable,
+  client: pg.ClientBase,
   names: PipelineNames,
   updateIds: readonly string[],
   message: string,
 ): Promise<void> {
   if (updateIds.length === 0) return;
-  await db.query(
-    `UPDATE ${relations(names).updates}
-        SET state = 'COMPLETED', ended_at = clock_timestamp(), message = $2,
-            synced_row_count = coalesce(total_row_count, synced_row_count)
+  await client.query(
+    `UPDATE ${relations(names).updates} SET state = 'COMPLETED', ended_at = clock_timestamp(), message = $2
       WHERE update_id = ANY($1::uuid[]) AND state = 'RUNNING'`,
     [updateIds, message],
   );
@@ -165,7 +182,7 @@ export async function readUpdate(
   updateId: string,
 ): Promise<PipelineUpdate | null> {
   const { rows } = await db.query<UpdateRow>(
-    `SELECT ${UPDATE_COLUMNS} FROM ${relations(names).updates} WHERE update_id = $1`,
+    `SELECT ${UPDATE_COLUMNS} FROM ${updatesWithProgress(names)} WHERE u.update_id = $1`,
     [updateId],
   );
   return rows[0] ? toUpdate(rows[0]) : null;
@@ -174,9 +191,9 @@ export async function readUpdate(
 /** The update currently running for the table, if any (the one whose progress the status shows). */
 export async function readActiveUpdate(db: Queryable, names: PipelineNames): Promise<PipelineUpdate | null> {
   const { rows } = await db.query<UpdateRow>(
-    `SELECT ${UPDATE_COLUMNS} FROM ${relations(names).updates}
-      WHERE synced_schema = $1 AND synced_table = $2 AND state IN ('QUEUED', 'RUNNING')
-      ORDER BY state = 'RUNNING' DESC, requested_at LIMIT 1`,
+    `SELECT ${UPDATE_COLUMNS} FROM ${updatesWithProgress(names)}
+      WHERE u.synced_schema = $1 AND u.synced_table = $2 AND u.state IN ('QUEUED', 'RUNNING')
+      ORDER BY u.state = 'RUNNING' DESC, u.requested_at LIMIT 1`,
     [names.syncedSchema, names.syncedTable],
   );
   return rows[0] ? toUpdate(rows[0]) : null;
