@@ -184,9 +184,14 @@ function changeFeedDdl(names: PipelineNames): string {
       REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn('capture_delete')}();
     CREATE OR REPLACE TRIGGER capture_truncate BEFORE TRUNCATE ON ${r.source}
       FOR EACH STATEMENT EXECUTE FUNCTION ${fn('capture_truncate')}();
-    -- Constraint triggers cannot be replaced in place.
-    DROP TRIGGER IF EXISTS assign_commit_version ON ${r.pendingCommits};
-    CREATE CONSTRAINT TRIGGER assign_commit_version AFTER INSERT ON ${r.pendingCommits}
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${fn('assign_commit_version')}();
+    -- Constraint triggers cannot be replaced in place; create it once (its function is replaced above).
+    DO $lakebase_dev$
+    BEGIN
+      IF NOT EXISTS (SELECT FROM pg_trigger
+                      WHERE tgrelid = ${literal(r.pendingCommits)}::regclass AND tgname = 'assign_commit_version') THEN
+        CREATE CONSTRAINT TRIGGER assign_commit_version AFTER INSERT ON ${r.pendingCommits}
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${fn('assign_commit_version')}();
+      END IF;
+    END $lakebase_dev$;
   `;
 }
