@@ -7,7 +7,7 @@ describe('npm run data (CLI dispatcher)', () => {
   let env: Record<string, string>;
   const run = async (...argv: string[]): Promise<{ code: number; output: string }> => {
     const lines: string[] = [];
-    const code = await runCli(argv, { env, out: (line) => lines.push(line) });
+    const code = await runCli(argv, { env, out: (line) => lines.push(line), err: (line) => lines.push(line) });
     return { code, output: lines.join('\n') };
   };
   const count = async () =>
@@ -67,6 +67,6 @@ describe('npm run data (CLI dispatcher)', () => {
   it('reports a missing CSV file by name', async () => {
     const result = await run('load-csv', '/nonexistent/trips.csv');
     expect(result.code).toBe(1);
-    expect(result.output).toMatch(/load-csv failed: .*\/nonexistent\/trips\.csv/);
+    expect(result.output).toMatch(/load-csv: .*\/nonexistent\/trips\.csv/);
   });
 });
