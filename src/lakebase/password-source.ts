@@ -5,10 +5,12 @@
  * an OAuth database credential.
  */
 import type { WorkspaceClient } from '@databricks/sdk-experimental';
+import type pg from 'pg';
 import type { DatabricksConfig } from '../config/databricks.js';
 import { ConfigError, type DatabaseConfig } from '../config/env.js';
 import { createWorkspaceClient } from '../databricks/workspace-client.js';
 import { credentialIssuerFor } from './credential-issuer.js';
+import { credentialFirstClient } from './pg-client.js';
 import { TokenCache, type TokenCacheLogger } from './token-cache.js';
 
 export type PasswordSource =
@@ -17,6 +19,8 @@ export type PasswordSource =
       kind: 'oauth';
       /** Give this to pg as `password`. */
       password: () => Promise<string>;
+      /** Give this to pg.Pool as `Client`: a failed credential then opens no socket (see pg-client.ts). */
+      Client: typeof pg.Client;
       cache: TokenCache;
       /** For the startup log, e.g. `Lakebase OAuth credentials for instance "trips-db"`. */
       description: string;
@@ -68,6 +72,7 @@ export function choosePasswordSource(
   return {
     kind: 'oauth',
     password: cache.password,
+    Client: credentialFirstClient(cache),
     cache,
     description: `Lakebase OAuth credentials for ${issuer.description}`,
   };

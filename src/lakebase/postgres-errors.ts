@@ -25,16 +25,18 @@ function codeOf(error: unknown): string | undefined {
   return undefined;
 }
 
+// With password authentication Postgres answers 28P01 for a missing role too,
+// so as not to reveal which roles exist; the hints cover both causes.
 function rejectedPassword(target: ConnectionTarget): string {
   switch (target.passwordSource) {
     case 'oauth':
       return (
         `Postgres rejected the OAuth token as password of role "${target.user}": PGUSER must be the identity ` +
         `the token was issued to (the app's service principal client id, or your e-mail for a CLI profile), ` +
-        `and that role must be an OAuth role of this instance`
+        `and that role must exist as an OAuth role of this instance (adding the database as an app resource creates it)`
       );
     case 'static':
-      return `Postgres rejected the password of role "${target.user}"; check PGPASSWORD / DATABASE_URL`;
+      return `Postgres rejected the password of role "${target.user}" (or the role does not exist); check PGUSER and PGPASSWORD / DATABASE_URL`;
     case 'none':
       return (
         `Postgres asked role "${target.user}" for a password and none is configured: set PGPASSWORD, ` +
