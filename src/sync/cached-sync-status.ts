@@ -31,7 +31,8 @@ interface Listener {
   lastFingerprint: string | undefined;
   /** Newest status not yet taken: a slow subscriber skips to the latest. */
   pending: SyncStatus | undefined;
-  wake: (() => void) | undefined;
+  /** Pending next() calls. */
+  waiters: Array<() => void>;
   closed: boolean;
 }
 
@@ -39,6 +40,10 @@ interface Listener {
 function fingerprint(status: SyncStatus): string {
   const { checkedAt: _checkedAt, stalenessSeconds: _staleness, ...rest } = status;
   return JSON.stringify(rest);
+}
+
+function wakeAll(listener: Listener): void {
+  for (const wake of listener.waiters.splice(0)) wake();
 }
 
 export class CachedSyncStatus {
@@ -106,12 +111,12 @@ export class CachedSyncStatus {
    * (break, return(), or the signal) unsubscribes; the last one out stops polling.
    */
   subscribe(signal?: AbortSignal): AsyncIterableIterator<SyncStatus> {
-    const listener: Listener = { lastFingerprint: undefined, pending: undefined, wake: undefined, closed: false };
+    const listener: Listener = { lastFingerprint: undefined, pending: undefined, waiters: [], closed: false };
     const close = () => {
       if (listener.closed) return;
       listener.closed = true;
       this.listeners.delete(listener);
-      listener.wake?.();
+      wakeAll(listener);
       if (this.listeners.size === 0) this.stopPolling();
     };
     signal?.addEventListener('abort', close, { once: true });
@@ -122,10 +127,7 @@ export class CachedSyncStatus {
     const iterator: AsyncIterableIterator<SyncStatus> = {
       next: async () => {
         while (!listener.closed && listener.pending === undefined) {
-          await new Promise<void>((resolve) => {
-            listener.wake = resolve;
-          });
-          listener.wake = undefined;
+          await new Promise<void>((resolve) => listener.waiters.push(resolve));
         }
         const value = listener.pending;
         if (listener.closed || value === undefined) return { done: true, value: undefined };
@@ -169,7 +171,7 @@ export class CachedSyncStatus {
       if (listener.lastFingerprint === current) continue;
       listener.lastFingerprint = current;
       listener.pending = status;
-      listener.wake?.();
+      wakeAll(listener);
     }
   }
 

@@ -63,7 +63,14 @@ export function authorizeRefresh(headers: HeaderSource, admin: RefreshAdminConfi
 
 function denialMessage(admin: RefreshAdminConfig, identities: string[]): string {
   const ways: string[] = [];
-  if (admin.principals.size > 0 && admin.trustForwardedIdentity) ways.push('a user listed in GATEWAY_ADMINS');
+  if (admin.principals.size > 0) {
+    ways.push(
+      admin.trustForwardedIdentity
+        ? 'a user listed in GATEWAY_ADMINS'
+        : 'a user listed in GATEWAY_ADMINS (identity headers are trusted only on Databricks Apps, ' +
+            'or with GATEWAY_TRUST_FORWARDED_IDENTITY=true)',
+    );
+  }
   if (admin.token !== undefined) ways.push('the admin token in an X-Admin-Token or Authorization: Bearer header');
   if (ways.length === 0) {
     return (
@@ -75,9 +82,5 @@ function denialMessage(admin: RefreshAdminConfig, identities: string[]): string 
     identities.length > 0 && admin.trustForwardedIdentity
       ? ` You are signed in as ${identities[0]}, who is not in GATEWAY_ADMINS.`
       : '';
-  const untrusted =
-    admin.principals.size > 0 && !admin.trustForwardedIdentity
-      ? ' Forwarded identity headers are trusted only on Databricks Apps (or with GATEWAY_TRUST_FORWARDED_IDENTITY=true).'
-      : '';
-  return `refreshSyncedTable requires ${ways.join(' or ')}.${who}${untrusted}`;
+  return `refreshSyncedTable requires ${ways.join(' or ')}.${who}`;
 }
