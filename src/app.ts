@@ -1,0 +1,71 @@
+import type pg from 'pg';
+import type { Config, DatabaseConfig } from './config/env.js';
+import { createDb, StatementCounter, type Db } from './db/database.js';
+import { createPool, type PasswordSource } from './db/pool.js';
+import type { Logger } from './logger.js';
+import { buildSchema } from './schema/index.js';
+import { healthRoutes, type Readiness } from './server/health.js';
+import { createGateway, type Gateway } from './server/yoga.js';
+import { installZipZones } from './zones/install-zip-zones.js';
+
+export interface App {
+  gateway: Gateway;
+  pool: pg.Pool;
+  db: Db;
+  statements: StatementCounter;
+  readiness: Readiness;
+  /** Resolves once the gateway's own schema is installed (retrying while the database is unreachable). */
+  initialised: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  config: Config & { database: DatabaseConfig };
+  logger: Logger;
+  /** Overrides the configured static password, e.g. with a Lakebase OAuth token provider. */
+  password?: PasswordSource;
+  /** Delay between attempts to initialise while the database is unreachable. */
+  retryMs?: number;
+}
+
+/** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
+export function createApp({ config, logger, password, retryMs = 2000 }: AppOptions): App {
+  const pool = createPool(config.database, { password, logger });
+  const statements = new StatementCounter();
+  const db = createDb(pool, config.database, statements);
+  const readiness: Readiness = { initialised: false };
+  const services = { config, db, statements, logger };
+  const gateway = createGateway({ schema: buildSchema(), services, routes: healthRoutes(pool, readiness) });
+
+  let closed = false;
+  const initialised = (async () => {
+    for (let attempt = 1; !closed; attempt += 1) {
+      try {
+        const zones = await installZipZones(pool, config.database.gatewaySchema);
+        readiness.initialised = true;
+        logger.info('gateway schema ready', { schema: config.database.gatewaySchema, zipZones: zones.total });
+        return;
+      } catch (error) {
+        logger.error('cannot initialise the gateway schema; retrying', {
+          attempt,
+          schema: config.database.gatewaySchema,
+          error: (error as Error).message,
+        });
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
+      }
+    }
+  })();
+
+  return {
+    gateway,
+    pool,
+    db,
+    statements,
+    readiness,
+    initialised,
+    async close() {
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

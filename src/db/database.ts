@@ -1,0 +1,38 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import type pg from 'pg';
+import type { DatabaseConfig } from '../config/env.js';
+import type { Database } from './tables.js';
+import { TableMappingPlugin } from './table-mapping-plugin.js';
+
+/**
+ * Counts SQL statements the gateway sends. Batching guarantees ("a page of
+ * 1,000 trips costs a bounded number of statements") are tested against it,
+ * and the subscription feed reports statements per tick from it.
+ */
+export class StatementCounter {
+  total = 0;
+  errors = 0;
+  record(ok: boolean): void {
+    this.total += 1;
+    if (!ok) this.errors += 1;
+  }
+}
+
+export type Db = Kysely<Database>;
+
+export function createDb(
+  pool: pg.Pool,
+  config: Pick<DatabaseConfig, 'schema' | 'table' | 'gatewaySchema'>,
+  counter = new StatementCounter(),
+): Db {
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [
+      new TableMappingPlugin({
+        trips: { schema: config.schema, table: config.table },
+        zip_zones: { schema: config.gatewaySchema, table: 'zip_zones' },
+      }),
+    ],
+    log: (event) => counter.record(event.level === 'query'),
+  });
+}

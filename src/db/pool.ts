@@ -1,0 +1,36 @@
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/env.js';
+import type { Logger } from '../logger.js';
+import { pgSslOption } from './ssl.js';
+
+/** A static password, or a function pg calls for every new connection (Lakebase OAuth tokens). */
+export type PasswordSource = string | (() => Promise<string>);
+
+export interface PoolOptions {
+  password?: PasswordSource;
+  logger: Logger;
+  applicationName?: string;
+}
+
+export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.user,
+    password: options.password ?? config.password,
+    ssl: pgSslOption(config.sslMode),
+    max: config.poolMax,
+    maxLifetimeSeconds: config.maxLifetimeSeconds,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: config.statementTimeoutMs || undefined,
+    application_name: options.applicationName ?? 'lakebase-graphql',
+  });
+  // An idle connection that dies (database restart, network blip, token-expired
+  // disconnect) emits 'error' on the pool; unhandled, that would kill the process.
+  pool.on('error', (error) => {
+    options.logger.warn('idle database connection closed', { error: error.message });
+  });
+  return pool;
+}

@@ -1,0 +1,24 @@
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { GatewayContext } from './context.js';
+
+/** Only sets up the builder; types live one per file beside their query fields, and index.ts builds the schema. */
+export const builder = new SchemaBuilder<{
+  Context: GatewayContext;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    BigInt: { Input: string; Output: string | bigint | number };
+    ID: { Input: string; Output: string | number | bigint };
+  };
+}>({
+  plugins: [RelayPlugin, DataloaderPlugin],
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { description: 'Fetches an object by its Relay global id; null when absent.' },
+    nodesQueryOptions: { description: 'Fetches objects by Relay global ids; null for each id not found.' },
+  },
+});
+
+builder.queryType({});

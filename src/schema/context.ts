@@ -1,0 +1,17 @@
+import type { Config } from '../config/env.js';
+import type { Db, StatementCounter } from '../db/database.js';
+import type { Logger } from '../logger.js';
+
+/** Long-lived dependencies the schema's resolvers reach through the context. */
+export interface GatewayServices {
+  config: Config;
+  db: Db;
+  statements: StatementCounter;
+  logger: Logger;
+}
+
+/** Per-request context; DataLoaders are created per request by the dataloader plugin. */
+export interface GatewayContext extends GatewayServices {
+  requestId: string;
+  request: Request;
+}

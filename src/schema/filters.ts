@@ -1,0 +1,67 @@
+import type { TripFilter } from '../trips/filter.js';
+import { builder } from './builder.js';
+
+export const IntFilterInput = builder.inputType('IntFilter', {
+  description: 'Integer comparisons. ne and notIn never match NULL (SQL semantics); use isNull to include NULLs.',
+  fields: (t) => ({
+    eq: t.int(),
+    ne: t.int(),
+    in: t.intList({ description: 'Must not be empty.' }),
+    notIn: t.intList({ description: 'Must not be empty.' }),
+    gt: t.int(),
+    gte: t.int(),
+    lt: t.int(),
+    lte: t.int(),
+    isNull: t.boolean(),
+  }),
+});
+
+export const BigIntFilterInput = builder.inputType('BigIntFilter', {
+  fields: (t) => ({
+    eq: t.field({ type: 'BigInt' }),
+    in: t.field({ type: ['BigInt'], description: 'Must not be empty.' }),
+    gt: t.field({ type: 'BigInt' }),
+    gte: t.field({ type: 'BigInt' }),
+    lt: t.field({ type: 'BigInt' }),
+    lte: t.field({ type: 'BigInt' }),
+  }),
+});
+
+export const FloatFilterInput = builder.inputType('FloatFilter', {
+  fields: (t) => ({
+    eq: t.float(),
+    gt: t.float(),
+    gte: t.float(),
+    lt: t.float(),
+    lte: t.float(),
+    isNull: t.boolean(),
+  }),
+});
+
+export const DateTimeFilterInput = builder.inputType('DateTimeFilter', {
+  fields: (t) => ({
+    gt: t.field({ type: 'DateTime' }),
+    gte: t.field({ type: 'DateTime' }),
+    lt: t.field({ type: 'DateTime' }),
+    lte: t.field({ type: 'DateTime' }),
+    isNull: t.boolean(),
+  }),
+});
+
+export const TripFilterInput = builder.inputRef<TripFilter>('TripFilter').implement({
+  description:
+    'Conditions on trips; fields combine with AND. An operator given as null is ignored. ' +
+    '`not` is the exact complement of its filter, rows with NULLs included.',
+  fields: (t) => ({
+    tripId: t.field({ type: BigIntFilterInput }),
+    pickupAt: t.field({ type: DateTimeFilterInput }),
+    dropoffAt: t.field({ type: DateTimeFilterInput }),
+    pickupZip: t.field({ type: IntFilterInput }),
+    dropoffZip: t.field({ type: IntFilterInput }),
+    fareAmount: t.field({ type: FloatFilterInput }),
+    tripDistance: t.field({ type: FloatFilterInput }),
+    and: t.field({ type: [TripFilterInput], description: 'All must match. Must not be empty.' }),
+    or: t.field({ type: [TripFilterInput], description: 'At least one must match. Must not be empty.' }),
+    not: t.field({ type: TripFilterInput }),
+  }),
+});

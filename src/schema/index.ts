@@ -1,0 +1,12 @@
+import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './scalars.js';
+import './filters.js';
+import './page-info.js';
+import './zone.js';
+import './trip.js';
+
+/** The whole API. Importing a type's file registers it with the builder; order does not matter. */
+export function buildSchema(): GraphQLSchema {
+  return lexicographicSortSchema(builder.toSchema());
+}

@@ -1,0 +1,51 @@
+import { GraphQLError, Kind } from 'graphql';
+import { builder } from './builder.js';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function parseBigInt(value: unknown): string {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== 'string' || !/^-?\d{1,19}$/.test(text.trim())) {
+    throw new GraphQLError(`BigInt must be a decimal integer string such as "21932", got ${JSON.stringify(value)}`);
+  }
+  const parsed = BigInt(text.trim());
+  if (parsed < INT64_MIN || parsed > INT64_MAX) {
+    throw new GraphQLError(`BigInt ${text} is outside the 64-bit range`);
+  }
+  return parsed.toString();
+}
+
+builder.scalarType('BigInt', {
+  description: 'A 64-bit integer, serialized as a decimal string.',
+  serialize: (value) => String(value),
+  parseValue: parseBigInt,
+  parseLiteral: (ast) => {
+    if (ast.kind === Kind.STRING || ast.kind === Kind.INT) return parseBigInt(ast.value);
+    throw new GraphQLError('BigInt must be given as a string or integer literal');
+  },
+});
+
+// Offsets are required: an instant without one is ambiguous (New York? UTC?).
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+function parseDateTime(value: unknown): Date {
+  if (typeof value !== 'string' || !ISO_INSTANT.test(value)) {
+    throw new GraphQLError(
+      `DateTime must be an ISO-8601 instant with an offset, e.g. "2016-02-14T16:52:13Z", got ${JSON.stringify(value)}`,
+    );
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a valid date`);
+  return date;
+}
+
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 instant with offset, e.g. 2016-02-14T16:52:13.000Z.',
+  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => {
+    if (ast.kind === Kind.STRING) return parseDateTime(ast.value);
+    throw new GraphQLError('DateTime must be given as a string literal');
+  },
+});

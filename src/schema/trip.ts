@@ -1,0 +1,83 @@
+import type { TripRow } from '../db/tables.js';
+import { DEFAULT_ORDER_BY, loadTripConnection, type TripConnection } from '../trips/connection.js';
+import { TRIP_ORDER_BY } from '../trips/ordering.js';
+import { findTripsByIds } from '../trips/queries.js';
+import { builder } from './builder.js';
+import { TripFilterInput } from './filters.js';
+import { PageInfoRef } from './page-info.js';
+import { ZoneRef } from './zone.js';
+
+export const TripOrderByEnum = builder.enumType('TripOrderBy', {
+  description:
+    'Orderings for trips. The primary key always breaks ties, so every ordering is total. NULL sorts last ascending, first descending.',
+  values: TRIP_ORDER_BY,
+});
+
+export const TripRef = builder.loadableNode('Trip', {
+  id: { resolve: (trip: TripRow) => trip.id },
+  load: (ids: string[], ctx) => findTripsByIds(ctx.db, ids),
+  sort: (trip: TripRow) => trip.id,
+  fields: (t) => ({
+    tripId: t.field({ type: 'BigInt', nullable: false, resolve: (trip) => trip.id }),
+    pickupAt: t.field({ type: 'DateTime', resolve: (trip) => trip.tpep_pickup_datetime }),
+    dropoffAt: t.field({ type: 'DateTime', resolve: (trip) => trip.tpep_dropoff_datetime }),
+    tripDistance: t.exposeFloat('trip_distance', { description: 'Miles.' }),
+    fareAmount: t.exposeFloat('fare_amount', { description: 'US dollars.' }),
+    pickupZip: t.exposeInt('pickup_zip'),
+    dropoffZip: t.exposeInt('dropoff_zip'),
+    durationMinutes: t.float({
+      description: 'Minutes between pickup and dropoff.',
+      resolve: ({ tpep_pickup_datetime: start, tpep_dropoff_datetime: end }) =>
+        start && end ? (end.getTime() - start.getTime()) / 60_000 : null,
+    }),
+    pickupZone: t.field({ type: ZoneRef, resolve: (trip) => trip.pickup_zip }),
+    dropoffZone: t.field({ type: ZoneRef, resolve: (trip) => trip.dropoff_zip }),
+  }),
+});
+
+const TripEdgeRef = builder.objectRef<TripConnection['edges'][number]>('TripEdge').implement({
+  fields: (t) => ({
+    cursor: t.exposeString('cursor', { nullable: false }),
+    node: t.field({ type: TripRef, nullable: false, resolve: (edge) => edge.node }),
+  }),
+});
+
+const TripConnectionRef = builder.objectRef<TripConnection>('TripConnection').implement({
+  fields: (t) => ({
+    edges: t.field({ type: [TripEdgeRef], nullable: false, resolve: (c) => c.edges }),
+    pageInfo: t.field({ type: PageInfoRef, nullable: false, resolve: (c) => c.pageInfo }),
+    totalCount: t.field({
+      type: 'BigInt',
+      nullable: false,
+      description: 'Number of trips matching the filter, ignoring pagination.',
+      resolve: (c) => c.totalCount(),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  trip: t.field({
+    type: TripRef,
+    description: 'One trip by its primary key; null when absent.',
+    args: { tripId: t.arg({ type: 'BigInt', required: true }) },
+    resolve: (_root, { tripId }) => tripId,
+  }),
+  trips: t.field({
+    type: TripConnectionRef,
+    nullable: false,
+    description:
+      'Trips as a Relay connection with keyset (cursor) pagination.\n' +
+      'Every ordering is made total by the primary key, so pages never skip or\n' +
+      'repeat rows. first/last are capped (MAX_PAGE_SIZE, default 1000); asking for more\n' +
+      'is an error, not a silent truncation.',
+    args: {
+      first: t.arg.int(),
+      after: t.arg.string(),
+      last: t.arg.int(),
+      before: t.arg.string(),
+      filter: t.arg({ type: TripFilterInput }),
+      orderBy: t.arg({ type: [TripOrderByEnum], defaultValue: [...DEFAULT_ORDER_BY] }),
+    },
+    resolve: (_root, args, ctx) => loadTripConnection(ctx.db, args, ctx.config.limits),
+  }),
+}));

@@ -1,0 +1,41 @@
+import { GraphQLError } from 'graphql';
+import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
+import type { GatewayContext } from '../schema/context.js';
+
+/**
+ * Errors the caller caused (GraphQLError: bad arguments, cursors, limits) pass
+ * through. Anything else is a bug or an outage: it is logged with the request
+ * id and replaced by a generic error that carries the same id, so a user's bug
+ * report can be matched to the log line without leaking internals (SQL, hosts).
+ */
+export function useErrorMasking(): Plugin<GatewayContext> {
+  const mask = (context: GatewayContext) => (error: GraphQLError) => {
+    const original = error.originalError;
+    if (!original || original instanceof GraphQLError) return error;
+    context.logger.error('resolver failed', {
+      requestId: context.requestId,
+      path: error.path?.join('.'),
+      error: original.message,
+      stack: original.stack,
+    });
+    return new GraphQLError('Internal error; it was logged with this request id.', {
+      path: error.path,
+      nodes: error.nodes,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: context.requestId },
+    });
+  };
+  const onDone =
+    (context: GatewayContext) =>
+    ({ args, result, setResult }: Parameters<Parameters<typeof handleStreamOrSingleExecutionResult>[1]>[0]) => {
+      void args;
+      if (result.errors?.length) setResult({ ...result, errors: result.errors.map(mask(context)) });
+    };
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, onDone(args.contextValue)),
+    }),
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, onDone(args.contextValue)),
+    }),
+  };
+}

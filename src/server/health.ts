@@ -1,0 +1,43 @@
+import type pg from 'pg';
+
+export interface Readiness {
+  /** Set once startup work that needs the database (reference data) has finished. */
+  initialised: boolean;
+}
+
+/**
+ * /health: the process is up (liveness; never touches the database, so a
+ * database outage does not get the app restarted in a loop).
+ * /ready: the gateway can serve queries now (database reachable and initialised).
+ */
+export function healthRoutes(pool: pg.Pool, readiness: Readiness, timeoutMs = 2000) {
+  return async (request: Request): Promise<Response | undefined> => {
+    if (request.method !== 'GET') return undefined;
+    const { pathname } = new URL(request.url);
+    if (pathname === '/health') return Response.json({ status: 'ok' });
+    if (pathname !== '/ready') return undefined;
+    if (!readiness.initialised) {
+      return Response.json(
+        { status: 'starting', reason: 'database initialisation has not completed' },
+        { status: 503 },
+      );
+    }
+    try {
+      await withTimeout(pool.query('SELECT 1'), timeoutMs);
+      return Response.json({ status: 'ready' });
+    } catch (error) {
+      return Response.json(
+        { status: 'unavailable', reason: `database unreachable: ${(error as Error).message}` },
+        { status: 503 },
+      );
+    }
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import type { GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { GatewayContext, GatewayServices } from '../schema/context.js';
+import { useErrorMasking } from './error-masking.js';
+import { useQueryCost } from './query-cost.js';
+
+export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
+
+export interface GatewayOptions {
+  schema: GraphQLSchema;
+  services: GatewayServices;
+  /** Extra plugins (subscriptions transport, sync hooks). */
+  plugins?: Plugin<GatewayContext>[];
+  /** GET endpoints outside GraphQL (health/readiness); return undefined to fall through. */
+  routes?: (request: Request) => Promise<Response | undefined> | Response | undefined;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createGateway({ schema, services, plugins = [], routes }: GatewayOptions): Gateway {
+  const { limits } = services.config;
+  const rejected = (_ctx: unknown, error: Error) =>
+    services.logger.info('query rejected by limits', { reason: error.message });
+  return createYoga<Record<string, never>, GatewayContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    // Introspection and GraphiQL stay on: the API is public to its users, and
+    // its schema is committed in the repository anyway.
+    graphiql: {
+      title: 'lakebase-graphql',
+      defaultQuery: '{ trips(first: 10) { edges { node { tripId pickupAt fareAmount pickupZone { borough } } } } }',
+    },
+    logging: {
+      debug: (...args) => services.logger.debug(args.map(String).join(' ')),
+      info: (...args) => services.logger.info(args.map(String).join(' ')),
+      warn: (...args) => services.logger.warn(args.map(String).join(' ')),
+      error: (...args) => services.logger.error(args.map(String).join(' ')),
+    },
+    // Our own plugin masks and logs unexpected errors with the request id;
+    // yoga's masking stays on as the last line of defence.
+    maskedErrors: true,
+    context: ({ request }) => {
+      const header = request.headers.get('x-request-id');
+      return { ...services, request, requestId: header && REQUEST_ID.test(header) ? header : randomUUID() };
+    },
+    plugins: [
+      {
+        onRequest: async ({ request, endResponse }) => {
+          if (!routes) return;
+          const response = await routes(request);
+          if (response) endResponse(response);
+        },
+      },
+      maxDepthPlugin({ n: limits.maxDepth, onReject: [rejected], propagateOnRejection: true }),
+      maxAliasesPlugin({ n: limits.maxAliases, onReject: [rejected], propagateOnRejection: true }),
+      useQueryCost({
+        maxCost: limits.maxCost,
+        maxListSize: Math.max(limits.maxPageSize, limits.maxGroups),
+        // Lists whose size is implicit: the default page sizes the resolvers apply.
+        defaultListSize: (field) =>
+          field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined,
+      }),
+      useErrorMasking(),
+      ...plugins,
+    ],
+  });
+}

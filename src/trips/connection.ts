@@ -1,0 +1,98 @@
+import type { LimitsConfig } from '../config/env.js';
+import type { Db } from '../db/database.js';
+import type { TripRow } from '../db/tables.js';
+import { UserInputError } from '../errors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { TripFilter } from './filter.js';
+import { resolveOrdering, reverse, type TripOrderBy } from './ordering.js';
+import { countTrips, existsAtOrBefore, findTripPage } from './queries.js';
+
+export interface TripConnectionArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+  filter?: TripFilter | null;
+  orderBy?: readonly TripOrderBy[] | null;
+}
+
+/**
+ * The pieces of a Relay connection. Anything that costs a statement of its own
+ * (totalCount, the page flag opposite to the direction of travel) is a thunk,
+ * so it runs only when the query selects it.
+ */
+export interface TripConnection {
+  edges: { cursor: string; node: TripRow }[];
+  pageInfo: {
+    hasNextPage: () => Promise<boolean>;
+    hasPreviousPage: () => Promise<boolean>;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
+  totalCount: () => Promise<string>;
+}
+
+export const DEFAULT_ORDER_BY: readonly TripOrderBy[] = ['PICKUP_AT_DESC'];
+
+export async function loadTripConnection(
+  db: Db,
+  args: TripConnectionArgs,
+  limits: LimitsConfig,
+): Promise<TripConnection> {
+  const { limit, direction } = pageSize(args, limits);
+  const keys = resolveOrdering(args.orderBy ?? DEFAULT_ORDER_BY);
+  const after = args.after != null ? decodeCursor('after', args.after, keys) : undefined;
+  const before = args.before != null ? decodeCursor('before', args.before, keys) : undefined;
+  const page = await findTripPage(db, { filter: args.filter, keys, after, before, limit, direction });
+  const edges = page.rows.map((row) => ({ cursor: encodeCursor(keys, row.cursorValues), node: row }));
+
+  // Per the Relay spec, the flag against the direction of travel is true only
+  // when rows really lie beyond the opposite cursor; we check instead of guessing.
+  const hasMore = async () => page.hasMore;
+  const beyond = (cursor: typeof after, forward: boolean) => async () =>
+    cursor ? existsAtOrBefore(db, args.filter, forward ? keys : reverse(keys), cursor) : false;
+  let total: Promise<string> | undefined;
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: direction === 'forward' ? hasMore : beyond(before, false),
+      hasPreviousPage: direction === 'backward' ? hasMore : beyond(after, true),
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: () => (total ??= countTrips(db, args.filter)),
+  };
+}
+
+function pageSize(
+  args: TripConnectionArgs,
+  limits: LimitsConfig,
+): { limit: number; direction: 'forward' | 'backward' } {
+  const { first, last } = args;
+  if (first != null && last != null) {
+    throw new UserInputError(
+      'first',
+      'cannot be combined with last; page forward with first/after or backward with last/before',
+    );
+  }
+  for (const [name, value] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
+    if (value == null) continue;
+    if (value < 0) throw new UserInputError(name, `must not be negative, got ${value}`);
+    if (value > limits.maxPageSize) {
+      throw new UserInputError(
+        name,
+        `${value} exceeds the maximum page size of ${limits.maxPageSize}; page through the results with the cursors instead`,
+      );
+    }
+  }
+  if (last != null) return { limit: last, direction: 'backward' };
+  if (first != null) return { limit: first, direction: 'forward' };
+  // Only `before` given: the page ending at that cursor is what the caller means.
+  return {
+    limit: limits.defaultPageSize,
+    direction: args.before != null && args.after == null ? 'backward' : 'forward',
+  };
+}

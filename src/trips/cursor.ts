@@ -1,0 +1,57 @@
+import { UserInputError } from '../errors.js';
+import { orderingSignature, type SortKey } from './ordering.js';
+
+/**
+ * A cursor is the position of a row in one ordering: the row's sort-key values
+ * (as exact text: timestamps keep their microseconds, which a JS Date would
+ * lose and which would make keyset pages skip or repeat rows) plus the ordering
+ * signature. Opaque to clients: base64url of a small JSON array.
+ */
+export type CursorValues = readonly (string | null)[];
+
+const VERSION = 1;
+
+export function encodeCursor(keys: readonly SortKey[], values: CursorValues): string {
+  return Buffer.from(JSON.stringify([VERSION, orderingSignature(keys), values])).toString('base64url');
+}
+
+export function decodeCursor(argument: string, cursor: string, keys: readonly SortKey[]): CursorValues {
+  const malformed = () =>
+    new UserInputError(argument, 'is not a valid cursor; pass a cursor returned by this field with the same orderBy');
+  if (cursor.length === 0 || cursor.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== VERSION || typeof parsed[1] !== 'string') {
+    throw malformed();
+  }
+  const [, signature, values] = parsed as [number, string, unknown];
+  if (signature !== orderingSignature(keys)) {
+    throw new UserInputError(
+      argument,
+      `cursor was issued for a different orderBy (${signature}); cursors are only valid with the ordering that produced them`,
+    );
+  }
+  if (!Array.isArray(values) || values.length !== keys.length) throw malformed();
+  return keys.map((key, index) => {
+    const value: unknown = values[index];
+    if (value === null && key.nullable) return null;
+    if (typeof value !== 'string' || !isValidKeyText(key, value)) throw malformed();
+    return value;
+  });
+}
+
+function isValidKeyText(key: SortKey, value: string): boolean {
+  switch (key.kind) {
+    case 'int8':
+      return /^-?\d{1,19}$/.test(value);
+    case 'float8':
+      return value.trim() !== '' && Number.isFinite(Number(value));
+    case 'timestamptz':
+      // Written by cursorKeyExpression in queries.ts: UTC, microseconds.
+      return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(value) && !Number.isNaN(Date.parse(value));
+  }
+}

@@ -1,0 +1,137 @@
+import { sql, type Expression, type SqlBool } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { TripRow } from '../db/tables.js';
+import type { CursorValues } from './cursor.js';
+import { compileTripFilter, type TripFilter } from './filter.js';
+import { cursorKeyExpression, orderByTerms, segmentsAfter, strictlyAfter } from './keyset.js';
+import { reverse, type SortKey } from './ordering.js';
+
+export const TRIP_COLUMNS = [
+  'id',
+  'tpep_pickup_datetime',
+  'tpep_dropoff_datetime',
+  'trip_distance',
+  'fare_amount',
+  'pickup_zip',
+  'dropoff_zip',
+] as const;
+
+export interface TripPageRow extends TripRow {
+  cursorValues: CursorValues;
+}
+
+export interface TripPageRequest {
+  filter?: TripFilter | null;
+  /** The resolved total ordering (see resolveOrdering). */
+  keys: readonly SortKey[];
+  after?: CursorValues;
+  before?: CursorValues;
+  /** Rows wanted; one more is fetched to learn whether the page is the last. */
+  limit: number;
+  /** forward = first/after, backward = last/before (rows are returned in forward order either way). */
+  direction: 'forward' | 'backward';
+}
+
+export interface TripPage {
+  rows: TripPageRow[];
+  /** More rows beyond the page in the direction of travel. */
+  hasMore: boolean;
+}
+
+/**
+ * One page by keyset. Each segment (see keyset.ts) is one statement with
+ * LIMIT; later segments run only when earlier ones could not fill the page, so
+ * the common case is exactly one statement, and its cost does not grow with
+ * how deep into the result the cursor points.
+ */
+export async function findTripPage(db: Db, request: TripPageRequest): Promise<TripPage> {
+  const forward = request.direction === 'forward';
+  const scanKeys = forward ? request.keys : reverse(request.keys);
+  const start = forward ? request.after : request.before;
+  const stop = forward ? request.before : request.after;
+  const segments: (Expression<SqlBool> | undefined)[] = start ? segmentsAfter(scanKeys, start) : [undefined];
+  // The far cursor only bounds the scan; it is rarely given, so a generic predicate is fine.
+  const bound = stop ? strictlyAfter(reverse(scanKeys), stop) : undefined;
+  const wanted = request.limit + 1;
+  const rows: TripPageRow[] = [];
+  for (const segment of segments) {
+    if (rows.length >= wanted || request.limit === 0) break;
+    const batch = await db
+      .selectFrom('trips')
+      .select(TRIP_COLUMNS)
+      .select(scanKeys.map((key, index) => cursorKeyExpression(key).as(`k${index}`)))
+      .where((eb) => {
+        const parts = [compileTripFilter(eb, request.filter), segment, bound].filter(
+          (part): part is Expression<SqlBool> => part !== undefined,
+        );
+        return parts.length ? eb.and(parts) : sql<SqlBool>`true`;
+      })
+      .orderBy(orderByTerms(scanKeys))
+      .limit(wanted - rows.length)
+      .execute();
+    for (const row of batch) rows.push(toPageRow(row as unknown as RawPageRow, scanKeys.length));
+  }
+  const hasMore = rows.length > request.limit;
+  const page = rows.slice(0, request.limit);
+  return { rows: forward ? page : page.reverse(), hasMore };
+}
+
+type RawPageRow = TripRow & Record<`k${number}`, string | null>;
+
+function toPageRow(row: RawPageRow, keyCount: number): TripPageRow {
+  const cursorValues: (string | null)[] = [];
+  for (let index = 0; index < keyCount; index += 1) cursorValues.push(row[`k${index}`] ?? null);
+  return {
+    id: row.id,
+    tpep_pickup_datetime: row.tpep_pickup_datetime,
+    tpep_dropoff_datetime: row.tpep_dropoff_datetime,
+    trip_distance: row.trip_distance,
+    fare_amount: row.fare_amount,
+    pickup_zip: row.pickup_zip,
+    dropoff_zip: row.dropoff_zip,
+    cursorValues,
+  };
+}
+
+/**
+ * Whether any matching row lies at or before `cursor` in `keys` order: the
+ * "is there a previous page" question after a forward page (and, with the
+ * ordering reversed, "is there a next page" after a backward one).
+ */
+export async function existsAtOrBefore(
+  db: Db,
+  filter: TripFilter | null | undefined,
+  keys: readonly SortKey[],
+  cursor: CursorValues,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('trips')
+    .select(sql<number>`1`.as('one'))
+    .where((eb) => {
+      const notAfter = sql<SqlBool>`(${strictlyAfter(keys, cursor)}) IS NOT TRUE`;
+      const compiled = compileTripFilter(eb, filter);
+      return compiled ? eb.and([compiled, notAfter]) : notAfter;
+    })
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Row count as a decimal string (bigint). */
+export async function countTrips(db: Db, filter: TripFilter | null | undefined): Promise<string> {
+  const row = await db
+    .selectFrom('trips')
+    .select(sql<string>`count(*)`.as('count'))
+    .where((eb) => compileTripFilter(eb, filter) ?? sql<SqlBool>`true`)
+    .executeTakeFirstOrThrow();
+  return String(row.count);
+}
+
+export async function findTripsByIds(db: Db, ids: readonly string[]): Promise<TripRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('trips')
+    .select(TRIP_COLUMNS)
+    .where(sql<SqlBool>`id = ANY(${ids}::int8[])`)
+    .execute();
+}

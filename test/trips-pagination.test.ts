@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRIP_ORDER_BY, type TripOrderBy } from '../src/trips/ordering.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { insertTrickyTrips } from './support/trips-fixture.js';
+
+const COLUMN: Record<string, string> = {
+  PICKUP_AT: 'tpep_pickup_datetime',
+  DROPOFF_AT: 'tpep_dropoff_datetime',
+  FARE_AMOUNT: 'fare_amount',
+  TRIP_DISTANCE: 'trip_distance',
+  TRIP_ID: 'id',
+};
+
+/** The ordering the API promises, written independently as plain SQL. */
+function sqlOrder(orderBy: TripOrderBy[]): string {
+  const terms: string[] = [];
+  for (const value of orderBy) {
+    const column = COLUMN[value.replace(/_(ASC|DESC)$/, '')];
+    terms.push(value.endsWith('_ASC') ? `${column} ASC NULLS LAST` : `${column} DESC NULLS FIRST`);
+    if (column === 'id') return terms.join(', ');
+  }
+  terms.push(orderBy[0]!.endsWith('_ASC') ? 'id ASC' : 'id DESC');
+  return terms.join(', ');
+}
+
+/** Each filter beside the same predicate written by hand in SQL. */
+const FILTERS: { name: string; filter: Record<string, unknown> | null; where: string }[] = [
+  { name: 'no filter', filter: null, where: 'true' },
+  { name: 'fare range', filter: { fareAmount: { gte: 5, lt: 12 } }, where: 'fare_amount >= 5 AND fare_amount < 12' },
+  { name: 'zip list', filter: { pickupZip: { in: [10001, 11430] } }, where: 'pickup_zip IN (10001, 11430)' },
+  {
+    name: 'nulls',
+    filter: { or: [{ pickupAt: { isNull: true } }, { fareAmount: { isNull: true } }] },
+    where: 'tpep_pickup_datetime IS NULL OR fare_amount IS NULL',
+  },
+];
+
+const PAGE = `query Page($first: Int, $after: String, $last: Int, $before: String, $filter: TripFilter, $orderBy: [TripOrderBy!]) {
+  trips(first: $first, after: $after, last: $last, before: $before, filter: $filter, orderBy: $orderBy) {
+    edges { cursor node { tripId } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}`;
+
+interface PageResult {
+  trips: {
+    edges: { cursor: string; node: { tripId: string } }[];
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  };
+}
+
+describe('trips keyset pagination', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('pagination');
+    await insertTrickyTrips(gw.database.pool, 600);
+  });
+  afterAll(() => gw.close());
+
+  async function page(variables: Record<string, unknown>): Promise<PageResult['trips']> {
+    const { body } = await gw.query<PageResult>(PAGE, variables);
+    expect(body.errors).toBeUndefined();
+    return body.data!.trips;
+  }
+
+  async function walkForward(orderBy: TripOrderBy[], filter: unknown, size: number): Promise<string[]> {
+    const ids: string[] = [];
+    let after: string | null = null;
+    for (let pageNo = 0; pageNo < 1000; pageNo += 1) {
+      const result = await page({ first: size, after, filter, orderBy });
+      expect(result.pageInfo.hasPreviousPage).toBe(pageNo > 0 && ids.length > 0);
+      ids.push(...result.edges.map((edge) => edge.node.tripId));
+      if (!result.pageInfo.hasNextPage) return ids;
+      expect(result.edges).toHaveLength(size);
+      after = result.pageInfo.endCursor;
+    }
+    throw new Error('forward walk did not end');
+  }
+
+  async function walkBackward(orderBy: TripOrderBy[], filter: unknown, size: number): Promise<string[]> {
+    const ids: string[] = [];
+    let before: string | null = null;
+    for (let pageNo = 0; pageNo < 1000; pageNo += 1) {
+      const result = await page({ last: size, before, filter, orderBy });
+      expect(result.pageInfo.hasNextPage).toBe(pageNo > 0 && ids.length > 0);
+      ids.unshift(...result.edges.map((edge) => edge.node.tripId));
+      if (!result.pageInfo.hasPreviousPage) return ids;
+      expect(result.edges).toHaveLength(size);
+      before = result.pageInfo.startCursor;
+    }
+    throw new Error('backward walk did not end');
+  }
+
+  async function expected(orderBy: TripOrderBy[], where: string): Promise<string[]> {
+    const { rows } = await gw.database.pool.query<{ id: string }>(
+      `SELECT id FROM "default".trips_synced WHERE ${where} ORDER BY ${sqlOrder(orderBy)}`,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  const orderings: TripOrderBy[][] = [
+    ...TRIP_ORDER_BY.map((value) => [value]),
+    ['FARE_AMOUNT_ASC', 'PICKUP_AT_DESC'],
+    ['TRIP_DISTANCE_DESC', 'TRIP_ID_ASC'],
+    ['DROPOFF_AT_DESC', 'FARE_AMOUNT_DESC'],
+  ];
+
+  for (const { name, filter, where } of FILTERS) {
+    for (const orderBy of orderings) {
+      it(`walks ${orderBy.join(',')} with ${name} forward and backward, matching SQL ORDER BY`, async () => {
+        const want = await expected(orderBy, where);
+        expect(want.length).toBeGreaterThan(10);
+        expect(await walkForward(orderBy, filter, 37)).toEqual(want);
+        expect(await walkBackward(orderBy, filter, 37)).toEqual(want);
+      });
+    }
+  }
+
+  it('returns the newest trips first by default (the reference app query)', async () => {
+    const result = await page({ first: 100 });
+    expect(result.edges.map((edge) => edge.node.tripId)).toEqual(
+      (await expected(['PICKUP_AT_DESC'], 'true')).slice(0, 100),
+    );
+  });
+
+  it('bounds a forward page by before as well as after', async () => {
+    const all = await expected(['FARE_AMOUNT_ASC'], 'true');
+    const first = await page({ first: 50, orderBy: ['FARE_AMOUNT_ASC'] });
+    const after = first.edges[9]!.cursor;
+    const before = first.edges[30]!.cursor;
+    const between = await page({ first: 100, after, before, orderBy: ['FARE_AMOUNT_ASC'] });
+    expect(between.edges.map((edge) => edge.node.tripId)).toEqual(all.slice(10, 30));
+    expect(between.pageInfo.hasNextPage).toBe(false);
+    expect(between.pageInfo.hasPreviousPage).toBe(true);
+  });
+
+  it('answers first: 0 with an empty page', async () => {
+    const result = await page({ first: 0 });
+    expect(result.edges).toEqual([]);
+    expect(result.pageInfo.startCursor).toBeNull();
+  });
+});
