@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { loadDatabricksConfig } from '../src/config/databricks.js';
 import { ConfigError, loadConfig } from '../src/config/env.js';
 import { choosePasswordSource } from '../src/lakebase/password-source.js';
-import { pgSslOption } from '../src/lakebase/ssl.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -122,18 +121,5 @@ describe('choosePasswordSource', () => {
     expect(() => choosePasswordSource(loadConfig(env).database!, loadDatabricksConfig(env))).toThrow(
       expect.objectContaining({ variable: 'DATABRICKS_HOST' }),
     );
-  });
-});
-
-describe('pgSslOption', () => {
-  it('maps libpq modes onto pg', () => {
-    expect(pgSslOption('disable')).toBe(false);
-    expect(pgSslOption('prefer')).toBe(false);
-    expect(pgSslOption('require')).toEqual({ rejectUnauthorized: false });
-    expect(pgSslOption('verify-full', { ca: 'PEM' })).toEqual({ rejectUnauthorized: true, ca: 'PEM' });
-    const verifyCa = pgSslOption('verify-ca');
-    expect(verifyCa).toMatchObject({ rejectUnauthorized: true });
-    // verify-ca checks the chain but not the host name.
-    expect(verifyCa !== false && verifyCa.checkServerIdentity?.('other.host', {} as never)).toBeUndefined();
   });
 });

@@ -16,7 +16,7 @@ import { instanceCredentialIssuer } from '../src/lakebase/credential-issuer.js';
 import { LakebaseConnectionError } from '../src/lakebase/errors.js';
 import { credentialFirstClient } from '../src/lakebase/pg-client.js';
 import { explainConnectionError, type ConnectionTarget } from '../src/lakebase/postgres-errors.js';
-import { pgSslOption } from '../src/lakebase/ssl.js';
+import { pgSslOption } from '../src/db/ssl.js';
 import { TokenCache } from '../src/lakebase/token-cache.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';

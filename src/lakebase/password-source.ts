@@ -13,7 +13,7 @@ import { credentialIssuerFor } from './credential-issuer.js';
 import { credentialFirstClient } from './pg-client.js';
 import { TokenCache, type TokenCacheLogger } from './token-cache.js';
 
-export type PasswordSource =
+export type PasswordChoice =
   | { kind: 'static'; password: string }
   | {
       kind: 'oauth';
@@ -27,7 +27,7 @@ export type PasswordSource =
     }
   | { kind: 'none' };
 
-export interface PasswordSourceOptions {
+export interface PasswordChoiceOptions {
   /** Reuse the gateway's client; by default one is created from the config. */
   workspace?: WorkspaceClient;
   log?: TokenCacheLogger;
@@ -37,8 +37,8 @@ export interface PasswordSourceOptions {
 export function choosePasswordSource(
   database: DatabaseConfig,
   databricks: DatabricksConfig,
-  options: PasswordSourceOptions = {},
-): PasswordSource {
+  options: PasswordChoiceOptions = {},
+): PasswordChoice {
   if (database.password !== undefined) return { kind: 'static', password: database.password };
   const target = databricks.lakebase;
   const explicitTarget = target !== null && target.kind !== 'synced-table-instance';
