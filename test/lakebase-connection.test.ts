@@ -165,7 +165,7 @@ describe('OAuth token as the Postgres password', () => {
       database: db.name,
       user: role,
       password: cache.password,
-      Client: credentialFirstClient(cache),
+      Client: credentialFirstClient(cache, 'disable'),
       max: 1,
     });
     fake.failNext('database-credentials', { status: 403 });
@@ -177,6 +177,32 @@ describe('OAuth token as the Postgres password', () => {
       expect(error).toBeInstanceOf(LakebaseConnectionError);
       expect((error as LakebaseConnectionError).step).toBe('credential-api');
       expect(explainConnectionError(error, target({ passwordSource: 'oauth' }))).toBe(error);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('a login refused by Postgres comes out of the pool as a postgres-login error', async () => {
+    const cache = tokenCache();
+    // The role's password is not the token the workspace will issue.
+    await db.pool.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD 'something-else'`);
+    const pool = new pg.Pool({
+      host,
+      port,
+      database: db.name,
+      user: role,
+      password: cache.password,
+      Client: credentialFirstClient(cache, 'disable'),
+      max: 1,
+    });
+    try {
+      const error = await pool.connect().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(LakebaseConnectionError);
+      expect(error).toMatchObject({ step: 'postgres-login', status: '28P01' });
+      expect((error as Error).message).toContain(`OAuth token as password of role "${role}"`);
     } finally {
       await pool.end();
     }
@@ -198,7 +224,7 @@ describe('OAuth token as the Postgres password', () => {
       await plain.end();
 
       const cache = tokenCache();
-      const pool = failing(cache, { password: cache.password, Client: credentialFirstClient(cache) });
+      const pool = failing(cache, { password: cache.password, Client: credentialFirstClient(cache, 'disable') });
       fake.failNext('database-credentials', { status: 503 });
       await expect(pool.connect()).rejects.toBeInstanceOf(LakebaseConnectionError);
       expect(proxy.accepted).toBe(1);

@@ -72,7 +72,7 @@ export function choosePasswordSource(
   return {
     kind: 'oauth',
     password: cache.password,
-    Client: credentialFirstClient(cache),
+    Client: credentialFirstClient(cache, database.sslMode),
     cache,
     description: `Lakebase OAuth credentials for ${issuer.description}`,
   };
