@@ -8,11 +8,8 @@ import pg from 'pg';
 import { intVar, loadConfig, type DatabaseConfig } from '../config/env.js';
 import type { Logger } from '../logger.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { loadSyntheticTrips } from './load/synthetic-trips.js';
+import { loadSampleIfEmpty } from './load/sample-if-empty.js';
 import { ensureSyncedTable } from './synced-table.js';
-
-/** Size of the reference data set (samples.nyctaxi.trips) the sample imitates. */
-export const SAMPLE_ROWS = 21_932;
 
 export interface DevEnvironment {
   database: DatabaseConfig;
@@ -38,22 +35,18 @@ export async function startDevEnvironment(
   const pool = new pg.Pool({ connectionString: embedded.connectionString, max: 2 });
   try {
     await ensureSyncedTable(pool, database.schema, database.table);
-    const { rows } = await pool.query<{ count: string }>(
-      `SELECT count(*) AS count FROM "${database.schema}"."${database.table}"`,
-    );
-    const existing = Number(rows[0]?.count ?? 0);
-    if (existing === 0) {
-      const result = await loadSyntheticTrips(pool, {
-        schema: database.schema,
-        table: database.table,
-        rows: SAMPLE_ROWS,
-      });
+    const sample = await loadSampleIfEmpty(pool, { schema: database.schema, table: database.table });
+    if (sample.action === 'loaded') {
       logger.info('loaded the synthetic NYC taxi sample into the embedded database', {
-        rows: result.rows,
+        rows: sample.rows,
+        seed: sample.seed,
         table: `${database.schema}.${database.table}`,
       });
     } else {
-      logger.info('reusing the embedded database', { rows: existing, dataDir });
+      logger.info('reusing the embedded database and its data', {
+        dataDir,
+        table: `${database.schema}.${database.table}`,
+      });
     }
   } finally {
     await pool.end();

@@ -40,6 +40,17 @@ export async function copyTripText(
   return copy.rowCount;
 }
 
+export interface LoadResult {
+  rows: number;
+  elapsedMs: number;
+  rowsPerSecond: number;
+}
+
+export function loadResult(rows: number, startedAt: number): LoadResult {
+  const elapsedMs = performance.now() - startedAt;
+  return { rows, elapsedMs, rowsPerSecond: elapsedMs > 0 ? (rows / elapsedMs) * 1000 : 0 };
+}
+
 /** Runs `work` in a transaction on one pooled connection. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { qualified } from '../../db/sql-identifiers.js';
 import { DEFAULT_SAMPLE_SEED, tripCopyTextChunks } from '../sample/trip-generator.js';
-import { copyTripText, inTransaction, type TripsTable } from './copy-trips.js';
+import { copyTripText, inTransaction, loadResult, type LoadResult, type TripsTable } from './copy-trips.js';
 
 export interface SyntheticLoadOptions extends TripsTable {
   rows: number;
@@ -28,22 +28,11 @@ export interface SyntheticLoadOptions extends TripsTable {
   onProgress?: (loadedRows: number) => void;
 }
 
-export interface LoadResult {
-  rows: number;
-  elapsedMs: number;
-  rowsPerSecond: number;
-}
-
-export function loadResult(rows: number, startedAt: number): LoadResult {
-  const elapsedMs = performance.now() - startedAt;
-  return { rows, elapsedMs, rowsPerSecond: elapsedMs > 0 ? (rows / elapsedMs) * 1000 : 0 };
-}
-
 export async function loadSyntheticTrips(pool: pg.Pool, options: SyntheticLoadOptions): Promise<LoadResult> {
   const startedAt = performance.now();
   const seed = options.seed ?? DEFAULT_SAMPLE_SEED;
   const startId = options.startId ?? 1;
-  const batchRows = options.batchRows ?? options.rows;
+  const batchRows = options.batchRows ?? Math.max(options.rows, 1);
   if (!Number.isSafeInteger(batchRows) || batchRows <= 0) {
     throw new RangeError(`batchRows must be a positive integer, got ${batchRows}`);
   }
