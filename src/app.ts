@@ -4,6 +4,7 @@ import { createDb, StatementCounter, type Db } from './db/database.js';
 import { createPool, type PasswordSource } from './db/pool.js';
 import type { Logger } from './logger.js';
 import { buildSchema } from './schema/index.js';
+import type { SyncService } from './sync/service.js';
 import { healthRoutes, type Readiness } from './server/health.js';
 import { createGateway, type Gateway } from './server/yoga.js';
 import { installZipZones } from './zones/install-zip-zones.js';
@@ -24,17 +25,21 @@ export interface AppOptions {
   logger: Logger;
   /** Overrides the configured static password, e.g. with a Lakebase OAuth token provider. */
   password?: PasswordSource;
+  /** pg Client class for the pool; Lakebase OAuth uses one that gets its credential before connecting. */
+  pgClient?: typeof pg.Client;
+  /** Sync status and refresh (Databricks or the local emulator); without it those fields report SYNC_NOT_CONFIGURED. */
+  sync?: SyncService | null;
   /** Delay between attempts to initialise while the database is unreachable. */
   retryMs?: number;
 }
 
 /** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
-export function createApp({ config, logger, password, retryMs = 2000 }: AppOptions): App {
-  const pool = createPool(config.database, { password, logger });
+export function createApp({ config, logger, password, pgClient, sync, retryMs = 2000 }: AppOptions): App {
+  const pool = createPool(config.database, { password, Client: pgClient, logger });
   const statements = new StatementCounter();
   const db = createDb(pool, config.database, statements);
   const readiness: Readiness = { initialised: false };
-  const services = { config, db, statements, logger };
+  const services = { config, db, statements, logger, sync: sync ?? null };
   const gateway = createGateway({ schema: buildSchema(), services, routes: healthRoutes(pool, readiness) });
 
   let closed = false;

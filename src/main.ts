@@ -3,7 +3,9 @@
  * development with no database configured, starts the embedded one), serves.
  */
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config, type DatabaseConfig } from './config/env.js';
+import { loadDatabricksConfig } from './config/databricks.js';
+import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
+import { wireDatabricks } from './databricks/bootstrap.js';
 import { createLogger, type Logger } from './logger.js';
 import { listen } from './server/http.js';
 
@@ -13,17 +15,10 @@ interface DevEnvironment {
 }
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`lakebase-graphql: configuration error: ${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = exitOnConfigError(() => loadConfig());
   const logger = createLogger(config.logLevel, { service: 'lakebase-graphql' });
+  // Before any database work: a Lakebase setting missing on Databricks Apps should stop startup at once.
+  const databricks = exitOnConfigError(() => wireDatabricks(loadDatabricksConfig(), config.database, logger));
 
   let dev: DevEnvironment | undefined;
   let database = config.database;
@@ -36,7 +31,13 @@ async function main(): Promise<void> {
     logger.info('using the configured database', describe(database));
   }
 
-  const app = createApp({ config: { ...config, database }, logger });
+  const app = createApp({
+    config: { ...config, database },
+    logger,
+    password: databricks.password,
+    pgClient: databricks.pgClient,
+    sync: databricks.sync,
+  });
   const server = await listen(app.gateway, config.port, config.host);
   logger.info(`GraphQL endpoint ready at ${server.url}`, { port: config.port, host: config.host });
   app.initialised.catch(() => {});
@@ -54,6 +55,18 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('unhandledRejection', (reason) => logUnexpected(logger, 'unhandled rejection', reason));
+}
+
+function exitOnConfigError<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`lakebase-graphql: configuration error: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
 }
 
 function describe(database: DatabaseConfig) {

@@ -1,6 +1,7 @@
 import type { Config } from '../config/env.js';
 import type { Db, StatementCounter } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { SyncService } from '../sync/service.js';
 
 /** Long-lived dependencies the schema's resolvers reach through the context. */
 export interface GatewayServices {
@@ -8,6 +9,8 @@ export interface GatewayServices {
   db: Db;
   statements: StatementCounter;
   logger: Logger;
+  /** Null when neither a Databricks synced table nor the local emulator is configured. */
+  sync: SyncService | null;
 }
 
 /** Per-request context; DataLoaders are created per request by the dataloader plugin. */
