@@ -3,14 +3,18 @@
  * development with no database configured, starts the embedded one), serves.
  */
 import { createApp } from './app.js';
-import { loadDatabricksConfig } from './config/databricks.js';
+import { loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
 import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
 import { wireDatabricks } from './databricks/bootstrap.js';
 import { createLogger, type Logger } from './logger.js';
 import { listen } from './server/http.js';
+import { CachedSyncStatus } from './sync/cached-sync-status.js';
+import type { SyncService } from './sync/service.js';
+import type { SyncSource } from './sync/source.js';
 
 interface DevEnvironment {
   database: DatabaseConfig;
+  syncSource: SyncSource;
   stop(): Promise<void>;
 }
 
@@ -18,7 +22,8 @@ async function main(): Promise<void> {
   const config = exitOnConfigError(() => loadConfig());
   const logger = createLogger(config.logLevel, { service: 'lakebase-graphql' });
   // Before any database work: a Lakebase setting missing on Databricks Apps should stop startup at once.
-  const databricks = exitOnConfigError(() => wireDatabricks(loadDatabricksConfig(), config.database, logger));
+  const databricksConfig = exitOnConfigError(() => loadDatabricksConfig());
+  const databricks = exitOnConfigError(() => wireDatabricks(databricksConfig, config.database, logger));
 
   let dev: DevEnvironment | undefined;
   let database = config.database;
@@ -36,7 +41,9 @@ async function main(): Promise<void> {
     logger,
     password: databricks.password,
     pgClient: databricks.pgClient,
-    sync: databricks.sync,
+    // Locally the emulated pipeline answers in the Databricks shape, so sync
+    // status, refresh (same admin rules) and syncStatusChanged behave identically.
+    sync: databricks.sync ?? (dev ? localSync(dev.syncSource, databricksConfig, logger) : null),
   });
   const server = await listen(app.gateway, config.port, config.host);
   logger.info(`GraphQL endpoint ready at ${server.url}`, { port: config.port, host: config.host });
@@ -55,6 +62,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('unhandledRejection', (reason) => logUnexpected(logger, 'unhandled rejection', reason));
+}
+
+function localSync(source: SyncSource, databricks: DatabricksConfig, logger: Logger): SyncService {
+  return {
+    status: new CachedSyncStatus(source, {
+      ttlSeconds: databricks.syncStatusCacheSeconds,
+      warn: (message) => logger.warn(message),
+    }),
+    admin: databricks.admin,
+  };
 }
 
 function exitOnConfigError<T>(load: () => T): T {
