@@ -5,6 +5,7 @@ import { createPool, type PasswordSource } from './db/pool.js';
 import { createLiveTrips, type LiveTrips } from './live/live-trips.js';
 import type { Logger } from './logger.js';
 import { buildSchema } from './schema/index.js';
+import type { SyncService } from './sync/service.js';
 import { healthRoutes, type Readiness } from './server/health.js';
 import { useSharedSubscriptionResults } from './server/shared-subscription-results.js';
 import { useSseTransports } from './server/sse-transport.js';
@@ -32,18 +33,30 @@ export interface AppOptions {
   logger: Logger;
   /** Overrides the configured static password, e.g. with a Lakebase OAuth token provider. */
   password?: PasswordSource;
+  /** pg Client class for the pool; Lakebase OAuth uses one that gets its credential before connecting. */
+  pgClient?: typeof pg.Client;
+  /** Sync status and refresh (Databricks or the local emulator); without it those fields report SYNC_NOT_CONFIGURED. */
+  sync?: SyncService | null;
   /** Delay between attempts to initialise while the database is unreachable. */
   retryMs?: number;
 }
 
 /** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
-export function createApp({ config, logger, password, retryMs = 2000 }: AppOptions): App {
-  const pool = createPool(config.database, { password, logger });
+export function createApp({ config, logger, password, pgClient, sync, retryMs = 2000 }: AppOptions): App {
+  const pool = createPool(config.database, { password, Client: pgClient, logger });
   const statements = new StatementCounter();
   const db = createDb(pool, config.database, statements);
   const readiness: Readiness = { initialised: false };
-  const live = createLiveTrips({ db, database: config.database, live: config.live, logger, password });
-  const services = { config, db, statements, logger, tripFeed: live.feed };
+  const live = createLiveTrips({
+    db,
+    database: config.database,
+    live: config.live,
+    logger,
+    password,
+    pgClient,
+    syncStatus: sync?.status,
+  });
+  const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed };
   const gateway = createGateway({
     schema: buildSchema(),
     services,

@@ -1,3 +1,4 @@
+import { SYNC_NOTIFY_CHANNEL } from '../sync/sync-notification.js';
 import { ConfigError, intVar } from './env.js';
 
 /** Settings of the live trips feed behind Subscription.tripsAdded. */
@@ -20,8 +21,6 @@ export interface LiveConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export const DEFAULT_NOTIFY_CHANNEL = 'lakebase_graphql_sync';
-
 export function parseLiveConfig(env: Env): LiveConfig {
   const feedBatchRows = intVar(env, 'LIVE_FEED_BATCH_ROWS', 1000, 1, 100_000);
   return {
@@ -37,7 +36,7 @@ export function parseLiveConfig(env: Env): LiveConfig {
 
 function notifyChannel(env: Env): string | null {
   const raw = env.LIVE_NOTIFY_CHANNEL?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_NOTIFY_CHANNEL;
+  if (raw === undefined || raw === '') return SYNC_NOTIFY_CHANNEL;
   if (raw.toLowerCase() === 'off') return null;
   if (raw.length > 63 || /["\0]/.test(raw)) {
     throw new ConfigError('LIVE_NOTIFY_CHANNEL', `"${raw}" is not a valid Postgres channel name (or "off")`);

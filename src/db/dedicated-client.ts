@@ -5,14 +5,15 @@ import { pgSslOption } from './ssl.js';
 
 /**
  * A connection of its own, outside the pool, with the pool's settings (same
- * password source, so Lakebase OAuth tokens work). For LISTEN, which needs a
+ * password source and Client class, so Lakebase OAuth works). For LISTEN, which needs a
  * session that stays open and is never handed to another query.
  */
 export async function connectDedicatedClient(
   config: DatabaseConfig,
-  options: { password?: PasswordSource; applicationName: string },
+  options: { password?: PasswordSource; Client?: typeof pg.Client; applicationName: string },
 ): Promise<pg.Client> {
-  const client = new pg.Client({
+  const Client = options.Client ?? pg.Client;
+  const client = new Client({
     host: config.host,
     port: config.port,
     database: config.database,

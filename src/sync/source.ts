@@ -10,7 +10,10 @@
 export interface SyncedTableInfo {
   name: string;
   database_instance_name?: string;
+  /** Always returned; for tables in a database catalog it is inferred from the catalog. */
+  effective_database_instance_name?: string;
   logical_database_name?: string;
+  effective_logical_database_name?: string;
   spec?: {
     source_table_full_name?: string;
     primary_key_columns?: string[];

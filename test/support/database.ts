@@ -27,14 +27,14 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  // DROP DATABASE … WITH (FORCE) terminates connections still closing; their
+  // error must not surface as an unhandled error in an unrelated test.
+  pool.on('error', () => {});
   return {
     url: url.toString(),
     name,
     pool,
     async drop() {
-      // pool.end() can resolve while a connection is still closing; DROP ... FORCE
-      // then terminates it, and its FATAL error must not surface as unhandled.
-      pool.on('error', () => {});
       await pool.end();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();

@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config, type DatabaseConfig } from '../../src/config/env.js';
 import { ensureSyncedTable } from '../../src/dev/synced-table.js';
 import { silentLogger } from '../../src/logger.js';
@@ -19,13 +19,17 @@ export interface TestGateway {
 }
 
 /** A gateway on its own fresh database with an empty synced table; `env` overrides configuration. */
-export async function startTestGateway(label: string, env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  label: string,
+  env: Record<string, string> = {},
+  options: Pick<AppOptions, 'sync'> = {},
+): Promise<TestGateway> {
   const database = await createTestDatabase(label);
   await ensureSyncedTable(database.pool, 'default', 'trips_synced');
   const loaded = loadConfig({ DATABASE_URL: database.url, ...env });
   if (!loaded.database) throw new Error('test config has no database');
   const config = { ...loaded, database: loaded.database };
-  const app = createApp({ config, logger: silentLogger });
+  const app = createApp({ config, logger: silentLogger, ...options });
   await app.initialised;
   return {
     app,

@@ -1,0 +1,178 @@
+/**
+ * Databricks-side configuration: how the gateway authenticates to the
+ * workspace, which Lakebase database its Postgres password comes from, which
+ * synced table it reports on, and who may trigger a sync. Kept apart from
+ * env.ts because none of it is needed for plain Postgres or local runs.
+ */
+import { ConfigError, intVar } from './env.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where Lakebase OAuth database credentials are requested for. */
+export type LakebaseTarget =
+  /** Lakebase Provisioned: POST /api/2.0/database/credentials with instance_names. */
+  | { kind: 'instance'; instanceName: string }
+  /** Lakebase Autoscaling: POST /api/2.0/postgres/credentials with the endpoint resource name. */
+  | { kind: 'endpoint'; endpoint: string }
+  /**
+   * No instance configured, but a synced table is: its `database_instance_name`
+   * names the instance. This lets one app.yaml serve every bundle target, since
+   * Databricks Apps can inject the table name (valueFrom) but not the instance name.
+   */
+  | { kind: 'synced-table-instance'; syncedTableName: string };
+
+export interface RefreshAdminConfig {
+  /** Lower-cased e-mails / user ids allowed to start a sync (GATEWAY_ADMINS). */
+  principals: ReadonlySet<string>;
+  /** Shared secret accepted in `Authorization: Bearer` or `X-Admin-Token` (GATEWAY_ADMIN_TOKEN). */
+  token: string | undefined;
+  /**
+   * X-Forwarded-Email / X-Forwarded-User are set by the Databricks Apps proxy;
+   * anywhere else any client can send them, so they count only when trusted.
+   */
+  trustForwardedIdentity: boolean;
+}
+
+export interface DatabricksConfig {
+  /** Normalised to https://host unless an explicit http:// URL was given (tests). */
+  host: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  /** ~/.databrickscfg profile for local runs (DATABRICKS_CONFIG_PROFILE, or DATABRICKS_PROFILE like the reference app). */
+  profile: string | undefined;
+  /** True when enough is set for the SDK to reach a workspace. */
+  workspaceConfigured: boolean;
+  lakebase: LakebaseTarget | null;
+  /** Unity Catalog full name, e.g. main.default.trips_synced. */
+  syncedTableName: string | undefined;
+  syncStatusCacheSeconds: number;
+  admin: RefreshAdminConfig;
+}
+
+const ENDPOINT_PATTERN = /^projects\/[^/\s]+\/branches\/[^/\s]+\/endpoints\/[^/\s]+$/;
+// Three dot-separated parts; backtick-quoted parts may contain dots.
+const UC_PART = '(?:`[^`]+`|[^.`\\s]+)';
+const UC_FULL_NAME = new RegExp(`^${UC_PART}\\.${UC_PART}\\.${UC_PART}$`);
+/** Below this an admin token is guessable; refuse rather than silently accept it. */
+const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parseHost(env: Env): string | undefined {
+  const raw = nonEmpty(env, 'DATABRICKS_HOST');
+  if (raw === undefined) return undefined;
+  // Databricks Apps sets a bare host name; the SDK assumes https for those too.
+  const withScheme = /^https?:\/\//i.test(raw) ? raw : `https://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConfigError('DATABRICKS_HOST', `"${raw}" is not a workspace URL (expected https://<workspace-host>)`);
+  }
+  if (url.pathname !== '/' && url.pathname !== '') {
+    throw new ConfigError('DATABRICKS_HOST', `expected only the workspace URL, without a path; got "${raw}"`);
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
+function parseProfile(env: Env): string | undefined {
+  const standard = nonEmpty(env, 'DATABRICKS_CONFIG_PROFILE');
+  const alias = nonEmpty(env, 'DATABRICKS_PROFILE');
+  if (standard !== undefined && alias !== undefined && standard !== alias) {
+    throw new ConfigError(
+      'DATABRICKS_PROFILE',
+      `conflicts with DATABRICKS_CONFIG_PROFILE ("${alias}" vs "${standard}"); set only one`,
+    );
+  }
+  return standard ?? alias;
+}
+
+function parseSyncedTableName(env: Env): string | undefined {
+  const name = nonEmpty(env, 'SYNCED_TABLE_NAME');
+  if (name !== undefined && !UC_FULL_NAME.test(name)) {
+    throw new ConfigError(
+      'SYNCED_TABLE_NAME',
+      `expected a Unity Catalog full name catalog.schema.table (e.g. main.default.trips_synced), got "${name}"`,
+    );
+  }
+  return name;
+}
+
+function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): LakebaseTarget | null {
+  const instanceName = nonEmpty(env, 'LAKEBASE_INSTANCE_NAME');
+  const endpoint = nonEmpty(env, 'LAKEBASE_ENDPOINT');
+  if (instanceName !== undefined && endpoint !== undefined) {
+    throw new ConfigError(
+      'LAKEBASE_ENDPOINT',
+      'set either LAKEBASE_INSTANCE_NAME (Lakebase Provisioned) or LAKEBASE_ENDPOINT (Lakebase Autoscaling), not both',
+    );
+  }
+  if (endpoint !== undefined) {
+    if (!ENDPOINT_PATTERN.test(endpoint)) {
+      throw new ConfigError(
+        'LAKEBASE_ENDPOINT',
+        `expected projects/<project>/branches/<branch>/endpoints/<endpoint>, got "${endpoint}"`,
+      );
+    }
+    return { kind: 'endpoint', endpoint };
+  }
+  if (instanceName !== undefined) return { kind: 'instance', instanceName };
+  if (syncedTableName !== undefined) return { kind: 'synced-table-instance', syncedTableName };
+  return null;
+}
+
+function parseAdmin(env: Env): RefreshAdminConfig {
+  const principals = new Set(
+    (nonEmpty(env, 'GATEWAY_ADMINS') ?? '')
+      .split(',')
+      .map((entry) => entry.trim().toLowerCase())
+      .filter((entry) => entry !== ''),
+  );
+  const token = nonEmpty(env, 'GATEWAY_ADMIN_TOKEN');
+  if (token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError(
+      'GATEWAY_ADMIN_TOKEN',
+      `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
+    );
+  }
+  const trustRaw = nonEmpty(env, 'GATEWAY_TRUST_FORWARDED_IDENTITY');
+  let trustForwardedIdentity = nonEmpty(env, 'DATABRICKS_APP_NAME') !== undefined;
+  if (trustRaw !== undefined) {
+    if (!/^(true|false)$/i.test(trustRaw)) {
+      throw new ConfigError('GATEWAY_TRUST_FORWARDED_IDENTITY', `expected true or false, got "${trustRaw}"`);
+    }
+    trustForwardedIdentity = trustRaw.toLowerCase() === 'true';
+  }
+  return { principals, token, trustForwardedIdentity };
+}
+
+export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
+  const host = parseHost(env);
+  const clientId = nonEmpty(env, 'DATABRICKS_CLIENT_ID');
+  const clientSecret = nonEmpty(env, 'DATABRICKS_CLIENT_SECRET');
+  if (clientId !== undefined && clientSecret === undefined) {
+    throw new ConfigError('DATABRICKS_CLIENT_SECRET', 'is required when DATABRICKS_CLIENT_ID is set (OAuth M2M)');
+  }
+  if (clientSecret !== undefined && clientId === undefined) {
+    throw new ConfigError('DATABRICKS_CLIENT_ID', 'is required when DATABRICKS_CLIENT_SECRET is set (OAuth M2M)');
+  }
+  if (clientId !== undefined && host === undefined) {
+    throw new ConfigError('DATABRICKS_HOST', 'is required with DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET');
+  }
+  const profile = parseProfile(env);
+  const syncedTableName = parseSyncedTableName(env);
+  return {
+    host,
+    clientId,
+    clientSecret,
+    profile,
+    workspaceConfigured: host !== undefined || profile !== undefined,
+    lakebase: parseLakebaseTarget(env, syncedTableName),
+    syncedTableName,
+    syncStatusCacheSeconds: intVar(env, 'SYNC_STATUS_CACHE_SECONDS', 5, 0, 3600),
+    admin: parseAdmin(env),
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Turns errors thrown by @databricks/sdk-experimental into one sentence that
+ * says what to check. The SDK reports a 403 on the credential API and a 403 on
+ * the synced-table API identically; only the caller knows which grant is
+ * missing, so callers pass the hints.
+ */
+import { ApiError, ConfigError as SdkConfigError, HttpError, retries } from '@databricks/sdk-experimental';
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The HTTP status of an SDK error, when it has one. */
+export function httpStatusOf(error: unknown): number | undefined {
+  if (error instanceof ApiError) return error.statusCode;
+  if (error instanceof HttpError) return error.code;
+  return undefined;
+}
+
+export interface ApiCallContext {
+  /** What was being asked for, e.g. `database credential for instance "x"`. */
+  what: string;
+  /** What to check when the caller is not allowed (403). */
+  forbiddenHint: string;
+  /** What to check when the object does not exist (404). */
+  notFoundHint: string;
+  /** What a 409 Conflict means for this call, when it can happen. */
+  conflictHint?: string;
+}
+
+export interface ApiFailure {
+  status: number | undefined;
+  /** "<what>: <hint> (<SDK message>)" */
+  message: string;
+}
+
+/** Describes a failed REST call made after workspace authentication succeeded. */
+export function describeApiFailure(error: unknown, context: ApiCallContext): ApiFailure {
+  const status = httpStatusOf(error);
+  let hint: string;
+  if (error instanceof retries.TimeoutError) {
+    // The SDK retries 429 (and a few transient errors) until its retry timeout, then says only "Timeout".
+    hint =
+      'the workspace kept answering 429 Too Many Requests (or a transient error) until the retry timeout; try again later';
+  } else if (status === 401) {
+    hint = 'the workspace rejected the OAuth token (401); check the service principal is enabled in this workspace';
+  } else if (status === 403) {
+    hint = `permission denied (403): ${context.forbiddenHint}`;
+  } else if (status === 404) {
+    hint = `not found (404): ${context.notFoundHint}`;
+  } else if (status === 409 && context.conflictHint !== undefined) {
+    hint = `conflict (409): ${context.conflictHint}`;
+  } else if (status === 429) {
+    hint = 'rate limited (429); try again later';
+  } else if (status !== undefined && status >= 500) {
+    hint = `the Databricks service failed (${status}); usually transient, the next attempt retries`;
+  } else if (status !== undefined) {
+    hint = `the request was rejected (${status})`;
+  } else {
+    hint = 'the request did not complete';
+  }
+  return { status, message: `${context.what}: ${hint} (${errorMessage(error)})` };
+}
+
+/** Describes a failure of the SDK's own authentication (OIDC discovery, client-credentials token). */
+export function describeWorkspaceAuthFailure(error: unknown, host: string | undefined): string {
+  const where = host ?? 'the configured workspace';
+  const detail = errorMessage(error);
+  let hint: string;
+  if (error instanceof SdkConfigError && /oidc|discover/i.test(detail)) {
+    hint = `could not discover the workspace's OAuth endpoints (${where}/oidc/.well-known/oauth-authorization-server); check DATABRICKS_HOST`;
+  } else if (/Failed to retrieve token/i.test(detail)) {
+    hint = `the workspace token endpoint refused the client credentials; check DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET belong to a service principal of ${where} and the secret has not expired`;
+  } else if (error instanceof SdkConfigError) {
+    hint =
+      'no usable Databricks credentials; set DATABRICKS_HOST with DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, or DATABRICKS_CONFIG_PROFILE for a CLI profile';
+  } else {
+    hint = `could not authenticate to ${where}; check DATABRICKS_HOST is reachable`;
+  }
+  return `${hint} (${detail})`;
+}

@@ -1,0 +1,106 @@
+/**
+ * Development fallback used by src/main.ts when no database is configured
+ * outside production: an embedded PostgreSQL holding the synced table exactly
+ * as Lakebase would, filled with the synthetic sample on first start.
+ */
+import path from 'node:path';
+import pg from 'pg';
+import { ConfigError, intVar, loadConfig, type DatabaseConfig } from '../config/env.js';
+import type { Logger } from '../logger.js';
+import type { SyncSource } from '../sync/source.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { loadSampleIfEmpty } from './load/sample-if-empty.js';
+import {
+  LocalSyncSource,
+  parseSchedulingPolicy,
+  pipelineNames,
+  seedLocalPipeline,
+  SyncWorker,
+  WorkerAlreadyRunningError,
+  type SchedulingPolicy,
+} from './pipeline/index.js';
+import { ensureSyncedTable } from './synced-table.js';
+
+export interface DevEnvironment {
+  database: DatabaseConfig;
+  /** The emulated sync pipeline, reporting in the Databricks status shape. */
+  syncSource: SyncSource;
+  stop(): Promise<void>;
+}
+
+export async function startDevEnvironment(
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DevEnvironment> {
+  const port = intVar(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535);
+  const dataDir = path.resolve(env.EMBEDDED_PG_DIR ?? '.data/pg');
+  logger.warn(
+    'No database configured (DATABASE_URL / PGHOST unset): starting the EMBEDDED PostgreSQL for local development. ' +
+      'It is not Lakebase and is never used in production.',
+    { dataDir, port },
+  );
+  const embedded = await startEmbeddedPostgres({ dataDir, port, persistent: true, log: (line) => logger.debug(line) });
+  const loaded = loadConfig({ ...env, DATABASE_URL: embedded.connectionString });
+  if (!loaded.database) throw new Error('embedded database configuration missing');
+  const database: DatabaseConfig = { ...loaded.database, source: 'embedded' };
+
+  // Kept open for the pipeline worker and the status source (the worker needs two connections).
+  const pool = new pg.Pool({ connectionString: embedded.connectionString, max: 4 });
+  pool.on('error', (error) => logger.warn('dev pipeline connection closed', { error: error.message }));
+  const table = `${database.schema}.${database.table}`;
+  const sample = await loadSampleIfEmpty(pool, await ensured(pool, database));
+  if (sample.action === 'loaded') {
+    logger.info('loaded the synthetic NYC taxi sample into the embedded database', { rows: sample.rows, table });
+  } else {
+    logger.info('reusing the embedded database and its data', { dataDir, table });
+  }
+
+  // The Unity Catalog side, emulated: a source table with a change feed, and a
+  // worker that syncs it into the synced table like Lakebase's pipeline does.
+  let policy: SchedulingPolicy;
+  try {
+    policy = parseSchedulingPolicy(env.LOCAL_SYNC_POLICY?.trim() || 'CONTINUOUS', 'LOCAL_SYNC_POLICY');
+  } catch (error) {
+    throw new ConfigError('LOCAL_SYNC_POLICY', (error as Error).message.replace(/^LOCAL_SYNC_POLICY: /, ''));
+  }
+  const names = pipelineNames({ syncedSchema: database.schema, syncedTable: database.table });
+  const log = (line: string) => logger.info(line, { component: 'local-pipeline' });
+  await seedLocalPipeline(pool, { names, policy, log });
+  const worker = new SyncWorker(pool, {
+    names,
+    policy,
+    intervalMs: intVar(env, 'LOCAL_SYNC_INTERVAL_MS', 15_000, 100, 3_600_000),
+    log,
+  });
+  let workerRunning = false;
+  try {
+    await worker.start();
+    workerRunning = true;
+  } catch (error) {
+    if (!(error instanceof WorkerAlreadyRunningError)) throw error;
+    logger.info('another process runs the local sync worker for this table; not starting a second one');
+  }
+  logger.info('local sync pipeline emulation running', {
+    source: `${names.sourceSchema}.${names.sourceTable}`,
+    policy,
+    hint: 'npm run data -- insert --count 10  (then: npm run data -- sync, unless CONTINUOUS)',
+  });
+  logger.info('using the embedded development database', {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    table,
+  });
+  return {
+    database,
+    syncSource: new LocalSyncSource(pool, { names, log }),
+    async stop() {
+      if (workerRunning) await worker.stop();
+      await pool.end();
+      await embedded.stop();
+    },
+  };
+}
+
+async function ensured(pool: pg.Pool, database: DatabaseConfig) {
+  await ensureSyncedTable(pool, database.schema, database.table);
+  return { schema: database.schema, table: database.table };
+}

@@ -1,0 +1,123 @@
+/**
+ * The database the dev CLI commands work on: the one configured in the
+ * environment (DATABASE_URL or PG*), else the embedded development database in
+ * .data/pg, reused when `npm start` already runs it and started otherwise.
+ */
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { ConfigError, intVar, loadConfig } from '../config/env.js';
+import { qualified } from '../db/sql-identifiers.js';
+import { pgSslOption } from '../db/ssl.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import type { TripsTable } from './load/copy-trips.js';
+import { ensureSyncedTable } from './synced-table.js';
+
+export interface DevDatabase {
+  pool: pg.Pool;
+  /** The synced table (PGSCHEMA / TRIPS_TABLE, default "default"."trips_synced"). */
+  target: TripsTable;
+  schema: string;
+  table: string;
+  /** Where the data goes, for the user. */
+  description: string;
+  close(): Promise<void>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEV_DATA_DIR = fileURLToPath(new URL('../../.data/pg', import.meta.url));
+export const DEFAULT_EMBEDDED_PORT = 54329;
+
+export interface OpenOptions {
+  log?: (line: string) => void;
+  poolMax?: number;
+}
+
+export async function openDevDatabase(env: Env = process.env, options: OpenOptions = {}): Promise<DevDatabase> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const max = options.poolMax ?? 4;
+  const config = loadConfig(env);
+  if (config.production) {
+    throw new ConfigError(
+      'NODE_ENV',
+      'the dev data commands write the source and synced tables and refuse to run in production',
+    );
+  }
+  if (config.database) {
+    const db = config.database;
+    const target = { schema: db.schema, table: db.table };
+    const pool = new pg.Pool({
+      host: db.host,
+      port: db.port,
+      database: db.database,
+      user: db.user,
+      password: db.password,
+      ssl: pgSslOption(db.sslMode),
+      max,
+      application_name: 'lakebase-dev-cli',
+    });
+    const description = `${db.source} database ${db.user}@${db.host}:${db.port}/${db.database}`;
+    log(`using the ${description}`);
+    return opened(pool, target, description, async () => {});
+  }
+
+  const port = intVar(env, 'EMBEDDED_PG_PORT', DEFAULT_EMBEDDED_PORT, 1, 65535);
+  // Same names as a configured database would use (PGSCHEMA, TRIPS_TABLE).
+  const target = { schema: env.PGSCHEMA?.trim() || 'default', table: env.TRIPS_TABLE?.trim() || 'trips_synced' };
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  let stop = async (): Promise<void> => {};
+  let description = `embedded development database on port ${port} (already running)`;
+  if (!(await accepts(url, port))) {
+    log(`starting the embedded development database in ${DEV_DATA_DIR} on port ${port}`);
+    const embedded = await startEmbeddedPostgres({ dataDir: DEV_DATA_DIR, port });
+    stop = () => embedded.stop();
+    description = `embedded development database in ${DEV_DATA_DIR} on port ${port}`;
+  }
+  log(`using the ${description} (for development only)`);
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'lakebase-dev-cli' });
+  return opened(pool, target, description, stop);
+}
+
+async function opened(
+  pool: pg.Pool,
+  target: TripsTable,
+  description: string,
+  stop: () => Promise<void>,
+): Promise<DevDatabase> {
+  const close = async () => {
+    await pool.end();
+    await stop();
+  };
+  try {
+    await ensureTable(pool, target);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { pool, target, schema: target.schema, table: target.table, description, close };
+}
+
+/** Creates the synced table only when missing: on a real Lakebase the sync pipeline owns it. */
+async function ensureTable(pool: pg.Pool, target: TripsTable): Promise<void> {
+  const { rows } = await pool.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [
+    qualified(target.schema, target.table),
+  ]);
+  if (rows[0]?.found === null) await ensureSyncedTable(pool, target.schema, target.table);
+}
+
+/** True when a server answers; false when nothing listens (so one may be started); throws otherwise. */
+async function accepts(url: string, port: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch (error) {
+    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ECONNREFUSED') return false;
+    throw new Error(
+      `EMBEDDED_PG_PORT=${port}: something listens there but the dev database login failed ` +
+        `(${error instanceof Error ? error.message : String(error)}); set DATABASE_URL or another EMBEDDED_PG_PORT`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Entrypoint: `npm start`. Reads the environment, connects (or, in
+ * development with no database configured, starts the embedded one), serves.
+ */
+import { createApp } from './app.js';
+import { loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
+import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
+import { wireDatabricks } from './databricks/bootstrap.js';
+import { createLogger, type Logger } from './logger.js';
+import { listen } from './server/http.js';
+import { CachedSyncStatus } from './sync/cached-sync-status.js';
+import type { SyncService } from './sync/service.js';
+import type { SyncSource } from './sync/source.js';
+
+interface DevEnvironment {
+  database: DatabaseConfig;
+  syncSource: SyncSource;
+  stop(): Promise<void>;
+}
+
+async function main(): Promise<void> {
+  const config = exitOnConfigError(() => loadConfig());
+  const logger = createLogger(config.logLevel, { service: 'lakebase-graphql' });
+  // Before any database work: a Lakebase setting missing on Databricks Apps should stop startup at once.
+  const databricksConfig = exitOnConfigError(() => loadDatabricksConfig());
+  const databricks = exitOnConfigError(() => wireDatabricks(databricksConfig, config.database, logger));
+
+  let dev: DevEnvironment | undefined;
+  let database = config.database;
+  if (database === null) {
+    // Loaded lazily so production never even imports the development machinery.
+    const { startDevEnvironment } = await import('./dev/bootstrap.js');
+    dev = await startDevEnvironment(logger);
+    database = dev.database;
+  } else {
+    logger.info('using the configured database', describe(database));
+  }
+
+  const app = createApp({
+    config: { ...config, database },
+    logger,
+    password: databricks.password,
+    pgClient: databricks.pgClient,
+    // Locally the emulated pipeline answers in the Databricks shape, so sync
+    // status, refresh (same admin rules) and syncStatusChanged behave identically.
+    sync: databricks.sync ?? (dev ? localSync(dev.syncSource, databricksConfig, logger) : null),
+  });
+  const server = await listen(app.gateway, config.port, config.host);
+  logger.info(`GraphQL endpoint ready at ${server.url}`, { port: config.port, host: config.host });
+  app.initialised.catch(() => {});
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    await server.close();
+    await app.close();
+    await dev?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('unhandledRejection', (reason) => logUnexpected(logger, 'unhandled rejection', reason));
+}
+
+function localSync(source: SyncSource, databricks: DatabricksConfig, logger: Logger): SyncService {
+  return {
+    status: new CachedSyncStatus(source, {
+      ttlSeconds: databricks.syncStatusCacheSeconds,
+      warn: (message) => logger.warn(message),
+    }),
+    admin: databricks.admin,
+  };
+}
+
+function exitOnConfigError<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`lakebase-graphql: configuration error: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+function describe(database: DatabaseConfig) {
+  return {
+    source: database.source,
+    host: database.host,
+    port: database.port,
+    database: database.database,
+    user: database.user,
+    sslMode: database.sslMode,
+    table: `${database.schema}.${database.table}`,
+  };
+}
+
+function logUnexpected(logger: Logger, message: string, reason: unknown): void {
+  logger.error(message, { error: reason instanceof Error ? reason.stack : String(reason) });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`lakebase-graphql: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

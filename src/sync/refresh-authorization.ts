@@ -1,0 +1,86 @@
+/**
+ * Who may start a sync (refreshSyncedTable). Starting a pipeline update costs
+ * compute and can be a full refresh, so it is denied unless the caller is in
+ * GATEWAY_ADMINS (identity forwarded by the Databricks Apps proxy) or presents
+ * GATEWAY_ADMIN_TOKEN.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { RefreshAdminConfig } from '../config/databricks.js';
+
+/** Anything with case-insensitive get(), like the Fetch API Headers a Yoga request carries. */
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
+export type RefreshCaller = { via: 'admin-token' } | { via: 'identity'; principal: string };
+
+export class RefreshForbiddenError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    this.name = 'RefreshForbiddenError';
+  }
+}
+
+/** Compares digests, so neither the content nor the length of the secret leaks through timing. */
+function sameSecret(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function presentedTokens(headers: HeaderSource): string[] {
+  const tokens: string[] = [];
+  const explicit = headers.get('x-admin-token')?.trim();
+  if (explicit) tokens.push(explicit);
+  const bearer = /^Bearer\s+(.+)$/i.exec(headers.get('authorization')?.trim() ?? '')?.[1]?.trim();
+  if (bearer) tokens.push(bearer);
+  return tokens;
+}
+
+/** Identities the Databricks Apps proxy forwards: e-mail and user id. */
+function forwardedIdentities(headers: HeaderSource): string[] {
+  return ['x-forwarded-email', 'x-forwarded-user', 'x-forwarded-preferred-username']
+    .map((name) => headers.get(name)?.trim().toLowerCase())
+    .filter((value): value is string => value !== undefined && value !== '');
+}
+
+/** Returns who is allowed, or throws RefreshForbiddenError saying what would be needed. */
+export function authorizeRefresh(headers: HeaderSource, admin: RefreshAdminConfig): RefreshCaller {
+  const expectedToken = admin.token;
+  if (expectedToken !== undefined) {
+    // A bearer token that is not the admin token may be a Databricks token meant
+    // for the Apps proxy; it is not a failed attempt, so fall through to identity.
+    if (presentedTokens(headers).some((token) => sameSecret(token, expectedToken))) return { via: 'admin-token' };
+  }
+  const identities = forwardedIdentities(headers);
+  if (admin.trustForwardedIdentity) {
+    const principal = identities.find((identity) => admin.principals.has(identity));
+    if (principal !== undefined) return { via: 'identity', principal };
+  }
+  throw new RefreshForbiddenError(denialMessage(admin, identities));
+}
+
+function denialMessage(admin: RefreshAdminConfig, identities: string[]): string {
+  const ways: string[] = [];
+  if (admin.principals.size > 0) {
+    ways.push(
+      admin.trustForwardedIdentity
+        ? 'a user listed in GATEWAY_ADMINS'
+        : 'a user listed in GATEWAY_ADMINS (identity headers are trusted only on Databricks Apps, ' +
+            'or with GATEWAY_TRUST_FORWARDED_IDENTITY=true)',
+    );
+  }
+  if (admin.token !== undefined) ways.push('the admin token in an X-Admin-Token or Authorization: Bearer header');
+  if (ways.length === 0) {
+    return (
+      'refreshSyncedTable is disabled: no refresh administrators are configured. Set GATEWAY_ADMINS ' +
+      '(comma-separated e-mails or user ids) or GATEWAY_ADMIN_TOKEN on the gateway.'
+    );
+  }
+  const who =
+    identities.length > 0 && admin.trustForwardedIdentity
+      ? ` You are signed in as ${identities[0]}, who is not in GATEWAY_ADMINS.`
+      : '';
+  return `refreshSyncedTable requires ${ways.join(' or ')}.${who}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * Postgres NOTIFY contract between whatever syncs the synced table and the
+ * gateway's live feeds. The local pipeline emulation sends it in the same
+ * transaction as the rows it applies, so a listener that wakes on it and then
+ * queries is guaranteed to see those rows. (Lakebase's managed pipeline sends
+ * nothing; there the gateway falls back to polling.)
+ */
+
+export const SYNC_NOTIFY_CHANNEL = 'lakebase_graphql_sync';
+
+export interface SyncNotification {
+  /** "sync": rows were applied. "status": only the sync status changed (update started, failed...). */
+  event: 'sync' | 'status';
+  /** Postgres schema and table of the synced table. */
+  schema: string;
+  table: string;
+  /** Source commit version the synced table now reflects; null before the first sync. */
+  version: number | null;
+  /** True when the sync rewrote the whole table (ids are kept, only changed rows differ). */
+  snapshot: boolean;
+  /** The synced table's detailed_state after the event. */
+  state: string;
+}
+
+/** Parses a notification payload; null (not an exception) for anything malformed, since any session may NOTIFY. */
+export function parseSyncNotification(payload: string | undefined): SyncNotification | null {
+  if (payload === undefined) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const record = value as Record<string, unknown>;
+  const { event, schema, table, version, snapshot, state } = record;
+  if (event !== 'sync' && event !== 'status') return null;
+  if (typeof schema !== 'string' || typeof table !== 'string' || typeof state !== 'string') return null;
+  if (version !== null && (typeof version !== 'number' || !Number.isSafeInteger(version))) return null;
+  if (typeof snapshot !== 'boolean') return null;
+  return { event, schema, table, version, snapshot, state };
+}
