@@ -14,8 +14,12 @@ export interface LiveGateway extends TestGateway {
 
 export type Transport = 'distinct' | 'single';
 
-export async function startLiveGateway(label: string, env: Record<string, string> = {}): Promise<LiveGateway> {
-  const gateway = await startTestGateway(label, env);
+export async function startLiveGateway(
+  label: string,
+  env: Record<string, string> = {},
+  options: Parameters<typeof startTestGateway>[2] = {},
+): Promise<LiveGateway> {
+  const gateway = await startTestGateway(label, env, options);
   const http = await listen(gateway.app.gateway, 0, '127.0.0.1');
   const origin = new URL(http.url).origin;
   const clients: Client[] = [];
