@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TRIP_DATA_COLUMNS } from '../src/db/tables.js';
 import {
   DEFAULT_SAMPLE_ROWS,
   generateTripRecords,
@@ -84,14 +85,7 @@ describe('synthetic trip generator', () => {
 
   it('makes each column NULL at about nullRate, independently', () => {
     const rows = generateTripRecords({ rows: 20_000, seed: 5, nullRate: 0.1 });
-    const columns = [
-      'tpep_pickup_datetime',
-      'tpep_dropoff_datetime',
-      'trip_distance',
-      'fare_amount',
-      'pickup_zip',
-      'dropoff_zip',
-    ] as const;
+    const columns = TRIP_DATA_COLUMNS;
     for (const column of columns) {
       const share = rows.filter((row) => row[column] === null).length / rows.length;
       expect(share).toBeGreaterThan(0.08);

@@ -17,6 +17,17 @@ export interface TripsSyncedTable {
   dropoff_zip: number | null;
 }
 
+/** Non-key columns of the synced table, in table order (COPY, the pipeline and the CSV loader rely on it). */
+export const TRIP_DATA_COLUMNS = [
+  'tpep_pickup_datetime',
+  'tpep_dropoff_datetime',
+  'trip_distance',
+  'fare_amount',
+  'pickup_zip',
+  'dropoff_zip',
+] as const;
+export const TRIP_COLUMNS = ['id', ...TRIP_DATA_COLUMNS] as const;
+
 /** Reference data shipped with the gateway, kept in the gateway's own schema. */
 export interface ZipZoneTable {
   zip: number;

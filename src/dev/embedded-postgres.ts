@@ -97,6 +97,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     throw new Error(
       `embedded PostgreSQL failed to start (data dir ${dataDir}, port ${port}): ` +
         `${error instanceof Error ? error.message : 'the server exited early'}. Last server output:\n${recent.join('\n')}`,
+      { cause: error },
     );
   }
   return {

@@ -1,20 +1,12 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { TripRow } from '../db/tables.js';
+import { TRIP_COLUMNS, type TripRow } from '../db/tables.js';
 import type { CursorValues } from './cursor.js';
 import { compileTripFilter, type TripFilter } from './filter.js';
 import { cursorKeyExpression, orderByTerms, segmentsAfter, strictlyAfter } from './keyset.js';
 import { reverse, type SortKey } from './ordering.js';
 
-export const TRIP_COLUMNS = [
-  'id',
-  'tpep_pickup_datetime',
-  'tpep_dropoff_datetime',
-  'trip_distance',
-  'fare_amount',
-  'pickup_zip',
-  'dropoff_zip',
-] as const;
+export { TRIP_COLUMNS };
 
 export interface TripPageRow extends TripRow {
   cursorValues: CursorValues;

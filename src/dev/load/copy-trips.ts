@@ -7,14 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
 import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
-import { TRIP_COLUMNS } from '../sample/trip-generator.js';
+import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
 
 export interface TripsTable {
   schema: string;
   table: string;
 }
 
-export const TRIP_COPY_COLUMNS = ['id', ...TRIP_COLUMNS] as const;
+export const TRIP_COPY_COLUMNS = ['id', ...TRIP_DATA_COLUMNS] as const;
 
 export interface CopyOptions {
   /**

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import type pg from 'pg';
 import { qualified } from '../../db/sql-identifiers.js';
-import { TRIP_COLUMNS } from '../sample/trip-generator.js';
+import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
 import { copyTripText, inTransaction, loadResult, type LoadResult, type TripsTable } from './copy-trips.js';
 import { CsvParser, CsvSyntaxError, type CsvRecord } from './csv-parser.js';
 import {
@@ -47,7 +47,7 @@ export class TripsCsvError extends Error {
   }
 }
 
-const CONVERTERS: Record<(typeof TRIP_COLUMNS)[number], ValueConverter> = {
+const CONVERTERS: Record<(typeof TRIP_DATA_COLUMNS)[number], ValueConverter> = {
   tpep_pickup_datetime: nullable(timestampValue),
   tpep_dropoff_datetime: nullable(timestampValue),
   trip_distance: nullable(doubleValue),
@@ -57,7 +57,7 @@ const CONVERTERS: Record<(typeof TRIP_COLUMNS)[number], ValueConverter> = {
 };
 
 interface Layout {
-  /** Index in the CSV record of each TRIP_COLUMNS entry. */
+  /** Index in the CSV record of each TRIP_DATA_COLUMNS entry. */
   positions: number[];
   idPosition: number | undefined;
   width: number;
@@ -65,7 +65,7 @@ interface Layout {
 
 function readHeader(file: string, header: CsvRecord): Layout {
   const names = header.fields.map((name, i) => (i === 0 ? name.replace(/^\uFEFF/, '') : name).trim().toLowerCase());
-  const known = new Set<string>(['id', ...TRIP_COLUMNS]);
+  const known = new Set<string>(['id', ...TRIP_DATA_COLUMNS]);
   names.forEach((name, i) => {
     if (!known.has(name)) {
       throw new TripsCsvError(
@@ -79,7 +79,7 @@ function readHeader(file: string, header: CsvRecord): Layout {
       throw new TripsCsvError(file, header.line, undefined, `column "${name}" appears twice in the header`);
     }
   });
-  const positions = TRIP_COLUMNS.map((column) => {
+  const positions = TRIP_DATA_COLUMNS.map((column) => {
     const at = names.indexOf(column);
     if (at < 0) throw new TripsCsvError(file, header.line, undefined, `the header has no column "${column}"`);
     return at;
@@ -151,9 +151,9 @@ async function* copyTextFromCsv(
         if (raw === '') throw new ValueError('is empty; id is the primary key');
         out.write(idValue(raw));
       }
-      for (let k = 0; k < TRIP_COLUMNS.length; k++) {
-        column = TRIP_COLUMNS[k] as (typeof TRIP_COLUMNS)[number];
-        const value = CONVERTERS[column as (typeof TRIP_COLUMNS)[number]](
+      for (let k = 0; k < TRIP_DATA_COLUMNS.length; k++) {
+        column = TRIP_DATA_COLUMNS[k] as (typeof TRIP_DATA_COLUMNS)[number];
+        const value = CONVERTERS[column as (typeof TRIP_DATA_COLUMNS)[number]](
           record.fields[layout.positions[k] as number] as string,
         );
         out.write(value === null ? '\t\\N' : '\t');

@@ -42,16 +42,7 @@ export function pipelineNames(overrides: Partial<PipelineNames> = {}): PipelineN
   return names;
 }
 
-/** Data columns shared by the source and the synced table (src/dev/synced-table.ts), `id` excluded. */
-export const TRIP_DATA_COLUMNS = [
-  'tpep_pickup_datetime',
-  'tpep_dropoff_datetime',
-  'trip_distance',
-  'fare_amount',
-  'pickup_zip',
-  'dropoff_zip',
-] as const;
-export const TRIP_COLUMNS = ['id', ...TRIP_DATA_COLUMNS] as const;
+export { TRIP_COLUMNS, TRIP_DATA_COLUMNS } from '../../db/tables.js';
 
 /** The source table writes a row here, from its commit trigger, for each committed version. */
 export const SOURCE_COMMIT_CHANNEL = 'lakebase_dev_source_commit';

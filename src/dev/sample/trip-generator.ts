@@ -8,6 +8,7 @@
  * generator is asked for, so a load can be split across connections and still
  * equal the single-stream result.
  */
+import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
 import { CopyTextWriter, MAX_TRIP_ROW_BYTES } from './copy-text-writer.js';
 import { SAMPLE_EPOCH_SECONDS } from './demand-curve.js';
 import { Mulberry32, streamSeed } from './prng.js';
@@ -20,16 +21,6 @@ export const DEFAULT_SAMPLE_SEED = 2016;
 const BLOCK_ROWS = 1024;
 const TRIP_STREAM = 0;
 const NULL_STREAM = 1;
-
-/** Column order of the synced table after id, as COPY receives it. */
-export const TRIP_COLUMNS = [
-  'tpep_pickup_datetime',
-  'tpep_dropoff_datetime',
-  'trip_distance',
-  'fare_amount',
-  'pickup_zip',
-  'dropoff_zip',
-] as const;
 
 export interface TripGeneratorOptions {
   /** Number of rows to produce. */
@@ -92,7 +83,7 @@ function checkOptions(options: TripGeneratorOptions): Required<TripGeneratorOpti
 
 /**
  * Cursor over the requested rows of a seed's stream: each `advance()` draws
- * the next row into `trip` and `nullMask` (bit k set: TRIP_COLUMNS[k] is NULL).
+ * the next row into `trip` and `nullMask` (bit k set: TRIP_DATA_COLUMNS[k] is NULL).
  * Rows before `firstRow` inside its block are drawn and discarded so that
  * every range of the stream agrees with the whole.
  */
@@ -136,7 +127,7 @@ class TripStream {
     let nullMask = 0;
     const nullRate = this.options.nullRate;
     if (nullRate > 0) {
-      for (let column = 0; column < TRIP_COLUMNS.length; column++) {
+      for (let column = 0; column < TRIP_DATA_COLUMNS.length; column++) {
         if (this.nulls.next() < nullRate) nullMask |= 1 << column;
       }
     }
@@ -167,7 +158,7 @@ export function generateTripRecords(options: TripGeneratorOptions): TripRecord[]
 }
 
 /**
- * Generated trips as COPY text (columns: id, then TRIP_COLUMNS), in chunks of
+ * Generated trips as COPY text (columns: id, then TRIP_DATA_COLUMNS), in chunks of
  * at most `chunkBytes`. Each chunk is a fresh buffer the caller may keep.
  */
 export function* tripCopyTextChunks(options: TripGeneratorOptions, chunkBytes = 1 << 20): Generator<Buffer> {
