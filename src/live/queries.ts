@@ -2,7 +2,7 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
 import { compileTripFilter, type TripFilter } from '../trips/filter.js';
 import type { MatchableTripRow } from '../trips/match-filter.js';
-import { TRIP_COLUMNS } from '../trips/queries.js';
+import { TRIP_COLUMNS } from '../db/tables.js';
 import type { FeedPosition } from './position.js';
 
 // Exact: epoch microseconds stay below 2^53 until the year 2255. float8 (not
