@@ -25,12 +25,16 @@ export type TripStreamEvent = TripBatch | TripStreamTermination;
 
 /**
  * Rows handed to subscribers: already filtered, covering every id up to
- * `upTo`. One chunk object is shared by every subscriber with the same filter,
- * and so is the TripBatch made from it when a subscriber takes it whole.
+ * `upTo`. A `shared` chunk is one object handed to every subscriber with the
+ * same filter; each of them sends it as its own event, the same TripBatch
+ * object for all, which is then executed and serialized once for all (see
+ * server/shared-subscription-results.ts). Other chunks (catch-up pages, rows
+ * trimmed to a subscriber's position) are merged into as few events as fit.
  */
 export interface FeedChunk {
   rows: readonly MatchableTripRow[];
   upTo: FeedPosition;
+  shared?: boolean;
   batch?: TripBatch;
 }
 
@@ -271,9 +275,9 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
   private takeBatch(): TripBatch {
     const max = this.options.eventMaxRows;
     const first = this.chunks[0]!;
-    if (this.chunks.length === 1 && first.rows.length <= max && first.upTo === this.position) {
-      this.chunks.length = 0;
-      this.queuedRows = 0;
+    if (first.shared && first.rows.length <= max) {
+      this.chunks.shift();
+      this.queuedRows -= first.rows.length;
       this.releaseRoom();
       first.batch ??= markShareable({ trips: first.rows, cursor: this.options.encodeCursor(first.upTo) });
       return this.remember(first.batch);
@@ -282,6 +286,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
     let covered: FeedPosition = null;
     while (this.chunks.length > 0 && trips.length < max) {
       const chunk = this.chunks[0]!;
+      if (chunk.shared && trips.length > 0 && chunk.rows.length <= max) break; // sent on its own, shared
       const room = max - trips.length;
       if (chunk.rows.length <= room) {
         for (const row of chunk.rows) trips.push(row);
