@@ -175,12 +175,13 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
   private accept(chunk: FeedChunk, bounded: boolean): void {
     if (!isAfter(chunk.upTo, this.position)) return;
     let rows = chunk.rows;
-    let shared: FeedChunk = chunk;
+    let queued: FeedChunk = chunk;
     const first = rows[0];
     if (first && !isAfter(BigInt(first.id), this.position)) {
-      // Resumed ahead of the feed (another replica's cursor) or overlapping a catch-up page.
+      // Resumed ahead of the feed (another replica's cursor) or overlapping a catch-up page:
+      // this subscriber's own trimmed copy, no longer the chunk others share.
       rows = rows.filter((row) => isAfter(BigInt(row.id), this.position));
-      shared = { rows, upTo: chunk.upTo };
+      queued = { rows, upTo: chunk.upTo };
     }
     if (bounded && this.queuedRows + rows.length > this.options.bufferRows) {
       this.terminate(this.tooSlowError());
@@ -188,7 +189,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
     }
     this.position = chunk.upTo;
     if (rows.length === 0) return;
-    this.chunks.push(shared);
+    this.chunks.push(queued);
     this.queuedRows += rows.length;
     this.notify();
   }
