@@ -2,10 +2,13 @@ import type pg from 'pg';
 import type { Config, DatabaseConfig } from './config/env.js';
 import { createDb, StatementCounter, type Db } from './db/database.js';
 import { createPool, type PasswordSource } from './db/pool.js';
+import { createLiveTrips, type LiveTrips } from './live/live-trips.js';
 import type { Logger } from './logger.js';
 import { buildSchema } from './schema/index.js';
 import type { SyncService } from './sync/service.js';
 import { healthRoutes, type Readiness } from './server/health.js';
+import { useSharedSubscriptionResults } from './server/shared-subscription-results.js';
+import { useSseTransports } from './server/sse-transport.js';
 import { createGateway, type Gateway } from './server/yoga.js';
 import { installZipZones } from './zones/install-zip-zones.js';
 
@@ -15,6 +18,11 @@ export interface App {
   db: Db;
   statements: StatementCounter;
   readiness: Readiness;
+  /**
+   * Live trips (Subscription.tripsAdded): already started. Call live.wake()
+   * when new rows may have arrived, e.g. on a sync status change.
+   */
+  live: LiveTrips;
   /** Resolves once the gateway's own schema is installed (retrying while the database is unreachable). */
   initialised: Promise<void>;
   close(): Promise<void>;
@@ -39,8 +47,23 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
   const statements = new StatementCounter();
   const db = createDb(pool, config.database, statements);
   const readiness: Readiness = { initialised: false };
-  const services = { config, db, statements, logger, sync: sync ?? null };
-  const gateway = createGateway({ schema: buildSchema(), services, routes: healthRoutes(pool, readiness) });
+  const live = createLiveTrips({
+    db,
+    database: config.database,
+    live: config.live,
+    logger,
+    password,
+    pgClient,
+    syncStatus: sync?.status,
+  });
+  const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed };
+  const gateway = createGateway({
+    schema: buildSchema(),
+    services,
+    plugins: [...useSseTransports({ keepAliveMs: config.live.keepAliveMs }), useSharedSubscriptionResults()],
+    routes: healthRoutes(pool, readiness),
+  });
+  live.start();
 
   let closed = false;
   const initialised = (async () => {
@@ -67,9 +90,11 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     db,
     statements,
     readiness,
+    live,
     initialised,
     async close() {
       closed = true;
+      await live.stop();
       await db.destroy();
     },
   };

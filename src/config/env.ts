@@ -1,3 +1,5 @@
+import { parseLiveConfig, type LiveConfig } from './live.js';
+
 /**
  * All configuration comes from the environment (as Databricks Apps supplies it)
  * and is parsed here, once, at startup. Anything malformed stops startup with a
@@ -60,6 +62,7 @@ export interface Config {
   /** Null when no database is configured: the dev entrypoint may then start an embedded one. */
   database: DatabaseConfig | null;
   limits: LimitsConfig;
+  live: LiveConfig;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -193,5 +196,6 @@ export function loadConfig(env: Env = process.env): Config {
       maxCost: intVar(env, 'MAX_QUERY_COST', 50_000, 10, 10_000_000),
       maxAliases: intVar(env, 'MAX_ALIASES', 250, 1, 10_000),
     },
+    live: parseLiveConfig(env),
   };
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config/env.js';
 import type { Db, StatementCounter } from '../db/database.js';
+import type { TripFeed } from '../live/trip-feed.js';
 import type { Logger } from '../logger.js';
 import type { SyncService } from '../sync/service.js';
 
@@ -11,6 +12,8 @@ export interface GatewayServices {
   logger: Logger;
   /** Null when neither a Databricks synced table nor the local emulator is configured. */
   sync: SyncService | null;
+  /** The process-wide live trips feed behind Subscription.tripsAdded. */
+  tripFeed: TripFeed;
 }
 
 /** Per-request context; DataLoaders are created per request by the dataloader plugin. */

@@ -6,6 +6,7 @@ import './page-info.js';
 import './zone.js';
 import './trip.js';
 import './sync-status.js';
+import './trips-added.js';
 
 /** The whole API. Importing a type's file registers it with the builder; order does not matter. */
 export function buildSchema(): GraphQLSchema {

@@ -1,0 +1,153 @@
+/**
+ * Load generator for the subscriptions benchmark, run as its own process
+ * (bench/subscriptions.ts spawns it): holds N real SSE connections to the
+ * gateway, each one tripsAdded subscription, and measures for every row each
+ * client receives the delay since the row was written (its pickupAt is set to
+ * clock_timestamp() by the inserting transaction, just before it commits).
+ *
+ * Driven over IPC: connect → reset (start of the measured window) → report → close.
+ */
+import { payloadOf, RawSseSubscription, type SseEvent } from '../test/support/raw-sse.js';
+
+export interface ConnectRequest {
+  type: 'connect';
+  origin: string;
+  count: number;
+  mode: 'distinct' | 'single';
+  concurrency: number;
+}
+
+export interface LoadReport {
+  type: 'report';
+  clients: number;
+  connected: number;
+  /** Rows received per client during the window: the fewest and the most. */
+  minRows: number;
+  maxRows: number;
+  samples: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  errors: number;
+  closed: number;
+  cpuMicros: number;
+}
+
+const QUERY = 'subscription { tripsAdded { cursor trips { tripId pickupAt } } }';
+const MAX_MS = 60_000;
+
+interface Client {
+  subscription?: RawSseSubscription;
+  rows: number;
+  started: boolean;
+}
+
+const clients: Client[] = [];
+let histogram = new Uint32Array(MAX_MS + 1);
+let samples = 0;
+let errors = 0;
+let closed = 0;
+let cpuAtReset = 0;
+
+function onEvent(client: Client, event: SseEvent, mode: 'distinct' | 'single'): void {
+  if (event.event !== 'next') return;
+  const now = Date.now();
+  const result = payloadOf(event, mode) as {
+    data?: { tripsAdded: { trips: { pickupAt: string }[] } } | null;
+    errors?: unknown[];
+  };
+  if (result.errors) errors += 1;
+  client.started = true;
+  for (const trip of result.data?.tripsAdded.trips ?? []) {
+    const latency = Math.max(0, Math.min(MAX_MS, now - Date.parse(trip.pickupAt)));
+    histogram[latency] = (histogram[latency] ?? 0) + 1;
+    samples += 1;
+    client.rows += 1;
+  }
+}
+
+async function connect(request: ConnectRequest): Promise<void> {
+  const started = Date.now();
+  let next = 0;
+  const openOne = async () => {
+    while (next < request.count) {
+      const client: Client = { rows: 0, started: false };
+      clients[next++] = client;
+      client.subscription = await RawSseSubscription.open({
+        origin: request.origin,
+        mode: request.mode,
+        query: QUERY,
+        onEvent: (event) => onEvent(client, event, request.mode),
+        onClose: () => (closed += 1),
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: request.concurrency }, openOne));
+  // Every subscription has started once its first event (the empty batch with the start cursor) arrived.
+  while (clients.some((client) => !client.started)) await new Promise((resolve) => setTimeout(resolve, 50));
+  process.send?.({ type: 'connected', ms: Date.now() - started });
+}
+
+function percentile(fraction: number): number {
+  const rank = Math.ceil(samples * fraction);
+  let seen = 0;
+  for (let ms = 0; ms < histogram.length; ms += 1) {
+    seen += histogram[ms] ?? 0;
+    if (seen >= rank) return ms;
+  }
+  return MAX_MS;
+}
+
+function report(): LoadReport {
+  let max = 0;
+  for (let ms = histogram.length - 1; ms >= 0; ms -= 1) {
+    if ((histogram[ms] ?? 0) > 0) {
+      max = ms;
+      break;
+    }
+  }
+  const rows = clients.map((client) => client.rows);
+  const cpu = process.cpuUsage();
+  return {
+    type: 'report',
+    clients: clients.length,
+    connected: clients.filter((client) => client.started).length,
+    minRows: Math.min(...rows),
+    maxRows: Math.max(...rows),
+    samples,
+    p50: percentile(0.5),
+    p90: percentile(0.9),
+    p99: percentile(0.99),
+    max,
+    errors,
+    closed,
+    cpuMicros: cpu.user + cpu.system - cpuAtReset,
+  };
+}
+
+process.on('message', (message: { type: 'connect' | 'reset' | 'report' | 'close' }) => {
+  switch (message.type) {
+    case 'connect':
+      void connect(message as unknown as ConnectRequest);
+      break;
+    case 'reset': {
+      histogram = new Uint32Array(MAX_MS + 1);
+      samples = 0;
+      errors = 0;
+      for (const client of clients) client.rows = 0;
+      const cpu = process.cpuUsage();
+      cpuAtReset = cpu.user + cpu.system;
+      process.send?.({ type: 'reset' });
+      break;
+    }
+    case 'report':
+      process.send?.(report());
+      break;
+    case 'close':
+      for (const client of clients) client.subscription?.close();
+      setTimeout(() => process.exit(0), 200);
+      break;
+  }
+});
+process.send?.({ type: 'ready' });

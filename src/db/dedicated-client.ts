@@ -1,0 +1,40 @@
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/env.js';
+import type { PasswordSource } from './pool.js';
+import { pgSslOption } from './ssl.js';
+
+/**
+ * A connection of its own, outside the pool, with the pool's settings (same
+ * password source and Client class, so Lakebase OAuth works). For LISTEN, which needs a
+ * session that stays open and is never handed to another query.
+ */
+export async function connectDedicatedClient(
+  config: DatabaseConfig,
+  options: { password?: PasswordSource; Client?: typeof pg.Client; applicationName: string },
+): Promise<pg.Client> {
+  const Client = options.Client ?? pg.Client;
+  const client = new Client({
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.user,
+    password: options.password ?? config.password,
+    ssl: pgSslOption(config.sslMode),
+    connectionTimeoutMillis: 10_000,
+    // A silently dead peer (no RST) is noticed by TCP keep-alive, not by an idle LISTEN.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: options.applicationName,
+  });
+  // Until the owner attaches its own handler, an error must not crash the process.
+  const early = () => {};
+  client.on('error', early);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  client.off('error', early);
+  return client;
+}

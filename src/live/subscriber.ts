@@ -1,0 +1,316 @@
+import { GraphQLError } from 'graphql';
+import type { TripRow } from '../db/tables.js';
+import type { TripFilter } from '../trips/filter.js';
+import type { MatchableTripRow, TripMatcher } from '../trips/match-filter.js';
+import { isAfter, type FeedPosition } from './position.js';
+import { markShareable } from './shared-events.js';
+
+/** One event of Subscription.tripsAdded. */
+export interface TripBatch {
+  trips: readonly TripRow[];
+  /** Resume token: the stream position this batch brings the subscriber to. */
+  cursor: string;
+}
+
+/**
+ * The last event of a stream the server ends (too slow, shutting down). The
+ * field resolver throws its error, so the client receives an error event and
+ * then `complete`, never a silently closed or hung stream.
+ */
+export class TripStreamTermination {
+  constructor(readonly error: GraphQLError) {}
+}
+
+export type TripStreamEvent = TripBatch | TripStreamTermination;
+
+/**
+ * Rows handed to subscribers: already filtered, covering every id up to
+ * `upTo`. One chunk object is shared by every subscriber with the same filter,
+ * and so is the TripBatch made from it when a subscriber takes it whole.
+ */
+export interface FeedChunk {
+  rows: readonly MatchableTripRow[];
+  upTo: FeedPosition;
+  batch?: TripBatch;
+}
+
+export type SubscriberState = 'pending' | 'catching-up' | 'live' | 'ended';
+
+export interface SubscriberOptions {
+  filter: TripFilter | null | undefined;
+  filterKey: string;
+  matches: TripMatcher;
+  /** The decoded `after` cursor; undefined starts at the newest row. */
+  resumeFrom: FeedPosition | undefined;
+  resumeCursor: string | undefined;
+  bufferRows: number;
+  eventMaxRows: number;
+  encodeCursor(position: FeedPosition): string;
+  /** Called once, when the subscriber stops needing the feed (client gone, cut off, shut down). */
+  release(subscriber: TripSubscriber): void;
+}
+
+/**
+ * One tripsAdded subscription: a bounded queue the shared feed pushes into
+ * synchronously (so a slow client never slows the feed or anyone else), read
+ * by graphql-js / yoga through the async-iterator protocol. Written as a plain
+ * iterator rather than an async generator because a generator's return() waits
+ * for a pending next(), which never settles on an idle stream: the
+ * subscription would outlive its client.
+ */
+export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
+  state: SubscriberState = 'pending';
+  /** Every row up to here has been taken into account: queued, or skipped by the filter. */
+  position: FeedPosition = null;
+  /** While catching up: the feed position the paged queries must reach before going live. */
+  catchUpTarget: FeedPosition = null;
+  queuedRows = 0;
+
+  readonly filter: TripFilter | null | undefined;
+  readonly filterKey: string;
+  readonly matches: TripMatcher;
+  readonly resumeFrom: FeedPosition | undefined;
+
+  private readonly options: SubscriberOptions;
+  private readonly chunks: FeedChunk[] = [];
+  /** Feed chunks that arrive while catching up, appended when the catch-up reaches the feed. */
+  private parked: FeedChunk[] = [];
+  private parkedRows = 0;
+  private parkedUpTo: FeedPosition | undefined;
+  private sentFirst = false;
+  private lastCursor: string | undefined;
+  private termination: TripStreamTermination | undefined;
+  private finished = false;
+  private waiter: ((result: IteratorResult<TripStreamEvent>) => void) | undefined;
+  private roomWaiter: (() => void) | undefined;
+
+  constructor(options: SubscriberOptions) {
+    this.options = options;
+    this.filter = options.filter;
+    this.filterKey = options.filterKey;
+    this.matches = options.matches;
+    this.resumeFrom = options.resumeFrom;
+    this.lastCursor = options.resumeCursor;
+  }
+
+  // ---- driven by the feed ----
+
+  startLive(position: FeedPosition): void {
+    this.state = 'live';
+    this.position = position;
+    this.notify();
+  }
+
+  startCatchUp(feedPosition: FeedPosition): void {
+    this.state = 'catching-up';
+    this.position = this.resumeFrom ?? null;
+    this.catchUpTarget = feedPosition;
+  }
+
+  /** A feed chunk (rows after the feed's previous position). */
+  offer(chunk: FeedChunk): void {
+    if (this.state === 'live') {
+      this.accept(chunk, true);
+    } else if (this.state === 'catching-up') {
+      this.parkedUpTo = chunk.upTo;
+      if (chunk.rows.length === 0) return;
+      this.parked.push(chunk);
+      this.parkedRows += chunk.rows.length;
+      if (this.parkedRows > this.options.bufferRows) {
+        // The catch-up queries can read these rows as well as the feed could
+        // hand them over: drop them and let the catch-up go further instead.
+        this.parked = [];
+        this.parkedRows = 0;
+        this.parkedUpTo = undefined;
+        this.catchUpTarget = chunk.upTo;
+      }
+    }
+  }
+
+  /** A catch-up page: matching rows after `position`, the page covering ids up to `upTo`. */
+  acceptCatchUp(rows: readonly MatchableTripRow[], upTo: FeedPosition): void {
+    this.accept({ rows, upTo }, false);
+  }
+
+  /** The catch-up reached the feed: append what the feed delivered meanwhile, then follow the feed. */
+  goLive(): void {
+    this.state = 'live';
+    const parked = this.parked;
+    const parkedUpTo = this.parkedUpTo;
+    this.parked = [];
+    this.parkedRows = 0;
+    this.parkedUpTo = undefined;
+    // Parked rows were within the buffer bound already; counting them again
+    // against it would cut off a client for the catch-up's own queue.
+    for (const chunk of parked) this.accept(chunk, false);
+    if (parkedUpTo !== undefined && isAfter(parkedUpTo, this.position)) this.position = parkedUpTo;
+    this.notify();
+  }
+
+  /** Resolves once the client has read enough that another catch-up page fits (or the stream ended). */
+  waitForRoom(): Promise<void> {
+    if (this.state === 'ended' || this.queuedRows <= this.options.bufferRows / 2) return Promise.resolve();
+    return new Promise((resolve) => (this.roomWaiter = resolve));
+  }
+
+  /** Ends the stream from the server side with a terminal error event. */
+  terminate(error: GraphQLError): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.clearQueues();
+    this.termination = new TripStreamTermination(error);
+    this.options.release(this);
+    this.notify();
+  }
+
+  /** The cursor of the last batch the client received (or the `after` it resumed from). */
+  get resumeCursor(): string | undefined {
+    return this.lastCursor;
+  }
+
+  private accept(chunk: FeedChunk, bounded: boolean): void {
+    if (!isAfter(chunk.upTo, this.position)) return;
+    let rows = chunk.rows;
+    let shared: FeedChunk = chunk;
+    const first = rows[0];
+    if (first && !isAfter(BigInt(first.id), this.position)) {
+      // Resumed ahead of the feed (another replica's cursor) or overlapping a catch-up page.
+      rows = rows.filter((row) => isAfter(BigInt(row.id), this.position));
+      shared = { rows, upTo: chunk.upTo };
+    }
+    if (bounded && this.queuedRows + rows.length > this.options.bufferRows) {
+      this.terminate(this.tooSlowError());
+      return;
+    }
+    this.position = chunk.upTo;
+    if (rows.length === 0) return;
+    this.chunks.push(shared);
+    this.queuedRows += rows.length;
+    this.notify();
+  }
+
+  private tooSlowError(): GraphQLError {
+    const cursor = this.lastCursor;
+    const resume = cursor
+      ? `resubscribe with after: "${cursor}" to continue without losing a row`
+      : 'resubscribe to continue';
+    return new GraphQLError(
+      `tripsAdded: this client fell more than ${this.options.bufferRows} rows behind the stream and was disconnected; ${resume}`,
+      { extensions: { code: 'SUBSCRIBER_TOO_SLOW', cursor: cursor ?? null } },
+    );
+  }
+
+  private clearQueues(): void {
+    this.chunks.length = 0;
+    this.queuedRows = 0;
+    this.parked = [];
+    this.parkedRows = 0;
+    this.roomWaiter?.();
+    this.roomWaiter = undefined;
+  }
+
+  // ---- read by graphql-js ----
+
+  next(): Promise<IteratorResult<TripStreamEvent>> {
+    if (this.finished) return Promise.resolve({ done: true, value: undefined });
+    const event = this.take();
+    if (event) return Promise.resolve({ done: false, value: event });
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  return(): Promise<IteratorResult<TripStreamEvent>> {
+    this.finish();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  throw(): Promise<IteratorResult<TripStreamEvent>> {
+    return this.return();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private finish(): void {
+    const wasEnded = this.state === 'ended';
+    this.state = 'ended';
+    this.finished = true;
+    this.termination = undefined;
+    this.clearQueues();
+    if (!wasEnded) this.options.release(this);
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.({ done: true, value: undefined });
+  }
+
+  private notify(): void {
+    if (!this.waiter) return;
+    const event = this.take();
+    if (!event) return;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter({ done: false, value: event });
+  }
+
+  private take(): TripStreamEvent | undefined {
+    if (this.termination) {
+      const termination = this.termination;
+      this.termination = undefined;
+      this.finished = true;
+      return termination;
+    }
+    if (this.queuedRows > 0) return this.takeBatch();
+    if (!this.sentFirst && this.state === 'live') {
+      // The first event comes at once, even without rows: from then on the
+      // client holds a cursor and can resume without losing anything.
+      return this.remember({ trips: [], cursor: this.options.encodeCursor(this.position) });
+    }
+    return undefined;
+  }
+
+  private takeBatch(): TripBatch {
+    const max = this.options.eventMaxRows;
+    const first = this.chunks[0]!;
+    if (this.chunks.length === 1 && first.rows.length <= max && first.upTo === this.position) {
+      this.chunks.length = 0;
+      this.queuedRows = 0;
+      this.releaseRoom();
+      first.batch ??= markShareable({ trips: first.rows, cursor: this.options.encodeCursor(first.upTo) });
+      return this.remember(first.batch);
+    }
+    const trips: TripRow[] = [];
+    let covered: FeedPosition = null;
+    while (this.chunks.length > 0 && trips.length < max) {
+      const chunk = this.chunks[0]!;
+      const room = max - trips.length;
+      if (chunk.rows.length <= room) {
+        for (const row of chunk.rows) trips.push(row);
+        this.chunks.shift();
+        covered = chunk.upTo;
+      } else {
+        const taken = chunk.rows.slice(0, room);
+        for (const row of taken) trips.push(row);
+        this.chunks[0] = { rows: chunk.rows.slice(room), upTo: chunk.upTo };
+        covered = BigInt(taken[taken.length - 1]!.id);
+      }
+    }
+    this.queuedRows -= trips.length;
+    if (this.chunks.length === 0) covered = this.position;
+    this.releaseRoom();
+    return this.remember({ trips, cursor: this.options.encodeCursor(covered) });
+  }
+
+  private remember(batch: TripBatch): TripBatch {
+    this.sentFirst = true;
+    this.lastCursor = batch.cursor;
+    return batch;
+  }
+
+  private releaseRoom(): void {
+    if (this.roomWaiter && this.queuedRows <= this.options.bufferRows / 2) {
+      const resolve = this.roomWaiter;
+      this.roomWaiter = undefined;
+      resolve();
+    }
+  }
+}

@@ -1,0 +1,410 @@
+import { GraphQLError } from 'graphql';
+import type { LiveConfig } from '../config/live.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { validateTripFilter, type TripFilter } from '../trips/filter.js';
+import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
+import { laterOf, type FeedPosition } from './position.js';
+import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './queries.js';
+import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
+import { TripSubscriber, type TripStreamEvent } from './subscriber.js';
+
+export interface TripFeedOptions {
+  db: Db;
+  config: LiveConfig;
+  /** streamIdentity() of the synced table; written into every cursor. */
+  stream: string;
+  logger: Logger;
+  /** Called when the first subscriber arrives (true) and when the last one leaves (false). */
+  onActivityChange?: (active: boolean) => void;
+}
+
+export interface TripFeedStats {
+  pending: number;
+  catchingUp: number;
+  live: number;
+  filterGroups: number;
+  /** Rows queued in subscribers, not yet read by their clients. */
+  queuedRows: number;
+  ticks: number;
+  /** Statements the shared feed ran (one per tick unless a page came back full). */
+  feedStatements: number;
+  /** Statements resuming subscribers ran to catch up. */
+  catchUpStatements: number;
+  failedStatements: number;
+  position: string | null;
+}
+
+interface FilterGroup {
+  matches: TripMatcher | null;
+  subscribers: Set<TripSubscriber>;
+}
+
+const MAX_BACKOFF_MS = 5000;
+/** Subscribers served per turn of the event loop during a fan-out. */
+const DELIVERY_SLICE = 500;
+
+/**
+ * The one change feed of this process. Each tick runs one keyset statement
+ * (`id > position ORDER BY id LIMIT n`, repeated only while pages come back
+ * full), filters the rows in memory once per distinct filter, and pushes them
+ * into every subscriber's bounded queue. The database cost depends on the rows
+ * that arrive, never on the number of subscribers.
+ *
+ * Ticks run every pollIntervalMs while anyone is subscribed, and at once when
+ * woken (NOTIFY, a sync status change, a new subscriber). At most one tick runs
+ * at a time; wake-ups during a tick collapse into one more tick.
+ *
+ * Assumes the synced table's writer makes rows visible in id order (the sync
+ * pipeline is the single writer, and new trips get ids above existing ones). A
+ * row that appears later with an id below the feed position is visible to
+ * queries but not streamed.
+ */
+export class TripFeed {
+  private readonly db: Db;
+  private readonly config: LiveConfig;
+  private readonly stream: string;
+  private readonly logger: Logger;
+  private readonly onActivityChange: ((active: boolean) => void) | undefined;
+  private active = false;
+
+  /** undefined until the first tick has read where the table ends. */
+  private position: FeedPosition | undefined;
+  private readonly pending = new Set<TripSubscriber>();
+  private readonly catchingUp = new Set<TripSubscriber>();
+  private readonly groups = new Map<string, FilterGroup>();
+  private liveCount = 0;
+  private readonly pagesInFlight = new Map<string, Promise<MatchableTripRow[]>>();
+
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private failures = 0;
+  private stopped = false;
+  private readonly counters = { ticks: 0, feedStatements: 0, catchUpStatements: 0, failedStatements: 0 };
+
+  constructor(options: TripFeedOptions) {
+    this.db = options.db;
+    this.config = options.config;
+    this.stream = options.stream;
+    this.logger = options.logger;
+    this.onActivityChange = options.onActivityChange;
+  }
+
+  /**
+   * A new subscription. Arguments are checked here, synchronously, so bad ones
+   * fail the subscribe call (an error event) before anything is registered.
+   */
+  subscribe(args: { filter?: TripFilter | null; after?: string | null }): AsyncIterableIterator<TripStreamEvent> {
+    validateTripFilter(args.filter, 'filter');
+    const resumeFrom = args.after == null ? undefined : decodeStreamCursor('after', args.after, this.stream);
+    if (this.stopped) {
+      throw new GraphQLError('tripsAdded: the gateway is shutting down; subscribe again in a moment', {
+        extensions: { code: 'SHUTTING_DOWN' },
+      });
+    }
+    if (this.size >= this.config.maxSubscribers) {
+      throw new GraphQLError(
+        `tripsAdded: this gateway already streams to ${this.config.maxSubscribers} subscribers; try again later`,
+        { extensions: { code: 'TOO_MANY_SUBSCRIBERS' } },
+      );
+    }
+    const filter = args.filter ?? null;
+    const subscriber = new TripSubscriber({
+      filter,
+      filterKey: JSON.stringify(filter),
+      matches: compileTripMatcher(filter),
+      resumeFrom,
+      resumeCursor: args.after ?? undefined,
+      bufferRows: this.config.subscriberBufferRows,
+      eventMaxRows: this.config.eventMaxRows,
+      encodeCursor: (position) => encodeStreamCursor(this.stream, position),
+      release: (released) => this.release(released),
+    });
+    this.pending.add(subscriber);
+    this.noteActivity();
+    // Starts at a position read after this call, i.e. the newest row present at subscribe time.
+    this.wake('subscribe');
+    return subscriber;
+  }
+
+  /**
+   * Runs a tick now (coalesced with one in flight). Call it whenever new rows
+   * may have arrived: NOTIFY from the sync pipeline, a changed sync status.
+   */
+  wake(reason = 'wake'): void {
+    if (this.stopped || this.size === 0) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    // While backing off after a failure the retry timer runs the next tick;
+    // waking early would only hammer a database that is down.
+    if (this.failures > 0) {
+      if (!this.timer) this.schedule(this.backoffMs(this.failures));
+      return;
+    }
+    this.logger.debug('live feed woken', { reason });
+    this.schedule(0);
+  }
+
+  /** Ends every stream with a terminal error carrying its resume cursor, and stops ticking. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    const everyone = [
+      ...this.pending,
+      ...this.catchingUp,
+      ...[...this.groups.values()].flatMap((g) => [...g.subscribers]),
+    ];
+    for (const subscriber of everyone) {
+      const cursor = subscriber.resumeCursor;
+      subscriber.terminate(
+        new GraphQLError(
+          `tripsAdded: the gateway is shutting down; ${cursor ? `resubscribe with after: "${cursor}"` : 'resubscribe'} to continue without losing a row`,
+          { extensions: { code: 'SHUTTING_DOWN', cursor: cursor ?? null } },
+        ),
+      );
+    }
+  }
+
+  stats(): TripFeedStats {
+    let queuedRows = 0;
+    for (const group of this.groups.values()) for (const s of group.subscribers) queuedRows += s.queuedRows;
+    for (const s of this.catchingUp) queuedRows += s.queuedRows;
+    return {
+      pending: this.pending.size,
+      catchingUp: this.catchingUp.size,
+      live: this.liveCount,
+      filterGroups: this.groups.size,
+      queuedRows,
+      ...this.counters,
+      position: this.position === undefined || this.position === null ? null : this.position.toString(),
+    };
+  }
+
+  private get size(): number {
+    return this.pending.size + this.catchingUp.size + this.liveCount;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+    // The feed alone must not keep a process (a CLI, a test) alive.
+    this.timer.unref();
+  }
+
+  private tick(): Promise<void> {
+    this.timer = undefined;
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.rerun = false;
+    const startedAt = Date.now();
+    this.running = this.runTick().finally(() => {
+      this.running = undefined;
+      this.scheduleNext(Date.now() - startedAt);
+    });
+    return this.running;
+  }
+
+  private async runTick(): Promise<void> {
+    // Only subscribers that arrived before this tick's first statement start at
+    // its end position: that statement ran after they subscribed.
+    const starting = [...this.pending];
+    this.pending.clear();
+    this.counters.ticks += 1;
+    try {
+      await this.advance();
+      if (this.failures > 0) this.logger.info('live feed recovered', { failedTicks: this.failures });
+      this.failures = 0;
+    } catch (error) {
+      this.failures += 1;
+      this.counters.failedStatements += 1;
+      this.logger.warn('live feed tick failed; retrying', {
+        attempt: this.failures,
+        retryInMs: this.backoffMs(this.failures),
+        error: (error as Error).message,
+      });
+      for (const subscriber of starting) if (subscriber.state === 'pending') this.pending.add(subscriber);
+      return;
+    }
+    for (const subscriber of starting) if (subscriber.state === 'pending') this.activate(subscriber);
+  }
+
+  /** Polls keep their cadence from tick start to tick start, however long a fan-out took. */
+  private scheduleNext(tookMs: number): void {
+    if (this.stopped) return;
+    if (this.failures > 0) this.schedule(this.backoffMs(this.failures));
+    else if (this.rerun || this.pending.size > 0) this.schedule(0);
+    else if (this.size > 0) this.schedule(Math.max(0, this.config.pollIntervalMs - tookMs));
+  }
+
+  private backoffMs(failures: number): number {
+    return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
+  }
+
+  /** Moves the feed position to the end of the table, handing every row on the way to subscribers. */
+  private async advance(): Promise<void> {
+    if (this.position === undefined || (this.liveCount === 0 && this.catchingUp.size === 0)) {
+      // Nobody follows the feed: jump to the end instead of reading rows nobody wants.
+      const newest = await this.counted('feed', () => readNewestTripId(this.db));
+      this.position = this.position === undefined ? newest : laterOf(this.position, newest);
+      return;
+    }
+    for (;;) {
+      const position: FeedPosition = this.position;
+      const rows: MatchableTripRow[] = await this.counted('feed', () =>
+        readTripsAfter(this.db, position, this.config.feedBatchRows),
+      );
+      if (rows.length > 0) {
+        this.position = BigInt(rows[rows.length - 1]!.id);
+        await this.deliver(rows, this.position);
+      }
+      if (rows.length < this.config.feedBatchRows || this.stopped) return;
+    }
+  }
+
+  /**
+   * Hands a page of rows to every subscriber, in slices with a turn of the
+   * event loop between them: each slice's events reach the sockets while the
+   * next is prepared, and a fan-out to ten thousand streams never blocks other
+   * requests for its whole duration. Subscribers that join or catch up meanwhile
+   * are covered by their position (a chunk up to it is ignored).
+   */
+  private async deliver(rows: readonly MatchableTripRow[], upTo: FeedPosition): Promise<void> {
+    for (const subscriber of this.catchingUp) subscriber.offer({ rows: rows.filter(subscriber.matches), upTo });
+    let budget = DELIVERY_SLICE;
+    for (const group of [...this.groups.values()]) {
+      const chunk = { rows: group.matches ? rows.filter(group.matches) : rows, upTo };
+      for (const subscriber of [...group.subscribers]) {
+        subscriber.offer(chunk);
+        if (--budget === 0) {
+          budget = DELIVERY_SLICE;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    }
+  }
+
+  private activate(subscriber: TripSubscriber): void {
+    const position = this.position ?? null;
+    if (subscriber.resumeFrom === undefined) {
+      subscriber.startLive(position);
+      this.join(subscriber);
+      return;
+    }
+    subscriber.startCatchUp(position);
+    this.catchingUp.add(subscriber);
+    void this.catchUp(subscriber);
+  }
+
+  /**
+   * Pages from the subscriber's cursor to its catch-up target (the feed's
+   * position when it started; moved further if the rows the feed delivered
+   * meanwhile overflow), one page at a time as the client reads, then joins the
+   * feed. The check "reached the target" and joining happen in one synchronous
+   * step, so no feed delivery can fall between them: no gap, and overlaps are
+   * dropped by id.
+   */
+  private async catchUp(subscriber: TripSubscriber): Promise<void> {
+    let failures = 0;
+    // stop() ends catching-up subscribers too, which ends this loop.
+    while (subscriber.state === 'catching-up') {
+      const target = subscriber.catchUpTarget;
+      if (target === null || (subscriber.position !== null && subscriber.position >= target)) {
+        this.catchingUp.delete(subscriber);
+        subscriber.goLive();
+        this.join(subscriber);
+        return;
+      }
+      await subscriber.waitForRoom();
+      if (subscriber.state !== 'catching-up') break;
+      const from = subscriber.position;
+      const limit = this.config.feedBatchRows;
+      let rows: MatchableTripRow[];
+      try {
+        rows = await this.catchUpPage(subscriber, from, target, limit);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.counters.failedStatements += 1;
+        this.logger.warn('live catch-up query failed; retrying', {
+          attempt: failures,
+          error: (error as Error).message,
+        });
+        await sleep(this.backoffMs(failures));
+        continue;
+      }
+      if (subscriber.state !== 'catching-up') break;
+      subscriber.acceptCatchUp(rows, rows.length < limit ? target : BigInt(rows[rows.length - 1]!.id));
+    }
+    this.catchingUp.delete(subscriber);
+  }
+
+  /**
+   * One catch-up page, shared by every subscriber asking for the same one at
+   * the same time: after a restart or a network blip, clients reconnect
+   * together with the same cursor (the last batch they all got), and their
+   * catch-up then costs one statement per page, not one per client.
+   */
+  private catchUpPage(
+    subscriber: TripSubscriber,
+    from: FeedPosition,
+    target: bigint,
+    limit: number,
+  ): Promise<MatchableTripRow[]> {
+    const key = `${subscriber.filterKey}\u0000${String(from)}\u0000${target}\u0000${limit}`;
+    let page = this.pagesInFlight.get(key);
+    if (!page) {
+      page = this.counted('catch-up', () => readMatchingTripsBetween(this.db, subscriber.filter, from, target, limit));
+      this.pagesInFlight.set(key, page);
+      const forget = () => this.pagesInFlight.delete(key);
+      page.then(forget, forget);
+    }
+    return page;
+  }
+
+  private join(subscriber: TripSubscriber): void {
+    let group = this.groups.get(subscriber.filterKey);
+    if (!group) {
+      group = { matches: subscriber.filter ? subscriber.matches : null, subscribers: new Set() };
+      this.groups.set(subscriber.filterKey, group);
+    }
+    group.subscribers.add(subscriber);
+    this.liveCount += 1;
+  }
+
+  private release(subscriber: TripSubscriber): void {
+    this.pending.delete(subscriber);
+    this.catchingUp.delete(subscriber);
+    const group = this.groups.get(subscriber.filterKey);
+    if (group?.subscribers.delete(subscriber)) {
+      this.liveCount -= 1;
+      if (group.subscribers.size === 0) this.groups.delete(subscriber.filterKey);
+    }
+    if (this.size === 0 && !this.running) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.noteActivity();
+  }
+
+  private noteActivity(): void {
+    const active = this.size > 0;
+    if (active === this.active) return;
+    this.active = active;
+    this.onActivityChange?.(active);
+  }
+
+  private async counted<T>(kind: 'feed' | 'catch-up', run: () => Promise<T>): Promise<T> {
+    this.counters[kind === 'feed' ? 'feedStatements' : 'catchUpStatements'] += 1;
+    return run();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

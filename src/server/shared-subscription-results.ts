@@ -1,0 +1,110 @@
+import {
+  createSourceEventStream,
+  execute,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { isShareable } from '../live/shared-events.js';
+import type { GatewayContext } from '../schema/context.js';
+
+/**
+ * Executes (and serializes) a shareable subscription event once per distinct
+ * (document, operation name, variables) instead of once per subscriber. The
+ * live feed hands one TripBatch object to all subscribers with the same
+ * filter; with ten thousand of them that is one execution per sync instead of
+ * ten thousand (and one zone lookup instead of one per subscriber).
+ *
+ * Only for data that does not depend on who asks: nothing under
+ * Subscription.tripsAdded reads the caller's identity. A shared result with
+ * errors is still masked per subscriber (server/error-masking.ts runs on each
+ * subscriber's results), so every client sees its own request id.
+ */
+type Results = WeakMap<DocumentNode, Map<string, Promise<ExecutionResult>>>;
+const resultsByEvent = new WeakMap<object, Results>();
+
+export function useSharedSubscriptionResults(): Plugin<GatewayContext> {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(async (args: ExecutionArgs) => {
+        const events = await createSourceEventStream(args);
+        if (!isAsyncIterable(events)) return { ...events, errors: events.errors?.map(asRequestError) };
+        const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+        return mapEvents(events[Symbol.asyncIterator](), (event) => executeEvent(args, key, event));
+      });
+    },
+  };
+}
+
+function executeEvent(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> {
+  const run = async () => execute({ ...args, rootValue: event });
+  if (!isShareable(event)) return run();
+  let byDocument = resultsByEvent.get(event);
+  if (!byDocument) {
+    byDocument = new WeakMap();
+    resultsByEvent.set(event, byDocument);
+  }
+  let byOperation = byDocument.get(args.document);
+  if (!byOperation) {
+    byOperation = new Map();
+    byDocument.set(args.document, byOperation);
+  }
+  const cached = byOperation.get(key);
+  if (cached) return cached;
+  const shared = run().then((result) => (result.errors?.length ? result : withMemoizedStringify(result)));
+  byOperation.set(key, shared);
+  return shared;
+}
+
+/**
+ * Errors raised before any resolver ran (variables that do not coerce, no such
+ * operation) are the caller's: BAD_USER_INPUT, as yoga's own executor marks them.
+ */
+function asRequestError(error: GraphQLError): GraphQLError {
+  if (error.path || error.extensions.code) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+  });
+}
+
+/** yoga serializes a result with its `stringify` when present: once for all who share it. */
+function withMemoizedStringify(result: ExecutionResult): ExecutionResult {
+  let text: string | undefined;
+  Object.defineProperty(result, 'stringify', {
+    enumerable: false,
+    value: (value: ExecutionResult) => (value === result ? (text ??= JSON.stringify(result)) : JSON.stringify(value)),
+  });
+  return result;
+}
+
+/**
+ * Like graphql-js' mapAsyncIterator: return() reaches the source at once, even
+ * while a next() is pending (the live subscriber settles it), so a client that
+ * goes away releases its subscription.
+ */
+function mapEvents<T>(source: AsyncIterator<unknown>, map: (event: unknown) => Promise<T>): AsyncIterableIterator<T> {
+  return {
+    async next() {
+      const result = await source.next();
+      if (result.done) return { done: true, value: undefined };
+      return { done: false, value: await map(result.value) };
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown) {
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { Readable } from 'node:stream';
+import type { ExecutionResult } from 'graphql';
+import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
+import type { GatewayContext } from '../schema/context.js';
+
+type ResultProcessPayload = Parameters<NonNullable<Plugin<GatewayContext>['onResultProcess']>>[0];
+export type ResultProcessor = Parameters<ResultProcessPayload['setResultProcessor']>[0];
+type ProcessorInput = ResultProcessPayload['result'];
+type SerializableResult = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
+
+const COMMENT = Buffer.from(':\n\n');
+const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
+
+/**
+ * The distinct-connections SSE response (GraphQL over SSE, as yoga writes it:
+ * `event: next` per result, then `event: complete`), built for fan-out to
+ * thousands of streams:
+ * - the body is a Node Readable, which @whatwg-node/server pipes straight into
+ *   the socket: each event is one write, and the next event is pulled from the
+ *   subscription only when the socket has drained (backpressure);
+ * - an event's bytes are cached per result object, so a result shared by every
+ *   subscriber (see shared-subscription-results.ts) is encoded once;
+ * - a `:` comment every keepAliveMs while the stream is idle keeps proxies from
+ *   closing it.
+ * Always 200: request errors travel as an event, which EventSource-style
+ * clients can read, unlike a 400.
+ */
+export function createSseProcessor(keepAliveMs: number): ResultProcessor {
+  return (input: ProcessorInput, fetchAPI: FetchAPI) => {
+    const stream = new SseStream(toIterator(input), keepAliveMs);
+    return new fetchAPI.Response(stream.readable as unknown as ReadableStream, {
+      status: 200,
+      headers: {
+        'Content-Type': 'text/event-stream',
+        Connection: 'keep-alive',
+        'Cache-Control': 'no-cache',
+        'Content-Encoding': 'none',
+        // nginx-style proxies buffer responses unless told not to.
+        'X-Accel-Buffering': 'no',
+      },
+    });
+  };
+}
+
+class SseStream {
+  readonly readable: Readable;
+  private pulling = false;
+  private ended = false;
+  private readonly keepAlive: NodeJS.Timeout;
+
+  constructor(
+    private readonly results: AsyncIterator<SerializableResult>,
+    keepAliveMs: number,
+  ) {
+    this.readable = new Readable({
+      read: () => this.pull(),
+      destroy: (error, callback) => {
+        this.stop();
+        callback(error);
+      },
+    });
+    // Some browsers only report the response once the first bytes arrive.
+    this.readable.push(COMMENT);
+    this.keepAlive = setInterval(() => {
+      // Only on an idle stream: a client that stopped reading gets no pile of pings.
+      if (!this.ended && this.readable.readableLength === 0) this.readable.push(COMMENT);
+    }, keepAliveMs);
+  }
+
+  private pull(): void {
+    if (this.pulling || this.ended) return;
+    this.pulling = true;
+    void this.forward();
+  }
+
+  private async forward(): Promise<void> {
+    try {
+      for (;;) {
+        const { done, value } = await this.results.next();
+        if (this.ended) return;
+        const more = value == null ? true : this.readable.push(encodeEvent(value));
+        if (done) {
+          this.readable.push(COMPLETE);
+          this.readable.push(null);
+          this.stop();
+          return;
+        }
+        if (!more) return;
+      }
+    } catch (error) {
+      this.readable.destroy(error as Error);
+    } finally {
+      this.pulling = false;
+    }
+  }
+
+  private stop(): void {
+    clearInterval(this.keepAlive);
+    if (this.ended) return;
+    this.ended = true;
+    this.results.return?.()?.catch(() => {});
+  }
+}
+
+const encoded = new WeakMap<object, Buffer>();
+
+function encodeEvent(result: SerializableResult): Buffer {
+  let bytes = encoded.get(result);
+  if (!bytes) {
+    bytes = Buffer.from(`event: next\ndata: ${serialize(result)}\n\n`);
+    encoded.set(result, bytes);
+  }
+  return bytes;
+}
+
+/** JSON of a result, without the internal error extensions yoga strips too (http status, unexpected). */
+function serialize(result: SerializableResult): string {
+  if (!result.errors?.length) return result.stringify ? result.stringify(result) : JSON.stringify(result);
+  const errors = result.errors.map((error) => {
+    const json = error.toJSON();
+    if (json.extensions) {
+      const { http: _http, unexpected: _unexpected, ...extensions } = json.extensions;
+      return { ...json, extensions: Object.keys(extensions).length ? extensions : undefined };
+    }
+    return json;
+  });
+  return JSON.stringify({ ...result, errors });
+}
+
+function toIterator(input: ProcessorInput): AsyncIterator<SerializableResult> {
+  if (isAsyncIterable(input)) return input[Symbol.asyncIterator]() as AsyncIterator<SerializableResult>;
+  let sent = false;
+  return {
+    next: async () => {
+      if (sent) return { done: true, value: undefined };
+      sent = true;
+      return { done: false, value: input as SerializableResult };
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { ServerResponse } from 'node:http';
+import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
+import { createHandler } from 'graphql-sse/lib/use/fetch';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { GatewayContext } from '../schema/context.js';
+import { createSseProcessor } from './sse-response.js';
+
+export const STREAM_ENDPOINT = '/graphql/stream';
+const TOKEN_HEADER = 'x-graphql-event-stream-token';
+const TOKEN_QUERY = 'token';
+
+/**
+ * Both modes of the GraphQL over SSE protocol, serving any subscription:
+ * - distinct connections on /graphql: yoga's SSE, with the response written by
+ *   sse-response.ts (one stream per operation);
+ * - single connection on /graphql/stream: graphql-sse's protocol handler, where
+ *   one event stream carries many operations (distinct connections work there too).
+ * Both send `:` comments while idle (every keepAliveMs on /graphql, every 12 s
+ * on /graphql/stream, graphql-sse's fixed interval), which keeps streams open
+ * through proxies (Node's request timeouts are disabled in server/http.ts).
+ *
+ * Request errors (an invalid document, mistyped variables, a bad cursor) reach
+ * an SSE client as an error event followed by `complete` in both modes, as the
+ * graphql-sse protocol prescribes for event streams, not as a bare HTTP 400
+ * that EventSource-style clients cannot read.
+ *
+ * Backpressure: on /graphql the next event is pulled only once the socket has
+ * drained, so a slow reader leaves rows in its subscriber's bounded queue. The
+ * graphql-sse handler pulls every operation eagerly into an unbounded
+ * per-stream queue; onNext below waits while the stream's socket is full, so
+ * the bound holds in that mode too.
+ *
+ * /graphql/stream is @graphql-yoga/plugin-graphql-sse's wiring with two
+ * changes: the plugin returns request errors as `{ errors }` without `data`,
+ * which graphql-sse's handler does not recognise as a result (it answers 400
+ * "Unable to detect operation AST"), and it has no backpressure.
+ */
+export function useSseTransports(options: { keepAliveMs: number }): Plugin<GatewayContext>[] {
+  return [useEventStreamResponses(options.keepAliveMs), useGraphQLSseProtocol()];
+}
+
+/** Picks sse-response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
+function useEventStreamResponses(keepAliveMs: number): Plugin<GatewayContext> {
+  const processor = createSseProcessor(keepAliveMs);
+  return {
+    onResultProcess({ request, result, setResultProcessor }) {
+      if (Array.isArray(result)) return;
+      const accepted = mediaTypes(request);
+      const streamable = accepted.some((type) => type === 'text/event-stream' || type === 'text/*' || type === '*/*');
+      const onlyEventStream = accepted.length > 0 && accepted.every((type) => type === 'text/event-stream');
+      if ((isAsyncIterable(result) && streamable) || onlyEventStream) {
+        setResultProcessor(processor, 'text/event-stream');
+      }
+    },
+  };
+}
+
+function mediaTypes(request: Request): string[] {
+  return (request.headers.get('accept') ?? '*/*')
+    .split(',')
+    .map((part) => part.split(';')[0]!.trim().toLowerCase())
+    .filter((type) => type !== '');
+}
+
+function useGraphQLSseProtocol(): Plugin<GatewayContext> {
+  const byToken = new Map<string, ServerResponse>();
+  const byRequest = new WeakMap<Request, ServerResponse>();
+  const serverContexts = new WeakMap<Request, Record<string, unknown>>();
+  let handler: ((request: Request) => Promise<Response>) | undefined;
+
+  return {
+    onYogaInit({ yoga }) {
+      handler = createHandler(
+        {
+          onSubscribe: async (req, params) => {
+            const enveloped = yoga.getEnveloped({ ...serverContexts.get(req.raw), request: req.raw, params });
+            let document: DocumentNode;
+            try {
+              document = enveloped.parse(params.query);
+            } catch (error) {
+              return requestError(error);
+            }
+            const errors = enveloped.validate(enveloped.schema, document);
+            if (errors.length > 0) return { data: null, errors: errors.map(withoutHttpStatus) };
+            const contextValue = await enveloped.contextFactory();
+            const args = {
+              schema: enveloped.schema,
+              document,
+              contextValue,
+              variableValues: params.variables,
+              operationName: params.operationName,
+            };
+            const operation = getOperationAST(document, params.operationName);
+            const result: ExecutionResult | AsyncIterable<ExecutionResult> = await (
+              operation?.operation === 'subscription' ? enveloped.subscribe : enveloped.execute
+            )(args);
+            if (isAsyncIterable(result) || 'data' in result) return result;
+            return { ...result, data: null, errors: result.errors?.map(withoutHttpStatus) };
+          },
+          onNext: async (_ctx, req) => {
+            const token = streamToken(req.raw);
+            const stream = (token ? byToken.get(token) : undefined) ?? byRequest.get(req.raw);
+            if (stream) await drained(stream);
+          },
+        },
+        yoga.fetchAPI,
+      );
+    },
+    onRequest({ request, serverContext, endResponse }) {
+      const path = request.url.split('?')[0] ?? '';
+      if (!path.endsWith(STREAM_ENDPOINT) || !handler) return;
+      serverContexts.set(request, (serverContext ?? {}) as Record<string, unknown>);
+      const response = (serverContext as { res?: unknown } | undefined)?.res;
+      if (response instanceof ServerResponse) {
+        byRequest.set(request, response);
+        const token = streamToken(request);
+        const accept = request.headers.get('accept') ?? '';
+        if (token && accept.includes('text/event-stream')) {
+          byToken.set(token, response);
+          response.once('close', () => {
+            if (byToken.get(token) === response) byToken.delete(token);
+          });
+        }
+      }
+      return handler(request).then(endResponse);
+    },
+  };
+}
+
+function withoutHttpStatus(error: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = error.extensions ?? {};
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
+}
+
+function requestError(error: unknown): ExecutionResult {
+  const graphqlError = error instanceof GraphQLError ? error : new GraphQLError(String(error));
+  return { data: null, errors: [withoutHttpStatus(graphqlError)] };
+}
+
+function streamToken(request: Request): string | undefined {
+  const header = request.headers.get(TOKEN_HEADER);
+  if (header) return header;
+  const query = request.url.indexOf('?');
+  return query < 0 ? undefined : (new URLSearchParams(request.url.slice(query + 1)).get(TOKEN_QUERY) ?? undefined);
+}
+
+/** Resolves when the response has room for more, or never will. */
+function drained(response: ServerResponse): Promise<void> | undefined {
+  if (!response.writableNeedDrain || response.destroyed || response.writableEnded) return undefined;
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}

@@ -1,0 +1,156 @@
+import type { TripRow } from '../db/tables.js';
+import type { BigIntFilter, DateTimeFilter, FloatFilter, IntFilter, TripFilter } from './filter.js';
+
+/**
+ * A trip row with its timestamps also as exact epoch microseconds. A JS Date
+ * keeps milliseconds only, and the synced table stores microseconds: a row at
+ * 00:00:00.000123 is `gt 00:00:00.000Z` in SQL but not as a Date.
+ */
+export interface MatchableTripRow extends TripRow {
+  pickupMicros: number | null;
+  dropoffMicros: number | null;
+}
+
+export type TripMatcher = (row: MatchableTripRow) => boolean;
+
+/**
+ * TripFilter evaluated in memory with exactly the semantics of
+ * compileTripFilter's SQL (the live feed filters shared batches with it, and
+ * resuming subscribers catch up with the SQL; both must select the same rows):
+ * - a row matches when the SQL predicate is TRUE. A comparison with NULL is
+ *   NULL, not TRUE, so ne / notIn / gt ... never match NULL;
+ * - `not` compiles to `(…) IS NOT TRUE`, the exact complement. With that, and /
+ *   or / not only ever ask "is it TRUE", so two-valued logic here is exact;
+ * - float8 orders NaN above every number and equal to itself (Postgres), which
+ *   JS comparisons do not.
+ * The filter must have passed validateTripFilter.
+ */
+export function compileTripMatcher(filter: TripFilter | null | undefined): TripMatcher {
+  if (filter === null || filter === undefined) return () => true;
+  const tests: TripMatcher[] = [];
+  const add = <F>(spec: F | null | undefined, compile: (spec: F) => TripMatcher[]) => {
+    if (spec !== null && spec !== undefined) tests.push(...compile(spec));
+  };
+  add(filter.tripId, (spec) => bigIntTests(spec, (row) => row.id));
+  add(filter.pickupAt, (spec) => dateTimeTests(spec, (row) => row.pickupMicros));
+  add(filter.dropoffAt, (spec) => dateTimeTests(spec, (row) => row.dropoffMicros));
+  add(filter.pickupZip, (spec) => intTests(spec, (row) => row.pickup_zip));
+  add(filter.dropoffZip, (spec) => intTests(spec, (row) => row.dropoff_zip));
+  add(filter.fareAmount, (spec) => floatTests(spec, (row) => row.fare_amount));
+  add(filter.tripDistance, (spec) => floatTests(spec, (row) => row.trip_distance));
+  add(filter.and, (list) => {
+    const all = list.map(compileTripMatcher);
+    return [(row) => all.every((test) => test(row))];
+  });
+  add(filter.or, (list) => {
+    const any = list.map(compileTripMatcher);
+    return [(row) => any.some((test) => test(row))];
+  });
+  add(filter.not, (inner) => {
+    const test = compileTripMatcher(inner);
+    return [(row) => !test(row)];
+  });
+  if (tests.length === 0) return () => true;
+  if (tests.length === 1) return tests[0]!;
+  return (row) => tests.every((test) => test(row));
+}
+
+export function matchesTripFilter(row: MatchableTripRow, filter: TripFilter | null | undefined): boolean {
+  return compileTripMatcher(filter)(row);
+}
+
+type Get<T> = (row: MatchableTripRow) => T | null;
+type Compare<T> = (a: T, b: T) => number;
+
+const given = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
+
+/** The comparisons shared by every column type; a NULL column value never satisfies any of them. */
+function rangeTests<T>(
+  spec: { eq?: T | null; ne?: T | null; gt?: T | null; gte?: T | null; lt?: T | null; lte?: T | null },
+  get: Get<T>,
+  compare: Compare<T>,
+): TripMatcher[] {
+  const tests: TripMatcher[] = [];
+  const test = (bound: T | null | undefined, accept: (cmp: number) => boolean) => {
+    if (!given(bound)) return;
+    tests.push((row) => {
+      const value = get(row);
+      return value !== null && accept(compare(value, bound));
+    });
+  };
+  test(spec.eq, (cmp) => cmp === 0);
+  test(spec.ne, (cmp) => cmp !== 0);
+  test(spec.gt, (cmp) => cmp > 0);
+  test(spec.gte, (cmp) => cmp >= 0);
+  test(spec.lt, (cmp) => cmp < 0);
+  test(spec.lte, (cmp) => cmp <= 0);
+  return tests;
+}
+
+/** in / notIn over int4 or int8 values, which a Set compares by value. */
+function listTests<T extends number | bigint>(
+  spec: { in?: readonly T[] | null; notIn?: readonly T[] | null },
+  get: Get<T>,
+): TripMatcher[] {
+  const tests: TripMatcher[] = [];
+  if (given(spec.in)) {
+    const members = new Set(spec.in);
+    tests.push((row) => {
+      const value = get(row);
+      return value !== null && members.has(value);
+    });
+  }
+  if (given(spec.notIn)) {
+    const members = new Set(spec.notIn);
+    tests.push((row) => {
+      const value = get(row);
+      return value !== null && !members.has(value);
+    });
+  }
+  return tests;
+}
+
+function nullTests<T>(spec: { isNull?: boolean | null }, get: Get<T>): TripMatcher[] {
+  const isNull = spec.isNull;
+  if (!given(isNull)) return [];
+  return [(row) => (get(row) === null) === isNull];
+}
+
+const compareNumbers: Compare<number> = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Postgres float8 order: NaN = NaN, and NaN sorts above every other value (Infinity included). */
+const compareFloat8: Compare<number> = (a, b) => {
+  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
+  if (Number.isNaN(b)) return -1;
+  return compareNumbers(a, b);
+};
+
+function intTests(spec: IntFilter, get: Get<number>): TripMatcher[] {
+  return [...rangeTests(spec, get, compareNumbers), ...listTests(spec, get), ...nullTests(spec, get)];
+}
+
+function floatTests(spec: FloatFilter, get: Get<number>): TripMatcher[] {
+  return [...rangeTests(spec, get, compareFloat8), ...nullTests(spec, get)];
+}
+
+function dateTimeTests(spec: DateTimeFilter, get: Get<number>): TripMatcher[] {
+  // The SQL binds Date.toISOString(), i.e. whole milliseconds.
+  const micros = (date: Date | null | undefined) => (given(date) ? date.getTime() * 1000 : undefined);
+  const bounds = { gt: micros(spec.gt), gte: micros(spec.gte), lt: micros(spec.lt), lte: micros(spec.lte) };
+  return [...rangeTests(bounds, get, compareNumbers), ...nullTests(spec, get)];
+}
+
+function bigIntTests(spec: BigIntFilter, get: (row: MatchableTripRow) => string): TripMatcher[] {
+  const toBig = (value: string | null | undefined) => (given(value) ? BigInt(value) : undefined);
+  const bounds = {
+    eq: toBig(spec.eq),
+    gt: toBig(spec.gt),
+    gte: toBig(spec.gte),
+    lt: toBig(spec.lt),
+    lte: toBig(spec.lte),
+  };
+  const getBig = (row: MatchableTripRow) => BigInt(get(row));
+  const compare: Compare<bigint> = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  const inList = given(spec.in) ? spec.in.map((value) => BigInt(value)) : undefined;
+  return [...rangeTests(bounds, getBig, compare), ...listTests({ in: inList }, getBig)];
+}

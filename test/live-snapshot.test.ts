@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectedIds, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
+
+const range = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+
+/**
+ * A SNAPSHOT sync rewrites the whole synced table, keeping the ids. Readers see
+ * the old table until the swap commits, then the new one; the stream must not
+ * replay the rewritten rows and must deliver the new ones.
+ */
+describe('a snapshot refresh', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('live_snapshot', { LIVE_POLL_INTERVAL_MS: '50', LIVE_FEED_BATCH_ROWS: '100' });
+    await insertTrips(gw.database.pool, range(1, 500));
+  });
+  afterAll(() => gw.close());
+
+  it('rewritten in place (DELETE all, INSERT again plus new rows, one transaction): no replay, new rows delivered', async () => {
+    const streams = [
+      new TripStream(gw.client('distinct')),
+      new TripStream(gw.client('single'), { filter: { pickupZip: { eq: 10011 } } }),
+    ];
+    await Promise.all(streams.map((stream) => stream.started()));
+    await insertTrips(gw.database.pool, range(501, 600));
+    await streams[0]!.untilRows(100);
+
+    const client = await gw.database.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('DELETE FROM "default".trips_synced');
+      await insertTrips(client, range(1, 700));
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const wants = [
+      await expectedIds(gw.database.pool, 500),
+      await expectedIds(gw.database.pool, 500, 'pickup_zip = 10011'),
+    ];
+    for (const [index, stream] of streams.entries()) {
+      await stream.untilRows(wants[index]!.length);
+      expect(stream.ids).toEqual(wants[index]);
+      stream.close();
+    }
+  });
+
+  it('swapped in as a new table (copy, drop, rename, one transaction): no replay, new rows delivered', async () => {
+    const stream = new TripStream(gw.client('distinct'));
+    await stream.started();
+    const client = await gw.database.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('CREATE TABLE "default".trips_synced_next (LIKE "default".trips_synced INCLUDING ALL)');
+      await client.query('INSERT INTO "default".trips_synced_next SELECT * FROM "default".trips_synced');
+      await client.query('DROP TABLE "default".trips_synced');
+      await client.query('ALTER TABLE "default".trips_synced_next RENAME TO trips_synced');
+      await insertTrips(client, range(701, 760));
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await stream.untilRows(60);
+    await insertTrips(gw.database.pool, range(761, 770));
+    await stream.untilRows(70);
+    expect(stream.ids).toEqual(await expectedIds(gw.database.pool, 700));
+    stream.close();
+  });
+});

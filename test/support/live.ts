@@ -1,0 +1,204 @@
+import type { ExecutionResult } from 'graphql';
+import { createClient, type Client } from 'graphql-sse';
+import type pg from 'pg';
+import { listen, type Listening } from '../../src/server/http.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
+
+/** A gateway on a real HTTP port, for real graphql-sse clients. */
+export interface LiveGateway extends TestGateway {
+  http: Listening;
+  /** http://127.0.0.1:port */
+  origin: string;
+  client(mode: Transport): Client;
+}
+
+export type Transport = 'distinct' | 'single';
+
+export async function startLiveGateway(
+  label: string,
+  env: Record<string, string> = {},
+  options: Parameters<typeof startTestGateway>[2] = {},
+): Promise<LiveGateway> {
+  const gateway = await startTestGateway(label, env, options);
+  const http = await listen(gateway.app.gateway, 0, '127.0.0.1');
+  const origin = new URL(http.url).origin;
+  const clients: Client[] = [];
+  return {
+    ...gateway,
+    http,
+    origin,
+    client(mode) {
+      const client = createClient({
+        url: mode === 'single' ? `${origin}/graphql/stream` : `${origin}/graphql`,
+        singleConnection: mode === 'single',
+        retryAttempts: 0,
+      });
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      for (const client of clients) client.dispose();
+      await http.close();
+      await gateway.close();
+    },
+  };
+}
+
+export const TRIPS_ADDED = `subscription Live($filter: TripFilter, $after: String) {
+  tripsAdded(filter: $filter, after: $after) { cursor trips { tripId pickupZip fareAmount } }
+}`;
+
+export interface BatchEvent {
+  cursor: string;
+  ids: string[];
+  /** The trips as received, with whatever the query selected. */
+  trips: ({ tripId: string } & Record<string, unknown>)[];
+}
+
+/** Everything one subscription received, in order. */
+export class TripStream {
+  readonly batches: BatchEvent[] = [];
+  /** Every row id received, in order. */
+  readonly ids: string[] = [];
+  readonly errors: { message: string; extensions?: Record<string, unknown> }[] = [];
+  transportError: unknown;
+  completed = false;
+  private readonly stop: () => void;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(client: Client, variables: Record<string, unknown> = {}, query = TRIPS_ADDED) {
+    this.stop = client.subscribe<{ tripsAdded: { cursor: string; trips: BatchEvent['trips'] } }>(
+      { query, variables },
+      {
+        next: (result: ExecutionResult<{ tripsAdded: { cursor: string; trips: BatchEvent['trips'] } }>) => {
+          if (result.errors?.length) {
+            for (const error of result.errors) {
+              this.errors.push({ message: error.message, extensions: error.extensions as Record<string, unknown> });
+            }
+          }
+          const batch = result.data?.tripsAdded;
+          if (batch) {
+            const ids = batch.trips.map((trip) => trip.tripId);
+            this.batches.push({ cursor: batch.cursor, ids, trips: batch.trips });
+            for (const id of ids) this.ids.push(id);
+          }
+          this.changed();
+        },
+        error: (error: unknown) => {
+          this.transportError = error;
+          this.changed();
+        },
+        complete: () => {
+          this.completed = true;
+          this.changed();
+        },
+      },
+    );
+  }
+
+  get lastCursor(): string | undefined {
+    return this.batches.at(-1)?.cursor;
+  }
+
+  /** Waits until `condition` holds; fails (never hangs) after `timeoutMs`, saying what it waited for. */
+  async until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    if (condition()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(
+          new Error(
+            `timed out waiting for ${what}: ${this.ids.length} rows, ${this.batches.length} batches, errors ${JSON.stringify(this.errors)}, completed ${this.completed}, transport ${String(this.transportError)}`,
+          ),
+        );
+      }, timeoutMs);
+      const check = () => {
+        if (!condition() && !this.completed && this.transportError === undefined) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        if (condition()) resolve();
+        else
+          reject(
+            new Error(
+              `stream ended while waiting for ${what}: ${JSON.stringify(this.errors)} ${String(this.transportError)}`,
+            ),
+          );
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  untilRows(count: number, timeoutMs?: number): Promise<void> {
+    return this.until(() => this.ids.length >= count, `${count} rows`, timeoutMs);
+  }
+
+  /** The first event: it arrives at once and carries the starting cursor. */
+  started(timeoutMs?: number): Promise<void> {
+    return this.until(() => this.batches.length > 0, 'the first event', timeoutMs);
+  }
+
+  untilEnded(timeoutMs?: number): Promise<void> {
+    return this.until(() => this.completed || this.transportError !== undefined, 'the end of the stream', timeoutMs);
+  }
+
+  close(): void {
+    this.stop();
+  }
+
+  private changed(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/**
+ * Rows as the sync pipeline writes them into the synced table. Columns are a
+ * function of the id, so tests can compute with SQL which rows a filter selects.
+ */
+export async function insertTrips(
+  pool: pg.Pool | pg.PoolClient,
+  ids: readonly (number | bigint)[],
+  options: { onConflictDoNothing?: boolean } = {},
+): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query(
+    `INSERT INTO "default".trips_synced
+       (id, tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, fare_amount, pickup_zip, dropoff_zip)
+     SELECT i,
+            timestamptz '2024-01-01 00:00:00+00' + (i % 1000) * interval '1 minute' + (i % 7) * interval '1 microsecond',
+            timestamptz '2024-01-01 00:20:00+00' + (i % 1000) * interval '1 minute',
+            CASE WHEN i % 13 = 0 THEN NULL ELSE (i % 9) * 1.5 END,
+            CASE WHEN i % 11 = 0 THEN NULL ELSE 2.5 + (i % 15) END,
+            CASE WHEN i % 17 = 0 THEN NULL ELSE (ARRAY[10001, 10011, 10019, 11371, 11430])[i % 5 + 1] END,
+            (ARRAY[10001, 10022, 11430])[i % 3 + 1]
+       FROM unnest($1::int8[]) AS i
+     ${options.onConflictDoNothing ? 'ON CONFLICT (id) DO NOTHING' : ''}`,
+    [ids.map(String)],
+  );
+}
+
+/** Ids of rows after `afterId` that match `where`, in order: what a subscriber must have received. */
+export async function expectedIds(pool: pg.Pool, afterId: number | bigint, where = 'true'): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT t.id::text AS id FROM "default".trips_synced AS t WHERE t.id > $1 AND (${where}) ORDER BY t.id`,
+    [String(afterId)],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Inserts ids first..last at about `perSecond` rows a second, one transaction per row or per small group. */
+export async function insertAtRate(pool: pg.Pool, first: number, count: number, perSecond: number): Promise<void> {
+  const started = Date.now();
+  // Groups of rows per commit at high rates, as a sync commits batches; one row per commit at low rates.
+  const perCommit = Math.max(1, Math.floor(perSecond / 50));
+  for (let done = 0; done < count; done += perCommit) {
+    const ids = Array.from({ length: Math.min(perCommit, count - done) }, (_, i) => first + done + i);
+    await insertTrips(pool, ids);
+    const due = started + ((done + ids.length) / perSecond) * 1000;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
