@@ -5,6 +5,7 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
+import { DEFAULT_MAX_REQUEST_BODY_BYTES, useRequestBodyLimit } from './body-limit.js';
 import { useErrorMasking } from './error-masking.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -16,11 +17,18 @@ export interface GatewayOptions {
   plugins?: Plugin<GatewayContext>[];
   /** GET endpoints outside GraphQL (health/readiness); return undefined to fall through. */
   routes?: (request: Request) => Promise<Response | undefined> | Response | undefined;
+  maxRequestBodyBytes?: number;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function createGateway({ schema, services, plugins = [], routes }: GatewayOptions): Gateway {
+export function createGateway({
+  schema,
+  services,
+  plugins = [],
+  routes,
+  maxRequestBodyBytes = DEFAULT_MAX_REQUEST_BODY_BYTES,
+}: GatewayOptions): Gateway {
   const { limits } = services.config;
   const rejected = (ctx: unknown, error: Error) =>
     services.logger.info('query rejected by limits', { reason: error.message });
@@ -43,6 +51,8 @@ export function createGateway({ schema, services, plugins = [], routes }: Gatewa
     // Our own plugin masks and logs unexpected errors with the request id;
     // yoga's masking stays on as the last line of defence.
     maskedErrors: true,
+    // Replaced by useRequestBodyLimit below, which enforces the same limit more cheaply.
+    maxRequestBodySize: false,
     context: ({ request }) => {
       const header = request.headers.get('x-request-id');
       return { ...services, request, requestId: header && REQUEST_ID.test(header) ? header : randomUUID() };
@@ -58,6 +68,7 @@ export function createGateway({ schema, services, plugins = [], routes }: Gatewa
       maxDepthPlugin({ n: limits.maxDepth, onReject: [rejected], propagateOnRejection: true }),
       maxAliasesPlugin({ n: limits.maxAliases, onReject: [rejected], propagateOnRejection: true }),
       costLimitPlugin({ maxCost: limits.maxCost, onReject: [rejected], propagateOnRejection: true }),
+      useRequestBodyLimit(maxRequestBodyBytes),
       useErrorMasking(),
       ...plugins,
     ],
