@@ -6,6 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, useRequestBodyLimit } from './body-limit.js';
+import { useCompiledExecution } from './compiled-execution.js';
 import { useErrorMasking } from './error-masking.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -69,6 +70,15 @@ export function createGateway({
       maxAliasesPlugin({ n: limits.maxAliases, onReject: [rejected], propagateOnRejection: true }),
       costLimitPlugin({ maxCost: limits.maxCost, onReject: [rejected], propagateOnRejection: true }),
       useRequestBodyLimit(maxRequestBodyBytes),
+      useCompiledExecution({
+        onCompile: (operationName, outcome) =>
+          outcome.compiled
+            ? services.logger.debug('operation compiled', { operationName })
+            : services.logger.debug('operation runs on graphql-js: graphql-jit cannot compile it', {
+                operationName,
+                reason: outcome.reason,
+              }),
+      }),
       useErrorMasking(),
       ...plugins,
     ],
