@@ -1,12 +1,12 @@
 /**
  * Trips through the gateway versus the same SQL through plain `pg` (issue 2).
  *
- *   npm run bench -- trips                          # 1M trips, 10 s per case, 20 connections
- *   npm run bench -- trips --duration 20 --connections 50 --cases latest,page500
+ *   npm run bench -- trips                          # 1M trips, 20 connections, 2 rounds × 10 s per server and case
+ *   npm run bench -- trips --duration 20 --rounds 3 --connections 50 --cases latest,page500
  *   npm run bench -- trips --profile                # also writes a CPU profile of the gateway
  *
  * Both servers run in child processes on 127.0.0.1 with the same pool size; the
- * load generator (autocannon) runs here. The baseline replays the statements
+ * load generator (autocannon) runs here and measures them in alternating rounds. The baseline replays the statements
  * recorded from the gateway's own data layer, and pg_stat_statements confirms
  * that both sent the same statement (queryid) the same number of times per
  * request, and that they answered the same rows.
@@ -18,18 +18,11 @@ import { loadConfig } from '../src/config/env.js';
 import { createDb } from '../src/db/database.js';
 import { qualified } from '../src/db/sql-identifiers.js';
 import { loadTripConnection, type TripConnectionArgs } from '../src/trips/connection.js';
-import {
-  BENCH_SCHEMA,
-  BENCH_TABLE,
-  ensureSyntheticTrips,
-  startBenchDatabase,
-  type BenchDatabase,
-} from './support/bench-database.js';
+import { BENCH_SCHEMA, BENCH_TABLE, ensureSyntheticTrips, startBenchDatabase } from './support/bench-database.js';
 import { startChildServer, type ChildServer } from './support/child-server.js';
-import { measure, warmUp, type LoadRequest, type LoadResult } from './support/load.js';
+import { compareInRounds } from './support/compare-in-rounds.js';
 import { fmtInt, fmtMs, formatTable, loadAverage, machineNotes } from './support/report.js';
 import { recordStatements, type RecordedStatement } from './support/sql-recorder.js';
-import { readStatementStats, resetStatementStats, type StatementStats } from './support/statement-stats.js';
 import { ensureTripIndexes } from './support/trip-indexes.js';
 
 const { values } = parseArgs({
@@ -38,6 +31,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '2016' },
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '20' },
     pool: { type: 'string', default: '10' },
     cases: { type: 'string', default: 'latest,filtered,page500' },
@@ -58,6 +52,7 @@ const rows = positiveInt('rows', values.rows);
 const seed = positiveInt('seed', values.seed, 0);
 const duration = positiveInt('duration', values.duration);
 const warmup = positiveInt('warmup', values.warmup, 0);
+const rounds = positiveInt('rounds', values.rounds);
 const connections = positiveInt('connections', values.connections);
 const poolSize = positiveInt('pool', values.pool);
 const walkPages = positiveInt('walk-pages', values['walk-pages']);
@@ -133,23 +128,6 @@ function benchCases(afterCursor: string): BenchCase[] {
       args: { first: PAGE, orderBy: ['PICKUP_AT_DESC'], after: afterCursor },
     },
   ];
-}
-
-interface Measured {
-  load: LoadResult;
-  stats: StatementStats;
-  /** CPU time the server process used per request. */
-  serverCpuMs: number;
-}
-
-async function measureTarget(database: BenchDatabase, server: ChildServer, request: LoadRequest): Promise<Measured> {
-  await warmUp(request, connections, warmup);
-  await resetStatementStats(database.pool);
-  const cpuBefore = await server.cpuMs();
-  const load = await measure(request, connections, duration);
-  const serverCpuMs = (await server.cpuMs()) - cpuBefore;
-  const stats = await readStatementStats(database.pool, BENCH_TABLE);
-  return { load, stats, serverCpuMs: serverCpuMs / load.requests };
 }
 
 const selectedCases = new Set(values.cases.split(',').map((name) => name.trim()));
@@ -231,47 +209,59 @@ try {
   }
 
   log(
-    `\nload: autocannon, ${connections} connections, ${warmup} s warm-up + ${duration} s per run; pool ${poolSize} connections each`,
+    `\nload: autocannon, ${connections} connections; per case ${warmup} s warm-up each, then ${rounds} alternating ` +
+      `rounds of ${duration} s per server; pool ${poolSize} connections each`,
   );
   const table: string[][] = [];
   const ratios: number[] = [];
   for (const benchCase of cases) {
-    const gatewayRequest: LoadRequest = {
-      url: gateway.url,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: benchCase.query, variables: benchCase.variables }),
-    };
-    const viaGateway = await measureTarget(database, gateway, gatewayRequest);
-    const viaBaseline = await measureTarget(database, baseline, {
-      url: `${baseline.url}/${benchCase.name}`,
-      method: 'GET',
-    });
-    const ratio = viaGateway.load.requestsPerSecond / viaBaseline.load.requestsPerSecond;
+    const [viaGateway, viaBaseline] = await compareInRounds(
+      [
+        {
+          name: 'gateway',
+          server: gateway,
+          request: {
+            url: gateway.url,
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: benchCase.query, variables: benchCase.variables }),
+          },
+        },
+        { name: 'baseline', server: baseline, request: { url: `${baseline.url}/${benchCase.name}`, method: 'GET' } },
+      ],
+      {
+        connections,
+        durationSeconds: duration,
+        warmupSeconds: warmup,
+        rounds,
+        statements: { pool: database.pool, table: BENCH_TABLE },
+      },
+    );
+    if (!viaGateway || !viaBaseline) throw new Error('compareInRounds returned fewer figures than targets');
+    const ratio = viaGateway.requestsPerSecond / viaBaseline.requestsPerSecond;
     ratios.push(ratio);
-    const sameStatement =
-      viaGateway.stats.queryIds.length === routes[`/${benchCase.name}`]?.length &&
-      viaGateway.stats.queryIds.join() === viaBaseline.stats.queryIds.join();
-    for (const [server, measured] of [
-      ['gateway', viaGateway],
-      ['baseline', viaBaseline],
-    ] as const) {
-      const { load, stats, serverCpuMs } = measured;
-      if (load.failures > 0) failed = true;
+    const roundRatios = viaGateway.roundRequestsPerSecond.map(
+      (rps, round) => `${((rps / (viaBaseline.roundRequestsPerSecond[round] ?? Number.NaN)) * 100).toFixed(0)}%`,
+    );
+    for (const figures of [viaGateway, viaBaseline]) {
+      if (figures.failures > 0) failed = true;
+      const isGateway = figures === viaGateway;
       table.push([
-        server === 'gateway' ? benchCase.name : '',
-        server,
-        fmtInt(load.requestsPerSecond),
-        fmtMs(load.p50Ms),
-        fmtMs(load.p99Ms),
-        (stats.calls / load.requests).toFixed(2),
-        fmtMs(stats.execMs / load.requests),
-        fmtMs(serverCpuMs),
-        String(load.failures),
-        server === 'gateway' ? `${(ratio * 100).toFixed(0)}%` : '',
+        isGateway ? benchCase.name : '',
+        figures.name,
+        fmtInt(figures.requestsPerSecond),
+        fmtMs(figures.p50Ms),
+        fmtMs(figures.p99Ms),
+        figures.statementsPerRequest.toFixed(2),
+        fmtMs(figures.dbMsPerRequest),
+        fmtMs(figures.cpuMsPerRequest),
+        String(figures.failures),
+        isGateway ? `${(ratio * 100).toFixed(0)}%` : '',
+        isGateway ? roundRatios.join(' ') : '',
       ]);
     }
-    if (!sameStatement) {
+    const recorded = routes[`/${benchCase.name}`]?.length ?? 0;
+    if (viaGateway.queryIds.length !== recorded || viaGateway.queryIds.join() !== viaBaseline.queryIds.join()) {
       failed = true;
       log(
         `case ${benchCase.name}: gateway and baseline sent different statements (pg_stat_statements queryids differ)`,
@@ -279,7 +269,25 @@ try {
     }
   }
   console.log(
-    `\n${formatTable(['case', 'server', 'req/s', 'p50 ms', 'p99 ms', 'stmts/req', 'db ms/req', 'cpu ms/req', 'failed', 'gw/base'], table)}`,
+    `\n${formatTable(
+      [
+        'case',
+        'server',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'stmts/req',
+        'db ms/req',
+        'cpu ms/req',
+        'failed',
+        'gw/base',
+        'by round',
+      ],
+      table,
+    )}`,
+  );
+  console.log(
+    'p50: median of the rounds; p99: worst round. cpu ms/req: the server process alone (not Postgres, not the load generator).',
   );
   const worst = Math.min(...ratios);
   console.log(

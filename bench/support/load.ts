@@ -15,6 +15,7 @@ export interface LoadRequest {
 
 export interface LoadResult {
   requests: number;
+  seconds: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -30,6 +31,7 @@ export async function measure(request: LoadRequest, connections: number, seconds
   const result = await run(request, connections, seconds);
   return {
     requests: result.requests.total,
+    seconds: result.duration,
     requestsPerSecond: result.requests.total / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
