@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { RollupService } from './aggregates/rollup/service.js';
 import type { Config, DatabaseConfig } from './config/env.js';
 import { createDb, StatementCounter, type Db } from './db/database.js';
 import { createPool, type PasswordSource } from './db/pool.js';
@@ -13,6 +14,7 @@ export interface App {
   pool: pg.Pool;
   db: Db;
   statements: StatementCounter;
+  rollups: RollupService;
   readiness: Readiness;
   /** Resolves once the gateway's own schema is installed (retrying while the database is unreachable). */
   initialised: Promise<void>;
@@ -34,7 +36,17 @@ export function createApp({ config, logger, password, retryMs = 2000 }: AppOptio
   const statements = new StatementCounter();
   const db = createDb(pool, config.database, statements);
   const readiness: Readiness = { initialised: false };
-  const services = { config, db, statements, logger };
+  const rollups = new RollupService({
+    db,
+    // Background rollup work shares the pool but is not counted as serving requests.
+    maintenanceDb: createDb(pool, config.database),
+    schema: config.database.schema,
+    table: config.database.table,
+    gatewaySchema: config.database.gatewaySchema,
+    logger,
+    options: config.rollups,
+  });
+  const services = { config, db, statements, logger, rollups };
   const gateway = createGateway({ schema: buildSchema(), services, routes: healthRoutes(pool, readiness) });
 
   let closed = false;
@@ -42,6 +54,8 @@ export function createApp({ config, logger, password, retryMs = 2000 }: AppOptio
     for (let attempt = 1; !closed; attempt += 1) {
       try {
         const zones = await installZipZones(pool, config.database.gatewaySchema);
+        await rollups.install();
+        rollups.start();
         readiness.initialised = true;
         logger.info('gateway schema ready', { schema: config.database.gatewaySchema, zipZones: zones.total });
         return;
@@ -61,10 +75,12 @@ export function createApp({ config, logger, password, retryMs = 2000 }: AppOptio
     pool,
     db,
     statements,
+    rollups,
     readiness,
     initialised,
     async close() {
       closed = true;
+      await rollups.close();
       await db.destroy();
     },
   };

@@ -52,6 +52,13 @@ export interface LimitsConfig {
   maxAliases: number;
 }
 
+export interface RollupConfig {
+  /** ROLLUPS=off answers every aggregate from the synced table. */
+  enabled: boolean;
+  /** ROLLUP_POLL_MS: how often the rollup's signature is compared with the synced table's; 0 = never. */
+  pollMs: number;
+}
+
 export interface Config {
   production: boolean;
   port: number;
@@ -60,6 +67,7 @@ export interface Config {
   /** Null when no database is configured: the dev entrypoint may then start an embedded one. */
   database: DatabaseConfig | null;
   limits: LimitsConfig;
+  rollups: RollupConfig;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -192,6 +200,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxDepth: intVar(env, 'MAX_QUERY_DEPTH', 10, 2, 100),
       maxCost: intVar(env, 'MAX_QUERY_COST', 50_000, 10, 10_000_000),
       maxAliases: intVar(env, 'MAX_ALIASES', 250, 1, 10_000),
+    },
+    rollups: {
+      enabled: oneOf(env, 'ROLLUPS', ['on', 'off'] as const, 'on') === 'on',
+      pollMs: intVar(env, 'ROLLUP_POLL_MS', 10_000, 0, 3_600_000),
     },
   };
 }

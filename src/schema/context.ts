@@ -1,3 +1,4 @@
+import type { RollupService } from '../aggregates/rollup/service.js';
 import type { Config } from '../config/env.js';
 import type { Db, StatementCounter } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -8,6 +9,7 @@ export interface GatewayServices {
   db: Db;
   statements: StatementCounter;
   logger: Logger;
+  rollups: RollupService;
 }
 
 /** Per-request context; DataLoaders are created per request by the dataloader plugin. */

@@ -5,6 +5,9 @@ import './filters.js';
 import './page-info.js';
 import './zone.js';
 import './trip.js';
+import './trip-stats.js';
+import './trip-groups.js';
+import './zone-stats.js';
 
 /** The whole API. Importing a type's file registers it with the builder; order does not matter. */
 export function buildSchema(): GraphQLSchema {
