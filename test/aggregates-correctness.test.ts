@@ -97,7 +97,7 @@ async function compareGroups(gw: TestGateway, dimensions: string[], filter: unkn
 }
 
 /** The same expectations against the raw table (rollups off) and against a fresh rollup. */
-describe.each([
+describe.each<{ mode: string; env: Record<string, string> }>([
   { mode: 'raw table', env: { ROLLUPS: 'off' } },
   { mode: 'fresh rollup', env: { ROLLUP_POLL_MS: '0' } },
 ])('aggregates match hand-written SQL ($mode)', ({ mode, env }) => {
