@@ -1,8 +1,8 @@
+import type { TableNode } from 'kysely';
 import {
   IdentifierNode,
   OperationNodeTransformer,
   SchemableIdentifierNode,
-  TableNode,
   type KyselyPlugin,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,

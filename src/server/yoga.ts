@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
 import { useErrorMasking } from './error-masking.js';
+import { useQueryCost } from './query-cost.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
 
@@ -22,7 +22,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function createGateway({ schema, services, plugins = [], routes }: GatewayOptions): Gateway {
   const { limits } = services.config;
-  const rejected = (ctx: unknown, error: Error) =>
+  const rejected = (_ctx: unknown, error: Error) =>
     services.logger.info('query rejected by limits', { reason: error.message });
   return createYoga<Record<string, never>, GatewayContext>({
     schema,
@@ -57,7 +57,13 @@ export function createGateway({ schema, services, plugins = [], routes }: Gatewa
       },
       maxDepthPlugin({ n: limits.maxDepth, onReject: [rejected], propagateOnRejection: true }),
       maxAliasesPlugin({ n: limits.maxAliases, onReject: [rejected], propagateOnRejection: true }),
-      costLimitPlugin({ maxCost: limits.maxCost, onReject: [rejected], propagateOnRejection: true }),
+      useQueryCost({
+        maxCost: limits.maxCost,
+        maxListSize: Math.max(limits.maxPageSize, limits.maxGroups),
+        // Lists whose size is implicit: the default page sizes the resolvers apply.
+        defaultListSize: (field) =>
+          field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined,
+      }),
       useErrorMasking(),
       ...plugins,
     ],

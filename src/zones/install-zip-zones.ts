@@ -27,6 +27,7 @@ export async function installZipZones(
 ): Promise<ZipZonesInstall> {
   const table = qualified(gatewaySchema, ZIP_ZONES_TABLE);
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`lakebase-graphql install ${table}`]);
@@ -70,9 +71,12 @@ export async function installZipZones(
       deleted: Number(counts.deleted),
     };
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
     throw error;
   } finally {
-    client.release();
+    // A connection that cannot even roll back is discarded, not returned to the pool.
+    client.release(broken);
   }
 }

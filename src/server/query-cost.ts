@@ -1,0 +1,122 @@
+import {
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/**
+ * Estimated cost of an operation: one point per field per object it is
+ * resolved on. A field with a page size (`first`/`last`, `ids`) multiplies the
+ * cost of everything beneath it, so `trips(first: 1000) { … }` costs about a
+ * thousand times `trips(first: 1) { … }`. Static cost rules cannot tell those
+ * apart; this runs once variables are known, just before execution.
+ */
+export interface CostOptions {
+  maxCost: number;
+  /** Multiplier for list fields called without a size (their server-side default). */
+  defaultListSize: (fieldName: string) => number | undefined;
+  /**
+   * Sizes are clamped to this: a larger first/last is rejected by the field
+   * itself with an error naming the argument, which says more than a cost.
+   */
+  maxListSize: number;
+}
+
+export function useQueryCost(options: CostOptions): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const document: DocumentNode = args.document;
+      const operation = document.definitions.find(
+        (definition): definition is OperationDefinitionNode =>
+          definition.kind === Kind.OPERATION_DEFINITION &&
+          (args.operationName == null || definition.name?.value === args.operationName),
+      );
+      if (!operation) return;
+      const fragments = new Map<string, FragmentDefinitionNode>();
+      for (const definition of document.definitions) {
+        if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+      }
+      const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+      const cost = selectionCost(operation.selectionSet, 1, { fragments, variables, options, visiting: new Set() });
+      if (cost > options.maxCost) {
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(
+              `query cost ${Math.ceil(cost)} exceeds the limit of ${options.maxCost}: ` +
+                'ask for smaller pages (first/last) or fewer nested fields',
+              { extensions: { code: 'QUERY_TOO_COMPLEX', cost: Math.ceil(cost), maxCost: options.maxCost } },
+            ),
+          ],
+        });
+      }
+    },
+  };
+}
+
+interface CostState {
+  fragments: Map<string, FragmentDefinitionNode>;
+  variables: Record<string, unknown>;
+  options: CostOptions;
+  visiting: Set<string>;
+}
+
+function selectionCost(selectionSet: SelectionSetNode, multiplier: number, state: CostState): number {
+  let total = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      total += fieldCost(selection, multiplier, state);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      total += selectionCost(selection.selectionSet, multiplier, state);
+    } else {
+      const name = selection.name.value;
+      const fragment = state.fragments.get(name);
+      // Cycles are a validation error already; the guard only keeps this loop finite.
+      if (!fragment || state.visiting.has(name)) continue;
+      state.visiting.add(name);
+      total += selectionCost(fragment.selectionSet, multiplier, state);
+      state.visiting.delete(name);
+    }
+  }
+  return total;
+}
+
+function fieldCost(field: FieldNode, multiplier: number, state: CostState): number {
+  if (field.name.value.startsWith('__')) return 0;
+  if (!field.selectionSet) return multiplier;
+  const size = listSize(field, state);
+  return multiplier + selectionCost(field.selectionSet, multiplier * Math.max(size, 1), state);
+}
+
+function listSize(field: FieldNode, state: CostState): number {
+  let size: number | undefined;
+  for (const argument of field.arguments ?? []) {
+    const name = argument.name.value;
+    if (name === 'first' || name === 'last') {
+      const value = evaluate(argument.value, state.variables);
+      if (typeof value === 'number') size = Math.max(size ?? 0, value);
+    } else if (name === 'ids') {
+      const value = evaluate(argument.value, state.variables);
+      if (Array.isArray(value)) size = value.length;
+    }
+  }
+  return Math.min(size ?? state.options.defaultListSize(field.name.value) ?? 1, state.options.maxListSize);
+}
+
+function evaluate(value: ValueNode, variables: Record<string, unknown>): unknown {
+  switch (value.kind) {
+    case Kind.VARIABLE:
+      return variables[value.name.value];
+    case Kind.INT:
+      return Number(value.value);
+    case Kind.LIST:
+      return value.values.map((item) => evaluate(item, variables));
+    default:
+      return undefined;
+  }
+}

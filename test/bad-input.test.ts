@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { insertTrickyTrips } from './support/trips-fixture.js';
+
+/**
+ * Every malformed request gets a GraphQL error that names what was wrong, and
+ * never a 500: the server keeps answering the next request normally.
+ */
+describe('bad input', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('bad_input', { MAX_QUERY_DEPTH: '4', MAX_ALIASES: '20' });
+    await insertTrickyTrips(gw.database.pool, 50);
+  });
+  afterAll(() => gw.close());
+
+  async function expectError(query: string, variables: Record<string, unknown>, pattern: RegExp, argument?: string) {
+    const { status, body } = await gw.query(query, variables);
+    expect(status).toBeLessThan(500);
+    expect(body.errors?.length).toBeGreaterThan(0);
+    const error = body.errors![0]!;
+    expect(error.message).toMatch(pattern);
+    if (argument) expect(error.extensions?.argument).toBe(argument);
+    // The process still serves.
+    const ok = await gw.query('{ trips(first: 1) { edges { node { tripId } } } }');
+    expect(ok.body.errors).toBeUndefined();
+  }
+
+  const TRIPS = `query($first: Int, $last: Int, $after: String, $before: String, $filter: TripFilter, $orderBy: [TripOrderBy!]) {
+    trips(first: $first, last: $last, after: $after, before: $before, filter: $filter, orderBy: $orderBy) {
+      edges { node { tripId } } } }`;
+
+  it('rejects an oversized page', () =>
+    expectError(TRIPS, { first: 100000 }, /^first: 100000 exceeds the maximum page size of 1000/, 'first'));
+
+  it('rejects an oversized last', () => expectError(TRIPS, { last: 1001 }, /maximum page size/, 'last'));
+
+  it('rejects a negative page size', () => expectError(TRIPS, { first: -1 }, /must not be negative/, 'first'));
+
+  it('rejects first together with last', () =>
+    expectError(TRIPS, { first: 10, last: 10 }, /cannot be combined with last/, 'first'));
+
+  it('rejects a garbage cursor', () =>
+    expectError(TRIPS, { first: 10, after: 'not a cursor!' }, /^after: is not a valid cursor/, 'after'));
+
+  it('rejects a well-encoded cursor with bad content', () =>
+    expectError(
+      TRIPS,
+      {
+        first: 10,
+        after: Buffer.from(JSON.stringify([1, 'id:asc', ['1; DROP TABLE x']])).toString('base64url'),
+        orderBy: ['TRIP_ID_ASC'],
+      },
+      /is not a valid cursor/,
+      'after',
+    ));
+
+  it('rejects a cursor issued for another ordering', async () => {
+    const { body } = await gw.query<{ trips: { pageInfo: { endCursor: string } } }>(
+      '{ trips(first: 2, orderBy: [FARE_AMOUNT_ASC]) { pageInfo { endCursor } } }',
+    );
+    const cursor = body.data!.trips.pageInfo.endCursor;
+    await expectError(TRIPS, { first: 2, after: cursor, orderBy: ['PICKUP_AT_DESC'] }, /different orderBy/, 'after');
+    await expectError(TRIPS, { last: 2, before: cursor }, /different orderBy/, 'before');
+  });
+
+  it('rejects an unknown enum value', () =>
+    expectError('{ trips(orderBy: [PICKUP_AT_SIDEWAYS]) { totalCount } }', {}, /PICKUP_AT_SIDEWAYS/));
+
+  it('rejects an unknown enum value given as a variable', () =>
+    expectError(TRIPS, { orderBy: ['FARE'] }, /"FARE".*TripOrderBy|TripOrderBy.*"FARE"/));
+
+  it('rejects an empty orderBy and a repeated key', async () => {
+    await expectError(TRIPS, { orderBy: [] }, /orderBy: must list at least one/, 'orderBy');
+    await expectError(TRIPS, { orderBy: ['FARE_AMOUNT_ASC', 'FARE_AMOUNT_DESC'] }, /more than once/, 'orderBy');
+  });
+
+  it('rejects an empty in list, naming its path', () =>
+    expectError(
+      TRIPS,
+      { filter: { or: [{ fareAmount: { gt: 1 } }, { pickupZip: { in: [] } }] } },
+      /^filter\.or\[1\]\.pickupZip\.in: must not be empty/,
+      'filter.or[1].pickupZip.in',
+    ));
+
+  it('rejects an empty or list', () =>
+    expectError(TRIPS, { filter: { or: [] } }, /filter\.or: must list at least one/));
+
+  it('rejects a non-numeric BigInt', async () => {
+    await expectError(TRIPS, { filter: { tripId: { eq: '12abc' } } }, /BigInt must be a decimal integer/);
+    await expectError('{ trip(tripId: "twelve") { tripId } }', {}, /BigInt must be a decimal integer/);
+    await expectError('{ trip(tripId: "99999999999999999999") { tripId } }', {}, /BigInt/);
+  });
+
+  it('rejects a DateTime without an offset', () =>
+    expectError(TRIPS, { filter: { pickupAt: { gte: '2016-01-01 10:00' } } }, /DateTime must be an ISO-8601 instant/));
+
+  it('rejects an inverted range, naming the field', async () => {
+    await expectError(
+      TRIPS,
+      { filter: { fareAmount: { gte: 50, lte: 10 } } },
+      /^filter\.fareAmount: the range is empty \(gte 50 and lte 10\)/,
+      'filter.fareAmount',
+    );
+    await expectError(
+      TRIPS,
+      { filter: { pickupAt: { gt: '2016-02-01T00:00:00Z', lt: '2016-02-01T00:00:00Z' } } },
+      /pickupAt: the range is empty/,
+    );
+    await expectError(TRIPS, { filter: { tripId: { gt: '10', lt: '5' } } }, /tripId: the range is empty/);
+  });
+
+  it('rejects filters nested too deeply', () => {
+    let filter: Record<string, unknown> = { fareAmount: { gt: 1 } };
+    for (let level = 0; level < 12; level += 1) filter = { not: filter };
+    return expectError(TRIPS, { filter }, /nest deeper than 8 levels/);
+  });
+
+  it('rejects a query nested past the depth limit', () =>
+    expectError('{ trips { edges { node { pickupZone { zip } } } } }', {}, /depth/i));
+
+  it('rejects too many aliases', () => {
+    const fields = Array.from({ length: 30 }, (_, i) => `a${i}: trip(tripId: "${i}") { tripId }`).join(' ');
+    return expectError(`{ ${fields} }`, {}, /alias/i);
+  });
+
+  it('rejects an out-of-range ZIP', () =>
+    expectError('{ zone(zip: -3) { zip } }', {}, /zip: must be a 5-digit ZIP/, 'zip'));
+});
+
+describe('unexpected errors', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('masking');
+  });
+  afterAll(() => gw.close());
+
+  it('are masked, carry the request id, and do not leak SQL', async () => {
+    await gw.database.pool.query('ALTER TABLE "default".trips_synced RENAME TO trips_gone');
+    const { status, body } = await gw.query(
+      '{ trips(first: 1) { edges { node { tripId } } } }',
+      {},
+      {
+        'x-request-id': 'req-test-42',
+      },
+    );
+    expect(status).toBeLessThan(500);
+    expect(body.errors?.[0]?.message).toBe('Internal error; it was logged with this request id.');
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', requestId: 'req-test-42' });
+    expect(JSON.stringify(body)).not.toMatch(/trips_synced|relation/);
+  });
+});
+
+describe('query cost', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('cost', { MAX_QUERY_COST: '5000' });
+  });
+  afterAll(() => gw.close());
+
+  const QUERY = `query($n: Int) { trips(first: $n) { edges { node { tripId fareAmount pickupZone { zip borough } } } } }`;
+
+  it('scales with the page size the query asks for, known only from its variables', async () => {
+    const small = await gw.query(QUERY, { n: 100 });
+    expect(small.body.errors).toBeUndefined();
+    const large = await gw.query(QUERY, { n: 1000 });
+    expect(large.status).toBeLessThan(500);
+    expect(large.body.errors?.[0]?.message).toMatch(/^query cost \d+ exceeds the limit of 5000/);
+    expect(large.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('counts fragments and multiplies through nested lists', async () => {
+    const { body } = await gw.query(
+      `fragment T on Trip { tripId fareAmount pickupZone { zip borough neighborhood } dropoffZone { zip borough } }
+       { a: trips(first: 400) { edges { node { ...T } } } b: trips(first: 400) { edges { node { ...T } } } }`,
+    );
+    expect(body.errors?.[0]?.message).toMatch(/query cost/);
+  });
+});
