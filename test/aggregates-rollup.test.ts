@@ -10,6 +10,7 @@ const STATS = `count fareAmount { sum avg min max } tripDistance { sum avg min m
 const QUERY = `{
   total: tripStats { ${STATS} }
   week: tripStats(filter: { pickupAt: { gte: "2015-12-28T05:00:00Z", lt: "2016-01-04T05:00:00Z" } }) { ${STATS} }
+  fares: tripStats(filter: { or: [{ fareAmount: { gte: 5, lt: 15 } }, { fareAmount: { isNull: true } }] }) { ${STATS} }
   byZip: tripGroups(groupBy: [PICKUP_ZIP], orderBy: [KEY_ASC], first: 100) { pickupZip stats { ${STATS} } }
   byDay: tripGroups(groupBy: [PICKUP_DAY], timeZone: "America/New_York", orderBy: [KEY_ASC], first: 100) {
     pickupTime stats { ${STATS} }
@@ -24,6 +25,7 @@ type Stats = ExpectedStats;
 interface Result {
   total: Stats;
   week: Stats;
+  fares: Stats;
   byZip: ({ pickupZip: number | null; stats: Stats } & Record<string, unknown>)[];
   byDay: ({ pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
   byBoroughHour: ({ dropoffBorough: string | null; pickupHourOfDay: number | null; stats: Stats } & Record<
@@ -70,6 +72,8 @@ describe('rollups never answer from stale data', () => {
     expect(sameStats(data.total, await expectedStats(pool, 'true')), 'total').toBe(true);
     const week = `t.tpep_pickup_datetime >= '2015-12-28T05:00:00Z' AND t.tpep_pickup_datetime < '2016-01-04T05:00:00Z'`;
     expect(sameStats(data.week, await expectedStats(pool, week)), 'week').toBe(true);
+    const fares = '(t.fare_amount >= 5 AND t.fare_amount < 15) OR t.fare_amount IS NULL';
+    expect(sameStats(data.fares, await expectedStats(pool, fares)), 'fares').toBe(true);
     const checks: [Result[keyof Result], Awaited<ReturnType<typeof expectedGroups>>, string[]][] = [
       [data.byZip, await expectedGroups(pool, ['PICKUP_ZIP'], 'true', 'UTC'), ['pickupZip']],
       [data.byDay, await expectedGroups(pool, ['PICKUP_DAY'], 'true', 'America/New_York'), ['pickupTime']],
@@ -95,7 +99,7 @@ describe('rollups never answer from stale data', () => {
     }
   }
 
-  /** Sources used by one run of QUERY (5 aggregates). */
+  /** Sources used by one run of QUERY (6 aggregates). */
   async function sourcesOfOneQuery(): Promise<{ raw: number; rollup: number }> {
     const before = { ...gw.app.rollups.served };
     await expectMatchesTable();
@@ -110,18 +114,18 @@ describe('rollups never answer from stale data', () => {
 
   it('answers from the rollup once it is built, with the same results as the table', async () => {
     await gw.database.pool.query('SELECT pg_stat_force_next_flush()');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 5, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 6, rollup: 0 });
     expect((await gw.app.rollups.refresh()).status).toBe('built');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 5 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 6 });
     expect((await gw.app.rollups.refresh()).status).toBe('unchanged');
   });
 
   it('falls back to the table right after an append of new ids, before any statistics are flushed', async () => {
     await writer.query(`INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, fare_amount, pickup_zip)
                         VALUES (100000, '2016-01-02T10:15:00Z', 1000, 10001)`);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 5, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 6, rollup: 0 });
     expect((await gw.app.rollups.refresh()).status).toBe('built');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 5 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 6 });
   });
 
   it.each([
@@ -141,16 +145,16 @@ describe('rollups never answer from stale data', () => {
     ],
   ])('falls back to the table after %s, and serves the rollup again once rebuilt', async (_name, change) => {
     await write(change);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 5, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 6, rollup: 0 });
     expect((await gw.app.rollups.refresh()).status).toBe('built');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 5 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 6 });
   });
 
   it('falls back after the table is truncated and reloaded with the same ids', async () => {
     await write(`TRUNCATE "default".trips_synced`);
     await insertAggregateTrips(gw.database.pool, 900);
     await gw.database.pool.query('SELECT pg_stat_force_next_flush()');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 5, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 6, rollup: 0 });
   });
 
   it('is rebuilt by the maintainer once the table holds still', async () => {

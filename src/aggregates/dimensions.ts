@@ -26,8 +26,8 @@ export type GroupField =
 
 export type TimeUnit = 'hour' | 'day' | 'week' | 'month';
 
-/** Columns of the synced table a dimension reads; rollups are chosen by them. */
-export type KeyColumn = 'pickup_zip' | 'dropoff_zip' | 'tpep_pickup_datetime';
+/** Columns of the synced table a dimension or filter reads; rollup grains are chosen by them. */
+export type KeyColumn = 'pickup_zip' | 'dropoff_zip' | 'tpep_pickup_datetime' | 'fare_amount';
 
 export interface DimensionSpec {
   field: GroupField;

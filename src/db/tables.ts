@@ -39,14 +39,15 @@ export interface Database {
 
 /**
  * Partial aggregates of trips per grain (a set of key columns). Key columns a
- * grain does not group by are NULL. tpep_pickup_datetime holds the UTC hour
- * start; it keeps the source column's name so TripFilter compiles unchanged.
+ * grain does not group by are NULL. Key columns keep the source columns' names
+ * so TripFilter compiles unchanged; tpep_pickup_datetime holds the UTC hour start.
  */
 export interface TripRollupTable {
   grain: string;
   pickup_zip: number | null;
   dropoff_zip: number | null;
   tpep_pickup_datetime: Date | null;
+  fare_amount: number | null;
   trips_part: string;
   fare_sum_part: number | null;
   fare_nonnull_part: string;

@@ -16,12 +16,13 @@ export type BuildOutcome =
   | { status: 'unchanged'; signature: string }
   | { status: 'unprovable'; reason: string };
 
-const KEY_COLUMNS: readonly KeyColumn[] = ['pickup_zip', 'dropoff_zip', 'tpep_pickup_datetime'];
+const KEY_COLUMNS: readonly KeyColumn[] = ['pickup_zip', 'dropoff_zip', 'tpep_pickup_datetime', 'fare_amount'];
 
-/** GROUPING(pickup_zip, dropoff_zip, hour) of each grain: a bit is set for each key the grain does not group by. */
+/** GROUPING(<KEY_COLUMNS>) of each grain: a bit is set for each key the grain does not group by. */
 function groupingMask(grain: Grain): number {
   const keys: readonly KeyColumn[] = GRAINS[grain];
-  return KEY_COLUMNS.reduce((mask, column, index) => (keys.includes(column) ? mask : mask | (1 << (2 - index))), 0);
+  const last = KEY_COLUMNS.length - 1;
+  return KEY_COLUMNS.reduce((mask, column, index) => (keys.includes(column) ? mask : mask | (1 << (last - index))), 0);
 }
 
 /**
@@ -54,6 +55,7 @@ export async function buildRollup(db: Db, schema: string, table: string, force =
       sql` `,
     );
     const sets = sql.join(GRAIN_NAMES.map((grain) => sql`(${sql.join(GRAINS[grain].map((c) => sql.ref(c)))})`));
+    const keys = sql.join(KEY_COLUMNS.map((column) => sql.ref(column)));
     const partials = MEASURES.flatMap((measure) => [
       sql`sum(${sql.ref(measure)})`,
       sql`count(${sql.ref(measure)})`,
@@ -65,10 +67,9 @@ export async function buildRollup(db: Db, schema: string, table: string, force =
     );
     await sql`
       INSERT INTO ${sql.table('trip_rollup')}
-        (grain, pickup_zip, dropoff_zip, tpep_pickup_datetime, trips_part, ${sql.join(partialColumns)})
-      SELECT CASE GROUPING(pickup_zip, dropoff_zip, tpep_pickup_datetime) ${grainOf} END,
-             pickup_zip, dropoff_zip, tpep_pickup_datetime, count(*), ${sql.join(partials)}
-        FROM (SELECT pickup_zip, dropoff_zip,
+        (grain, ${keys}, trips_part, ${sql.join(partialColumns)})
+      SELECT CASE GROUPING(${keys}) ${grainOf} END, ${keys}, count(*), ${sql.join(partials)}
+        FROM (SELECT pickup_zip, dropoff_zip, fare_amount,
                      date_trunc('hour', tpep_pickup_datetime, 'UTC') AS tpep_pickup_datetime,
                      ${sql.join(MEASURES.map((measure) => sql`${MEASURE_EXPRESSIONS[measure]} AS ${sql.ref(measure)}`))}
                 FROM ${sql.table('trips')}) AS t

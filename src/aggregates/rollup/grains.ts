@@ -4,14 +4,17 @@ import type { KeyColumn } from '../dimensions.js';
  * The rollup's grains: which key columns each one groups trips by. Hours are
  * UTC hour starts. The lattice is chosen for the BI queries the API exists
  * for (docs/aggregates.md): time-only series, per-ZIP series on either side,
- * and ZIP-to-ZIP totals. A (pickup ZIP, dropoff ZIP, hour) grain would serve
- * every shape but holds almost as many rows as the trips, so it is not kept.
+ * ZIP-to-ZIP totals, and totals over fare ranges (fares are metered in 50-cent
+ * steps, so there are few distinct values). A (pickup ZIP, dropoff ZIP, hour)
+ * grain would serve more shapes but holds almost as many rows as the trips,
+ * so it is not kept.
  */
 export const GRAINS = {
   h: ['tpep_pickup_datetime'],
   ph: ['pickup_zip', 'tpep_pickup_datetime'],
   dh: ['dropoff_zip', 'tpep_pickup_datetime'],
   pd: ['pickup_zip', 'dropoff_zip'],
+  f: ['fare_amount'],
 } as const satisfies Record<string, readonly KeyColumn[]>;
 
 export type Grain = keyof typeof GRAINS;

@@ -18,8 +18,9 @@ const HOUR_MS = 3_600_000;
  * - any condition on pickupZip / dropoffZip (they are keys);
  * - pickupAt isNull, and gte / lt at a whole UTC hour (pickup >= 10:00 holds
  *   for a whole 10:00 bucket or none of it; pickup > 10:00 splits it);
+ * - any condition on fareAmount (a key of the fare grain);
  * - and / or / not of such conditions.
- * Anything on fares, distances, dropoff time or trip ids needs the raw rows.
+ * Anything on distances, dropoff time or trip ids needs the raw rows.
  * Only reads the filter; compiling and validating it stays with compileTripFilter.
  */
 export function filterColumns(filter: TripFilter | null | undefined): Set<KeyColumn> | null {
@@ -28,11 +29,12 @@ export function filterColumns(filter: TripFilter | null | undefined): Set<KeyCol
     spec ? Object.entries(spec).filter(([, value]) => value !== null && value !== undefined) : [];
   const visit = (node: TripFilter | null | undefined): boolean => {
     if (!node) return true;
-    for (const field of ['tripId', 'dropoffAt', 'fareAmount', 'tripDistance'] as const) {
+    for (const field of ['tripId', 'dropoffAt', 'tripDistance'] as const) {
       if (given(node[field]).length > 0) return false;
     }
     if (given(node.pickupZip).length > 0) columns.add('pickup_zip');
     if (given(node.dropoffZip).length > 0) columns.add('dropoff_zip');
+    if (given(node.fareAmount).length > 0) columns.add('fare_amount');
     const pickupAt = given(node.pickupAt);
     for (const [operator, value] of pickupAt) {
       const hourAligned = value instanceof Date && value.getTime() % HOUR_MS === 0;

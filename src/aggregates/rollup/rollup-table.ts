@@ -30,6 +30,7 @@ export async function installRollupTables(db: Db, gatewaySchema: string): Promis
            pickup_zip integer,
            dropoff_zip integer,
            tpep_pickup_datetime timestamptz,
+           fare_amount double precision,
            trips_part bigint NOT NULL,
            ${measureColumns.join(',\n           ')}
          ) PARTITION BY LIST (grain)`,
