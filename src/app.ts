@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import { RollupService } from './aggregates/rollup/service.js';
 import type { Config, DatabaseConfig } from './config/env.js';
@@ -28,13 +29,15 @@ export interface AppOptions {
   password?: PasswordSource;
   /** Delay between attempts to initialise while the database is unreachable. */
   retryMs?: number;
+  /** Sees every statement sent while serving requests (benchmarks). */
+  onQuery?: (query: CompiledQuery) => void;
 }
 
 /** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
-export function createApp({ config, logger, password, retryMs = 2000 }: AppOptions): App {
+export function createApp({ config, logger, password, retryMs = 2000, onQuery }: AppOptions): App {
   const pool = createPool(config.database, { password, logger });
   const statements = new StatementCounter();
-  const db = createDb(pool, config.database, statements);
+  const db = createDb(pool, config.database, statements, onQuery);
   const readiness: Readiness = { initialised: false };
   const rollups = new RollupService({
     db,

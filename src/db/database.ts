@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import { ROLLUP_TABLE_NAMES, type Database } from './tables.js';
@@ -24,6 +24,8 @@ export function createDb(
   pool: pg.Pool,
   config: Pick<DatabaseConfig, 'schema' | 'table' | 'gatewaySchema'>,
   counter = new StatementCounter(),
+  /** Sees every statement sent (benchmarks replay the gateway's exact SQL through plain pg). */
+  onQuery?: (query: CompiledQuery) => void,
 ): Db {
   return new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
@@ -35,6 +37,9 @@ export function createDb(
         trip_rollup_state: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.state },
       }),
     ],
-    log: (event) => counter.record(event.level === 'query'),
+    log: (event) => {
+      counter.record(event.level === 'query');
+      onQuery?.(event.query);
+    },
   });
 }

@@ -2,7 +2,8 @@ import type { KeyColumn } from '../dimensions.js';
 
 /**
  * The rollup's grains: which key columns each one groups trips by. Hours are
- * UTC hour starts. The lattice is chosen for the BI queries the API exists
+ * UTC hour starts. A query reads the smallest grain that has the columns it
+ * needs, so the tiny single-ZIP grains answer all-time per-ZIP totals. The lattice is chosen for the BI queries the API exists
  * for (docs/aggregates.md): time-only series, per-ZIP series on either side,
  * ZIP-to-ZIP totals, and totals over fare ranges (fares are metered in 50-cent
  * steps, so there are few distinct values). A (pickup ZIP, dropoff ZIP, hour)
@@ -10,6 +11,8 @@ import type { KeyColumn } from '../dimensions.js';
  * so it is not kept.
  */
 export const GRAINS = {
+  p: ['pickup_zip'],
+  d: ['dropoff_zip'],
   h: ['tpep_pickup_datetime'],
   ph: ['pickup_zip', 'tpep_pickup_datetime'],
   dh: ['dropoff_zip', 'tpep_pickup_datetime'],

@@ -11,7 +11,7 @@ import { qualified } from '../../db/sql-identifiers.js';
  *   or TRUNCATE, changes them (transactional, exact);
  * - max(id) through the primary key: an append of new ids changes it in the
  *   same snapshot as the data (exact);
- * - pg_stat_all_tables n_tup_ins / n_tup_upd / n_tup_del: every insert,
+ * - the n_tup_ins / n_tup_upd / n_tup_del statistics: every insert,
  *   update and delete, including those max(id) cannot see. They only grow
  *   (aborted writes count too: a spurious rebuild, never a stale answer) and a
  *   stats reset changes them as well. Caveat, documented in
@@ -21,11 +21,14 @@ import { qualified } from '../../db/sql-identifiers.js';
  * NULL (never fresh) when the table is missing or statistics are off.
  */
 export function currentSignature(schema: string, table: string): RawBuilder<string | null> {
+  // The pg_stat_get_* functions behind pg_stat_all_tables, called directly:
+  // planning the view costs milliseconds, and this runs on every request.
   return sql<string | null>`(
-    SELECT CASE WHEN current_setting('track_counts')::boolean AND s.relid IS NOT NULL THEN
-             concat_ws(':', c.oid::int8, pg_relation_filenode(c.oid), s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
+    SELECT CASE WHEN current_setting('track_counts')::boolean THEN
+             concat_ws(':', c.oid::int8, pg_relation_filenode(c.oid), pg_stat_get_tuples_inserted(c.oid),
+                       pg_stat_get_tuples_updated(c.oid), pg_stat_get_tuples_deleted(c.oid),
                        coalesce((SELECT max(id)::text FROM ${sql.table('trips')}), 'empty'))
            END
-      FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+      FROM pg_class c
      WHERE c.oid = to_regclass(${qualified(schema, table)}))`;
 }
