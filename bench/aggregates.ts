@@ -11,6 +11,7 @@
  * one database per row count (loaded once, reused by later runs).
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -32,11 +33,13 @@ const { values } = parseArgs({
     indexes: { type: 'boolean', default: false },
     rollups: { type: 'string', default: 'on' },
     'skip-raw': { type: 'boolean', default: false },
+    samples: { type: 'string', default: '200' },
   },
 });
 const rows = Number(values.rows.replace(/_/g, ''));
 const duration = Number(values.duration);
 const connections = Number(values.connections);
+const samples = Number(values.samples);
 const SCHEMA = 'default';
 const TABLE = 'trips_synced';
 const log = (line: string) => console.log(line);
@@ -74,7 +77,13 @@ const indexes = (
     [trips],
   )
 ).rows.map((row) => row.name);
-await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').catch(() => undefined);
+const statStatements = await pool
+  .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
+  .then(() => pool.query('SELECT pg_stat_statements_reset()'))
+  .then(
+    () => true,
+    () => false,
+  );
 
 const child = spawn(
   process.execPath,
@@ -120,6 +129,48 @@ async function measure(url: string, body: string): Promise<Figures> {
   };
 }
 
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function timedPost(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const request = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (response) => {
+        response.resume();
+        response.on('end', () =>
+          response.statusCode === 200
+            ? resolve(performance.now() - started)
+            : reject(new Error(`${url}: ${response.statusCode}`)),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/**
+ * Sub-millisecond latencies (autocannon reports whole milliseconds), one
+ * request at a time, alternating the targets so that both see the same
+ * background load on a shared machine.
+ */
+async function interleavedLatencies(targets: { url: string; body: string }[]): Promise<{ p50: number; p99: number }[]> {
+  const times = targets.map(() => [] as number[]);
+  for (let i = 0; i < samples; i += 1) {
+    for (const [index, target] of targets.entries()) times[index]!.push(await timedPost(target.url, target.body));
+  }
+  return times.map((list) => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  });
+}
+
 /** Totals of an answer, to check the gateway agrees with the hand-written SQL. */
 function totalCount(value: unknown): number {
   if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + totalCount(item), 0);
@@ -146,14 +197,21 @@ log(`rollup build: ${JSON.stringify(ready.rollupBuild)}`);
 log(`sources of the five queries: ${JSON.stringify(ready.sources)}`);
 log(`autocannon: ${connections} connection(s), ${duration} s per target after a warm-up\n`);
 
-const results: Record<string, { gateway: Figures; same: Figures; raw?: Figures; agrees: boolean }> = {};
+const results: Record<
+  string,
+  { gateway: Figures; same: Figures; raw?: Figures; agrees: boolean; precise: { p50: number; p99: number }[] }
+> = {};
 for (const query of BENCH_QUERIES) {
   const raw = await pool.query(query.rawSql.replace('$TRIPS', trips), query.rawParams ?? []);
   const agrees = totalCount(ready.answers[query.name]) === totalCount(raw.rows);
   const gateway = await measure(ready.gateway, JSON.stringify({ query: query.graphql }));
   const same = await measure(`${ready.baseline}/same/${query.name}`, '{}');
   const rawFigures = values['skip-raw'] ? undefined : await measure(`${ready.baseline}/raw/${query.name}`, '{}');
-  results[query.name] = { gateway, same, raw: rawFigures, agrees };
+  const precise = await interleavedLatencies([
+    { url: ready.gateway, body: JSON.stringify({ query: query.graphql }) },
+    { url: `${ready.baseline}/same/${query.name}`, body: '{}' },
+  ]);
+  results[query.name] = { gateway, same, raw: rawFigures, agrees, precise };
   log(`${query.name}: ${query.title}`);
   log(
     `  statements: ${ready.statements[query.name]!.map((s) => s.replace(/\s+/g, ' ').slice(0, 160)).join('\n              ')}`,
@@ -175,6 +233,32 @@ for (const [name, { gateway, same, raw }] of Object.entries(results)) {
   if (gateway.errors || same.errors || raw?.errors)
     log(`  errors: ${gateway.errors} / ${same.errors} / ${raw?.errors}`);
 }
+log(`\nSequential, interleaved (${samples} samples each): gateway vs the same statements through pg`);
+log('| query | gateway p50 / p99 ms | same SQL via pg p50 / p99 ms | p50 overhead |');
+log('|---|---|---|---|');
+for (const [name, { precise }] of Object.entries(results)) {
+  const [gateway, same] = precise as [{ p50: number; p99: number }, { p50: number; p99: number }];
+  const overhead = (gateway.p50 / same.p50 - 1) * 100;
+  log(
+    `| ${name} | ${gateway.p50.toFixed(2)} / ${gateway.p99.toFixed(2)} | ${same.p50.toFixed(2)} / ${same.p99.toFixed(2)} | ` +
+      `${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% (${(gateway.p50 - same.p50).toFixed(2)} ms) |`,
+  );
+}
+if (statStatements) {
+  // What the database spent its time on during the run: the evidence for the indexes and grains in docs/aggregates.md.
+  const { rows: top } = await pool.query<{ calls: string; mean: number; total: number; rows: string; query: string }>(
+    `SELECT calls, mean_exec_time AS mean, total_exec_time AS total, rows, query FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY total_exec_time DESC LIMIT 12`,
+  );
+  log('\npg_stat_statements, top statements by total time during the run:');
+  log('| calls | mean ms | total s | statement |');
+  log('|---|---|---|---|');
+  for (const row of top) {
+    const text = row.query.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 140);
+    log(`| ${row.calls} | ${row.mean.toFixed(2)} | ${(row.total / 1000).toFixed(1)} | \`${text}\` |`);
+  }
+}
 log(
   `\nload average after: ${os
     .loadavg()
@@ -182,6 +266,7 @@ log(
     .join(' ')}`,
 );
 
+agent.destroy();
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
 await pool.end();
