@@ -132,6 +132,27 @@ describe('tripGroups arguments, limits and ordering', () => {
     }
   });
 
+  it('aggregates the measures selected through aliases and fragments', async () => {
+    const { body } = await gw.query<{
+      tripStats: { count: string; d: { avg: number } };
+      tripGroups: { stats: { durationMinutes: { max: number | null } } }[];
+    }>(`
+      fragment Distance on TripStats { d: tripDistance { avg } }
+      {
+        tripStats { count ...Distance }
+        tripGroups(groupBy: [PICKUP_ZIP], orderBy: [KEY_ASC], first: 3) { stats { ... on TripStats { durationMinutes { max } } } }
+      }`);
+    expect(body.errors).toBeUndefined();
+    const { rows } = await gw.database.pool.query<{ avg: number; max: number }>(
+      `SELECT avg(trip_distance) AS avg,
+              (SELECT max(extract(epoch FROM tpep_dropoff_datetime - tpep_pickup_datetime) / 60)::float8
+                 FROM "default".trips_synced WHERE pickup_zip = (SELECT min(pickup_zip) FROM "default".trips_synced)) AS max
+         FROM "default".trips_synced`,
+    );
+    expect(body.data!.tripStats.d.avg).toBeCloseTo(rows[0]!.avg, 9);
+    expect(body.data!.tripGroups[0]!.stats.durationMinutes.max).toBeCloseTo(rows[0]!.max, 9);
+  });
+
   it('breaks ties by every key in groupBy order', async () => {
     const result = await groups({ groupBy: ['PICKUP_BOROUGH', 'PICKUP_ZIP'], orderBy: ['KEY_DESC'], first: 500 });
     const { rows } = await gw.database.pool.query<{ borough: string | null; zip: number | null }>(

@@ -15,7 +15,8 @@ import {
 } from './queries.js';
 import { rollupNeeds } from './rollup/planner.js';
 import type { FreshRollup, RollupService } from './rollup/service.js';
-import { EMPTY_TRIP_STATS, type TripStats } from './stats.js';
+import type { TripGroupOrder } from './group-order.js';
+import { ALL_MEASURES, EMPTY_TRIP_STATS, type Measure, type TripStats } from './stats.js';
 import { resolveTimeZone } from './time-zones.js';
 
 /** What the aggregate resolvers need from the request context. */
@@ -41,16 +42,39 @@ function freshRollup(ctx: AggregateContext): () => Promise<FreshRollup | null> {
   };
 }
 
-export async function loadTripStats(ctx: AggregateContext, filter: TripFilter | null | undefined): Promise<TripStats> {
+export async function loadTripStats(
+  ctx: AggregateContext,
+  filter: TripFilter | null | undefined,
+  measures: ReadonlySet<Measure> = ALL_MEASURES,
+): Promise<TripStats> {
   const source = await ctx.rollups.choose(rollupNeeds(filter), freshRollup(ctx));
-  return findTripStats(ctx.db, filter, source);
+  return findTripStats(ctx.db, filter, source, measures);
 }
 
-export async function loadTripGroups(ctx: AggregateContext, args: TripGroupsArgs): Promise<TripGroupRow[]> {
+/** Measures an ordering sorts by must be aggregated even when the response does not show them. */
+const ORDER_MEASURES: Partial<Record<TripGroupOrder, Measure>> = {
+  FARE_AMOUNT_SUM_ASC: 'fare',
+  FARE_AMOUNT_SUM_DESC: 'fare',
+  FARE_AMOUNT_AVG_ASC: 'fare',
+  FARE_AMOUNT_AVG_DESC: 'fare',
+  TRIP_DISTANCE_AVG_ASC: 'distance',
+  TRIP_DISTANCE_AVG_DESC: 'distance',
+};
+
+export async function loadTripGroups(
+  ctx: AggregateContext,
+  args: TripGroupsArgs,
+  selected: ReadonlySet<Measure> = ALL_MEASURES,
+): Promise<TripGroupRow[]> {
   const request = checkGroupArgs(args, ctx.config.limits);
   const timeZone = await resolveTimeZone(ctx.db, request.timeZone);
   await checkBucketCount(request.unit, request.filter, ctx.config.limits.maxGroups, () => findPickupRange(ctx.db));
-  const query = { ...request, timeZone };
+  const measures = new Set(selected);
+  for (const order of request.orderBy) {
+    const measure = ORDER_MEASURES[order];
+    if (measure) measures.add(measure);
+  }
+  const query = { ...request, timeZone, measures };
   const source = await ctx.rollups.choose(rollupNeeds(request.filter, request.dimensions, timeZone), freshRollup(ctx));
   return findTripGroups(ctx.db, query, source);
 }

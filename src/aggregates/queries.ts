@@ -7,7 +7,9 @@ import { DIMENSIONS, dimensionExpression, type TripDimension } from './dimension
 import { groupOrderTerms, type TripGroupOrder } from './group-order.js';
 import type { Grain } from './rollup/grains.js';
 import {
+  ALL_MEASURES,
   MEASURES,
+  type Measure,
   rawStatsSelection,
   rollupColumn,
   rollupStatsSelection,
@@ -44,8 +46,8 @@ function whereClause(
   return parts.length ? sql.join(parts, sql` AND `) : sql`true`;
 }
 
-function statsSelection(source: AggregateSource): RawBuilder<unknown> {
-  return source.kind === 'raw' ? rawStatsSelection() : rollupStatsSelection();
+function statsSelection(source: AggregateSource, measures: ReadonlySet<Measure>): RawBuilder<unknown> {
+  return source.kind === 'raw' ? rawStatsSelection(measures) : rollupStatsSelection(measures);
 }
 
 /** Totals over the trips matching the filter: always exactly one row. */
@@ -53,9 +55,10 @@ export async function findTripStats(
   db: Db,
   filter: TripFilter | null | undefined,
   source: AggregateSource = RAW,
+  measures: ReadonlySet<Measure> = ALL_MEASURES,
 ): Promise<TripStats> {
   const { rows } = await sql<StatsColumns>`
-    SELECT ${statsSelection(source)}
+    SELECT ${statsSelection(source, measures)}
     FROM ${fromClause(source, new Set())}
     WHERE ${whereClause(source, filter)}`.execute(db);
   const row = rows[0];
@@ -70,6 +73,8 @@ export interface TripGroupQuery {
   first: number;
   /** Canonical name from pg_timezone_names (see time-zones.ts). */
   timeZone: string;
+  /** Measures to aggregate; the others come back null. Default: all. */
+  measures?: ReadonlySet<Measure>;
 }
 
 /** One group; the fields of dimensions not asked for are null. */
@@ -101,7 +106,8 @@ function rollupInput(
   const columns = [...new Set(query.dimensions.map((dimension) => DIMENSIONS[dimension].column))].map((c) =>
     sql.ref(c),
   );
-  const partials = MEASURES.flatMap((measure) => [
+  const measures = query.measures ?? ALL_MEASURES;
+  const partials = MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => [
     sql`sum(${sql.ref(rollupColumn(measure, 'sum'))}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
     sql`sum(${sql.ref(rollupColumn(measure, 'nonnull'))}) AS ${sql.ref(rollupColumn(measure, 'nonnull'))}`,
     sql`min(${sql.ref(rollupColumn(measure, 'min'))}) AS ${sql.ref(rollupColumn(measure, 'min'))}`,
@@ -132,7 +138,7 @@ export async function findTripGroups(
   );
   const joins = new Set(query.dimensions.flatMap((dimension) => DIMENSIONS[dimension].join ?? []));
   const { rows } = await sql<RawGroupRow>`
-    SELECT ${sql.join(keys)}, ${statsSelection(source)}
+    SELECT ${sql.join(keys)}, ${statsSelection(source, query.measures ?? ALL_MEASURES)}
     FROM ${source.kind === 'raw' ? sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}` : rollupInput(source, query, joins)}
     GROUP BY ${sql.join(query.dimensions.map((_, index) => sql.ref(`k${index}`)))}
     ORDER BY ${sql.join(groupOrderTerms(query.orderBy, query.dimensions.length))}
@@ -168,7 +174,7 @@ export async function findZoneStats(
   if (zips.length === 0) return new Map();
   const column = sql.ref(side === 'pickup' ? 'pickup_zip' : 'dropoff_zip');
   const { rows } = await sql<StatsColumns & { zip: number }>`
-    SELECT ${column} AS zip, ${statsSelection(source)}
+    SELECT ${column} AS zip, ${statsSelection(source, ALL_MEASURES)}
     FROM ${fromClause(source, new Set())}
     WHERE ${whereClause(source, filter, [sql<SqlBool>`${column} = ANY(${zips}::int4[])`])}
     GROUP BY ${column}`.execute(db);

@@ -18,6 +18,12 @@ export interface TripStats {
 
 export const MEASURES = ['fare', 'distance', 'duration'] as const;
 export type Measure = (typeof MEASURES)[number];
+export const ALL_MEASURES: ReadonlySet<Measure> = new Set(MEASURES);
+
+/** A measure nobody asked for is selected as NULLs: its aggregates cost per row, the NULLs nothing. */
+function skipped(measure: Measure): RawBuilder<unknown>[] {
+  return (['sum', 'avg', 'min', 'max'] as const).map((fn) => sql`NULL::float8 AS ${sql.ref(`${measure}_${fn}`)}`);
+}
 
 /**
  * Per-row value of each measure on the synced table. Duration goes through the
@@ -53,9 +59,13 @@ export interface StatsColumns {
  * the raw table and the rollups, which only keep sums and counts, compute it
  * the same way.
  */
-export function rawStatsSelection(): RawBuilder<unknown> {
+export function rawStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASURES): RawBuilder<unknown> {
   const parts = [sql`count(*)::int8 AS trips_count`];
   for (const measure of MEASURES) {
+    if (!measures.has(measure)) {
+      parts.push(...skipped(measure));
+      continue;
+    }
     const value = MEASURE_EXPRESSIONS[measure];
     parts.push(
       sql`sum(${value}) AS ${sql.ref(`${measure}_sum`)}`,
@@ -73,9 +83,13 @@ export function rollupColumn(measure: Measure, part: 'sum' | 'nonnull' | 'min' |
 }
 
 /** The same SELECT list as rawStatsSelection, recombining a rollup's partial aggregates. */
-export function rollupStatsSelection(): RawBuilder<unknown> {
+export function rollupStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASURES): RawBuilder<unknown> {
   const parts = [sql`coalesce(sum(trips_part), 0)::int8 AS trips_count`];
   for (const measure of MEASURES) {
+    if (!measures.has(measure)) {
+      parts.push(...skipped(measure));
+      continue;
+    }
     const sum = sql.ref(rollupColumn(measure, 'sum'));
     const nonNull = sql.ref(rollupColumn(measure, 'nonnull'));
     parts.push(

@@ -4,6 +4,7 @@ import { DEFAULT_GROUPS } from '../aggregates/group-request.js';
 import { loadTripGroups } from '../aggregates/load.js';
 import type { TripGroupRow } from '../aggregates/queries.js';
 import { builder } from './builder.js';
+import { selectedMeasures } from './selected-measures.js';
 import { TripFilterInput } from './filters.js';
 import { TripStatsRef } from './trip-stats.js';
 
@@ -74,6 +75,6 @@ builder.queryField('tripGroups', (t) =>
       first: t.arg.int({ defaultValue: DEFAULT_GROUPS }),
       timeZone: t.arg.string({ defaultValue: 'UTC' }),
     },
-    resolve: (_root, args, ctx) => loadTripGroups(ctx, args),
+    resolve: (_root, args, ctx, info) => loadTripGroups(ctx, args, selectedMeasures(info, 'stats')),
   }),
 );

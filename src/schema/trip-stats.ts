@@ -1,6 +1,7 @@
 import { loadTripStats } from '../aggregates/load.js';
 import type { NumberStats, TripStats } from '../aggregates/stats.js';
 import { builder } from './builder.js';
+import { selectedMeasures } from './selected-measures.js';
 import { TripFilterInput } from './filters.js';
 
 export const NumberStatsRef = builder.objectRef<NumberStats>('NumberStats').implement({
@@ -36,6 +37,6 @@ builder.queryField('tripStats', (t) =>
     nullable: false,
     description: 'Totals over every trip that matches the filter (BI).',
     args: { filter: t.arg({ type: TripFilterInput }) },
-    resolve: (_root, { filter }, ctx) => loadTripStats(ctx, filter),
+    resolve: (_root, { filter }, ctx, info) => loadTripStats(ctx, filter, selectedMeasures(info)),
   }),
 );
