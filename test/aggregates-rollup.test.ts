@@ -19,6 +19,9 @@ const QUERY = `{
                             filter: { dropoffZip: { in: [10001, 11430, 10314] } }) {
     dropoffBorough pickupHourOfDay stats { ${STATS} }
   }
+  byBoroughDay: tripGroups(groupBy: [PICKUP_BOROUGH, PICKUP_DAY], orderBy: [KEY_ASC], first: 200, timeZone: "America/New_York") {
+    pickupBorough pickupTime stats { ${STATS} }
+  }
 }`;
 
 type Stats = ExpectedStats;
@@ -28,6 +31,7 @@ interface Result {
   fares: Stats;
   byZip: ({ pickupZip: number | null; stats: Stats } & Record<string, unknown>)[];
   byDay: ({ pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
+  byBoroughDay: ({ pickupBorough: string | null; pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
   byBoroughHour: ({ dropoffBorough: string | null; pickupHourOfDay: number | null; stats: Stats } & Record<
     string,
     unknown
@@ -87,6 +91,11 @@ describe('rollups never answer from stale data', () => {
         ),
         ['dropoffBorough', 'pickupHourOfDay'],
       ],
+      [
+        data.byBoroughDay,
+        await expectedGroups(pool, ['PICKUP_BOROUGH', 'PICKUP_DAY'], 'true', 'America/New_York'),
+        ['pickupBorough', 'pickupTime'],
+      ],
     ];
     for (const [actual, expected, fields] of checks) {
       const groups = actual as unknown as (Record<string, unknown> & { stats: Stats })[];
@@ -99,7 +108,7 @@ describe('rollups never answer from stale data', () => {
     }
   }
 
-  /** Sources used by one run of QUERY (6 aggregates). */
+  /** Sources used by one run of QUERY (7 aggregates). */
   async function sourcesOfOneQuery(): Promise<{ raw: number; rollup: number }> {
     const before = { ...gw.app.rollups.served };
     await expectMatchesTable();
@@ -114,18 +123,18 @@ describe('rollups never answer from stale data', () => {
 
   it('answers from the rollup once it is built, with the same results as the table', async () => {
     await gw.database.pool.query('SELECT pg_stat_force_next_flush()');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 6, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
     expect((await gw.app.rollups.refresh()).status).toBe('built');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 6 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
     expect((await gw.app.rollups.refresh()).status).toBe('unchanged');
   });
 
   it('falls back to the table right after an append of new ids, before any statistics are flushed', async () => {
     await writer.query(`INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, fare_amount, pickup_zip)
                         VALUES (100000, '2016-01-02T10:15:00Z', 1000, 10001)`);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 6, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
     expect((await gw.app.rollups.refresh()).status).toBe('built');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 6 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
   });
 
   it.each([
@@ -145,16 +154,16 @@ describe('rollups never answer from stale data', () => {
     ],
   ])('falls back to the table after %s, and serves the rollup again once rebuilt', async (_name, change) => {
     await write(change);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 6, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
     expect((await gw.app.rollups.refresh()).status).toBe('built');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 6 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
   });
 
   it('falls back after the table is truncated and reloaded with the same ids', async () => {
     await write(`TRUNCATE "default".trips_synced`);
     await insertAggregateTrips(gw.database.pool, 900);
     await gw.database.pool.query('SELECT pg_stat_force_next_flush()');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 6, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
   });
 
   it('is rebuilt by the maintainer once the table holds still', async () => {

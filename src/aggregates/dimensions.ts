@@ -29,13 +29,17 @@ export type TimeUnit = 'hour' | 'day' | 'week' | 'month';
 /** Columns of the synced table a dimension or filter reads; rollup grains are chosen by them. */
 export type KeyColumn = 'pickup_zip' | 'dropoff_zip' | 'tpep_pickup_datetime' | 'fare_amount';
 
+/** Boroughs resolved through the ZIP reference table when the rollup is built (rollup grains only). */
+export type BoroughColumn = 'pickup_borough' | 'dropoff_borough';
+
 export interface DimensionSpec {
   field: GroupField;
   column: KeyColumn;
   /** Set for time buckets (date_trunc units; 'week' is the ISO week, Monday first). */
   unit?: TimeUnit;
-  /** Borough dimensions join the ZIP reference table under this alias. */
+  /** Borough dimensions join the ZIP reference table under this alias, unless the source has the borough column. */
   join?: 'pz' | 'dz';
+  borough?: BoroughColumn;
   description: string;
 }
 
@@ -46,12 +50,14 @@ export const DIMENSIONS: Record<TripDimension, DimensionSpec> = {
     field: 'pickupBorough',
     column: 'pickup_zip',
     join: 'pz',
+    borough: 'pickup_borough',
     description: 'Borough of the pickup ZIP (null for ZIPs outside the NYC reference list, and for a null ZIP).',
   },
   DROPOFF_BOROUGH: {
     field: 'dropoffBorough',
     column: 'dropoff_zip',
     join: 'dz',
+    borough: 'dropoff_borough',
     description: 'Borough of the dropoff ZIP (null for ZIPs outside the NYC reference list, and for a null ZIP).',
   },
   PICKUP_HOUR: { field: 'pickupTime', column: 'tpep_pickup_datetime', unit: 'hour', description: 'Hour of pickup.' },
@@ -87,8 +93,13 @@ export const DIMENSIONS: Record<TripDimension, DimensionSpec> = {
  * zone: date_trunc(unit, ts, zone) truncates the local wall-clock time and
  * returns the instant that bucket starts at, which makes DST days 23 or 25 hours.
  */
-export function dimensionExpression(dimension: TripDimension, timeZone: string): RawBuilder<unknown> {
+export function dimensionExpression(
+  dimension: TripDimension,
+  timeZone: string,
+  boroughColumns: ReadonlySet<BoroughColumn> = new Set(),
+): RawBuilder<unknown> {
   const spec = DIMENSIONS[dimension];
+  if (spec.borough && boroughColumns.has(spec.borough)) return sql`${sql.ref(spec.borough)}`;
   if (spec.join) return sql`${sql.ref(`${spec.join}.borough`)}`;
   if (spec.unit) return sql`date_trunc(${sql.lit(spec.unit)}, tpep_pickup_datetime, ${timeZone}::text)`;
   if (dimension === 'PICKUP_HOUR_OF_DAY') {

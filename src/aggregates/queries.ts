@@ -3,9 +3,9 @@ import type { Db } from '../db/database.js';
 import type { Database } from '../db/tables.js';
 import { compileTripFilter, type TripFilter } from '../trips/filter.js';
 import type { TimeRange } from './bucket-estimate.js';
-import { DIMENSIONS, dimensionExpression, type TripDimension } from './dimensions.js';
+import { DIMENSIONS, dimensionExpression, type BoroughColumn, type TripDimension } from './dimensions.js';
 import { groupOrderTerms, type TripGroupOrder } from './group-order.js';
-import type { Grain } from './rollup/grains.js';
+import { GRAINS, type Grain } from './rollup/grains.js';
 import {
   ALL_MEASURES,
   MEASURES,
@@ -102,10 +102,13 @@ function rollupInput(
   source: AggregateSource,
   query: TripGroupQuery,
   joins: ReadonlySet<BoroughJoin>,
+  boroughColumns: ReadonlySet<BoroughColumn>,
 ): RawBuilder<unknown> {
-  const columns = [...new Set(query.dimensions.map((dimension) => DIMENSIONS[dimension].column))].map((c) =>
-    sql.ref(c),
-  );
+  const inputColumn = (dimension: TripDimension) => {
+    const { borough, column } = DIMENSIONS[dimension];
+    return borough && boroughColumns.has(borough) ? borough : column;
+  };
+  const columns = [...new Set(query.dimensions.map(inputColumn))].map((c) => sql.ref(c));
   const measures = query.measures ?? ALL_MEASURES;
   const partials = MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => [
     sql`sum(${sql.ref(rollupColumn(measure, 'sum'))}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
@@ -133,13 +136,27 @@ export async function findTripGroups(
   source: AggregateSource = RAW,
 ): Promise<TripGroupRow[]> {
   if (query.first === 0) return [];
-  const keys = query.dimensions.map(
-    (dimension, index) => sql`${dimensionExpression(dimension, query.timeZone)} AS ${sql.ref(`k${index}`)}`,
+  // A borough grain carries boroughs as columns; elsewhere they come from joining the ZIP reference table.
+  const boroughColumns = new Set<BoroughColumn>(
+    source.kind === 'rollup'
+      ? GRAINS[source.grain].filter(
+          (key): key is BoroughColumn => key === 'pickup_borough' || key === 'dropoff_borough',
+        )
+      : [],
   );
-  const joins = new Set(query.dimensions.flatMap((dimension) => DIMENSIONS[dimension].join ?? []));
+  const keys = query.dimensions.map(
+    (dimension, index) =>
+      sql`${dimensionExpression(dimension, query.timeZone, boroughColumns)} AS ${sql.ref(`k${index}`)}`,
+  );
+  const joins = new Set(
+    query.dimensions.flatMap((dimension) => {
+      const { borough, join } = DIMENSIONS[dimension];
+      return join && !(borough && boroughColumns.has(borough)) ? [join] : [];
+    }),
+  );
   const { rows } = await sql<RawGroupRow>`
     SELECT ${sql.join(keys)}, ${statsSelection(source, query.measures ?? ALL_MEASURES)}
-    FROM ${source.kind === 'raw' ? sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}` : rollupInput(source, query, joins)}
+    FROM ${source.kind === 'raw' ? sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}` : rollupInput(source, query, joins, boroughColumns)}
     GROUP BY ${sql.join(query.dimensions.map((_, index) => sql.ref(`k${index}`)))}
     ORDER BY ${sql.join(groupOrderTerms(query.orderBy, query.dimensions.length))}
     LIMIT ${query.first}`.execute(db);

@@ -48,6 +48,8 @@ export interface TripRollupTable {
   dropoff_zip: number | null;
   tpep_pickup_datetime: Date | null;
   fare_amount: number | null;
+  pickup_borough: string | null;
+  dropoff_borough: string | null;
   trips_part: string;
   fare_sum_part: number | null;
   fare_nonnull_part: string;
@@ -64,7 +66,7 @@ export interface TripRollupTable {
 }
 
 /** Versioned names: a release that changes the rollup's shape builds new tables instead of migrating. */
-export const ROLLUP_TABLE_NAMES = { rollup: 'trip_rollup_v1', state: 'trip_rollup_v1_state' } as const;
+export const ROLLUP_TABLE_NAMES = { rollup: 'trip_rollup_v2', state: 'trip_rollup_v2_state' } as const;
 
 export interface TripRollupStateTable {
   id: number;

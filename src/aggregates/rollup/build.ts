@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { KeyColumn } from '../dimensions.js';
 import { MEASURE_EXPRESSIONS, MEASURES, rollupColumn } from '../stats.js';
-import { GRAIN_NAMES, GRAINS, type Grain } from './grains.js';
+import { GRAIN_NAMES, GRAINS, type Grain, type RollupKey } from './grains.js';
 import { currentSignature } from './signature.js';
 
 export interface RollupBuild {
@@ -16,11 +15,18 @@ export type BuildOutcome =
   | { status: 'unchanged'; signature: string }
   | { status: 'unprovable'; reason: string };
 
-const KEY_COLUMNS: readonly KeyColumn[] = ['pickup_zip', 'dropoff_zip', 'tpep_pickup_datetime', 'fare_amount'];
+const KEY_COLUMNS: readonly RollupKey[] = [
+  'pickup_zip',
+  'dropoff_zip',
+  'tpep_pickup_datetime',
+  'fare_amount',
+  'pickup_borough',
+  'dropoff_borough',
+];
 
 /** GROUPING(<KEY_COLUMNS>) of each grain: a bit is set for each key the grain does not group by. */
 function groupingMask(grain: Grain): number {
-  const keys: readonly KeyColumn[] = GRAINS[grain];
+  const keys: readonly RollupKey[] = GRAINS[grain];
   const last = KEY_COLUMNS.length - 1;
   return KEY_COLUMNS.reduce((mask, column, index) => (keys.includes(column) ? mask : mask | (1 << (last - index))), 0);
 }
@@ -69,10 +75,12 @@ export async function buildRollup(db: Db, schema: string, table: string, force =
       INSERT INTO ${sql.table('trip_rollup')}
         (grain, ${keys}, trips_part, ${sql.join(partialColumns)})
       SELECT CASE GROUPING(${keys}) ${grainOf} END, ${keys}, count(*), ${sql.join(partials)}
-        FROM (SELECT pickup_zip, dropoff_zip, fare_amount,
+        FROM (SELECT pickup_zip, dropoff_zip, fare_amount, pz.borough AS pickup_borough, dz.borough AS dropoff_borough,
                      date_trunc('hour', tpep_pickup_datetime, 'UTC') AS tpep_pickup_datetime,
                      ${sql.join(MEASURES.map((measure) => sql`${MEASURE_EXPRESSIONS[measure]} AS ${sql.ref(measure)}`))}
-                FROM ${sql.table('trips')}) AS t
+                FROM ${sql.table('trips')}
+                LEFT JOIN ${sql.table('zip_zones')} AS pz ON pz.zip = pickup_zip
+                LEFT JOIN ${sql.table('zip_zones')} AS dz ON dz.zip = dropoff_zip) AS t
        GROUP BY GROUPING SETS (${sets})`.execute(trx);
     const counts = await sql<{ grain: Grain; rows: string }>`
       SELECT grain, count(*) AS rows FROM ${sql.table('trip_rollup')} GROUP BY grain`.execute(trx);

@@ -1,10 +1,12 @@
 import type { TripFilter } from '../../trips/filter.js';
-import { DIMENSIONS, type KeyColumn, type TripDimension } from '../dimensions.js';
-import { GRAIN_NAMES, GRAINS, type Grain } from './grains.js';
+import { DIMENSIONS, type BoroughColumn, type KeyColumn, type TripDimension } from '../dimensions.js';
+import { GRAIN_NAMES, GRAINS, type Grain, type RollupKey } from './grains.js';
 
 /** What a query needs from a rollup: the key columns it reads, and the zone its time expressions use. */
 export interface RollupNeeds {
   columns: ReadonlySet<KeyColumn>;
+  /** Borough dimensions: a grain serves one with the borough column, or with the ZIP column and a join. */
+  boroughs?: ReadonlySet<BoroughColumn>;
   /** Set when hours are turned into local buckets, hours of day or days of week; the zone must keep whole-hour offsets. */
   timeZone?: string;
 }
@@ -57,20 +59,24 @@ export function rollupNeeds(
   if (!columns) return null;
   if (zoneColumn) columns.add(zoneColumn);
   let zoned = false;
+  const boroughs = new Set<BoroughColumn>();
   for (const dimension of dimensions) {
-    const { column } = DIMENSIONS[dimension];
-    columns.add(column);
+    const { column, borough } = DIMENSIONS[dimension];
+    if (borough) boroughs.add(borough);
+    else columns.add(column);
     if (column === 'tpep_pickup_datetime') zoned = true;
   }
-  return zoned && timeZone !== 'UTC' ? { columns, timeZone } : { columns };
+  return zoned && timeZone !== 'UTC' ? { columns, boroughs, timeZone } : { columns, boroughs };
 }
 
 /** The smallest grain whose keys cover the needed columns, or null. */
 export function chooseGrain(needs: RollupNeeds, grainRows: Readonly<Record<string, number>>): Grain | null {
   let best: Grain | null = null;
   for (const grain of GRAIN_NAMES) {
-    const keys: readonly KeyColumn[] = GRAINS[grain];
+    const keys: readonly RollupKey[] = GRAINS[grain];
     if (![...needs.columns].every((column) => keys.includes(column))) continue;
+    const zipOf = (borough: BoroughColumn): KeyColumn => (borough === 'pickup_borough' ? 'pickup_zip' : 'dropoff_zip');
+    if (![...(needs.boroughs ?? [])].every((b) => keys.includes(b) || keys.includes(zipOf(b)))) continue;
     if (best === null || (grainRows[grain] ?? Infinity) < (grainRows[best] ?? Infinity)) best = grain;
   }
   return best;

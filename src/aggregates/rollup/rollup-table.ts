@@ -31,6 +31,8 @@ export async function installRollupTables(db: Db, gatewaySchema: string): Promis
            dropoff_zip integer,
            tpep_pickup_datetime timestamptz,
            fare_amount double precision,
+           pickup_borough text,
+           dropoff_borough text,
            trips_part bigint NOT NULL,
            ${measureColumns.join(',\n           ')}
          ) PARTITION BY LIST (grain)`,

@@ -18,6 +18,8 @@ import { qualified } from '../../db/sql-identifiers.js';
  *   docs/aggregates.md: a writing backend publishes them when it goes idle,
  *   and at most once a second (PGSTAT_MIN_INTERVAL), so a second write within
  *   a second of the previous flush becomes visible up to a second after its commit.
+ * - a digest of the ZIP reference table: the borough grains resolve boroughs
+ *   at build time, so a release that changes the ZIP list invalidates them.
  * NULL (never fresh) when the table is missing or statistics are off.
  */
 export function currentSignature(schema: string, table: string): RawBuilder<string | null> {
@@ -27,7 +29,8 @@ export function currentSignature(schema: string, table: string): RawBuilder<stri
     SELECT CASE WHEN current_setting('track_counts')::boolean THEN
              concat_ws(':', c.oid::int8, pg_relation_filenode(c.oid), pg_stat_get_tuples_inserted(c.oid),
                        pg_stat_get_tuples_updated(c.oid), pg_stat_get_tuples_deleted(c.oid),
-                       coalesce((SELECT max(id)::text FROM ${sql.table('trips')}), 'empty'))
+                       coalesce((SELECT max(id)::text FROM ${sql.table('trips')}), 'empty'),
+                       (SELECT md5(string_agg(zip || '=' || borough, ',' ORDER BY zip)) FROM ${sql.table('zip_zones')}))
            END
       FROM pg_class c
      WHERE c.oid = to_regclass(${qualified(schema, table)}))`;
