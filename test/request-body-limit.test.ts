@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/logger.js';
 import { buildSchema } from '../src/schema/index.js';
 import { createGateway, type Gateway } from '../src/server/yoga.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -11,15 +10,8 @@ describe('request body limit', () => {
   let small: Gateway;
   beforeAll(async () => {
     gw = await startTestGateway('body_limit');
-    const { app, config } = gw;
-    const services = {
-      config,
-      db: app.db,
-      statements: app.statements,
-      logger: silentLogger,
-      sync: null,
-      tripFeed: app.live.feed,
-    };
+    const { app } = gw;
+    const { services } = app;
     small = createGateway({ schema: buildSchema(), services, maxRequestBodyBytes: LIMIT });
   });
   afterAll(() => gw.close());
