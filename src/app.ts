@@ -1,9 +1,12 @@
+import type { CompiledQuery } from 'kysely';
 import type pg from 'pg';
+import { RollupService } from './aggregates/rollup/service.js';
 import type { Config, DatabaseConfig } from './config/env.js';
 import { createDb, StatementCounter, type Db } from './db/database.js';
 import { createPool, type PasswordSource } from './db/pool.js';
 import { createLiveTrips, type LiveTrips } from './live/live-trips.js';
 import type { Logger } from './logger.js';
+import type { GatewayServices } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
 import type { SyncService } from './sync/service.js';
 import { healthRoutes, type Readiness } from './server/health.js';
@@ -14,9 +17,12 @@ import { installZipZones } from './zones/install-zip-zones.js';
 
 export interface App {
   gateway: Gateway;
+  /** What resolvers see; lets tests build a second gateway over the same parts. */
+  services: GatewayServices;
   pool: pg.Pool;
   db: Db;
   statements: StatementCounter;
+  rollups: RollupService;
   readiness: Readiness;
   /**
    * Live trips (Subscription.tripsAdded): already started. Call live.wake()
@@ -39,14 +45,26 @@ export interface AppOptions {
   sync?: SyncService | null;
   /** Delay between attempts to initialise while the database is unreachable. */
   retryMs?: number;
+  /** Sees every statement sent while serving requests (benchmarks). */
+  onQuery?: (query: CompiledQuery) => void;
 }
 
 /** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
-export function createApp({ config, logger, password, pgClient, sync, retryMs = 2000 }: AppOptions): App {
+export function createApp({ config, logger, password, pgClient, sync, retryMs = 2000, onQuery }: AppOptions): App {
   const pool = createPool(config.database, { password, Client: pgClient, logger });
   const statements = new StatementCounter();
-  const db = createDb(pool, config.database, statements);
+  const db = createDb(pool, config.database, statements, onQuery);
   const readiness: Readiness = { initialised: false };
+  const rollups = new RollupService({
+    db,
+    // Background rollup work shares the pool but is not counted as serving requests.
+    maintenanceDb: createDb(pool, config.database),
+    schema: config.database.schema,
+    table: config.database.table,
+    gatewaySchema: config.database.gatewaySchema,
+    logger,
+    options: config.rollups,
+  });
   const live = createLiveTrips({
     db,
     database: config.database,
@@ -56,7 +74,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     pgClient,
     syncStatus: sync?.status,
   });
-  const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed };
+  const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed, rollups };
   const gateway = createGateway({
     schema: buildSchema(),
     services,
@@ -70,6 +88,8 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     for (let attempt = 1; !closed; attempt += 1) {
       try {
         const zones = await installZipZones(pool, config.database.gatewaySchema);
+        await rollups.install();
+        rollups.start();
         readiness.initialised = true;
         logger.info('gateway schema ready', { schema: config.database.gatewaySchema, zipZones: zones.total });
         return;
@@ -86,15 +106,18 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
 
   return {
     gateway,
+    services,
     pool,
     db,
     statements,
+    rollups,
     readiness,
     live,
     initialised,
     async close() {
       closed = true;
       await live.stop();
+      await rollups.close();
       await db.destroy();
     },
   };

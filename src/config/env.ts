@@ -54,6 +54,13 @@ export interface LimitsConfig {
   maxAliases: number;
 }
 
+export interface RollupConfig {
+  /** ROLLUPS=off answers every aggregate from the synced table. */
+  enabled: boolean;
+  /** ROLLUP_POLL_MS: how often the rollup's signature is compared with the synced table's; 0 = never. */
+  pollMs: number;
+}
+
 export interface Config {
   production: boolean;
   port: number;
@@ -63,6 +70,7 @@ export interface Config {
   database: DatabaseConfig | null;
   limits: LimitsConfig;
   live: LiveConfig;
+  rollups: RollupConfig;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -197,5 +205,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxAliases: intVar(env, 'MAX_ALIASES', 250, 1, 10_000),
     },
     live: parseLiveConfig(env),
+    rollups: {
+      enabled: oneOf(env, 'ROLLUPS', ['on', 'off'] as const, 'on') === 'on',
+      pollMs: intVar(env, 'ROLLUP_POLL_MS', 10_000, 0, 3_600_000),
+    },
   };
 }

@@ -1,7 +1,7 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
-import type { Database } from './tables.js';
+import { ROLLUP_TABLE_NAMES, type Database } from './tables.js';
 import { TableMappingPlugin } from './table-mapping-plugin.js';
 
 /**
@@ -24,6 +24,8 @@ export function createDb(
   pool: pg.Pool,
   config: Pick<DatabaseConfig, 'schema' | 'table' | 'gatewaySchema'>,
   counter = new StatementCounter(),
+  /** Sees every statement sent (benchmarks replay the gateway's exact SQL through plain pg). */
+  onQuery?: (query: CompiledQuery) => void,
 ): Db {
   return new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
@@ -31,8 +33,13 @@ export function createDb(
       new TableMappingPlugin({
         trips: { schema: config.schema, table: config.table },
         zip_zones: { schema: config.gatewaySchema, table: 'zip_zones' },
+        trip_rollup: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.rollup },
+        trip_rollup_state: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.state },
       }),
     ],
-    log: (event) => counter.record(event.level === 'query'),
+    log: (event) => {
+      counter.record(event.level === 'query');
+      onQuery?.(event.query);
+    },
   });
 }

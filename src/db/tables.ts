@@ -43,6 +43,53 @@ export interface ZipZoneTable {
 export interface Database {
   trips: TripsSyncedTable;
   zip_zones: ZipZoneTable;
+  /** Aggregates the gateway keeps in its own schema; see src/aggregates/rollup/. */
+  trip_rollup: TripRollupTable;
+  trip_rollup_state: TripRollupStateTable;
+}
+
+/**
+ * Partial aggregates of trips per grain (a set of key columns). Key columns a
+ * grain does not group by are NULL. Key columns keep the source columns' names
+ * so TripFilter compiles unchanged; tpep_pickup_datetime holds the UTC hour start.
+ */
+export interface TripRollupTable {
+  grain: string;
+  pickup_zip: number | null;
+  dropoff_zip: number | null;
+  tpep_pickup_datetime: Date | null;
+  fare_amount: number | null;
+  pickup_borough: string | null;
+  dropoff_borough: string | null;
+  trips_part: string;
+  fare_sum_part: number | null;
+  fare_nonnull_part: string;
+  fare_min_part: number | null;
+  fare_max_part: number | null;
+  distance_sum_part: number | null;
+  distance_nonnull_part: string;
+  distance_min_part: number | null;
+  distance_max_part: number | null;
+  duration_sum_part: number | null;
+  duration_nonnull_part: string;
+  duration_min_part: number | null;
+  duration_max_part: number | null;
+}
+
+/** Versioned names: a release that changes the rollup's shape builds new tables instead of migrating. */
+export const ROLLUP_TABLE_NAMES = { rollup: 'trip_rollup_v2', state: 'trip_rollup_v2_state' } as const;
+
+export interface TripRollupStateTable {
+  id: number;
+  /** Signature of the synced table the rollup was built from (see rollup/signature.ts). */
+  signature: string;
+  built_at: Date;
+  /** Rows per grain, to pick the smallest grain that can answer a query. */
+  grain_rows: Record<string, number>;
+  build_ms: number;
+  /** First and last UTC hour in the rollup (null when it holds no timed trip). */
+  min_hour: Date | null;
+  max_hour: Date | null;
 }
 
 export type TripRow = {

@@ -1,3 +1,4 @@
+import type { RollupService } from '../aggregates/rollup/service.js';
 import type { Config } from '../config/env.js';
 import type { Db, StatementCounter } from '../db/database.js';
 import type { TripFeed } from '../live/trip-feed.js';
@@ -14,6 +15,7 @@ export interface GatewayServices {
   sync: SyncService | null;
   /** The process-wide live trips feed behind Subscription.tripsAdded. */
   tripFeed: TripFeed;
+  rollups: RollupService;
 }
 
 /** Per-request context; DataLoaders are created per request by the dataloader plugin. */

@@ -1,5 +1,6 @@
 import { GraphQLError, Kind } from 'graphql';
 import { builder } from './builder.js';
+import { formatIsoInstant } from './iso-instant.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -42,7 +43,7 @@ function parseDateTime(value: unknown): Date {
 
 builder.scalarType('DateTime', {
   description: 'An ISO-8601 instant with offset, e.g. 2016-02-14T16:52:13.000Z.',
-  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
+  serialize: (value) => formatIsoInstant(value instanceof Date ? value : new Date(value)),
   parseValue: parseDateTime,
   parseLiteral: (ast) => {
     if (ast.kind === Kind.STRING) return parseDateTime(ast.value);

@@ -8,8 +8,17 @@ import { reverse, type SortKey } from './ordering.js';
 
 export { TRIP_COLUMNS };
 
-export interface TripPageRow extends TripRow {
-  cursorValues: CursorValues;
+/**
+ * A trip as the page query returns it: the trip columns plus the exact text of
+ * its sort-key values in columns k0, k1, … (in key order), from which its
+ * cursor is made only if a client asks for it.
+ */
+export type TripPageRow = TripRow & { readonly [key: `k${number}`]: string | null };
+
+export function cursorValuesOf(row: TripPageRow, keyCount: number): CursorValues {
+  const values: (string | null)[] = [];
+  for (let index = 0; index < keyCount; index += 1) values.push(row[`k${index}`] ?? null);
+  return values;
 }
 
 export interface TripPageRequest {
@@ -61,28 +70,11 @@ export async function findTripPage(db: Db, request: TripPageRequest): Promise<Tr
       .orderBy(orderByTerms(scanKeys))
       .limit(wanted - rows.length)
       .execute();
-    for (const row of batch) rows.push(toPageRow(row as unknown as RawPageRow, scanKeys.length));
+    for (const row of batch as unknown as TripPageRow[]) rows.push(row);
   }
   const hasMore = rows.length > request.limit;
   const page = rows.slice(0, request.limit);
   return { rows: forward ? page : page.reverse(), hasMore };
-}
-
-type RawPageRow = TripRow & Record<`k${number}`, string | null>;
-
-function toPageRow(row: RawPageRow, keyCount: number): TripPageRow {
-  const cursorValues: (string | null)[] = [];
-  for (let index = 0; index < keyCount; index += 1) cursorValues.push(row[`k${index}`] ?? null);
-  return {
-    id: row.id,
-    tpep_pickup_datetime: row.tpep_pickup_datetime,
-    tpep_dropoff_datetime: row.tpep_dropoff_datetime,
-    trip_distance: row.trip_distance,
-    fare_amount: row.fare_amount,
-    pickup_zip: row.pickup_zip,
-    dropoff_zip: row.dropoff_zip,
-    cursorValues,
-  };
 }
 
 /**

@@ -27,8 +27,8 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
-  // DROP DATABASE … WITH (FORCE) terminates connections still closing; their
-  // error must not surface as an unhandled error in an unrelated test.
+  // pool.end() resolves before its clients have finished closing, so DROP DATABASE ... WITH (FORCE) can still
+  // terminate one; unhandled, that FATAL would surface as an uncaught error in whichever test runs next.
   pool.on('error', () => {});
   return {
     url: url.toString(),

@@ -2,7 +2,7 @@ import type { ExecutionResult } from 'graphql';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config, type DatabaseConfig } from '../../src/config/env.js';
 import { ensureSyncedTable } from '../../src/dev/synced-table.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestGateway {
@@ -22,14 +22,15 @@ export interface TestGateway {
 export async function startTestGateway(
   label: string,
   env: Record<string, string> = {},
-  options: Pick<AppOptions, 'sync'> = {},
+  options: Pick<AppOptions, 'sync'> & { logger?: Logger } = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase(label);
   await ensureSyncedTable(database.pool, 'default', 'trips_synced');
   const loaded = loadConfig({ DATABASE_URL: database.url, ...env });
   if (!loaded.database) throw new Error('test config has no database');
   const config = { ...loaded, database: loaded.database };
-  const app = createApp({ config, logger: silentLogger, ...options });
+  const { logger = silentLogger, ...appOptions } = options;
+  const app = createApp({ config, logger, ...appOptions });
   await app.initialised;
   return {
     app,

@@ -1,0 +1,107 @@
+/**
+ * Child process of bench/aggregates.ts: the gateway on an HTTP port, and a
+ * minimal pg + node:http JSON endpoint that replays, per query, exactly the
+ * statements the gateway sent for it (the "same SQL" baseline) or the
+ * hand-written GROUP BY on the synced table (the "raw" baseline). Kept apart
+ * from the load generator so autocannon does not share their event loop.
+ */
+import { createServer } from 'node:http';
+import type { CompiledQuery } from 'kysely';
+import pg from 'pg';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config/env.js';
+import { qualified } from '../src/db/sql-identifiers.js';
+import { createLogger } from '../src/logger.js';
+import { listen } from '../src/server/http.js';
+import { BENCH_QUERIES } from './aggregate-queries.js';
+
+const loaded = loadConfig({ ...process.env, ROLLUP_POLL_MS: '0', LOG_LEVEL: 'warn' });
+if (!loaded.database) throw new Error('aggregates-servers: DATABASE_URL is required');
+const config = { ...loaded, database: loaded.database };
+let capture: { sql: string; parameters: readonly unknown[] }[] | null = null;
+const onQuery = (query: CompiledQuery) => capture?.push({ sql: query.sql, parameters: query.parameters });
+const app = createApp({ config, logger: createLogger('warn'), onQuery });
+await app.initialised;
+
+const rollupsWanted = process.env.ROLLUPS !== 'off';
+let rollupBuild: unknown = null;
+if (rollupsWanted) {
+  const started = performance.now();
+  rollupBuild = { outcome: await app.rollups.refresh(), totalMs: Math.round(performance.now() - started) };
+}
+const gateway = await listen(app.gateway, 0, '127.0.0.1');
+
+/** Sends one query through the gateway, returning its data and the statements it ran (warm: the second run). */
+async function captureStatements(graphql: string) {
+  const send = async () => {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: graphql }),
+    });
+    return (await response.json()) as { data?: unknown; errors?: unknown[] };
+  };
+  await send();
+  capture = [];
+  const body = await send();
+  const statements = capture;
+  capture = null;
+  if (body.errors) throw new Error(`gateway error: ${JSON.stringify(body.errors)}`);
+  return { data: body.data, statements };
+}
+
+const captured = new Map<string, Awaited<ReturnType<typeof captureStatements>>>();
+const servedBefore = { ...app.rollups.served };
+for (const query of BENCH_QUERIES) captured.set(query.name, await captureStatements(query.graphql));
+const sources = {
+  raw: (app.rollups.served.raw - servedBefore.raw) / 2,
+  rollup: (app.rollups.served.rollup - servedBefore.rollup) / 2,
+};
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: config.database.poolMax });
+const trips = qualified(config.database.schema, config.database.table);
+const baseline = createServer((request, response) => {
+  const [, kind, name] = (request.url ?? '').split('/');
+  const query = BENCH_QUERIES.find((candidate) => candidate.name === name);
+  request.resume();
+  request.on('end', async () => {
+    try {
+      if (!query) throw new Error(`no query ${name}`);
+      let rows: unknown[] = [];
+      if (kind === 'same') {
+        for (const statement of captured.get(query.name)!.statements) {
+          rows = (await pool.query(statement.sql, [...statement.parameters])).rows;
+        }
+      } else {
+        rows = (await pool.query(query.rawSql.replace('$TRIPS', trips), query.rawParams ?? [])).rows;
+      }
+      const body = JSON.stringify({ data: rows });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      response.end(body);
+    } catch (error) {
+      response.writeHead(500).end(String(error));
+    }
+  });
+});
+await new Promise<void>((resolve) => baseline.listen(0, '127.0.0.1', resolve));
+const address = baseline.address();
+const baselinePort = typeof address === 'object' && address ? address.port : 0;
+
+process.stdout.write(
+  `READY ${JSON.stringify({
+    gateway: gateway.url,
+    baseline: `http://127.0.0.1:${baselinePort}`,
+    rollupBuild,
+    sources,
+    statements: Object.fromEntries([...captured].map(([name, c]) => [name, c.statements.map((s) => s.sql)])),
+    answers: Object.fromEntries([...captured].map(([name, c]) => [name, c.data])),
+  })}\n`,
+);
+
+process.on('SIGTERM', async () => {
+  await gateway.close();
+  baseline.close();
+  await pool.end();
+  await app.close();
+  process.exit(0);
+});

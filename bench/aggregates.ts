@@ -1,0 +1,273 @@
+/**
+ * Aggregates benchmark (issue 3): p50/p99 latency and requests/s of the five
+ * BI queries through the gateway's HTTP port, against the same statements
+ * replayed through pg behind a minimal node:http endpoint (the gateway's
+ * overhead), and against the plain GROUP BY on the synced table (what the
+ * rollup and indexes buy).
+ *
+ *   npm run bench:aggregates -- --rows 1000000 [--duration 10] [--connections 1] [--indexes] [--rollups off]
+ *
+ * Database: DATABASE_URL, else an embedded cluster kept in .data/bench-pg with
+ * one database per row count (loaded once, reused by later runs).
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import os from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { createRecommendedIndexes } from '../src/aggregates/indexes.js';
+import { qualified } from '../src/db/sql-identifiers.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/dev/embedded-postgres.js';
+import { loadSyntheticTrips } from '../src/dev/load/synthetic-trips.js';
+import { ensureSyncedTable } from '../src/dev/synced-table.js';
+import { BENCH_QUERIES } from './aggregate-queries.js';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '1' },
+    indexes: { type: 'boolean', default: false },
+    rollups: { type: 'string', default: 'on' },
+    'skip-raw': { type: 'boolean', default: false },
+    samples: { type: 'string', default: '200' },
+  },
+});
+const rows = Number(values.rows.replace(/_/g, ''));
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const samples = Number(values.samples);
+const SCHEMA = 'default';
+const TABLE = 'trips_synced';
+const log = (line: string) => console.log(line);
+
+let embedded: EmbeddedDatabase | undefined;
+let url = process.env.DATABASE_URL;
+if (!url) {
+  embedded = await startEmbeddedPostgres({
+    dataDir: fileURLToPath(new URL('../.data/bench-pg', import.meta.url)),
+    persistent: true,
+  });
+  const name = `bench_${rows}`;
+  const admin = new pg.Client({ connectionString: embedded.connectionString });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  url = embedded.connectionString.replace(/\/postgres$/, `/${name}`);
+}
+
+const pool = new pg.Pool({ connectionString: url, max: 2 });
+await ensureSyncedTable(pool, SCHEMA, TABLE);
+const trips = qualified(SCHEMA, TABLE);
+const present = Number((await pool.query(`SELECT count(*) AS n FROM ${trips}`)).rows[0].n);
+if (present !== rows) {
+  log(`loading ${rows.toLocaleString('en-US')} synthetic trips (table had ${present.toLocaleString('en-US')})`);
+  const load = await loadSyntheticTrips(pool, { schema: SCHEMA, table: TABLE, rows, truncate: true });
+  log(`loaded in ${(load.elapsedMs / 1000).toFixed(1)} s`);
+  await pool.query(`VACUUM (ANALYZE) ${trips}`);
+}
+if (values.indexes) await createRecommendedIndexes(pool, SCHEMA, TABLE, log);
+const indexes = (
+  await pool.query<{ name: string }>(
+    `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = $1::regclass`,
+    [trips],
+  )
+).rows.map((row) => row.name);
+const statStatements = await pool
+  .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
+  .then(() => pool.query('SELECT pg_stat_statements_reset()'))
+  .then(
+    () => true,
+    () => false,
+  );
+
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', fileURLToPath(new URL('./aggregates-servers.ts', import.meta.url))],
+  {
+    env: { ...process.env, DATABASE_URL: url, ROLLUPS: values.rollups },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
+const ready = await new Promise<Ready>((resolve, reject) => {
+  child.once('exit', (code) => reject(new Error(`servers exited with ${code}`)));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line.startsWith('READY ')) resolve(JSON.parse(line.slice(6)) as Ready);
+    else log(`servers: ${line}`);
+  });
+});
+
+interface Ready {
+  gateway: string;
+  baseline: string;
+  rollupBuild: unknown;
+  sources: { raw: number; rollup: number };
+  statements: Record<string, string[]>;
+  answers: Record<string, unknown>;
+}
+
+interface Figures {
+  p50: number;
+  p99: number;
+  rps: number;
+  errors: number;
+}
+
+async function measure(url: string, body: string): Promise<Figures> {
+  const options = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json' }, connections };
+  await autocannon({ ...options, duration: Math.min(2, duration) });
+  const result = await autocannon({ ...options, duration });
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rps: result.requests.average,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function timedPost(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const request = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (response) => {
+        response.resume();
+        response.on('end', () =>
+          response.statusCode === 200
+            ? resolve(performance.now() - started)
+            : reject(new Error(`${url}: ${response.statusCode}`)),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/**
+ * Sub-millisecond latencies (autocannon reports whole milliseconds), one
+ * request at a time, alternating the targets so that both see the same
+ * background load on a shared machine.
+ */
+async function interleavedLatencies(targets: { url: string; body: string }[]): Promise<{ p50: number; p99: number }[]> {
+  const times = targets.map(() => [] as number[]);
+  for (let i = 0; i < samples; i += 1) {
+    for (const [index, target] of targets.entries()) times[index]!.push(await timedPost(target.url, target.body));
+  }
+  return times.map((list) => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  });
+}
+
+/** Totals of an answer, to check the gateway agrees with the hand-written SQL. */
+function totalCount(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + totalCount(item), 0);
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if ('count' in record) return Number(record.count);
+    return Object.values(record).reduce((sum: number, item) => sum + totalCount(item), 0);
+  }
+  return 0;
+}
+
+log(
+  `\nmachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+    `node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+);
+log(
+  `postgres: ${(await pool.query('SHOW server_version')).rows[0].server_version}, rows: ${rows.toLocaleString('en-US')}`,
+);
+log(`indexes on ${trips}: ${indexes.join(', ')}`);
+log(`rollup build: ${JSON.stringify(ready.rollupBuild)}`);
+log(`sources of the five queries: ${JSON.stringify(ready.sources)}`);
+log(`autocannon: ${connections} connection(s), ${duration} s per target after a warm-up\n`);
+
+const results: Record<
+  string,
+  { gateway: Figures; same: Figures; raw?: Figures; agrees: boolean; precise: { p50: number; p99: number }[] }
+> = {};
+for (const query of BENCH_QUERIES) {
+  const raw = await pool.query(query.rawSql.replace('$TRIPS', trips), query.rawParams ?? []);
+  const agrees = totalCount(ready.answers[query.name]) === totalCount(raw.rows);
+  const gateway = await measure(ready.gateway, JSON.stringify({ query: query.graphql }));
+  const same = await measure(`${ready.baseline}/same/${query.name}`, '{}');
+  const rawFigures = values['skip-raw'] ? undefined : await measure(`${ready.baseline}/raw/${query.name}`, '{}');
+  const precise = await interleavedLatencies([
+    { url: ready.gateway, body: JSON.stringify({ query: query.graphql }) },
+    { url: `${ready.baseline}/same/${query.name}`, body: '{}' },
+  ]);
+  results[query.name] = { gateway, same, raw: rawFigures, agrees, precise };
+  log(`${query.name}: ${query.title}`);
+  log(
+    `  statements: ${ready.statements[query.name]!.map((s) => s.replace(/\s+/g, ' ').slice(0, 160)).join('\n              ')}`,
+  );
+  log(`  totals agree with hand-written SQL: ${agrees}`);
+}
+
+const ms = (value: number) => value.toFixed(1);
+log(
+  '\n| query | gateway p50 / p99 ms | gateway req/s | same SQL via pg p50 / p99 ms | req/s | p50 ratio | plain GROUP BY p50 / p99 ms | req/s |',
+);
+log('|---|---|---|---|---|---|---|---|');
+for (const [name, { gateway, same, raw }] of Object.entries(results)) {
+  const ratio = same.p50 > 0 ? gateway.p50 / same.p50 : NaN;
+  log(
+    `| ${name} | ${ms(gateway.p50)} / ${ms(gateway.p99)} | ${gateway.rps.toFixed(0)} | ${ms(same.p50)} / ${ms(same.p99)} | ` +
+      `${same.rps.toFixed(0)} | ${ratio.toFixed(2)} | ${raw ? `${ms(raw.p50)} / ${ms(raw.p99)} | ${raw.rps.toFixed(1)}` : '- | -'} |`,
+  );
+  if (gateway.errors || same.errors || raw?.errors)
+    log(`  errors: ${gateway.errors} / ${same.errors} / ${raw?.errors}`);
+}
+log(`\nSequential, interleaved (${samples} samples each): gateway vs the same statements through pg`);
+log('| query | gateway p50 / p99 ms | same SQL via pg p50 / p99 ms | p50 overhead |');
+log('|---|---|---|---|');
+for (const [name, { precise }] of Object.entries(results)) {
+  const [gateway, same] = precise as [{ p50: number; p99: number }, { p50: number; p99: number }];
+  const overhead = (gateway.p50 / same.p50 - 1) * 100;
+  log(
+    `| ${name} | ${gateway.p50.toFixed(2)} / ${gateway.p99.toFixed(2)} | ${same.p50.toFixed(2)} / ${same.p99.toFixed(2)} | ` +
+      `${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% (${(gateway.p50 - same.p50).toFixed(2)} ms) |`,
+  );
+}
+if (statStatements) {
+  // What the database spent its time on during the run: the evidence for the indexes and grains in docs/aggregates.md.
+  const { rows: top } = await pool.query<{ calls: string; mean: number; total: number; rows: string; query: string }>(
+    `SELECT calls, mean_exec_time AS mean, total_exec_time AS total, rows, query FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY total_exec_time DESC LIMIT 12`,
+  );
+  log('\npg_stat_statements, top statements by total time during the run:');
+  log('| calls | mean ms | total s | statement |');
+  log('|---|---|---|---|');
+  for (const row of top) {
+    const text = row.query.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 140);
+    log(`| ${row.calls} | ${row.mean.toFixed(2)} | ${(row.total / 1000).toFixed(1)} | \`${text}\` |`);
+  }
+}
+log(
+  `\nload average after: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+
+agent.destroy();
+child.kill('SIGTERM');
+await new Promise((resolve) => child.once('exit', resolve));
+await pool.end();
+await embedded?.stop();

@@ -1,0 +1,22 @@
+/**
+ * Child-process entry: the gateway exactly as src/main.ts wires it (createApp
+ * + listen), on 127.0.0.1 and a free port, configured by the environment it is
+ * given (DATABASE_URL, PG_POOL_MAX, ...). Started by startChildServer.
+ */
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/env.js';
+import { createLogger } from '../../src/logger.js';
+import { listen } from '../../src/server/http.js';
+import { announceReady, exitOnSignal } from './child-server.js';
+
+const config = loadConfig();
+if (!config.database) throw new Error('gateway-server: set DATABASE_URL (the benchmark passes it)');
+const logger = createLogger(config.logLevel, { service: 'lakebase-graphql-bench' });
+const app = createApp({ config: { ...config, database: config.database }, logger });
+await app.initialised;
+const server = await listen(app.gateway, 0, '127.0.0.1');
+exitOnSignal(async () => {
+  await server.close();
+  await app.close();
+});
+announceReady(server.url);

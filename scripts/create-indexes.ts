@@ -1,0 +1,38 @@
+/**
+ * `npm run indexes` creates the indexes recommended for the aggregate API on
+ * the synced table (see src/aggregates/indexes.ts and docs/aggregates.md).
+ * Idempotent and online (CREATE INDEX CONCURRENTLY); safe to run again after
+ * every deploy. `--print` only prints the statements.
+ *
+ * Database: DATABASE_URL or PGHOST/PGUSER/... (as the gateway), else the
+ * embedded development database.
+ */
+import { RECOMMENDED_INDEXES, createRecommendedIndexes, indexDdl } from '../src/aggregates/indexes.js';
+import { loadConfig } from '../src/config/env.js';
+import { createPool } from '../src/db/pool.js';
+import { createLogger } from '../src/logger.js';
+
+const config = loadConfig();
+const out = (line: string) => console.log(line);
+
+if (process.argv.includes('--print')) {
+  const schema = config.database?.schema ?? 'default';
+  const table = config.database?.table ?? 'trips_synced';
+  for (const index of RECOMMENDED_INDEXES) out(`${indexDdl(schema, table, index)};`);
+} else if (config.database) {
+  // Index builds take minutes on large tables: no statement timeout for this session.
+  const pool = createPool({ ...config.database, statementTimeoutMs: 0, poolMax: 1 }, { logger: createLogger('warn') });
+  try {
+    await createRecommendedIndexes(pool, config.database.schema, config.database.table, out);
+  } finally {
+    await pool.end();
+  }
+} else {
+  const { openDevDatabase } = await import('../src/dev/dev-database.js');
+  const dev = await openDevDatabase(process.env, { log: out });
+  try {
+    await createRecommendedIndexes(dev.pool, dev.target.schema, dev.target.table, out);
+  } finally {
+    await dev.close();
+  }
+}

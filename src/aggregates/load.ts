@@ -1,0 +1,122 @@
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
+import type { LimitsConfig } from '../config/env.js';
+import type { Db } from '../db/database.js';
+import type { TripFilter } from '../trips/filter.js';
+import { checkBucketCount } from './bucket-estimate.js';
+import { checkGroupArgs, type TripGroupsArgs } from './group-request.js';
+import {
+  findPickupRange,
+  findTripGroups,
+  findTripStats,
+  findZoneStats,
+  type TripGroupRow,
+  type ZoneSide,
+} from './queries.js';
+import { rollupNeeds } from './rollup/planner.js';
+import type { FreshRollup, RollupService } from './rollup/service.js';
+import type { TripGroupOrder } from './group-order.js';
+import { ALL_MEASURES, EMPTY_TRIP_STATS, type Measure, type TripStats } from './stats.js';
+import { resolveTimeZone } from './time-zones.js';
+
+/** What the aggregate resolvers need from the request context. */
+export interface AggregateContext {
+  db: Db;
+  config: { limits: Pick<LimitsConfig, 'maxGroups'> };
+  rollups: RollupService;
+}
+
+interface RequestCache {
+  fresh?: Promise<FreshRollup | null>;
+  zoneLoaders: Map<string, DataLoader<number, TripStats>>;
+}
+
+const requestCache = createContextCache<RequestCache, AggregateContext>(() => ({ zoneLoaders: new Map() }));
+
+/** The rollup freshness check, run at most once per request however many aggregates it asks for. */
+function freshRollup(ctx: AggregateContext): () => Promise<FreshRollup | null> {
+  return () => {
+    const cache = requestCache(ctx);
+    cache.fresh ??= ctx.rollups.freshRollup();
+    return cache.fresh;
+  };
+}
+
+export async function loadTripStats(
+  ctx: AggregateContext,
+  filter: TripFilter | null | undefined,
+  measures: ReadonlySet<Measure> = ALL_MEASURES,
+): Promise<TripStats> {
+  const source = await ctx.rollups.choose(rollupNeeds(filter), freshRollup(ctx));
+  return findTripStats(ctx.db, filter, source, measures);
+}
+
+/** Measures an ordering sorts by must be aggregated even when the response does not show them. */
+const ORDER_MEASURES: Partial<Record<TripGroupOrder, Measure>> = {
+  FARE_AMOUNT_SUM_ASC: 'fare',
+  FARE_AMOUNT_SUM_DESC: 'fare',
+  FARE_AMOUNT_AVG_ASC: 'fare',
+  FARE_AMOUNT_AVG_DESC: 'fare',
+  TRIP_DISTANCE_AVG_ASC: 'distance',
+  TRIP_DISTANCE_AVG_DESC: 'distance',
+};
+
+export async function loadTripGroups(
+  ctx: AggregateContext,
+  args: TripGroupsArgs,
+  selected: ReadonlySet<Measure> = ALL_MEASURES,
+): Promise<TripGroupRow[]> {
+  const request = checkGroupArgs(args, ctx.config.limits);
+  const timeZone = await resolveTimeZone(ctx.db, request.timeZone);
+  await checkBucketCount(request.unit, request.filter, ctx.config.limits.maxGroups, () => findPickupRange(ctx.db));
+  const measures = new Set(selected);
+  for (const order of request.orderBy) {
+    const measure = ORDER_MEASURES[order];
+    if (measure) measures.add(measure);
+  }
+  const query = { ...request, timeZone, measures };
+  const source = await ctx.rollups.choose(rollupNeeds(request.filter, request.dimensions, timeZone), freshRollup(ctx));
+  return findTripGroups(ctx.db, query, source);
+}
+
+/**
+ * The per-request loader of zone stats for one (side, filter): every Zone in
+ * the response that asks for pickups (or dropoffs) with an equal filter joins
+ * one batch, answered by one grouped statement. Aliases with different
+ * filters get different loaders, hence one statement per distinct filter.
+ */
+export function zoneStatsLoader(
+  ctx: AggregateContext,
+  side: ZoneSide,
+  filter: TripFilter | null | undefined,
+): DataLoader<number, TripStats> {
+  const { zoneLoaders } = requestCache(ctx);
+  const key = `${side}:${canonicalKey(filter ?? null)}`;
+  let loader = zoneLoaders.get(key);
+  if (!loader) {
+    loader = new DataLoader<number, TripStats>(async (zips) => {
+      const column = side === 'pickup' ? 'pickup_zip' : 'dropoff_zip';
+      const source = await ctx.rollups.choose(rollupNeeds(filter, [], 'UTC', column), freshRollup(ctx));
+      const stats = await findZoneStats(ctx.db, side, filter, zips, source);
+      return zips.map((zip) => stats.get(zip) ?? EMPTY_TRIP_STATS);
+    });
+    zoneLoaders.set(key, loader);
+  }
+  return loader;
+}
+
+/**
+ * A key equal for equal filters whatever the order their fields were written
+ * in. Operators given as null are dropped: the filter compiler ignores them.
+ */
+export function canonicalKey(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonicalKey).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalKey(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,212 @@
+import { expressionBuilder, sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { Database } from '../db/tables.js';
+import { compileTripFilter, type TripFilter } from '../trips/filter.js';
+import type { TimeRange } from './bucket-estimate.js';
+import { DIMENSIONS, dimensionExpression, type BoroughColumn, type TripDimension } from './dimensions.js';
+import { groupOrderTerms, type TripGroupOrder } from './group-order.js';
+import { GRAINS, type Grain } from './rollup/grains.js';
+import {
+  ALL_MEASURES,
+  MEASURES,
+  type Measure,
+  rawStatsSelection,
+  rollupColumn,
+  rollupStatsSelection,
+  toTripStats,
+  type StatsColumns,
+  type TripStats,
+} from './stats.js';
+
+/** Where an aggregate is computed: the synced table itself, or one grain of the rollup (proven fresh by the caller). */
+export type AggregateSource = { kind: 'raw' } | { kind: 'rollup'; grain: Grain };
+export const RAW: AggregateSource = Object.freeze({ kind: 'raw' });
+
+type BoroughJoin = 'pz' | 'dz';
+
+function fromClause(source: AggregateSource, joins: ReadonlySet<BoroughJoin>): RawBuilder<unknown> {
+  const parts = [source.kind === 'raw' ? sql`${sql.table('trips')}` : sql`${sql.table('trip_rollup')}`];
+  // The reference table has no column named like the trip columns, so the
+  // filter's unqualified names still resolve to the trips (or rollup) side.
+  if (joins.has('pz')) parts.push(sql`LEFT JOIN ${sql.table('zip_zones')} AS pz ON pz.zip = pickup_zip`);
+  if (joins.has('dz')) parts.push(sql`LEFT JOIN ${sql.table('zip_zones')} AS dz ON dz.zip = dropoff_zip`);
+  return sql.join(parts, sql` `);
+}
+
+/** The filter (validated and compiled by the shared TripFilter compiler) plus the rollup grain. */
+function whereClause(
+  source: AggregateSource,
+  filter: TripFilter | null | undefined,
+  extra: RawBuilder<SqlBool>[] = [],
+): RawBuilder<unknown> {
+  const parts: (RawBuilder<SqlBool> | ReturnType<typeof compileTripFilter>)[] = [...extra];
+  if (source.kind === 'rollup') parts.unshift(sql<SqlBool>`grain = ${sql.lit(source.grain)}`);
+  const compiled = compileTripFilter(expressionBuilder<Database, 'trips'>(), filter);
+  if (compiled) parts.push(compiled);
+  return parts.length ? sql.join(parts, sql` AND `) : sql`true`;
+}
+
+function statsSelection(source: AggregateSource, measures: ReadonlySet<Measure>): RawBuilder<unknown> {
+  return source.kind === 'raw' ? rawStatsSelection(measures) : rollupStatsSelection(measures);
+}
+
+/** Totals over the trips matching the filter: always exactly one row. */
+export async function findTripStats(
+  db: Db,
+  filter: TripFilter | null | undefined,
+  source: AggregateSource = RAW,
+  measures: ReadonlySet<Measure> = ALL_MEASURES,
+): Promise<TripStats> {
+  const { rows } = await sql<StatsColumns>`
+    SELECT ${statsSelection(source, measures)}
+    FROM ${fromClause(source, new Set())}
+    WHERE ${whereClause(source, filter)}`.execute(db);
+  const row = rows[0];
+  if (!row) throw new Error('findTripStats: an aggregate without GROUP BY returned no row');
+  return toTripStats(row);
+}
+
+export interface TripGroupQuery {
+  dimensions: readonly TripDimension[];
+  filter: TripFilter | null | undefined;
+  orderBy: readonly TripGroupOrder[];
+  first: number;
+  /** Canonical name from pg_timezone_names (see time-zones.ts). */
+  timeZone: string;
+  /** Measures to aggregate; the others come back null. Default: all. */
+  measures?: ReadonlySet<Measure>;
+}
+
+/** One group; the fields of dimensions not asked for are null. */
+export interface TripGroupRow {
+  pickupZip: number | null;
+  dropoffZip: number | null;
+  pickupBorough: string | null;
+  dropoffBorough: string | null;
+  pickupTime: Date | null;
+  pickupHourOfDay: number | null;
+  pickupDayOfWeek: number | null;
+  stats: TripStats;
+}
+
+type RawGroupRow = StatsColumns & Record<`k${number}`, unknown>;
+
+/**
+ * A rollup grain pre-aggregated to just the columns the dimensions read, so
+ * the time zone arithmetic and the borough join run once per hour or ZIP
+ * instead of once per rollup row (a borough's hours of day: 1,440 hours
+ * instead of 70 ZIPs x 1,440 hours). Partial-aggregate column names are kept,
+ * so rollupStatsSelection recombines them unchanged.
+ */
+function rollupInput(
+  source: AggregateSource,
+  query: TripGroupQuery,
+  joins: ReadonlySet<BoroughJoin>,
+  boroughColumns: ReadonlySet<BoroughColumn>,
+): RawBuilder<unknown> {
+  const inputColumn = (dimension: TripDimension) => {
+    const { borough, column } = DIMENSIONS[dimension];
+    return borough && boroughColumns.has(borough) ? borough : column;
+  };
+  const columns = [...new Set(query.dimensions.map(inputColumn))].map((c) => sql.ref(c));
+  const measures = query.measures ?? ALL_MEASURES;
+  const partials = MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => [
+    sql`sum(${sql.ref(rollupColumn(measure, 'sum'))}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
+    sql`sum(${sql.ref(rollupColumn(measure, 'nonnull'))}) AS ${sql.ref(rollupColumn(measure, 'nonnull'))}`,
+    sql`min(${sql.ref(rollupColumn(measure, 'min'))}) AS ${sql.ref(rollupColumn(measure, 'min'))}`,
+    sql`max(${sql.ref(rollupColumn(measure, 'max'))}) AS ${sql.ref(rollupColumn(measure, 'max'))}`,
+  ]);
+  const joined = [...joins].map((alias) =>
+    alias === 'pz'
+      ? sql`LEFT JOIN ${sql.table('zip_zones')} AS pz ON pz.zip = pickup_zip`
+      : sql`LEFT JOIN ${sql.table('zip_zones')} AS dz ON dz.zip = dropoff_zip`,
+  );
+  return sql`(
+      SELECT ${sql.join(columns)}, sum(trips_part) AS trips_part, ${sql.join(partials)}
+        FROM ${fromClause(source, new Set())}
+       WHERE ${whereClause(source, query.filter)}
+       GROUP BY ${sql.join(columns)}
+    ) AS r ${sql.join(joined, sql` `)}`;
+}
+
+/** One grouped statement: keys k0..kN in groupBy order, the stats, ordered totally and limited. */
+export async function findTripGroups(
+  db: Db,
+  query: TripGroupQuery,
+  source: AggregateSource = RAW,
+): Promise<TripGroupRow[]> {
+  if (query.first === 0) return [];
+  // A borough grain carries boroughs as columns; elsewhere they come from joining the ZIP reference table.
+  const boroughColumns = new Set<BoroughColumn>(
+    source.kind === 'rollup'
+      ? GRAINS[source.grain].filter(
+          (key): key is BoroughColumn => key === 'pickup_borough' || key === 'dropoff_borough',
+        )
+      : [],
+  );
+  const keys = query.dimensions.map(
+    (dimension, index) =>
+      sql`${dimensionExpression(dimension, query.timeZone, boroughColumns)} AS ${sql.ref(`k${index}`)}`,
+  );
+  const joins = new Set(
+    query.dimensions.flatMap((dimension) => {
+      const { borough, join } = DIMENSIONS[dimension];
+      return join && !(borough && boroughColumns.has(borough)) ? [join] : [];
+    }),
+  );
+  const { rows } = await sql<RawGroupRow>`
+    SELECT ${sql.join(keys)}, ${statsSelection(source, query.measures ?? ALL_MEASURES)}
+    FROM ${source.kind === 'raw' ? sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}` : rollupInput(source, query, joins, boroughColumns)}
+    GROUP BY ${sql.join(query.dimensions.map((_, index) => sql.ref(`k${index}`)))}
+    ORDER BY ${sql.join(groupOrderTerms(query.orderBy, query.dimensions.length))}
+    LIMIT ${query.first}`.execute(db);
+  return rows.map((row) => {
+    const group: TripGroupRow = {
+      pickupZip: null,
+      dropoffZip: null,
+      pickupBorough: null,
+      dropoffBorough: null,
+      pickupTime: null,
+      pickupHourOfDay: null,
+      pickupDayOfWeek: null,
+      stats: toTripStats(row),
+    };
+    query.dimensions.forEach((dimension, index) => {
+      (group as unknown as Record<string, unknown>)[DIMENSIONS[dimension].field] = row[`k${index}`] ?? null;
+    });
+    return group;
+  });
+}
+
+export type ZoneSide = 'pickup' | 'dropoff';
+
+/** Stats of trips picked up (or dropped off) in each ZIP: one grouped statement for any number of ZIPs. */
+export async function findZoneStats(
+  db: Db,
+  side: ZoneSide,
+  filter: TripFilter | null | undefined,
+  zips: readonly number[],
+  source: AggregateSource = RAW,
+): Promise<Map<number, TripStats>> {
+  if (zips.length === 0) return new Map();
+  const column = sql.ref(side === 'pickup' ? 'pickup_zip' : 'dropoff_zip');
+  const { rows } = await sql<StatsColumns & { zip: number }>`
+    SELECT ${column} AS zip, ${statsSelection(source, ALL_MEASURES)}
+    FROM ${fromClause(source, new Set())}
+    WHERE ${whereClause(source, filter, [sql<SqlBool>`${column} = ANY(${zips}::int4[])`])}
+    GROUP BY ${column}`.execute(db);
+  return new Map(rows.map((row) => [row.zip, toTripStats(row)]));
+}
+
+/**
+ * First and last pickup instants, to bound a time bucketing whose filter
+ * leaves an end open. Two index probes with the recommended pickup index
+ * (docs/aggregates.md); a full scan without it.
+ */
+export async function findPickupRange(db: Db): Promise<TimeRange | null> {
+  const { rows } = await sql<{ lower: Date | null; upper: Date | null }>`
+    SELECT min(tpep_pickup_datetime) AS lower, max(tpep_pickup_datetime) AS upper
+    FROM ${sql.table('trips')}`.execute(db);
+  const row = rows[0];
+  return row?.lower && row.upper ? { lower: row.lower, upper: row.upper } : null;
+}

@@ -1,0 +1,201 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
+import { RAW, type AggregateSource } from '../queries.js';
+import { analyzeRollup, buildRollup, type BuildOutcome } from './build.js';
+import { chooseGrain, type RollupNeeds } from './planner.js';
+import { installRollupTables } from './rollup-table.js';
+import { currentSignature } from './signature.js';
+
+export interface RollupOptions {
+  enabled: boolean;
+  /** How often the maintainer compares the table's signature with the rollup's; 0 = only on refresh(). */
+  pollMs: number;
+}
+
+/** The rollup as of a freshness check that proved it matches the synced table. */
+export interface FreshRollup {
+  signature: string;
+  grainRows: Readonly<Record<string, number>>;
+  minHour: Date | null;
+  maxHour: Date | null;
+}
+
+export interface RollupServiceDeps {
+  /** The gateway's query Db: freshness checks are part of serving a request and are counted. */
+  db: Db;
+  /** An uncounted Db for background work (builds, time zone checks). */
+  maintenanceDb: Db;
+  schema: string;
+  table: string;
+  gatewaySchema: string;
+  logger: Logger;
+  options: RollupOptions;
+}
+
+// Time zones are checked for whole-hour offsets over this range once per process;
+// rollup data outside it is answered from the raw table in zones other than UTC.
+const ZONE_CHECK_FROM = new Date('2000-01-01T00:00:00Z');
+const ZONE_CHECK_TO = new Date('2040-01-01T00:00:00Z');
+
+/**
+ * Keeps the rollup in step with the synced table and decides, per query,
+ * whether a proven-fresh rollup grain can answer it. It never waits for a
+ * rebuild: a query that finds the rollup stale goes to the raw table.
+ */
+export class RollupService {
+  readonly #deps: RollupServiceDeps;
+  #timer: NodeJS.Timeout | undefined;
+  #building: Promise<BuildOutcome> | undefined;
+  /** Signature seen at the previous poll: a rebuild waits until the table has stopped changing for one interval. */
+  #lastSeen: string | null = null;
+  readonly #zones = new Map<string, Promise<boolean>>();
+  #installed = false;
+  /** Aggregate queries answered per source since start: how much the rollup is earning its keep. */
+  readonly served = { raw: 0, rollup: 0 };
+
+  constructor(deps: RollupServiceDeps) {
+    this.#deps = deps;
+  }
+
+  get enabled(): boolean {
+    return this.#deps.options.enabled;
+  }
+
+  async install(): Promise<void> {
+    if (!this.enabled) return;
+    await installRollupTables(this.#deps.maintenanceDb, this.#deps.gatewaySchema);
+    this.#installed = true;
+  }
+
+  /** Starts the maintainer: builds now if the rollup is missing or stale, then polls. */
+  start(): void {
+    if (!this.enabled || this.#deps.options.pollMs <= 0 || this.#timer) return;
+    this.#timer = setInterval(() => void this.#tick(), this.#deps.options.pollMs);
+    this.#timer.unref();
+    void this.#tick();
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#building || !this.#installed) return;
+    try {
+      const { rows } = await sql<{ current: string | null; built: string | null }>`
+        SELECT ${currentSignature(this.#deps.schema, this.#deps.table)} AS current,
+               (SELECT signature FROM ${sql.table('trip_rollup_state')} WHERE id = 1) AS built`.execute(
+        this.#deps.maintenanceDb,
+      );
+      const current = rows[0]?.current ?? null;
+      const built = rows[0]?.built ?? null;
+      if (current === null || current === built) {
+        this.#lastSeen = current;
+        return;
+      }
+      // While a sync is writing, every poll sees a new signature; rebuilding
+      // each time would only burn CPU. Build once it has held still for one
+      // interval, or at once when there is no rollup at all.
+      if (built !== null && current !== this.#lastSeen) {
+        this.#lastSeen = current;
+        return;
+      }
+      await this.refresh();
+    } catch (error) {
+      this.#deps.logger.warn('rollup maintenance failed; queries use the raw table', {
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /** Rebuilds now unless the rollup already matches the table (force: rebuild anyway). One build at a time. */
+  async refresh(force = false): Promise<BuildOutcome> {
+    if (!this.enabled) return { status: 'unprovable', reason: 'rollups are disabled (ROLLUPS=off)' };
+    if (this.#building) await this.#building.catch(() => undefined);
+    const building = buildRollup(this.#deps.maintenanceDb, this.#deps.schema, this.#deps.table, force);
+    this.#building = building;
+    try {
+      const outcome = await building;
+      if (outcome.status === 'built') {
+        await analyzeRollup(this.#deps.maintenanceDb);
+        this.#lastSeen = outcome.build.signature;
+        this.#deps.logger.info('rollup rebuilt', { ms: outcome.build.ms, grainRows: outcome.build.grainRows });
+      }
+      return outcome;
+    } finally {
+      this.#building = undefined;
+    }
+  }
+
+  /** One statement: the rollup's state if its signature equals the table's current one, else null. */
+  async freshRollup(): Promise<FreshRollup | null> {
+    if (!this.enabled) return null;
+    const { rows } = await sql<{
+      signature: string;
+      grain_rows: Record<string, number>;
+      min_hour: Date | null;
+      max_hour: Date | null;
+    }>`
+      SELECT signature, grain_rows, min_hour, max_hour
+        FROM ${sql.table('trip_rollup_state')}
+       WHERE id = 1 AND signature = ${currentSignature(this.#deps.schema, this.#deps.table)}`
+      .execute(this.#deps.db)
+      .catch((error: unknown) => {
+        // Not installed yet (or dropped by hand): the raw table still answers.
+        this.#deps.logger.debug('rollup state unreadable', { error: (error as Error).message });
+        return { rows: [] };
+      });
+    const row = rows[0];
+    return row
+      ? { signature: row.signature, grainRows: row.grain_rows, minHour: row.min_hour, maxHour: row.max_hour }
+      : null;
+  }
+
+  /**
+   * The source for a query with these needs (null: the raw table only).
+   * `fresh` is the request's memoised freshness check, so a request asks at most once.
+   */
+  async choose(needs: RollupNeeds | null, fresh: () => Promise<FreshRollup | null>): Promise<AggregateSource> {
+    const source = await this.#choose(needs, fresh);
+    this.served[source.kind] += 1;
+    return source;
+  }
+
+  async #choose(needs: RollupNeeds | null, fresh: () => Promise<FreshRollup | null>): Promise<AggregateSource> {
+    if (!this.enabled || !needs) return RAW;
+    const rollup = await fresh();
+    if (!rollup) return RAW;
+    const grain = chooseGrain(needs, rollup.grainRows);
+    if (!grain) return RAW;
+    if (needs.timeZone && !(await this.#servesZone(needs.timeZone, rollup))) return RAW;
+    return { kind: 'rollup', grain };
+  }
+
+  /**
+   * UTC hours map onto local hours, days, weeks and months only where the
+   * zone's offset is a whole number of hours for the whole hour (New York:
+   * yes, DST included; Kolkata, +05:30: no).
+   */
+  async #servesZone(timeZone: string, rollup: FreshRollup): Promise<boolean> {
+    if (rollup.minHour && rollup.minHour < ZONE_CHECK_FROM) return false;
+    if (rollup.maxHour && rollup.maxHour >= ZONE_CHECK_TO) return false;
+    let aligned = this.#zones.get(timeZone);
+    if (!aligned) {
+      aligned = sql<{ aligned: boolean }>`
+        SELECT bool_and(date_trunc('hour', h, ${timeZone}::text) = h
+                        AND date_trunc('hour', h + interval '1 hour' - interval '1 microsecond', ${timeZone}::text) = h)
+               AS aligned
+          FROM generate_series(${ZONE_CHECK_FROM.toISOString()}::timestamptz,
+                               ${ZONE_CHECK_TO.toISOString()}::timestamptz - interval '1 hour',
+                               interval '1 hour') AS h`
+        .execute(this.#deps.maintenanceDb)
+        .then(({ rows }) => rows[0]?.aligned === true);
+      this.#zones.set(timeZone, aligned);
+      aligned.catch(() => this.#zones.delete(timeZone));
+    }
+    return aligned;
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#building?.catch(() => undefined);
+  }
+}

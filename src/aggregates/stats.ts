@@ -1,0 +1,128 @@
+import { sql, type RawBuilder } from 'kysely';
+
+/** Aggregates of one measure; each member is null when no non-null value was aggregated. */
+export interface NumberStats {
+  sum: number | null;
+  avg: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+export interface TripStats {
+  /** Trips matched, as a decimal string (bigint). */
+  count: string;
+  fareAmount: NumberStats;
+  tripDistance: NumberStats;
+  durationMinutes: NumberStats;
+}
+
+export const MEASURES = ['fare', 'distance', 'duration'] as const;
+export type Measure = (typeof MEASURES)[number];
+export const ALL_MEASURES: ReadonlySet<Measure> = new Set(MEASURES);
+
+/** A measure nobody asked for is selected as NULLs: its aggregates cost per row, the NULLs nothing. */
+function skipped(measure: Measure): RawBuilder<unknown>[] {
+  return (['sum', 'avg', 'min', 'max'] as const).map((fn) => sql`NULL::float8 AS ${sql.ref(`${measure}_${fn}`)}`);
+}
+
+/**
+ * Per-row value of each measure on the synced table. Duration goes through the
+ * interval (exact microseconds) rather than two float epochs, and is NULL when
+ * either timestamp is NULL. date_part (not extract) keeps it float8: extract
+ * returns numeric since Postgres 14, which sums an order of magnitude slower.
+ */
+export const MEASURE_EXPRESSIONS: Record<Measure, RawBuilder<number | null>> = {
+  fare: sql`fare_amount`,
+  distance: sql`trip_distance`,
+  duration: sql`(date_part('epoch', tpep_dropoff_datetime - tpep_pickup_datetime) / 60)`,
+};
+
+/** Output columns of every stats query, one row per group (or one row in total). */
+export interface StatsColumns {
+  trips_count: string;
+  fare_sum: number | null;
+  fare_avg: number | null;
+  fare_min: number | null;
+  fare_max: number | null;
+  distance_sum: number | null;
+  distance_avg: number | null;
+  distance_min: number | null;
+  distance_max: number | null;
+  duration_sum: number | null;
+  duration_avg: number | null;
+  duration_min: number | null;
+  duration_max: number | null;
+}
+
+/**
+ * The SELECT list over raw trips. avg is written as sum/count (not avg()) so
+ * the raw table and the rollups, which only keep sums and counts, compute it
+ * the same way.
+ */
+export function rawStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASURES): RawBuilder<unknown> {
+  const parts = [sql`count(*)::int8 AS trips_count`];
+  for (const measure of MEASURES) {
+    if (!measures.has(measure)) {
+      parts.push(...skipped(measure));
+      continue;
+    }
+    const value = MEASURE_EXPRESSIONS[measure];
+    parts.push(
+      sql`sum(${value}) AS ${sql.ref(`${measure}_sum`)}`,
+      sql`sum(${value}) / nullif(count(${value}), 0) AS ${sql.ref(`${measure}_avg`)}`,
+      sql`min(${value}) AS ${sql.ref(`${measure}_min`)}`,
+      sql`max(${value}) AS ${sql.ref(`${measure}_max`)}`,
+    );
+  }
+  return sql.join(parts);
+}
+
+/** Partial aggregates a rollup row keeps per measure (see rollup/rollup-table.ts). */
+export function rollupColumn(measure: Measure, part: 'sum' | 'nonnull' | 'min' | 'max'): string {
+  return `${measure}_${part}_part`;
+}
+
+/** The same SELECT list as rawStatsSelection, recombining a rollup's partial aggregates. */
+export function rollupStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASURES): RawBuilder<unknown> {
+  const parts = [sql`coalesce(sum(trips_part), 0)::int8 AS trips_count`];
+  for (const measure of MEASURES) {
+    if (!measures.has(measure)) {
+      parts.push(...skipped(measure));
+      continue;
+    }
+    const sum = sql.ref(rollupColumn(measure, 'sum'));
+    const nonNull = sql.ref(rollupColumn(measure, 'nonnull'));
+    parts.push(
+      sql`sum(${sum}) AS ${sql.ref(`${measure}_sum`)}`,
+      sql`sum(${sum}) / nullif(sum(${nonNull}), 0)::float8 AS ${sql.ref(`${measure}_avg`)}`,
+      sql`min(${sql.ref(rollupColumn(measure, 'min'))}) AS ${sql.ref(`${measure}_min`)}`,
+      sql`max(${sql.ref(rollupColumn(measure, 'max'))}) AS ${sql.ref(`${measure}_max`)}`,
+    );
+  }
+  return sql.join(parts);
+}
+
+export function toTripStats(row: StatsColumns): TripStats {
+  const numbers = (measure: Measure): NumberStats => ({
+    sum: row[`${measure}_sum`],
+    avg: row[`${measure}_avg`],
+    min: row[`${measure}_min`],
+    max: row[`${measure}_max`],
+  });
+  return {
+    count: String(row.trips_count),
+    fareAmount: numbers('fare'),
+    tripDistance: numbers('distance'),
+    durationMinutes: numbers('duration'),
+  };
+}
+
+const NO_NUMBERS: NumberStats = Object.freeze({ sum: null, avg: null, min: null, max: null });
+
+/** Stats of zero trips (e.g. a zone nobody was picked up in). */
+export const EMPTY_TRIP_STATS: TripStats = Object.freeze({
+  count: '0',
+  fareAmount: NO_NUMBERS,
+  tripDistance: NO_NUMBERS,
+  durationMinutes: NO_NUMBERS,
+});

@@ -1,0 +1,185 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { insertAggregateTrips } from './support/aggregates-fixture.js';
+import { expectedGroups, expectedStats, type ExpectedStats } from './support/aggregates-reference.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+const STATS = `count fareAmount { sum avg min max } tripDistance { sum avg min max } durationMinutes { sum avg min max }`;
+
+/** Query shapes a rollup grain can answer, with their reference SQL. */
+const QUERY = `{
+  total: tripStats { ${STATS} }
+  week: tripStats(filter: { pickupAt: { gte: "2015-12-28T05:00:00Z", lt: "2016-01-04T05:00:00Z" } }) { ${STATS} }
+  fares: tripStats(filter: { or: [{ fareAmount: { gte: 5, lt: 15 } }, { fareAmount: { isNull: true } }] }) { ${STATS} }
+  byZip: tripGroups(groupBy: [PICKUP_ZIP], orderBy: [KEY_ASC], first: 100) { pickupZip stats { ${STATS} } }
+  byDay: tripGroups(groupBy: [PICKUP_DAY], timeZone: "America/New_York", orderBy: [KEY_ASC], first: 100) {
+    pickupTime stats { ${STATS} }
+  }
+  byBoroughHour: tripGroups(groupBy: [DROPOFF_BOROUGH, PICKUP_HOUR_OF_DAY], orderBy: [KEY_ASC], first: 100,
+                            filter: { dropoffZip: { in: [10001, 11430, 10314] } }) {
+    dropoffBorough pickupHourOfDay stats { ${STATS} }
+  }
+  byBoroughDay: tripGroups(groupBy: [PICKUP_BOROUGH, PICKUP_DAY], orderBy: [KEY_ASC], first: 200, timeZone: "America/New_York") {
+    pickupBorough pickupTime stats { ${STATS} }
+  }
+}`;
+
+type Stats = ExpectedStats;
+interface Result {
+  total: Stats;
+  week: Stats;
+  fares: Stats;
+  byZip: ({ pickupZip: number | null; stats: Stats } & Record<string, unknown>)[];
+  byDay: ({ pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
+  byBoroughDay: ({ pickupBorough: string | null; pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
+  byBoroughHour: ({ dropoffBorough: string | null; pickupHourOfDay: number | null; stats: Stats } & Record<
+    string,
+    unknown
+  >)[];
+}
+
+function close(a: number | null, e: number | null): boolean {
+  if (a === null || e === null) return a === e;
+  return Math.abs(a - e) <= 1e-9 * Math.max(1, Math.abs(e));
+}
+
+function sameStats(actual: Stats, expected: Stats): boolean {
+  return (
+    actual.count === expected.count &&
+    (['fareAmount', 'tripDistance', 'durationMinutes'] as const).every((m) =>
+      (['sum', 'avg', 'min', 'max'] as const).every((fn) => close(actual[m][fn], expected[m][fn])),
+    )
+  );
+}
+
+describe('rollups never answer from stale data', () => {
+  let gw: TestGateway;
+  let writer: pg.Client;
+
+  beforeAll(async () => {
+    gw = await startTestGateway('agg_fresh', { ROLLUP_POLL_MS: '0' });
+    writer = new pg.Client({ connectionString: gw.database.url });
+    await writer.connect();
+    await insertAggregateTrips(gw.database.pool);
+  });
+  afterAll(async () => {
+    await writer.end();
+    await gw.close();
+  });
+
+  /** Runs QUERY and compares every part with hand-written SQL over the table as it is now. */
+  async function expectMatchesTable(): Promise<void> {
+    const { body } = await gw.query<Result>(QUERY);
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    const data = body.data!;
+    const pool = gw.database.pool;
+    expect(sameStats(data.total, await expectedStats(pool, 'true')), 'total').toBe(true);
+    const week = `t.tpep_pickup_datetime >= '2015-12-28T05:00:00Z' AND t.tpep_pickup_datetime < '2016-01-04T05:00:00Z'`;
+    expect(sameStats(data.week, await expectedStats(pool, week)), 'week').toBe(true);
+    const fares = '(t.fare_amount >= 5 AND t.fare_amount < 15) OR t.fare_amount IS NULL';
+    expect(sameStats(data.fares, await expectedStats(pool, fares)), 'fares').toBe(true);
+    const checks: [Result[keyof Result], Awaited<ReturnType<typeof expectedGroups>>, string[]][] = [
+      [data.byZip, await expectedGroups(pool, ['PICKUP_ZIP'], 'true', 'UTC'), ['pickupZip']],
+      [data.byDay, await expectedGroups(pool, ['PICKUP_DAY'], 'true', 'America/New_York'), ['pickupTime']],
+      [
+        data.byBoroughHour,
+        await expectedGroups(
+          pool,
+          ['DROPOFF_BOROUGH', 'PICKUP_HOUR_OF_DAY'],
+          't.dropoff_zip IN (10001, 11430, 10314)',
+          'UTC',
+        ),
+        ['dropoffBorough', 'pickupHourOfDay'],
+      ],
+      [
+        data.byBoroughDay,
+        await expectedGroups(pool, ['PICKUP_BOROUGH', 'PICKUP_DAY'], 'true', 'America/New_York'),
+        ['pickupBorough', 'pickupTime'],
+      ],
+    ];
+    for (const [actual, expected, fields] of checks) {
+      const groups = actual as unknown as (Record<string, unknown> & { stats: Stats })[];
+      expect(groups.length, fields.join()).toBe(expected.length);
+      const byKey = new Map(expected.map((g) => [JSON.stringify(fields.map((f) => g.key[f])), g.stats]));
+      for (const group of groups) {
+        const key = JSON.stringify(fields.map((f) => group[f] ?? null));
+        expect(sameStats(group.stats, byKey.get(key)!), `${fields.join()} ${key}`).toBe(true);
+      }
+    }
+  }
+
+  /** Sources used by one run of QUERY (7 aggregates). */
+  async function sourcesOfOneQuery(): Promise<{ raw: number; rollup: number }> {
+    const before = { ...gw.app.rollups.served };
+    await expectMatchesTable();
+    return { raw: gw.app.rollups.served.raw - before.raw, rollup: gw.app.rollups.served.rollup - before.rollup };
+  }
+
+  /** Writes through one session and publishes its statistics at once (see signature.ts on the flush interval). */
+  async function write(sqlText: string): Promise<void> {
+    await writer.query(sqlText);
+    await writer.query('SELECT pg_stat_force_next_flush()');
+  }
+
+  it('answers from the rollup once it is built, with the same results as the table', async () => {
+    await gw.database.pool.query('SELECT pg_stat_force_next_flush()');
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
+    expect((await gw.app.rollups.refresh()).status).toBe('built');
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
+    expect((await gw.app.rollups.refresh()).status).toBe('unchanged');
+  });
+
+  it('falls back to the table right after an append of new ids, before any statistics are flushed', async () => {
+    await writer.query(`INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, fare_amount, pickup_zip)
+                        VALUES (100000, '2016-01-02T10:15:00Z', 1000, 10001)`);
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
+    expect((await gw.app.rollups.refresh()).status).toBe('built');
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
+  });
+
+  it.each([
+    [
+      'an update',
+      `UPDATE "default".trips_synced SET fare_amount = fare_amount + 7, dropoff_zip = 11430 WHERE id % 5 = 0`,
+    ],
+    ['a delete', `DELETE FROM "default".trips_synced WHERE id % 7 = 3`],
+    [
+      'an insert below the largest id',
+      `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, fare_amount)
+                                        VALUES (50000, '2016-01-01T01:00:00Z', 3)`,
+    ],
+    [
+      'a set of NULLs',
+      `UPDATE "default".trips_synced SET pickup_zip = NULL, tpep_pickup_datetime = NULL WHERE id % 9 = 1`,
+    ],
+  ])('falls back to the table after %s, and serves the rollup again once rebuilt', async (_name, change) => {
+    await write(change);
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
+    expect((await gw.app.rollups.refresh()).status).toBe('built');
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
+  });
+
+  it('falls back after the table is truncated and reloaded with the same ids', async () => {
+    await write(`TRUNCATE "default".trips_synced`);
+    await insertAggregateTrips(gw.database.pool, 900);
+    await gw.database.pool.query('SELECT pg_stat_force_next_flush()');
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
+  });
+
+  it('is rebuilt by the maintainer once the table holds still', async () => {
+    const polled = await startTestGateway('agg_poll', { ROLLUP_POLL_MS: '50' });
+    try {
+      await insertAggregateTrips(polled.database.pool, 300);
+      await polled.database.pool.query('SELECT pg_stat_force_next_flush()');
+      await vi.waitFor(
+        async () => {
+          const fresh = await polled.app.rollups.freshRollup();
+          expect(fresh?.grainRows.h).toBeGreaterThan(0);
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+    } finally {
+      await polled.close();
+    }
+  });
+});
