@@ -163,12 +163,13 @@ async function runScenario(
   // The pipeline: one transaction per sync, notifying on commit when asked to.
   const syncs = options.seconds * options.syncsPerSecond;
   const firstId = nextId.value;
-  // Syncs at the steady average rate, each placed at random within its slot: a
-  // sync period equal to the poll interval would otherwise lock their phases and
-  // measure one point of the poll cycle instead of all of them.
-  const random = mulberry32(subscribers);
+  // Syncs at a steady rate, their period a little longer than the slot (1/syncs
+  // of it): a period equal to the poll interval would lock their phases and
+  // measure one point of the poll cycle; this one sweeps the whole cycle once
+  // over the window, and consecutive syncs never crowd each other.
+  const period = (1000 / options.syncsPerSecond) * (1 + 1 / syncs);
   for (let sync = 0; sync < syncs; sync += 1) {
-    const due = startedAt + ((sync + random()) * 1000) / options.syncsPerSecond;
+    const due = startedAt + sync * period;
     if (due > Date.now()) await sleep(due - Date.now());
     const client = await writer.connect();
     try {
@@ -214,16 +215,6 @@ async function runScenario(
     statementsPerSecond: statements / measuredSeconds,
     feedStatementsPerSecond: (after.feed.feedStatements - before.feed.feedStatements) / measuredSeconds,
     ticksPerSecond: (after.feed.ticks - before.feed.ticks) / measuredSeconds,
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
