@@ -34,9 +34,11 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '20' },
     pool: { type: 'string', default: '10' },
-    cases: { type: 'string', default: 'latest,filtered,page500' },
+    cases: { type: 'string', default: 'latest,filtered,filtered-vars,page500' },
     'walk-pages': { type: 'string', default: '499' },
     fresh: { type: 'boolean', default: false },
+    // Another gateway entry (e.g. an older checkout's bench/support/gateway-server.ts) for before/after comparisons.
+    'gateway-script': { type: 'string', default: 'bench/support/gateway-server.ts' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -121,6 +123,19 @@ function benchCases(afterCursor: string): BenchCase[] {
       },
     },
     {
+      // The same page with the filter passed as a variable, as most clients send it: TripFilter is a
+      // recursive input type, which src/server/compiled-execution.ts handles specially.
+      name: 'filtered-vars',
+      description: 'as filtered, with the filter passed in a $filter: TripFilter variable',
+      query: `query Filtered($filter: TripFilter) { trips(first: ${PAGE}, orderBy: [PICKUP_AT_DESC], filter: $filter) { ${selection} } }`,
+      variables: { filter: { pickupZip: { eq: FILTER_ZIP }, fareAmount: { gte: 10, lte: 30 } } },
+      args: {
+        first: PAGE,
+        orderBy: ['PICKUP_AT_DESC'],
+        filter: { pickupZip: { eq: FILTER_ZIP }, fareAmount: { gte: 10, lte: 30 } },
+      },
+    },
+    {
       name: 'page500',
       description: `page ${walkPages + 1} of a walk by ${PAGE} (after the cursor of page ${walkPages})`,
       query: `query Page($after: String) { trips(first: ${PAGE}, orderBy: [PICKUP_AT_DESC], after: $after) { ${selection} } }`,
@@ -153,7 +168,7 @@ try {
   const profileDir = path.resolve('.data', 'bench-profiles', `trips-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (values.profile) await mkdir(profileDir, { recursive: true });
   const gateway = await startChildServer({
-    script: 'bench/support/gateway-server.ts',
+    script: values['gateway-script'],
     env,
     label: 'gateway',
     nodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
