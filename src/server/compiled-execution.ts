@@ -30,12 +30,13 @@ import type { Plugin } from 'graphql-yoga';
  * stack overflows. So the operation is compiled with every variable retyped as
  * a pass-through scalar, and receives the values graphql-js coerced against
  * the real types, with graphql-js' own error messages. Whatever graphql-jit
- * still cannot compile runs on graphql-js as before; so do subscriptions.
+ * still cannot compile runs on graphql-js as before; so do mutations and
+ * subscriptions.
  */
 export type CompileOutcome = { compiled: true } | { compiled: false; reason: string };
 
 export interface CompiledExecutionOptions {
-  /** Called once per (document, operation) compiled or left on graphql-js; subscriptions are not reported. */
+  /** Called once per query (document and operation) compiled or left on graphql-js. */
   onCompile?: (operationName: string | undefined, outcome: CompileOutcome) => void;
 }
 
@@ -77,7 +78,8 @@ export function useCompiledExecution({ onCompile }: CompiledExecutionOptions = {
     if (compiled === undefined) {
       compiled = null;
       const operation = getOperationAST(args.document, args.operationName);
-      if (operation && operation.operation !== 'subscription') {
+      // Queries only: mutations are rare and not worth a second executor's semantics; subscriptions stream.
+      if (operation?.operation === 'query') {
         const outcome = compile(compileSchemaFor(args.schema), args.document, args.operationName ?? undefined);
         if (typeof outcome === 'string') {
           onCompile?.(operation.name?.value, { compiled: false, reason: outcome });
