@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 const PARTS: Record<string, string> = {
   trips: 'bench/trips.ts',
   'load-rate': 'bench/load-rate.ts',
+  subscriptions: 'bench/subscriptions.ts',
 };
 
 const [requested, ...rest] = process.argv.slice(2);

@@ -79,7 +79,8 @@ async function startGateway(
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
     },
-    '--expose-gc',
+    // BENCH_GATEWAY_NODE_FLAGS: extra V8/Node flags for the gateway process, e.g. --max-semi-space-size=32.
+    `--expose-gc ${process.env.BENCH_GATEWAY_NODE_FLAGS ?? ''}`,
   );
   const ready = await ask<{ url: string }>(child, {}, 'ready', 60_000);
   return { child, url: ready.url };

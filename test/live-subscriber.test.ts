@@ -58,6 +58,23 @@ describe('TripSubscriber', () => {
     expect(b.cursor).toBe('c20');
   });
 
+  it('sends each shared chunk as its own event, and merges the others', async () => {
+    const { sub } = subscriber({ eventMaxRows: 10 });
+    sub.startLive(0n);
+    await batch(sub);
+    sub.offer({ ...chunk(1, 3), shared: true });
+    sub.offer({ ...chunk(4, 5), shared: true });
+    sub.acceptCatchUp(chunk(6, 7).rows, 7n);
+    sub.acceptCatchUp(chunk(8, 9).rows, 9n);
+    const events = [await batch(sub), await batch(sub), await batch(sub)];
+    expect(events.map(ids)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+      [6, 7, 8, 9],
+    ]);
+    expect(events.map((e) => e.cursor)).toEqual(['c3', 'c5', 'c9']);
+  });
+
   it('splits a long queue into events of at most eventMaxRows, each cursor at its last row', async () => {
     const { sub } = subscriber({ eventMaxRows: 10 });
     sub.startLive(0n);
@@ -80,7 +97,7 @@ describe('TripSubscriber', () => {
       sub.startLive(0n);
       await batch(sub);
     }
-    const shared = chunk(1, 5);
+    const shared = { ...chunk(1, 5), shared: true };
     a.offer(shared);
     b.offer(shared);
     expect(await batch(a)).toBe(await batch(b));

@@ -25,12 +25,16 @@ export type TripStreamEvent = TripBatch | TripStreamTermination;
 
 /**
  * Rows handed to subscribers: already filtered, covering every id up to
- * `upTo`. One chunk object is shared by every subscriber with the same filter,
- * and so is the TripBatch made from it when a subscriber takes it whole.
+ * `upTo`. A `shared` chunk is one object handed to every subscriber with the
+ * same filter; each of them sends it as its own event, the same TripBatch
+ * object for all, which is then executed and serialized once for all (see
+ * server/shared-subscription-results.ts). Other chunks (catch-up pages, rows
+ * trimmed to a subscriber's position) are merged into as few events as fit.
  */
 export interface FeedChunk {
   rows: readonly MatchableTripRow[];
   upTo: FeedPosition;
+  shared?: boolean;
   batch?: TripBatch;
 }
 
@@ -171,12 +175,13 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
   private accept(chunk: FeedChunk, bounded: boolean): void {
     if (!isAfter(chunk.upTo, this.position)) return;
     let rows = chunk.rows;
-    let shared: FeedChunk = chunk;
+    let queued: FeedChunk = chunk;
     const first = rows[0];
     if (first && !isAfter(BigInt(first.id), this.position)) {
-      // Resumed ahead of the feed (another replica's cursor) or overlapping a catch-up page.
+      // Resumed ahead of the feed (another replica's cursor) or overlapping a catch-up page:
+      // this subscriber's own trimmed copy, no longer the chunk others share.
       rows = rows.filter((row) => isAfter(BigInt(row.id), this.position));
-      shared = { rows, upTo: chunk.upTo };
+      queued = { rows, upTo: chunk.upTo };
     }
     if (bounded && this.queuedRows + rows.length > this.options.bufferRows) {
       this.terminate(this.tooSlowError());
@@ -184,7 +189,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
     }
     this.position = chunk.upTo;
     if (rows.length === 0) return;
-    this.chunks.push(shared);
+    this.chunks.push(queued);
     this.queuedRows += rows.length;
     this.notify();
   }
@@ -271,9 +276,9 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
   private takeBatch(): TripBatch {
     const max = this.options.eventMaxRows;
     const first = this.chunks[0]!;
-    if (this.chunks.length === 1 && first.rows.length <= max && first.upTo === this.position) {
-      this.chunks.length = 0;
-      this.queuedRows = 0;
+    if (first.shared && first.rows.length <= max) {
+      this.chunks.shift();
+      this.queuedRows -= first.rows.length;
       this.releaseRoom();
       first.batch ??= markShareable({ trips: first.rows, cursor: this.options.encodeCursor(first.upTo) });
       return this.remember(first.batch);
@@ -282,6 +287,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
     let covered: FeedPosition = null;
     while (this.chunks.length > 0 && trips.length < max) {
       const chunk = this.chunks[0]!;
+      if (chunk.shared && trips.length > 0 && chunk.rows.length <= max) break; // sent on its own, shared
       const room = max - trips.length;
       if (chunk.rows.length <= room) {
         for (const row of chunk.rows) trips.push(row);

@@ -7,7 +7,7 @@ import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../
 import { laterOf, type FeedPosition } from './position.js';
 import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './queries.js';
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
-import { TripSubscriber, type TripStreamEvent } from './subscriber.js';
+import { TripSubscriber, type FeedChunk, type TripStreamEvent } from './subscriber.js';
 
 export interface TripFeedOptions {
   db: Db;
@@ -278,15 +278,28 @@ export class TripFeed {
     for (const subscriber of this.catchingUp) subscriber.offer({ rows: rows.filter(subscriber.matches), upTo });
     let budget = DELIVERY_SLICE;
     for (const group of [...this.groups.values()]) {
-      const chunk = { rows: group.matches ? rows.filter(group.matches) : rows, upTo };
+      const chunks = this.sharedChunks(group.matches ? rows.filter(group.matches) : rows, upTo);
       for (const subscriber of [...group.subscribers]) {
-        subscriber.offer(chunk);
+        for (const chunk of chunks) subscriber.offer(chunk);
         if (--budget === 0) {
           budget = DELIVERY_SLICE;
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
     }
+  }
+
+  /** Splits a group's rows into event-sized chunks, so that every subscriber can send each one as is. */
+  private sharedChunks(rows: readonly MatchableTripRow[], upTo: FeedPosition): FeedChunk[] {
+    const size = this.config.eventMaxRows;
+    if (rows.length <= size) return [{ rows, upTo, shared: true }];
+    const chunks: FeedChunk[] = [];
+    for (let start = 0; start < rows.length; start += size) {
+      const piece = rows.slice(start, start + size);
+      const last = start + size >= rows.length;
+      chunks.push({ rows: piece, upTo: last ? upTo : BigInt(piece[piece.length - 1]!.id), shared: true });
+    }
+    return chunks;
   }
 
   private activate(subscriber: TripSubscriber): void {
