@@ -195,7 +195,7 @@ log(
 );
 log(`indexes on ${trips}: ${indexes.join(', ')}`);
 log(`rollup build: ${JSON.stringify(ready.rollupBuild)}`);
-log(`sources of the five queries: ${JSON.stringify(ready.sources)}`);
+log(`sources of the benchmark queries: ${JSON.stringify(ready.sources)}`);
 log(`autocannon: ${connections} connection(s), ${duration} s per target after a warm-up\n`);
 
 const results: Record<
