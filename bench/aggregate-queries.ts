@@ -9,7 +9,7 @@ export interface BenchQuery {
   name: string;
   title: string;
   graphql: string;
-  /** Hand-written SQL over the synced table; $TRIPS is replaced by its qualified name. */
+  /** Hand-written SQL over the synced table; $TRIPS and $ZONES are replaced by the qualified table names. */
   rawSql: string;
   rawParams?: unknown[];
 }
@@ -47,6 +47,17 @@ export const BENCH_QUERIES: readonly BenchQuery[] = [
                     count(*) AS count, avg(fare_amount) AS avg_fare FROM $TRIPS
               WHERE pickup_zip = ANY($1::int4[]) GROUP BY 1 ORDER BY 1`,
     rawParams: [MANHATTAN],
+  },
+  {
+    name: 'borough-hour-of-day-grouped',
+    title: 'trips by hour of day per borough (New York time), one query for every borough',
+    graphql: `{ tripGroups(groupBy: [PICKUP_BOROUGH, PICKUP_HOUR_OF_DAY], orderBy: [KEY_ASC], first: 200,
+                timeZone: "America/New_York") {
+                pickupBorough pickupHourOfDay stats { count fareAmount { avg } } } }`,
+    rawSql: `SELECT z.borough, extract(hour FROM t.tpep_pickup_datetime AT TIME ZONE 'America/New_York') AS hour,
+                    count(*) AS count, avg(t.fare_amount) AS avg_fare
+               FROM $TRIPS t LEFT JOIN $ZONES z ON z.zip = t.pickup_zip
+              GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2 NULLS LAST`,
   },
   {
     name: 'daily-month-ny',

@@ -60,6 +60,7 @@ const sources = {
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: config.database.poolMax });
 const trips = qualified(config.database.schema, config.database.table);
+const zones = qualified(config.database.gatewaySchema, 'zip_zones');
 const baseline = createServer((request, response) => {
   const [, kind, name] = (request.url ?? '').split('/');
   const query = BENCH_QUERIES.find((candidate) => candidate.name === name);
@@ -73,7 +74,8 @@ const baseline = createServer((request, response) => {
           rows = (await pool.query(statement.sql, [...statement.parameters])).rows;
         }
       } else {
-        rows = (await pool.query(query.rawSql.replace('$TRIPS', trips), query.rawParams ?? [])).rows;
+        rows = (await pool.query(query.rawSql.replace('$TRIPS', trips).replace('$ZONES', zones), query.rawParams ?? []))
+          .rows;
       }
       const body = JSON.stringify({ data: rows });
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 const PARTS: Record<string, string> = {
   trips: 'bench/trips.ts',
   'load-rate': 'bench/load-rate.ts',
+  aggregates: 'bench/aggregates.ts',
   subscriptions: 'bench/subscriptions.ts',
+  'pipeline-sync': 'bench/pipeline-sync.ts',
 };
 
 const [requested, ...rest] = process.argv.slice(2);

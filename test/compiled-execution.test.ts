@@ -112,13 +112,24 @@ describe('compiled execution', () => {
     expect(executorLog('TooMany')).toEqual(['operation compiled']);
   });
 
-  it('leaves an operation with a TripFilter variable on graphql-js, answering the same', async () => {
+  it('compiles an operation with a recursive TripFilter variable, coercing it with graphql-js', async () => {
     const query = `query Filtered($filter: TripFilter) {
       trips(first: 20, orderBy: [TRIP_ID_ASC], filter: $filter) { edges { node { tripId fareAmount } } } }`;
     const filter = { and: [{ fareAmount: { gte: 5 } }, { not: { pickupZip: { in: [10001, 10011] } } }] };
     await expectSameAnswer('Filtered', query, { filter });
-    await expectSameAnswer('Filtered', query, { filter: { tripId: { lte: '300' } } });
-    // Compiled once per document: graphql-jit cannot compile recursive input variables, so it says so once.
-    expect(executorLog('Filtered')).toEqual(['operation runs on graphql-js: graphql-jit cannot compile it']);
+    await expectSameAnswer('Filtered', query, { filter: { tripId: { lte: '300' } }, unused: 1 });
+    expect(executorLog('Filtered')).toEqual(['operation compiled']);
+  });
+
+  it('reports bad variables exactly as graphql-js does', async () => {
+    const query = `query BadVariables($first: Int, $filter: TripFilter, $order: [TripOrderBy!]) {
+      trips(first: $first, filter: $filter, orderBy: $order) { totalCount } }`;
+    const variables = { first: 'many', filter: { or: [{ tripId: { eq: 'x1' } }], bogus: 1 }, order: ['SIDEWAYS'] };
+    const { status, body } = await gw.query(query, variables);
+    const reference = (await referenceAnswer(query, variables)) as { errors: unknown[] };
+    expect(reference.errors.length).toBeGreaterThanOrEqual(3);
+    expect(body).toEqual(reference);
+    expect(status).toBe(200);
+    expect(executorLog('BadVariables')).toEqual(['operation compiled']);
   });
 });

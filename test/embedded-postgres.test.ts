@@ -26,3 +26,21 @@ describe('test harness', () => {
     ]);
   });
 });
+
+describe('embedded Postgres process hooks', () => {
+  it('leaves no exit or signal handlers behind (they would turn a failing run into exit code 0)', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { startEmbeddedPostgres } = await import('../src/dev/embedded-postgres.js');
+    const events = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const before = events.map((event) => process.listenerCount(event));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-hooks-'));
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), persistent: false });
+    try {
+      expect(events.map((event) => process.listenerCount(event))).toEqual(before);
+    } finally {
+      await embedded.stop();
+    }
+  });
+});

@@ -54,7 +54,7 @@ describe('tripsAdded resumes from a cursor with no row lost and none repeated', 
       await first.untilRows(60);
       first.close();
       const cut = first.lastCursor!;
-      const receivedBefore = first.ids;
+      const receivedBefore = [...first.ids];
       await sleep(300); // rows keep arriving while nobody listens
       const second = new TripStream(gw.client(transport), { filter: FILTER, after: cut });
       await inserting;

@@ -91,6 +91,21 @@ export interface TripGroupRow {
 
 type RawGroupRow = StatsColumns & Record<`k${number}`, unknown>;
 
+function inputColumn(dimension: TripDimension, boroughColumns: ReadonlySet<BoroughColumn>): string {
+  const { borough, column } = DIMENSIONS[dimension];
+  return borough && boroughColumns.has(borough) ? borough : column;
+}
+
+/** When the dimensions read every key of the grain, its rows are already one per input: no first stage needed. */
+function readsEveryKey(
+  grain: Grain,
+  dimensions: readonly TripDimension[],
+  boroughColumns: ReadonlySet<BoroughColumn>,
+): boolean {
+  const read = new Set(dimensions.map((dimension) => inputColumn(dimension, boroughColumns)));
+  return GRAINS[grain].every((key) => read.has(key));
+}
+
 /**
  * A rollup grain pre-aggregated to just the columns the dimensions read, so
  * the time zone arithmetic and the borough join run once per hour or ZIP
@@ -104,11 +119,7 @@ function rollupInput(
   joins: ReadonlySet<BoroughJoin>,
   boroughColumns: ReadonlySet<BoroughColumn>,
 ): RawBuilder<unknown> {
-  const inputColumn = (dimension: TripDimension) => {
-    const { borough, column } = DIMENSIONS[dimension];
-    return borough && boroughColumns.has(borough) ? borough : column;
-  };
-  const columns = [...new Set(query.dimensions.map(inputColumn))].map((c) => sql.ref(c));
+  const columns = [...new Set(query.dimensions.map((d) => inputColumn(d, boroughColumns)))].map((c) => sql.ref(c));
   const measures = query.measures ?? ALL_MEASURES;
   const partials = MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => [
     sql`sum(${sql.ref(rollupColumn(measure, 'sum'))}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
@@ -156,7 +167,11 @@ export async function findTripGroups(
   );
   const { rows } = await sql<RawGroupRow>`
     SELECT ${sql.join(keys)}, ${statsSelection(source, query.measures ?? ALL_MEASURES)}
-    FROM ${source.kind === 'raw' ? sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}` : rollupInput(source, query, joins, boroughColumns)}
+    FROM ${
+      source.kind === 'rollup' && !readsEveryKey(source.grain, query.dimensions, boroughColumns)
+        ? rollupInput(source, query, joins, boroughColumns)
+        : sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}`
+    }
     GROUP BY ${sql.join(query.dimensions.map((_, index) => sql.ref(`k${index}`)))}
     ORDER BY ${sql.join(groupOrderTerms(query.orderBy, query.dimensions.length))}
     LIMIT ${query.first}`.execute(db);

@@ -65,12 +65,14 @@ export class TripStream {
   completed = false;
   private readonly stop: () => void;
   private readonly waiters = new Set<() => void>();
+  private closed = false;
 
   constructor(client: Client, variables: Record<string, unknown> = {}, query = TRIPS_ADDED) {
     this.stop = client.subscribe<{ tripsAdded: { cursor: string; trips: BatchEvent['trips'] } }>(
       { query, variables },
       {
         next: (result: ExecutionResult<{ tripsAdded: { cursor: string; trips: BatchEvent['trips'] } }>) => {
+          if (this.closed) return;
           if (result.errors?.length) {
             for (const error of result.errors) {
               this.errors.push({ message: error.message, extensions: error.extensions as Record<string, unknown> });
@@ -141,7 +143,13 @@ export class TripStream {
     return this.until(() => this.completed || this.transportError !== undefined, 'the end of the stream', timeoutMs);
   }
 
+  /**
+   * Like a real client that stops reading: events still in flight when the
+   * stream is disposed are not processed, so `ids` and `lastCursor` stay a
+   * consistent pair to resume from.
+   */
   close(): void {
+    this.closed = true;
     this.stop();
   }
 
