@@ -54,6 +54,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    // Live streams first: subscribers get SHUTTING_DOWN with their resume
+    // cursor instead of a dropped connection.
+    await app.live.stop();
     await server.close();
     await app.close();
     await dev?.stop();
