@@ -50,23 +50,3 @@ export function loadResult(rows: number, startedAt: number): LoadResult {
   const elapsedMs = performance.now() - startedAt;
   return { rows, elapsedMs, rowsPerSecond: elapsedMs > 0 ? (rows / elapsedMs) * 1000 : 0 };
 }
-
-/** Runs `work` in a transaction on one pooled connection. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw error;
-  } finally {
-    // A connection that cannot even roll back is discarded, not reused.
-    client.release(broken);
-  }
-}

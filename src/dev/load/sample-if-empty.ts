@@ -7,7 +7,8 @@
 import type pg from 'pg';
 import { qualified } from '../../db/sql-identifiers.js';
 import { DEFAULT_SAMPLE_ROWS, DEFAULT_SAMPLE_SEED, tripCopyTextChunks } from '../sample/trip-generator.js';
-import { copyTripText, inTransaction, type TripsTable } from './copy-trips.js';
+import { inTransaction } from '../pipeline/transaction.js';
+import { copyTripText, type TripsTable } from './copy-trips.js';
 
 export type SampleBootstrap =
   | { action: 'loaded'; rows: number; seed: number; elapsedMs: number }

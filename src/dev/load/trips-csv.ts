@@ -9,7 +9,8 @@ import { createReadStream } from 'node:fs';
 import type pg from 'pg';
 import { qualified } from '../../db/sql-identifiers.js';
 import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
-import { copyTripText, inTransaction, loadResult, type LoadResult, type TripsTable } from './copy-trips.js';
+import { inTransaction } from '../pipeline/transaction.js';
+import { copyTripText, loadResult, type LoadResult, type TripsTable } from './copy-trips.js';
 import { CsvParser, CsvSyntaxError, type CsvRecord } from './csv-parser.js';
 import {
   doubleValue,
