@@ -3,19 +3,12 @@
  * write the Delta table. Each call is one transaction, hence one version.
  */
 import type pg from 'pg';
+import type { TripRow } from '../../db/tables.js';
 import { columnList, literal, relations, TRIP_COLUMNS, type PipelineNames } from './names.js';
 import type { Queryable } from './sql.js';
 import { inTransaction } from './transaction.js';
 
-export interface TripInput {
-  id: bigint | number | string;
-  tpep_pickup_datetime: Date | null;
-  tpep_dropoff_datetime: Date | null;
-  trip_distance: number | null;
-  fare_amount: number | null;
-  pickup_zip: number | null;
-  dropoff_zip: number | null;
-}
+export type TripInput = Omit<TripRow, 'id'> & { id: bigint | number | string };
 
 /** Inserts the trips in one statement (one source version); returns the number inserted. */
 export async function insertTrips(db: Queryable, names: PipelineNames, trips: readonly TripInput[]): Promise<number> {
