@@ -59,7 +59,15 @@ export interface RollupConfig {
   enabled: boolean;
   /** ROLLUP_POLL_MS: how often the rollup's signature is compared with the synced table's; 0 = never. */
   pollMs: number;
+  /**
+   * ROLLUP_FRESHNESS: `trigger` (default) proves freshness exactly with a statement trigger the gateway puts on
+   * the synced table; `statistics` needs no DDL there but may miss an update or delete for about a second.
+   */
+  freshness: RollupFreshness;
 }
+
+export const ROLLUP_FRESHNESS = ['trigger', 'statistics'] as const;
+export type RollupFreshness = (typeof ROLLUP_FRESHNESS)[number];
 
 export interface Config {
   production: boolean;
@@ -208,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     rollups: {
       enabled: oneOf(env, 'ROLLUPS', ['on', 'off'] as const, 'on') === 'on',
       pollMs: intVar(env, 'ROLLUP_POLL_MS', 10_000, 0, 3_600_000),
+      freshness: oneOf(env, 'ROLLUP_FRESHNESS', ROLLUP_FRESHNESS, 'trigger'),
     },
   };
 }

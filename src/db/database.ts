@@ -35,6 +35,7 @@ export function createDb(
         zip_zones: { schema: config.gatewaySchema, table: 'zip_zones' },
         trip_rollup: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.rollup },
         trip_rollup_state: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.state },
+        trip_changes: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.changes },
       }),
     ],
     log: (event) => {

@@ -46,6 +46,7 @@ export interface Database {
   /** Aggregates the gateway keeps in its own schema; see src/aggregates/rollup/. */
   trip_rollup: TripRollupTable;
   trip_rollup_state: TripRollupStateTable;
+  trip_changes: TripChangesTable;
 }
 
 /**
@@ -77,7 +78,11 @@ export interface TripRollupTable {
 }
 
 /** Versioned names: a release that changes the rollup's shape builds new tables instead of migrating. */
-export const ROLLUP_TABLE_NAMES = { rollup: 'trip_rollup_v2', state: 'trip_rollup_v2_state' } as const;
+export const ROLLUP_TABLE_NAMES = {
+  rollup: 'trip_rollup_v3',
+  state: 'trip_rollup_v3_state',
+  changes: 'trip_changes',
+} as const;
 
 export interface TripRollupStateTable {
   id: number;
@@ -90,6 +95,26 @@ export interface TripRollupStateTable {
   /** First and last UTC hour in the rollup (null when it holds no timed trip). */
   min_hour: Date | null;
   max_hour: Date | null;
+  /**
+   * The signature without the insert counter (trigger mode only; null in statistics mode): equal to the
+   * current one means only INSERT statements ran since, the precondition of an incremental append.
+   */
+  base: string | null;
+  /** INSERT statements counted by the change trigger when the rollup was last brought up to date. */
+  inserts: string | null;
+  /** Largest trip id and number of trips the rollup holds. */
+  max_id: string | null;
+  trips_total: string;
+  /** Rollup rows right after the last full build or compaction; appends are compacted past twice that. */
+  compacted_rows: string;
+}
+
+/** One row per (synced table, writing backend), bumped by the change trigger (see rollup/change-trigger.ts). */
+export interface TripChangesTable {
+  relid: number;
+  backend: number;
+  inserts: string;
+  others: string;
 }
 
 export type TripRow = {

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.js';
 import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
 import { ROLLUP_TABLE_NAMES } from '../../db/tables.js';
 import { MEASURES, rollupColumn } from '../stats.js';
+import { installChangeCounters } from './change-trigger.js';
 import { GRAIN_NAMES } from './grains.js';
 
 /**
@@ -23,6 +24,7 @@ export async function installRollupTables(db: Db, gatewaySchema: string): Promis
   await db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`lakebase-graphql install ${rollup}`}))`.execute(trx);
     await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(gatewaySchema)}`).execute(trx);
+    await installChangeCounters(trx, gatewaySchema);
     await sql
       .raw(
         `CREATE TABLE IF NOT EXISTS ${rollup} (
@@ -62,7 +64,12 @@ export async function installRollupTables(db: Db, gatewaySchema: string): Promis
            grain_rows jsonb NOT NULL,
            build_ms integer NOT NULL,
            min_hour timestamptz,
-           max_hour timestamptz
+           max_hour timestamptz,
+           base text,
+           inserts bigint,
+           max_id bigint,
+           trips_total bigint NOT NULL,
+           compacted_rows bigint NOT NULL
          )`,
       )
       .execute(trx);

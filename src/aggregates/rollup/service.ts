@@ -3,14 +3,17 @@ import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import { RAW, type AggregateSource } from '../queries.js';
 import { analyzeRollup, buildRollup, type BuildOutcome } from './build.js';
+import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
 import { chooseGrain, type RollupNeeds } from './planner.js';
 import { installRollupTables } from './rollup-table.js';
-import { currentSignature } from './signature.js';
+import { changeState, currentSignature, type Freshness, type SignatureTarget } from './signature.js';
 
 export interface RollupOptions {
   enabled: boolean;
   /** How often the maintainer compares the table's signature with the rollup's; 0 = only on refresh(). */
   pollMs: number;
+  /** How freshness is proven (see signature.ts); `trigger` installs the change trigger on the synced table. */
+  freshness: Freshness;
 }
 
 /** The rollup as of a freshness check that proved it matches the synced table. */
@@ -51,6 +54,8 @@ export class RollupService {
   #lastSeen: string | null = null;
   readonly #zones = new Map<string, Promise<boolean>>();
   #installed = false;
+  /** The last trigger installation failure logged, so a missing privilege is reported once, not every poll. */
+  #triggerProblem: string | null = null;
   /** Aggregate queries answered per source since start: how much the rollup is earning its keep. */
   readonly served = { raw: 0, rollup: 0 };
 
@@ -62,10 +67,46 @@ export class RollupService {
     return this.#deps.options.enabled;
   }
 
+  get #target(): SignatureTarget {
+    const { schema, table, gatewaySchema, options } = this.#deps;
+    return { schema, table, gatewaySchema, freshness: options.freshness };
+  }
+
   async install(): Promise<void> {
     if (!this.enabled) return;
     await installRollupTables(this.#deps.maintenanceDb, this.#deps.gatewaySchema);
     this.#installed = true;
+    await this.#ensureChangeTrigger();
+  }
+
+  /**
+   * Trigger mode: puts the change trigger on the synced table when it is not
+   * there (first start, or a full refresh that recreated the table). Without
+   * it nothing can be proven fresh, so queries use the synced table; the
+   * reason is logged once, with what to do about it.
+   */
+  async #ensureChangeTrigger(): Promise<void> {
+    if (this.#deps.options.freshness !== 'trigger') return;
+    const target = this.#target;
+    try {
+      if (await hasChangeTrigger(this.#deps.maintenanceDb, target)) return;
+      await installChangeTrigger(this.#deps.maintenanceDb, target);
+      this.#triggerProblem = null;
+      this.#deps.logger.info('rollup change trigger installed', { table: `${target.schema}.${target.table}` });
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== this.#triggerProblem) {
+        this.#deps.logger.warn(
+          'rollups unused: cannot install the change trigger that proves them fresh; aggregates use the synced table',
+          {
+            table: `${target.schema}.${target.table}`,
+            error: message,
+            fix: 'grant the gateway role TRIGGER on the synced table (or own it), or set ROLLUP_FRESHNESS=statistics',
+          },
+        );
+      }
+      this.#triggerProblem = message;
+    }
   }
 
   /** Starts the maintainer: builds now if the rollup is missing or stale, then polls. */
@@ -79,21 +120,29 @@ export class RollupService {
   async #tick(): Promise<void> {
     if (this.#building || !this.#installed) return;
     try {
-      const { rows } = await sql<{ current: string | null; built: string | null }>`
-        SELECT ${currentSignature(this.#deps.schema, this.#deps.table)} AS current,
-               (SELECT signature FROM ${sql.table('trip_rollup_state')} WHERE id = 1) AS built`.execute(
-        this.#deps.maintenanceDb,
-      );
-      const current = rows[0]?.current ?? null;
-      const built = rows[0]?.built ?? null;
+      await this.#ensureChangeTrigger();
+      const { rows } = await sql<{
+        current: string | null;
+        base: string | null;
+        built: string | null;
+        built_base: string | null;
+      }>`
+        SELECT state.signature AS current, state.base, s.signature AS built, s.base AS built_base
+          FROM (SELECT 1) AS one
+          LEFT JOIN ${changeState(this.#target)} AS state ON true
+          LEFT JOIN ${sql.table('trip_rollup_state')} AS s ON s.id = 1`.execute(this.#deps.maintenanceDb);
+      const { current = null, base = null, built = null, built_base: builtBase = null } = rows[0] ?? {};
       if (current === null || current === built) {
         this.#lastSeen = current;
         return;
       }
-      // While a sync is writing, every poll sees a new signature; rebuilding
-      // each time would only burn CPU. Build once it has held still for one
-      // interval, or at once when there is no rollup at all.
-      if (built !== null && current !== this.#lastSeen) {
+      // Only INSERTs since the last build (same base): an append of the new
+      // rows, cheap, so do it now. Otherwise it is a full scan: while a sync is
+      // writing, every poll sees a new signature, and rebuilding each time would
+      // only burn CPU. Build once it has held still for one interval, or at once
+      // when there is no rollup at all.
+      const append = base !== null && base === builtBase;
+      if (!append && built !== null && current !== this.#lastSeen) {
         this.#lastSeen = current;
         return;
       }
@@ -109,14 +158,21 @@ export class RollupService {
   async refresh(force = false): Promise<BuildOutcome> {
     if (!this.enabled) return { status: 'unprovable', reason: 'rollups are disabled (ROLLUPS=off)' };
     if (this.#building) await this.#building.catch(() => undefined);
-    const building = buildRollup(this.#deps.maintenanceDb, this.#deps.schema, this.#deps.table, force);
+    const building = buildRollup(this.#deps.maintenanceDb, this.#target, force);
     this.#building = building;
     try {
       const outcome = await building;
       if (outcome.status === 'built') {
-        await analyzeRollup(this.#deps.maintenanceDb);
+        // Appends add a few rows; autovacuum keeps up with those. A rebuild replaced every row.
+        if (outcome.build.kind !== 'append') await analyzeRollup(this.#deps.maintenanceDb);
         this.#lastSeen = outcome.build.signature;
-        this.#deps.logger.info('rollup rebuilt', { ms: outcome.build.ms, grainRows: outcome.build.grainRows });
+        const { kind, ms, tripsScanned, grainRows } = outcome.build;
+        this.#deps.logger.info(kind === 'full' ? 'rollup rebuilt' : 'rollup brought up to date', {
+          kind,
+          ms,
+          tripsScanned,
+          grainRows,
+        });
       }
       return outcome;
     } finally {
@@ -135,7 +191,7 @@ export class RollupService {
     }>`
       SELECT signature, grain_rows, min_hour, max_hour
         FROM ${sql.table('trip_rollup_state')}
-       WHERE id = 1 AND signature = ${currentSignature(this.#deps.schema, this.#deps.table)}`
+       WHERE id = 1 AND signature = ${currentSignature(this.#target)}`
       .execute(this.#deps.db)
       .catch((error: unknown) => {
         // Not installed yet (or dropped by hand): the raw table still answers.

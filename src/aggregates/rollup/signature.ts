@@ -1,37 +1,77 @@
 import { sql, type RawBuilder } from 'kysely';
+import type { RollupFreshness } from '../../config/env.js';
 import { qualified } from '../../db/sql-identifiers.js';
+import { changeTriggerIdentity } from './change-trigger.js';
 
 /**
- * A cheap value that changes whenever the synced table's rows change, so a
- * rollup built at signature S answers exactly as the table does while the
- * signature is still S. Triggers are not an option (the sync pipeline owns the
- * table and replaces it on full refresh), and counting or hashing 10M rows per
- * query would cost more than the rollup saves. Parts:
+ * How the gateway proves a rollup equals the synced table:
+ * - `trigger` (default, exact): counters kept by a statement trigger on the
+ *   synced table (change-trigger.ts), visible in the same snapshot as the rows.
+ * - `statistics` (no DDL on the synced table, for roles that may not create
+ *   triggers on it): Postgres' cumulative statistics, which a writing backend
+ *   publishes when it goes idle and at most once a second. An update or delete
+ *   that leaves max(id) unchanged can go unseen for about a second after its
+ *   commit (up to a minute under statistics lock contention). Opt-in only.
+ */
+export type Freshness = RollupFreshness;
+
+export interface SignatureTarget {
+  schema: string;
+  table: string;
+  gatewaySchema: string;
+  freshness: Freshness;
+}
+
+/** The synced table's change state, read in one snapshot. */
+export interface ChangeState {
+  /** Equal signatures prove equal contents. NULL: nothing can be proven (table missing, no trigger, no statistics). */
+  signature: string | null;
+  /** The signature without the INSERT counter (trigger mode). */
+  base: string | null;
+  /** INSERT statements counted by the trigger (trigger mode). */
+  inserts: string | null;
+}
+
+/**
+ * Parts common to both modes:
  * - the table's oid and relfilenode: a full refresh that recreates the table,
- *   or TRUNCATE, changes them (transactional, exact);
- * - max(id) through the primary key: an append of new ids changes it in the
- *   same snapshot as the data (exact);
- * - the n_tup_ins / n_tup_upd / n_tup_del statistics: every insert,
- *   update and delete, including those max(id) cannot see. They only grow
- *   (aborted writes count too: a spurious rebuild, never a stale answer) and a
- *   stats reset changes them as well. Caveat, documented in
- *   docs/aggregates.md: a writing backend publishes them when it goes idle,
- *   and at most once a second (PGSTAT_MIN_INTERVAL), so a second write within
- *   a second of the previous flush becomes visible up to a second after its commit.
+ *   TRUNCATE or VACUUM FULL changes them (transactional);
  * - a digest of the ZIP reference table: the borough grains resolve boroughs
  *   at build time, so a release that changes the ZIP list invalidates them.
- * NULL (never fresh) when the table is missing or statistics are off.
+ * Trigger mode adds the trigger's identity (see changeTriggerIdentity) and its
+ * counters of statements that wrote the table, INSERTs apart from the rest so
+ * a build can tell an append from other writes.
+ * Statistics mode adds max(id) (an append is seen in the same snapshot) and
+ * the insert/update/delete statistics counters, read through the
+ * pg_stat_get_* functions directly: planning the pg_stat_all_tables view costs
+ * milliseconds, and this runs on every request.
  */
-export function currentSignature(schema: string, table: string): RawBuilder<string | null> {
-  // The pg_stat_get_* functions behind pg_stat_all_tables, called directly:
-  // planning the view costs milliseconds, and this runs on every request.
-  return sql<string | null>`(
-    SELECT CASE WHEN current_setting('track_counts')::boolean THEN
-             concat_ws(':', c.oid::int8, pg_relation_filenode(c.oid), pg_stat_get_tuples_inserted(c.oid),
-                       pg_stat_get_tuples_updated(c.oid), pg_stat_get_tuples_deleted(c.oid),
-                       coalesce((SELECT max(id)::text FROM ${sql.table('trips')}), 'empty'),
-                       (SELECT md5(string_agg(zip || '=' || borough, ',' ORDER BY zip)) FROM ${sql.table('zip_zones')}))
-           END
-      FROM pg_class c
-     WHERE c.oid = to_regclass(${qualified(schema, table)}))`;
+export function changeState(target: SignatureTarget): RawBuilder<ChangeState> {
+  const zipDigest = sql`(SELECT md5(string_agg(zip || '=' || borough, ',' ORDER BY zip)) FROM ${sql.table('zip_zones')})`;
+  const relation = qualified(target.schema, target.table);
+  if (target.freshness === 'statistics') {
+    return sql<ChangeState>`(
+      SELECT CASE WHEN current_setting('track_counts')::boolean THEN
+               concat_ws(':', 'statistics', c.oid::int8, pg_relation_filenode(c.oid), pg_stat_get_tuples_inserted(c.oid),
+                         pg_stat_get_tuples_updated(c.oid), pg_stat_get_tuples_deleted(c.oid),
+                         coalesce((SELECT max(id)::text FROM ${sql.table('trips')}), 'empty'), ${zipDigest})
+             END AS signature,
+             NULL::text AS base, NULL::text AS inserts
+        FROM pg_class c WHERE c.oid = to_regclass(${relation}))`;
+  }
+  return sql<ChangeState>`(
+    SELECT s.base || ':' || s.inserts AS signature, s.base, s.inserts
+      FROM (SELECT 'trigger:' || ${changeTriggerIdentity(target.gatewaySchema)} || ':' ||
+                   concat_ws(':', c.oid::int8, pg_relation_filenode(c.oid), coalesce(sum(ch.others), 0), ${zipDigest})
+                   AS base,
+                   coalesce(sum(ch.inserts), 0)::text AS inserts
+              FROM pg_class c
+              LEFT JOIN ${sql.table('trip_changes')} ch ON ch.relid = c.oid
+             WHERE c.oid = to_regclass(${relation})
+             GROUP BY c.oid) AS s)`;
+}
+
+/** The current signature alone, as a scalar subquery (the per-request freshness check). */
+export function currentSignature(target: SignatureTarget): RawBuilder<string | null> {
+  return sql<string | null>`(SELECT signature FROM ${changeState(target)} AS state)`;
 }

@@ -1,0 +1,123 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../../db/database.js';
+import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
+import { ROLLUP_TABLE_NAMES } from '../../db/tables.js';
+
+const CHANGE_FUNCTION = 'note_trip_change';
+
+/**
+ * The trigger's name on the synced table: one per gateway schema, so gateways
+ * with schemas of their own (staging and production on one database) each
+ * count changes in their own table.
+ */
+export function changeTriggerName(gatewaySchema: string): string {
+  return `${gatewaySchema}_changes`.slice(0, 63);
+}
+
+/** The trigger function, as `to_regprocedure` text. */
+export function changeFunction(gatewaySchema: string): string {
+  return `${qualified(gatewaySchema, CHANGE_FUNCTION)}()`;
+}
+
+export interface ChangeTriggerTarget {
+  schema: string;
+  table: string;
+  gatewaySchema: string;
+}
+
+/**
+ * Why a trigger: a rollup may answer only while it provably equals the synced
+ * table, and Postgres has no other change marker that is both exact and cheap
+ * to a reader (statistics counters are published up to a second or more after
+ * the commit; xmin has no index; commit timestamps are a server setting). A
+ * statement-level trigger bumps a counter in the gateway's schema inside the
+ * writer's own transaction, so the counter and the rows become visible in the
+ * same snapshot: a reader comparing counters can never see new rows with an
+ * old counter, or the reverse.
+ *
+ * Per statement, not per row: a COPY of 10M rows costs one upsert. Each
+ * writing backend has its own counter row, so concurrent sync connections never
+ * wait on each other. ENABLE ALWAYS makes it fire for writers that run with
+ * session_replication_role = replica too (bulk loaders do). Rows written by
+ * logical replication apply workers do not fire statement triggers; the
+ * Databricks sync pipeline writes with ordinary statements.
+ *
+ * SECURITY DEFINER: the trigger runs as the writer (the sync pipeline's role),
+ * which has no rights in the gateway's schema; the function runs as its owner.
+ */
+export async function installChangeCounters(db: Db, gatewaySchema: string): Promise<void> {
+  const changes = qualified(gatewaySchema, ROLLUP_TABLE_NAMES.changes);
+  const fn = qualified(gatewaySchema, CHANGE_FUNCTION);
+  await sql
+    .raw(
+      `CREATE TABLE IF NOT EXISTS ${changes} (
+         relid oid NOT NULL,
+         backend integer NOT NULL,
+         inserts bigint NOT NULL DEFAULT 0,
+         others bigint NOT NULL DEFAULT 0,
+         PRIMARY KEY (relid, backend)
+       )`,
+    )
+    .execute(db);
+  await sql
+    .raw(
+      `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger
+         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+       BEGIN
+         INSERT INTO ${changes} AS c (relid, backend, inserts, others)
+         VALUES (TG_RELID, pg_backend_pid(), (TG_OP = 'INSERT')::int, (TG_OP <> 'INSERT')::int)
+         ON CONFLICT (relid, backend) DO UPDATE
+           SET inserts = c.inserts + EXCLUDED.inserts, others = c.others + EXCLUDED.others;
+         RETURN NULL;
+       END $fn$`,
+    )
+    .execute(db);
+}
+
+/** Puts the trigger on the synced table (the counters and function must exist: installChangeCounters). */
+export async function installChangeTrigger(db: Db, target: ChangeTriggerTarget): Promise<void> {
+  const changes = qualified(target.gatewaySchema, ROLLUP_TABLE_NAMES.changes);
+  const fn = qualified(target.gatewaySchema, CHANGE_FUNCTION);
+  const synced = qualified(target.schema, target.table);
+  const trigger = changeTriggerName(target.gatewaySchema);
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`lakebase-graphql install ${changes}`}))`.execute(trx);
+    // CREATE TRIGGER takes a lock that waits for (and then blocks) the pipeline's writes:
+    // give up quickly instead of stalling a sync; the caller retries on its next poll.
+    await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
+    if (await hasChangeTrigger(trx, target)) return;
+    // CREATE OR REPLACE: a trigger of that name calling something else (or disabled) is put right.
+    await sql
+      .raw(
+        `CREATE OR REPLACE TRIGGER ${quoteIdent(trigger)}
+           AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${synced}
+           FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+      )
+      .execute(trx);
+    await sql.raw(`ALTER TABLE ${synced} ENABLE ALWAYS TRIGGER ${quoteIdent(trigger)}`).execute(trx);
+  });
+}
+
+/** The change trigger's pg_trigger row for the synced table's pg_class row aliased `c`: ours, firing always. */
+function triggerRow(gatewaySchema: string): RawBuilder<unknown> {
+  return sql`pg_trigger t
+              WHERE t.tgrelid = c.oid AND t.tgname = ${changeTriggerName(gatewaySchema)}
+                AND t.tgenabled = 'A' AND t.tgfoid = to_regprocedure(${changeFunction(gatewaySchema)})`;
+}
+
+/**
+ * Identifies the trigger as it stands: its oid and the xmin of its catalog
+ * row, which changes whenever it is recreated, disabled or re-enabled. Writes
+ * made while it was away were not counted, so the signature must change with
+ * it. NULL while it is not in place: then nothing can be proven fresh.
+ */
+export function changeTriggerIdentity(gatewaySchema: string): RawBuilder<string | null> {
+  return sql<string | null>`(SELECT t.oid::text || '.' || t.xmin::text FROM ${triggerRow(gatewaySchema)})`;
+}
+
+export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Promise<boolean> {
+  const { rows } = await sql<{ present: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM pg_class c, ${triggerRow(target.gatewaySchema)}
+                      AND c.oid = to_regclass(${qualified(target.schema, target.table)})) AS present`.execute(db);
+  return rows[0]?.present === true;
+}

@@ -1,0 +1,173 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../src/app.js';
+import type { Logger } from '../src/logger.js';
+import { insertAggregateTrips } from './support/aggregates-fixture.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+/** One aggregate the rollup answers (per-ZIP totals), with its answer from the table itself. */
+const QUERY = `{ tripGroups(groupBy: [PICKUP_ZIP], orderBy: [KEY_ASC], first: 100) { pickupZip stats { count fareAmount { sum } } } }`;
+const REFERENCE = `SELECT pickup_zip, count(*)::text AS count, sum(fare_amount) AS sum
+                     FROM "default".trips_synced GROUP BY pickup_zip ORDER BY pickup_zip NULLS LAST`;
+
+interface Group {
+  pickupZip: number | null;
+  stats: { count: string; fareAmount: { sum: number | null } };
+}
+
+describe('the change trigger behind rollup freshness', () => {
+  let gw: TestGateway;
+  let writer: pg.Client;
+
+  beforeAll(async () => {
+    gw = await startTestGateway('agg_trigger', { ROLLUP_POLL_MS: '0' });
+    writer = new pg.Client({ connectionString: gw.database.url });
+    await writer.connect();
+    await insertAggregateTrips(gw.database.pool, 600);
+  });
+  afterAll(async () => {
+    await writer.end();
+    await gw.close();
+  });
+
+  /** Runs QUERY, checks it against the table, and says where the answer came from. */
+  async function answeredFrom(): Promise<'raw' | 'rollup'> {
+    const before = gw.app.rollups.served.rollup;
+    const { body } = await gw.query<{ tripGroups: Group[] }>(QUERY);
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    const expected = (
+      await gw.database.pool.query<{ pickup_zip: number | null; count: string; sum: number | null }>(REFERENCE)
+    ).rows;
+    expect(body.data!.tripGroups.map((g) => [g.pickupZip, g.stats.count, g.stats.fareAmount.sum])).toEqual(
+      expected.map((r) => [r.pickup_zip, r.count, r.sum === null ? null : expect.closeTo(r.sum, 6)]),
+    );
+    return gw.app.rollups.served.rollup > before ? 'rollup' : 'raw';
+  }
+
+  async function rebuild(): Promise<void> {
+    expect((await gw.app.rollups.refresh()).status).toMatch(/built|unchanged/);
+    expect(await answeredFrom()).toBe('rollup');
+  }
+
+  it('is installed by the gateway, on all four kinds of writes, firing always', async () => {
+    const { rows } = await gw.database.pool.query<{ name: string; enabled: string; definition: string }>(
+      `SELECT tgname AS name, tgenabled AS enabled, pg_get_triggerdef(oid) AS definition
+         FROM pg_trigger WHERE tgrelid = '"default".trips_synced'::regclass AND NOT tgisinternal`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ name: 'lakebase_graphql_changes', enabled: 'A' });
+    expect(rows[0]!.definition).toMatch(/AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE .* FOR EACH STATEMENT/);
+  });
+
+  it('sees a write only once it commits, exactly then', async () => {
+    await rebuild();
+    await writer.query('BEGIN');
+    await writer.query(`UPDATE "default".trips_synced SET fare_amount = fare_amount * 2 WHERE id % 4 = 0`);
+    // Uncommitted: readers still see the old rows, and the rollup still equals them.
+    expect(await answeredFrom()).toBe('rollup');
+    await writer.query('COMMIT');
+    expect(await answeredFrom()).toBe('raw');
+    await rebuild();
+    await writer.query('BEGIN');
+    await writer.query(`DELETE FROM "default".trips_synced WHERE id % 5 = 0`);
+    await writer.query('ROLLBACK');
+    expect(await answeredFrom()).toBe('rollup');
+  });
+
+  it('counts writers running as replicas (bulk loaders) too', async () => {
+    await rebuild();
+    await writer.query(`SET session_replication_role = replica`);
+    try {
+      await writer.query(`UPDATE "default".trips_synced SET fare_amount = fare_amount + 1 WHERE id % 3 = 0`);
+    } finally {
+      await writer.query(`SET session_replication_role = origin`);
+    }
+    expect(await answeredFrom()).toBe('raw');
+  });
+
+  it('trusts no counter while the trigger is disabled or gone, and puts it back', async () => {
+    await rebuild();
+    await writer.query(`ALTER TABLE "default".trips_synced DISABLE TRIGGER lakebase_graphql_changes`);
+    expect(await answeredFrom()).toBe('raw');
+    expect(await gw.app.rollups.refresh()).toMatchObject({ status: 'unprovable' });
+    await writer.query(`DROP TRIGGER lakebase_graphql_changes ON "default".trips_synced`);
+    await writer.query(`UPDATE "default".trips_synced SET fare_amount = 1 WHERE id = 7`);
+    expect(await answeredFrom()).toBe('raw');
+    await gw.app.rollups.install();
+    await rebuild();
+  });
+
+  it('answers from the table, and says why once, when the role may not create the trigger', async () => {
+    // A role that may read the synced table and keep its own gateway schema, but not put triggers on the table.
+    const { database } = gw;
+    await database.pool.query(`DO $$ BEGIN
+                                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'agg_reader') THEN
+                                   CREATE ROLE agg_reader LOGIN PASSWORD 'reader';
+                                 END IF;
+                               END $$`);
+    const dbName = new URL(database.url).pathname.slice(1);
+    await database.pool.query(`GRANT CREATE ON DATABASE "${dbName}" TO agg_reader;
+                               GRANT USAGE ON SCHEMA "default" TO agg_reader;
+                               GRANT SELECT ON "default".trips_synced TO agg_reader`);
+    const warn = vi.fn();
+    const logger: Logger = { debug: () => {}, info: () => {}, warn, error: () => {}, child: () => logger };
+    const url = new URL(database.url);
+    const app = createApp({
+      config: {
+        ...gw.config,
+        rollups: { ...gw.config.rollups, pollMs: 0 },
+        database: {
+          ...gw.config.database,
+          user: 'agg_reader',
+          password: 'reader',
+          host: url.hostname,
+          gatewaySchema: 'reader_gw',
+        },
+      },
+      logger,
+    });
+    try {
+      await app.initialised;
+      await app.rollups.install();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(/cannot install the change trigger/);
+      expect(warn.mock.calls[0]![1]).toMatchObject({
+        fix: expect.stringMatching(/TRIGGER/),
+        error: expect.any(String),
+      });
+      expect(await app.rollups.refresh()).toMatchObject({ status: 'unprovable' });
+      expect(await app.rollups.freshRollup()).toBeNull();
+      const response = await app.gateway.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ tripStats { count } }` }),
+      });
+      const body = (await response.json()) as { data?: { tripStats: { count: string } } };
+      expect(Number(body.data?.tripStats.count)).toBeGreaterThan(0);
+      expect(app.rollups.served).toEqual({ raw: 1, rollup: 0 });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('ROLLUP_FRESHNESS=statistics', () => {
+  it('needs no trigger, and serves the rollup while the statistics show no change', async () => {
+    const gw = await startTestGateway('agg_stats', { ROLLUP_POLL_MS: '0', ROLLUP_FRESHNESS: 'statistics' });
+    try {
+      await insertAggregateTrips(gw.database.pool, 300);
+      await gw.database.pool.query('SELECT pg_stat_force_next_flush()');
+      const triggers = await gw.database.pool.query(
+        `SELECT 1 FROM pg_trigger WHERE tgrelid = '"default".trips_synced'::regclass AND NOT tgisinternal`,
+      );
+      expect(triggers.rowCount).toBe(0);
+      expect(await gw.app.rollups.refresh()).toMatchObject({ status: 'built', build: { kind: 'full' } });
+      expect(await gw.app.rollups.freshRollup()).not.toBeNull();
+      await gw.database.pool.query(`DELETE FROM "default".trips_synced WHERE id % 2 = 0`);
+      await gw.database.pool.query('SELECT pg_stat_force_next_flush()');
+      expect(await gw.app.rollups.freshRollup()).toBeNull();
+    } finally {
+      await gw.close();
+    }
+  });
+});
