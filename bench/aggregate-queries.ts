@@ -39,7 +39,18 @@ export const BENCH_QUERIES: readonly BenchQuery[] = [
   },
   {
     name: 'borough-hour-of-day',
-    title: 'trips by hour of day for one borough (Manhattan ZIPs, New York time)',
+    title: 'trips by hour of day for one borough (Manhattan, New York time)',
+    graphql: `{ tripGroups(groupBy: [PICKUP_HOUR_OF_DAY], orderBy: [KEY_ASC], first: 24, timeZone: "America/New_York",
+                filter: { pickupBorough: { eq: "Manhattan" } }) {
+                pickupHourOfDay stats { count fareAmount { avg } } } }`,
+    rawSql: `SELECT extract(hour FROM t.tpep_pickup_datetime AT TIME ZONE 'America/New_York') AS hour,
+                    count(*) AS count, avg(t.fare_amount) AS avg_fare
+               FROM $TRIPS t JOIN $ZONES z ON z.zip = t.pickup_zip
+              WHERE z.borough = 'Manhattan' GROUP BY 1 ORDER BY 1`,
+  },
+  {
+    name: 'borough-hour-of-day-zips',
+    title: 'the same, with the borough written as its list of ZIPs',
     graphql: `{ tripGroups(groupBy: [PICKUP_HOUR_OF_DAY], orderBy: [KEY_ASC], first: 24, timeZone: "America/New_York",
                 filter: { pickupZip: { in: [${MANHATTAN.join(', ')}] } }) {
                 pickupHourOfDay stats { count fareAmount { avg } } } }`,

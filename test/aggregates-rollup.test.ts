@@ -22,6 +22,15 @@ const QUERY = `{
   byBoroughDay: tripGroups(groupBy: [PICKUP_BOROUGH, PICKUP_DAY], orderBy: [KEY_ASC], first: 200, timeZone: "America/New_York") {
     pickupBorough pickupTime stats { ${STATS} }
   }
+  manhattanHours: tripGroups(groupBy: [PICKUP_HOUR_OF_DAY], orderBy: [KEY_ASC], first: 30, timeZone: "America/New_York",
+                             filter: { pickupBorough: { eq: "Manhattan" } }) {
+    pickupHourOfDay stats { ${STATS} }
+  }
+  queensZips: tripGroups(groupBy: [PICKUP_ZIP], orderBy: [KEY_ASC], first: 100,
+                         filter: { pickupBorough: { in: ["Queens", "Brooklyn"] }, pickupAt: { gte: "2016-01-01T00:00:00Z" } }) {
+    pickupZip stats { ${STATS} }
+  }
+  noBorough: tripStats(filter: { dropoffBorough: { isNull: true } }) { ${STATS} }
 }`;
 
 type Stats = ExpectedStats;
@@ -32,6 +41,9 @@ interface Result {
   byZip: ({ pickupZip: number | null; stats: Stats } & Record<string, unknown>)[];
   byDay: ({ pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
   byBoroughDay: ({ pickupBorough: string | null; pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
+  noBorough: Stats;
+  manhattanHours: ({ pickupHourOfDay: number | null; stats: Stats } & Record<string, unknown>)[];
+  queensZips: ({ pickupZip: number | null; stats: Stats } & Record<string, unknown>)[];
   byBoroughHour: ({ dropoffBorough: string | null; pickupHourOfDay: number | null; stats: Stats } & Record<
     string,
     unknown
@@ -78,6 +90,9 @@ describe('rollups never answer from stale data', () => {
     expect(sameStats(data.week, await expectedStats(pool, week)), 'week').toBe(true);
     const fares = '(t.fare_amount >= 5 AND t.fare_amount < 15) OR t.fare_amount IS NULL';
     expect(sameStats(data.fares, await expectedStats(pool, fares)), 'fares').toBe(true);
+    const zipsOf = (boroughs: string) => `(SELECT zip FROM lakebase_graphql.zip_zones WHERE borough IN (${boroughs}))`;
+    const noBorough = `t.dropoff_zip IS NULL OR t.dropoff_zip NOT IN (SELECT zip FROM lakebase_graphql.zip_zones)`;
+    expect(sameStats(data.noBorough, await expectedStats(pool, noBorough)), 'noBorough').toBe(true);
     const checks: [Result[keyof Result], Awaited<ReturnType<typeof expectedGroups>>, string[]][] = [
       [data.byZip, await expectedGroups(pool, ['PICKUP_ZIP'], 'true', 'UTC'), ['pickupZip']],
       [data.byDay, await expectedGroups(pool, ['PICKUP_DAY'], 'true', 'America/New_York'), ['pickupTime']],
@@ -90,6 +105,26 @@ describe('rollups never answer from stale data', () => {
           'UTC',
         ),
         ['dropoffBorough', 'pickupHourOfDay'],
+      ],
+      [
+        data.manhattanHours,
+        await expectedGroups(
+          pool,
+          ['PICKUP_HOUR_OF_DAY'],
+          `t.pickup_zip IN ${zipsOf("'Manhattan'")}`,
+          'America/New_York',
+        ),
+        ['pickupHourOfDay'],
+      ],
+      [
+        data.queensZips,
+        await expectedGroups(
+          pool,
+          ['PICKUP_ZIP'],
+          `t.pickup_zip IN ${zipsOf("'Queens', 'Brooklyn'")} AND t.tpep_pickup_datetime >= '2016-01-01T00:00:00Z'`,
+          'UTC',
+        ),
+        ['pickupZip'],
       ],
       [
         data.byBoroughDay,
@@ -108,7 +143,7 @@ describe('rollups never answer from stale data', () => {
     }
   }
 
-  /** Sources used by one run of QUERY (7 aggregates). */
+  /** Sources used by one run of QUERY (10 aggregates). */
   async function sourcesOfOneQuery(): Promise<{ raw: number; rollup: number }> {
     const before = { ...gw.app.rollups.served };
     await expectMatchesTable();
@@ -132,19 +167,19 @@ describe('rollups never answer from stale data', () => {
   }
 
   it('answers from the rollup once it is built, with the same results as the table', async () => {
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 10, rollup: 0 });
     expect(await refreshKind()).toBe('full');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
     expect(await refreshKind()).toBe('unchanged');
   });
 
   it('falls back to the table right after an append of new ids, then adds just the new trips', async () => {
     await write(`INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, fare_amount, pickup_zip)
                  VALUES (100000, '2016-01-02T10:15:00Z', 1000, 10001), (100001, NULL, NULL, NULL)`);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 10, rollup: 0 });
     const outcome = await gw.app.rollups.refresh();
     expect(outcome.status === 'built' && outcome.build).toMatchObject({ kind: 'append', tripsScanned: 2 });
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
   });
 
   it('compacts the rows that appends add, with the same results', async () => {
@@ -166,7 +201,7 @@ describe('rollups never answer from stale data', () => {
          FROM lakebase_graphql.trip_rollup_v3`,
     );
     expect(state.rows[0]!.rows).toBe(state.rows[0]!.keys);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
   });
 
   it.each([
@@ -186,17 +221,17 @@ describe('rollups never answer from stale data', () => {
     ],
   ])('falls back to the table after %s, and serves the rollup again once rebuilt', async (_name, change) => {
     await write(change);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 10, rollup: 0 });
     expect(await refreshKind()).toBe('full');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
   });
 
   it('falls back after the table is truncated and reloaded with the same ids', async () => {
     await write(`TRUNCATE "default".trips_synced`);
     await insertAggregateTrips(gw.database.pool, 900);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 7, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 10, rollup: 0 });
     expect(await refreshKind()).toBe('full');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 7 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
   });
 
   it('is rebuilt by the maintainer once the table holds still', async () => {

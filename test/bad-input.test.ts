@@ -83,6 +83,16 @@ describe('bad input', () => {
       'filter.or[1].pickupZip.in',
     ));
 
+  it('rejects an unknown borough, listing the known ones', async () => {
+    await expectError(
+      TRIPS,
+      { filter: { and: [{ pickupBorough: { in: ['Queens', 'Brookyln'] } }] } },
+      /^filter\.and\[0\]\.pickupBorough\.in\[1\]: "Brookyln" is not a borough; use one of "Manhattan", "Brooklyn"/,
+      'filter.and[0].pickupBorough.in[1]',
+    );
+    await expectError(TRIPS, { filter: { dropoffBorough: { notIn: [] } } }, /dropoffBorough\.notIn: must not be empty/);
+  });
+
   it('rejects an empty or list', () =>
     expectError(TRIPS, { filter: { or: [] } }, /filter\.or: must list at least one/));
 

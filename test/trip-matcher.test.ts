@@ -6,6 +6,8 @@ import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { readTripsAfter } from '../src/live/queries.js';
 import { compileTripFilter, validateTripFilter, type TripFilter } from '../src/trips/filter.js';
 import { compileTripMatcher, type MatchableTripRow } from '../src/trips/match-filter.js';
+import { installZipZones } from '../src/zones/install-zip-zones.js';
+import { BOROUGHS } from '../src/zones/nyc-zip-codes.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { insertTrickyTrips } from './support/trips-fixture.js';
 
@@ -33,6 +35,7 @@ describe('in-memory trip filter matches the SQL filter', () => {
     await insertTrickyTrips(database.pool, 600);
     await database.pool.query(EDGE_ROWS);
     const config = loadConfig({ DATABASE_URL: database.url }).database!;
+    await installZipZones(database.pool, config.gatewaySchema);
     db = createDb(database.pool, config);
     rows = await readTripsAfter(db, null, 100_000);
   });
@@ -77,6 +80,11 @@ describe('in-memory trip filter matches the SQL filter', () => {
       { and: [{ or: [{ pickupZip: { eq: 10001 } }, { pickupZip: { isNull: true } }] }, { fareAmount: { gte: 5 } }] },
     ],
     ['null isNull operator ignored', { pickupZip: { eq: null, isNull: null }, fareAmount: { lt: 10 } }],
+    ['a borough', { pickupBorough: { eq: 'Manhattan' } }],
+    ['ne borough never matches an unlisted or NULL ZIP', { pickupBorough: { ne: 'Queens' } }],
+    ['borough isNull: unlisted and NULL ZIPs', { pickupBorough: { isNull: true } }],
+    ['borough lists', { dropoffBorough: { in: ['Queens', 'Brooklyn'] }, pickupBorough: { notIn: ['Manhattan'] } }],
+    ['not of a borough', { not: { dropoffBorough: { eq: 'Manhattan' } } }],
   ];
 
   for (const [name, filter] of HANDWRITTEN) {
@@ -174,6 +182,9 @@ function randomFilter(random: () => number, pools: Pools, depth: number): TripFi
   }
   for (const field of ['fareAmount', 'tripDistance']) {
     if (random() < 0.3) filter[field] = ops(['eq', 'gt', 'gte', 'lt', 'lte'], () => pick(pools.floats));
+  }
+  for (const field of ['pickupBorough', 'dropoffBorough']) {
+    if (random() < 0.2) filter[field] = ops(['eq', 'ne'], () => pick(BOROUGHS), ['in', 'notIn']);
   }
   if (depth < 3) {
     if (random() < 0.2)

@@ -39,6 +39,28 @@ const CASES: { filter: Record<string, unknown>; where: string }[] = [
     where: '(pickup_zip = 10001 OR trip_distance IS NULL) IS NOT TRUE',
   },
   { filter: { fareAmount: { eq: null, gt: 15 } }, where: 'fare_amount > 15' },
+  // Boroughs are looked up in the ZIP reference table; unlisted (99999) and NULL ZIPs have none.
+  {
+    filter: { pickupBorough: { eq: 'Manhattan' } },
+    where: `pickup_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough = 'Manhattan')`,
+  },
+  {
+    filter: { dropoffBorough: { ne: 'Queens' } },
+    where: `dropoff_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough <> 'Queens')`,
+  },
+  {
+    filter: { pickupBorough: { notIn: ['Manhattan', 'Brooklyn'] } },
+    where: `pickup_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough NOT IN ('Manhattan', 'Brooklyn'))`,
+  },
+  {
+    filter: { pickupBorough: { isNull: true } },
+    where: 'pickup_zip IS NULL OR pickup_zip NOT IN (SELECT zip FROM lakebase_graphql.zip_zones)',
+  },
+  {
+    filter: { not: { pickupBorough: { in: ['Queens'] } }, dropoffBorough: { isNull: false } },
+    where: `(pickup_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough = 'Queens')) IS NOT TRUE
+            AND dropoff_zip IN (SELECT zip FROM lakebase_graphql.zip_zones)`,
+  },
   { filter: {}, where: 'true' },
 ];
 

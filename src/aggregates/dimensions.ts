@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import type { BoroughColumn as TripBoroughColumn } from '../trips/filter.js';
 
 export const TRIP_DIMENSIONS = [
   'PICKUP_ZIP',
@@ -30,7 +31,7 @@ export type TimeUnit = 'hour' | 'day' | 'week' | 'month';
 export type KeyColumn = 'pickup_zip' | 'dropoff_zip' | 'tpep_pickup_datetime' | 'fare_amount';
 
 /** Boroughs resolved through the ZIP reference table when the rollup is built (rollup grains only). */
-export type BoroughColumn = 'pickup_borough' | 'dropoff_borough';
+export type BoroughColumn = TripBoroughColumn;
 
 export interface DimensionSpec {
   field: GroupField;

@@ -33,6 +33,17 @@ function fromClause(source: AggregateSource, joins: ReadonlySet<BoroughJoin>): R
   return sql.join(parts, sql` `);
 }
 
+/** A borough grain carries boroughs as columns; elsewhere they come from the ZIP reference table. */
+function sourceBoroughColumns(source: AggregateSource): Set<BoroughColumn> {
+  return new Set(
+    source.kind === 'rollup'
+      ? GRAINS[source.grain].filter(
+          (key): key is BoroughColumn => key === 'pickup_borough' || key === 'dropoff_borough',
+        )
+      : [],
+  );
+}
+
 /** The filter (validated and compiled by the shared TripFilter compiler) plus the rollup grain. */
 function whereClause(
   source: AggregateSource,
@@ -41,7 +52,9 @@ function whereClause(
 ): RawBuilder<unknown> {
   const parts: (RawBuilder<SqlBool> | ReturnType<typeof compileTripFilter>)[] = [...extra];
   if (source.kind === 'rollup') parts.unshift(sql<SqlBool>`grain = ${sql.lit(source.grain)}`);
-  const compiled = compileTripFilter(expressionBuilder<Database, 'trips'>(), filter);
+  const compiled = compileTripFilter(expressionBuilder<Database, 'trips'>(), filter, 'filter', {
+    boroughColumns: sourceBoroughColumns(source),
+  });
   if (compiled) parts.push(compiled);
   return parts.length ? sql.join(parts, sql` AND `) : sql`true`;
 }
@@ -147,14 +160,7 @@ export async function findTripGroups(
   source: AggregateSource = RAW,
 ): Promise<TripGroupRow[]> {
   if (query.first === 0) return [];
-  // A borough grain carries boroughs as columns; elsewhere they come from joining the ZIP reference table.
-  const boroughColumns = new Set<BoroughColumn>(
-    source.kind === 'rollup'
-      ? GRAINS[source.grain].filter(
-          (key): key is BoroughColumn => key === 'pickup_borough' || key === 'dropoff_borough',
-        )
-      : [],
-  );
+  const boroughColumns = sourceBoroughColumns(source);
   const keys = query.dimensions.map(
     (dimension, index) =>
       sql`${dimensionExpression(dimension, query.timeZone, boroughColumns)} AS ${sql.ref(`k${index}`)}`,

@@ -1,4 +1,5 @@
 import type { TripFilter } from '../trips/filter.js';
+import { BOROUGHS } from '../zones/nyc-zip-codes.js';
 import { builder } from './builder.js';
 
 export const IntFilterInput = builder.inputType('IntFilter', {
@@ -48,6 +49,20 @@ export const DateTimeFilterInput = builder.inputType('DateTimeFilter', {
   }),
 });
 
+export const BoroughFilterInput = builder.inputType('BoroughFilter', {
+  description:
+    'Conditions on the borough of a ZIP code, from the ZIP reference list (as `Zone.borough`): ' +
+    `${BOROUGHS.map((b) => `"${b}"`).join(', ')}. ` +
+    'A ZIP that is NULL or not in the list has a NULL borough, which ne and notIn never match (SQL semantics).',
+  fields: (t) => ({
+    eq: t.string(),
+    ne: t.string(),
+    in: t.stringList({ description: 'Must not be empty.' }),
+    notIn: t.stringList({ description: 'Must not be empty.' }),
+    isNull: t.boolean(),
+  }),
+});
+
 export const TripFilterInput = builder.inputRef<TripFilter>('TripFilter').implement({
   description:
     'Conditions on trips; fields combine with AND. An operator given as null is ignored. ' +
@@ -60,6 +75,12 @@ export const TripFilterInput = builder.inputRef<TripFilter>('TripFilter').implem
     dropoffZip: t.field({ type: IntFilterInput }),
     fareAmount: t.field({ type: FloatFilterInput }),
     tripDistance: t.field({ type: FloatFilterInput }),
+    pickupBorough: t.field({
+      type: BoroughFilterInput,
+      description:
+        'The borough of the pickup ZIP. Same trips as a pickupZip list of that borough, and faster to aggregate.',
+    }),
+    dropoffBorough: t.field({ type: BoroughFilterInput, description: 'The borough of the dropoff ZIP.' }),
     and: t.field({ type: [TripFilterInput], description: 'All must match. Must not be empty.' }),
     or: t.field({ type: [TripFilterInput], description: 'At least one must match. Must not be empty.' }),
     not: t.field({ type: TripFilterInput }),

@@ -1,6 +1,7 @@
-import { expressionBuilder, sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { expressionBuilder, sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/tables.js';
 import { UserInputError } from '../errors.js';
+import { BOROUGHS } from '../zones/nyc-zip-codes.js';
 
 /**
  * TripFilter (the GraphQL input) compiled into one parameterized SQL
@@ -12,6 +13,8 @@ import { UserInputError } from '../errors.js';
  * - ne / notIn follow SQL: they never match NULL; add `isNull: true` under `or` to include NULLs.
  * - `not` is the exact complement of what its filter matches, NULLs included
  *   (compiled as `(…) IS NOT TRUE`), so `not` never loses rows to three-valued logic.
+ * - A borough is that of the trip's ZIP in the ZIP reference table; it is NULL
+ *   when the ZIP is NULL or not in the list (as `Zone.borough`).
  */
 type Maybe<T> = T | null | undefined;
 
@@ -53,6 +56,14 @@ export interface DateTimeFilter {
   isNull?: Maybe<boolean>;
 }
 
+export interface BoroughFilter {
+  eq?: Maybe<string>;
+  ne?: Maybe<string>;
+  in?: Maybe<readonly string[]>;
+  notIn?: Maybe<readonly string[]>;
+  isNull?: Maybe<boolean>;
+}
+
 export interface TripFilter {
   tripId?: Maybe<BigIntFilter>;
   pickupAt?: Maybe<DateTimeFilter>;
@@ -61,6 +72,8 @@ export interface TripFilter {
   dropoffZip?: Maybe<IntFilter>;
   fareAmount?: Maybe<FloatFilter>;
   tripDistance?: Maybe<FloatFilter>;
+  pickupBorough?: Maybe<BoroughFilter>;
+  dropoffBorough?: Maybe<BoroughFilter>;
   and?: Maybe<readonly TripFilter[]>;
   or?: Maybe<readonly TripFilter[]>;
   not?: Maybe<TripFilter>;
@@ -82,16 +95,35 @@ const FIELD_COLUMNS: Record<ColumnField, { column: TripColumn; cast: string; nul
   tripDistance: { column: 'trip_distance', cast: 'float8', nullable: true },
 };
 
+type BoroughField = 'pickupBorough' | 'dropoffBorough';
+export type BoroughColumn = 'pickup_borough' | 'dropoff_borough';
+
+const BOROUGH_FIELDS: Record<BoroughField, { zip: TripColumn; column: BoroughColumn }> = {
+  pickupBorough: { zip: 'pickup_zip', column: 'pickup_borough' },
+  dropoffBorough: { zip: 'dropoff_zip', column: 'dropoff_borough' },
+};
+
 type Scalar = number | string | Date;
 type Eb = ExpressionBuilder<Database, 'trips'>;
 
 interface CompileState {
   conditions: number;
+  /** Borough columns the source has (a rollup's borough grain); elsewhere boroughs are looked up by ZIP. */
+  boroughColumns: ReadonlySet<BoroughColumn>;
+}
+
+export interface CompileOptions {
+  boroughColumns?: ReadonlySet<BoroughColumn>;
 }
 
 /** Returns undefined when the filter constrains nothing. */
-export function compileTripFilter(eb: Eb, filter: Maybe<TripFilter>, path = 'filter'): Expression<SqlBool> | undefined {
-  return compileNode(eb, filter, path, 0, { conditions: 0 });
+export function compileTripFilter(
+  eb: Eb,
+  filter: Maybe<TripFilter>,
+  path = 'filter',
+  options: CompileOptions = {},
+): Expression<SqlBool> | undefined {
+  return compileNode(eb, filter, path, 0, { conditions: 0, boroughColumns: options.boroughColumns ?? new Set() });
 }
 
 /** Validates a filter without running it (e.g. for subscriptions, which match rows in memory). */
@@ -115,6 +147,11 @@ function compileNode(
     const spec = filter[field];
     if (spec === null || spec === undefined) continue;
     parts.push(...compileColumn(FIELD_COLUMNS[field], spec as ColumnSpec, `${path}.${field}`, state));
+  }
+  for (const field of Object.keys(BOROUGH_FIELDS) as BoroughField[]) {
+    const spec = filter[field];
+    if (spec === null || spec === undefined) continue;
+    parts.push(...compileBorough(BOROUGH_FIELDS[field], spec, `${path}.${field}`, state));
   }
   for (const combinator of ['and', 'or'] as const) {
     const list = filter[combinator];
@@ -175,6 +212,78 @@ function compileColumn(
       parts.push(raw ? sql<SqlBool>`${ref} IS NULL` : sql<SqlBool>`${ref} IS NOT NULL`);
     } else {
       throw new UserInputError(`${path}.${operator}`, 'is not a known operator');
+    }
+  }
+  return parts;
+}
+
+const KNOWN_BOROUGHS: ReadonlySet<string> = new Set(BOROUGHS);
+
+function checkBorough(name: string, path: string): string {
+  if (!KNOWN_BOROUGHS.has(name)) {
+    throw new UserInputError(
+      path,
+      `"${name}" is not a borough; use one of ${BOROUGHS.map((b) => `"${b}"`).join(', ')}`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Borough conditions. On a source with the borough column (a rollup's
+ * borough grain) they compare it; elsewhere they become ZIP lists read from
+ * the reference table once per statement (`= ANY(ARRAY(SELECT …))` is an
+ * init plan, so the ZIP index still serves the list). A NULL borough (NULL or
+ * unlisted ZIP) matches only isNull: true, as a NULL column would.
+ */
+function compileBorough(
+  target: { zip: TripColumn; column: BoroughColumn },
+  spec: BoroughFilter,
+  path: string,
+  state: CompileState,
+): Expression<SqlBool>[] {
+  const parts: Expression<SqlBool>[] = [];
+  const byColumn = state.boroughColumns.has(target.column);
+  const ref = sql.ref(byColumn ? target.column : target.zip);
+  const zipsWhere = (condition: RawBuilder<SqlBool>) =>
+    sql<SqlBool>`${ref} = ANY(ARRAY(SELECT zip FROM ${sql.table('zip_zones')} WHERE ${condition}))`;
+  const test = (condition: (borough: RawBuilder<unknown>) => RawBuilder<SqlBool>) =>
+    byColumn ? condition(sql`${ref}`) : zipsWhere(condition(sql.ref('borough')));
+  for (const [operator, raw] of Object.entries(spec) as [keyof BoroughFilter, unknown][]) {
+    if (raw === null || raw === undefined) continue;
+    countCondition(state, path);
+    switch (operator) {
+      case 'eq':
+      case 'ne': {
+        const name = checkBorough(raw as string, `${path}.${operator}`);
+        parts.push(test((b) => (operator === 'eq' ? sql<SqlBool>`${b} = ${name}` : sql<SqlBool>`${b} <> ${name}`)));
+        break;
+      }
+      case 'in':
+      case 'notIn': {
+        const list = raw as readonly string[];
+        if (list.length === 0) {
+          throw new UserInputError(`${path}.${operator}`, 'must not be empty (an empty list would match nothing)');
+        }
+        list.forEach((name, index) => checkBorough(name, `${path}.${operator}[${index}]`));
+        const array = sql`${[...list]}::text[]`;
+        parts.push(
+          test((b) =>
+            operator === 'in' ? sql<SqlBool>`${b} = ANY(${array})` : sql<SqlBool>`NOT (${b} = ANY(${array}))`,
+          ),
+        );
+        break;
+      }
+      case 'isNull': {
+        if (byColumn) parts.push(raw ? sql<SqlBool>`${ref} IS NULL` : sql<SqlBool>`${ref} IS NOT NULL`);
+        else {
+          const listed = zipsWhere(sql<SqlBool>`true`);
+          parts.push(raw ? sql<SqlBool>`(${ref} IS NULL OR NOT ${listed})` : listed);
+        }
+        break;
+      }
+      default:
+        throw new UserInputError(`${path}.${String(operator)}`, 'is not a known operator');
     }
   }
   return parts;

@@ -1,5 +1,6 @@
 import type { TripRow } from '../db/tables.js';
-import type { BigIntFilter, DateTimeFilter, FloatFilter, IntFilter, TripFilter } from './filter.js';
+import { zipZone } from '../zones/nyc-zip-codes.js';
+import type { BigIntFilter, BoroughFilter, DateTimeFilter, FloatFilter, IntFilter, TripFilter } from './filter.js';
 
 /**
  * A trip row with its timestamps also as exact epoch microseconds. A JS Date
@@ -38,6 +39,8 @@ export function compileTripMatcher(filter: TripFilter | null | undefined): TripM
   add(filter.dropoffZip, (spec) => intTests(spec, (row) => row.dropoff_zip));
   add(filter.fareAmount, (spec) => floatTests(spec, (row) => row.fare_amount));
   add(filter.tripDistance, (spec) => floatTests(spec, (row) => row.trip_distance));
+  add(filter.pickupBorough, (spec) => boroughTests(spec, (row) => boroughOf(row.pickup_zip)));
+  add(filter.dropoffBorough, (spec) => boroughTests(spec, (row) => boroughOf(row.dropoff_zip)));
   add(filter.and, (list) => {
     const all = list.map(compileTripMatcher);
     return [(row) => all.every((test) => test(row))];
@@ -87,8 +90,8 @@ function rangeTests<T>(
   return tests;
 }
 
-/** in / notIn over int4 or int8 values, which a Set compares by value. */
-function listTests<T extends number | bigint>(
+/** in / notIn over int4, int8 or text values, which a Set compares by value. */
+function listTests<T extends number | bigint | string>(
   spec: { in?: readonly T[] | null; notIn?: readonly T[] | null },
   get: Get<T>,
 ): TripMatcher[] {
@@ -153,4 +156,22 @@ function bigIntTests(spec: BigIntFilter, get: (row: MatchableTripRow) => string)
   const compare: Compare<bigint> = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
   const inList = given(spec.in) ? spec.in.map((value) => BigInt(value)) : undefined;
   return [...rangeTests(bounds, getBig, compare), ...listTests({ in: inList }, getBig)];
+}
+
+/**
+ * The borough the SQL looks up in the ZIP reference table, which the gateway
+ * installs from the same shipped list (src/zones/install-zip-zones.ts).
+ */
+function boroughOf(zip: number | null): string | null {
+  return zip === null ? null : (zipZone(zip)?.borough ?? null);
+}
+
+const compareText: Compare<string> = (a, b) => (a === b ? 0 : a < b ? -1 : 1);
+
+function boroughTests(spec: BoroughFilter, get: Get<string>): TripMatcher[] {
+  return [
+    ...rangeTests({ eq: spec.eq, ne: spec.ne }, get, compareText),
+    ...listTests(spec, get),
+    ...nullTests(spec, get),
+  ];
 }

@@ -21,12 +21,17 @@ const HOUR_MS = 3_600_000;
  * - pickupAt isNull, and gte / lt at a whole UTC hour (pickup >= 10:00 holds
  *   for a whole 10:00 bucket or none of it; pickup > 10:00 splits it);
  * - any condition on fareAmount (a key of the fare grain);
+ * - any condition on pickupBorough / dropoffBorough, served by a borough
+ *   grain's column or by a ZIP grain (boroughs are sets of ZIPs);
  * - and / or / not of such conditions.
  * Anything on distances, dropoff time or trip ids needs the raw rows.
  * Only reads the filter; compiling and validating it stays with compileTripFilter.
  */
-export function filterColumns(filter: TripFilter | null | undefined): Set<KeyColumn> | null {
+export function filterColumns(
+  filter: TripFilter | null | undefined,
+): { columns: Set<KeyColumn>; boroughs: Set<BoroughColumn> } | null {
   const columns = new Set<KeyColumn>();
+  const boroughs = new Set<BoroughColumn>();
   const given = (spec: object | null | undefined) =>
     spec ? Object.entries(spec).filter(([, value]) => value !== null && value !== undefined) : [];
   const visit = (node: TripFilter | null | undefined): boolean => {
@@ -37,6 +42,8 @@ export function filterColumns(filter: TripFilter | null | undefined): Set<KeyCol
     if (given(node.pickupZip).length > 0) columns.add('pickup_zip');
     if (given(node.dropoffZip).length > 0) columns.add('dropoff_zip');
     if (given(node.fareAmount).length > 0) columns.add('fare_amount');
+    if (given(node.pickupBorough).length > 0) boroughs.add('pickup_borough');
+    if (given(node.dropoffBorough).length > 0) boroughs.add('dropoff_borough');
     const pickupAt = given(node.pickupAt);
     for (const [operator, value] of pickupAt) {
       const hourAligned = value instanceof Date && value.getTime() % HOUR_MS === 0;
@@ -45,7 +52,7 @@ export function filterColumns(filter: TripFilter | null | undefined): Set<KeyCol
     if (pickupAt.length > 0) columns.add('tpep_pickup_datetime');
     return [...(node.and ?? []), ...(node.or ?? []), node.not].every(visit);
   };
-  return visit(filter) ? columns : null;
+  return visit(filter) ? { columns, boroughs } : null;
 }
 
 /** Needs of a tripStats, tripGroups or Zone.pickups/dropoffs query; null when only the raw table can answer. */
@@ -55,11 +62,11 @@ export function rollupNeeds(
   timeZone = 'UTC',
   zoneColumn?: 'pickup_zip' | 'dropoff_zip',
 ): RollupNeeds | null {
-  const columns = filterColumns(filter);
-  if (!columns) return null;
+  const read = filterColumns(filter);
+  if (!read) return null;
+  const { columns, boroughs } = read;
   if (zoneColumn) columns.add(zoneColumn);
   let zoned = false;
-  const boroughs = new Set<BoroughColumn>();
   for (const dimension of dimensions) {
     const { column, borough } = DIMENSIONS[dimension];
     if (borough) boroughs.add(borough);
