@@ -29,6 +29,41 @@ if (rollupsWanted) {
   const started = performance.now();
   rollupBuild = { outcome: await app.rollups.refresh(), totalMs: Math.round(performance.now() - started) };
 }
+
+/**
+ * What keeping the rollup up to date costs after a sync: BENCH_APPEND_ROWS new
+ * trips (copies of the latest ones with new ids, a day later) are inserted,
+ * as a TRIGGERED or CONTINUOUS sync would, and the rollup is brought up to
+ * date by appending just those. The parent deletes them again at the end.
+ */
+let append: unknown = null;
+const appendRows = Number(process.env.BENCH_APPEND_ROWS ?? 0);
+if (rollupsWanted && appendRows > 0) {
+  const writer = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await writer.connect();
+  const synced = qualified(config.database.schema, config.database.table);
+  const { rows } = await writer.query<{ max: string }>(`SELECT max(id)::text AS max FROM ${synced}`);
+  const afterId = rows[0]!.max;
+  await writer.query(
+    `INSERT INTO ${synced}
+     SELECT id + $1::int8, tpep_pickup_datetime + interval '1 day', tpep_dropoff_datetime + interval '1 day',
+            trip_distance, fare_amount, pickup_zip, dropoff_zip
+       FROM (SELECT * FROM ${synced} ORDER BY id DESC LIMIT $2) AS latest`,
+    [afterId, appendRows],
+  );
+  await writer.end();
+  const freshBefore = (await app.rollups.freshRollup()) !== null;
+  const started = performance.now();
+  const outcome = await app.rollups.refresh();
+  append = {
+    rows: appendRows,
+    afterId,
+    freshBefore,
+    kind: outcome.status === 'built' ? outcome.build.kind : outcome.status,
+    totalMs: Math.round(performance.now() - started),
+    freshAfter: (await app.rollups.freshRollup()) !== null,
+  };
+}
 const gateway = await listen(app.gateway, 0, '127.0.0.1');
 
 /** Sends one query through the gateway, returning its data and the statements it ran (warm: the second run). */
@@ -94,6 +129,7 @@ process.stdout.write(
     gateway: gateway.url,
     baseline: `http://127.0.0.1:${baselinePort}`,
     rollupBuild,
+    append,
     sources,
     statements: Object.fromEntries([...captured].map(([name, c]) => [name, c.statements.map((s) => s.sql)])),
     answers: Object.fromEntries([...captured].map(([name, c]) => [name, c.data])),

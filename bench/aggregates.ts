@@ -33,6 +33,8 @@ const { values } = parseArgs({
     indexes: { type: 'boolean', default: false },
     rollups: { type: 'string', default: 'on' },
     'skip-raw': { type: 'boolean', default: false },
+    /** New trips appended after the rollup build, to time the rollup catching up (0 = skip). */
+    append: { type: 'string', default: '1000' },
     samples: { type: 'string', default: '200' },
   },
 });
@@ -90,7 +92,7 @@ const child = spawn(
   process.execPath,
   ['--import', 'tsx', fileURLToPath(new URL('./aggregates-servers.ts', import.meta.url))],
   {
-    env: { ...process.env, DATABASE_URL: url, ROLLUPS: values.rollups },
+    env: { ...process.env, DATABASE_URL: url, ROLLUPS: values.rollups, BENCH_APPEND_ROWS: values.append },
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );
@@ -106,6 +108,7 @@ interface Ready {
   gateway: string;
   baseline: string;
   rollupBuild: unknown;
+  append: { afterId: string } | null;
   sources: { raw: number; rollup: number };
   statements: Record<string, string[]>;
   answers: Record<string, unknown>;
@@ -195,6 +198,7 @@ log(
 );
 log(`indexes on ${trips}: ${indexes.join(', ')}`);
 log(`rollup build: ${JSON.stringify(ready.rollupBuild)}`);
+log(`rollup after a sync appended trips: ${JSON.stringify(ready.append)}`);
 log(`sources of the benchmark queries: ${JSON.stringify(ready.sources)}`);
 log(`autocannon: ${connections} connection(s), ${duration} s per target after a warm-up\n`);
 
@@ -270,5 +274,7 @@ log(
 agent.destroy();
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
+// The table goes back to exactly --rows trips, so the next run reuses it (its rollup then needs a full build).
+if (ready.append) await pool.query(`DELETE FROM ${trips} WHERE id > $1`, [ready.append.afterId]);
 await pool.end();
 await embedded?.stop();
