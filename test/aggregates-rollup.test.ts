@@ -31,6 +31,10 @@ const QUERY = `{
     pickupZip stats { ${STATS} }
   }
   noBorough: tripStats(filter: { dropoffBorough: { isNull: true } }) { ${STATS} }
+  queensHoursCountOnly: tripGroups(groupBy: [PICKUP_HOUR_OF_DAY], first: 30, timeZone: "America/New_York",
+                                   filter: { pickupBorough: { eq: "Queens" } }) {
+    pickupHourOfDay stats { count }
+  }
 }`;
 
 type Stats = ExpectedStats;
@@ -42,6 +46,7 @@ interface Result {
   byDay: ({ pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
   byBoroughDay: ({ pickupBorough: string | null; pickupTime: string | null; stats: Stats } & Record<string, unknown>)[];
   noBorough: Stats;
+  queensHoursCountOnly: { pickupHourOfDay: number | null; stats: { count: string } }[];
   manhattanHours: ({ pickupHourOfDay: number | null; stats: Stats } & Record<string, unknown>)[];
   queensZips: ({ pickupZip: number | null; stats: Stats } & Record<string, unknown>)[];
   byBoroughHour: ({ dropoffBorough: string | null; pickupHourOfDay: number | null; stats: Stats } & Record<
@@ -93,6 +98,17 @@ describe('rollups never answer from stale data', () => {
     const zipsOf = (boroughs: string) => `(SELECT zip FROM lakebase_graphql.zip_zones WHERE borough IN (${boroughs}))`;
     const noBorough = `t.dropoff_zip IS NULL OR t.dropoff_zip NOT IN (SELECT zip FROM lakebase_graphql.zip_zones)`;
     expect(sameStats(data.noBorough, await expectedStats(pool, noBorough)), 'noBorough').toBe(true);
+    // Only the count selected: no measure is aggregated at all.
+    const queensHours = await expectedGroups(
+      pool,
+      ['PICKUP_HOUR_OF_DAY'],
+      `t.pickup_zip IN ${zipsOf("'Queens'")}`,
+      'America/New_York',
+    );
+    expect(
+      new Map(data.queensHoursCountOnly.map((g) => [g.pickupHourOfDay, Number(g.stats.count)])),
+      'queensHoursCountOnly',
+    ).toEqual(new Map(queensHours.map((g) => [g.key.pickupHourOfDay ?? null, Number(g.stats.count)])));
     const checks: [Result[keyof Result], Awaited<ReturnType<typeof expectedGroups>>, string[]][] = [
       [data.byZip, await expectedGroups(pool, ['PICKUP_ZIP'], 'true', 'UTC'), ['pickupZip']],
       [data.byDay, await expectedGroups(pool, ['PICKUP_DAY'], 'true', 'America/New_York'), ['pickupTime']],
@@ -143,7 +159,7 @@ describe('rollups never answer from stale data', () => {
     }
   }
 
-  /** Sources used by one run of QUERY (10 aggregates). */
+  /** Sources used by one run of QUERY (11 aggregates). */
   async function sourcesOfOneQuery(): Promise<{ raw: number; rollup: number }> {
     const before = { ...gw.app.rollups.served };
     await expectMatchesTable();
@@ -167,19 +183,19 @@ describe('rollups never answer from stale data', () => {
   }
 
   it('answers from the rollup once it is built, with the same results as the table', async () => {
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 10, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 11, rollup: 0 });
     expect(await refreshKind()).toBe('full');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 11 });
     expect(await refreshKind()).toBe('unchanged');
   });
 
   it('falls back to the table right after an append of new ids, then adds just the new trips', async () => {
     await write(`INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, fare_amount, pickup_zip)
                  VALUES (100000, '2016-01-02T10:15:00Z', 1000, 10001), (100001, NULL, NULL, NULL)`);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 10, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 11, rollup: 0 });
     const outcome = await gw.app.rollups.refresh();
     expect(outcome.status === 'built' && outcome.build).toMatchObject({ kind: 'append', tripsScanned: 2 });
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 11 });
   });
 
   it('compacts the rows that appends add, with the same results', async () => {
@@ -201,7 +217,7 @@ describe('rollups never answer from stale data', () => {
          FROM lakebase_graphql.trip_rollup_v3`,
     );
     expect(state.rows[0]!.rows).toBe(state.rows[0]!.keys);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 11 });
   });
 
   it.each([
@@ -221,17 +237,17 @@ describe('rollups never answer from stale data', () => {
     ],
   ])('falls back to the table after %s, and serves the rollup again once rebuilt', async (_name, change) => {
     await write(change);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 10, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 11, rollup: 0 });
     expect(await refreshKind()).toBe('full');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 11 });
   });
 
   it('falls back after the table is truncated and reloaded with the same ids', async () => {
     await write(`TRUNCATE "default".trips_synced`);
     await insertAggregateTrips(gw.database.pool, 900);
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 10, rollup: 0 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 11, rollup: 0 });
     expect(await refreshKind()).toBe('full');
-    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 10 });
+    expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 11 });
   });
 
   it('is rebuilt by the maintainer once the table holds still', async () => {

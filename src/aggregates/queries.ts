@@ -146,7 +146,7 @@ function rollupInput(
       : sql`LEFT JOIN ${sql.table('zip_zones')} AS dz ON dz.zip = dropoff_zip`,
   );
   return sql`(
-      SELECT ${sql.join(columns)}, sum(trips_part) AS trips_part, ${sql.join(partials)}
+      SELECT ${sql.join([...columns, sql`sum(trips_part) AS trips_part`, ...partials])}
         FROM ${fromClause(source, new Set())}
        WHERE ${whereClause(source, query.filter)}
        GROUP BY ${sql.join(columns)}
