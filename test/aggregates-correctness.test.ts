@@ -40,6 +40,12 @@ const FILTERS: { name: string; filter: Record<string, unknown> | null; where: st
     where: `t.tpep_pickup_datetime >= '2015-12-28T05:00:00Z' AND t.tpep_pickup_datetime < '2016-01-04T05:00:00Z'
             AND t.dropoff_zip <> 10314`,
   },
+  {
+    name: 'boroughs',
+    filter: { pickupBorough: { in: ['Manhattan', 'Queens'] }, dropoffBorough: { ne: 'Brooklyn' } },
+    where: `t.pickup_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough IN ('Manhattan', 'Queens'))
+            AND t.dropoff_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough <> 'Brooklyn')`,
+  },
 ];
 
 const TIME_BUCKETS = new Set(['PICKUP_HOUR', 'PICKUP_DAY', 'PICKUP_WEEK', 'PICKUP_MONTH']);
@@ -127,6 +133,42 @@ describe.each<{ mode: string; env: Record<string, string> }>([
       }
     });
   }
+
+  it('answers with only some stats selected (count alone, one average) for every dimension', async () => {
+    // With a borough filter, a rollup reads a grain with more keys than the dimension (borough and hour for
+    // hours of day), which takes its two-stage path.
+    const filters = [
+      { filter: null, where: 'true' },
+      {
+        filter: { pickupBorough: { eq: 'Queens' } },
+        where: `t.pickup_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough = 'Queens')`,
+      },
+    ];
+    for (const { filter, where } of filters) {
+      for (const [dimension] of COMBINATIONS.filter((c) => c.length === 1)) {
+        const expected = await expectedGroups(gw.database.pool, [dimension!], where, 'America/New_York');
+        const field = Object.keys(expected[0]!.key)[0]!;
+        for (const selection of ['count', 'fareAmount { avg }']) {
+          const { body } = await gw.query<{ tripGroups: (Group & Record<string, unknown>)[] }>(
+            `query($filter: TripFilter) {
+               tripGroups(groupBy: [${dimension}], first: 10000, timeZone: "America/New_York", filter: $filter) {
+                 ${field} stats { ${selection} } } }`,
+            { filter },
+          );
+          const label = `${dimension} ${selection} where ${where}`;
+          expect(body.errors, `${label}: ${JSON.stringify(body.errors)}`).toBeUndefined();
+          const got = new Map(body.data!.tripGroups.map((g) => [JSON.stringify(g[field] ?? null), g.stats]));
+          expect(got.size, label).toBe(expected.length);
+          for (const group of expected) {
+            const stats = got.get(JSON.stringify(group.key[field] ?? null));
+            if (selection === 'count') expect(stats?.count, label).toBe(group.stats.count);
+            else if (group.stats.fareAmount.avg === null) expect(stats?.fareAmount.avg, label).toBeNull();
+            else expect(stats?.fareAmount.avg, label).toBeCloseTo(group.stats.fareAmount.avg, 9);
+          }
+        }
+      }
+    }
+  });
 
   it('groups in UTC, other whole-hour zones and a half-hour zone (which only the raw table can answer)', async () => {
     for (const timeZone of ['UTC', 'Europe/Berlin', 'Asia/Kolkata']) {
