@@ -227,8 +227,8 @@ try {
     const page = await postGraphQL(gateway.url, benchCase.query, benchCase.variables);
     const gatewayIds = page.data!.trips.edges.map((edge) => edge.node.tripId);
     const response = await fetch(`${baseline.url}/${benchCase.name}`);
-    const baselineRows = ((await response.json()) as { data: { id: string }[][] }).data[0] ?? [];
-    const baselineIds = baselineRows.slice(0, PAGE).map((row) => row.id);
+    const baselineRows = ((await response.json()) as { data: { tripId: string }[][] }).data[0] ?? [];
+    const baselineIds = baselineRows.slice(0, PAGE).map((row) => row.tripId);
     if (gatewayIds.length !== PAGE || JSON.stringify(gatewayIds) !== JSON.stringify(baselineIds)) {
       throw new Error(
         `case ${benchCase.name}: gateway and baseline disagree (${gatewayIds.length} vs ${baselineIds.length} rows)`,
