@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
 import { wireDatabricks } from './databricks/bootstrap.js';
 import { createLogger, type Logger } from './logger.js';
 import { listen } from './server/http.js';
+import { disableAllocationSitePretenuring } from './server/v8-tuning.js';
 import { CachedSyncStatus } from './sync/cached-sync-status.js';
 import type { SyncService } from './sync/service.js';
 import type { SyncSource } from './sync/source.js';
@@ -19,6 +20,7 @@ interface DevEnvironment {
 }
 
 async function main(): Promise<void> {
+  disableAllocationSitePretenuring();
   const config = exitOnConfigError(() => loadConfig());
   const logger = createLogger(config.logLevel, { service: 'lakebase-graphql' });
   // Before any database work: a Lakebase setting missing on Databricks Apps should stop startup at once.

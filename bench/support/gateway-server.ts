@@ -7,8 +7,10 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
 import { createLogger } from '../../src/logger.js';
 import { listen } from '../../src/server/http.js';
+import { disableAllocationSitePretenuring } from '../../src/server/v8-tuning.js';
 import { announceReady, exitOnSignal } from './child-server.js';
 
+disableAllocationSitePretenuring(); // as src/main.ts does
 const config = loadConfig();
 if (!config.database) throw new Error('gateway-server: set DATABASE_URL (the benchmark passes it)');
 const logger = createLogger(config.logLevel, { service: 'lakebase-graphql-bench' });

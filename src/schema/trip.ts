@@ -1,7 +1,7 @@
-import type { TripRow } from '../db/tables.js';
 import { DEFAULT_ORDER_BY, loadTripConnection, type TripConnection } from '../trips/connection.js';
 import { TRIP_ORDER_BY } from '../trips/ordering.js';
 import { findTripsByIds } from '../trips/queries.js';
+import type { Trip } from '../trips/trip.js';
 import { builder } from './builder.js';
 import { TripFilterInput } from './filters.js';
 import { PageInfoRef } from './page-info.js';
@@ -13,25 +13,27 @@ export const TripOrderByEnum = builder.enumType('TripOrderBy', {
   values: TRIP_ORDER_BY,
 });
 
+// Trip objects carry the GraphQL field names (src/trips/trip.ts), so the plain
+// fields are exposed without resolvers.
 export const TripRef = builder.loadableNode('Trip', {
-  id: { resolve: (trip: TripRow) => trip.id },
+  id: { resolve: (trip: Trip) => trip.tripId },
   load: (ids: string[], ctx) => findTripsByIds(ctx.db, ids),
-  sort: (trip: TripRow) => trip.id,
+  sort: (trip: Trip) => trip.tripId,
   fields: (t) => ({
-    tripId: t.field({ type: 'BigInt', nullable: false, resolve: (trip) => trip.id }),
-    pickupAt: t.field({ type: 'DateTime', resolve: (trip) => trip.tpep_pickup_datetime }),
-    dropoffAt: t.field({ type: 'DateTime', resolve: (trip) => trip.tpep_dropoff_datetime }),
-    tripDistance: t.exposeFloat('trip_distance', { description: 'Miles.' }),
-    fareAmount: t.exposeFloat('fare_amount', { description: 'US dollars.' }),
-    pickupZip: t.exposeInt('pickup_zip'),
-    dropoffZip: t.exposeInt('dropoff_zip'),
+    tripId: t.expose('tripId', { type: 'BigInt', nullable: false }),
+    pickupAt: t.expose('pickupAt', { type: 'DateTime' }),
+    dropoffAt: t.expose('dropoffAt', { type: 'DateTime' }),
+    tripDistance: t.exposeFloat('tripDistance', { description: 'Miles.' }),
+    fareAmount: t.exposeFloat('fareAmount', { description: 'US dollars.' }),
+    pickupZip: t.exposeInt('pickupZip'),
+    dropoffZip: t.exposeInt('dropoffZip'),
     durationMinutes: t.float({
       description: 'Minutes between pickup and dropoff.',
-      resolve: ({ tpep_pickup_datetime: start, tpep_dropoff_datetime: end }) =>
+      resolve: ({ pickupAt: start, dropoffAt: end }) =>
         start && end ? (end.getTime() - start.getTime()) / 60_000 : null,
     }),
-    pickupZone: t.field({ type: ZoneRef, resolve: (trip) => trip.pickup_zip }),
-    dropoffZone: t.field({ type: ZoneRef, resolve: (trip) => trip.dropoff_zip }),
+    pickupZone: t.field({ type: ZoneRef, resolve: (trip) => trip.pickupZip }),
+    dropoffZone: t.field({ type: ZoneRef, resolve: (trip) => trip.dropoffZip }),
   }),
 });
 

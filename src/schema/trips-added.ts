@@ -1,12 +1,14 @@
 import { TripStreamTermination, type TripBatch } from '../live/subscriber.js';
 import { builder } from './builder.js';
 import { TripFilterInput } from './filters.js';
+import { tripFromRow } from '../trips/trip.js';
 import { TripRef } from './trip.js';
 
 const TripBatchRef = builder.objectRef<TripBatch>('TripBatch').implement({
   description: 'Trips that appeared in the synced table, in primary-key order.',
   fields: (t) => ({
-    trips: t.field({ type: [TripRef], nullable: false, resolve: (batch) => batch.trips }),
+    // The feed keeps column names (its filter matcher reads them); Trip wants field names.
+    trips: t.field({ type: [TripRef], nullable: false, resolve: (batch) => batch.trips.map(tripFromRow) }),
     cursor: t.exposeString('cursor', {
       nullable: false,
       description: 'Resume token: pass it as after to continue after this batch.',

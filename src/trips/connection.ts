@@ -1,11 +1,11 @@
 import type { LimitsConfig } from '../config/env.js';
 import type { Db } from '../db/database.js';
-import type { TripRow } from '../db/tables.js';
 import { UserInputError } from '../errors.js';
 import { cursorEncoder, decodeCursor } from './cursor.js';
 import type { TripFilter } from './filter.js';
 import { resolveOrdering, reverse, type TripOrderBy } from './ordering.js';
 import { countTrips, cursorValuesOf, existsAtOrBefore, findTripPage, type TripPageRow } from './queries.js';
+import type { Trip } from './trip.js';
 
 export interface TripConnectionArgs {
   first?: number | null;
@@ -22,7 +22,7 @@ export interface TripConnectionArgs {
  * so it runs only when the query selects it.
  */
 export interface TripConnection {
-  edges: { cursor: string; node: TripRow }[];
+  edges: { cursor: string; node: Trip }[];
   pageInfo: {
     hasNextPage: () => Promise<boolean>;
     hasPreviousPage: () => Promise<boolean>;

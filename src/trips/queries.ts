@@ -1,19 +1,17 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
-import { TRIP_COLUMNS, type TripRow } from '../db/tables.js';
 import type { CursorValues } from './cursor.js';
 import { compileTripFilter, type TripFilter } from './filter.js';
 import { cursorKeyExpression, orderByTerms, segmentsAfter, strictlyAfter } from './keyset.js';
 import { reverse, type SortKey } from './ordering.js';
-
-export { TRIP_COLUMNS };
+import { TRIP_SELECTION, type Trip } from './trip.js';
 
 /**
- * A trip as the page query returns it: the trip columns plus the exact text of
+ * A trip as the page query returns it: the trip's fields plus the exact text of
  * its sort-key values in columns k0, k1, … (in key order), from which its
  * cursor is made only if a client asks for it.
  */
-export type TripPageRow = TripRow & { readonly [key: `k${number}`]: string | null };
+export type TripPageRow = Trip & { readonly [key: `k${number}`]: string | null };
 
 export function cursorValuesOf(row: TripPageRow, keyCount: number): CursorValues {
   const values: (string | null)[] = [];
@@ -59,7 +57,7 @@ export async function findTripPage(db: Db, request: TripPageRequest): Promise<Tr
     if (rows.length >= wanted || request.limit === 0) break;
     const batch = await db
       .selectFrom('trips')
-      .select(TRIP_COLUMNS)
+      .select(TRIP_SELECTION)
       .select(scanKeys.map((key, index) => cursorKeyExpression(key).as(`k${index}`)))
       .where((eb) => {
         const parts = [compileTripFilter(eb, request.filter), segment, bound].filter(
@@ -111,11 +109,11 @@ export async function countTrips(db: Db, filter: TripFilter | null | undefined):
   return String(row.count);
 }
 
-export async function findTripsByIds(db: Db, ids: readonly string[]): Promise<TripRow[]> {
+export async function findTripsByIds(db: Db, ids: readonly string[]): Promise<Trip[]> {
   if (ids.length === 0) return [];
   return db
     .selectFrom('trips')
-    .select(TRIP_COLUMNS)
+    .select(TRIP_SELECTION)
     .where(sql<SqlBool>`id = ANY(${ids}::int8[])`)
     .execute();
 }
