@@ -13,8 +13,11 @@ import { loadConfig } from '../src/config/env.js';
 import { qualified } from '../src/db/sql-identifiers.js';
 import { createLogger } from '../src/logger.js';
 import { listen } from '../src/server/http.js';
+import { disableAllocationSitePretenuring } from '../src/server/v8-tuning.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
 
+// As src/main.ts does in production; the baseline shares this process, so it runs with the same setting.
+disableAllocationSitePretenuring();
 const loaded = loadConfig({ ...process.env, ROLLUP_POLL_MS: '0', LOG_LEVEL: 'warn' });
 if (!loaded.database) throw new Error('aggregates-servers: DATABASE_URL is required');
 const config = { ...loaded, database: loaded.database };
