@@ -62,6 +62,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     schema: config.database.schema,
     table: config.database.table,
     gatewaySchema: config.database.gatewaySchema,
+    notifyChannel: config.live.notifyChannel,
     logger,
     options: config.rollups,
   });
@@ -73,6 +74,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     password,
     pgClient,
     syncStatus: sync?.status,
+    onRowsChanged: () => rollups.wake(),
   });
   const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed, rollups };
   const gateway = createGateway({

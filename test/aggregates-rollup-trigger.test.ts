@@ -151,6 +151,37 @@ describe('the change trigger behind rollup freshness', () => {
   });
 });
 
+describe('catching up when the table changes', () => {
+  it('folds an append into the rollup when the trigger announces it, long before the next poll', async () => {
+    const gw = await startTestGateway('agg_wake', { ROLLUP_POLL_MS: '3600000' });
+    try {
+      await vi.waitFor(() => expect(gw.app.live.listener?.listening).toBe(true), { timeout: 20_000 });
+      await insertAggregateTrips(gw.database.pool, 300);
+      await vi.waitFor(async () => expect(await gw.app.rollups.freshRollup()).not.toBeNull(), { timeout: 20_000 });
+      const before = await gw.app.rollups.freshRollup();
+      await insertAggregateTrips(gw.database.pool, 50, 10_000);
+      // Stale at once (the INSERT was counted), then fresh again without any poll: the hour-long
+      // interval cannot have fired, only the notification can have woken the maintainer.
+      await vi.waitFor(
+        async () => {
+          const now = await gw.app.rollups.freshRollup();
+          expect(now).not.toBeNull();
+          expect(now!.signature).not.toBe(before!.signature);
+        },
+        { timeout: 20_000, interval: 50 },
+      );
+      const { body } = await gw.query<{ tripStats: { count: string } }>(`{ tripStats { count } }`);
+      const { rows } = await gw.database.pool.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM "default".trips_synced`,
+      );
+      expect(body.data?.tripStats.count).toBe(rows[0]!.n);
+      expect(gw.app.rollups.served.rollup).toBe(1);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('ROLLUP_FRESHNESS=statistics', () => {
   it('needs no trigger, and serves the rollup while the statistics show no change', async () => {
     const gw = await startTestGateway('agg_stats', { ROLLUP_POLL_MS: '0', ROLLUP_FRESHNESS: 'statistics' });

@@ -4,9 +4,11 @@ import { expectedIds, insertTrips, sleep, startLiveGateway, TripStream, type Liv
 
 /**
  * With an hour-long poll interval, rows reach subscribers only when something
- * wakes the feed, so each test shows that its wake-up works.
+ * wakes the feed, so each test shows that its wake-up works. Rollups are off
+ * here, so the gateway puts no change trigger (which notifies on every write)
+ * on the table, except in the test of that trigger.
  */
-const NO_POLL = { LIVE_POLL_INTERVAL_MS: '3600000' };
+const NO_POLL = { LIVE_POLL_INTERVAL_MS: '3600000', ROLLUPS: 'off' };
 
 async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -50,6 +52,18 @@ describe('the live feed wakes up', () => {
     await insertTrips(gw.database.pool, [4, 5]);
     await gw.database.pool.query(`NOTIFY lakebase_graphql_sync`);
     await stream.untilRows(5);
+    expect(stream.ids).toEqual(await expectedIds(gw.database.pool, 0));
+    stream.close();
+  });
+
+  it("on the change trigger's notification, with no NOTIFY from whatever writes the table", async () => {
+    gw = await startLiveGateway('live_trigger', { LIVE_POLL_INTERVAL_MS: '3600000', ROLLUP_POLL_MS: '3600000' });
+    await until(() => gw!.app.live.listener!.listening, 'LISTEN');
+    const stream = new TripStream(gw.client('distinct'));
+    await stream.started();
+    // A plain writer, as Lakebase's managed pipeline is: it sends no notification of its own.
+    await insertTrips(gw.database.pool, [21, 22, 23]);
+    await stream.untilRows(3);
     expect(stream.ids).toEqual(await expectedIds(gw.database.pool, 0));
     stream.close();
   });

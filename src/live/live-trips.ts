@@ -6,7 +6,7 @@ import { connectDedicatedClient } from '../db/dedicated-client.js';
 import type { PasswordSource } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { CachedSyncStatus } from '../sync/cached-sync-status.js';
-import { parseSyncNotification } from '../sync/sync-notification.js';
+import { parseSyncNotification, parseTableChange } from '../sync/sync-notification.js';
 import { NotifyListener } from './notify-listener.js';
 import { streamIdentity } from './stream-cursor.js';
 import { TripFeed } from './trip-feed.js';
@@ -38,6 +38,8 @@ export interface LiveTripsOptions {
    * this wakes the feed sooner than its poll.
    */
   syncStatus?: Pick<CachedSyncStatus, 'subscribe'>;
+  /** Called when a notification says the synced table's rows changed (and after each reconnect: some may be lost). */
+  onRowsChanged?: () => void;
 }
 
 export function createLiveTrips({
@@ -48,6 +50,7 @@ export function createLiveTrips({
   password,
   pgClient,
   syncStatus,
+  onRowsChanged,
 }: LiveTripsOptions): LiveTrips {
   const log = logger.child({ component: 'live-trips' });
   let following: AbortController | undefined;
@@ -90,14 +93,18 @@ export function createLiveTrips({
             // A notification about another table, or about a status change
             // without rows, brings nothing to stream. Anything unparsable
             // (an operator's bare NOTIFY) wakes the feed: a tick is cheap.
-            const notification = parseSyncNotification(payload);
+            const notification = parseSyncNotification(payload) ?? parseTableChange(payload);
             if (notification?.event === 'status') return;
             if (notification && (notification.schema !== database.schema || notification.table !== database.table)) {
               return;
             }
             feed.wake('notify');
+            onRowsChanged?.();
           },
-          onListening: () => feed.wake('listening'),
+          onListening: () => {
+            feed.wake('listening');
+            onRowsChanged?.();
+          },
           logger: log,
           maxLifetimeMs: database.maxLifetimeSeconds * 1000,
         });

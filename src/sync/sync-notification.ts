@@ -3,7 +3,8 @@
  * gateway's live feeds. The local pipeline emulation sends it in the same
  * transaction as the rows it applies, so a listener that wakes on it and then
  * queries is guaranteed to see those rows. (Lakebase's managed pipeline sends
- * nothing; there the gateway falls back to polling.)
+ * nothing; there the gateway's own change trigger, when installed, sends
+ * TableChangeNotification on the same channel, else the gateway polls.)
  */
 
 export const SYNC_NOTIFY_CHANNEL = 'lakebase_graphql_sync';
@@ -39,4 +40,30 @@ export function parseSyncNotification(payload: string | undefined): SyncNotifica
   if (version !== null && (typeof version !== 'number' || !Number.isSafeInteger(version))) return null;
   if (typeof snapshot !== 'boolean') return null;
   return { event, schema, table, version, snapshot, state };
+}
+
+/**
+ * Sent by the gateway's change trigger on the synced table (see
+ * src/aggregates/rollup/change-trigger.ts) for every statement that writes it,
+ * delivered at commit like any NOTIFY. Unlike the sync events it needs nothing
+ * from whatever writes the table, so it also reaches gateways on Lakebase,
+ * whose managed pipeline sends no notifications.
+ */
+export interface TableChangeNotification {
+  event: 'change';
+  schema: string;
+  table: string;
+}
+
+export function parseTableChange(payload: string | undefined): TableChangeNotification | null {
+  if (payload === undefined) return null;
+  try {
+    const value: unknown = JSON.parse(payload);
+    if (typeof value !== 'object' || value === null) return null;
+    const { event, schema, table } = value as Record<string, unknown>;
+    if (event !== 'change' || typeof schema !== 'string' || typeof table !== 'string') return null;
+    return { event, schema, table };
+  } catch {
+    return null;
+  }
 }

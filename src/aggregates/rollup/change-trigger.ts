@@ -45,9 +45,21 @@ export interface ChangeTriggerTarget {
  * SECURITY DEFINER: the trigger runs as the writer (the sync pipeline's role),
  * which has no rights in the gateway's schema; the function runs as its owner.
  */
-export async function installChangeCounters(db: Db, gatewaySchema: string): Promise<void> {
+export async function installChangeCounters(
+  db: Db,
+  gatewaySchema: string,
+  /** Channel for a TableChangeNotification at each commit (src/sync/sync-notification.ts); null: none. */
+  notifyChannel: string | null,
+): Promise<void> {
   const changes = qualified(gatewaySchema, ROLLUP_TABLE_NAMES.changes);
   const fn = qualified(gatewaySchema, CHANGE_FUNCTION);
+  // Delivered at commit, deduplicated per transaction: live subscribers and the
+  // rollup maintainer hear of new rows at once instead of at their next poll.
+  const notify =
+    notifyChannel === null
+      ? ''
+      : `PERFORM pg_notify(${literal(notifyChannel)},
+           json_build_object('event', 'change', 'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME)::text);`;
   await sql
     .raw(
       `CREATE TABLE IF NOT EXISTS ${changes} (
@@ -68,6 +80,7 @@ export async function installChangeCounters(db: Db, gatewaySchema: string): Prom
          VALUES (TG_RELID, pg_backend_pid(), (TG_OP = 'INSERT')::int, (TG_OP <> 'INSERT')::int)
          ON CONFLICT (relid, backend) DO UPDATE
            SET inserts = c.inserts + EXCLUDED.inserts, others = c.others + EXCLUDED.others;
+         ${notify}
          RETURN NULL;
        END $fn$`,
     )
@@ -120,4 +133,8 @@ export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Pro
     SELECT EXISTS (SELECT 1 FROM pg_class c, ${triggerRow(target.gatewaySchema)}
                       AND c.oid = to_regclass(${qualified(target.schema, target.table)})) AS present`.execute(db);
   return rows[0]?.present === true;
+}
+
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }

@@ -12,7 +12,7 @@ import { GRAIN_NAMES } from './grains.js';
  * only that partition (the grain is always a literal, pruned at plan time).
  * Runs under an advisory lock like the ZIP install: several instances may start at once.
  */
-export async function installRollupTables(db: Db, gatewaySchema: string): Promise<void> {
+export async function installRollupTables(db: Db, gatewaySchema: string, notifyChannel: string | null): Promise<void> {
   const rollup = qualified(gatewaySchema, ROLLUP_TABLE_NAMES.rollup);
   const state = qualified(gatewaySchema, ROLLUP_TABLE_NAMES.state);
   const measureColumns = MEASURES.flatMap((measure) => [
@@ -24,7 +24,7 @@ export async function installRollupTables(db: Db, gatewaySchema: string): Promis
   await db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`lakebase-graphql install ${rollup}`}))`.execute(trx);
     await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(gatewaySchema)}`).execute(trx);
-    await installChangeCounters(trx, gatewaySchema);
+    await installChangeCounters(trx, gatewaySchema, notifyChannel);
     await sql
       .raw(
         `CREATE TABLE IF NOT EXISTS ${rollup} (

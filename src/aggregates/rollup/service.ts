@@ -32,6 +32,8 @@ export interface RollupServiceDeps {
   schema: string;
   table: string;
   gatewaySchema: string;
+  /** Where the change trigger announces writes (the live feed's LISTEN channel); null: nowhere, polling only. */
+  notifyChannel: string | null;
   logger: Logger;
   options: RollupOptions;
 }
@@ -40,6 +42,8 @@ export interface RollupServiceDeps {
 // rollup data outside it is answered from the raw table in zones other than UTC.
 const ZONE_CHECK_FROM = new Date('2000-01-01T00:00:00Z');
 const ZONE_CHECK_TO = new Date('2040-01-01T00:00:00Z');
+/** Notifications arrive per statement; a sync of many statements is one check. */
+const WAKE_DEBOUNCE_MS = 100;
 
 /**
  * Keeps the rollup in step with the synced table and decides, per query,
@@ -49,6 +53,8 @@ const ZONE_CHECK_TO = new Date('2040-01-01T00:00:00Z');
 export class RollupService {
   readonly #deps: RollupServiceDeps;
   #timer: NodeJS.Timeout | undefined;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #closed = false;
   #building: Promise<BuildOutcome> | undefined;
   /** Signature seen at the previous poll: a rebuild waits until the table has stopped changing for one interval. */
   #lastSeen: string | null = null;
@@ -74,7 +80,7 @@ export class RollupService {
 
   async install(): Promise<void> {
     if (!this.enabled) return;
-    await installRollupTables(this.#deps.maintenanceDb, this.#deps.gatewaySchema);
+    await installRollupTables(this.#deps.maintenanceDb, this.#deps.gatewaySchema, this.#deps.notifyChannel);
     this.#installed = true;
     await this.#ensureChangeTrigger();
   }
@@ -107,6 +113,25 @@ export class RollupService {
       }
       this.#triggerProblem = message;
     }
+  }
+
+  /**
+   * The synced table's rows changed (a notification from the change trigger
+   * or the sync pipeline): check now rather than at the next poll, so an
+   * append is folded in within about a second of the sync's commit. Bursts
+   * collapse into one check, and a check asked for during a build runs after it.
+   */
+  wake(): void {
+    if (!this.enabled || this.#closed || this.#wakeTimer || this.#deps.options.pollMs <= 0) return;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      if (this.#building) {
+        void this.#building.finally(() => this.wake());
+        return;
+      }
+      void this.#tick();
+    }, WAKE_DEBOUNCE_MS);
+    this.#wakeTimer.unref();
   }
 
   /** Starts the maintainer: builds now if the rollup is missing or stale, then polls. */
@@ -250,8 +275,11 @@ export class RollupService {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
     await this.#building?.catch(() => undefined);
   }
 }
