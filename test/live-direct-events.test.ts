@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectedIds,
-  insertTrips,
-  startLiveGateway,
-  TRIPS_ADDED,
-  TripStream,
-  type LiveGateway,
-} from './support/live.js';
+import { expectedIds, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
 
 /** pickupZone resolves through a dataloader: its shared result is not ready during the fan-out. */
 const WITH_ZONES = `subscription($filter: TripFilter) {
