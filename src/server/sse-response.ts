@@ -164,7 +164,7 @@ function encodeChunk(result: SerializableResult): Buffer {
  */
 function directSocket(response: ServerResponse): Socket | undefined {
   const socket = response.socket;
-  if (!socket || socket.destroyed || response.writableEnded || !response.chunkedEncoding) return undefined;
+  if (!socket?.writable || response.writableEnded || !response.chunkedEncoding) return undefined;
   // Node sends the headers with the first write; `headersSent` turns true before that.
   if ((response as ServerResponse & { _headerSent?: boolean })._headerSent !== true) return undefined;
   if (response.writableLength !== socket.writableLength) return undefined;
