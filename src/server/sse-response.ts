@@ -24,7 +24,7 @@ const CRLF = Buffer.from('\r\n');
  *   subscription only when the socket has drained (backpressure);
  * - an event's bytes are cached per result object, so a result shared by every
  *   subscriber (see shared-subscription-results.ts) is encoded once;
- * - a `:` comment every keepAliveMs while the stream is idle keeps proxies from
+ * - a `:` comment every keepAliveMs while no event went out keeps proxies from
  *   closing it;
  * - a shared event whose result is ready is written by the fan-out itself,
  *   straight to the socket as one pre-framed HTTP chunk that every subscriber
@@ -64,6 +64,8 @@ class SseStream {
   private pulling = false;
   private ended = false;
   private readonly keepAlive: NodeJS.Timeout;
+  /** An event went out since the last keep-alive tick: the stream is not idle, no comment needed. */
+  private sentSinceKeepAlive = false;
 
   constructor(
     private readonly results: AsyncIterator<SerializableResult>,
@@ -80,6 +82,12 @@ class SseStream {
     // Some browsers only report the response once the first bytes arrive.
     this.readable.push(COMMENT);
     this.keepAlive = setInterval(() => {
+      // With ten thousand busy streams, a comment each per interval would be
+      // as many extra socket writes, competing with the events for the CPU.
+      if (this.sentSinceKeepAlive) {
+        this.sentSinceKeepAlive = false;
+        return;
+      }
       // Only on an idle stream: a client that stopped reading gets no pile of pings.
       if (!this.ended && this.readable.readableLength === 0) this.readable.push(COMMENT);
     }, keepAliveMs);
@@ -94,6 +102,7 @@ class SseStream {
     const result = this.direct!.events.readyResult(event);
     if (!result) return false;
     socket.write(encodeChunk(result));
+    this.sentSinceKeepAlive = true;
     return true;
   }
 
@@ -109,6 +118,7 @@ class SseStream {
         const { done, value } = await this.results.next();
         if (this.ended) return;
         const more = value == null ? true : this.readable.push(encodeEvent(value));
+        this.sentSinceKeepAlive = true;
         if (done) {
           this.readable.push(COMPLETE);
           this.readable.push(null);
