@@ -24,6 +24,7 @@ function chunk(first: number, last: number, upTo = last): FeedChunk {
 
 function subscriber(options: { bufferRows?: number; eventMaxRows?: number; resumeFrom?: FeedPosition } = {}) {
   const released: TripSubscriber[] = [];
+  const counters = { directEvents: 0 };
   const sub = new TripSubscriber({
     filter: null,
     filterKey: 'null',
@@ -34,8 +35,9 @@ function subscriber(options: { bufferRows?: number; eventMaxRows?: number; resum
     eventMaxRows: options.eventMaxRows ?? 100,
     encodeCursor: (position) => `c${String(position)}`,
     release: (s) => released.push(s),
+    counters,
   });
-  return { sub, released };
+  return { sub, released, counters };
 }
 
 async function batch(sub: TripSubscriber): Promise<TripBatch> {
@@ -182,5 +184,46 @@ describe('TripSubscriber', () => {
     const gone = sub.waitForRoom();
     await sub.return();
     await gone;
+  });
+
+  it('hands shared batches to a direct delivery only while a read waits and nothing is queued, in order', async () => {
+    const { sub, counters } = subscriber({ eventMaxRows: 10 });
+    const direct: number[][] = [];
+    let accept = true;
+    sub.deliverDirectly((event) => {
+      if (!accept) return false;
+      direct.push(ids(event as TripBatch));
+      return true;
+    });
+    sub.startLive(0n);
+    // The first event is this subscriber's own (its start cursor): never direct.
+    expect(await batch(sub)).toEqual({ trips: [], cursor: 'c0' });
+
+    // No read waiting: queued, then read through next(), not offered directly.
+    sub.offer({ ...chunk(1, 2), shared: true });
+    expect(ids(await batch(sub))).toEqual([1, 2]);
+    expect(direct).toEqual([]);
+
+    // A read waits: shared batches go direct and the read stays pending.
+    const pending = sub.next();
+    sub.offer({ ...chunk(3, 4), shared: true });
+    sub.offer({ ...chunk(5, 5), shared: true });
+    expect(direct).toEqual([[3, 4], [5]]);
+    expect(counters.directEvents).toBe(2);
+    expect(sub.resumeCursor).toBe('c5');
+
+    // Rows that are not a shared batch (a catch-up page) settle the read instead.
+    sub.acceptCatchUp(chunk(6, 7).rows, 7n);
+    const read = await pending;
+    expect(read.done).toBe(false);
+    expect(ids(read.value as TripBatch)).toEqual([6, 7]);
+
+    // Declined (say the socket is full): the event goes through next(), nothing is lost.
+    accept = false;
+    const next = sub.next();
+    sub.offer({ ...chunk(8, 9), shared: true });
+    expect(ids((await next).value as TripBatch)).toEqual([8, 9]);
+    expect(direct).toEqual([[3, 4], [5]]);
+    expect(counters.directEvents).toBe(2);
   });
 });

@@ -3,7 +3,11 @@
  * package or project file (self time) and by function (self and inclusive
  * time), so a benchmark's hot spots can be read without a browser.
  *
- *   npx tsx bench/support/profile-summary.ts <file.cpuprofile> [--top 30]
+ *   npx tsx bench/support/profile-summary.ts <file.cpuprofile> [--top 30] [--last 30]
+ *
+ * --last N keeps only the samples of the profile's last N seconds: a benchmark
+ * child is profiled from its start, and its set-up (10,000 connections) would
+ * otherwise drown the steady state the benchmark measures.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -22,7 +26,7 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '30' } },
+  options: { top: { type: 'string', default: '30' }, last: { type: 'string' } },
 });
 const file = positionals[0];
 if (!file) throw new Error('usage: profile-summary.ts <file.cpuprofile> [--top N]');
@@ -33,8 +37,14 @@ const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parent = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 
+const elapsed: number[] = [];
+let clock = 0;
+for (const delta of profile.timeDeltas) elapsed.push((clock += delta));
+const from = values.last === undefined ? 0 : clock - Number(values.last) * 1e6;
+
 const selfMicros = new Map<number, number>();
 profile.samples.forEach((id, index) => {
+  if ((elapsed[index] ?? 0) < from) return;
   selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
 });
 const total = [...selfMicros.values()].reduce((a, b) => a + b, 0);
@@ -86,7 +96,11 @@ const show = (title: string, map: Map<string, number>) => {
     console.log(`${pct(micros)}  ${name}`);
   }
 };
-console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled`);
+const idle = [...selfMicros].reduce((sum, [id, micros]) => {
+  const name = byId.get(id)?.callFrame.functionName;
+  return name === '(idle)' || name === '(program)' ? sum : sum + micros;
+}, 0);
+console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s busy (not idle/program)`);
 show('self time by package / file', selfByBucket);
 show('self time by function', selfByFunction);
 show('inclusive time by function', inclusiveByFunction);

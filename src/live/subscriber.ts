@@ -3,7 +3,7 @@ import type { TripRow } from '../db/tables.js';
 import type { TripFilter } from '../trips/filter.js';
 import type { MatchableTripRow, TripMatcher } from '../trips/match-filter.js';
 import { isAfter, type FeedPosition } from './position.js';
-import { markShareable } from './shared-events.js';
+import { isShareable, markShareable, type DirectDelivery, type DirectlyDeliverable } from './shared-events.js';
 
 /** One event of Subscription.tripsAdded. */
 export interface TripBatch {
@@ -52,6 +52,8 @@ export interface SubscriberOptions {
   encodeCursor(position: FeedPosition): string;
   /** Called once, when the subscriber stops needing the feed (client gone, cut off, shut down). */
   release(subscriber: TripSubscriber): void;
+  /** The feed's count of events that went to a client directly (deliverDirectly). */
+  counters: { directEvents: number };
 }
 
 /**
@@ -62,7 +64,7 @@ export interface SubscriberOptions {
  * for a pending next(), which never settles on an idle stream: the
  * subscription would outlive its client.
  */
-export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
+export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, DirectlyDeliverable {
   state: SubscriberState = 'pending';
   /** Every row up to here has been taken into account: queued, or skipped by the filter. */
   position: FeedPosition = null;
@@ -87,6 +89,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
   private finished = false;
   private waiter: ((result: IteratorResult<TripStreamEvent>) => void) | undefined;
   private roomWaiter: (() => void) | undefined;
+  private direct: DirectDelivery | undefined;
 
   constructor(options: SubscriberOptions) {
     this.options = options;
@@ -236,7 +239,18 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
     return this;
   }
 
+  /**
+   * While the reader waits (next() pending, so everything before has been
+   * read), a shared batch is offered to `delivery` first; what it takes never
+   * goes through the iterator. Order holds: only an event at the head of an
+   * empty queue can go this way, and only while no read is in flight.
+   */
+  deliverDirectly(delivery: DirectDelivery | undefined): void {
+    this.direct = delivery;
+  }
+
   private finish(): void {
+    this.direct = undefined;
     const wasEnded = this.state === 'ended';
     this.state = 'ended';
     this.finished = true;
@@ -249,12 +263,17 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent> {
   }
 
   private notify(): void {
-    if (!this.waiter) return;
-    const event = this.take();
-    if (!event) return;
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter({ done: false, value: event });
+    while (this.waiter) {
+      const event = this.take();
+      if (!event) return;
+      if (this.direct && isShareable(event) && this.direct(event)) {
+        this.options.counters.directEvents += 1;
+        continue;
+      }
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter({ done: false, value: event });
+    }
   }
 
   private take(): TripStreamEvent | undefined {

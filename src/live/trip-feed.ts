@@ -32,6 +32,8 @@ export interface TripFeedStats {
   /** Statements resuming subscribers ran to catch up. */
   catchUpStatements: number;
   failedStatements: number;
+  /** Shared events written to a client by the fan-out itself, around the async-iterator chain. */
+  directEvents: number;
   position: string | null;
 }
 
@@ -81,7 +83,13 @@ export class TripFeed {
   private rerun = false;
   private failures = 0;
   private stopped = false;
-  private readonly counters = { ticks: 0, feedStatements: 0, catchUpStatements: 0, failedStatements: 0 };
+  private readonly counters = {
+    ticks: 0,
+    feedStatements: 0,
+    catchUpStatements: 0,
+    failedStatements: 0,
+    directEvents: 0,
+  };
 
   constructor(options: TripFeedOptions) {
     this.db = options.db;
@@ -120,6 +128,7 @@ export class TripFeed {
       eventMaxRows: this.config.eventMaxRows,
       encodeCursor: (position) => encodeStreamCursor(this.stream, position),
       release: (released) => this.release(released),
+      counters: this.counters,
     });
     this.pending.add(subscriber);
     this.noteActivity();

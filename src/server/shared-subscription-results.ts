@@ -7,8 +7,9 @@ import {
   type ExecutionResult,
 } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { isShareable } from '../live/shared-events.js';
+import { isDirectlyDeliverable, isShareable } from '../live/shared-events.js';
 import type { GatewayContext } from '../schema/context.js';
+import { offerDirectEvents } from './direct-sse-events.js';
 
 /**
  * Executes (and serializes) a shareable subscription event once per distinct
@@ -21,8 +22,39 @@ import type { GatewayContext } from '../schema/context.js';
  * Subscription.tripsAdded reads the caller's identity. A shared result with
  * errors is still masked per subscriber (server/error-masking.ts runs on each
  * subscriber's results), so every client sees its own request id.
+ *
+ * A shared result that executed synchronously is ready at once: an SSE
+ * response may then send it during the fan-out itself (direct-sse-events.ts).
  */
-type Results = WeakMap<DocumentNode, Map<string, Promise<ExecutionResult>>>;
+class SharedResult {
+  readonly promise: Promise<ExecutionResult>;
+  /** Set once executed, if without errors. */
+  ready: ExecutionResult | undefined;
+
+  constructor(execution: () => ExecutionResult | Promise<ExecutionResult>) {
+    let outcome: ExecutionResult | Promise<ExecutionResult>;
+    try {
+      outcome = execution();
+    } catch (error) {
+      outcome = Promise.reject(error as Error);
+    }
+    this.promise =
+      outcome instanceof Promise
+        ? outcome.then((result) => this.settle(result))
+        : Promise.resolve(this.settle(outcome));
+    // Whoever reads the event through the iterator chain awaits this; a
+    // direct reader only looks at `ready`, and must not leave it unhandled.
+    this.promise.catch(() => {});
+  }
+
+  private settle(result: ExecutionResult): ExecutionResult {
+    if (result.errors?.length) return result;
+    this.ready = withMemoizedStringify(result);
+    return this.ready;
+  }
+}
+
+type Results = WeakMap<DocumentNode, Map<string, SharedResult>>;
 const resultsByEvent = new WeakMap<object, Results>();
 
 export function useSharedSubscriptionResults(): Plugin<GatewayContext> {
@@ -32,15 +64,23 @@ export function useSharedSubscriptionResults(): Plugin<GatewayContext> {
         const events = await createSourceEventStream(args);
         if (!isAsyncIterable(events)) return { ...events, errors: events.errors?.map(asRequestError) };
         const key = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
-        return mapEvents(events[Symbol.asyncIterator](), (event) => executeEvent(args, key, event));
+        const source = events[Symbol.asyncIterator]();
+        const request = (args.contextValue as Partial<GatewayContext> | undefined)?.request;
+        if (request && isDirectlyDeliverable(source)) {
+          offerDirectEvents(request, { source, readyResult: (event) => sharedResult(args, key, event).ready });
+        }
+        return mapEvents(source, (event) => executeEvent(args, key, event));
       });
     },
   };
 }
 
 function executeEvent(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> {
-  const run = async () => execute({ ...args, rootValue: event });
-  if (!isShareable(event)) return run();
+  if (!isShareable(event)) return (async () => execute({ ...args, rootValue: event }))();
+  return sharedResult(args, key, event).promise;
+}
+
+function sharedResult(args: ExecutionArgs, key: string, event: object): SharedResult {
   let byDocument = resultsByEvent.get(event);
   if (!byDocument) {
     byDocument = new WeakMap();
@@ -53,7 +93,7 @@ function executeEvent(args: ExecutionArgs, key: string, event: unknown): Promise
   }
   const cached = byOperation.get(key);
   if (cached) return cached;
-  const shared = run().then((result) => (result.errors?.length ? result : withMemoizedStringify(result)));
+  const shared = new SharedResult(() => execute({ ...args, rootValue: event }));
   byOperation.set(key, shared);
   return shared;
 }

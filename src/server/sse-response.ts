@@ -1,7 +1,10 @@
+import { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
+import { claimDirectEvents, type DirectEvents } from './direct-sse-events.js';
 
 type ResultProcessPayload = Parameters<NonNullable<Plugin<GatewayContext>['onResultProcess']>>[0];
 export type ResultProcessor = Parameters<ResultProcessPayload['setResultProcessor']>[0];
@@ -10,6 +13,7 @@ type SerializableResult = ExecutionResult & { stringify?: (result: ExecutionResu
 
 const COMMENT = Buffer.from(':\n\n');
 const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
+const CRLF = Buffer.from('\r\n');
 
 /**
  * The distinct-connections SSE response (GraphQL over SSE, as yoga writes it:
@@ -20,14 +24,27 @@ const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
  *   subscription only when the socket has drained (backpressure);
  * - an event's bytes are cached per result object, so a result shared by every
  *   subscriber (see shared-subscription-results.ts) is encoded once;
- * - a `:` comment every keepAliveMs while the stream is idle keeps proxies from
- *   closing it.
+ * - a `:` comment every keepAliveMs while no event went out keeps proxies from
+ *   closing it;
+ * - a shared event whose result is ready is written by the fan-out itself,
+ *   straight to the socket as one pre-framed HTTP chunk that every subscriber
+ *   shares (see direct-sse-events.ts), when nothing else is pending on the
+ *   stream and the socket has room; otherwise it takes the way above.
  * Always 200: request errors travel as an event, which EventSource-style
  * clients can read, unlike a 400.
  */
-export function createSseProcessor(keepAliveMs: number): ResultProcessor {
+export function createSseProcessor(
+  keepAliveMs: number,
+  connection?: { request: Request; response: unknown },
+): ResultProcessor {
   return (input: ProcessorInput, fetchAPI: FetchAPI) => {
-    const stream = new SseStream(toIterator(input), keepAliveMs);
+    const direct = connection ? claimDirectEvents(connection.request) : undefined;
+    const response = connection?.response;
+    const stream = new SseStream(
+      toIterator(input),
+      keepAliveMs,
+      direct && response instanceof ServerResponse ? { events: direct, response } : undefined,
+    );
     return new fetchAPI.Response(stream.readable as unknown as ReadableStream, {
       status: 200,
       headers: {
@@ -47,10 +64,13 @@ class SseStream {
   private pulling = false;
   private ended = false;
   private readonly keepAlive: NodeJS.Timeout;
+  /** An event went out since the last keep-alive tick: the stream is not idle, no comment needed. */
+  private sentSinceKeepAlive = false;
 
   constructor(
     private readonly results: AsyncIterator<SerializableResult>,
     keepAliveMs: number,
+    private readonly direct?: { events: DirectEvents; response: ServerResponse },
   ) {
     this.readable = new Readable({
       read: () => this.pull(),
@@ -62,9 +82,28 @@ class SseStream {
     // Some browsers only report the response once the first bytes arrive.
     this.readable.push(COMMENT);
     this.keepAlive = setInterval(() => {
+      // With ten thousand busy streams, a comment each per interval would be
+      // as many extra socket writes, competing with the events for the CPU.
+      if (this.sentSinceKeepAlive) {
+        this.sentSinceKeepAlive = false;
+        return;
+      }
       // Only on an idle stream: a client that stopped reading gets no pile of pings.
       if (!this.ended && this.readable.readableLength === 0) this.readable.push(COMMENT);
     }, keepAliveMs);
+    direct?.events.source.deliverDirectly((event) => this.writeDirect(event));
+  }
+
+  /** Called by the source, only while this stream waits on results.next(): everything before is written. */
+  private writeDirect(event: object): boolean {
+    if (this.ended || this.readable.readableLength > 0) return false;
+    const socket = directSocket(this.direct!.response);
+    if (!socket || socket.writableNeedDrain) return false;
+    const result = this.direct!.events.readyResult(event);
+    if (!result) return false;
+    socket.write(encodeChunk(result));
+    this.sentSinceKeepAlive = true;
+    return true;
   }
 
   private pull(): void {
@@ -79,6 +118,7 @@ class SseStream {
         const { done, value } = await this.results.next();
         if (this.ended) return;
         const more = value == null ? true : this.readable.push(encodeEvent(value));
+        this.sentSinceKeepAlive = true;
         if (done) {
           this.readable.push(COMPLETE);
           this.readable.push(null);
@@ -98,6 +138,7 @@ class SseStream {
     clearInterval(this.keepAlive);
     if (this.ended) return;
     this.ended = true;
+    this.direct?.events.source.deliverDirectly(undefined);
     this.results.return?.()?.catch(() => {});
   }
 }
@@ -111,6 +152,33 @@ function encodeEvent(result: SerializableResult): Buffer {
     encoded.set(result, bytes);
   }
   return bytes;
+}
+
+const chunks = new WeakMap<object, Buffer>();
+
+/** An event framed as one HTTP/1.1 chunk (the response uses chunked encoding), to write to the socket as is. */
+function encodeChunk(result: SerializableResult): Buffer {
+  let bytes = chunks.get(result);
+  if (!bytes) {
+    const event = encodeEvent(result);
+    bytes = Buffer.concat([Buffer.from(`${event.length.toString(16)}\r\n`), event, CRLF]);
+    chunks.set(result, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * The response's socket, if bytes written to it now land right after what the
+ * response wrote: its headers are out, it holds nothing back (a response still
+ * queued behind a pipelined one buffers its output), and it frames chunks.
+ */
+function directSocket(response: ServerResponse): Socket | undefined {
+  const socket = response.socket;
+  if (!socket?.writable || response.writableEnded || !response.chunkedEncoding) return undefined;
+  // Node sends the headers with the first write; `headersSent` turns true before that.
+  if ((response as ServerResponse & { _headerSent?: boolean })._headerSent !== true) return undefined;
+  if (response.writableLength !== socket.writableLength) return undefined;
+  return socket;
 }
 
 /** JSON of a result, without the internal error extensions yoga strips too (http status, unexpected). */

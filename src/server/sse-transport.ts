@@ -41,15 +41,15 @@ export function useSseTransports(options: { keepAliveMs: number }): Plugin<Gatew
 
 /** Picks sse-response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
 function useEventStreamResponses(keepAliveMs: number): Plugin<GatewayContext> {
-  const processor = createSseProcessor(keepAliveMs);
   return {
-    onResultProcess({ request, result, setResultProcessor }) {
+    onResultProcess({ request, result, setResultProcessor, serverContext }) {
       if (Array.isArray(result)) return;
       const accepted = mediaTypes(request);
       const streamable = accepted.some((type) => type === 'text/event-stream' || type === 'text/*' || type === '*/*');
       const onlyEventStream = accepted.length > 0 && accepted.every((type) => type === 'text/event-stream');
       if ((isAsyncIterable(result) && streamable) || onlyEventStream) {
-        setResultProcessor(processor, 'text/event-stream');
+        const response = (serverContext as { res?: unknown } | undefined)?.res;
+        setResultProcessor(createSseProcessor(keepAliveMs, { request, response }), 'text/event-stream');
       }
     },
   };
