@@ -34,22 +34,8 @@ function brokenError(value: unknown): Error | boolean {
 }
 
 /** Runs fn inside BEGIN/COMMIT on a pooled connection; a connection whose ROLLBACK failed is destroyed. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const { client, release } = await checkout(pool);
-  let broken: unknown;
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-      broken = rollbackError;
-    });
-    throw error;
-  } finally {
-    release(broken);
-  }
+export function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return runTransaction(pool, 'BEGIN', 1, fn);
 }
 
 /**
@@ -57,12 +43,21 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
  * serialization failures and deadlocks. A connection that failed is destroyed,
  * not returned to the pool.
  */
-export async function inRepeatableRead<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export function inRepeatableRead<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return runTransaction(pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ', 5, fn);
+}
+
+async function runTransaction<T>(
+  pool: pg.Pool,
+  begin: string,
+  attempts: number,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const { client, release } = await checkout(pool);
     let broken: unknown;
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await client.query(begin);
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
@@ -70,7 +65,7 @@ export async function inRepeatableRead<T>(pool: pg.Pool, fn: (client: pg.PoolCli
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError;
       });
-      if (attempt < 5 && RETRYABLE.has(sqlState(error) ?? '')) continue;
+      if (attempt < attempts && RETRYABLE.has(sqlState(error) ?? '')) continue;
       throw error;
     } finally {
       release(broken);
