@@ -1,7 +1,6 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
-import type { PasswordSource } from './pool.js';
-import { pgSslOption } from './ssl.js';
+import { connectionSettings, type PasswordSource } from './pool.js';
 
 /**
  * A connection of its own, outside the pool, with the pool's settings (same
@@ -14,12 +13,7 @@ export async function connectDedicatedClient(
 ): Promise<pg.Client> {
   const Client = options.Client ?? pg.Client;
   const client = new Client({
-    host: config.host,
-    port: config.port,
-    database: config.database,
-    user: config.user,
-    password: options.password ?? config.password,
-    ssl: pgSslOption(config.sslMode),
+    ...connectionSettings(config, options.password),
     connectionTimeoutMillis: 10_000,
     // A silently dead peer (no RST) is noticed by TCP keep-alive, not by an idle LISTEN.
     keepAlive: true,

@@ -14,14 +14,21 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
-export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Pool {
-  const pool = new pg.Pool({
+/** Where and as whom to connect: shared by the pool and the dedicated (LISTEN) connections. */
+export function connectionSettings(config: DatabaseConfig, password: PasswordSource | undefined) {
+  return {
     host: config.host,
     port: config.port,
     database: config.database,
     user: config.user,
-    password: options.password ?? config.password,
+    password: password ?? config.password,
     ssl: pgSslOption(config.sslMode),
+  };
+}
+
+export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    ...connectionSettings(config, options.password),
     max: config.poolMax,
     maxLifetimeSeconds: config.maxLifetimeSeconds,
     idleTimeoutMillis: 30_000,
