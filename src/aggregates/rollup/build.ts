@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../db/database.js';
+import type { TripRollupStateTable } from '../../db/tables.js';
 import { MEASURE_EXPRESSIONS, MEASURES, rollupColumn } from '../stats.js';
 import { GRAIN_NAMES, GRAINS, type Grain, type RollupKey } from './grains.js';
 import { changeState, type ChangeState, type SignatureTarget } from './signature.js';
@@ -119,14 +120,10 @@ function compactRollup(): RawBuilder<unknown> {
       FROM old GROUP BY grain, ${keys}`;
 }
 
-interface StoredState {
-  signature: string;
-  base: string | null;
-  inserts: string | null;
-  max_id: string | null;
-  trips_total: string;
-  compacted_rows: string;
-}
+type StoredState = Pick<
+  TripRollupStateTable,
+  'signature' | 'base' | 'inserts' | 'max_id' | 'trips_total' | 'compacted_rows'
+>;
 
 /**
  * Brings the rollup up to date with the synced table, in one REPEATABLE READ
