@@ -10,12 +10,12 @@ const CHANGE_FUNCTION = 'note_trip_change';
  * with schemas of their own (staging and production on one database) each
  * count changes in their own table.
  */
-export function changeTriggerName(gatewaySchema: string): string {
+function changeTriggerName(gatewaySchema: string): string {
   return `${gatewaySchema}_changes`.slice(0, 63);
 }
 
 /** The trigger function, as `to_regprocedure` text. */
-export function changeFunction(gatewaySchema: string): string {
+function changeFunction(gatewaySchema: string): string {
   return `${qualified(gatewaySchema, CHANGE_FUNCTION)}()`;
 }
 

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { RollupFreshness } from '../../config/env.js';
 import { qualified } from '../../db/sql-identifiers.js';
-import { changeTriggerIdentity } from './change-trigger.js';
+import { changeTriggerIdentity, type ChangeTriggerTarget } from './change-trigger.js';
 
 /**
  * How the gateway proves a rollup equals the synced table:
@@ -15,10 +15,7 @@ import { changeTriggerIdentity } from './change-trigger.js';
  */
 export type Freshness = RollupFreshness;
 
-export interface SignatureTarget {
-  schema: string;
-  table: string;
-  gatewaySchema: string;
+export interface SignatureTarget extends ChangeTriggerTarget {
   freshness: Freshness;
 }
 
