@@ -42,5 +42,14 @@ export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Poo
   pool.on('error', (error) => {
     options.logger.warn('idle database connection closed', { error: error.message });
   });
+  // A checked-out connection that dies between two statements (a transaction,
+  // a rollup build holding its advisory lock) emits 'error' on the client
+  // itself, where the pool's handler does not hear it; unhandled, that too
+  // would kill the process. The holder still learns of it: its next query fails.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      options.logger.debug('database connection closed while checked out', { error: error.message });
+    });
+  });
   return pool;
 }
