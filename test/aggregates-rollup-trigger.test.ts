@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
 import type { Logger } from '../src/logger.js';
+import { installZipZones } from '../src/zones/install-zip-zones.js';
 import { insertAggregateTrips } from './support/aggregates-fixture.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -94,6 +95,23 @@ describe('the change trigger behind rollup freshness', () => {
     await writer.query(`UPDATE "default".trips_synced SET fare_amount = 1 WHERE id = 7`);
     expect(await answeredFrom()).toBe('raw');
     await gw.app.rollups.install();
+    await rebuild();
+  });
+
+  it('trusts no rollup once the ZIP table changes, while a restart that rewrites nothing keeps it', async () => {
+    // The borough grains resolved each ZIP's borough when they were built.
+    await rebuild();
+    expect(await installZipZones(gw.database.pool, 'lakebase_graphql')).toMatchObject({ inserted: 0, updated: 0 });
+    expect(await answeredFrom()).toBe('rollup');
+    await writer.query(`UPDATE lakebase_graphql.zip_zones SET borough = 'Elsewhere' WHERE zip = 10001`);
+    expect(await answeredFrom()).toBe('raw');
+    expect(await installZipZones(gw.database.pool, 'lakebase_graphql')).toMatchObject({ updated: 1 });
+    await rebuild();
+    await writer.query(`BEGIN; TRUNCATE lakebase_graphql.zip_zones; ROLLBACK`);
+    expect(await answeredFrom()).toBe('rollup');
+    await writer.query(`TRUNCATE lakebase_graphql.zip_zones`);
+    expect(await answeredFrom()).toBe('raw');
+    await installZipZones(gw.database.pool, 'lakebase_graphql');
     await rebuild();
   });
 

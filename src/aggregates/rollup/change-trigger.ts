@@ -2,8 +2,11 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
 import { ROLLUP_TABLE_NAMES } from '../../db/tables.js';
+import { ZIP_ZONES_TABLE } from '../../zones/install-zip-zones.js';
 
 const CHANGE_FUNCTION = 'note_trip_change';
+/** On the gateway's own ZIP table (see installZipChangeTrigger). */
+const ZIP_TRIGGER = 'zip_zones_changes';
 
 /**
  * The trigger's name on the synced table: one per gateway schema, so gateways
@@ -111,28 +114,78 @@ export async function installChangeTrigger(db: Db, target: ChangeTriggerTarget):
   });
 }
 
-/** The change trigger's pg_trigger row for the synced table's pg_class row aliased `c`: ours, firing always. */
-function triggerRow(gatewaySchema: string): RawBuilder<unknown> {
+/**
+ * A change trigger's pg_trigger row for the table whose pg_class row is aliased
+ * `alias`: ours, calling our function, firing always. Its constants are
+ * inlined (not parameters) so it can also live in the body of the signature
+ * function (signature.ts).
+ */
+function triggerRow(gatewaySchema: string, alias: string, name: string): RawBuilder<unknown> {
+  const relation = sql.ref(`${alias}.oid`);
   return sql`pg_trigger t
-              WHERE t.tgrelid = c.oid AND t.tgname = ${changeTriggerName(gatewaySchema)}
-                AND t.tgenabled = 'A' AND t.tgfoid = to_regprocedure(${changeFunction(gatewaySchema)})`;
+              WHERE t.tgrelid = ${relation} AND t.tgname = ${sql.lit(name)}
+                AND t.tgenabled = 'A' AND t.tgfoid = to_regprocedure(${sql.lit(changeFunction(gatewaySchema))})`;
 }
 
 /**
- * Identifies the trigger as it stands: its oid and the xmin of its catalog
- * row, which changes whenever it is recreated, disabled or re-enabled. Writes
- * made while it was away were not counted, so the signature must change with
- * it. NULL while it is not in place: then nothing can be proven fresh.
+ * Identifies a trigger as it stands: its oid and the xmin of its catalog row,
+ * which changes whenever it is recreated, disabled or re-enabled. Writes made
+ * while it was away were not counted, so the signature must change with it.
+ * NULL while it is not in place: then nothing can be proven fresh.
  */
+function triggerIdentity(gatewaySchema: string, alias: string, name: string): RawBuilder<string | null> {
+  return sql<string | null>`(SELECT t.oid::text || '.' || t.xmin::text FROM ${triggerRow(gatewaySchema, alias, name)})`;
+}
+
+/** The synced table's change trigger, for its pg_class row aliased `c` (see triggerIdentity). */
 export function changeTriggerIdentity(gatewaySchema: string): RawBuilder<string | null> {
-  return sql<string | null>`(SELECT t.oid::text || '.' || t.xmin::text FROM ${triggerRow(gatewaySchema)})`;
+  return triggerIdentity(gatewaySchema, 'c', changeTriggerName(gatewaySchema));
 }
 
 export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Promise<boolean> {
   const { rows } = await sql<{ present: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM pg_class c, ${triggerRow(target.gatewaySchema)}
+    SELECT EXISTS (SELECT 1 FROM pg_class c, ${triggerRow(target.gatewaySchema, 'c', changeTriggerName(target.gatewaySchema))}
                       AND c.oid = to_regclass(${qualified(target.schema, target.table)})) AS present`.execute(db);
   return rows[0]?.present === true;
+}
+
+/**
+ * The borough grains resolve each ZIP's borough when they are built, so a
+ * change to the ZIP reference table (a release with a new list, or an edit by
+ * hand) must make the rollup stale. The gateway owns that table, so it can
+ * always count its writes with the same counters: a row-level trigger (the
+ * startup upsert is one statement whether or not it changes a row, and a
+ * statement trigger would make every restart invalidate the rollup; a row
+ * trigger fires only for rows that really changed). TRUNCATE is seen through
+ * the table's relfilenode. This replaced an md5 of the whole table on every
+ * request, which cost more than the rest of the freshness check.
+ * Runs in installRollupTables' transaction, under its advisory lock.
+ */
+export async function installZipChangeTrigger(db: Db, gatewaySchema: string): Promise<void> {
+  const zips = qualified(gatewaySchema, ZIP_ZONES_TABLE);
+  const { rows } = await sql<{ present: boolean | null }>`
+    SELECT EXISTS (SELECT 1 FROM ${triggerRow(gatewaySchema, 'z', ZIP_TRIGGER)}) AS present
+      FROM pg_class z WHERE z.oid = to_regclass(${zips})`.execute(db);
+  // No ZIP table (it is installed first at startup): the marker stays NULL and nothing is proven fresh.
+  if (rows.length === 0 || rows[0]?.present) return;
+  const fn = qualified(gatewaySchema, CHANGE_FUNCTION);
+  await sql
+    .raw(
+      `CREATE OR REPLACE TRIGGER ${quoteIdent(ZIP_TRIGGER)}
+         AFTER INSERT OR UPDATE OR DELETE ON ${zips}
+         FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+    )
+    .execute(db);
+  await sql.raw(`ALTER TABLE ${zips} ENABLE ALWAYS TRIGGER ${quoteIdent(ZIP_TRIGGER)}`).execute(db);
+}
+
+/** The ZIP table's identity and write count (see installZipChangeTrigger); NULL without the table or its trigger. */
+export function zipChangeMarker(gatewaySchema: string): RawBuilder<string | null> {
+  return sql<string | null>`(
+    SELECT z.oid::text || '.' || pg_relation_filenode(z.oid)::text || '.' || ${triggerIdentity(gatewaySchema, 'z', ZIP_TRIGGER)}
+           || '.' || coalesce((SELECT sum(ch.inserts + ch.others) FROM ${sql.table('trip_changes')} ch
+                                WHERE ch.relid = z.oid), 0)::text
+      FROM pg_class z WHERE z.oid = to_regclass(${sql.lit(qualified(gatewaySchema, ZIP_ZONES_TABLE))}))`;
 }
 
 function literal(text: string): string {

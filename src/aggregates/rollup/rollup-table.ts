@@ -3,16 +3,24 @@ import type { Db } from '../../db/database.js';
 import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
 import { ROLLUP_TABLE_NAMES } from '../../db/tables.js';
 import { MEASURES, rollupColumn } from '../stats.js';
-import { installChangeCounters } from './change-trigger.js';
+import { installChangeCounters, installZipChangeTrigger } from './change-trigger.js';
 import { GRAIN_NAMES } from './grains.js';
+import { installSignatureFunction, type SignatureTarget } from './signature.js';
 
 /**
  * Creates the rollup tables in the gateway's own schema (idempotent). The
  * rollup is LIST-partitioned by grain, so a query that reads one grain scans
  * only that partition (the grain is always a literal, pruned at plan time).
  * Runs under an advisory lock like the ZIP install: several instances may start at once.
+ * Also installs what the freshness check reads: the ZIP table's change
+ * trigger and the signature function (signature.ts).
  */
-export async function installRollupTables(db: Db, gatewaySchema: string, notifyChannel: string | null): Promise<void> {
+export async function installRollupTables(
+  db: Db,
+  target: SignatureTarget,
+  notifyChannel: string | null,
+): Promise<void> {
+  const { gatewaySchema } = target;
   const rollup = qualified(gatewaySchema, ROLLUP_TABLE_NAMES.rollup);
   const state = qualified(gatewaySchema, ROLLUP_TABLE_NAMES.state);
   const measureColumns = MEASURES.flatMap((measure) => [
@@ -73,5 +81,7 @@ export async function installRollupTables(db: Db, gatewaySchema: string, notifyC
          )`,
       )
       .execute(trx);
+    await installZipChangeTrigger(trx, gatewaySchema);
+    await installSignatureFunction(trx, target);
   });
 }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import { RAW, type AggregateSource } from '../queries.js';
@@ -14,6 +14,13 @@ export interface RollupOptions {
   pollMs: number;
   /** How freshness is proven (see signature.ts); `trigger` installs the change trigger on the synced table. */
   freshness: Freshness;
+}
+
+interface StateRow {
+  signature: string;
+  grain_rows: Record<string, number>;
+  min_hour: Date | null;
+  max_hour: Date | null;
 }
 
 /** The rollup as of a freshness check that proved it matches the synced table. */
@@ -64,6 +71,7 @@ export class RollupService {
   #triggerProblem: string | null = null;
   /** Aggregate queries answered per source since start: how much the rollup is earning its keep. */
   readonly served = { raw: 0, rollup: 0 };
+  #freshnessCheck: CompiledQuery<StateRow> | undefined;
 
   constructor(deps: RollupServiceDeps) {
     this.#deps = deps;
@@ -80,7 +88,7 @@ export class RollupService {
 
   async install(): Promise<void> {
     if (!this.enabled) return;
-    await installRollupTables(this.#deps.maintenanceDb, this.#deps.gatewaySchema, this.#deps.notifyChannel);
+    await installRollupTables(this.#deps.maintenanceDb, this.#target, this.#deps.notifyChannel);
     this.#installed = true;
     await this.#ensureChangeTrigger();
   }
@@ -208,21 +216,16 @@ export class RollupService {
   /** One statement: the rollup's state if its signature equals the table's current one, else null. */
   async freshRollup(): Promise<FreshRollup | null> {
     if (!this.enabled) return null;
-    const { rows } = await sql<{
-      signature: string;
-      grain_rows: Record<string, number>;
-      min_hour: Date | null;
-      max_hour: Date | null;
-    }>`
+    // Compiled once: the text never changes, and this runs on every aggregate request.
+    this.#freshnessCheck ??= sql<StateRow>`
       SELECT signature, grain_rows, min_hour, max_hour
         FROM ${sql.table('trip_rollup_state')}
-       WHERE id = 1 AND signature = ${currentSignature(this.#target)}`
-      .execute(this.#deps.db)
-      .catch((error: unknown) => {
-        // Not installed yet (or dropped by hand): the raw table still answers.
-        this.#deps.logger.debug('rollup state unreadable', { error: (error as Error).message });
-        return { rows: [] };
-      });
+       WHERE id = 1 AND signature = ${currentSignature(this.#target)}`.compile(this.#deps.db);
+    const { rows } = await this.#deps.db.executeQuery(this.#freshnessCheck).catch((error: unknown) => {
+      // Not installed yet (or dropped by hand): the raw table still answers.
+      this.#deps.logger.debug('rollup state unreadable', { error: (error as Error).message });
+      return { rows: [] };
+    });
     const row = rows[0];
     return row
       ? { signature: row.signature, grainRows: row.grain_rows, minHour: row.min_hour, maxHour: row.max_hour }
