@@ -98,6 +98,24 @@ describe('the change trigger behind rollup freshness', () => {
     await rebuild();
   });
 
+  it('proves freshness inside the answering statement, adding a check only after the table changed', async () => {
+    const statementsFor = async () => {
+      const before = gw.app.statements.total;
+      const from = await answeredFrom();
+      return { from, statements: gw.app.statements.total - before };
+    };
+    await rebuild();
+    expect(await statementsFor()).toEqual({ from: 'rollup', statements: 1 });
+    await writer.query(`UPDATE "default".trips_synced SET fare_amount = fare_amount + 1 WHERE id % 7 = 0`);
+    // The speculative statement's proof fails, a check confirms, and the table answers.
+    expect(await statementsFor()).toEqual({ from: 'raw', statements: 3 });
+    // Nothing proven to speculate on now: check, then the table.
+    expect(await statementsFor()).toEqual({ from: 'raw', statements: 2 });
+    expect((await gw.app.rollups.refresh()).status).toBe('built');
+    expect(await statementsFor()).toEqual({ from: 'rollup', statements: 2 });
+    expect(await statementsFor()).toEqual({ from: 'rollup', statements: 1 });
+  });
+
   it('trusts no rollup once the ZIP table changes, while a restart that rewrites nothing keeps it', async () => {
     // The borough grains resolved each ZIP's borough when they were built.
     await rebuild();

@@ -47,8 +47,9 @@ export async function loadTripStats(
   filter: TripFilter | null | undefined,
   measures: ReadonlySet<Measure> = ALL_MEASURES,
 ): Promise<TripStats> {
-  const source = await ctx.rollups.choose(rollupNeeds(filter), freshRollup(ctx));
-  return findTripStats(ctx.db, filter, source, measures);
+  return ctx.rollups.answer(rollupNeeds(filter), freshRollup(ctx), (source) =>
+    findTripStats(ctx.db, filter, source, measures),
+  );
 }
 
 /** Measures an ordering sorts by must be aggregated even when the response does not show them. */
@@ -75,8 +76,9 @@ export async function loadTripGroups(
     if (measure) measures.add(measure);
   }
   const query = { ...request, timeZone, measures };
-  const source = await ctx.rollups.choose(rollupNeeds(request.filter, request.dimensions, timeZone), freshRollup(ctx));
-  return findTripGroups(ctx.db, query, source);
+  return ctx.rollups.answer(rollupNeeds(request.filter, request.dimensions, timeZone), freshRollup(ctx), (source) =>
+    findTripGroups(ctx.db, query, source),
+  );
 }
 
 /**
@@ -96,8 +98,9 @@ export function zoneStatsLoader(
   if (!loader) {
     loader = new DataLoader<number, TripStats>(async (zips) => {
       const column = side === 'pickup' ? 'pickup_zip' : 'dropoff_zip';
-      const source = await ctx.rollups.choose(rollupNeeds(filter, [], 'UTC', column), freshRollup(ctx));
-      const stats = await findZoneStats(ctx.db, side, filter, zips, source);
+      const stats = await ctx.rollups.answer(rollupNeeds(filter, [], 'UTC', column), freshRollup(ctx), (source) =>
+        findZoneStats(ctx.db, side, filter, zips, source),
+      );
       return zips.map((zip) => stats.get(zip) ?? EMPTY_TRIP_STATS);
     });
     zoneLoaders.set(key, loader);

@@ -18,9 +18,36 @@ import {
   type TripStats,
 } from './stats.js';
 
-/** Where an aggregate is computed: the synced table itself, or one grain of the rollup (proven fresh by the caller). */
-export type AggregateSource = { kind: 'raw' } | { kind: 'rollup'; grain: Grain };
+/**
+ * Where an aggregate is computed: the synced table itself, or one grain of the
+ * rollup, proven fresh by the caller beforehand or, with `proof`, by the same
+ * statement (RollupService.speculate).
+ */
+export type AggregateSource = { kind: 'raw' } | { kind: 'rollup'; grain: Grain; proof?: RawBuilder<SqlBool> };
 export const RAW: AggregateSource = Object.freeze({ kind: 'raw' });
+
+/**
+ * An answer, and what the source's `proof` said in the statement's own
+ * snapshot: true, the rollup equalled the table as it was read; false, it did
+ * not; null, no proof was asked for, or no row came back to carry it.
+ */
+export interface Sourced<T> {
+  value: T;
+  proven: boolean | null;
+}
+
+interface ProofColumn {
+  proven?: boolean;
+}
+
+/** The proof as one more column: an uncorrelated subquery, evaluated once per statement. */
+function proofColumn(source: AggregateSource): RawBuilder<unknown>[] {
+  return source.kind === 'rollup' && source.proof ? [sql`${source.proof} AS proven`] : [];
+}
+
+function provenBy(rows: readonly ProofColumn[]): boolean | null {
+  return rows[0]?.proven ?? null;
+}
 
 type BoroughJoin = 'pz' | 'dz';
 
@@ -69,14 +96,14 @@ export async function findTripStats(
   filter: TripFilter | null | undefined,
   source: AggregateSource = RAW,
   measures: ReadonlySet<Measure> = ALL_MEASURES,
-): Promise<TripStats> {
-  const { rows } = await sql<StatsColumns>`
-    SELECT ${statsSelection(source, measures)}
+): Promise<Sourced<TripStats>> {
+  const { rows } = await sql<StatsColumns & ProofColumn>`
+    SELECT ${sql.join([statsSelection(source, measures), ...proofColumn(source)])}
     FROM ${fromClause(source, new Set())}
     WHERE ${whereClause(source, filter)}`.execute(db);
   const row = rows[0];
   if (!row) throw new Error('findTripStats: an aggregate without GROUP BY returned no row');
-  return toTripStats(row);
+  return { value: toTripStats(row), proven: provenBy(rows) };
 }
 
 export interface TripGroupQuery {
@@ -102,7 +129,7 @@ export interface TripGroupRow {
   stats: TripStats;
 }
 
-type RawGroupRow = StatsColumns & Record<`k${number}`, unknown>;
+type RawGroupRow = StatsColumns & ProofColumn & Record<`k${number}`, unknown>;
 
 function inputColumn(dimension: TripDimension, boroughColumns: ReadonlySet<BoroughColumn>): string {
   const { borough, column } = DIMENSIONS[dimension];
@@ -158,8 +185,8 @@ export async function findTripGroups(
   db: Db,
   query: TripGroupQuery,
   source: AggregateSource = RAW,
-): Promise<TripGroupRow[]> {
-  if (query.first === 0) return [];
+): Promise<Sourced<TripGroupRow[]>> {
+  if (query.first === 0) return { value: [], proven: null };
   const boroughColumns = sourceBoroughColumns(source);
   const keys = query.dimensions.map(
     (dimension, index) =>
@@ -172,7 +199,7 @@ export async function findTripGroups(
     }),
   );
   const { rows } = await sql<RawGroupRow>`
-    SELECT ${sql.join(keys)}, ${statsSelection(source, query.measures ?? ALL_MEASURES)}
+    SELECT ${sql.join([...keys, statsSelection(source, query.measures ?? ALL_MEASURES), ...proofColumn(source)])}
     FROM ${
       source.kind === 'rollup' && !readsEveryKey(source.grain, query.dimensions, boroughColumns)
         ? rollupInput(source, query, joins, boroughColumns)
@@ -181,7 +208,7 @@ export async function findTripGroups(
     GROUP BY ${sql.join(query.dimensions.map((_, index) => sql.ref(`k${index}`)))}
     ORDER BY ${sql.join(groupOrderTerms(query.orderBy, query.dimensions.length))}
     LIMIT ${query.first}`.execute(db);
-  return rows.map((row) => {
+  const groups = rows.map((row) => {
     const group: TripGroupRow = {
       pickupZip: null,
       dropoffZip: null,
@@ -197,6 +224,7 @@ export async function findTripGroups(
     });
     return group;
   });
+  return { value: groups, proven: provenBy(rows) };
 }
 
 export type ZoneSide = 'pickup' | 'dropoff';
@@ -208,15 +236,15 @@ export async function findZoneStats(
   filter: TripFilter | null | undefined,
   zips: readonly number[],
   source: AggregateSource = RAW,
-): Promise<Map<number, TripStats>> {
-  if (zips.length === 0) return new Map();
+): Promise<Sourced<Map<number, TripStats>>> {
+  if (zips.length === 0) return { value: new Map(), proven: null };
   const column = sql.ref(side === 'pickup' ? 'pickup_zip' : 'dropoff_zip');
-  const { rows } = await sql<StatsColumns & { zip: number }>`
-    SELECT ${column} AS zip, ${statsSelection(source, ALL_MEASURES)}
+  const { rows } = await sql<StatsColumns & ProofColumn & { zip: number }>`
+    SELECT ${sql.join([sql`${column} AS zip`, statsSelection(source, ALL_MEASURES), ...proofColumn(source)])}
     FROM ${fromClause(source, new Set())}
     WHERE ${whereClause(source, filter, [sql<SqlBool>`${column} = ANY(${zips}::int4[])`])}
     GROUP BY ${column}`.execute(db);
-  return new Map(rows.map((row) => [row.zip, toTripStats(row)]));
+  return { value: new Map(rows.map((row) => [row.zip, toTripStats(row)])), proven: provenBy(rows) };
 }
 
 /**

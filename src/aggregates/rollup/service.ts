@@ -1,7 +1,7 @@
-import { sql, type CompiledQuery } from 'kysely';
+import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
-import { RAW, type AggregateSource } from '../queries.js';
+import { RAW, type AggregateSource, type Sourced } from '../queries.js';
 import { analyzeRollup, buildRollup, type BuildOutcome } from './build.js';
 import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
 import { chooseGrain, type RollupNeeds } from './planner.js';
@@ -72,6 +72,8 @@ export class RollupService {
   /** Aggregate queries answered per source since start: how much the rollup is earning its keep. */
   readonly served = { raw: 0, rollup: 0 };
   #freshnessCheck: CompiledQuery<StateRow> | undefined;
+  /** What the last freshness check found (see speculate). */
+  #lastFresh: FreshRollup | null = null;
 
   constructor(deps: RollupServiceDeps) {
     this.#deps = deps;
@@ -227,25 +229,64 @@ export class RollupService {
       return { rows: [] };
     });
     const row = rows[0];
-    return row
+    this.#lastFresh = row
       ? { signature: row.signature, grainRows: row.grain_rows, minHour: row.min_hour, maxHour: row.max_hour }
       : null;
+    return this.#lastFresh;
   }
 
   /**
-   * The source for a query with these needs (null: the raw table only).
-   * `fresh` is the request's memoised freshness check, so a request asks at most once.
+   * A rollup source chosen from the state the last freshness check proved
+   * (any request's), carrying a proof that the statement itself checks in its
+   * own snapshot: the rollup state still has that signature, and the table's
+   * current signature equals it. When it holds, the answer took one statement
+   * instead of a check and then the query (one round trip to the database
+   * fewer); when it does not, the caller checks and asks again (answer()).
+   * Null when there is nothing to speculate on: no proven state, or a shape
+   * only the raw table answers.
    */
-  async choose(needs: RollupNeeds | null, fresh: () => Promise<FreshRollup | null>): Promise<AggregateSource> {
-    const source = await this.#choose(needs, fresh);
-    this.served[source.kind] += 1;
-    return source;
+  async speculate(needs: RollupNeeds | null): Promise<AggregateSource | null> {
+    const rollup = this.#lastFresh;
+    if (!this.enabled || !needs || !rollup) return null;
+    const source = await this.#sourceFor(needs, rollup);
+    if (source.kind !== 'rollup') return null;
+    const proof = sql<SqlBool>`EXISTS (SELECT 1 FROM ${sql.table('trip_rollup_state')}
+                                       WHERE id = 1 AND signature = ${rollup.signature}
+                                         AND signature = ${currentSignature(this.#target)})`;
+    return { ...source, proof };
   }
 
+  /**
+   * Computes an aggregate from the best source with one statement when the
+   * last proven rollup state still holds, else after a freshness check (at
+   * most once per request: `fresh` is the request's memoised check).
+   */
+  async answer<T>(
+    needs: RollupNeeds | null,
+    fresh: () => Promise<FreshRollup | null>,
+    run: (source: AggregateSource) => Promise<Sourced<T>>,
+  ): Promise<T> {
+    const speculative = await this.speculate(needs);
+    if (speculative) {
+      const answer = await run(speculative);
+      if (answer.proven === true) {
+        this.served.rollup += 1;
+        return answer.value;
+      }
+    }
+    const source = await this.#choose(needs, fresh);
+    this.served[source.kind] += 1;
+    return (await run(source)).value;
+  }
+
+  /** The source for a query with these needs (null needs: the raw table only), after the request's freshness check. */
   async #choose(needs: RollupNeeds | null, fresh: () => Promise<FreshRollup | null>): Promise<AggregateSource> {
     if (!this.enabled || !needs) return RAW;
     const rollup = await fresh();
-    if (!rollup) return RAW;
+    return rollup ? this.#sourceFor(needs, rollup) : RAW;
+  }
+
+  async #sourceFor(needs: RollupNeeds, rollup: FreshRollup): Promise<AggregateSource> {
     const grain = chooseGrain(needs, rollup.grainRows);
     if (!grain) return RAW;
     if (needs.timeZone && !(await this.#servesZone(needs.timeZone, rollup))) return RAW;
