@@ -1,8 +1,8 @@
-import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
+import { Kysely, type CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import { ROLLUP_TABLE_NAMES, type Database } from './tables.js';
-import { TableMappingPlugin } from './table-mapping-plugin.js';
+import { TableMappingPostgresDialect } from './table-mapping-compiler.js';
 
 /**
  * Counts SQL statements the gateway sends. Batching guarantees ("a page of
@@ -28,16 +28,16 @@ export function createDb(
   onQuery?: (query: CompiledQuery) => void,
 ): Db {
   return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool }),
-    plugins: [
-      new TableMappingPlugin({
+    dialect: new TableMappingPostgresDialect(
+      { pool },
+      {
         trips: { schema: config.schema, table: config.table },
         zip_zones: { schema: config.gatewaySchema, table: 'zip_zones' },
         trip_rollup: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.rollup },
         trip_rollup_state: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.state },
         trip_changes: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.changes },
-      }),
-    ],
+      },
+    ),
     log: (event) => {
       counter.record(event.level === 'query');
       onQuery?.(event.query);
