@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { precompiled } from '../db/precompiled-sql.js';
 
 /** Aggregates of one measure; each member is null when no non-null value was aggregated. */
 export interface NumberStats {
@@ -60,6 +61,10 @@ export interface StatsColumns {
  * the same way.
  */
 export function rawStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASURES): RawBuilder<unknown> {
+  return memoised('raw', measures, buildRawStatsSelection);
+}
+
+function buildRawStatsSelection(measures: ReadonlySet<Measure>): RawBuilder<unknown> {
   const parts = [sql`count(*)::int8 AS trips_count`];
   for (const measure of MEASURES) {
     if (!measures.has(measure)) {
@@ -84,6 +89,10 @@ export function rollupColumn(measure: Measure, part: 'sum' | 'nonnull' | 'min' |
 
 /** The same SELECT list as rawStatsSelection, recombining a rollup's partial aggregates. */
 export function rollupStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASURES): RawBuilder<unknown> {
+  return memoised('rollup', measures, buildRollupStatsSelection);
+}
+
+function buildRollupStatsSelection(measures: ReadonlySet<Measure>): RawBuilder<unknown> {
   const parts = [sql`coalesce(sum(trips_part), 0)::int8 AS trips_count`];
   for (const measure of MEASURES) {
     if (!measures.has(measure)) {
@@ -100,6 +109,23 @@ export function rollupStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASUR
     );
   }
   return sql.join(parts);
+}
+
+/** The selections depend on the measure set alone (eight of them): each is built and compiled once. */
+const selections = new Map<string, RawBuilder<unknown>>();
+
+function memoised(
+  kind: 'raw' | 'rollup',
+  measures: ReadonlySet<Measure>,
+  build: (measures: ReadonlySet<Measure>) => RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const key = `${kind}:${MEASURES.filter((measure) => measures.has(measure)).join(',')}`;
+  let selection = selections.get(key);
+  if (!selection) {
+    selection = precompiled(build(measures));
+    selections.set(key, selection);
+  }
+  return selection;
 }
 
 export function toTripStats(row: StatsColumns): TripStats {
