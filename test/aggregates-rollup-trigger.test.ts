@@ -116,6 +116,15 @@ describe('the change trigger behind rollup freshness', () => {
     expect(await statementsFor()).toEqual({ from: 'rollup', statements: 1 });
   });
 
+  it('answers from the table, without an error, when the signature function is dropped under it', async () => {
+    await rebuild();
+    await writer.query(`DROP FUNCTION lakebase_graphql.trip_rollup_signature()`);
+    expect(await answeredFrom()).toBe('raw');
+    expect(await answeredFrom()).toBe('raw');
+    await gw.app.rollups.install();
+    await rebuild();
+  });
+
   it('trusts no rollup once the ZIP table changes, while a restart that rewrites nothing keeps it', async () => {
     // The borough grains resolved each ZIP's borough when they were built.
     await rebuild();

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
@@ -268,8 +269,15 @@ export class RollupService {
   ): Promise<T> {
     const speculative = await this.speculate(needs);
     if (speculative) {
-      const answer = await run(speculative);
-      if (answer.proven === true) {
+      const answer = await run(speculative).catch((error: unknown) => {
+        // Bad arguments are the caller's to report. Anything else (the rollup or the signature
+        // function dropped under us) is decided again by the checked path below.
+        if (error instanceof GraphQLError) throw error;
+        this.#deps.logger.debug('rollup statement failed; checking freshness', { error: (error as Error).message });
+        this.#lastFresh = null;
+        return null;
+      });
+      if (answer?.proven === true) {
         this.served.rollup += 1;
         return answer.value;
       }
