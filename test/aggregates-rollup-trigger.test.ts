@@ -118,7 +118,7 @@ describe('the change trigger behind rollup freshness', () => {
 
   it('answers from the table, without an error, when the signature function is dropped under it', async () => {
     await rebuild();
-    await writer.query(`DROP FUNCTION lakebase_graphql.trip_rollup_signature()`);
+    await writer.query(`DROP FUNCTION lakebase_graphql.trip_rollup_v4_signature()`);
     expect(await answeredFrom()).toBe('raw');
     expect(await answeredFrom()).toBe('raw');
     await gw.app.rollups.install();

@@ -214,7 +214,7 @@ describe('rollups never answer from stale data', () => {
     const state = await gw.database.pool.query<{ keys: string; rows: string }>(
       `SELECT count(DISTINCT (grain, pickup_zip, dropoff_zip, tpep_pickup_datetime, fare_amount, pickup_borough,
                               dropoff_borough))::text AS keys, count(*)::text AS rows
-         FROM lakebase_graphql.trip_rollup_v3`,
+         FROM lakebase_graphql.trip_rollup_v4`,
     );
     expect(state.rows[0]!.rows).toBe(state.rows[0]!.keys);
     expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 11 });

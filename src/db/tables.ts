@@ -79,8 +79,10 @@ export interface TripRollupTable {
 
 /** Versioned names: a release that changes the rollup's shape builds new tables instead of migrating. */
 export const ROLLUP_TABLE_NAMES = {
-  rollup: 'trip_rollup_v3',
-  state: 'trip_rollup_v3_state',
+  rollup: 'trip_rollup_v4',
+  state: 'trip_rollup_v4_state',
+  /** The function the freshness proof calls (rollup/signature.ts); versioned with the signature it computes. */
+  signature: 'trip_rollup_v4_signature',
   changes: 'trip_changes',
 } as const;
 

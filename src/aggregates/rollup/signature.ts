@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { RollupFreshness } from '../../config/env.js';
 import { qualified } from '../../db/sql-identifiers.js';
+import { ROLLUP_TABLE_NAMES } from '../../db/tables.js';
 import type { Db } from '../../db/database.js';
 import { changeTriggerIdentity, zipChangeMarker, type ChangeTriggerTarget } from './change-trigger.js';
 
@@ -70,8 +71,6 @@ export function changeState(target: SignatureTarget): RawBuilder<ChangeState> {
              GROUP BY c.oid) AS s)`;
 }
 
-const SIGNATURE_FUNCTION = 'trip_rollup_signature';
-
 /**
  * The per-request freshness check calls a function instead of embedding
  * changeState: planning its catalog lookups took about 0.4 ms per request,
@@ -88,7 +87,7 @@ export async function installSignatureFunction(db: Db, target: SignatureTarget):
   }
   await sql
     .raw(
-      `CREATE OR REPLACE FUNCTION ${qualified(target.gatewaySchema, SIGNATURE_FUNCTION)}() RETURNS text
+      `CREATE OR REPLACE FUNCTION ${qualified(target.gatewaySchema, ROLLUP_TABLE_NAMES.signature)}() RETURNS text
          LANGUAGE plpgsql STABLE AS $fn$ BEGIN RETURN ${body.sql}; END $fn$`,
     )
     .execute(db);
@@ -96,5 +95,5 @@ export async function installSignatureFunction(db: Db, target: SignatureTarget):
 
 /** The current signature (the per-request freshness check); needs installSignatureFunction. */
 export function currentSignature(target: SignatureTarget): RawBuilder<string | null> {
-  return sql<string | null>`${sql.raw(qualified(target.gatewaySchema, SIGNATURE_FUNCTION))}()`;
+  return sql<string | null>`${sql.raw(qualified(target.gatewaySchema, ROLLUP_TABLE_NAMES.signature))}()`;
 }
