@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -202,9 +203,40 @@ log(`rollup after a sync appended trips: ${JSON.stringify(ready.append)}`);
 log(`sources of the benchmark queries: ${JSON.stringify(ready.sources)}`);
 log(`autocannon: ${connections} connection(s), ${duration} s per target after a warm-up\n`);
 
+/**
+ * CPU time the servers' process spends per request, one target at a time
+ * (Linux: /proc; elsewhere null). Steadier than latency on a shared machine,
+ * and it says where the gateway's overhead goes: computing, not waiting.
+ */
+function processCpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+// USER_HZ, the unit of /proc times: 100 on every Linux build Node supports.
+const CLOCK_TICKS = 100;
+
+async function cpuPerRequest(url: string, body: string): Promise<number | null> {
+  const requests = Math.max(samples, 500);
+  const before = processCpuMs(child.pid);
+  for (let i = 0; i < requests; i += 1) await timedPost(url, body);
+  const after = processCpuMs(child.pid);
+  return before === null || after === null ? null : ((after - before) / requests) * 1000;
+}
+
 const results: Record<
   string,
-  { gateway: Figures; same: Figures; raw?: Figures; agrees: boolean; precise: { p50: number; p99: number }[] }
+  {
+    gateway: Figures;
+    same: Figures;
+    raw?: Figures;
+    agrees: boolean;
+    precise: { p50: number; p99: number }[];
+    cpu: (number | null)[];
+  }
 > = {};
 for (const query of BENCH_QUERIES) {
   const raw = await pool.query(query.rawSql.replace('$TRIPS', trips).replace('$ZONES', zones), query.rawParams ?? []);
@@ -216,7 +248,11 @@ for (const query of BENCH_QUERIES) {
     { url: ready.gateway, body: JSON.stringify({ query: query.graphql }) },
     { url: `${ready.baseline}/same/${query.name}`, body: '{}' },
   ]);
-  results[query.name] = { gateway, same, raw: rawFigures, agrees, precise };
+  const cpu = [
+    await cpuPerRequest(ready.gateway, JSON.stringify({ query: query.graphql })),
+    await cpuPerRequest(`${ready.baseline}/same/${query.name}`, '{}'),
+  ];
+  results[query.name] = { gateway, same, raw: rawFigures, agrees, precise, cpu };
   log(`${query.name}: ${query.title}`);
   log(
     `  statements: ${ready.statements[query.name]!.map((s) => s.replace(/\s+/g, ' ').slice(0, 160)).join('\n              ')}`,
@@ -238,15 +274,30 @@ for (const [name, { gateway, same, raw }] of Object.entries(results)) {
   if (gateway.errors || same.errors || raw?.errors)
     log(`  errors: ${gateway.errors} / ${same.errors} / ${raw?.errors}`);
 }
+// The floor: a request that touches no data, through the gateway (`{ __typename }`) and through the bare endpoint.
+const floorQuery = JSON.stringify({ query: '{ __typename }' });
+const floor = {
+  precise: await interleavedLatencies([
+    { url: ready.gateway, body: floorQuery },
+    { url: `${ready.baseline}/floor/-`, body: '{}' },
+  ]),
+  cpu: [await cpuPerRequest(ready.gateway, floorQuery), await cpuPerRequest(`${ready.baseline}/floor/-`, '{}')],
+};
+const micros = (value: number | null | undefined) => (value == null ? '-' : `${value.toFixed(0)} µs`);
 log(`\nSequential, interleaved (${samples} samples each): gateway vs the same statements through pg`);
-log('| query | gateway p50 / p99 ms | same SQL via pg p50 / p99 ms | p50 overhead |');
-log('|---|---|---|---|');
-for (const [name, { precise }] of Object.entries(results)) {
+log(
+  '| query | gateway p50 / p99 ms | same SQL via pg p50 / p99 ms | p50 overhead | CPU per request: gateway / same SQL |',
+);
+log('|---|---|---|---|---|');
+for (const [name, { precise, cpu }] of [
+  ...Object.entries(results),
+  ['floor: { __typename } vs bare HTTP', floor] as const,
+]) {
   const [gateway, same] = precise as [{ p50: number; p99: number }, { p50: number; p99: number }];
   const overhead = (gateway.p50 / same.p50 - 1) * 100;
   log(
     `| ${name} | ${gateway.p50.toFixed(2)} / ${gateway.p99.toFixed(2)} | ${same.p50.toFixed(2)} / ${same.p99.toFixed(2)} | ` +
-      `${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% (${(gateway.p50 - same.p50).toFixed(2)} ms) |`,
+      `${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% (${(gateway.p50 - same.p50).toFixed(2)} ms) | ${micros(cpu[0])} / ${micros(cpu[1])} |`,
   );
 }
 if (statStatements) {
