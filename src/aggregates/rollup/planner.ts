@@ -76,13 +76,16 @@ export function rollupNeeds(
   return zoned && timeZone !== 'UTC' ? { columns, boroughs, timeZone } : { columns, boroughs };
 }
 
+function zipOf(borough: BoroughColumn): KeyColumn {
+  return borough === 'pickup_borough' ? 'pickup_zip' : 'dropoff_zip';
+}
+
 /** The smallest grain whose keys cover the needed columns, or null. */
 export function chooseGrain(needs: RollupNeeds, grainRows: Readonly<Record<string, number>>): Grain | null {
   let best: Grain | null = null;
   for (const grain of GRAIN_NAMES) {
     const keys: readonly RollupKey[] = GRAINS[grain];
     if (![...needs.columns].every((column) => keys.includes(column))) continue;
-    const zipOf = (borough: BoroughColumn): KeyColumn => (borough === 'pickup_borough' ? 'pickup_zip' : 'dropoff_zip');
     if (![...(needs.boroughs ?? [])].every((b) => keys.includes(b) || keys.includes(zipOf(b)))) continue;
     if (best === null || (grainRows[grain] ?? Infinity) < (grainRows[best] ?? Infinity)) best = grain;
   }
