@@ -44,18 +44,17 @@ const TripGroupRef = builder.objectRef<TripGroupRow>('TripGroup').implement({
     dropoffZip: t.exposeInt('dropoffZip', { nullable: true }),
     pickupBorough: t.exposeString('pickupBorough', { nullable: true }),
     dropoffBorough: t.exposeString('dropoffBorough', { nullable: true }),
-    pickupTime: t.field({
+    pickupTime: t.expose('pickupTime', {
       type: 'DateTime',
       nullable: true,
       description: 'Start of the time bucket (hour, day, ISO week or month).',
-      resolve: (group) => group.pickupTime,
     }),
     pickupHourOfDay: t.exposeInt('pickupHourOfDay', { nullable: true, description: '0-23.' }),
     pickupDayOfWeek: t.exposeInt('pickupDayOfWeek', {
       nullable: true,
       description: 'ISO day of week, 1 = Monday ... 7 = Sunday.',
     }),
-    stats: t.field({ type: TripStatsRef, nullable: false, resolve: (group) => group.stats }),
+    stats: t.expose('stats', { type: TripStatsRef, nullable: false }),
   }),
 });
 
