@@ -9,7 +9,7 @@ import type { GatewayContext } from '../schema/context.js';
  * report can be matched to the log line without leaking internals (SQL, hosts).
  */
 export function useErrorMasking(): Plugin<GatewayContext> {
-  const mask = (context: GatewayContext) => (error: GraphQLError) => {
+  const mask = (context: GatewayContext, error: GraphQLError): GraphQLError => {
     const original = error.originalError;
     if (!original || original instanceof GraphQLError) return error;
     context.logger.error('resolver failed', {
@@ -24,18 +24,23 @@ export function useErrorMasking(): Plugin<GatewayContext> {
       extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: context.requestId },
     });
   };
-  const onDone =
-    (context: GatewayContext) =>
-    ({ args, result, setResult }: Parameters<Parameters<typeof handleStreamOrSingleExecutionResult>[1]>[0]) => {
-      void args;
-      if (result.errors?.length) setResult({ ...result, errors: result.errors.map(mask(context)) });
-    };
+  type DonePayload = Parameters<Parameters<typeof handleStreamOrSingleExecutionResult<GatewayContext>>[1]>[0];
+  const onDone = ({ args, result, setResult }: DonePayload) => {
+    if (result.errors?.length) {
+      setResult({ ...result, errors: result.errors.map((error) => mask(args.contextValue, error)) });
+    }
+  };
+  // The same hook objects for every request: the context comes with each payload.
+  const executeHooks = {
+    onExecuteDone: (payload: Parameters<typeof handleStreamOrSingleExecutionResult<GatewayContext>>[0]) =>
+      handleStreamOrSingleExecutionResult(payload, onDone),
+  };
+  const subscribeHooks = {
+    onSubscribeResult: (payload: Parameters<typeof handleStreamOrSingleExecutionResult<GatewayContext>>[0]) =>
+      handleStreamOrSingleExecutionResult(payload, onDone),
+  };
   return {
-    onExecute: ({ args }) => ({
-      onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, onDone(args.contextValue)),
-    }),
-    onSubscribe: ({ args }) => ({
-      onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, onDone(args.contextValue)),
-    }),
+    onExecute: () => executeHooks,
+    onSubscribe: () => subscribeHooks,
   };
 }
