@@ -10,6 +10,7 @@ import {
   ALL_MEASURES,
   MEASURES,
   type Measure,
+  oncePerMeasureSet,
   rawStatsSelection,
   rollupColumn,
   rollupStatsSelection,
@@ -160,24 +161,31 @@ function rollupInput(
   boroughColumns: ReadonlySet<BoroughColumn>,
 ): RawBuilder<unknown> {
   const columns = [...new Set(query.dimensions.map((d) => inputColumn(d, boroughColumns)))].map((c) => sql.ref(c));
-  const measures = query.measures ?? ALL_MEASURES;
-  const partials = MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => [
-    sql`sum(${sql.ref(rollupColumn(measure, 'sum'))}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
-    sql`sum(${sql.ref(rollupColumn(measure, 'nonnull'))}) AS ${sql.ref(rollupColumn(measure, 'nonnull'))}`,
-    sql`min(${sql.ref(rollupColumn(measure, 'min'))}) AS ${sql.ref(rollupColumn(measure, 'min'))}`,
-    sql`max(${sql.ref(rollupColumn(measure, 'max'))}) AS ${sql.ref(rollupColumn(measure, 'max'))}`,
-  ]);
+  const partials = oncePerMeasureSet('rollup-partials', query.measures ?? ALL_MEASURES, buildRollupPartials);
   const joined = [...joins].map((alias) =>
     alias === 'pz'
       ? sql`LEFT JOIN ${sql.table('zip_zones')} AS pz ON pz.zip = pickup_zip`
       : sql`LEFT JOIN ${sql.table('zip_zones')} AS dz ON dz.zip = dropoff_zip`,
   );
   return sql`(
-      SELECT ${sql.join([...columns, sql`sum(trips_part) AS trips_part`, ...partials])}
+      SELECT ${sql.join([...columns, partials])}
         FROM ${fromClause(source, new Set())}
        WHERE ${whereClause(source, query.filter)}
        GROUP BY ${sql.join(columns)}
     ) AS r ${sql.join(joined, sql` `)}`;
+}
+
+/** The first stage's partial aggregates of the measures asked for. */
+function buildRollupPartials(measures: ReadonlySet<Measure>): RawBuilder<unknown> {
+  return sql.join([
+    sql`sum(trips_part) AS trips_part`,
+    ...MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => [
+      sql`sum(${sql.ref(rollupColumn(measure, 'sum'))}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
+      sql`sum(${sql.ref(rollupColumn(measure, 'nonnull'))}) AS ${sql.ref(rollupColumn(measure, 'nonnull'))}`,
+      sql`min(${sql.ref(rollupColumn(measure, 'min'))}) AS ${sql.ref(rollupColumn(measure, 'min'))}`,
+      sql`max(${sql.ref(rollupColumn(measure, 'max'))}) AS ${sql.ref(rollupColumn(measure, 'max'))}`,
+    ]),
+  ]);
 }
 
 /** One grouped statement: keys k0..kN in groupBy order, the stats, ordered totally and limited. */

@@ -61,7 +61,7 @@ export interface StatsColumns {
  * the same way.
  */
 export function rawStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASURES): RawBuilder<unknown> {
-  return memoised('raw', measures, buildRawStatsSelection);
+  return oncePerMeasureSet('raw-stats', measures, buildRawStatsSelection);
 }
 
 function buildRawStatsSelection(measures: ReadonlySet<Measure>): RawBuilder<unknown> {
@@ -89,7 +89,7 @@ export function rollupColumn(measure: Measure, part: 'sum' | 'nonnull' | 'min' |
 
 /** The same SELECT list as rawStatsSelection, recombining a rollup's partial aggregates. */
 export function rollupStatsSelection(measures: ReadonlySet<Measure> = ALL_MEASURES): RawBuilder<unknown> {
-  return memoised('rollup', measures, buildRollupStatsSelection);
+  return oncePerMeasureSet('rollup-stats', measures, buildRollupStatsSelection);
 }
 
 function buildRollupStatsSelection(measures: ReadonlySet<Measure>): RawBuilder<unknown> {
@@ -111,21 +111,24 @@ function buildRollupStatsSelection(measures: ReadonlySet<Measure>): RawBuilder<u
   return sql.join(parts);
 }
 
-/** The selections depend on the measure set alone (eight of them): each is built and compiled once. */
-const selections = new Map<string, RawBuilder<unknown>>();
+/**
+ * SQL fragments that depend on the measure set alone (eight of them), built
+ * and compiled once per set and name instead of on every request.
+ */
+const perMeasureSet = new Map<string, RawBuilder<unknown>>();
 
-function memoised(
-  kind: 'raw' | 'rollup',
+export function oncePerMeasureSet(
+  name: string,
   measures: ReadonlySet<Measure>,
   build: (measures: ReadonlySet<Measure>) => RawBuilder<unknown>,
 ): RawBuilder<unknown> {
-  const key = `${kind}:${MEASURES.filter((measure) => measures.has(measure)).join(',')}`;
-  let selection = selections.get(key);
-  if (!selection) {
-    selection = precompiled(build(measures));
-    selections.set(key, selection);
+  const key = `${name}:${MEASURES.filter((measure) => measures.has(measure)).join(',')}`;
+  let fragment = perMeasureSet.get(key);
+  if (!fragment) {
+    fragment = precompiled(build(measures));
+    perMeasureSet.set(key, fragment);
   }
-  return selection;
+  return fragment;
 }
 
 // Runs once per group (10,000 for a large BI query). Written out field by field, with no closure: the
