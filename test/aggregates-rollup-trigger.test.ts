@@ -116,6 +116,28 @@ describe('the change trigger behind rollup freshness', () => {
     expect(await statementsFor()).toEqual({ from: 'rollup', statements: 1 });
   });
 
+  it('keeps an empty rollup answer, which carries no proof, once a check made after it agrees', async () => {
+    const EMPTY = `{ tripGroups(groupBy: [PICKUP_ZIP], first: 10, filter: { pickupZip: { eq: 1 } }) { pickupZip } }`;
+    const emptyAnswer = async () => {
+      const before = { statements: gw.app.statements.total, ...gw.app.rollups.served };
+      const { body } = await gw.query<{ tripGroups: unknown[] }>(EMPTY);
+      expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+      expect(body.data!.tripGroups).toEqual([]);
+      return {
+        statements: gw.app.statements.total - before.statements,
+        from: gw.app.rollups.served.rollup > before.rollup ? 'rollup' : 'raw',
+      };
+    };
+    await rebuild();
+    // The rollup statement, then a check: the same signature, so the empty answer stands.
+    expect(await emptyAnswer()).toEqual({ statements: 2, from: 'rollup' });
+    await writer.query(`INSERT INTO "default".trips_synced (id, pickup_zip) VALUES (900001, 1)`);
+    const { body } = await gw.query<{ tripGroups: { pickupZip: number | null }[] }>(EMPTY);
+    // Stale now: the check disagrees and the table answers, with the new trip.
+    expect(body.data!.tripGroups).toEqual([{ pickupZip: 1 }]);
+    await writer.query(`DELETE FROM "default".trips_synced WHERE id = 900001`);
+  });
+
   it('answers from the table, without an error, when the signature function is dropped under it', async () => {
     await rebuild();
     await writer.query(`DROP FUNCTION lakebase_graphql.trip_rollup_v4_signature()`);

@@ -22,7 +22,7 @@ import {
 /**
  * Where an aggregate is computed: the synced table itself, or one grain of the
  * rollup, proven fresh by the caller beforehand or, with `proof`, by the same
- * statement (RollupService.speculate).
+ * statement (RollupService.answer).
  */
 export type AggregateSource = { kind: 'raw' } | { kind: 'rollup'; grain: Grain; proof?: RawBuilder<SqlBool> };
 export const RAW: AggregateSource = Object.freeze({ kind: 'raw' });

@@ -73,7 +73,7 @@ export class RollupService {
   /** Aggregate queries answered per source since start: how much the rollup is earning its keep. */
   readonly served = { raw: 0, rollup: 0 };
   #freshnessCheck: CompiledQuery<StateRow> | undefined;
-  /** What the last freshness check found (see speculate). */
+  /** What the last freshness check found (see #speculate). */
   #lastFresh: FreshRollup | null = null;
 
   constructor(deps: RollupServiceDeps) {
@@ -240,13 +240,10 @@ export class RollupService {
    * A rollup source chosen from the state the last freshness check proved
    * (any request's), carrying a proof that the statement itself checks in its
    * own snapshot: the rollup state still has that signature, and the table's
-   * current signature equals it. When it holds, the answer took one statement
-   * instead of a check and then the query (one round trip to the database
-   * fewer); when it does not, the caller checks and asks again (answer()).
-   * Null when there is nothing to speculate on: no proven state, or a shape
-   * only the raw table answers.
+   * current signature equals it. Null when there is nothing to speculate on:
+   * no proven state, or a shape only the raw table answers.
    */
-  async speculate(needs: RollupNeeds | null): Promise<AggregateSource | null> {
+  async #speculate(needs: RollupNeeds | null): Promise<{ source: AggregateSource; signature: string } | null> {
     const rollup = this.#lastFresh;
     if (!this.enabled || !needs || !rollup) return null;
     const source = await this.#sourceFor(needs, rollup);
@@ -254,22 +251,30 @@ export class RollupService {
     const proof = sql<SqlBool>`EXISTS (SELECT 1 FROM ${sql.table('trip_rollup_state')}
                                        WHERE id = 1 AND signature = ${rollup.signature}
                                          AND signature = ${currentSignature(this.#target)})`;
-    return { ...source, proof };
+    return { source: { ...source, proof }, signature: rollup.signature };
   }
 
   /**
-   * Computes an aggregate from the best source with one statement when the
-   * last proven rollup state still holds, else after a freshness check (at
-   * most once per request: `fresh` is the request's memoised check).
+   * Computes an aggregate from the best source. When the last proven rollup
+   * state still holds, that is one statement (a round trip fewer than a check
+   * and then the query). When the statement's proof fails, the request checks
+   * freshness (at most once per request: `fresh` is its memoised check) and
+   * asks again, from the rollup or the table.
+   *
+   * An answer with no rows carries no proof. It still stands when a check
+   * run after it finds the same signature: signatures never repeat (counters
+   * only grow, oids are new), so the state and the table had that signature
+   * all the way from the check that proved it to this one, and so when the
+   * answer was read.
    */
   async answer<T>(
     needs: RollupNeeds | null,
     fresh: () => Promise<FreshRollup | null>,
     run: (source: AggregateSource) => Promise<Sourced<T>>,
   ): Promise<T> {
-    const speculative = await this.speculate(needs);
+    const speculative = await this.#speculate(needs);
     if (speculative) {
-      const answer = await run(speculative).catch((error: unknown) => {
+      const answer = await run(speculative.source).catch((error: unknown) => {
         // Bad arguments are the caller's to report. Anything else (the rollup or the signature
         // function dropped under us) is decided again by the checked path below.
         if (error instanceof GraphQLError) throw error;
@@ -277,7 +282,11 @@ export class RollupService {
         this.#lastFresh = null;
         return null;
       });
-      if (answer?.proven === true) {
+      const proven =
+        answer?.proven === true ||
+        // A check run now, not the request's memoised one: that may predate the answer.
+        (answer?.proven === null && (await this.freshRollup())?.signature === speculative.signature);
+      if (answer && proven) {
         this.served.rollup += 1;
         return answer.value;
       }
