@@ -1,13 +1,16 @@
 import { expressionBuilder, sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
+import { precompiled } from '../db/precompiled-sql.js';
 import type { Database } from '../db/tables.js';
 import { compileTripFilter, type TripFilter } from '../trips/filter.js';
 import type { TimeRange } from './bucket-estimate.js';
 import { DIMENSIONS, dimensionExpression, type BoroughColumn, type TripDimension } from './dimensions.js';
 import { groupOrderTerms, type TripGroupOrder } from './group-order.js';
 import { GRAINS, type Grain } from './rollup/grains.js';
+import { WHOLE_HOUR_SPAN } from './time-zones.js';
 import {
   ALL_MEASURES,
+  MEASURE_EXPRESSIONS,
   MEASURES,
   type Measure,
   oncePerMeasureSet,
@@ -53,9 +56,17 @@ function provenBy(rows: readonly ProofColumn[]): boolean | null {
 type BoroughJoin = 'pz' | 'dz';
 
 function fromClause(source: AggregateSource, joins: ReadonlySet<BoroughJoin>): RawBuilder<unknown> {
-  const parts = [source.kind === 'raw' ? sql`${sql.table('trips')}` : sql`${sql.table('trip_rollup')}`];
-  // The reference table has no column named like the trip columns, so the
-  // filter's unqualified names still resolve to the trips (or rollup) side.
+  const table = source.kind === 'raw' ? sql`${sql.table('trips')}` : sql`${sql.table('trip_rollup')}`;
+  return sql`${table} ${boroughJoins(joins)}`;
+}
+
+/**
+ * The ZIP reference table joined for borough dimensions. It has no column
+ * named like the trip columns, so unqualified names (the filter's, the
+ * dimensions') still resolve to the trips, rollup or first-stage side.
+ */
+function boroughJoins(joins: ReadonlySet<BoroughJoin>): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [];
   if (joins.has('pz')) parts.push(sql`LEFT JOIN ${sql.table('zip_zones')} AS pz ON pz.zip = pickup_zip`);
   if (joins.has('dz')) parts.push(sql`LEFT JOIN ${sql.table('zip_zones')} AS dz ON dz.zip = dropoff_zip`);
   return sql.join(parts, sql` `);
@@ -116,6 +127,11 @@ export interface TripGroupQuery {
   timeZone: string;
   /** Measures to aggregate; the others come back null. Default: all. */
   measures?: ReadonlySet<Measure>;
+  /**
+   * The zone has whole-hour offsets (hasWholeHourOffsets): time buckets over
+   * the synced table may then be computed from UTC hours (rawHourInput).
+   */
+  wholeHourZone?: boolean;
 }
 
 /** One group; the fields of dimensions not asked for are null. */
@@ -162,17 +178,12 @@ function rollupInput(
 ): RawBuilder<unknown> {
   const columns = [...new Set(query.dimensions.map((d) => inputColumn(d, boroughColumns)))].map((c) => sql.ref(c));
   const partials = oncePerMeasureSet('rollup-partials', query.measures ?? ALL_MEASURES, buildRollupPartials);
-  const joined = [...joins].map((alias) =>
-    alias === 'pz'
-      ? sql`LEFT JOIN ${sql.table('zip_zones')} AS pz ON pz.zip = pickup_zip`
-      : sql`LEFT JOIN ${sql.table('zip_zones')} AS dz ON dz.zip = dropoff_zip`,
-  );
   return sql`(
       SELECT ${sql.join([...columns, partials])}
         FROM ${fromClause(source, new Set())}
        WHERE ${whereClause(source, query.filter)}
        GROUP BY ${sql.join(columns)}
-    ) AS r ${sql.join(joined, sql` `)}`;
+    ) AS r ${boroughJoins(joins)}`;
 }
 
 /** The first stage's partial aggregates of the measures asked for. */
@@ -186,6 +197,55 @@ function buildRollupPartials(measures: ReadonlySet<Measure>): RawBuilder<unknown
       sql`max(${sql.ref(rollupColumn(measure, 'max'))}) AS ${sql.ref(rollupColumn(measure, 'max'))}`,
     ]),
   ]);
+}
+
+/**
+ * Pickup times in whole UTC hours, inside the span where the zone is known to
+ * have whole-hour offsets; outside it, the exact instant (rare rows, each its
+ * own group, bucketed exactly by the second stage).
+ */
+const HOUR_OF_PICKUP = precompiled(
+  sql`CASE WHEN tpep_pickup_datetime >= ${sql.lit(WHOLE_HOUR_SPAN.from.toISOString())}::timestamptz
+            AND tpep_pickup_datetime < ${sql.lit(WHOLE_HOUR_SPAN.to.toISOString())}::timestamptz
+           THEN date_bin('1 hour', tpep_pickup_datetime, ${sql.lit(WHOLE_HOUR_SPAN.from.toISOString())}::timestamptz)
+           ELSE tpep_pickup_datetime END`,
+);
+
+/** Partial aggregates of the synced table's rows, named like a rollup's so rollupStatsSelection recombines them. */
+function buildRawPartials(measures: ReadonlySet<Measure>): RawBuilder<unknown> {
+  return sql.join([
+    sql`count(*) AS trips_part`,
+    ...MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => {
+      const value = MEASURE_EXPRESSIONS[measure];
+      return [
+        sql`sum(${value}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
+        sql`count(${value}) AS ${sql.ref(rollupColumn(measure, 'nonnull'))}`,
+        sql`min(${value}) AS ${sql.ref(rollupColumn(measure, 'min'))}`,
+        sql`max(${value}) AS ${sql.ref(rollupColumn(measure, 'max'))}`,
+      ];
+    }),
+  ]);
+}
+
+/**
+ * Time buckets over the synced table in two stages: first the trips are
+ * aggregated per UTC hour (plain arithmetic, no time zone), then the hours
+ * are bucketed in the zone. Converting every row's instant to local time was
+ * most of the cost of a raw time bucketing (days of a month at 10M rows:
+ * 0.85 s instead of 3.2-4.4 s). Only for zones with whole-hour offsets, where
+ * every instant of a UTC hour falls in the same local hour.
+ */
+function rawHourInput(query: TripGroupQuery, joins: ReadonlySet<BoroughJoin>): RawBuilder<unknown> {
+  const columns = [...new Set(query.dimensions.map((d) => inputColumn(d, new Set())))].map((column) =>
+    column === 'tpep_pickup_datetime' ? sql`${HOUR_OF_PICKUP} AS tpep_pickup_datetime` : sql.ref(column),
+  );
+  // Grouped by position: by name, GROUP BY would take the table's own tpep_pickup_datetime.
+  return sql`(
+      SELECT ${sql.join([...columns, oncePerMeasureSet('raw-partials', query.measures ?? ALL_MEASURES, buildRawPartials)])}
+        FROM ${sql.table('trips')}
+       WHERE ${whereClause(RAW, query.filter)}
+       GROUP BY ${sql.join(columns.map((_, index) => sql.lit(index + 1)))}
+    ) AS r ${boroughJoins(joins)}`;
 }
 
 /** One grouped statement: keys k0..kN in groupBy order, the stats, ordered totally and limited. */
@@ -206,12 +266,24 @@ export async function findTripGroups(
       return join && !(borough && boroughColumns.has(borough)) ? [join] : [];
     }),
   );
+  const measures = query.measures ?? ALL_MEASURES;
+  const hourly =
+    source.kind === 'raw' &&
+    query.wholeHourZone === true &&
+    query.dimensions.some((dimension) => DIMENSIONS[dimension].column === 'tpep_pickup_datetime');
   const { rows } = await sql<RawGroupRow>`
-    SELECT ${sql.join([...keys, statsSelection(source, query.measures ?? ALL_MEASURES), ...proofColumn(source)])}
+    SELECT ${sql.join([
+      ...keys,
+      // The hourly first stage yields partials, which recombine like a rollup's.
+      hourly ? rollupStatsSelection(measures) : statsSelection(source, measures),
+      ...proofColumn(source),
+    ])}
     FROM ${
       source.kind === 'rollup' && !readsEveryKey(source.grain, query.dimensions, boroughColumns)
         ? rollupInput(source, query, joins, boroughColumns)
-        : sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}`
+        : hourly
+          ? rawHourInput(query, joins)
+          : sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}`
     }
     GROUP BY ${sql.join(query.dimensions.map((_, index) => sql.ref(`k${index}`)))}
     ORDER BY ${sql.join(groupOrderTerms(query.orderBy, query.dimensions.length))}

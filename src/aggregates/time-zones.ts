@@ -36,3 +36,43 @@ export async function resolveTimeZone(db: Db, name: string, argument = 'timeZone
   }
   return canonical;
 }
+
+/**
+ * The span over which a zone is checked for whole-hour offsets: UTC hours map
+ * onto local hours, days, weeks and months only where the zone's offset is a
+ * whole number of hours for the whole hour (New York: yes, DST included;
+ * Kolkata, +05:30: no; New York before 1883, local mean time -4:56:02: no,
+ * hence a bounded span, and instants outside it are never treated as aligned).
+ */
+export const WHOLE_HOUR_SPAN = {
+  from: new Date('2000-01-01T00:00:00Z'),
+  to: new Date('2040-01-01T00:00:00Z'),
+} as const;
+
+const wholeHourZones = new WeakMap<Db, Map<string, Promise<boolean>>>();
+
+/** Whether `timeZone` (canonical, see resolveTimeZone) has whole-hour offsets throughout WHOLE_HOUR_SPAN; cached per zone. */
+export function hasWholeHourOffsets(db: Db, timeZone: string): Promise<boolean> {
+  let zones = wholeHourZones.get(db);
+  if (!zones) {
+    zones = new Map();
+    wholeHourZones.set(db, zones);
+  }
+  let aligned = zones.get(timeZone);
+  if (!aligned) {
+    aligned = sql<{ aligned: boolean }>`
+      SELECT bool_and(date_trunc('hour', h, ${timeZone}::text) = h
+                      AND date_trunc('hour', h + interval '1 hour' - interval '1 microsecond', ${timeZone}::text) = h)
+             AS aligned
+        FROM generate_series(${WHOLE_HOUR_SPAN.from.toISOString()}::timestamptz,
+                             ${WHOLE_HOUR_SPAN.to.toISOString()}::timestamptz - interval '1 hour',
+                             interval '1 hour') AS h`
+      .execute(db)
+      .then(({ rows }) => rows[0]?.aligned === true);
+    zones.set(timeZone, aligned);
+    // A failed check (database briefly unreachable) must not be remembered.
+    const cache = zones;
+    aligned.catch(() => cache.delete(timeZone));
+  }
+  return aligned;
+}

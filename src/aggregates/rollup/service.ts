@@ -3,6 +3,7 @@ import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import { RAW, type AggregateSource, type Sourced } from '../queries.js';
+import { hasWholeHourOffsets, WHOLE_HOUR_SPAN } from '../time-zones.js';
 import { analyzeRollup, buildRollup, type BuildOutcome } from './build.js';
 import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
 import { chooseGrain, type RollupNeeds } from './planner.js';
@@ -46,10 +47,6 @@ export interface RollupServiceDeps {
   options: RollupOptions;
 }
 
-// Time zones are checked for whole-hour offsets over this range once per process;
-// rollup data outside it is answered from the raw table in zones other than UTC.
-const ZONE_CHECK_FROM = new Date('2000-01-01T00:00:00Z');
-const ZONE_CHECK_TO = new Date('2040-01-01T00:00:00Z');
 /** Notifications arrive per statement; a sync of many statements is one check. */
 const WAKE_DEBOUNCE_MS = 100;
 
@@ -66,7 +63,6 @@ export class RollupService {
   #building: Promise<BuildOutcome> | undefined;
   /** Signature seen at the previous poll: a rebuild waits until the table has stopped changing for one interval. */
   #lastSeen: string | null = null;
-  readonly #zones = new Map<string, Promise<boolean>>();
   #installed = false;
   /** The last trigger installation failure logged, so a missing privilege is reported once, not every poll. */
   #triggerProblem: string | null = null;
@@ -310,29 +306,16 @@ export class RollupService {
     return { kind: 'rollup', grain };
   }
 
-  /**
-   * UTC hours map onto local hours, days, weeks and months only where the
-   * zone's offset is a whole number of hours for the whole hour (New York:
-   * yes, DST included; Kolkata, +05:30: no).
-   */
+  /** Whether the rollup's UTC hours can be read in `timeZone` (see hasWholeHourOffsets): all its hours inside the checked span. */
   async #servesZone(timeZone: string, rollup: FreshRollup): Promise<boolean> {
-    if (rollup.minHour && rollup.minHour < ZONE_CHECK_FROM) return false;
-    if (rollup.maxHour && rollup.maxHour >= ZONE_CHECK_TO) return false;
-    let aligned = this.#zones.get(timeZone);
-    if (!aligned) {
-      aligned = sql<{ aligned: boolean }>`
-        SELECT bool_and(date_trunc('hour', h, ${timeZone}::text) = h
-                        AND date_trunc('hour', h + interval '1 hour' - interval '1 microsecond', ${timeZone}::text) = h)
-               AS aligned
-          FROM generate_series(${ZONE_CHECK_FROM.toISOString()}::timestamptz,
-                               ${ZONE_CHECK_TO.toISOString()}::timestamptz - interval '1 hour',
-                               interval '1 hour') AS h`
-        .execute(this.#deps.maintenanceDb)
-        .then(({ rows }) => rows[0]?.aligned === true);
-      this.#zones.set(timeZone, aligned);
-      aligned.catch(() => this.#zones.delete(timeZone));
-    }
-    return aligned;
+    if (rollup.minHour && rollup.minHour < WHOLE_HOUR_SPAN.from) return false;
+    if (rollup.maxHour && rollup.maxHour >= WHOLE_HOUR_SPAN.to) return false;
+    return this.wholeHourZone(timeZone);
+  }
+
+  /** hasWholeHourOffsets on the maintenance connection pool (uncounted, cached per zone). */
+  wholeHourZone(timeZone: string): Promise<boolean> {
+    return hasWholeHourOffsets(this.#deps.maintenanceDb, timeZone);
   }
 
   async close(): Promise<void> {
