@@ -219,10 +219,15 @@ function processCpuMs(pid: number | undefined): number | null {
 // USER_HZ, the unit of /proc times: 100 on every Linux build Node supports.
 const CLOCK_TICKS = 100;
 
+/** Up to 500 requests, or as many as fit in --duration seconds (raw-table queries take seconds each). */
 async function cpuPerRequest(url: string, body: string): Promise<number | null> {
-  const requests = Math.max(samples, 500);
   const before = processCpuMs(child.pid);
-  for (let i = 0; i < requests; i += 1) await timedPost(url, body);
+  const deadline = performance.now() + duration * 1000;
+  let requests = 0;
+  while (requests < 500 && (requests === 0 || performance.now() < deadline)) {
+    await timedPost(url, body);
+    requests += 1;
+  }
   const after = processCpuMs(child.pid);
   return before === null || after === null ? null : ((after - before) / requests) * 1000;
 }
