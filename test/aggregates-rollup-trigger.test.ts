@@ -53,11 +53,43 @@ describe('the change trigger behind rollup freshness', () => {
   it('is installed by the gateway, on all four kinds of writes, firing always', async () => {
     const { rows } = await gw.database.pool.query<{ name: string; enabled: string; definition: string }>(
       `SELECT tgname AS name, tgenabled AS enabled, pg_get_triggerdef(oid) AS definition
-         FROM pg_trigger WHERE tgrelid = '"default".trips_synced'::regclass AND NOT tgisinternal`,
+         FROM pg_trigger WHERE tgrelid = '"default".trips_synced'::regclass AND NOT tgisinternal ORDER BY tgname`,
     );
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ name: 'lakebase_graphql_changes', enabled: 'A' });
-    expect(rows[0]!.definition).toMatch(/AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE .* FOR EACH STATEMENT/);
+    expect(rows.map((row) => [row.name, row.enabled])).toEqual([
+      ['lakebase_graphql_deletes', 'A'],
+      ['lakebase_graphql_inserts', 'A'],
+      ['lakebase_graphql_updates', 'A'],
+    ]);
+    expect(rows[0]!.definition).toMatch(/AFTER DELETE .* REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT/);
+    expect(rows[1]!.definition).toMatch(/AFTER INSERT OR TRUNCATE .* FOR EACH STATEMENT/);
+    expect(rows[2]!.definition).toMatch(/AFTER UPDATE .* REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT/);
+  });
+
+  it('lets a sync written as upserts that only add rows append, and counts the ones that change rows', async () => {
+    await rebuild();
+    const { rows } = await writer.query<{ max: string }>(`SELECT max(id)::text AS max FROM "default".trips_synced`);
+    const next = Number(rows[0]!.max) + 1;
+    // The local pipeline's shape: deletes and upserts in one statement; here no row is deleted or updated.
+    const upsert = (ids: number[]) =>
+      writer.query(
+        `WITH removed AS (DELETE FROM "default".trips_synced WHERE id = -1 RETURNING id),
+              upserted AS (
+                INSERT INTO "default".trips_synced (id, pickup_zip, fare_amount)
+                SELECT id, 10001, 12.5 FROM unnest($1::int8[]) AS id
+                ON CONFLICT (id) DO UPDATE SET fare_amount = EXCLUDED.fare_amount RETURNING id)
+         SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM upserted)`,
+        [ids],
+      );
+    await upsert([next, next + 1]);
+    expect(await answeredFrom()).toBe('raw');
+    expect(await gw.app.rollups.refresh()).toMatchObject({ status: 'built', build: { kind: 'append' } });
+    expect(await answeredFrom()).toBe('rollup');
+    // Now the upsert changes an existing row: more than an append.
+    await upsert([next]);
+    expect(await answeredFrom()).toBe('raw');
+    expect(await gw.app.rollups.refresh()).toMatchObject({ status: 'built', build: { kind: 'full' } });
+    expect(await answeredFrom()).toBe('rollup');
+    await writer.query(`DELETE FROM "default".trips_synced WHERE id >= $1`, [next]);
   });
 
   it('sees a write only once it commits, exactly then', async () => {
@@ -88,10 +120,10 @@ describe('the change trigger behind rollup freshness', () => {
 
   it('trusts no counter while the trigger is disabled or gone, and puts it back', async () => {
     await rebuild();
-    await writer.query(`ALTER TABLE "default".trips_synced DISABLE TRIGGER lakebase_graphql_changes`);
+    await writer.query(`ALTER TABLE "default".trips_synced DISABLE TRIGGER lakebase_graphql_deletes`);
     expect(await answeredFrom()).toBe('raw');
     expect(await gw.app.rollups.refresh()).toMatchObject({ status: 'unprovable' });
-    await writer.query(`DROP TRIGGER lakebase_graphql_changes ON "default".trips_synced`);
+    await writer.query(`DROP TRIGGER lakebase_graphql_updates ON "default".trips_synced`);
     await writer.query(`UPDATE "default".trips_synced SET fare_amount = 1 WHERE id = 7`);
     expect(await answeredFrom()).toBe('raw');
     await gw.app.rollups.install();

@@ -9,11 +9,18 @@ const CHANGE_FUNCTION = 'note_trip_change';
 const ZIP_TRIGGER = 'zip_zones_changes';
 
 /**
- * The trigger's name on the synced table: one per gateway schema, so gateways
- * with schemas of their own (staging and production on one database) each
- * count changes in their own table.
+ * The triggers on the synced table, one per kind of write: UPDATE and DELETE
+ * need transition tables, which Postgres allows only on single-event
+ * triggers. Named per gateway schema, so gateways with schemas of their own
+ * (staging and production on one database) each count changes in their own table.
  */
-function changeTriggerName(gatewaySchema: string): string {
+function changeTriggerNames(gatewaySchema: string): { inserts: string; updates: string; deletes: string } {
+  const name = (suffix: string) => `${gatewaySchema.slice(0, 63 - suffix.length)}${suffix}`;
+  return { inserts: name('_inserts'), updates: name('_updates'), deletes: name('_deletes') };
+}
+
+/** The single all-events trigger of earlier releases; replaced by changeTriggerNames' three. */
+function formerChangeTriggerName(gatewaySchema: string): string {
   return `${gatewaySchema}_changes`.slice(0, 63);
 }
 
@@ -38,9 +45,15 @@ export interface ChangeTriggerTarget {
  * same snapshot: a reader comparing counters can never see new rows with an
  * old counter, or the reverse.
  *
- * Per statement, not per row: a COPY of 10M rows costs one upsert. Each
- * writing backend has its own counter row, so concurrent sync connections never
- * wait on each other. ENABLE ALWAYS makes it fire for writers that run with
+ * Per statement, not per row: a COPY of 10M rows costs one upsert. UPDATE and
+ * DELETE statements are counted only when they changed a row (read from their
+ * transition table): a sync written as `INSERT ... ON CONFLICT DO UPDATE`
+ * fires the UPDATE trigger too, and an empty DELETE fires anyway, and counting
+ * those would make every such sync look like more than appends (a full
+ * rollup build instead of an append). The price is that updated and deleted
+ * rows are kept in a tuplestore until the statement ends. Each writing
+ * backend has its own counter row, so concurrent sync connections never wait
+ * on each other. ENABLE ALWAYS makes it fire for writers that run with
  * session_replication_role = replica too (bulk loaders do). Rows written by
  * logical replication apply workers do not fire statement triggers; the
  * Databricks sync pipeline writes with ordinary statements.
@@ -78,7 +91,21 @@ export async function installChangeCounters(
     .raw(
       `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger
          LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+       DECLARE
+         changed bigint;
        BEGIN
+         -- Statement triggers on UPDATE and DELETE see the rows in changed_rows (see installChangeTrigger).
+         IF TG_LEVEL = 'STATEMENT' AND TG_OP IN ('UPDATE', 'DELETE') THEN
+           BEGIN
+             SELECT count(*) INTO changed FROM changed_rows;
+           EXCEPTION WHEN undefined_table THEN
+             -- A trigger made by hand without the transition table: count the statement, never fail the writer.
+             changed := 1;
+           END;
+           IF changed = 0 THEN
+             RETURN NULL;
+           END IF;
+         END IF;
          INSERT INTO ${changes} AS c (relid, backend, inserts, others)
          VALUES (TG_RELID, pg_backend_pid(), (TG_OP = 'INSERT')::int, (TG_OP <> 'INSERT')::int)
          ON CONFLICT (relid, backend) DO UPDATE
@@ -90,62 +117,75 @@ export async function installChangeCounters(
     .execute(db);
 }
 
-/** Puts the trigger on the synced table (the counters and function must exist: installChangeCounters). */
+/** Puts the triggers on the synced table (the counters and function must exist: installChangeCounters). */
 export async function installChangeTrigger(db: Db, target: ChangeTriggerTarget): Promise<void> {
   const changes = qualified(target.gatewaySchema, ROLLUP_TABLE_NAMES.changes);
   const fn = qualified(target.gatewaySchema, CHANGE_FUNCTION);
   const synced = qualified(target.schema, target.table);
-  const trigger = changeTriggerName(target.gatewaySchema);
+  const names = changeTriggerNames(target.gatewaySchema);
+  const triggers = [
+    [names.inserts, 'INSERT OR TRUNCATE', ''],
+    [names.updates, 'UPDATE', 'REFERENCING OLD TABLE AS changed_rows'],
+    [names.deletes, 'DELETE', 'REFERENCING OLD TABLE AS changed_rows'],
+  ] as const;
   await db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${`lakebase-graphql install ${changes}`}))`.execute(trx);
     // CREATE TRIGGER takes a lock that waits for (and then blocks) the pipeline's writes:
     // give up quickly instead of stalling a sync; the caller retries on its next poll.
     await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
     if (await hasChangeTrigger(trx, target)) return;
-    // CREATE OR REPLACE: a trigger of that name calling something else (or disabled) is put right.
     await sql
-      .raw(
-        `CREATE OR REPLACE TRIGGER ${quoteIdent(trigger)}
-           AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${synced}
-           FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
-      )
+      .raw(`DROP TRIGGER IF EXISTS ${quoteIdent(formerChangeTriggerName(target.gatewaySchema))} ON ${synced}`)
       .execute(trx);
-    await sql.raw(`ALTER TABLE ${synced} ENABLE ALWAYS TRIGGER ${quoteIdent(trigger)}`).execute(trx);
+    for (const [name, events, referencing] of triggers) {
+      // CREATE OR REPLACE: a trigger of that name calling something else (or disabled) is put right.
+      await sql
+        .raw(
+          `CREATE OR REPLACE TRIGGER ${quoteIdent(name)} AFTER ${events} ON ${synced} ${referencing}
+             FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+        )
+        .execute(trx);
+      await sql.raw(`ALTER TABLE ${synced} ENABLE ALWAYS TRIGGER ${quoteIdent(name)}`).execute(trx);
+    }
   });
 }
 
 /**
- * A change trigger's pg_trigger row for the table whose pg_class row is aliased
- * `alias`: ours, calling our function, firing always. Its constants are
- * inlined (not parameters) so it can also live in the body of the signature
+ * Change triggers' pg_trigger rows for the table whose pg_class row is aliased
+ * `alias`: ours, calling our function, firing always. Constants are inlined
+ * (not parameters) so this can also live in the body of the signature
  * function (signature.ts).
  */
-function triggerRow(gatewaySchema: string, alias: string, name: string): RawBuilder<unknown> {
+function triggerRows(gatewaySchema: string, alias: string, names: readonly string[]): RawBuilder<unknown> {
   const relation = sql.ref(`${alias}.oid`);
   return sql`pg_trigger t
-              WHERE t.tgrelid = ${relation} AND t.tgname = ${sql.lit(name)}
+              WHERE t.tgrelid = ${relation} AND t.tgname IN (${sql.join(names.map((name) => sql.lit(name)))})
                 AND t.tgenabled = 'A' AND t.tgfoid = to_regprocedure(${sql.lit(changeFunction(gatewaySchema))})`;
 }
 
 /**
- * Identifies a trigger as it stands: its oid and the xmin of its catalog row,
- * which changes whenever it is recreated, disabled or re-enabled. Writes made
- * while it was away were not counted, so the signature must change with it.
- * NULL while it is not in place: then nothing can be proven fresh.
+ * Identifies triggers as they stand: their oids and the xmins of their
+ * catalog rows, which change whenever one is recreated, disabled or
+ * re-enabled. Writes made while one was away were not counted, so the
+ * signature must change with them. NULL unless all of them are in place:
+ * then nothing can be proven fresh.
  */
-function triggerIdentity(gatewaySchema: string, alias: string, name: string): RawBuilder<string | null> {
-  return sql<string | null>`(SELECT t.oid::text || '.' || t.xmin::text FROM ${triggerRow(gatewaySchema, alias, name)})`;
+function triggerIdentity(gatewaySchema: string, alias: string, names: readonly string[]): RawBuilder<string | null> {
+  return sql<string | null>`(
+    SELECT CASE WHEN count(*) = ${sql.lit(names.length)}
+                THEN string_agg(t.oid::text || '.' || t.xmin::text, ',' ORDER BY t.tgname) END
+      FROM ${triggerRows(gatewaySchema, alias, names)})`;
 }
 
-/** The synced table's change trigger, for its pg_class row aliased `c` (see triggerIdentity). */
+/** The synced table's change triggers, for its pg_class row aliased `c` (see triggerIdentity). */
 export function changeTriggerIdentity(gatewaySchema: string): RawBuilder<string | null> {
-  return triggerIdentity(gatewaySchema, 'c', changeTriggerName(gatewaySchema));
+  return triggerIdentity(gatewaySchema, 'c', Object.values(changeTriggerNames(gatewaySchema)));
 }
 
 export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Promise<boolean> {
   const { rows } = await sql<{ present: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM pg_class c, ${triggerRow(target.gatewaySchema, 'c', changeTriggerName(target.gatewaySchema))}
-                      AND c.oid = to_regclass(${qualified(target.schema, target.table)})) AS present`.execute(db);
+    SELECT ${changeTriggerIdentity(target.gatewaySchema)} IS NOT NULL AS present
+      FROM pg_class c WHERE c.oid = to_regclass(${qualified(target.schema, target.table)})`.execute(db);
   return rows[0]?.present === true;
 }
 
@@ -164,7 +204,7 @@ export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Pro
 export async function installZipChangeTrigger(db: Db, gatewaySchema: string): Promise<void> {
   const zips = qualified(gatewaySchema, ZIP_ZONES_TABLE);
   const { rows } = await sql<{ present: boolean | null }>`
-    SELECT EXISTS (SELECT 1 FROM ${triggerRow(gatewaySchema, 'z', ZIP_TRIGGER)}) AS present
+    SELECT EXISTS (SELECT 1 FROM ${triggerRows(gatewaySchema, 'z', [ZIP_TRIGGER])}) AS present
       FROM pg_class z WHERE z.oid = to_regclass(${zips})`.execute(db);
   // No ZIP table (it is installed first at startup): the marker stays NULL and nothing is proven fresh.
   if (rows.length === 0 || rows[0]?.present) return;
@@ -182,7 +222,7 @@ export async function installZipChangeTrigger(db: Db, gatewaySchema: string): Pr
 /** The ZIP table's identity and write count (see installZipChangeTrigger); NULL without the table or its trigger. */
 export function zipChangeMarker(gatewaySchema: string): RawBuilder<string | null> {
   return sql<string | null>`(
-    SELECT z.oid::text || '.' || pg_relation_filenode(z.oid)::text || '.' || ${triggerIdentity(gatewaySchema, 'z', ZIP_TRIGGER)}
+    SELECT z.oid::text || '.' || pg_relation_filenode(z.oid)::text || '.' || ${triggerIdentity(gatewaySchema, 'z', [ZIP_TRIGGER])}
            || '.' || coalesce((SELECT sum(ch.inserts + ch.others) FROM ${sql.table('trip_changes')} ch
                                 WHERE ch.relid = z.oid), 0)::text
       FROM pg_class z WHERE z.oid = to_regclass(${sql.lit(qualified(gatewaySchema, ZIP_ZONES_TABLE))}))`;
