@@ -87,6 +87,11 @@ export const DIMENSIONS: Record<TripDimension, DimensionSpec> = {
   },
 };
 
+/** Whether any of the dimensions buckets the pickup time (and so needs the time zone). */
+export function bucketsPickupTime(dimensions: readonly TripDimension[]): boolean {
+  return dimensions.some((dimension) => DIMENSIONS[dimension].column === 'tpep_pickup_datetime');
+}
+
 /**
  * The grouping expression of a dimension. Unqualified column names resolve to
  * the synced table or to a rollup (which keeps the same key column names), so

@@ -4,7 +4,7 @@ import type { LimitsConfig } from '../config/env.js';
 import type { Db } from '../db/database.js';
 import type { TripFilter } from '../trips/filter.js';
 import { checkBucketCount } from './bucket-estimate.js';
-import { DIMENSIONS } from './dimensions.js';
+import { bucketsPickupTime } from './dimensions.js';
 import { checkGroupArgs, type TripGroupsArgs } from './group-request.js';
 import {
   findPickupRange,
@@ -76,8 +76,7 @@ export async function loadTripGroups(
     const measure = ORDER_MEASURES[order];
     if (measure) measures.add(measure);
   }
-  const bucketsTime = request.dimensions.some((dimension) => DIMENSIONS[dimension].column === 'tpep_pickup_datetime');
-  const wholeHourZone = bucketsTime && (await ctx.rollups.wholeHourZone(timeZone));
+  const wholeHourZone = bucketsPickupTime(request.dimensions) && (await ctx.rollups.wholeHourZone(timeZone));
   const query = { ...request, timeZone, measures, wholeHourZone };
   return ctx.rollups.answer(rollupNeeds(request.filter, request.dimensions, timeZone), freshRollup(ctx), (source) =>
     findTripGroups(ctx.db, query, source),

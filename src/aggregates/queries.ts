@@ -4,7 +4,13 @@ import { precompiled } from '../db/precompiled-sql.js';
 import type { Database } from '../db/tables.js';
 import { compileTripFilter, type TripFilter } from '../trips/filter.js';
 import type { TimeRange } from './bucket-estimate.js';
-import { DIMENSIONS, dimensionExpression, type BoroughColumn, type TripDimension } from './dimensions.js';
+import {
+  bucketsPickupTime,
+  DIMENSIONS,
+  dimensionExpression,
+  type BoroughColumn,
+  type TripDimension,
+} from './dimensions.js';
 import { groupOrderTerms, type TripGroupOrder } from './group-order.js';
 import { GRAINS, type Grain } from './rollup/grains.js';
 import { WHOLE_HOUR_SPAN } from './time-zones.js';
@@ -129,7 +135,7 @@ export interface TripGroupQuery {
   measures?: ReadonlySet<Measure>;
   /**
    * The zone has whole-hour offsets (hasWholeHourOffsets): time buckets over
-   * the synced table may then be computed from UTC hours (rawHourInput).
+   * the synced table may then be computed from UTC hours (firstStage).
    */
   wholeHourZone?: boolean;
 }
@@ -164,42 +170,6 @@ function readsEveryKey(
 }
 
 /**
- * A rollup grain pre-aggregated to just the columns the dimensions read, so
- * the time zone arithmetic and the borough join run once per hour or ZIP
- * instead of once per rollup row (a borough's hours of day: 1,440 hours
- * instead of 70 ZIPs x 1,440 hours). Partial-aggregate column names are kept,
- * so rollupStatsSelection recombines them unchanged.
- */
-function rollupInput(
-  source: AggregateSource,
-  query: TripGroupQuery,
-  joins: ReadonlySet<BoroughJoin>,
-  boroughColumns: ReadonlySet<BoroughColumn>,
-): RawBuilder<unknown> {
-  const columns = [...new Set(query.dimensions.map((d) => inputColumn(d, boroughColumns)))].map((c) => sql.ref(c));
-  const partials = oncePerMeasureSet('rollup-partials', query.measures ?? ALL_MEASURES, buildRollupPartials);
-  return sql`(
-      SELECT ${sql.join([...columns, partials])}
-        FROM ${fromClause(source, new Set())}
-       WHERE ${whereClause(source, query.filter)}
-       GROUP BY ${sql.join(columns)}
-    ) AS r ${boroughJoins(joins)}`;
-}
-
-/** The first stage's partial aggregates of the measures asked for. */
-function buildRollupPartials(measures: ReadonlySet<Measure>): RawBuilder<unknown> {
-  return sql.join([
-    sql`sum(trips_part) AS trips_part`,
-    ...MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => [
-      sql`sum(${sql.ref(rollupColumn(measure, 'sum'))}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
-      sql`sum(${sql.ref(rollupColumn(measure, 'nonnull'))}) AS ${sql.ref(rollupColumn(measure, 'nonnull'))}`,
-      sql`min(${sql.ref(rollupColumn(measure, 'min'))}) AS ${sql.ref(rollupColumn(measure, 'min'))}`,
-      sql`max(${sql.ref(rollupColumn(measure, 'max'))}) AS ${sql.ref(rollupColumn(measure, 'max'))}`,
-    ]),
-  ]);
-}
-
-/**
  * Pickup times in whole UTC hours, inside the span where the zone is known to
  * have whole-hour offsets; outside it, the exact instant (rare rows, each its
  * own group, bucketed exactly by the second stage).
@@ -211,39 +181,69 @@ const HOUR_OF_PICKUP = precompiled(
            ELSE tpep_pickup_datetime END`,
 );
 
-/** Partial aggregates of the synced table's rows, named like a rollup's so rollupStatsSelection recombines them. */
-function buildRawPartials(measures: ReadonlySet<Measure>): RawBuilder<unknown> {
+/**
+ * The first stage's partial aggregates of the measures asked for, named like
+ * a rollup's so rollupStatsSelection recombines them: computed from the
+ * trips' own values, or recombined from a rollup grain's partials.
+ */
+function buildPartials(kind: AggregateSource['kind'], measures: ReadonlySet<Measure>): RawBuilder<unknown> {
+  const part = (measure: Measure, name: 'sum' | 'nonnull' | 'min' | 'max') => sql.ref(rollupColumn(measure, name));
   return sql.join([
-    sql`count(*) AS trips_part`,
+    kind === 'raw' ? sql`count(*) AS trips_part` : sql`sum(trips_part) AS trips_part`,
     ...MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => {
       const value = MEASURE_EXPRESSIONS[measure];
-      return [
-        sql`sum(${value}) AS ${sql.ref(rollupColumn(measure, 'sum'))}`,
-        sql`count(${value}) AS ${sql.ref(rollupColumn(measure, 'nonnull'))}`,
-        sql`min(${value}) AS ${sql.ref(rollupColumn(measure, 'min'))}`,
-        sql`max(${value}) AS ${sql.ref(rollupColumn(measure, 'max'))}`,
-      ];
+      const aggregates =
+        kind === 'raw'
+          ? { sum: sql`sum(${value})`, nonnull: sql`count(${value})`, min: sql`min(${value})`, max: sql`max(${value})` }
+          : {
+              sum: sql`sum(${part(measure, 'sum')})`,
+              nonnull: sql`sum(${part(measure, 'nonnull')})`,
+              min: sql`min(${part(measure, 'min')})`,
+              max: sql`max(${part(measure, 'max')})`,
+            };
+      return (['sum', 'nonnull', 'min', 'max'] as const).map(
+        (name) => sql`${aggregates[name]} AS ${part(measure, name)}`,
+      );
     }),
   ]);
 }
 
+const buildRawPartials = (measures: ReadonlySet<Measure>) => buildPartials('raw', measures);
+const buildRollupPartials = (measures: ReadonlySet<Measure>) => buildPartials('rollup', measures);
+
 /**
- * Time buckets over the synced table in two stages: first the trips are
- * aggregated per UTC hour (plain arithmetic, no time zone), then the hours
- * are bucketed in the zone. Converting every row's instant to local time was
- * most of the cost of a raw time bucketing (days of a month at 10M rows:
- * 0.85 s instead of 3.2-4.4 s). Only for zones with whole-hour offsets, where
- * every instant of a UTC hour falls in the same local hour.
+ * The source pre-aggregated to just the columns the dimensions read; the
+ * second stage then buckets and joins per input row, not per source row.
+ * - A rollup grain: the time zone arithmetic and the borough join run once
+ *   per hour or ZIP instead of once per rollup row (a borough's hours of day:
+ *   1,440 hours instead of 70 ZIPs x 1,440 hours).
+ * - The synced table, when the dimensions bucket time in a zone with
+ *   whole-hour offsets: the trips are aggregated per UTC hour (plain
+ *   arithmetic) and only those hours are converted to local time. Converting
+ *   every row's instant was most of the cost of a raw time bucketing (days of
+ *   a month at 10M rows: 0.85 s instead of 3.2-4.4 s); every instant of a UTC
+ *   hour falls in the same local hour there.
  */
-function rawHourInput(query: TripGroupQuery, joins: ReadonlySet<BoroughJoin>): RawBuilder<unknown> {
-  const columns = [...new Set(query.dimensions.map((d) => inputColumn(d, new Set())))].map((column) =>
-    column === 'tpep_pickup_datetime' ? sql`${HOUR_OF_PICKUP} AS tpep_pickup_datetime` : sql.ref(column),
+function firstStage(
+  source: AggregateSource,
+  query: TripGroupQuery,
+  joins: ReadonlySet<BoroughJoin>,
+  boroughColumns: ReadonlySet<BoroughColumn>,
+): RawBuilder<unknown> {
+  const columns = [...new Set(query.dimensions.map((d) => inputColumn(d, boroughColumns)))].map((column) =>
+    source.kind === 'raw' && column === 'tpep_pickup_datetime'
+      ? sql`${HOUR_OF_PICKUP} AS tpep_pickup_datetime`
+      : sql.ref(column),
   );
+  const partials =
+    source.kind === 'raw'
+      ? oncePerMeasureSet('raw-partials', query.measures ?? ALL_MEASURES, buildRawPartials)
+      : oncePerMeasureSet('rollup-partials', query.measures ?? ALL_MEASURES, buildRollupPartials);
   // Grouped by position: by name, GROUP BY would take the table's own tpep_pickup_datetime.
   return sql`(
-      SELECT ${sql.join([...columns, oncePerMeasureSet('raw-partials', query.measures ?? ALL_MEASURES, buildRawPartials)])}
-        FROM ${sql.table('trips')}
-       WHERE ${whereClause(RAW, query.filter)}
+      SELECT ${sql.join([...columns, partials])}
+        FROM ${fromClause(source, new Set())}
+       WHERE ${whereClause(source, query.filter)}
        GROUP BY ${sql.join(columns.map((_, index) => sql.lit(index + 1)))}
     ) AS r ${boroughJoins(joins)}`;
 }
@@ -267,23 +267,21 @@ export async function findTripGroups(
     }),
   );
   const measures = query.measures ?? ALL_MEASURES;
-  const hourly =
-    source.kind === 'raw' &&
-    query.wholeHourZone === true &&
-    query.dimensions.some((dimension) => DIMENSIONS[dimension].column === 'tpep_pickup_datetime');
+  const staged =
+    source.kind === 'rollup'
+      ? !readsEveryKey(source.grain, query.dimensions, boroughColumns)
+      : query.wholeHourZone === true && bucketsPickupTime(query.dimensions);
   const { rows } = await sql<RawGroupRow>`
     SELECT ${sql.join([
       ...keys,
-      // The hourly first stage yields partials, which recombine like a rollup's.
-      hourly ? rollupStatsSelection(measures) : statsSelection(source, measures),
+      // A first stage yields partials, which recombine like a rollup's.
+      staged ? rollupStatsSelection(measures) : statsSelection(source, measures),
       ...proofColumn(source),
     ])}
     FROM ${
-      source.kind === 'rollup' && !readsEveryKey(source.grain, query.dimensions, boroughColumns)
-        ? rollupInput(source, query, joins, boroughColumns)
-        : hourly
-          ? rawHourInput(query, joins)
-          : sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}`
+      staged
+        ? firstStage(source, query, joins, boroughColumns)
+        : sql`${fromClause(source, joins)} WHERE ${whereClause(source, query.filter)}`
     }
     GROUP BY ${sql.join(query.dimensions.map((_, index) => sql.ref(`k${index}`)))}
     ORDER BY ${sql.join(groupOrderTerms(query.orderBy, query.dimensions.length))}
