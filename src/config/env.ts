@@ -60,7 +60,7 @@ export interface RollupConfig {
   /** ROLLUP_POLL_MS: how often the rollup's signature is compared with the synced table's; 0 = never. */
   pollMs: number;
   /**
-   * ROLLUP_FRESHNESS: `trigger` (default) proves freshness exactly with a statement trigger the gateway puts on
+   * ROLLUP_FRESHNESS: `trigger` (default) proves freshness exactly with statement triggers the gateway puts on
    * the synced table; `statistics` needs no DDL there but may miss an update or delete for about a second.
    */
   freshness: RollupFreshness;

@@ -7,7 +7,7 @@ import { changeTriggerIdentity, zipChangeMarker, type ChangeTriggerTarget } from
 
 /**
  * How the gateway proves a rollup equals the synced table:
- * - `trigger` (default, exact): counters kept by a statement trigger on the
+ * - `trigger` (default, exact): counters kept by statement triggers on the
  *   synced table (change-trigger.ts), visible in the same snapshot as the rows.
  * - `statistics` (no DDL on the synced table, for roles that may not create
  *   triggers on it): Postgres' cumulative statistics, which a writing backend
@@ -37,9 +37,10 @@ export interface ChangeState {
  *   TRUNCATE or VACUUM FULL changes them (transactional);
  * - the ZIP reference table's change marker: the borough grains resolve
  *   boroughs at build time, so a change to the ZIP list invalidates them.
- * Trigger mode adds the trigger's identity (see changeTriggerIdentity) and its
- * counters of statements that wrote the table, INSERTs apart from the rest so
- * a build can tell an append from other writes.
+ * Trigger mode adds the triggers' identity (see changeTriggerIdentity) and
+ * their counters of statements that wrote the table (UPDATEs and DELETEs only
+ * when they changed a row), INSERTs apart from the rest so a build can tell
+ * an append from other writes.
  * Statistics mode adds max(id) (an append is seen in the same snapshot) and
  * the insert/update/delete statistics counters, read through the
  * pg_stat_get_* functions directly: planning the pg_stat_all_tables view costs
