@@ -30,15 +30,11 @@ export function useErrorMasking(): Plugin<GatewayContext> {
       setResult({ ...result, errors: result.errors.map((error) => mask(args.contextValue, error)) });
     }
   };
-  // The same hook objects for every request: the context comes with each payload.
-  const executeHooks = {
-    onExecuteDone: (payload: Parameters<typeof handleStreamOrSingleExecutionResult<GatewayContext>>[0]) =>
-      handleStreamOrSingleExecutionResult(payload, onDone),
-  };
-  const subscribeHooks = {
-    onSubscribeResult: (payload: Parameters<typeof handleStreamOrSingleExecutionResult<GatewayContext>>[0]) =>
-      handleStreamOrSingleExecutionResult(payload, onDone),
-  };
+  // The same hooks for every request: the context comes with each payload.
+  const handleDone = (payload: Parameters<typeof handleStreamOrSingleExecutionResult<GatewayContext>>[0]) =>
+    handleStreamOrSingleExecutionResult(payload, onDone);
+  const executeHooks = { onExecuteDone: handleDone };
+  const subscribeHooks = { onSubscribeResult: handleDone };
   return {
     onExecute: () => executeHooks,
     onSubscribe: () => subscribeHooks,
