@@ -182,11 +182,22 @@ export function changeTriggerIdentity(gatewaySchema: string): RawBuilder<string 
   return triggerIdentity(gatewaySchema, 'c', Object.values(changeTriggerNames(gatewaySchema)));
 }
 
-export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Promise<boolean> {
+/** Whether all the named triggers of ours are in place on `relation`; null when the relation does not exist. */
+async function triggersInPlace(
+  db: Db,
+  gatewaySchema: string,
+  relation: string,
+  names: readonly string[],
+): Promise<boolean | null> {
   const { rows } = await sql<{ present: boolean }>`
-    SELECT ${changeTriggerIdentity(target.gatewaySchema)} IS NOT NULL AS present
-      FROM pg_class c WHERE c.oid = to_regclass(${qualified(target.schema, target.table)})`.execute(db);
-  return rows[0]?.present === true;
+    SELECT ${triggerIdentity(gatewaySchema, 'c', names)} IS NOT NULL AS present
+      FROM pg_class c WHERE c.oid = to_regclass(${relation})`.execute(db);
+  return rows[0]?.present ?? null;
+}
+
+export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Promise<boolean> {
+  const names = Object.values(changeTriggerNames(target.gatewaySchema));
+  return (await triggersInPlace(db, target.gatewaySchema, qualified(target.schema, target.table), names)) === true;
 }
 
 /**
@@ -203,11 +214,9 @@ export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Pro
  */
 export async function installZipChangeTrigger(db: Db, gatewaySchema: string): Promise<void> {
   const zips = qualified(gatewaySchema, ZIP_ZONES_TABLE);
-  const { rows } = await sql<{ present: boolean | null }>`
-    SELECT EXISTS (SELECT 1 FROM ${triggerRows(gatewaySchema, 'z', [ZIP_TRIGGER])}) AS present
-      FROM pg_class z WHERE z.oid = to_regclass(${zips})`.execute(db);
+  const present = await triggersInPlace(db, gatewaySchema, zips, [ZIP_TRIGGER]);
   // No ZIP table (it is installed first at startup): the marker stays NULL and nothing is proven fresh.
-  if (rows.length === 0 || rows[0]?.present) return;
+  if (present !== false) return;
   const fn = qualified(gatewaySchema, CHANGE_FUNCTION);
   await sql
     .raw(
