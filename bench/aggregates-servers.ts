@@ -8,13 +8,15 @@
 import { createServer } from 'node:http';
 import type { CompiledQuery } from 'kysely';
 import pg from 'pg';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config/env.js';
-import { qualified } from '../src/db/sql-identifiers.js';
-import { createLogger } from '../src/logger.js';
-import { listen } from '../src/server/http.js';
-import { disableAllocationSitePretenuring } from '../src/server/v8-tuning.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
+import {
+  createApp,
+  createLogger,
+  disableAllocationSitePretenuring,
+  listen,
+  loadConfig,
+  qualified,
+} from './support/gateway-modules.js';
 
 // As src/main.ts does in production; the baseline shares this process, so it runs with the same setting.
 disableAllocationSitePretenuring();

@@ -25,6 +25,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/dev/embedde
 import { loadSyntheticTrips } from '../src/dev/load/synthetic-trips.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
+import { buildGateway } from './support/production-build.js';
 
 const { values } = parseArgs({
   options: {
@@ -93,7 +94,13 @@ const child = spawn(
   process.execPath,
   ['--import', 'tsx', fileURLToPath(new URL('./aggregates-servers.ts', import.meta.url))],
   {
-    env: { ...process.env, DATABASE_URL: url, ROLLUPS: values.rollups, BENCH_APPEND_ROWS: values.append },
+    env: {
+      ...process.env,
+      ...(await buildGateway(log)),
+      DATABASE_URL: url,
+      ROLLUPS: values.rollups,
+      BENCH_APPEND_ROWS: values.append,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   },
 );

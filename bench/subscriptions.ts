@@ -22,6 +22,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/dev/embedde
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import type { LoadReport } from './sse-clients.js';
 import type { GatewayStats } from './support/gateway-process.js';
+import { buildGateway } from './support/production-build.js';
 
 interface Options {
   subscribers: number[];
@@ -48,6 +49,7 @@ function parseOptions(argv: string[]): Options {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const gatewayBuild = await buildGateway((line) => console.log(line));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends a message and waits for the first reply of the given type. */
@@ -72,6 +74,7 @@ async function startGateway(
   const child = spawnWithFiles(
     path.join(here, 'support/gateway-process.ts'),
     {
+      ...gatewayBuild,
       DATABASE_URL: databaseUrl,
       LIVE_POLL_INTERVAL_MS: '1000',
       LIVE_NOTIFY_CHANNEL: wakeup === 'notify' ? 'lakebase_graphql_sync' : 'off',

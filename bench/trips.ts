@@ -20,6 +20,7 @@ import { qualified } from '../src/db/sql-identifiers.js';
 import { loadTripConnection, type TripConnectionArgs } from '../src/trips/connection.js';
 import { BENCH_SCHEMA, BENCH_TABLE, ensureSyntheticTrips, startBenchDatabase } from './support/bench-database.js';
 import { startChildServer, type ChildServer } from './support/child-server.js';
+import { buildGateway } from './support/production-build.js';
 import { compareInRounds } from './support/compare-in-rounds.js';
 import { fmtInt, fmtMs, formatTable, loadAverage, machineNotes } from './support/report.js';
 import { recordStatements, type RecordedStatement } from './support/sql-recorder.js';
@@ -166,6 +167,7 @@ try {
   }
 
   const env = {
+    ...(await buildGateway(log)),
     DATABASE_URL: database.connectionString,
     PG_POOL_MAX: String(poolSize),
     LOG_LEVEL: 'warn',

@@ -4,10 +4,7 @@
  * listening on 127.0.0.1 on a free port. Answers "stats" with its own RSS, CPU
  * time and live feed counters, so the figures are the gateway's alone.
  */
-import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config/env.js';
-import { createLogger } from '../../src/logger.js';
-import { listen } from '../../src/server/http.js';
+import { createApp, createLogger, listen, loadConfig } from './gateway-modules.js';
 
 export interface GatewayStats {
   type: 'stats';

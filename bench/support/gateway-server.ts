@@ -3,12 +3,8 @@
  * + listen), on 127.0.0.1 and a free port, configured by the environment it is
  * given (DATABASE_URL, PG_POOL_MAX, ...). Started by startChildServer.
  */
-import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config/env.js';
-import { createLogger } from '../../src/logger.js';
-import { listen } from '../../src/server/http.js';
-import { disableAllocationSitePretenuring } from '../../src/server/v8-tuning.js';
 import { announceReady, exitOnSignal } from './child-server.js';
+import { createApp, createLogger, disableAllocationSitePretenuring, listen, loadConfig } from './gateway-modules.js';
 
 disableAllocationSitePretenuring(); // as src/main.ts does
 const config = loadConfig();
