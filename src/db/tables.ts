@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Selectable } from 'kysely';
 
 /**
  * The Lakebase synced table, exactly as the sync pipeline creates it from the
@@ -119,12 +119,5 @@ export interface TripChangesTable {
   others: string;
 }
 
-export type TripRow = {
-  id: string;
-  tpep_pickup_datetime: Date | null;
-  tpep_dropoff_datetime: Date | null;
-  trip_distance: number | null;
-  fare_amount: number | null;
-  pickup_zip: number | null;
-  dropoff_zip: number | null;
-};
+/** A synced-table row as pg returns it. */
+export type TripRow = Selectable<TripsSyncedTable>;
