@@ -11,6 +11,7 @@ import type { SyncSource } from '../sync/source.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { loadSampleIfEmpty } from './load/sample-if-empty.js';
 import {
+  DEFAULT_CHANGE_RETENTION_MS,
   LocalSyncSource,
   parseSchedulingPolicy,
   pipelineNames,
@@ -70,6 +71,7 @@ export async function startDevEnvironment(
     names,
     policy,
     intervalMs: intVar(env, 'LOCAL_SYNC_INTERVAL_MS', 15_000, 100, 3_600_000),
+    changeRetentionMs: changeRetentionMs(env),
     log,
   });
   let workerRunning = false;
@@ -103,4 +105,10 @@ export async function startDevEnvironment(
 async function ensured(pool: pg.Pool, database: DatabaseConfig) {
   await ensureSyncedTable(pool, database.schema, database.table);
   return { schema: database.schema, table: database.table };
+}
+
+/** LOCAL_SYNC_CHANGE_RETENTION_HOURS: how long the emulated source keeps its change data (0 = forever). */
+function changeRetentionMs(env: NodeJS.ProcessEnv): number | null {
+  const hours = intVar(env, 'LOCAL_SYNC_CHANGE_RETENTION_HOURS', DEFAULT_CHANGE_RETENTION_MS / 3_600_000, 0, 87_600);
+  return hours === 0 ? null : hours * 3_600_000;
 }

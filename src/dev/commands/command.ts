@@ -44,13 +44,14 @@ export function formatRate(rows: number, elapsedMs: number): string {
   return `${rows.toLocaleString('en-US')} rows in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round(rate).toLocaleString('en-US')} rows/s)`;
 }
 
-/** Parses "500ms", "15s", "2m"; a bare number means seconds. */
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses "500ms", "15s", "2m", "12h", "7d"; a bare number means seconds. */
 export function parseDuration(raw: string, option: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
-  if (!match) throw new Error(`${option}: expected a duration like 500ms, 15s or 2m, got "${raw}"`);
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  return Math.round(unit === 'ms' ? value : unit === 's' ? value * 1000 : value * 60_000);
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!match) throw new Error(`${option}: expected a duration like 500ms, 15s, 2m, 12h or 7d, got "${raw}"`);
+  const unit = (match[2] ?? 's') as keyof typeof DURATION_UNITS_MS;
+  return Math.round(Number(match[1]) * DURATION_UNITS_MS[unit]);
 }
 
 export function parseCount(raw: string | undefined, option: string, fallback: number): number {

@@ -60,6 +60,8 @@ function changeFeedDdl(names: PipelineNames): string {
     -- Version 0 is the table's creation, as in Delta.
     INSERT INTO ${r.commits} (version, txid, operation) VALUES (0, pg_current_xact_id(), 'CREATE TABLE')
       ON CONFLICT DO NOTHING;
+    -- The versions whose change data is still held, by age: what retention expires (retention.ts).
+    CREATE INDEX IF NOT EXISTS commits_change_data_age ON ${r.commits} (committed_at) WHERE change_data_captured;
 
     CREATE TABLE IF NOT EXISTS ${r.changes} (
       txid xid8 NOT NULL,

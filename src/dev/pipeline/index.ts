@@ -15,6 +15,7 @@ export {
   type SchedulingPolicy,
 } from './names.js';
 export { CAPTURE_SETTING } from './change-feed-schema.js';
+export { DEFAULT_CHANGE_RETENTION_MS, expireChangeData, type ExpiredChangeData } from './retention.js';
 export { headVersion } from './change-feed.js';
 export { DEFAULT_RUNNER_SETTINGS, type RunnerSettings } from './runner.js';
 export { insertNewTrips, insertTrips, updateTrips, deleteTrips, type TripInput } from './source-writes.js';

@@ -25,6 +25,7 @@ import {
   type RunnerContext,
   type RunnerSettings,
 } from './runner.js';
+import { DEFAULT_CHANGE_RETENTION_MS, expireChangeData } from './retention.js';
 import { requeueInterruptedUpdates } from './updates.js';
 
 export interface SyncWorkerOptions {
@@ -35,6 +36,11 @@ export interface SyncWorkerOptions {
   intervalMs?: number;
   /** Under CONTINUOUS, apply as soon as the source commits (LISTEN), instead of waiting for the interval. */
   wakeOnSourceCommit?: boolean;
+  /**
+   * Drops the source's change data once it is this old (retention.ts); null keeps it forever.
+   * Default 7 days, as Delta. Checked on the first pass and then at most hourly.
+   */
+  changeRetentionMs?: number | null;
   /** First delay before retrying after a failure; doubles up to maxRetryDelayMs. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -55,6 +61,8 @@ export class SyncWorker {
   private readonly wakeOnSourceCommit: boolean;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
+  private readonly changeRetentionMs: number | null;
+  private nextExpiryAt = 0;
   private readonly settings: RunnerSettings;
   private readonly log: (line: string) => void;
   private control: pg.PoolClient | null = null;
@@ -77,6 +85,8 @@ export class SyncWorker {
     this.wakeOnSourceCommit = options.wakeOnSourceCommit ?? true;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    this.changeRetentionMs =
+      options.changeRetentionMs === undefined ? DEFAULT_CHANGE_RETENTION_MS : options.changeRetentionMs;
     this.settings = { ...DEFAULT_RUNNER_SETTINGS, ...options.settings };
     this.log = options.log ?? (() => undefined);
     // One connection for control, one for applying.
@@ -141,6 +151,7 @@ export class SyncWorker {
         };
         // Keep going while passes finish updates: more may have queued meanwhile.
         while (!this.stopped && (await runPass(ctx)).completed.length > 0);
+        await this.expireChangeData();
         this.passes++;
         delay = this.retryDelayMs;
       } catch (error) {
@@ -152,6 +163,19 @@ export class SyncWorker {
         continue;
       }
       await this.sleep(this.intervalMs);
+    }
+  }
+
+  /** After a pass, so a table the pass brought level is past what expires (and needs no snapshot for it). */
+  private async expireChangeData(): Promise<void> {
+    if (this.changeRetentionMs === null || Date.now() < this.nextExpiryAt) return;
+    const expired = await expireChangeData(this.pool, this.names, this.changeRetentionMs);
+    this.nextExpiryAt = Date.now() + Math.min(this.changeRetentionMs, 3_600_000);
+    if (expired.versions > 0) {
+      this.log(
+        `${syncedTableFullName(this.names)}: dropped the change data of ${expired.versions} source versions ` +
+          `older than the retention (${expired.rows} row changes)`,
+      );
     }
   }
 
