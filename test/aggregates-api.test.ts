@@ -165,3 +165,30 @@ describe('tripGroups arguments, limits and ordering', () => {
     );
   });
 });
+
+describe('the default query cost limit', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('agg_cost', { ROLLUPS: 'off' });
+    await insertAggregateTrips(gw.database.pool);
+  });
+  afterAll(() => gw.close());
+
+  const numberStats = '{ sum avg min max }';
+  const everything = (alias: string) => `${alias}: tripGroups(groupBy: [PICKUP_ZIP, PICKUP_DAY], first: 10000) {
+    pickupZip dropoffZip pickupBorough dropoffBorough pickupTime pickupHourOfDay pickupDayOfWeek
+    stats { count fareAmount ${numberStats} tripDistance ${numberStats} durationMinutes ${numberStats} }
+  }`;
+
+  it('admits one full-size tripGroups answer with every field, as a BI tool asks for it', async () => {
+    const { body } = await gw.query<{ all: unknown[] }>(`{ ${everything('all')} }`);
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.all.length).toBeGreaterThan(0);
+  });
+
+  it('refuses two of them in one request, saying what it would cost', async () => {
+    const { status, body } = await gw.query(`{ ${everything('a')} ${everything('b')} }`);
+    expect(status).toBe(200);
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 480_002, maxCost: 300_000 });
+  });
+});

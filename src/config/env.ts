@@ -198,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const maxPageSize = intVar(env, 'MAX_PAGE_SIZE', 1000, 1, 100_000);
+  const maxGroups = intVar(env, 'MAX_GROUPS', 10_000, 1, 1_000_000);
   return {
     production,
     port: intVar(env, portVar, 8000, 0, 65535),
@@ -207,9 +208,12 @@ export function loadConfig(env: Env = process.env): Config {
     limits: {
       maxPageSize,
       defaultPageSize: intVar(env, 'DEFAULT_PAGE_SIZE', Math.min(100, maxPageSize), 1, maxPageSize),
-      maxGroups: intVar(env, 'MAX_GROUPS', 10_000, 1, 1_000_000),
+      maxGroups,
       maxDepth: intVar(env, 'MAX_QUERY_DEPTH', 10, 2, 100),
-      maxCost: intVar(env, 'MAX_QUERY_COST', 50_000, 10, 10_000_000),
+      // Cost measures the response (one point per field per object). A BI tool asks for every group of a
+      // question at once, so the default admits one full-size tripGroups answer with every field (24 per
+      // group), and not two.
+      maxCost: intVar(env, 'MAX_QUERY_COST', Math.max(50_000, 30 * maxGroups), 10, 100_000_000),
       maxAliases: intVar(env, 'MAX_ALIASES', 250, 1, 10_000),
     },
     live: parseLiveConfig(env),
