@@ -76,8 +76,8 @@ export async function loadTripGroups(
     const measure = ORDER_MEASURES[order];
     if (measure) measures.add(measure);
   }
-  const wholeHourZone = bucketsPickupTime(request.dimensions) && (await ctx.rollups.wholeHourZone(timeZone));
-  const query = { ...request, timeZone, measures, wholeHourZone };
+  const pickupBin = bucketsPickupTime(request.dimensions) ? await ctx.rollups.pickupBin(timeZone) : null;
+  const query = { ...request, timeZone, measures, pickupBin };
   return ctx.rollups.answer(rollupNeeds(request.filter, request.dimensions, timeZone), freshRollup(ctx), (source) =>
     findTripGroups(ctx.db, query, source),
   );

@@ -3,7 +3,7 @@ import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import { RAW, type AggregateSource, type Sourced } from '../queries.js';
-import { hasWholeHourOffsets, WHOLE_HOUR_SPAN } from '../time-zones.js';
+import { hasWholeHourOffsets, pickupBinFor, WHOLE_HOUR_SPAN, type PickupBin } from '../time-zones.js';
 import { analyzeRollup, buildRollup, type BuildOutcome } from './build.js';
 import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
 import { chooseGrain, type RollupNeeds } from './planner.js';
@@ -310,12 +310,12 @@ export class RollupService {
   async #servesZone(timeZone: string, rollup: FreshRollup): Promise<boolean> {
     if (rollup.minHour && rollup.minHour < WHOLE_HOUR_SPAN.from) return false;
     if (rollup.maxHour && rollup.maxHour >= WHOLE_HOUR_SPAN.to) return false;
-    return this.wholeHourZone(timeZone);
+    return hasWholeHourOffsets(this.#deps.maintenanceDb, timeZone);
   }
 
-  /** hasWholeHourOffsets on the maintenance connection pool (uncounted, cached per zone). */
-  wholeHourZone(timeZone: string): Promise<boolean> {
-    return hasWholeHourOffsets(this.#deps.maintenanceDb, timeZone);
+  /** pickupBinFor on the maintenance connection pool (uncounted, cached per zone). */
+  pickupBin(timeZone: string): Promise<PickupBin | null> {
+    return pickupBinFor(this.#deps.maintenanceDb, timeZone);
   }
 
   async close(): Promise<void> {
