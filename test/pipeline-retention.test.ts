@@ -11,16 +11,15 @@ import { LocalSyncSource } from '../src/dev/pipeline/local-sync-source.js';
 import { relations, type PipelineNames } from '../src/dev/pipeline/names.js';
 import { randomTrips, seededRandom } from '../src/dev/pipeline/random-trips.js';
 import { DEFAULT_CHANGE_RETENTION_MS, expireChangeData } from '../src/dev/pipeline/retention.js';
-import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
-import { deleteTrips, insertNewTrips, insertTrips, updateTrips } from '../src/dev/pipeline/source-writes.js';
+import { deleteTrips, insertNewTrips, updateTrips } from '../src/dev/pipeline/source-writes.js';
 import { SyncWorker } from '../src/dev/pipeline/worker.js';
 import type { TestDatabase } from './support/database.js';
 import {
   createPipelineTestDatabase,
   createWorkerPool,
   headVersion,
+  seedRandomTrips,
   tableDifference,
-  uniqueNames,
 } from './support/pipeline.js';
 
 const random = seededRandom(7);
@@ -39,14 +38,7 @@ describe('change data retention', () => {
   });
 
   async function seeded(): Promise<{ names: PipelineNames; source: LocalSyncSource }> {
-    const names = uniqueNames('retention');
-    await seedLocalPipeline(db.pool, {
-      names,
-      policy: 'TRIGGERED',
-      loadSource: async (client) => {
-        await insertTrips(client, names, randomTrips(1n, 100, { random }));
-      },
-    });
+    const names = await seedRandomTrips(db.pool, 'retention', { policy: 'TRIGGERED', count: 100, random });
     return { names, source: new LocalSyncSource(db.pool, { names }) };
   }
 

@@ -6,11 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalSyncSource } from '../src/dev/pipeline/local-sync-source.js';
 import { randomTrips, seededRandom } from '../src/dev/pipeline/random-trips.js';
-import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
-import { insertNewTrips, insertTrips } from '../src/dev/pipeline/source-writes.js';
+import { insertNewTrips } from '../src/dev/pipeline/source-writes.js';
 import { CachedSyncStatus } from '../src/sync/cached-sync-status.js';
 import type { TestDatabase } from './support/database.js';
-import { createPipelineTestDatabase, headVersion, uniqueNames } from './support/pipeline.js';
+import { createPipelineTestDatabase, headVersion, seedRandomTrips } from './support/pipeline.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -21,14 +20,7 @@ afterAll(() => db.drop());
 describe('CachedSyncStatus over the local emulator', () => {
   it('reports the emulated pipeline and follows a refresh', async () => {
     const random = seededRandom(7);
-    const names = uniqueNames('cached');
-    await seedLocalPipeline(db.pool, {
-      names,
-      policy: 'TRIGGERED',
-      loadSource: async (client) => {
-        await insertTrips(client, names, randomTrips(1n, 50, { random }));
-      },
-    });
+    const names = await seedRandomTrips(db.pool, 'cached', { policy: 'TRIGGERED', count: 50, random });
     const source = new LocalSyncSource(db.pool, { names });
     const warnings: string[] = [];
     const status = new CachedSyncStatus(source, {

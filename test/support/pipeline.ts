@@ -1,7 +1,10 @@
 /** Helpers for tests of the local sync pipeline (src/dev/pipeline). */
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { pipelineNames, relations, type PipelineNames } from '../../src/dev/pipeline/names.js';
+import { pipelineNames, relations, type PipelineNames, type SchedulingPolicy } from '../../src/dev/pipeline/names.js';
+import { randomTrips } from '../../src/dev/pipeline/random-trips.js';
+import { seedLocalPipeline } from '../../src/dev/pipeline/seed.js';
+import { insertTrips } from '../../src/dev/pipeline/source-writes.js';
 import { parseSyncNotification, SYNC_NOTIFY_CHANNEL, type SyncNotification } from '../../src/sync/sync-notification.js';
 
 /**
@@ -33,6 +36,23 @@ export function uniqueNames(label: string, overrides: Partial<PipelineNames> = {
     syncedSchema: `syn_${label}_${counter}`,
     ...overrides,
   });
+}
+
+/** Fresh source and synced tables holding `count` random trips (ids from 1), synced once by the seed's snapshot. */
+export async function seedRandomTrips(
+  db: pg.Pool,
+  label: string,
+  options: { policy: SchedulingPolicy; count: number; random: () => number },
+): Promise<PipelineNames> {
+  const names = uniqueNames(label);
+  await seedLocalPipeline(db, {
+    names,
+    policy: options.policy,
+    loadSource: async (client) => {
+      await insertTrips(client, names, randomTrips(1n, options.count, { random: options.random }));
+    },
+  });
+  return names;
 }
 
 /** Rows in the source missing from the synced table and vice versa (EXCEPT both ways over all columns). */
