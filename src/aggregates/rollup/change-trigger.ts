@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
+import { qualified, quoteIdent, quoteLiteral } from '../../db/sql-identifiers.js';
 import { ROLLUP_TABLE_NAMES } from '../../db/tables.js';
 import { ZIP_ZONES_TABLE } from '../../zones/install-zip-zones.js';
 
@@ -74,7 +74,7 @@ export async function installChangeCounters(
   const notify =
     notifyChannel === null
       ? ''
-      : `PERFORM pg_notify(${literal(notifyChannel)},
+      : `PERFORM pg_notify(${quoteLiteral(notifyChannel)},
            json_build_object('event', 'change', 'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME)::text);`;
   await sql
     .raw(
@@ -235,8 +235,4 @@ export function zipChangeMarker(gatewaySchema: string): RawBuilder<string | null
            || '.' || coalesce((SELECT sum(ch.inserts + ch.others) FROM ${sql.table('trip_changes')} ch
                                 WHERE ch.relid = z.oid), 0)::text
       FROM pg_class z WHERE z.oid = to_regclass(${sql.lit(qualified(gatewaySchema, ZIP_ZONES_TABLE))}))`;
-}
-
-function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }

@@ -86,7 +86,4 @@ export function sourceTableFullName(names: PipelineNames): string {
 export const columnList = (columns: readonly string[], prefix = ''): string =>
   columns.map((column) => `${prefix}${quoteIdent(column)}`).join(', ');
 
-/** A SQL string literal; used only where DDL cannot take bind parameters (function bodies). */
-export function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
+export { quoteLiteral as literal } from '../../db/sql-identifiers.js';
