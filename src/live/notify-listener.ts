@@ -31,11 +31,17 @@ export class NotifyListener {
   private retryTimer: NodeJS.Timeout | undefined;
   private recycleTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
+  private established = 0;
 
   constructor(private readonly options: NotifyListenerOptions) {}
 
   get listening(): boolean {
     return this.client !== undefined;
+  }
+
+  /** LISTEN connections established so far (a reconnect adds one); lets a caller see a reconnect it could not watch happen. */
+  get connections(): number {
+    return this.established;
   }
 
   start(): void {
@@ -71,6 +77,7 @@ export class NotifyListener {
         return;
       }
       this.client = own;
+      this.established += 1;
       if (this.failures > 0) logger.info('listening for sync notifications again', { channel });
       else logger.debug('listening for sync notifications', { channel });
       this.failures = 0;
