@@ -12,7 +12,6 @@
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/dev/embedde
 import { loadSyntheticTrips } from '../src/dev/load/synthetic-trips.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
+import { processCpuMs } from './support/child-server.js';
 import { buildGateway } from './support/production-build.js';
 
 const { values } = parseArgs({
@@ -215,27 +215,21 @@ log(`autocannon: ${connections} connection(s), ${duration} s per target after a 
  * (Linux: /proc; elsewhere null). Steadier than latency on a shared machine,
  * and it says where the gateway's overhead goes: computing, not waiting.
  */
-function processCpuMs(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
+async function serversCpuMs(): Promise<number | null> {
+  const ms = child.pid === undefined ? Number.NaN : await processCpuMs(child.pid);
+  return Number.isNaN(ms) ? null : ms;
 }
-// USER_HZ, the unit of /proc times: 100 on every Linux build Node supports.
-const CLOCK_TICKS = 100;
 
 /** Up to 500 requests, or as many as fit in --duration seconds (raw-table queries take seconds each). */
 async function cpuPerRequest(url: string, body: string): Promise<number | null> {
-  const before = processCpuMs(child.pid);
+  const before = await serversCpuMs();
   const deadline = performance.now() + duration * 1000;
   let requests = 0;
   while (requests < 500 && (requests === 0 || performance.now() < deadline)) {
     await timedPost(url, body);
     requests += 1;
   }
-  const after = processCpuMs(child.pid);
+  const after = await serversCpuMs();
   return before === null || after === null ? null : ((after - before) / requests) * 1000;
 }
 

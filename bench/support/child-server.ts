@@ -67,7 +67,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
 }
 
 /** Linux: utime + stime from /proc/<pid>/stat, in clock ticks (USER_HZ, 100 on Linux). */
-async function processCpuMs(pid: number): Promise<number> {
+export async function processCpuMs(pid: number): Promise<number> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces; fields are counted after its closing parenthesis.

@@ -96,11 +96,11 @@ const show = (title: string, map: Map<string, number>) => {
     console.log(`${pct(micros)}  ${name}`);
   }
 };
-const idle = [...selfMicros].reduce((sum, [id, micros]) => {
+const busy = [...selfMicros].reduce((sum, [id, micros]) => {
   const name = byId.get(id)?.callFrame.functionName;
   return name === '(idle)' || name === '(program)' ? sum : sum + micros;
 }, 0);
-console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s busy (not idle/program)`);
+console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (not idle/program)`);
 show('self time by package / file', selfByBucket);
 show('self time by function', selfByFunction);
 show('inclusive time by function', inclusiveByFunction);
