@@ -18,7 +18,6 @@ async function load<Module>(path: string): Promise<Module> {
   return (await import(new URL(`../../${tree}/${path}`, import.meta.url).href)) as Module;
 }
 
-export const gatewayTree = tree;
 export const { createApp } = await load<typeof AppModule>('app.js');
 export const { loadConfig } = await load<typeof ConfigModule>('config/env.js');
 export const { qualified } = await load<typeof IdentifiersModule>('db/sql-identifiers.js');

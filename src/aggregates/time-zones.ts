@@ -98,7 +98,7 @@ export function hasWholeHourOffsets(db: Db, timeZone: string): Promise<boolean> 
  * the hours in which the offset changes (a few hundred in 40 years) are looked
  * at per quarter. About 0.5 s with the whole-hour check before it, once per zone.
  */
-export function hasQuarterHourOffsets(db: Db, timeZone: string): Promise<boolean> {
+function hasQuarterHourOffsets(db: Db, timeZone: string): Promise<boolean> {
   const local = (instant: RawBuilder<unknown>) => sql`(${instant}) AT TIME ZONE ${timeZone}::text`;
   const offset = (instant: RawBuilder<unknown>) => sql`${local(instant)} - ((${instant}) AT TIME ZONE 'UTC')`;
   const lastMicrosecond = (start: string, length: string) =>
