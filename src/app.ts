@@ -9,7 +9,10 @@ import type { Logger } from './logger.js';
 import type { GatewayServices } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
 import type { SyncService } from './sync/service.js';
+import { ResponseStore } from './cache/response-store.js';
+import { TableVersionTracker } from './cache/table-version.js';
 import { healthRoutes, type Readiness } from './server/health.js';
+import { useGatewayResponseCache } from './server/plugins/response-cache.js';
 import { useSharedSubscriptionResults } from './server/shared-subscription-results.js';
 import { useSseTransports } from './server/sse-transport.js';
 import { createGateway, type Gateway } from './server/yoga.js';
@@ -23,6 +26,8 @@ export interface App {
   db: Db;
   statements: StatementCounter;
   rollups: RollupService;
+  /** The response cache (null with RESPONSE_CACHE=off). */
+  responseCache: { versions: TableVersionTracker; store: ResponseStore } | null;
   readiness: Readiness;
   /**
    * Live trips (Subscription.tripsAdded): already started. Call live.wake()
@@ -77,11 +82,29 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     onRowsChanged: () => rollups.wake(),
   });
   const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed, rollups };
+  const responseCache = config.responseCache.enabled ? createResponseCache() : null;
+  function createResponseCache() {
+    const versions = new TableVersionTracker({
+      db,
+      target: rollups.signatureTarget,
+      syncStatus: sync?.status ?? null,
+      logger,
+    });
+    return { versions, store: new ResponseStore(versions, config.responseCache.maxBytes) };
+  }
   const gateway = createGateway({
     schema: buildSchema(),
     services,
-    plugins: [...useSseTransports({ keepAliveMs: config.live.keepAliveMs }), useSharedSubscriptionResults()],
-    routes: healthRoutes(pool, readiness),
+    plugins: [
+      ...(responseCache ? useGatewayResponseCache({ ...responseCache, admin: sync?.admin ?? null }) : []),
+      ...useSseTransports({ keepAliveMs: config.live.keepAliveMs }),
+      useSharedSubscriptionResults(),
+    ],
+    routes: healthRoutes(pool, readiness, undefined, () => ({
+      responseCache: responseCache
+        ? { mode: responseCache.versions.latest.mode, ...responseCache.store.stats }
+        : { mode: 'off', reason: 'RESPONSE_CACHE=off' },
+    })),
   });
   live.start();
 
@@ -91,6 +114,8 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
       try {
         const zones = await installZipZones(pool, config.database.gatewaySchema);
         await rollups.install();
+        // The response cache keys on the rollups' change signal, which it needs even with ROLLUPS=off.
+        if (responseCache && !rollups.enabled) await rollups.installChangeSignal();
         rollups.start();
         readiness.initialised = true;
         logger.info('gateway schema ready', { schema: config.database.gatewaySchema, zipZones: zones.total });
@@ -113,6 +138,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     db,
     statements,
     rollups,
+    responseCache,
     readiness,
     live,
     initialised,

@@ -66,6 +66,13 @@ export interface RollupConfig {
   freshness: RollupFreshness;
 }
 
+export interface ResponseCacheConfig {
+  /** RESPONSE_CACHE=off answers every query from the database. */
+  enabled: boolean;
+  /** RESPONSE_CACHE_MAX_BYTES: the cache's bound (serialized answers plus keys); least recently used go first. */
+  maxBytes: number;
+}
+
 export const ROLLUP_FRESHNESS = ['trigger', 'statistics'] as const;
 export type RollupFreshness = (typeof ROLLUP_FRESHNESS)[number];
 
@@ -79,6 +86,7 @@ export interface Config {
   limits: LimitsConfig;
   live: LiveConfig;
   rollups: RollupConfig;
+  responseCache: ResponseCacheConfig;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -221,6 +229,10 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: oneOf(env, 'ROLLUPS', ['on', 'off'] as const, 'on') === 'on',
       pollMs: intVar(env, 'ROLLUP_POLL_MS', 10_000, 0, 3_600_000),
       freshness: oneOf(env, 'ROLLUP_FRESHNESS', ROLLUP_FRESHNESS, 'trigger'),
+    },
+    responseCache: {
+      enabled: oneOf(env, 'RESPONSE_CACHE', ['on', 'off'] as const, 'on') === 'on',
+      maxBytes: intVar(env, 'RESPONSE_CACHE_MAX_BYTES', 64 * 1024 * 1024, 0, 2 ** 40),
     },
   };
 }

@@ -10,11 +10,20 @@ export interface Readiness {
  * database outage does not get the app restarted in a loop).
  * /ready: the gateway can serve queries now (database reachable and initialised).
  */
-export function healthRoutes(pool: pg.Pool, readiness: Readiness, timeoutMs = 2000) {
+export function healthRoutes(
+  pool: pg.Pool,
+  readiness: Readiness,
+  timeoutMs = 2000,
+  /**
+   * Extra facts for /health and /ready (e.g. the response cache's mode); must not touch the database.
+   * (yoga's built-in health check answers /health before these routes today; /ready carries them meanwhile.)
+   */
+  report: () => Record<string, unknown> = () => ({}),
+) {
   return async (request: Request): Promise<Response | undefined> => {
     if (request.method !== 'GET') return undefined;
     const { pathname } = new URL(request.url);
-    if (pathname === '/health') return Response.json({ status: 'ok' });
+    if (pathname === '/health') return Response.json({ status: 'ok', ...report() });
     if (pathname !== '/ready') return undefined;
     if (!readiness.initialised) {
       return Response.json(
@@ -24,7 +33,7 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, timeoutMs = 20
     }
     try {
       await withTimeout(pool.query('SELECT 1'), timeoutMs);
-      return Response.json({ status: 'ready' });
+      return Response.json({ status: 'ready', ...report() });
     } catch (error) {
       return Response.json(
         { status: 'unavailable', reason: `database unreachable: ${(error as Error).message}` },

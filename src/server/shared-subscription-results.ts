@@ -10,6 +10,7 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { isDirectlyDeliverable, isShareable } from '../live/shared-events.js';
 import type { GatewayContext } from '../schema/context.js';
 import { offerDirectEvents } from './direct-sse-events.js';
+import { recordEventId } from './sse-event-ids.js';
 
 /**
  * Executes (and serializes) a shareable subscription event once per distinct
@@ -76,7 +77,7 @@ export function useSharedSubscriptionResults(): Plugin<GatewayContext> {
 }
 
 function executeEvent(args: ExecutionArgs, key: string, event: unknown): Promise<ExecutionResult> {
-  if (!isShareable(event)) return (async () => execute({ ...args, rootValue: event }))();
+  if (!isShareable(event)) return (async () => recordEventId(await execute({ ...args, rootValue: event }), event))();
   return sharedResult(args, key, event).promise;
 }
 
@@ -93,7 +94,10 @@ function sharedResult(args: ExecutionArgs, key: string, event: object): SharedRe
   }
   const cached = byOperation.get(key);
   if (cached) return cached;
-  const shared = new SharedResult(() => execute({ ...args, rootValue: event }));
+  const shared = new SharedResult(() => {
+    const result = execute({ ...args, rootValue: event });
+    return result instanceof Promise ? result.then((done) => recordEventId(done, event)) : recordEventId(result, event);
+  });
   byOperation.set(key, shared);
   return shared;
 }

@@ -5,6 +5,7 @@ import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
 import { claimDirectEvents, type DirectEvents } from './direct-sse-events.js';
+import { eventIdOf } from './sse-event-ids.js';
 
 type ResultProcessPayload = Parameters<NonNullable<Plugin<GatewayContext>['onResultProcess']>>[0];
 export type ResultProcessor = Parameters<ResultProcessPayload['setResultProcessor']>[0];
@@ -148,7 +149,9 @@ const encoded = new WeakMap<object, Buffer>();
 function encodeEvent(result: SerializableResult): Buffer {
   let bytes = encoded.get(result);
   if (!bytes) {
-    bytes = Buffer.from(`event: next\ndata: ${serialize(result)}\n\n`);
+    // The stream cursor as the event's id: a native EventSource resumes from it (sse-event-ids.ts).
+    const id = eventIdOf(result);
+    bytes = Buffer.from(`${id === undefined ? '' : `id: ${id}\n`}event: next\ndata: ${serialize(result)}\n\n`);
     encoded.set(result, bytes);
   }
   return bytes;

@@ -26,7 +26,9 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const database = await createTestDatabase(label);
   await ensureSyncedTable(database.pool, 'default', 'trips_synced');
-  const loaded = loadConfig({ DATABASE_URL: database.url, ...env });
+  // The response cache answers repeated queries without running them, which would hide what most tests
+  // look at (statements sent, rollup use); tests of the cache turn it on.
+  const loaded = loadConfig({ DATABASE_URL: database.url, RESPONSE_CACHE: 'off', ...env });
   if (!loaded.database) throw new Error('test config has no database');
   const config = { ...loaded, database: loaded.database };
   const { logger = silentLogger, ...appOptions } = options;

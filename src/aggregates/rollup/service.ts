@@ -85,8 +85,24 @@ export class RollupService {
     return { schema, table, gatewaySchema, freshness: options.freshness };
   }
 
+  /** The synced table and how its signature is computed (the response cache reads the same signature). */
+  get signatureTarget(): SignatureTarget {
+    return this.#target;
+  }
+
   async install(): Promise<void> {
     if (!this.enabled) return;
+    await this.installChangeSignal();
+  }
+
+  /**
+   * The change counters, the trigger and the signature function, without
+   * building anything: install() does this, and the response cache needs it
+   * even with ROLLUPS=off. With rollups off nobody re-installs the trigger
+   * after a refresh that recreates the table; the signature is then NULL and
+   * the cache stops serving (never stale, just unused) until the next start.
+   */
+  async installChangeSignal(): Promise<void> {
     await installRollupTables(this.#deps.maintenanceDb, this.#target, this.#deps.notifyChannel);
     this.#installed = true;
     await this.#ensureChangeTrigger();

@@ -1,0 +1,125 @@
+import type { Cache } from '@envelop/response-cache';
+import type { ExecutionResult } from 'graphql';
+import { ByteLru } from './byte-lru.js';
+import type { TableVersionTracker } from './table-version.js';
+
+/**
+ * Cache keys carry the table version they were computed under and the
+ * caller's scope: `"<version tag>.<s|p>.<hash of document, operation,
+ * variables, scope>"`. The quotes make the key a valid HTTP entity tag, which
+ * is what the response cache plugin sends as ETag.
+ */
+const KEY = /^"([\w-]+)\.([sp])\.[^"]+"$/;
+
+export function responseKey(versionTag: string, scoped: boolean, hash: string): string {
+  return `"${versionTag}.${scoped ? 'p' : 's'}.${hash}"`;
+}
+
+/** The version tag in a key; null for anything else (e.g. an If-None-Match a client made up). */
+export function versionTagOf(key: string): string | null {
+  return KEY.exec(key)?.[1] ?? null;
+}
+
+/** Whether a key belongs to one caller's scope (the answer may differ per caller: no shared HTTP caches). */
+export function isScopedKey(key: string): boolean {
+  return KEY.exec(key)?.[2] === 'p';
+}
+
+/** A bound on what one entry costs besides its JSON: the key, the headers, the objects holding them. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+export interface ResponseStoreStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  evictions: number;
+  /** Answers not stored because the table changed while they were computed. */
+  discarded: number;
+  /** Lookups answered from the store since start (including If-None-Match checks). */
+  hits: number;
+}
+
+/**
+ * The response cache's store (the `Cache` of @envelop/response-cache):
+ * - an entry is served only while its version tag is the table's latest
+ *   version (read after the request arrived: see response-cache.ts), so an
+ *   answer from an older table state is unreachable at once;
+ * - an answer is stored only if the version read *after* it was computed is
+ *   still the one its key was built with (read before it was computed): no
+ *   write committed in between, so every statement it ran saw that table
+ *   state. An answer overtaken by a write is simply not stored;
+ * - entries hold the serialized answer, not the object tree: the bound is in
+ *   real bytes, and a hit costs no JSON.stringify.
+ */
+export class ResponseStore implements Cache {
+  readonly #lru: ByteLru<ExecutionResult>;
+  readonly #versions: TableVersionTracker;
+  #discarded = 0;
+  #hits = 0;
+
+  constructor(versions: TableVersionTracker, maxBytes: number) {
+    this.#versions = versions;
+    this.#lru = new ByteLru(maxBytes);
+    // Entries of other versions can never be served again.
+    versions.onChange(() => this.#lru.clear());
+  }
+
+  get stats(): ResponseStoreStats {
+    return {
+      entries: this.#lru.size,
+      bytes: this.#lru.bytes,
+      maxBytes: this.#lru.maxBytes,
+      evictions: this.#lru.evictions,
+      discarded: this.#discarded,
+      hits: this.#hits,
+    };
+  }
+
+  get(key: string): ExecutionResult | undefined {
+    const tag = versionTagOf(key);
+    if (tag === null || tag !== this.#versions.latest.tag) return undefined;
+    const entry = this.#lru.get(key);
+    if (entry) this.#hits += 1;
+    return entry;
+  }
+
+  set(key: string, result: ExecutionResult): Promise<void> | undefined {
+    const tag = versionTagOf(key);
+    if (tag === null) return undefined;
+    const { http, ...extensions } = result.extensions ?? {};
+    const json = JSON.stringify({
+      ...result,
+      extensions: Object.keys(extensions).length > 0 ? extensions : undefined,
+    });
+    const bytes = Buffer.byteLength(json) + key.length + ENTRY_OVERHEAD_BYTES;
+    if (bytes > this.#lru.maxBytes) return undefined;
+    const entry = serializedResult(json, http);
+    return this.#versions.fresh().then((version) => {
+      if (version.tag === tag) this.#lru.set(key, entry, bytes);
+      else this.#discarded += 1;
+    });
+  }
+
+  /** Entities are not tracked: every write changes the version, which drops all entries at once. */
+  invalidate(): void {}
+
+  clear(): void {
+    this.#lru.clear();
+  }
+}
+
+/**
+ * An ExecutionResult whose serialization is done: yoga calls a result's own
+ * `stringify` when it has one. `data` is parsed only if something asks for it
+ * (nothing on the way out does); it is not enumerable, so the copies yoga and
+ * the plugin make on the way out do not parse it either.
+ */
+function serializedResult(json: string, http: unknown): ExecutionResult {
+  const result = { extensions: http === undefined ? undefined : { http }, stringify: () => json };
+  let data: unknown;
+  Object.defineProperty(result, 'data', {
+    enumerable: false,
+    get: () => (data ??= (JSON.parse(json) as ExecutionResult).data),
+  });
+  return result as ExecutionResult;
+}

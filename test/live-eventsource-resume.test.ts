@@ -1,0 +1,93 @@
+import { EventSource } from 'eventsource';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectedIds, insertAtRate, insertTrips, sleep, startLiveGateway, type LiveGateway } from './support/live.js';
+
+const SUBSCRIPTION = 'subscription { tripsAdded { trips { tripId } } }';
+
+/**
+ * A page with no GraphQL library: a plain EventSource on the distinct-connections
+ * URL. It reconnects by itself when the server drops the connection, sending the
+ * last `id:` it saw as Last-Event-ID. Note the query does not even select `cursor`.
+ */
+class PlainEventSource {
+  readonly ids: string[] = [];
+  readonly eventIds: string[] = [];
+  opened = 0;
+  readonly source: EventSource;
+
+  constructor(url: string) {
+    this.source = new EventSource(url);
+    this.source.addEventListener('open', () => (this.opened += 1));
+    this.source.addEventListener('next', (event) => {
+      const result = JSON.parse(event.data) as { data?: { tripsAdded: { trips: { tripId: string }[] } } };
+      this.eventIds.push(event.lastEventId);
+      for (const trip of result.data?.tripsAdded.trips ?? []) this.ids.push(trip.tripId);
+    });
+  }
+
+  async until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+}
+
+describe('a native EventSource resumes from Last-Event-ID', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('live_eventsource', { LIVE_POLL_INTERVAL_MS: '50' });
+    await insertTrips(
+      gw.database.pool,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+  afterAll(() => gw.close());
+
+  it('gets every row exactly once across connections the server drops', async () => {
+    const url = `${gw.origin}/graphql?query=${encodeURIComponent(SUBSCRIPTION)}`;
+    const page = new PlainEventSource(url);
+    try {
+      await page.until(() => page.eventIds.length > 0, 'the first batch');
+      // Every event names its position, starting with the first (empty) batch.
+      expect(page.eventIds[0]).not.toBe('');
+
+      let next = 21;
+      for (let drop = 1; drop <= 2; drop += 1) {
+        const inserting = insertAtRate(gw.database.pool, next, 150, 300);
+        next += 150;
+        await page.until(() => page.ids.length > 0, 'rows');
+        await sleep(150);
+        // The server drops every connection mid-stream; rows keep being written meanwhile.
+        gw.http.server.closeAllConnections();
+        await inserting;
+        await page.until(() => page.opened > drop, `reconnect ${drop}`);
+      }
+      await insertTrips(
+        gw.database.pool,
+        Array.from({ length: 30 }, (_, i) => next + i),
+      );
+      const want = await expectedIds(gw.database.pool, 20);
+      await page.until(() => page.ids.length >= want.length, 'every row');
+      await sleep(200);
+      expect(new Set(page.ids).size).toBe(page.ids.length);
+      expect(page.ids).toEqual(want);
+      expect(page.opened).toBe(3);
+      expect(page.eventIds.every((id) => id !== '')).toBe(true);
+    } finally {
+      page.source.close();
+    }
+  });
+
+  it('without Last-Event-ID starts at now, as before', async () => {
+    const response = await fetch(`${gw.origin}/graphql?query=${encodeURIComponent(SUBSCRIPTION)}`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('event: next')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text).toMatch(/^id: [^\n]+\nevent: next\ndata: \{"data":\{"tripsAdded":\{"trips":\[\]\}\}\}/m);
+  });
+});
