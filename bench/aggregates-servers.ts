@@ -20,7 +20,9 @@ import {
 
 // As src/main.ts does in production; the baseline shares this process, so it runs with the same setting.
 disableAllocationSitePretenuring();
-const loaded = loadConfig({ ...process.env, ROLLUP_POLL_MS: '0', LOG_LEVEL: 'warn' });
+// The measured gateway runs uncached (every request runs its statements); a second one, with the response
+// cache on over the same database, serves the cached figures.
+const loaded = loadConfig({ ...process.env, ROLLUP_POLL_MS: '0', LOG_LEVEL: 'warn', RESPONSE_CACHE: 'off' });
 if (!loaded.database) throw new Error('aggregates-servers: DATABASE_URL is required');
 const config = { ...loaded, database: loaded.database };
 let capture: { sql: string; parameters: readonly unknown[] }[] | null = null;
@@ -70,6 +72,12 @@ if (rollupsWanted && appendRows > 0) {
   };
 }
 const gateway = await listen(app.gateway, 0, '127.0.0.1');
+const cachedApp = createApp({
+  config: { ...config, responseCache: { ...config.responseCache, enabled: true } },
+  logger: createLogger('warn'),
+});
+await cachedApp.initialised;
+const cachedGateway = await listen(cachedApp.gateway, 0, '127.0.0.1');
 
 /** Sends one query through the gateway, returning its data and the statements it ran (warm: the second run). */
 async function captureStatements(graphql: string) {
@@ -139,6 +147,7 @@ const baselinePort = typeof address === 'object' && address ? address.port : 0;
 process.stdout.write(
   `READY ${JSON.stringify({
     gateway: gateway.url,
+    cached: cachedGateway.url,
     baseline: `http://127.0.0.1:${baselinePort}`,
     rollupBuild,
     append,
@@ -150,6 +159,8 @@ process.stdout.write(
 
 process.on('SIGTERM', async () => {
   await gateway.close();
+  await cachedGateway.close();
+  await cachedApp.close();
   baseline.close();
   await pool.end();
   await app.close();

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 
 const PARTS: Record<string, string> = {
   trips: 'bench/trips.ts',
+  'dashboard-mix': 'bench/dashboard-mix.ts',
   'load-rate': 'bench/load-rate.ts',
   aggregates: 'bench/aggregates.ts',
   subscriptions: 'bench/subscriptions.ts',

@@ -22,6 +22,8 @@ export interface ChildServer {
 export interface ChildServerOptions {
   /** Path of the TypeScript entry, run with `node --import tsx`. */
   script: string;
+  /** Another Node binary, running `script` as plain JavaScript (no tsx): a peer on Node 22. */
+  node?: string;
   env: Record<string, string>;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
   nodeArgs?: string[];
@@ -37,7 +39,8 @@ export function announceReady(url: string): void {
 }
 
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
+  const args = options.node ? [options.script] : ['--import', 'tsx', options.script];
+  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
