@@ -11,6 +11,7 @@ import { DatabricksSyncSource } from '../src/sync/databricks-source.js';
 import type { SyncedTableInfo } from '../src/sync/source.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { startLiveGateway, type LiveGateway } from './support/live.js';
 import { insertTrickyTrips } from './support/trips-fixture.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -363,3 +364,26 @@ async function startProcess(databaseUrl: string): Promise<{ stop(): Promise<void
     },
   };
 }
+
+describe('over graphql-sse', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('response_cache_sse', { ROLLUP_POLL_MS: '0', RESPONSE_CACHE: 'on' });
+    await insertTrickyTrips(gw.database.pool, 50);
+  });
+  afterAll(() => gw.close());
+
+  for (const transport of ['distinct', 'single'] as const) {
+    it(`answers queries in ${transport}-connection mode, equal to SQL after a write`, async () => {
+      const ask = async () => {
+        const results: unknown[] = [];
+        for await (const result of gw.client(transport).iterate({ query: LATEST })) results.push(result);
+        return results;
+      };
+      expect(await ask()).toEqual([await latestFromSql(gw.database.pool)]);
+      expect(await ask()).toEqual([await latestFromSql(gw.database.pool)]);
+      await gw.database.pool.query(`UPDATE "default".trips_synced SET fare_amount = fare_amount + 1`);
+      expect(await ask()).toEqual([await latestFromSql(gw.database.pool)]);
+    });
+  }
+});

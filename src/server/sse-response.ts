@@ -184,9 +184,9 @@ function directSocket(response: ServerResponse): Socket | undefined {
   return socket;
 }
 
-/** JSON of a result, without the internal error extensions yoga strips too (http status, unexpected). */
+/** JSON of a result, without the internals yoga strips too (extensions.http, error http status, unexpected). */
 function serialize(result: SerializableResult): string {
-  if (!result.errors?.length) return result.stringify ? result.stringify(result) : JSON.stringify(result);
+  if (!result.errors?.length) return result.stringify ? result.stringify(result) : JSON.stringify(withoutHttp(result));
   const errors = result.errors.map((error) => {
     const json = error.toJSON();
     if (json.extensions) {
@@ -195,7 +195,14 @@ function serialize(result: SerializableResult): string {
     }
     return json;
   });
-  return JSON.stringify({ ...result, errors });
+  return JSON.stringify({ ...withoutHttp(result), errors });
+}
+
+/** extensions.http tells yoga the status and headers (the response cache's ETag): never part of the body. */
+function withoutHttp(result: SerializableResult): SerializableResult {
+  if (!result.extensions || !('http' in result.extensions)) return result;
+  const { http: _http, ...extensions } = result.extensions;
+  return { ...result, extensions: Object.keys(extensions).length > 0 ? extensions : undefined };
 }
 
 function toIterator(input: ProcessorInput): AsyncIterator<SerializableResult> {

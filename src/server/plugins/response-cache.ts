@@ -6,6 +6,7 @@ import { isScopedKey, responseKey, type ResponseStore } from '../../cache/respon
 import type { TableVersionTracker } from '../../cache/table-version.js';
 import type { RefreshAdminConfig } from '../../config/databricks.js';
 import type { GatewayContext } from '../../schema/context.js';
+import { STREAM_ENDPOINT } from '../sse-transport.js';
 
 export interface ResponseCacheOptions {
   versions: TableVersionTracker;
@@ -46,6 +47,9 @@ export function useGatewayResponseCache({ versions, store, admin }: ResponseCach
   };
   const responseCache = useResponseCache<GatewayContext>({
     cache: store,
+    // graphql-sse's single-connection endpoint runs operations through getEnveloped() without yoga's request
+    // pipeline, so the key the plugin builds in onParams does not exist there: those are answered uncached.
+    enabled: (request) => !(request.url.split('?')[0] ?? '').endsWith(STREAM_ENDPOINT),
     session: (request) => callerScope(request.headers, admin),
     ttlPerSchemaCoordinate: { 'Query.syncStatus': 0 },
     // Entries are dropped by version, not per entity: no id fields to collect.
