@@ -38,7 +38,11 @@ export interface TargetFigures {
   statementsPerRequest: number;
   /** Postgres execution time per request, from pg_stat_statements. */
   dbMsPerRequest: number;
-  /** Distinct statements seen (pg_stat_statements queryid), over all rounds. */
+  /**
+   * Distinct statements this target sent (pg_stat_statements queryid), over all rounds: those seen in at
+   * least 5% of its requests. Requests still in flight when the previous target's load stopped finish in
+   * this target's window; with several targets their statements would otherwise show up here too.
+   */
   queryIds: string[];
   roundRequestsPerSecond: number[];
 }
@@ -55,7 +59,7 @@ export async function compareInRounds(targets: readonly Target[], options: Round
     cpuMs: 0,
     calls: 0,
     execMs: 0,
-    queryIds: new Set<string>(),
+    callsById: new Map<string, number>(),
     roundRequestsPerSecond: [] as number[],
   }));
   for (let round = 0; round < options.rounds; round += 1) {
@@ -75,7 +79,7 @@ export async function compareInRounds(targets: readonly Target[], options: Round
         const stats = await readStatementStats(options.statements.pool, options.statements.table);
         entry.calls += stats.calls;
         entry.execMs += stats.execMs;
-        for (const id of stats.queryIds) entry.queryIds.add(id);
+        for (const [id, calls] of stats.callsById) entry.callsById.set(id, (entry.callsById.get(id) ?? 0) + calls);
       }
     }
   }
@@ -89,7 +93,10 @@ export async function compareInRounds(targets: readonly Target[], options: Round
     cpuMsPerRequest: entry.cpuMs / entry.requests,
     statementsPerRequest: entry.calls / entry.requests,
     dbMsPerRequest: entry.execMs / entry.requests,
-    queryIds: [...entry.queryIds].sort(),
+    queryIds: [...entry.callsById]
+      .filter(([, calls]) => calls >= 0.05 * entry.requests)
+      .map(([id]) => id)
+      .sort(),
     roundRequestsPerSecond: entry.roundRequestsPerSecond,
   }));
 }

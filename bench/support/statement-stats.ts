@@ -11,6 +11,8 @@ export interface StatementStats {
   /** Total execution time inside Postgres, ms. */
   execMs: number;
   queryIds: string[];
+  /** Calls per queryid. */
+  callsById: Map<string, number>;
 }
 
 export async function resetStatementStats(pool: pg.Pool): Promise<void> {
@@ -30,5 +32,6 @@ export async function readStatementStats(pool: pg.Pool, table: string): Promise<
     calls: rows.reduce((sum, row) => sum + Number(row.calls), 0),
     execMs: rows.reduce((sum, row) => sum + row.total_exec_time, 0),
     queryIds: rows.map((row) => row.queryid),
+    callsById: new Map(rows.map((row) => [row.queryid, Number(row.calls)])),
   };
 }
