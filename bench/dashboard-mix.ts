@@ -9,7 +9,8 @@
  *
  * Each client sends GET /graphql?query=… with If-None-Match set to the last
  * ETag it got (a 304 has no body). The writer inserts rows with new pickup
- * times, so every write changes the dashboard's answer. Statements/s counts
+ * times, so every write changes the dashboard's answer; by default in one
+ * commit per second (--writes-per-second), as a sync commits its batches. Statements/s counts
  * every statement Postgres ran except the writer's and this script's own
  * (pg_stat_statements, all statements of the gateway: version reads, pages,
  * the live feed's and rollups' polls).
@@ -30,7 +31,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '1000' },
     interval: { type: 'string', default: '3' },
     'write-rate': { type: 'string', default: '50' },
-    'writes-per-second': { type: 'string', default: '5' },
+    'writes-per-second': { type: 'string', default: '1' },
     duration: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
     fresh: { type: 'boolean', default: false },

@@ -10,6 +10,7 @@ import type { GatewayServices } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
 import type { SyncService } from './sync/service.js';
 import { ResponseStore } from './cache/response-store.js';
+import { connectDedicatedClient } from './db/dedicated-client.js';
 import { TableVersionTracker } from './cache/table-version.js';
 import { healthRoutes, type Readiness } from './server/health.js';
 import { useGatewayResponseCache } from './server/plugins/response-cache.js';
@@ -89,6 +90,13 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
       target: rollups.signatureTarget,
       syncStatus: sync?.status ?? null,
       logger,
+      connect: () =>
+        connectDedicatedClient(config.database, {
+          password,
+          Client: pgClient,
+          applicationName: 'lakebase-graphql response cache',
+        }),
+      maxConnectionLifetimeMs: config.database.maxLifetimeSeconds * 1000,
     });
     return { versions, store: new ResponseStore(versions, config.responseCache.maxBytes) };
   }
@@ -145,6 +153,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     async close() {
       closed = true;
       await live.stop();
+      await responseCache?.versions.close();
       await rollups.close();
       await db.destroy();
     },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, sql } from 'kysely';
+import type pg from 'pg';
 import { currentSignature, type SignatureTarget } from '../aggregates/rollup/signature.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -31,6 +32,14 @@ export interface TableVersionOptions {
   /** For `source-version` mode; null when no sync pipeline is configured. */
   syncStatus: CachedSyncStatus | null;
   logger: Logger;
+  /**
+   * Opens a connection of the tracker's own. Reads go there rather than through the pool: they are
+   * serialized, and one waiting in the pool's queue behind slow pages would hold up every request, hit or
+   * miss, behind it. Without it (tests), reads use `db`.
+   */
+  connect?: () => Promise<pg.Client>;
+  /** The own connection is replaced after this long (no session outlives a Lakebase OAuth token). */
+  maxConnectionLifetimeMs?: number;
 }
 
 const OFF: TableVersion = { mode: 'off', tag: null };
@@ -62,6 +71,8 @@ export class TableVersionTracker {
   #reads = 0;
   #lastProblem: string | undefined;
   readonly #listeners = new Set<(version: TableVersion) => void>();
+  #client: { connection: Promise<pg.Client>; since: number } | undefined;
+  #closed = false;
 
   constructor(options: TableVersionOptions) {
     this.#options = options;
@@ -115,8 +126,7 @@ export class TableVersionTracker {
     this.#reads += 1;
     let signature: string | null = null;
     try {
-      const { rows } = await this.#options.db.executeQuery(this.#query);
-      signature = rows[0]?.signature ?? null;
+      signature = await this.#signature();
     } catch (error) {
       // E.g. the gateway schema is not installed yet: serve uncached rather than fail the request.
       this.#report(`cannot read the synced table's change signature: ${(error as Error).message}`);
@@ -128,6 +138,50 @@ export class TableVersionTracker {
       return OFF;
     }
     return { mode: 'source-version', tag: digest(`source:${commit}:${signature ?? ''}`) };
+  }
+
+  async #signature(): Promise<string | null> {
+    if (!this.#options.connect || this.#closed) {
+      const { rows } = await this.#options.db.executeQuery(this.#query);
+      return rows[0]?.signature ?? null;
+    }
+    const lifetime = this.#options.maxConnectionLifetimeMs ?? Number.POSITIVE_INFINITY;
+    if (this.#client && Date.now() - this.#client.since > lifetime) this.#dropConnection();
+    this.#client ??= { connection: this.#connect(this.#options.connect), since: Date.now() };
+    const own = this.#client;
+    try {
+      const client = await own.connection;
+      // Prepared once per connection: the same text every time.
+      const { rows } = await client.query<{ signature: string | null }>({
+        name: 'lakebase_graphql_table_version',
+        text: this.#query.sql,
+      });
+      return rows[0]?.signature ?? null;
+    } catch (error) {
+      if (this.#client === own) this.#dropConnection();
+      throw error;
+    }
+  }
+
+  async #connect(connect: () => Promise<pg.Client>): Promise<pg.Client> {
+    const client = await connect();
+    // A broken connection fails its next read, which drops it; nothing to do here but not crash.
+    client.on('error', () => {});
+    return client;
+  }
+
+  #dropConnection(): void {
+    const dropped = this.#client;
+    this.#client = undefined;
+    void dropped?.connection.then((client) => client.end()).catch(() => {});
+  }
+
+  /** Closes the tracker's own connection; later reads use `db`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const dropped = this.#client;
+    this.#client = undefined;
+    await dropped?.connection.then((client) => client.end()).catch(() => {});
   }
 
   async #sourceCommitVersion(): Promise<string | null> {
