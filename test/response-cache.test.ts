@@ -145,6 +145,22 @@ describe('the response cache', () => {
     await expectAnswersEqualSql();
   });
 
+  it('runs a question asked by many at once after a write once, and answers them all from it', async () => {
+    const statements = gw.app.statements;
+    await writer.query(`UPDATE "default".trips_synced SET fare_amount = fare_amount + 1 WHERE id = 3`);
+    let before = statements.total;
+    await gw.query<LatestData>(LATEST, { min: 5 });
+    const one = statements.total - before;
+    expect(one).toBeGreaterThan(0);
+
+    await writer.query(`UPDATE "default".trips_synced SET fare_amount = fare_amount + 1 WHERE id = 3`);
+    before = statements.total;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => gw.query<LatestData>(LATEST, { min: 5 })));
+    expect(statements.total - before).toBe(one);
+    const expected = (await gw.database.pool.query(LATEST_SQL, [5])).rows.map((row) => row.tripId);
+    for (const { body } of answers) expect(body.data!.trips.edges.map(({ node }) => node.tripId)).toEqual(expected);
+  });
+
   it('never caches an answer with errors', async () => {
     const cache = gw.app.responseCache!;
     const hits = cache.store.stats.hits;

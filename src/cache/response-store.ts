@@ -28,6 +28,9 @@ export function isScopedKey(key: string): boolean {
 /** A bound on what one entry costs besides its JSON: the key, the headers, the objects holding them. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
+/** How long a request waits for another one computing the same answer before it computes it itself. */
+const COMPUTATION_WAIT_MS = 5_000;
+
 export interface ResponseStoreStats {
   entries: number;
   bytes: number;
@@ -56,6 +59,7 @@ export class ResponseStore implements Cache {
   readonly #versions: TableVersionTracker;
   #discarded = 0;
   #hits = 0;
+  readonly #computing = new Map<string, { promise: Promise<void>; settle: () => void; timer: NodeJS.Timeout }>();
 
   constructor(versions: TableVersionTracker, maxBytes: number) {
     this.#versions = versions;
@@ -75,6 +79,36 @@ export class ResponseStore implements Cache {
     };
   }
 
+  /**
+   * Coalesces misses: when no current entry answers `key` and another request is already computing it, the
+   * promise resolves once that answer is stored (then `get` hits) or given up (then the caller computes it
+   * too). Undefined: no wait; if there is no entry, the caller is now the one computing `key`. Without this,
+   * every request arriving between a sync and the first stored answer runs the same statements, and under
+   * load answers take longer than syncs are apart, so none is ever stored.
+   */
+  awaitComputation(key: string): Promise<void> | undefined {
+    const tag = versionTagOf(key);
+    if (tag === null || tag !== this.#versions.latest.tag || this.#lru.has(key)) return undefined;
+    const running = this.#computing.get(key);
+    if (running) return running.promise;
+    let settle!: () => void;
+    const promise = new Promise<void>((resolve) => (settle = resolve));
+    // Should the computing request never report back (it failed before the cache saw its result), give up.
+    const timer = setTimeout(() => this.settle(key), COMPUTATION_WAIT_MS);
+    timer.unref();
+    this.#computing.set(key, { promise, settle, timer });
+    return undefined;
+  }
+
+  /** The answer for `key` was stored, or will not be: requests waiting on it go on. */
+  settle(key: string): void {
+    const running = this.#computing.get(key);
+    if (!running) return;
+    this.#computing.delete(key);
+    clearTimeout(running.timer);
+    running.settle();
+  }
+
   get(key: string): ExecutionResult | undefined {
     const tag = versionTagOf(key);
     if (tag === null || tag !== this.#versions.latest.tag) return undefined;
@@ -86,6 +120,15 @@ export class ResponseStore implements Cache {
   set(key: string, result: ExecutionResult): Promise<void> | undefined {
     const tag = versionTagOf(key);
     if (tag === null) return undefined;
+    const stored = this.#store(key, tag, result);
+    if (!stored) {
+      this.settle(key);
+      return undefined;
+    }
+    return stored.finally(() => this.settle(key));
+  }
+
+  #store(key: string, tag: string, result: ExecutionResult): Promise<void> | undefined {
     const { http, ...extensions } = result.extensions ?? {};
     const json = JSON.stringify({
       ...result,

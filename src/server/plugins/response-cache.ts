@@ -24,6 +24,8 @@ const UNCACHED_KEY = 'uncached';
  * cache's mutation path (never stored); a query it misreads is not cached.
  */
 const NOT_A_QUERY = /^\s*(?:mutation|subscription)\b/;
+/** Read from the pipeline, not the table: never stored (its TTL is 0 as well), so not worth a version read. */
+const SYNC_STATUS = /\bsyncStatus\b/;
 
 /**
  * The response cache (@graphql-yoga/plugin-response-cache over
@@ -56,13 +58,20 @@ export function useGatewayResponseCache({ versions, store, admin }: ResponseCach
     idFields: [],
     includeExtensionMetadata: false,
     buildResponseCacheKey: async (params) => {
-      if (NOT_A_QUERY.test(params.documentString)) return UNCACHED_KEY;
+      if (NOT_A_QUERY.test(params.documentString) || SYNC_STATUS.test(params.documentString)) return UNCACHED_KEY;
       const [version, hash] = await Promise.all([versions.fresh(), defaultBuildResponseCacheKey(params)]);
       if (version.tag === null) return UNCACHED_KEY;
-      return responseKey(version.tag, params.sessionId != null, hash);
+      const key = responseKey(version.tag, params.sessionId != null, hash);
+      // Another request is computing this very answer: wait for it rather than run the same statements.
+      await store.awaitComputation(key);
+      return key;
     },
     shouldCacheResult: ({ cacheKey, result }) => {
-      if (cacheKey === UNCACHED_KEY || result.errors?.length) return false;
+      if (cacheKey === UNCACHED_KEY) return false;
+      if (result.errors?.length) {
+        store.settle(cacheKey);
+        return false;
+      }
       const extensions = (result.extensions ??= {});
       const http = (extensions.http ??= {}) as { headers?: Record<string, string> };
       // Revalidate every time (the answer changes with any sync); a caller-scoped answer is for the caller alone.
