@@ -34,6 +34,10 @@ export interface TripFeedStats {
   failedStatements: number;
   /** Shared events written to a client by the fan-out itself, around the async-iterator chain. */
   directEvents: number;
+  /** Rows handed to clients in events. */
+  rowsDelivered: number;
+  /** Subscribers cut off with SUBSCRIBER_TOO_SLOW. */
+  tooSlow: number;
   position: string | null;
 }
 
@@ -89,6 +93,8 @@ export class TripFeed {
     catchUpStatements: 0,
     failedStatements: 0,
     directEvents: 0,
+    rowsDelivered: 0,
+    tooSlow: 0,
   };
 
   constructor(options: TripFeedOptions) {
