@@ -9,7 +9,10 @@ import type { Logger } from './logger.js';
 import type { GatewayServices } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
 import type { SyncService } from './sync/service.js';
+import { createMetrics } from './observability/metrics.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
 import { healthRoutes, type Readiness } from './server/health.js';
+import { useClientLimits } from './server/plugins/client-limits.js';
 import { useSharedSubscriptionResults } from './server/shared-subscription-results.js';
 import { useSseTransports } from './server/sse-transport.js';
 import { createGateway, type Gateway } from './server/yoga.js';
@@ -24,6 +27,8 @@ export interface App {
   statements: StatementCounter;
   rollups: RollupService;
   readiness: Readiness;
+  /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is. */
+  tracing: Tracing | undefined;
   /**
    * Live trips (Subscription.tripsAdded): already started. Call live.wake()
    * when new rows may have arrived, e.g. on a sync status change.
@@ -47,10 +52,24 @@ export interface AppOptions {
   retryMs?: number;
   /** Sees every statement sent while serving requests (benchmarks). */
   onQuery?: (query: CompiledQuery) => void;
+  /** Lakebase OAuth credentials (TokenCache), for the token metrics. */
+  tokens?: { readonly issuedCount: number; readonly failedCount: number };
+  /** OTEL_* variables; tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  otelEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
-export function createApp({ config, logger, password, pgClient, sync, retryMs = 2000, onQuery }: AppOptions): App {
+export function createApp({
+  config,
+  logger,
+  password,
+  pgClient,
+  sync,
+  retryMs = 2000,
+  onQuery,
+  tokens,
+  otelEnv = {},
+}: AppOptions): App {
   const pool = createPool(config.database, { password, Client: pgClient, logger });
   const statements = new StatementCounter();
   const db = createDb(pool, config.database, statements, onQuery);
@@ -77,10 +96,35 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     onRowsChanged: () => rollups.wake(),
   });
   const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed, rollups };
+  const { edge } = config;
+  const clientLimits = useClientLimits({
+    trustProxy: edge.trustProxy,
+    rateLimitRequests: edge.rateLimitRequests,
+    rateLimitWindowMs: edge.rateLimitWindowMs,
+    maxSubscriptionsPerClient: edge.maxSubscriptionsPerClient,
+    exempt: (pathname) => pathname === '/health' || pathname === '/ready' || pathname === '/metrics',
+  });
+  const metrics = edge.metrics
+    ? createMetrics({
+        pool,
+        poolMax: config.database.poolMax,
+        statements,
+        tripFeed: live.feed,
+        rollups,
+        sync: sync ?? null,
+        tokens,
+        subscriptions: clientLimits.openSubscriptions,
+      })
+    : undefined;
+  const tracing: Tracing | undefined = createTracing(otelEnv, statements);
   const gateway = createGateway({
     schema: buildSchema(),
     services,
-    plugins: [...useSseTransports({ keepAliveMs: config.live.keepAliveMs }), useSharedSubscriptionResults()],
+    firstPlugins: [clientLimits.plugin, ...(tracing ? [tracing.plugin] : []), ...(metrics?.plugins ?? [])],
+    plugins: [
+      ...useSseTransports({ keepAliveMs: config.live.keepAliveMs, reservationTtlMs: edge.streamReservationTtlMs }),
+      useSharedSubscriptionResults(),
+    ],
     routes: healthRoutes(pool, readiness),
   });
   live.start();
@@ -114,6 +158,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     statements,
     rollups,
     readiness,
+    tracing,
     live,
     initialised,
     async close() {
@@ -121,6 +166,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
       await live.stop();
       await rollups.close();
       await db.destroy();
+      await tracing?.shutdown();
     },
   };
 }

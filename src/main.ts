@@ -43,11 +43,13 @@ async function main(): Promise<void> {
     logger,
     password: databricks.password,
     pgClient: databricks.pgClient,
+    tokens: databricks.tokens,
+    otelEnv: process.env,
     // Locally the emulated pipeline answers in the Databricks shape, so sync
     // status, refresh (same admin rules) and syncStatusChanged behave identically.
     sync: databricks.sync ?? (dev ? localSync(dev.syncSource, databricksConfig, logger) : null),
   });
-  const server = await listen(app.gateway, config.port, config.host);
+  const server = await listen(app.gateway, config.port, config.host, config.edge);
   logger.info(`GraphQL endpoint ready at ${server.url}`, { port: config.port, host: config.host });
   app.initialised.catch(() => {});
 

@@ -1,3 +1,4 @@
+import { parseEdgeConfig, type EdgeConfig } from './edge.js';
 import { parseLiveConfig, type LiveConfig } from './live.js';
 
 /**
@@ -79,6 +80,7 @@ export interface Config {
   limits: LimitsConfig;
   live: LiveConfig;
   rollups: RollupConfig;
+  edge: EdgeConfig;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -222,5 +224,6 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: intVar(env, 'ROLLUP_POLL_MS', 10_000, 0, 3_600_000),
       freshness: oneOf(env, 'ROLLUP_FRESHNESS', ROLLUP_FRESHNESS, 'trigger'),
     },
+    edge: parseEdgeConfig(env, production),
   };
 }

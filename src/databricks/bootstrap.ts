@@ -18,6 +18,8 @@ export interface DatabricksWiring {
   password: PasswordSource | undefined;
   pgClient: typeof pg.Client | undefined;
   sync: SyncService | null;
+  /** Lakebase OAuth credentials, when used: renewals and failures are exported as metrics. */
+  tokens?: { readonly issuedCount: number; readonly failedCount: number };
 }
 
 export function wireDatabricks(
@@ -36,6 +38,7 @@ export function wireDatabricks(
     if (choice.kind === 'oauth') {
       wiring.password = choice.password;
       wiring.pgClient = choice.Client;
+      wiring.tokens = choice.cache;
       logger.info('database password: OAuth', {
         credentials: choice.description,
         maxLifetimeSeconds: database.maxLifetimeSeconds,

@@ -86,8 +86,17 @@ function selectionCost(selectionSet: SelectionSetNode, multiplier: number, state
   return total;
 }
 
+/**
+ * An introspection field (`__schema`, `__type`) walks the whole schema whatever it selects: each costs a tenth
+ * of the limit, so one document holds at most ten (250 aliased introspections used to cost nothing and block
+ * the event loop for seconds). `__typename` is free, like any scalar read from the object at hand.
+ */
+const INTROSPECTION_SHARE = 10;
+
 function fieldCost(field: FieldNode, multiplier: number, state: CostState): number {
-  if (field.name.value.startsWith('__')) return 0;
+  const name = field.name.value;
+  if (name === '__schema' || name === '__type') return (multiplier * state.options.maxCost) / INTROSPECTION_SHARE;
+  if (name.startsWith('__')) return 0;
   if (!field.selectionSet) return multiplier;
   const size = listSize(field, state);
   return multiplier + selectionCost(field.selectionSet, multiplier * Math.max(size, 1), state);

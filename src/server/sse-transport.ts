@@ -1,7 +1,7 @@
 import { ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
 import { createSseProcessor } from './sse-response.js';
 
@@ -35,8 +35,11 @@ const TOKEN_QUERY = 'token';
  * which graphql-sse's handler does not recognise as a result (it answers 400
  * "Unable to detect operation AST"), and it has no backpressure.
  */
-export function useSseTransports(options: { keepAliveMs: number }): Plugin<GatewayContext>[] {
-  return [useEventStreamResponses(options.keepAliveMs), useGraphQLSseProtocol()];
+export function useSseTransports(options: {
+  keepAliveMs: number;
+  reservationTtlMs?: number;
+}): Plugin<GatewayContext>[] {
+  return [useEventStreamResponses(options.keepAliveMs), useGraphQLSseProtocol(options.reservationTtlMs ?? 30_000)];
 }
 
 /** Picks sse-response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
@@ -62,14 +65,27 @@ function mediaTypes(request: Request): string[] {
     .filter((type) => type !== '');
 }
 
-function useGraphQLSseProtocol(): Plugin<GatewayContext> {
+/**
+ * graphql-sse keeps a reservation (PUT) until its stream is opened, and queues
+ * every event of the operations sent to it meanwhile, without bound; a client
+ * that reserves and never connects would keep both forever. A reservation not
+ * connected within `reservationTtlMs` is dropped here by opening its stream
+ * and cancelling it at once, which makes graphql-sse end its operations and
+ * forget the token (it has no other way in). A client connecting later gets
+ * the distinct-connections answer for an unknown token.
+ */
+function useGraphQLSseProtocol(reservationTtlMs: number): Plugin<GatewayContext> {
+  /** Reservations whose stream has not been opened yet, with the timer that drops them. */
+  const reserved = new Map<string, NodeJS.Timeout>();
   const byToken = new Map<string, ServerResponse>();
   const byRequest = new WeakMap<Request, ServerResponse>();
   const serverContexts = new WeakMap<Request, Record<string, unknown>>();
   let handler: ((request: Request) => Promise<Response>) | undefined;
+  let yogaFetch: FetchAPI;
 
   return {
     onYogaInit({ yoga }) {
+      yogaFetch = yoga.fetchAPI;
       handler = createHandler(
         {
           onSubscribe: async (req, params) => {
@@ -110,6 +126,32 @@ function useGraphQLSseProtocol(): Plugin<GatewayContext> {
       const path = request.url.split('?')[0] ?? '';
       if (!path.endsWith(STREAM_ENDPOINT) || !handler) return;
       serverContexts.set(request, (serverContext ?? {}) as Record<string, unknown>);
+      if (request.method === 'PUT') {
+        const reserve = handler;
+        return reserve(request).then(async (response) => {
+          if (response.status !== 201) return endResponse(response);
+          const token = await response.text();
+          clearTimeout(reserved.get(token));
+          const timer = setTimeout(() => {
+            reserved.delete(token);
+            const url = new URL(request.url);
+            void reserve(
+              new yogaFetch.Request(`${url.origin}${url.pathname}`, {
+                method: 'GET',
+                headers: { accept: 'text/event-stream', [TOKEN_HEADER]: token },
+              }),
+            ).then((stream) => stream.body?.cancel());
+          }, reservationTtlMs);
+          timer.unref();
+          reserved.set(token, timer);
+          endResponse(new yogaFetch.Response(token, { status: 201, headers: response.headers }));
+        });
+      }
+      const opening = streamToken(request);
+      if (opening && reserved.has(opening) && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
+        clearTimeout(reserved.get(opening));
+        reserved.delete(opening);
+      }
       const response = (serverContext as { res?: unknown } | undefined)?.res;
       if (response instanceof ServerResponse) {
         byRequest.set(request, response);

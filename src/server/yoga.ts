@@ -1,12 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import type { GraphQLSchema } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { requestIdOf, useAccessLog } from '../observability/access-log.js';
 import type { GatewayContext, GatewayServices } from '../schema/context.js';
-import { DEFAULT_MAX_REQUEST_BODY_BYTES, useRequestBodyLimit } from './body-limit.js';
+import { useRequestBodyLimit } from './body-limit.js';
 import { useCompiledExecution } from './compiled-execution.js';
+import { corsOptions } from './cors.js';
 import { useErrorMasking } from './error-masking.js';
+import { boundedParserCache, useDocumentLimits } from './plugins/document-limits.js';
+import { usePersistedOperationsFromManifest } from './plugins/persisted-operations.js';
+import { useRequestGuards } from './plugins/request-guards.js';
 import { useQueryCost } from './query-cost.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -18,31 +20,44 @@ export interface GatewayOptions {
   plugins?: Plugin<GatewayContext>[];
   /** GET endpoints outside GraphQL (health/readiness); return undefined to fall through. */
   routes?: (request: Request) => Promise<Response | undefined> | Response | undefined;
+  /** Overrides MAX_REQUEST_BODY_BYTES (config.edge). */
   maxRequestBodyBytes?: number;
+  /** Plugins that run before everything else (per-client limits: a refused request costs nothing more). */
+  firstPlugins?: Plugin[];
 }
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function createGateway({
   schema,
   services,
   plugins = [],
   routes,
-  maxRequestBodyBytes = DEFAULT_MAX_REQUEST_BODY_BYTES,
+  maxRequestBodyBytes,
+  firstPlugins = [],
 }: GatewayOptions): Gateway {
-  const { limits } = services.config;
-  const rejected = (_ctx: unknown, error: Error) =>
-    services.logger.info('query rejected by limits', { reason: error.message });
+  const { limits, edge } = services.config;
+  const rejected = (error: Error) => services.logger.info('query rejected by limits', { reason: error.message });
+  const persisted = usePersistedOperationsFromManifest(edge.persistedOperations, edge.persistedOperationsManifest);
   return createYoga<Record<string, never>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    // Introspection and GraphiQL stay on: the API is public to its users, and
-    // its schema is committed in the repository anyway.
-    graphiql: {
-      title: 'lakebase-graphql',
-      defaultQuery: '{ trips(first: 10) { edges { node { tripId pickupAt fareAmount pickupZone { borough } } } } }',
-    },
+    // Yoga answers any URL *ending* in its health endpoint with an empty 200 before any plugin of ours runs,
+    // which shadowed our /health (documented JSON, see health.ts). A fragment never reaches a server, so this
+    // endpoint never matches.
+    healthCheckEndpoint: '/health#yoga-builtin-disabled',
+    graphiql: edge.graphiql
+      ? {
+          title: 'lakebase-graphql',
+          defaultQuery: '{ trips(first: 10) { edges { node { tripId pickupAt fareAmount pickupZone { borough } } } } }',
+        }
+      : false,
+    cors: corsOptions(edge.corsOrigins),
+    // Bounded by bytes, not entries: see document-limits.ts.
+    parserAndValidationCache: boundedParserCache(edge.documentCacheBytes),
+    // GraphQL over HTTP's persisted documents send `documentId` instead of `query`.
+    extraParamNames: ['documentId'],
+    // Uploads are not part of this API, and multipart is one of the content types a cross-site form can send.
+    multipart: false,
     logging: {
       // Yoga logs several debug lines per request; formatting them just to drop them showed in the benchmark.
       debug:
@@ -58,11 +73,11 @@ export function createGateway({
     maskedErrors: true,
     // Replaced by useRequestBodyLimit below, which enforces the same limit more cheaply.
     maxRequestBodySize: false,
-    context: ({ request }) => {
-      const header = request.headers.get('x-request-id');
-      return { ...services, request, requestId: header && REQUEST_ID.test(header) ? header : randomUUID() };
-    },
+    context: ({ request }) => ({ ...services, request, requestId: requestIdOf(request) }),
     plugins: [
+      // First: it times every request, including those a later plugin answers early (limits, /metrics).
+      ...(edge.accessLog ? [useAccessLog(services.logger)] : []),
+      ...firstPlugins,
       {
         onRequest: async ({ request, endResponse }) => {
           if (!routes) return;
@@ -70,8 +85,17 @@ export function createGateway({
           if (response) endResponse(response);
         },
       },
-      maxDepthPlugin({ n: limits.maxDepth, onReject: [rejected], propagateOnRejection: true }),
-      maxAliasesPlugin({ n: limits.maxAliases, onReject: [rejected], propagateOnRejection: true }),
+      ...(persisted ? [persisted] : []),
+      ...useDocumentLimits(
+        {
+          maxTokens: edge.maxTokens,
+          maxDepth: limits.maxDepth,
+          maxAliases: limits.maxAliases,
+          maxDirectives: edge.maxDirectives,
+        },
+        rejected,
+      ),
+      ...(edge.introspection ? [] : [disableIntrospection]),
       useQueryCost({
         maxCost: limits.maxCost,
         maxListSize: Math.max(limits.maxPageSize, limits.maxGroups),
@@ -79,7 +103,7 @@ export function createGateway({
         defaultListSize: (field) =>
           field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined,
       }),
-      useRequestBodyLimit(maxRequestBodyBytes),
+      useRequestBodyLimit(maxRequestBodyBytes ?? edge.maxRequestBodyBytes),
       useCompiledExecution({
         onCompile: (operationName, outcome) =>
           outcome.compiled
@@ -91,6 +115,15 @@ export function createGateway({
       }),
       useErrorMasking(),
       ...plugins,
+      // Last: its result hook sees which result processor the others chose (406 when none).
+      useRequestGuards({ maxListItems: edge.maxListItems, maxErrorMessageChars: edge.maxErrorMessageChars }),
     ],
   });
 }
+
+/** GRAPHQL_INTROSPECTION=false: graphql-js' own rule refuses __schema and __type (not __typename). */
+const disableIntrospection: Plugin = {
+  onValidate({ addValidationRule }) {
+    addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+};

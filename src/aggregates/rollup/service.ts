@@ -68,6 +68,8 @@ export class RollupService {
   #triggerProblem: string | null = null;
   /** Aggregate queries answered per source since start: how much the rollup is earning its keep. */
   readonly served = { raw: 0, rollup: 0 };
+  /** Rollup builds since start, by kind, and failed ones (metrics). */
+  readonly builds: Record<string, number> = { failed: 0 };
   #freshnessCheck: CompiledQuery<StateRow> | undefined;
   /** What the last freshness check found (see #speculate). */
   #lastFresh: FreshRollup | null = null;
@@ -193,8 +195,12 @@ export class RollupService {
     const building = buildRollup(this.#deps.maintenanceDb, this.#target, force);
     this.#building = building;
     try {
-      const outcome = await building;
+      const outcome = await building.catch((error: unknown) => {
+        this.builds.failed = (this.builds.failed ?? 0) + 1;
+        throw error;
+      });
       if (outcome.status === 'built') {
+        this.builds[outcome.build.kind] = (this.builds[outcome.build.kind] ?? 0) + 1;
         // Appends add a few rows; autovacuum keeps up with those. A rebuild replaced every row.
         if (outcome.build.kind !== 'append') await analyzeRollup(this.#deps.maintenanceDb);
         this.#lastSeen = outcome.build.signature;

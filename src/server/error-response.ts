@@ -1,0 +1,13 @@
+/**
+ * A 4xx answered outside GraphQL execution, with a body in the GraphQL
+ * response shape: a client that reads `errors[0].message` learns what was
+ * wrong instead of getting an empty body.
+ */
+export function errorResponse(
+  status: number,
+  message: string,
+  code: string,
+  headers: Record<string, string> = {},
+): Response {
+  return Response.json({ errors: [{ message, extensions: { code } }] }, { status, headers });
+}
