@@ -91,7 +91,7 @@ export function parseEdgeConfig(env: Env, production: boolean): EdgeConfig {
   }
   return {
     maxRequestBodyBytes: intVar(env, 'MAX_REQUEST_BODY_BYTES', 256 * 1024, 1024, 100_000_000),
-    maxTokens: intVar(env, 'MAX_TOKENS', 2000, 50, 1_000_000),
+    maxTokens: intVar(env, 'MAX_TOKENS', 10_000, 50, 1_000_000),
     maxDirectives: intVar(env, 'MAX_DIRECTIVES', 50, 1, 10_000),
     maxListItems: intVar(env, 'MAX_LIST_ITEMS', 1000, 1, 1_000_000),
     maxErrorMessageChars: intVar(env, 'MAX_ERROR_MESSAGE_CHARS', 1000, 100, 1_000_000),

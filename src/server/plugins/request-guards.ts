@@ -31,7 +31,11 @@ const MAX_VALUE_DEPTH = 32;
  * - graphql-js' "Validation aborted." gets a message that says what to do.
  */
 export function useRequestGuards(options: RequestGuardOptions): Plugin {
+  const operationNames = new WeakMap<Request, string>();
   return {
+    onParams({ params, request }) {
+      if (typeof params.operationName === 'string') operationNames.set(request, params.operationName.slice(0, 100));
+    },
     onRequestParse({ request, requestParser, setRequestParser, endResponse }) {
       if (request.method === 'POST') {
         const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -101,7 +105,7 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
       const error = checkLists(args.document, args.variableValues, options.maxListItems);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
-    onResultProcess({ result, setResult, resultProcessor, setResultProcessor, acceptableMediaTypes }) {
+    onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor, acceptableMediaTypes }) {
       if (!resultProcessor) {
         // No media type the client accepts can carry this result: end a subscription that was started for it.
         if (isAsyncIterable(result)) void result[Symbol.asyncIterator]().return?.();
@@ -121,11 +125,28 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
       }
       if (Array.isArray(result) || isAsyncIterable(result)) return;
       const single = result as ExecutionResult;
-      if (single.errors?.some((error) => error.message.length > options.maxErrorMessageChars)) {
-        setResult({ ...single, errors: single.errors.map((error) => bounded(error, options.maxErrorMessageChars)) });
+      const unresolved = (error: GraphQLError) => error.extensions?.code === 'OPERATION_RESOLUTION_FAILURE';
+      if (single.errors?.some((error) => error.message.length > options.maxErrorMessageChars || unresolved(error))) {
+        const name = operationNames.get(request);
+        setResult({
+          ...single,
+          errors: single.errors.map((error) =>
+            bounded(unresolved(error) ? explainUnresolved(error, name) : error, options.maxErrorMessageChars),
+          ),
+        });
       }
     },
   };
+}
+
+/** yoga's "Could not determine what operation to execute." says what to do instead. */
+function explainUnresolved(error: GraphQLError, operationName: string | undefined): GraphQLError {
+  const message =
+    operationName === undefined
+      ? 'the document holds several operations (or none): pass operationName to choose one, or send one operation; ' +
+        'an anonymous operation must be the only one in its document'
+      : `operationName ${JSON.stringify(operationName)} names no operation in the document`;
+  return new GraphQLError(message, { extensions: error.extensions });
 }
 
 function bounded(error: GraphQLError, max: number): GraphQLError {
