@@ -17,7 +17,7 @@ export interface EdgeConfig {
   maxListItems: number;
   /** Longest error message text sent to a client; longer ones are cut with a marker. */
   maxErrorMessageChars: number;
-  /** Byte budget of the parse cache (source text of cached documents); the validation and compiled caches follow it. */
+  /** Memory budget of the parse cache (estimated from source size, see document-limits.ts); validation and compiled caches follow it. */
   documentCacheBytes: number;
   /** Whole-request read timeout (slow-loris); 0 is not allowed. */
   requestTimeoutMs: number;
@@ -95,7 +95,7 @@ export function parseEdgeConfig(env: Env, production: boolean): EdgeConfig {
     maxDirectives: intVar(env, 'MAX_DIRECTIVES', 50, 1, 10_000),
     maxListItems: intVar(env, 'MAX_LIST_ITEMS', 1000, 1, 1_000_000),
     maxErrorMessageChars: intVar(env, 'MAX_ERROR_MESSAGE_CHARS', 1000, 100, 1_000_000),
-    documentCacheBytes: intVar(env, 'DOCUMENT_CACHE_BYTES', 4 * 1024 * 1024, 0, 1_000_000_000),
+    documentCacheBytes: intVar(env, 'DOCUMENT_CACHE_BYTES', 32 * 1024 * 1024, 0, 10_000_000_000),
     requestTimeoutMs: intVar(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     headersTimeoutMs: intVar(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),
     corsOrigins: origins(env),
