@@ -42,7 +42,12 @@ export function createTracing(
   return {
     plugin: tracingPlugin(tracer),
     flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      await provider.shutdown();
+      // The global provider and context manager outlive this gateway otherwise (tests start several).
+      trace.disable();
+      context.disable();
+    },
   };
 }
 
