@@ -9,10 +9,10 @@ import type { Logger } from './logger.js';
 import type { GatewayServices } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
 import type { SyncService } from './sync/service.js';
-import { healthRoutes, type Readiness } from './server/health.js';
-import { useSharedSubscriptionResults } from './server/shared-subscription-results.js';
-import { useSseTransports } from './server/sse-transport.js';
-import { createGateway, type Gateway } from './server/yoga.js';
+import { healthRoutes, type Readiness } from './server/http/health.js';
+import { useSharedSubscriptionResults } from './server/plugins/shared-subscription-results.js';
+import { useSseTransports } from './server/sse/transport.js';
+import { createGateway, type Gateway } from './server/http/gateway.js';
 import { installZipZones } from './zones/install-zip-zones.js';
 
 export interface App {
@@ -49,7 +49,7 @@ export interface AppOptions {
   onQuery?: (query: CompiledQuery) => void;
 }
 
-/** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
+/** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http/listen.ts. */
 export function createApp({ config, logger, password, pgClient, sync, retryMs = 2000, onQuery }: AppOptions): App {
   const pool = createPool(config.database, { password, Client: pgClient, logger });
   const statements = new StatementCounter();
@@ -80,7 +80,10 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
   const gateway = createGateway({
     schema: buildSchema(),
     services,
-    plugins: [...useSseTransports({ keepAliveMs: config.live.keepAliveMs }), useSharedSubscriptionResults()],
+    plugins: [
+      ...useSseTransports({ keepAliveMs: config.live.keepAliveMs, directWrites: config.fastPaths.sseDirectWrites }),
+      useSharedSubscriptionResults(),
+    ],
     routes: healthRoutes(pool, readiness),
   });
   live.start();

@@ -4,7 +4,7 @@
  * synced table it reports on, and who may trigger a sync. Kept apart from
  * env.ts because none of it is needed for plain Postgres or local runs.
  */
-import { ConfigError, intVar } from './env.js';
+import { ConfigError, intVar } from './variables.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

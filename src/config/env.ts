@@ -1,4 +1,7 @@
+import { ConfigError, intVar, nonEmpty, type Env } from './variables.js';
 import { parseLiveConfig, type LiveConfig } from './live.js';
+
+export { ConfigError, intVar } from './variables.js';
 
 /**
  * All configuration comes from the environment (as Databricks Apps supplies it)
@@ -6,16 +9,6 @@ import { parseLiveConfig, type LiveConfig } from './live.js';
  * ConfigError that names the variable, so a bad deploy fails loudly instead of
  * serving with a half-understood setting.
  */
-
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
 
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
@@ -79,28 +72,19 @@ export interface Config {
   limits: LimitsConfig;
   live: LiveConfig;
   rollups: RollupConfig;
+  fastPaths: FastPathsConfig;
+}
+
+/** Switches for the fast paths that rely on what their platforms do not promise (src/server/fast-paths/). */
+export interface FastPathsConfig {
+  /** GRAPHQL_JIT: queries run as code compiled by graphql-jit; off runs them on graphql-js. */
+  graphqlJit: boolean;
+  /** SSE_DIRECT_WRITES: shared subscription events written straight to sockets; off sends them through the stream. */
+  sseDirectWrites: boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function nonEmpty(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = nonEmpty(env, name);
@@ -221,6 +205,10 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: oneOf(env, 'ROLLUPS', ['on', 'off'] as const, 'on') === 'on',
       pollMs: intVar(env, 'ROLLUP_POLL_MS', 10_000, 0, 3_600_000),
       freshness: oneOf(env, 'ROLLUP_FRESHNESS', ROLLUP_FRESHNESS, 'trigger'),
+    },
+    fastPaths: {
+      graphqlJit: oneOf(env, 'GRAPHQL_JIT', ['on', 'off'] as const, 'on') === 'on',
+      sseDirectWrites: oneOf(env, 'SSE_DIRECT_WRITES', ['on', 'off'] as const, 'on') === 'on',
     },
   };
 }

@@ -1,5 +1,5 @@
 import { SYNC_NOTIFY_CHANNEL } from '../sync/sync-notification.js';
-import { ConfigError, intVar } from './env.js';
+import { ConfigError, intVar } from './variables.js';
 
 /** Settings of the live trips feed behind Subscription.tripsAdded. */
 export interface LiveConfig {

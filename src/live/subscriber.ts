@@ -28,7 +28,7 @@ export type TripStreamEvent = TripBatch | TripStreamTermination;
  * `upTo`. A `shared` chunk is one object handed to every subscriber with the
  * same filter; each of them sends it as its own event, the same TripBatch
  * object for all, which is then executed and serialized once for all (see
- * server/shared-subscription-results.ts). Other chunks (catch-up pages, rows
+ * server/plugins/shared-subscription-results.ts). Other chunks (catch-up pages, rows
  * trimmed to a subscriber's position) are merged into as few events as fit.
  */
 export interface FeedChunk {

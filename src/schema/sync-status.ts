@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { SyncApiError } from '../sync/databricks-source.js';
+import { SyncApiError } from '../sync/errors.js';
 import { authorizeRefresh } from '../sync/refresh-authorization.js';
 import type { SyncService } from '../sync/service.js';
 import {

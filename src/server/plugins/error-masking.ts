@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../schema/context.js';
+import type { GatewayContext } from '../../schema/context.js';
 
 /**
  * Errors the caller caused (GraphQLError: bad arguments, cursors, limits) pass

@@ -3,11 +3,11 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import type { GatewayContext, GatewayServices } from '../schema/context.js';
-import { DEFAULT_MAX_REQUEST_BODY_BYTES, useRequestBodyLimit } from './body-limit.js';
-import { useCompiledExecution } from './compiled-execution.js';
-import { useErrorMasking } from './error-masking.js';
-import { useQueryCost } from './query-cost.js';
+import type { GatewayContext, GatewayServices } from '../../schema/context.js';
+import { DEFAULT_MAX_REQUEST_BODY_BYTES, useRequestBodyLimit } from '../plugins/body-limit.js';
+import { useCompiledExecution } from '../fast-paths/compiled-execution.js';
+import { useErrorMasking } from '../plugins/error-masking.js';
+import { useQueryCost } from '../plugins/query-cost.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
 
@@ -80,15 +80,20 @@ export function createGateway({
           field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined,
       }),
       useRequestBodyLimit(maxRequestBodyBytes),
-      useCompiledExecution({
-        onCompile: (operationName, outcome) =>
-          outcome.compiled
-            ? services.logger.debug('operation compiled', { operationName })
-            : services.logger.debug('operation runs on graphql-js: graphql-jit cannot compile it', {
-                operationName,
-                reason: outcome.reason,
-              }),
-      }),
+      // Fast path (fast-paths/compiled-execution.ts); GRAPHQL_JIT=off leaves every query on graphql-js.
+      ...(services.config.fastPaths.graphqlJit
+        ? [
+            useCompiledExecution({
+              onCompile: (operationName, outcome) =>
+                outcome.compiled
+                  ? services.logger.debug('operation compiled', { operationName })
+                  : services.logger.debug('operation runs on graphql-js: graphql-jit cannot compile it', {
+                      operationName,
+                      reason: outcome.reason,
+                    }),
+            }),
+          ]
+        : []),
       useErrorMasking(),
       ...plugins,
     ],
