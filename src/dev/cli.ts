@@ -46,7 +46,7 @@ function help(): string {
     '  (the pipeline commands print their options with <command> --help)',
     '',
     'database: DATABASE_URL or PGHOST/PGUSER/... when set, else the embedded development database',
-    'in .data/pg (port EMBEDDED_PG_PORT, default 54329), started when not already running.',
+    'in EMBEDDED_PG_DIR (default .data/pg) on EMBEDDED_PG_PORT (default 54329), started when not already running.',
   ].join('\n');
 }
 
