@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { TripRow } from '../db/tables.js';
-import type { TripFilter } from '../trips/filter.js';
+import type { ParsedTripFilter } from '../trips/parse-filter.js';
 import type { MatchableTripRow, TripMatcher } from '../trips/match-filter.js';
 import { isAfter, type FeedPosition } from './position.js';
 import { isShareable, markShareable, type DirectDelivery, type DirectlyDeliverable } from './shared-events.js';
@@ -41,8 +41,7 @@ export interface FeedChunk {
 export type SubscriberState = 'pending' | 'catching-up' | 'live' | 'ended';
 
 export interface SubscriberOptions {
-  filter: TripFilter | null | undefined;
-  filterKey: string;
+  filter: ParsedTripFilter;
   matches: TripMatcher;
   /** The decoded `after` cursor; undefined starts at the newest row. */
   resumeFrom: FeedPosition | undefined;
@@ -72,7 +71,8 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
   catchUpTarget: FeedPosition = null;
   queuedRows = 0;
 
-  readonly filter: TripFilter | null | undefined;
+  readonly filter: ParsedTripFilter;
+  /** The filter's canonical key: subscribers with equal keys share one filtered feed and catch-up reads. */
   readonly filterKey: string;
   readonly matches: TripMatcher;
   readonly resumeFrom: FeedPosition | undefined;
@@ -94,7 +94,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
   constructor(options: SubscriberOptions) {
     this.options = options;
     this.filter = options.filter;
-    this.filterKey = options.filterKey;
+    this.filterKey = options.filter.key;
     this.matches = options.matches;
     this.resumeFrom = options.resumeFrom;
     this.lastCursor = options.resumeCursor;

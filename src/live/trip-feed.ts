@@ -2,8 +2,9 @@ import { GraphQLError } from 'graphql';
 import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { validateTripFilter, type TripFilter } from '../trips/filter.js';
+import type { TripFilter } from '../trips/filter.js';
 import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
+import { parseTripFilter } from '../trips/parse-filter.js';
 import { laterOf, type FeedPosition } from './position.js';
 import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './queries.js';
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
@@ -104,7 +105,7 @@ export class TripFeed {
    * fail the subscribe call (an error event) before anything is registered.
    */
   subscribe(args: { filter?: TripFilter | null; after?: string | null }): AsyncIterableIterator<TripStreamEvent> {
-    validateTripFilter(args.filter, 'filter');
+    const filter = parseTripFilter(args.filter, 'filter');
     const resumeFrom = args.after == null ? undefined : decodeStreamCursor('after', args.after, this.stream);
     if (this.stopped) {
       throw new GraphQLError('tripsAdded: the gateway is shutting down; subscribe again in a moment', {
@@ -117,10 +118,8 @@ export class TripFeed {
         { extensions: { code: 'TOO_MANY_SUBSCRIBERS' } },
       );
     }
-    const filter = args.filter ?? null;
     const subscriber = new TripSubscriber({
       filter,
-      filterKey: JSON.stringify(filter),
       matches: compileTripMatcher(filter),
       resumeFrom,
       resumeCursor: args.after ?? undefined,
@@ -392,7 +391,7 @@ export class TripFeed {
   private join(subscriber: TripSubscriber): void {
     let group = this.groups.get(subscriber.filterKey);
     if (!group) {
-      group = { matches: subscriber.filter ? subscriber.matches : null, subscribers: new Set() };
+      group = { matches: subscriber.filter.root ? subscriber.matches : null, subscribers: new Set() };
       this.groups.set(subscriber.filterKey, group);
     }
     group.subscribers.add(subscriber);
