@@ -14,6 +14,7 @@ import { useSharedSubscriptionResults } from './server/plugins/shared-subscripti
 import { useSseTransports } from './server/sse/transport.js';
 import { createGateway, type Gateway } from './server/http/gateway.js';
 import { installZipZones } from './zones/install-zip-zones.js';
+import { describeError } from './errors.js';
 
 export interface App {
   gateway: Gateway;
@@ -102,7 +103,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
         logger.error('cannot initialise the gateway schema; retrying', {
           attempt,
           schema: config.database.gatewaySchema,
-          error: (error as Error).message,
+          error: describeError(error),
         });
         await new Promise((resolve) => setTimeout(resolve, retryMs));
       }

@@ -10,3 +10,22 @@ export class UserInputError extends GraphQLError {
     this.name = 'UserInputError';
   }
 }
+
+/** The message of anything thrown, without assuming it is an Error. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * For logs: the message followed by its chain of causes, so a wrapped error
+ * (a pg error inside a sync failure, say) keeps what caused it.
+ */
+export function describeError(error: unknown): string {
+  const parts = [errorMessage(error)];
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; cause !== undefined && depth < 5; depth += 1) {
+    parts.push(`caused by: ${errorMessage(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join('; ');
+}

@@ -16,6 +16,7 @@ import { streamCommand } from './commands/stream.js';
 import { syncCommand } from './commands/sync.js';
 import { updateCommand } from './commands/update.js';
 import { openDevDatabase } from './dev-database.js';
+import { errorMessage } from '../errors.js';
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   sample: sampleCommand,
@@ -81,7 +82,7 @@ export async function runCli(
     // parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes.
     const code = (error as { code?: string }).code ?? '';
     if (error instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
-      err(`${name}: ${(error as Error).message}\nusage: npm run data -- ${name} ${command.usage ?? '--help'}`);
+      err(`${name}: ${errorMessage(error)}\nusage: npm run data -- ${name} ${command.usage ?? '--help'}`);
       return 2;
     }
     err(`${name}: ${error instanceof Error ? error.message : String(error)}`);

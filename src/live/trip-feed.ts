@@ -9,6 +9,7 @@ import { laterOf, type FeedPosition } from './position.js';
 import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './queries.js';
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 import { TripSubscriber, type FeedChunk, type TripStreamEvent } from './subscriber.js';
+import { describeError } from '../errors.js';
 
 export interface TripFeedOptions {
   db: Db;
@@ -234,7 +235,7 @@ export class TripFeed {
       this.logger.warn('live feed tick failed; retrying', {
         attempt: this.failures,
         retryInMs: this.backoffMs(this.failures),
-        error: (error as Error).message,
+        error: describeError(error),
       });
       for (const subscriber of starting) if (subscriber.state === 'pending') this.pending.add(subscriber);
       return;
@@ -354,7 +355,7 @@ export class TripFeed {
         this.counters.failedStatements += 1;
         this.logger.warn('live catch-up query failed; retrying', {
           attempt: failures,
-          error: (error as Error).message,
+          error: describeError(error),
         });
         await sleep(this.backoffMs(failures));
         continue;

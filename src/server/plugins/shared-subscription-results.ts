@@ -36,7 +36,7 @@ class SharedResult {
     try {
       outcome = execution();
     } catch (error) {
-      outcome = Promise.reject(error as Error);
+      outcome = Promise.reject(error instanceof Error ? error : new Error(String(error), { cause: error }));
     }
     this.promise =
       outcome instanceof Promise

@@ -130,7 +130,7 @@ class SseStream {
         if (!more) return;
       }
     } catch (error) {
-      this.readable.destroy(error as Error);
+      this.readable.destroy(error instanceof Error ? error : new Error(String(error), { cause: error }));
     } finally {
       this.pulling = false;
     }
