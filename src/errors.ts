@@ -1,11 +1,46 @@
 import { GraphQLError } from 'graphql';
 
 /**
+ * Every `extensions.code` a client can see, in one place (docs/subscriptions.md
+ * and the README describe them). Build errors with gatewayError or
+ * UserInputError, so a code cannot be misspelt and a new one is listed here.
+ */
+export const ERROR_CODES = {
+  /** An argument is wrong; extensions.argument names it. */
+  BAD_USER_INPUT: 'an argument is wrong',
+  /** A live-stream cursor can no longer resume (too old, or from another stream). */
+  CURSOR_EXPIRED: 'the cursor cannot resume this stream',
+  BAD_REQUEST: 'the HTTP request is malformed',
+  REQUEST_ENTITY_TOO_LARGE: 'the request body is over the limit',
+  QUERY_TOO_COMPLEX: 'the query costs more than MAX_QUERY_COST',
+  FORBIDDEN: 'the caller may not do this',
+  INTERNAL_SERVER_ERROR: 'unexpected; the log has the details under the request id',
+  SHUTTING_DOWN: 'the gateway is stopping; resume from the cursor',
+  TOO_MANY_SUBSCRIBERS: 'LIVE_MAX_SUBSCRIBERS reached',
+  SUBSCRIBER_TOO_SLOW: 'the subscriber fell behind its buffer; resume from the cursor',
+  SYNC_NOT_CONFIGURED: 'no sync pipeline is configured',
+  SYNC_UNAVAILABLE: 'the sync pipeline API failed',
+  SYNC_UPDATE_RUNNING: 'a pipeline update is already running',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A GraphQL error with one of the gateway's codes, `code` first among its extensions. */
+export function gatewayError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+  options: { originalError?: Error } = {},
+): GraphQLError {
+  return new GraphQLError(message, { ...options, extensions: { code, ...extensions } });
+}
+
+/**
  * An error the caller can fix. It reaches the client unmasked, with the
  * argument at fault in `extensions.argument` (e.g. "filter.and[1].fareAmount.in").
  */
 export class UserInputError extends GraphQLError {
-  constructor(argument: string, message: string, code = 'BAD_USER_INPUT') {
+  constructor(argument: string, message: string, code: 'BAD_USER_INPUT' | 'CURSOR_EXPIRED' = 'BAD_USER_INPUT') {
     super(`${argument}: ${message}`, { extensions: { code, argument } });
     this.name = 'UserInputError';
   }

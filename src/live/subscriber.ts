@@ -1,9 +1,10 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { TripRow } from '../db/tables.js';
 import type { ParsedTripFilter } from '../trips/parse-filter.js';
 import type { MatchableTripRow, TripMatcher } from '../trips/match-filter.js';
 import { isAfter, type FeedPosition } from './position.js';
 import { isShareable, markShareable, type DirectDelivery, type DirectlyDeliverable } from './shared-events.js';
+import { gatewayError } from '../errors.js';
 
 /** One event of Subscription.tripsAdded. */
 export interface TripBatch {
@@ -202,9 +203,10 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
     const resume = cursor
       ? `resubscribe with after: "${cursor}" to continue without losing a row`
       : 'resubscribe to continue';
-    return new GraphQLError(
+    return gatewayError(
+      'SUBSCRIBER_TOO_SLOW',
       `tripsAdded: this client fell more than ${this.options.bufferRows} rows behind the stream and was disconnected; ${resume}`,
-      { extensions: { code: 'SUBSCRIBER_TOO_SLOW', cursor: cursor ?? null } },
+      { cursor: cursor ?? null },
     );
   }
 

@@ -1,4 +1,3 @@
-import { GraphQLError } from 'graphql';
 import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -9,7 +8,7 @@ import { laterOf, type FeedPosition } from './position.js';
 import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './queries.js';
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 import { TripSubscriber, type FeedChunk, type TripStreamEvent } from './subscriber.js';
-import { describeError } from '../errors.js';
+import { describeError, gatewayError } from '../errors.js';
 
 export interface TripFeedOptions {
   db: Db;
@@ -109,14 +108,12 @@ export class TripFeed {
     const filter = parseTripFilter(args.filter, 'filter');
     const resumeFrom = args.after == null ? undefined : decodeStreamCursor('after', args.after, this.stream);
     if (this.stopped) {
-      throw new GraphQLError('tripsAdded: the gateway is shutting down; subscribe again in a moment', {
-        extensions: { code: 'SHUTTING_DOWN' },
-      });
+      throw gatewayError('SHUTTING_DOWN', 'tripsAdded: the gateway is shutting down; subscribe again in a moment');
     }
     if (this.size >= this.config.maxSubscribers) {
-      throw new GraphQLError(
+      throw gatewayError(
+        'TOO_MANY_SUBSCRIBERS',
         `tripsAdded: this gateway already streams to ${this.config.maxSubscribers} subscribers; try again later`,
-        { extensions: { code: 'TOO_MANY_SUBSCRIBERS' } },
       );
     }
     const subscriber = new TripSubscriber({
@@ -170,9 +167,10 @@ export class TripFeed {
     for (const subscriber of everyone) {
       const cursor = subscriber.resumeCursor;
       subscriber.terminate(
-        new GraphQLError(
+        gatewayError(
+          'SHUTTING_DOWN',
           `tripsAdded: the gateway is shutting down; ${cursor ? `resubscribe with after: "${cursor}"` : 'resubscribe'} to continue without losing a row`,
-          { extensions: { code: 'SHUTTING_DOWN', cursor: cursor ?? null } },
+          { cursor: cursor ?? null },
         ),
       );
     }

@@ -10,6 +10,7 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { isDirectlyDeliverable, isShareable } from '../../live/shared-events.js';
 import type { GatewayContext } from '../../schema/context.js';
 import { offerDirectEvents } from '../sse/direct-events.js';
+import { type ErrorCode } from '../../errors.js';
 
 /**
  * Executes (and serializes) a shareable subscription event once per distinct
@@ -109,7 +110,7 @@ function asRequestError(error: GraphQLError): GraphQLError {
     source: error.source,
     positions: error.positions,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' satisfies ErrorCode },
   });
 }
 
