@@ -11,12 +11,13 @@ import { buildSchema } from './schema/index.js';
 import type { SyncService } from './sync/service.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
-import { healthRoutes, type Readiness } from './server/health.js';
+import { healthRoutes, type Readiness } from './server/http/health.js';
 import { useClientLimits } from './server/plugins/client-limits.js';
-import { useSharedSubscriptionResults } from './server/shared-subscription-results.js';
-import { useSseTransports } from './server/sse-transport.js';
-import { createGateway, type Gateway } from './server/yoga.js';
+import { useSharedSubscriptionResults } from './server/plugins/shared-subscription-results.js';
+import { useSseTransports } from './server/sse/transport.js';
+import { createGateway, type Gateway } from './server/http/gateway.js';
 import { installZipZones } from './zones/install-zip-zones.js';
+import { describeError } from './errors.js';
 
 export interface App {
   gateway: Gateway;
@@ -58,7 +59,7 @@ export interface AppOptions {
   otelEnv?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
+/** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http/listen.ts. */
 export function createApp({
   config,
   logger,
@@ -122,7 +123,11 @@ export function createApp({
     services,
     firstPlugins: [clientLimits.plugin, ...(tracing ? [tracing.plugin] : []), ...(metrics?.plugins ?? [])],
     plugins: [
-      ...useSseTransports({ keepAliveMs: config.live.keepAliveMs, reservationTtlMs: edge.streamReservationTtlMs }),
+      ...useSseTransports({
+        keepAliveMs: config.live.keepAliveMs,
+        reservationTtlMs: edge.streamReservationTtlMs,
+        directWrites: config.fastPaths.sseDirectWrites,
+      }),
       useSharedSubscriptionResults(),
     ],
     routes: healthRoutes(pool, readiness),
@@ -143,7 +148,7 @@ export function createApp({
         logger.error('cannot initialise the gateway schema; retrying', {
           attempt,
           schema: config.database.gatewaySchema,
-          error: (error as Error).message,
+          error: describeError(error),
         });
         await new Promise((resolve) => setTimeout(resolve, retryMs));
       }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { V8_FLAGS } from '../src/server/fast-paths/v8-flags.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const schemaPath = path.resolve(root, '../shared/databricks/bundle-schema.json');
@@ -225,7 +226,8 @@ describe('bundle content', () => {
     const build = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as {
       compilerOptions: { rootDir: string; outDir: string };
     };
-    expect(appYaml.command).toEqual(['node', `${build.compilerOptions.outDir}/main.js`]);
+    // The V8 flags production starts with (src/server/fast-paths/README.md), then the build output.
+    expect(appYaml.command).toEqual(['node', ...V8_FLAGS, `${build.compilerOptions.outDir}/main.js`]);
     expect(build.compilerOptions.rootDir).toBe('src');
     const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;

@@ -154,3 +154,27 @@ describe('compiled execution', () => {
     expect(executorLog('Large')).toEqual([]);
   });
 });
+
+/** The off switch (src/server/fast-paths/README.md): GRAPHQL_JIT=off runs every query on graphql-js, same answers. */
+describe('compiled execution switched off (GRAPHQL_JIT=off)', () => {
+  let gw: TestGateway;
+  const log: { msg: string; operationName?: string }[] = [];
+
+  beforeAll(async () => {
+    const logger = createLogger('debug', {}, (_level, line) => log.push(JSON.parse(line)));
+    gw = await startTestGateway('compiled_execution_off', { GRAPHQL_JIT: 'off' }, { logger });
+    await insertTrickyTrips(gw.database.pool, 50);
+  });
+  afterAll(() => gw.close());
+
+  it('answers on graphql-js and never compiles', async () => {
+    const query = `query Off($filter: TripFilter) {
+      trips(first: 5, orderBy: [TRIP_ID_ASC], filter: $filter) { edges { node { tripId pickupZone { zip } } } } }`;
+    const { status, body } = await gw.query(query, { filter: { fareAmount: { gte: 0 } } });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect((body.data as { trips: { edges: unknown[] } }).trips.edges).toHaveLength(5);
+    expect(gw.config.fastPaths.graphqlJit).toBe(false);
+    expect(log.filter((entry) => entry.msg.startsWith('operation '))).toEqual([]);
+  });
+});

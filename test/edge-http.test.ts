@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { listen } from '../src/server/http.js';
+import { listen } from '../src/server/http/listen.js';
 import { startLiveGateway, type LiveGateway } from './support/live.js';
 
 const post = (origin: string, body: unknown, headers: Record<string, string> = {}) =>

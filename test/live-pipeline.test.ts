@@ -16,7 +16,7 @@ import { createClient } from 'graphql-sse';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/env.js';
 import { silentLogger } from '../src/logger.js';
-import { listen } from '../src/server/http.js';
+import { listen } from '../src/server/http/listen.js';
 import { CachedSyncStatus } from '../src/sync/cached-sync-status.js';
 import { createWorkerPool, headVersion, SyncListener, uniqueNames } from './support/pipeline.js';
 import { startLiveGateway, TripStream, type LiveGateway } from './support/live.js';

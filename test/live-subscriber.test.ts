@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FeedPosition } from '../src/live/position.js';
 import { TripStreamTermination, TripSubscriber, type FeedChunk, type TripBatch } from '../src/live/subscriber.js';
 import type { MatchableTripRow } from '../src/trips/match-filter.js';
+import { parseTripFilter } from '../src/trips/parse-filter.js';
 
 /** The subscriber's queue logic alone: the orderings the feed produces only under rare timing. */
 function row(id: number): MatchableTripRow {
@@ -26,8 +27,7 @@ function subscriber(options: { bufferRows?: number; eventMaxRows?: number; resum
   const released: TripSubscriber[] = [];
   const counters = { directEvents: 0, rowsDelivered: 0, tooSlow: 0, ticks: 0 };
   const sub = new TripSubscriber({
-    filter: null,
-    filterKey: 'null',
+    filter: parseTripFilter(null),
     matches: () => true,
     resumeFrom: options.resumeFrom,
     resumeCursor: options.resumeFrom === undefined ? undefined : `c${String(options.resumeFrom)}`,

@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { V8_FLAGS } from '../../src/server/fast-paths/v8-flags.js';
 
 export interface ChildServer {
   url: string;
@@ -37,7 +38,9 @@ export function announceReady(url: string): void {
 }
 
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
+  // The V8 flags production starts with (app.yaml), for the gateway and its baseline alike.
+  const nodeArgs = [...V8_FLAGS, ...(options.nodeArgs ?? [])];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', options.script], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,9 +4,7 @@
  * synced table it reports on, and who may trigger a sync. Kept apart from
  * env.ts because none of it is needed for plain Postgres or local runs.
  */
-import { ConfigError, intVar } from './env.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import { ConfigError, read, type Env } from './variables.js';
 
 /** Where Lakebase OAuth database credentials are requested for. */
 export type LakebaseTarget =
@@ -56,13 +54,8 @@ const UC_FULL_NAME = new RegExp(`^${UC_PART}\\.${UC_PART}\\.${UC_PART}$`);
 /** Below this an admin token is guessable; refuse rather than silently accept it. */
 const MIN_ADMIN_TOKEN_LENGTH = 16;
 
-function nonEmpty(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
 function parseHost(env: Env): string | undefined {
-  const raw = nonEmpty(env, 'DATABRICKS_HOST');
+  const raw = read(env, 'DATABRICKS_HOST');
   if (raw === undefined) return undefined;
   // Databricks Apps sets a bare host name; the SDK assumes https for those too.
   const withScheme = /^https?:\/\//i.test(raw) ? raw : `https://${raw}`;
@@ -79,8 +72,8 @@ function parseHost(env: Env): string | undefined {
 }
 
 function parseProfile(env: Env): string | undefined {
-  const standard = nonEmpty(env, 'DATABRICKS_CONFIG_PROFILE');
-  const alias = nonEmpty(env, 'DATABRICKS_PROFILE');
+  const standard = read(env, 'DATABRICKS_CONFIG_PROFILE');
+  const alias = read(env, 'DATABRICKS_PROFILE');
   if (standard !== undefined && alias !== undefined && standard !== alias) {
     throw new ConfigError(
       'DATABRICKS_PROFILE',
@@ -91,7 +84,7 @@ function parseProfile(env: Env): string | undefined {
 }
 
 function parseSyncedTableName(env: Env): string | undefined {
-  const name = nonEmpty(env, 'SYNCED_TABLE_NAME');
+  const name = read(env, 'SYNCED_TABLE_NAME');
   if (name !== undefined && !UC_FULL_NAME.test(name)) {
     throw new ConfigError(
       'SYNCED_TABLE_NAME',
@@ -102,8 +95,8 @@ function parseSyncedTableName(env: Env): string | undefined {
 }
 
 function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): LakebaseTarget | null {
-  const instanceName = nonEmpty(env, 'LAKEBASE_INSTANCE_NAME');
-  const endpoint = nonEmpty(env, 'LAKEBASE_ENDPOINT');
+  const instanceName = read(env, 'LAKEBASE_INSTANCE_NAME');
+  const endpoint = read(env, 'LAKEBASE_ENDPOINT');
   if (instanceName !== undefined && endpoint !== undefined) {
     throw new ConfigError(
       'LAKEBASE_ENDPOINT',
@@ -126,33 +119,27 @@ function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): Lak
 
 function parseAdmin(env: Env): RefreshAdminConfig {
   const principals = new Set(
-    (nonEmpty(env, 'GATEWAY_ADMINS') ?? '')
+    (read(env, 'GATEWAY_ADMINS') ?? '')
       .split(',')
       .map((entry) => entry.trim().toLowerCase())
       .filter((entry) => entry !== ''),
   );
-  const token = nonEmpty(env, 'GATEWAY_ADMIN_TOKEN');
+  const token = read(env, 'GATEWAY_ADMIN_TOKEN');
   if (token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH) {
     throw new ConfigError(
       'GATEWAY_ADMIN_TOKEN',
       `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
     );
   }
-  const trustRaw = nonEmpty(env, 'GATEWAY_TRUST_FORWARDED_IDENTITY');
-  let trustForwardedIdentity = nonEmpty(env, 'DATABRICKS_APP_NAME') !== undefined;
-  if (trustRaw !== undefined) {
-    if (!/^(true|false)$/i.test(trustRaw)) {
-      throw new ConfigError('GATEWAY_TRUST_FORWARDED_IDENTITY', `expected true or false, got "${trustRaw}"`);
-    }
-    trustForwardedIdentity = trustRaw.toLowerCase() === 'true';
-  }
+  const trustForwardedIdentity =
+    read(env, 'GATEWAY_TRUST_FORWARDED_IDENTITY') ?? read(env, 'DATABRICKS_APP_NAME') !== undefined;
   return { principals, token, trustForwardedIdentity };
 }
 
 export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
   const host = parseHost(env);
-  const clientId = nonEmpty(env, 'DATABRICKS_CLIENT_ID');
-  const clientSecret = nonEmpty(env, 'DATABRICKS_CLIENT_SECRET');
+  const clientId = read(env, 'DATABRICKS_CLIENT_ID');
+  const clientSecret = read(env, 'DATABRICKS_CLIENT_SECRET');
   if (clientId !== undefined && clientSecret === undefined) {
     throw new ConfigError('DATABRICKS_CLIENT_SECRET', 'is required when DATABRICKS_CLIENT_ID is set (OAuth M2M)');
   }
@@ -172,7 +159,7 @@ export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
     workspaceConfigured: host !== undefined || profile !== undefined,
     lakebase: parseLakebaseTarget(env, syncedTableName),
     syncedTableName,
-    syncStatusCacheSeconds: intVar(env, 'SYNC_STATUS_CACHE_SECONDS', 5, 0, 3600),
+    syncStatusCacheSeconds: read(env, 'SYNC_STATUS_CACHE_SECONDS'),
     admin: parseAdmin(env),
   };
 }

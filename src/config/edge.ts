@@ -1,4 +1,4 @@
-import { ConfigError, intVar } from './env.js';
+import { ConfigError, read, type Env } from './variables.js';
 
 /**
  * Settings of the HTTP edge: what any client may send, who may call from a
@@ -49,23 +49,8 @@ export type PersistedOperationsMode = (typeof PERSISTED_OPERATIONS_MODES)[number
 /** Written by the dashboard's GraphQL Code Generator client preset (persistedDocuments: true). */
 export const DEFAULT_PERSISTED_OPERATIONS_MANIFEST = 'web/src/gql/persisted-documents.json';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function raw(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const value = raw(env, name)?.toLowerCase();
-  if (value === undefined) return fallback;
-  if (['1', 'true', 'on', 'yes'].includes(value)) return true;
-  if (['0', 'false', 'off', 'no'].includes(value)) return false;
-  throw new ConfigError(name, `expected true or false, got "${value}"`);
-}
-
 function origins(env: Env): readonly string[] | '*' {
-  const value = raw(env, 'CORS_ORIGINS');
+  const value = read(env, 'CORS_ORIGINS');
   if (value === undefined) return [];
   if (value === '*') return '*';
   return value.split(',').map((entry) => {
@@ -84,33 +69,28 @@ function origins(env: Env): readonly string[] | '*' {
 }
 
 export function parseEdgeConfig(env: Env, production: boolean): EdgeConfig {
-  const modeRaw = raw(env, 'PERSISTED_OPERATIONS')?.toLowerCase() ?? 'off';
-  const mode = PERSISTED_OPERATIONS_MODES.find((candidate) => candidate === modeRaw);
-  if (!mode) {
-    throw new ConfigError('PERSISTED_OPERATIONS', `expected one of off, allow, only, got "${modeRaw}"`);
-  }
   return {
-    maxRequestBodyBytes: intVar(env, 'MAX_REQUEST_BODY_BYTES', 256 * 1024, 1024, 100_000_000),
-    maxTokens: intVar(env, 'MAX_TOKENS', 10_000, 50, 1_000_000),
-    maxDirectives: intVar(env, 'MAX_DIRECTIVES', 50, 1, 10_000),
-    maxListItems: intVar(env, 'MAX_LIST_ITEMS', 1000, 1, 1_000_000),
-    maxErrorMessageChars: intVar(env, 'MAX_ERROR_MESSAGE_CHARS', 1000, 100, 1_000_000),
-    documentCacheBytes: intVar(env, 'DOCUMENT_CACHE_BYTES', 32 * 1024 * 1024, 0, 10_000_000_000),
-    requestTimeoutMs: intVar(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
-    headersTimeoutMs: intVar(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    maxRequestBodyBytes: read(env, 'MAX_REQUEST_BODY_BYTES'),
+    maxTokens: read(env, 'MAX_TOKENS'),
+    maxDirectives: read(env, 'MAX_DIRECTIVES'),
+    maxListItems: read(env, 'MAX_LIST_ITEMS'),
+    maxErrorMessageChars: read(env, 'MAX_ERROR_MESSAGE_CHARS'),
+    documentCacheBytes: read(env, 'DOCUMENT_CACHE_BYTES'),
+    requestTimeoutMs: read(env, 'HTTP_REQUEST_TIMEOUT_MS'),
+    headersTimeoutMs: read(env, 'HTTP_HEADERS_TIMEOUT_MS'),
     corsOrigins: origins(env),
     // On by default, production included: the API is public to its users and its schema is committed in the
     // repository. A locked-down deployment sets both to false and PERSISTED_OPERATIONS=only.
-    introspection: bool(env, 'GRAPHQL_INTROSPECTION', true),
-    graphiql: bool(env, 'GRAPHIQL', true),
-    persistedOperations: mode,
-    persistedOperationsManifest: raw(env, 'PERSISTED_OPERATIONS_MANIFEST') ?? DEFAULT_PERSISTED_OPERATIONS_MANIFEST,
-    rateLimitRequests: intVar(env, 'RATE_LIMIT_REQUESTS', 0, 0, 100_000_000),
-    rateLimitWindowMs: intVar(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 100, 86_400_000),
-    maxSubscriptionsPerClient: intVar(env, 'MAX_SUBSCRIPTIONS_PER_CLIENT', 100, 1, 1_000_000),
-    streamReservationTtlMs: intVar(env, 'STREAM_RESERVATION_TTL_MS', 30_000, 100, 3_600_000),
-    trustProxy: bool(env, 'TRUST_PROXY', production),
-    accessLog: bool(env, 'ACCESS_LOG', true),
-    metrics: bool(env, 'METRICS', true),
+    introspection: read(env, 'GRAPHQL_INTROSPECTION'),
+    graphiql: read(env, 'GRAPHIQL'),
+    persistedOperations: read(env, 'PERSISTED_OPERATIONS'),
+    persistedOperationsManifest: read(env, 'PERSISTED_OPERATIONS_MANIFEST') ?? DEFAULT_PERSISTED_OPERATIONS_MANIFEST,
+    rateLimitRequests: read(env, 'RATE_LIMIT_REQUESTS'),
+    rateLimitWindowMs: read(env, 'RATE_LIMIT_WINDOW_MS'),
+    maxSubscriptionsPerClient: read(env, 'MAX_SUBSCRIPTIONS_PER_CLIENT'),
+    streamReservationTtlMs: read(env, 'STREAM_RESERVATION_TTL_MS'),
+    trustProxy: read(env, 'TRUST_PROXY') ?? production,
+    accessLog: read(env, 'ACCESS_LOG'),
+    metrics: read(env, 'METRICS'),
   };
 }

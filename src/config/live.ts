@@ -1,5 +1,4 @@
-import { SYNC_NOTIFY_CHANNEL } from '../sync/sync-notification.js';
-import { ConfigError, intVar } from './env.js';
+import { read, type Env } from './variables.js';
 
 /** Settings of the live trips feed behind Subscription.tripsAdded. */
 export interface LiveConfig {
@@ -19,27 +18,14 @@ export interface LiveConfig {
   maxSubscribers: number;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 export function parseLiveConfig(env: Env): LiveConfig {
-  const feedBatchRows = intVar(env, 'LIVE_FEED_BATCH_ROWS', 1000, 1, 100_000);
   return {
-    pollIntervalMs: intVar(env, 'LIVE_POLL_INTERVAL_MS', 1000, 10, 3_600_000),
-    notifyChannel: notifyChannel(env),
-    feedBatchRows,
-    subscriberBufferRows: intVar(env, 'LIVE_SUBSCRIBER_BUFFER_ROWS', 10_000, 1, 10_000_000),
-    eventMaxRows: intVar(env, 'LIVE_EVENT_MAX_ROWS', 500, 1, 100_000),
-    keepAliveMs: intVar(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
-    maxSubscribers: intVar(env, 'LIVE_MAX_SUBSCRIBERS', 20_000, 1, 1_000_000),
+    pollIntervalMs: read(env, 'LIVE_POLL_INTERVAL_MS'),
+    notifyChannel: read(env, 'LIVE_NOTIFY_CHANNEL'),
+    feedBatchRows: read(env, 'LIVE_FEED_BATCH_ROWS'),
+    subscriberBufferRows: read(env, 'LIVE_SUBSCRIBER_BUFFER_ROWS'),
+    eventMaxRows: read(env, 'LIVE_EVENT_MAX_ROWS'),
+    keepAliveMs: read(env, 'LIVE_KEEPALIVE_MS'),
+    maxSubscribers: read(env, 'LIVE_MAX_SUBSCRIBERS'),
   };
-}
-
-function notifyChannel(env: Env): string | null {
-  const raw = env.LIVE_NOTIFY_CHANNEL?.trim();
-  if (raw === undefined || raw === '') return SYNC_NOTIFY_CHANNEL;
-  if (raw.toLowerCase() === 'off') return null;
-  if (raw.length > 63 || /["\0]/.test(raw)) {
-    throw new ConfigError('LIVE_NOTIFY_CHANNEL', `"${raw}" is not a valid Postgres channel name (or "off")`);
-  }
-  return raw;
 }

@@ -10,6 +10,7 @@ import { parseSyncNotification, parseTableChange } from '../sync/sync-notificati
 import { NotifyListener } from './notify-listener.js';
 import { streamIdentity } from './stream-cursor.js';
 import { TripFeed } from './trip-feed.js';
+import { describeError } from '../errors.js';
 
 /** The live trips machinery of one gateway process: the shared feed and what wakes it. */
 export interface LiveTrips {
@@ -63,7 +64,7 @@ export function createLiveTrips({
         try {
           for await (const _status of syncStatus.subscribe(controller.signal)) feed.wake('sync status changed');
         } catch (error) {
-          log.warn('stopped following the sync status; the feed still polls', { error: (error as Error).message });
+          log.warn('stopped following the sync status; the feed still polls', { error: describeError(error) });
         }
       })();
     } else if (!active && following) {

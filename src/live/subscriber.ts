@@ -1,9 +1,10 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { TripRow } from '../db/tables.js';
-import type { TripFilter } from '../trips/filter.js';
+import type { ParsedTripFilter } from '../trips/parse-filter.js';
 import type { MatchableTripRow, TripMatcher } from '../trips/match-filter.js';
 import { isAfter, type FeedPosition } from './position.js';
 import { isShareable, markShareable, type DirectDelivery, type DirectlyDeliverable } from './shared-events.js';
+import { gatewayError } from '../errors.js';
 
 /** One event of Subscription.tripsAdded. */
 export interface TripBatch {
@@ -28,7 +29,7 @@ export type TripStreamEvent = TripBatch | TripStreamTermination;
  * `upTo`. A `shared` chunk is one object handed to every subscriber with the
  * same filter; each of them sends it as its own event, the same TripBatch
  * object for all, which is then executed and serialized once for all (see
- * server/shared-subscription-results.ts). Other chunks (catch-up pages, rows
+ * server/plugins/shared-subscription-results.ts). Other chunks (catch-up pages, rows
  * trimmed to a subscriber's position) are merged into as few events as fit.
  */
 export interface FeedChunk {
@@ -41,8 +42,7 @@ export interface FeedChunk {
 export type SubscriberState = 'pending' | 'catching-up' | 'live' | 'ended';
 
 export interface SubscriberOptions {
-  filter: TripFilter | null | undefined;
-  filterKey: string;
+  filter: ParsedTripFilter;
   matches: TripMatcher;
   /** The decoded `after` cursor; undefined starts at the newest row. */
   resumeFrom: FeedPosition | undefined;
@@ -75,7 +75,8 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
   catchUpTarget: FeedPosition = null;
   queuedRows = 0;
 
-  readonly filter: TripFilter | null | undefined;
+  readonly filter: ParsedTripFilter;
+  /** The filter's canonical key: subscribers with equal keys share one filtered feed and catch-up reads. */
   readonly filterKey: string;
   readonly matches: TripMatcher;
   readonly resumeFrom: FeedPosition | undefined;
@@ -100,7 +101,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
   constructor(options: SubscriberOptions) {
     this.options = options;
     this.filter = options.filter;
-    this.filterKey = options.filterKey;
+    this.filterKey = options.filter.key;
     this.matches = options.matches;
     this.resumeFrom = options.resumeFrom;
     this.lastCursor = options.resumeCursor;
@@ -222,9 +223,10 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
     const resume = cursor
       ? `resubscribe with after: "${cursor}" to continue without losing a row`
       : 'resubscribe to continue';
-    return new GraphQLError(
+    return gatewayError(
+      'SUBSCRIBER_TOO_SLOW',
       `tripsAdded: this client fell more than ${this.options.bufferRows} rows behind the stream and was disconnected; ${resume}`,
-      { extensions: { code: 'SUBSCRIBER_TOO_SLOW', cursor: cursor ?? null } },
+      { cursor: cursor ?? null },
     );
   }
 

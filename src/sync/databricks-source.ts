@@ -5,21 +5,10 @@
 import type { WorkspaceClient } from '@databricks/sdk-experimental';
 import { describeApiFailure, httpStatusOf, type ApiCallContext } from '../databricks/api-errors.js';
 import { authenticateWorkspace, WorkspaceAuthError } from '../databricks/workspace-client.js';
+import { SyncApiError, type SyncApiStep } from './errors.js';
 import type { SyncedTableInfo, SyncSource } from './source.js';
 
-export type SyncApiStep = 'workspace-auth' | 'synced-table' | 'pipeline-update';
-
-export class SyncApiError extends Error {
-  constructor(
-    readonly step: SyncApiStep,
-    message: string,
-    readonly status: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SyncApiError';
-  }
-}
+export { SyncApiError, type SyncApiStep } from './errors.js';
 
 export class DatabricksSyncSource implements SyncSource {
   readonly kind = 'databricks';

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { RefreshAdminConfig } from '../config/databricks.js';
+import { type ErrorCode } from '../errors.js';
 
 /** Anything with case-insensitive get(), like the Fetch API Headers a Yoga request carries. */
 export interface HeaderSource {
@@ -17,7 +18,7 @@ export type RefreshCaller = { via: 'admin-token' } | { via: 'identity'; principa
 
 export class RefreshForbiddenError extends GraphQLError {
   constructor(message: string) {
-    super(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    super(message, { extensions: { code: 'FORBIDDEN' satisfies ErrorCode, http: { status: 403 } } });
     this.name = 'RefreshForbiddenError';
   }
 }

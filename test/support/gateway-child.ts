@@ -9,7 +9,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
 import { ensureSyncedTable } from '../../src/dev/synced-table.js';
 import { silentLogger } from '../../src/logger.js';
-import { listen } from '../../src/server/http.js';
+import { listen } from '../../src/server/http/listen.js';
 
 const loaded = loadConfig(process.env);
 if (!loaded.database) throw new Error('gateway-child needs DATABASE_URL');

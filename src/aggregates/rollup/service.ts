@@ -9,6 +9,7 @@ import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
 import { chooseGrain, type RollupNeeds } from './planner.js';
 import { installRollupTables } from './rollup-table.js';
 import { changeState, currentSignature, type Freshness, type SignatureTarget } from './signature.js';
+import { describeError } from '../../errors.js';
 
 export interface RollupOptions {
   enabled: boolean;
@@ -109,7 +110,7 @@ export class RollupService {
       this.#triggerProblem = null;
       this.#deps.logger.info('rollup change trigger installed', { table: `${target.schema}.${target.table}` });
     } catch (error) {
-      const message = (error as Error).message;
+      const message = describeError(error);
       if (message !== this.#triggerProblem) {
         this.#deps.logger.warn(
           'rollups unused: cannot install the change trigger that proves them fresh; aggregates use the synced table',
@@ -183,7 +184,7 @@ export class RollupService {
       await this.refresh();
     } catch (error) {
       this.#deps.logger.warn('rollup maintenance failed; queries use the raw table', {
-        error: (error as Error).message,
+        error: describeError(error),
       });
     }
   }
@@ -228,7 +229,7 @@ export class RollupService {
        WHERE id = 1 AND signature = ${currentSignature(this.#target)}`.compile(this.#deps.db);
     const { rows } = await this.#deps.db.executeQuery(this.#freshnessCheck).catch((error: unknown) => {
       // Not installed yet (or dropped by hand): the raw table still answers.
-      this.#deps.logger.debug('rollup state unreadable', { error: (error as Error).message });
+      this.#deps.logger.debug('rollup state unreadable', { error: describeError(error) });
       return { rows: [] };
     });
     const row = rows[0];
@@ -280,7 +281,7 @@ export class RollupService {
         // Bad arguments are the caller's to report. Anything else (the rollup or the signature
         // function dropped under us) is decided again by the checked path below.
         if (error instanceof GraphQLError) throw error;
-        this.#deps.logger.debug('rollup statement failed; checking freshness', { error: (error as Error).message });
+        this.#deps.logger.debug('rollup statement failed; checking freshness', { error: describeError(error) });
         this.#lastFresh = null;
         return null;
       });

@@ -1,8 +1,9 @@
+import type { ErrorCode } from '../../errors.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { errorResponse } from '../error-response.js';
+import { errorResponse } from '../http/error-response.js';
 
 /**
  * Who a request comes from, for per-client limits: the bearer token (its hash;
@@ -97,7 +98,7 @@ export function useClientLimits(options: ClientLimitOptions) {
           errors: [
             new GraphQLError(
               `this client already holds ${held} subscriptions, the most allowed per client (MAX_SUBSCRIPTIONS_PER_CLIENT); close one first`,
-              { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
+              { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' satisfies ErrorCode } },
             ),
           ],
         });

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../errors.js';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -51,7 +52,7 @@ function useNestingLimit(max: number, onReject: (error: GraphQLError) => void): 
       if (depth > max) {
         const error = new GraphQLError(
           `the document nests brackets or braces more than ${max} levels deep; no operation of this API needs that`,
-          { extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } } },
+          { extensions: { code: 'GRAPHQL_PARSE_FAILED' satisfies ErrorCode, http: { status: 400 } } },
         );
         onReject(error);
         throw error;

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../errors.js';
 import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
@@ -63,16 +64,16 @@ export function usePersistedOperationsFromManifest(
     customErrors: {
       notFound: {
         message: "persisted operation not found: the id is not in this gateway's manifest",
-        extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },
+        extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' satisfies ErrorCode, http: { status: 400 } },
       },
       persistedQueryOnly: {
         message:
           'this gateway only runs persisted operations: send documentId (or extensions.persistedQuery.sha256Hash) from its manifest',
-        extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
+        extensions: { code: 'PERSISTED_QUERY_ONLY' satisfies ErrorCode, http: { status: 400 } },
       },
       keyNotFound: {
         message: 'this gateway only runs persisted operations: the request carries no documentId',
-        extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED', http: { status: 400 } },
+        extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED' satisfies ErrorCode, http: { status: 400 } },
       },
     },
   });

@@ -1,6 +1,7 @@
+import type { ErrorCode } from '../../errors.js';
 import { GraphQLError, Kind, type DocumentNode, type ExecutionResult, type ValueNode, visit, BREAK } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { errorResponse } from '../error-response.js';
+import { errorResponse } from '../http/error-response.js';
 
 export interface RequestGuardOptions {
   /** Most items in any list argument or list variable. */
@@ -72,7 +73,7 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
                 JSON.parse(value);
               } catch (error) {
                 throw new GraphQLError(`${name}: is not valid JSON (${(error as Error).message.slice(0, 200)})`, {
-                  extensions: { http: { status: 400 }, code: 'BAD_REQUEST', argument: name },
+                  extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode, argument: name },
                 });
               }
             }
@@ -90,7 +91,7 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
               ? new GraphQLError(
                   'the document is too large to validate (too many fields or fragment spreads to compare); ' +
                     'split it into smaller operations',
-                  { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+                  { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies ErrorCode } },
                 )
               : error,
           ),
@@ -163,7 +164,7 @@ function bounded(error: GraphQLError, max: number): GraphQLError {
 
 function listError(where: string, message: string): GraphQLError {
   return new GraphQLError(`${where}: ${message}`, {
-    extensions: { code: 'BAD_USER_INPUT', argument: where, http: { status: 400 } },
+    extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argument: where, http: { status: 400 } },
   });
 }
 

@@ -1,5 +1,4 @@
 import {
-  GraphQLError,
   Kind,
   type DocumentNode,
   type FieldNode,
@@ -9,6 +8,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { gatewayError } from '../../errors.js';
 
 /**
  * Estimated cost of an operation: one point per field per object it is
@@ -47,10 +47,11 @@ export function useQueryCost(options: CostOptions): Plugin {
       if (cost > options.maxCost) {
         setResultAndStopExecution({
           errors: [
-            new GraphQLError(
+            gatewayError(
+              'QUERY_TOO_COMPLEX',
               `query cost ${Math.ceil(cost)} exceeds the limit of ${options.maxCost}: ` +
                 'ask for smaller pages (first/last) or fewer nested fields',
-              { extensions: { code: 'QUERY_TOO_COMPLEX', cost: Math.ceil(cost), maxCost: options.maxCost } },
+              { cost: Math.ceil(cost), maxCost: options.maxCost },
             ),
           ],
         });

@@ -3,15 +3,15 @@
  * Lakebase OAuth credentials) and the sync status of the synced table.
  */
 import type pg from 'pg';
-import type { DatabricksConfig } from '../config/databricks.js';
-import type { DatabaseConfig } from '../config/env.js';
-import type { PasswordSource } from '../db/pool.js';
-import { choosePasswordSource } from '../lakebase/password-source.js';
-import type { Logger } from '../logger.js';
-import { CachedSyncStatus } from '../sync/cached-sync-status.js';
-import { DatabricksSyncSource } from '../sync/databricks-source.js';
-import type { SyncService } from '../sync/service.js';
-import { createWorkspaceClient } from './workspace-client.js';
+import type { DatabricksConfig } from './config/databricks.js';
+import type { DatabaseConfig } from './config/env.js';
+import type { PasswordSource } from './db/pool.js';
+import { choosePasswordSource } from './lakebase/password-source.js';
+import type { Logger } from './logger.js';
+import { CachedSyncStatus } from './sync/cached-sync-status.js';
+import { DatabricksSyncSource } from './sync/databricks-source.js';
+import type { SyncService } from './sync/service.js';
+import { createWorkspaceClient } from './databricks/workspace-client.js';
 
 export interface DatabricksWiring {
   /** Undefined: the configured static password (or none). */

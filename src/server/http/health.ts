@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { errorMessage } from '../../errors.js';
 
 export interface Readiness {
   /** Set once startup work that needs the database (reference data) has finished. */
@@ -27,7 +28,7 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, timeoutMs = 20
       return Response.json({ status: 'ready' });
     } catch (error) {
       return Response.json(
-        { status: 'unavailable', reason: `database unreachable: ${(error as Error).message}` },
+        { status: 'unavailable', reason: `database unreachable: ${errorMessage(error)}` },
         { status: 503 },
       );
     }

@@ -1,15 +1,15 @@
 import { NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { requestIdOf, useAccessLog } from '../observability/access-log.js';
-import type { GatewayContext, GatewayServices } from '../schema/context.js';
-import { useRequestBodyLimit } from './body-limit.js';
-import { useCompiledExecution } from './compiled-execution.js';
+import { requestIdOf, useAccessLog } from '../../observability/access-log.js';
+import type { GatewayContext, GatewayServices } from '../../schema/context.js';
+import { useRequestBodyLimit } from '../plugins/body-limit.js';
+import { useCompiledExecution } from '../fast-paths/compiled-execution.js';
 import { corsOptions } from './cors.js';
-import { useErrorMasking } from './error-masking.js';
-import { boundedParserCache, useDocumentLimits } from './plugins/document-limits.js';
-import { usePersistedOperationsFromManifest } from './plugins/persisted-operations.js';
-import { useRequestGuards } from './plugins/request-guards.js';
-import { useQueryCost } from './query-cost.js';
+import { useErrorMasking } from '../plugins/error-masking.js';
+import { boundedParserCache, useDocumentLimits } from '../plugins/document-limits.js';
+import { usePersistedOperationsFromManifest } from '../plugins/persisted-operations.js';
+import { useRequestGuards } from '../plugins/request-guards.js';
+import { useQueryCost } from '../plugins/query-cost.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
 
@@ -104,15 +104,20 @@ export function createGateway({
           field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined,
       }),
       useRequestBodyLimit(maxRequestBodyBytes ?? edge.maxRequestBodyBytes),
-      useCompiledExecution({
-        onCompile: (operationName, outcome) =>
-          outcome.compiled
-            ? services.logger.debug('operation compiled', { operationName })
-            : services.logger.debug('operation runs on graphql-js: graphql-jit cannot compile it', {
-                operationName,
-                reason: outcome.reason,
-              }),
-      }),
+      // Fast path (fast-paths/compiled-execution.ts); GRAPHQL_JIT=off leaves every query on graphql-js.
+      ...(services.config.fastPaths.graphqlJit
+        ? [
+            useCompiledExecution({
+              onCompile: (operationName, outcome) =>
+                outcome.compiled
+                  ? services.logger.debug('operation compiled', { operationName })
+                  : services.logger.debug('operation runs on graphql-js: graphql-jit cannot compile it', {
+                      operationName,
+                      reason: outcome.reason,
+                    }),
+            }),
+          ]
+        : []),
       useErrorMasking(),
       ...plugins,
       // Last: its result hook sees which result processor the others chose (406 when none).

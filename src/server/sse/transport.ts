@@ -2,8 +2,8 @@ import { ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../schema/context.js';
-import { createSseProcessor } from './sse-response.js';
+import type { GatewayContext } from '../../schema/context.js';
+import { createSseProcessor } from './response.js';
 
 export const STREAM_ENDPOINT = '/graphql/stream';
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
@@ -12,12 +12,12 @@ const TOKEN_QUERY = 'token';
 /**
  * Both modes of the GraphQL over SSE protocol, serving any subscription:
  * - distinct connections on /graphql: yoga's SSE, with the response written by
- *   sse-response.ts (one stream per operation);
+ *   response.ts (one stream per operation);
  * - single connection on /graphql/stream: graphql-sse's protocol handler, where
  *   one event stream carries many operations (distinct connections work there too).
  * Both send `:` comments while idle (every keepAliveMs on /graphql, every 12 s
  * on /graphql/stream, graphql-sse's fixed interval), which keeps streams open
- * through proxies (Node's request timeouts are disabled in server/http.ts).
+ * through proxies (Node's request timeouts are disabled in server/http/listen.ts).
  *
  * Request errors (an invalid document, mistyped variables, a bad cursor) reach
  * an SSE client as an error event followed by `complete` in both modes, as the
@@ -38,12 +38,16 @@ const TOKEN_QUERY = 'token';
 export function useSseTransports(options: {
   keepAliveMs: number;
   reservationTtlMs?: number;
+  directWrites?: boolean;
 }): Plugin<GatewayContext>[] {
-  return [useEventStreamResponses(options.keepAliveMs), useGraphQLSseProtocol(options.reservationTtlMs ?? 30_000)];
+  return [
+    useEventStreamResponses(options.keepAliveMs, options.directWrites ?? true),
+    useGraphQLSseProtocol(options.reservationTtlMs ?? 30_000),
+  ];
 }
 
-/** Picks sse-response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
-function useEventStreamResponses(keepAliveMs: number): Plugin<GatewayContext> {
+/** Picks response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
+function useEventStreamResponses(keepAliveMs: number, directWrites: boolean): Plugin<GatewayContext> {
   return {
     onResultProcess({ request, result, setResultProcessor, serverContext }) {
       if (Array.isArray(result)) return;
@@ -52,7 +56,10 @@ function useEventStreamResponses(keepAliveMs: number): Plugin<GatewayContext> {
       const onlyEventStream = accepted.length > 0 && accepted.every((type) => type === 'text/event-stream');
       if ((isAsyncIterable(result) && streamable) || onlyEventStream) {
         const response = (serverContext as { res?: unknown } | undefined)?.res;
-        setResultProcessor(createSseProcessor(keepAliveMs, { request, response }), 'text/event-stream');
+        setResultProcessor(
+          createSseProcessor(keepAliveMs, { request, response }, { directWrites }),
+          'text/event-stream',
+        );
       }
     },
   };

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Gateway } from './yoga.js';
+import type { Gateway } from './gateway.js';
 
 export interface Listening {
   server: Server;

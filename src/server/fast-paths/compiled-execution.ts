@@ -13,6 +13,7 @@ import {
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { errorMessage } from '../../errors.js';
 
 /**
  * Runs queries as JavaScript compiled per operation (graphql-jit) instead of
@@ -149,7 +150,7 @@ function compile(
     if (isCompiledQuery(compiled)) return compiled.query;
     return compiled.errors?.map((error) => error.message).join('; ') ?? 'graphql-jit returned no compiled query';
   } catch (error) {
-    return (error as Error).message;
+    return errorMessage(error);
   }
 }
 
