@@ -4,6 +4,7 @@
  * synced table it reports on, and who may trigger a sync. Kept apart from
  * env.ts because none of it is needed for plain Postgres or local runs.
  */
+import type { SyncedTableApi } from '../databricks/synced-table-api.js';
 import { ConfigError, intVar } from './env.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -15,11 +16,12 @@ export type LakebaseTarget =
   /** Lakebase Autoscaling: POST /api/2.0/postgres/credentials with the endpoint resource name. */
   | { kind: 'endpoint'; endpoint: string }
   /**
-   * No instance configured, but a synced table is: its `database_instance_name`
-   * names the instance. This lets one app.yaml serve every bundle target, since
-   * Databricks Apps can inject the table name (valueFrom) but not the instance name.
+   * Neither configured, but a synced table is: on Autoscaling its `spec.branch`
+   * leads to the branch's read-write endpoint, on Provisioned its
+   * `database_instance_name` names the instance. This lets one app.yaml serve
+   * every bundle target even without LAKEBASE_ENDPOINT.
    */
-  | { kind: 'synced-table-instance'; syncedTableName: string };
+  | { kind: 'synced-table'; syncedTableName: string; api: SyncedTableApi };
 
 export interface RefreshAdminConfig {
   /** Lower-cased e-mails / user ids allowed to start a sync (GATEWAY_ADMINS). */
@@ -45,6 +47,12 @@ export interface DatabricksConfig {
   lakebase: LakebaseTarget | null;
   /** Unity Catalog full name, e.g. main.default.trips_synced. */
   syncedTableName: string | undefined;
+  /**
+   * Which API to ask first for the synced table (SYNCED_TABLE_API): postgres
+   * (Autoscaling) unless LAKEBASE_INSTANCE_NAME says Provisioned. A 404 there
+   * makes the gateway try the other API once.
+   */
+  syncedTableApi: SyncedTableApi;
   syncStatusCacheSeconds: number;
   admin: RefreshAdminConfig;
 }
@@ -101,7 +109,23 @@ function parseSyncedTableName(env: Env): string | undefined {
   return name;
 }
 
-function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): LakebaseTarget | null {
+function parseSyncedTableApi(env: Env): SyncedTableApi {
+  const raw = nonEmpty(env, 'SYNCED_TABLE_API')?.toLowerCase();
+  if (raw === undefined) return nonEmpty(env, 'LAKEBASE_INSTANCE_NAME') === undefined ? 'postgres' : 'database';
+  if (raw !== 'postgres' && raw !== 'database') {
+    throw new ConfigError(
+      'SYNCED_TABLE_API',
+      `expected postgres (Lakebase Autoscaling) or database (Lakebase Provisioned), got "${raw}"`,
+    );
+  }
+  return raw;
+}
+
+function parseLakebaseTarget(
+  env: Env,
+  syncedTableName: string | undefined,
+  api: SyncedTableApi,
+): LakebaseTarget | null {
   const instanceName = nonEmpty(env, 'LAKEBASE_INSTANCE_NAME');
   const endpoint = nonEmpty(env, 'LAKEBASE_ENDPOINT');
   if (instanceName !== undefined && endpoint !== undefined) {
@@ -120,7 +144,7 @@ function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): Lak
     return { kind: 'endpoint', endpoint };
   }
   if (instanceName !== undefined) return { kind: 'instance', instanceName };
-  if (syncedTableName !== undefined) return { kind: 'synced-table-instance', syncedTableName };
+  if (syncedTableName !== undefined) return { kind: 'synced-table', syncedTableName, api };
   return null;
 }
 
@@ -164,14 +188,16 @@ export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
   }
   const profile = parseProfile(env);
   const syncedTableName = parseSyncedTableName(env);
+  const syncedTableApi = parseSyncedTableApi(env);
   return {
     host,
     clientId,
     clientSecret,
     profile,
     workspaceConfigured: host !== undefined || profile !== undefined,
-    lakebase: parseLakebaseTarget(env, syncedTableName),
+    lakebase: parseLakebaseTarget(env, syncedTableName, syncedTableApi),
     syncedTableName,
+    syncedTableApi,
     syncStatusCacheSeconds: intVar(env, 'SYNC_STATUS_CACHE_SECONDS', 5, 0, 3600),
     admin: parseAdmin(env),
   };
