@@ -23,6 +23,14 @@ export interface GatewayOptions {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/**
+ * Where the API is served. /graphql is the public path; /api/graphql is the
+ * same API for OAuth token callers (BI tools, scripts, services), whom the
+ * Databricks Apps proxy lets through only on paths under /api/. Their stream
+ * paths (`<path>/stream`) are in sse-transport.ts.
+ */
+export const GRAPHQL_PATHS = ['/graphql', '/api/graphql'] as const;
+
 export function createGateway({
   schema,
   services,
@@ -35,7 +43,8 @@ export function createGateway({
     services.logger.info('query rejected by limits', { reason: error.message });
   return createYoga<Record<string, never>, GatewayContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    // A URLPattern: exactly /graphql and /api/graphql (see GRAPHQL_PATHS).
+    graphqlEndpoint: '{/api}?/graphql',
     landingPage: false,
     // Introspection and GraphiQL stay on: the API is public to its users, and
     // its schema is committed in the repository anyway.
