@@ -33,7 +33,13 @@ export interface RefreshAdminConfig {
    * anywhere else any client can send them, so they count only when trusted.
    */
   trustForwardedIdentity: boolean;
+  /** Lower-cased name of the one header admins are recognised by (GATEWAY_ADMIN_IDENTITY_HEADER). */
+  identityHeader: IdentityHeader;
 }
+
+/** The identity headers the Databricks Apps proxy sets (docs: "Access HTTP headers passed to Databricks apps"). */
+export const IDENTITY_HEADERS = ['x-forwarded-email', 'x-forwarded-user', 'x-forwarded-preferred-username'] as const;
+export type IdentityHeader = (typeof IDENTITY_HEADERS)[number];
 
 export interface DatabricksConfig {
   /** Normalised to https://host unless an explicit http:// URL was given (tests). */
@@ -170,7 +176,14 @@ function parseAdmin(env: Env): RefreshAdminConfig {
     }
     trustForwardedIdentity = trustRaw.toLowerCase() === 'true';
   }
-  return { principals, token, trustForwardedIdentity };
+  const headerRaw = nonEmpty(env, 'GATEWAY_ADMIN_IDENTITY_HEADER')?.toLowerCase() ?? 'x-forwarded-email';
+  if (!(IDENTITY_HEADERS as readonly string[]).includes(headerRaw)) {
+    throw new ConfigError(
+      'GATEWAY_ADMIN_IDENTITY_HEADER',
+      `expected one of ${IDENTITY_HEADERS.join(', ')} (the headers the Databricks Apps proxy sets)`,
+    );
+  }
+  return { principals, token, trustForwardedIdentity, identityHeader: headerRaw as IdentityHeader };
 }
 
 export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
