@@ -17,6 +17,11 @@ export interface LiveConfig {
   keepAliveMs: number;
   /** Concurrent tripsAdded subscriptions per process; more are refused with a clear error. */
   maxSubscribers: number;
+  /**
+   * Host (and optional port) for the LISTEN connection only (LIVE_LISTEN_HOST):
+   * the endpoint's direct host when PGHOST is a pooled one, which cannot carry LISTEN.
+   */
+  listenHost: { host: string; port: number | undefined } | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,7 +36,19 @@ export function parseLiveConfig(env: Env): LiveConfig {
     eventMaxRows: intVar(env, 'LIVE_EVENT_MAX_ROWS', 500, 1, 100_000),
     keepAliveMs: intVar(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
     maxSubscribers: intVar(env, 'LIVE_MAX_SUBSCRIBERS', 20_000, 1, 1_000_000),
+    listenHost: listenHost(env),
   };
+}
+
+function listenHost(env: Env): LiveConfig['listenHost'] {
+  const raw = env.LIVE_LISTEN_HOST?.trim();
+  if (raw === undefined || raw === '') return null;
+  const match = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(raw);
+  const port = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match || (port !== undefined && (port < 1 || port > 65_535))) {
+    throw new ConfigError('LIVE_LISTEN_HOST', `expected a host name or host:port, got "${raw}"`);
+  }
+  return { host: match[1]!, port };
 }
 
 function notifyChannel(env: Env): string | null {
