@@ -182,7 +182,14 @@ describe('two gateway processes on one database', () => {
 
     const expected = Array.from({ length: 300 }, (_, i) => String(100 + i));
     for (const [index, stream] of streams.entries()) {
-      await expect.poll(() => stream.received.length, { timeout: 30_000, message: `stream ${index}` }).toBe(300);
+      const missing = () => expected.filter((id) => !stream.received.includes(id));
+      await expect
+        .poll(() => stream.received.length, {
+          // A bound on the wait, not a timing assertion: two extra Node processes on a loaded machine.
+          timeout: 60_000,
+          message: `stream ${index}: missing ${JSON.stringify(missing())}, problems ${JSON.stringify(stream.problems)}`,
+        })
+        .toBe(300);
       expect(new Set(stream.received).size, `stream ${index} has duplicates`).toBe(300);
       expect([...stream.received].sort((x, y) => Number(x) - Number(y))).toEqual(expected);
       expect(stream.problems).toEqual([]);

@@ -23,14 +23,6 @@ export interface GatewayOptions {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/**
- * Where the API is served. /graphql is the public path; /api/graphql is the
- * same API for OAuth token callers (BI tools, scripts, services), whom the
- * Databricks Apps proxy lets through only on paths under /api/. Their stream
- * paths (`<path>/stream`) are in sse-transport.ts.
- */
-export const GRAPHQL_PATHS = ['/graphql', '/api/graphql'] as const;
-
 export function createGateway({
   schema,
   services,
@@ -43,7 +35,10 @@ export function createGateway({
     services.logger.info('query rejected by limits', { reason: error.message });
   return createYoga<Record<string, never>, GatewayContext>({
     schema,
-    // A URLPattern: exactly /graphql and /api/graphql (see GRAPHQL_PATHS).
+    // A URLPattern: exactly /graphql and /api/graphql. /api/graphql is the same
+    // API for OAuth token callers (BI tools, scripts, services), whom the
+    // Databricks Apps proxy lets through only on paths under /api/. The stream
+    // paths (`<path>/stream`) are in sse-transport.ts.
     graphqlEndpoint: '{/api}?/graphql',
     landingPage: false,
     // Introspection and GraphiQL stay on: the API is public to its users, and
