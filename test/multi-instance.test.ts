@@ -156,7 +156,7 @@ describe('two gateway processes on one database', () => {
       subscribe(`${b.origin}/api/graphql`, false),
       subscribe(`${b.origin}/graphql/stream`, true),
     ];
-    await expect.poll(() => streams.every((stream) => stream.started()), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => streams.every((stream) => stream.started()), { timeout: 60_000 }).toBe(true);
 
     // Two writers whose transactions commit in the opposite order of their keys.
     const early = await db.pool.connect();
@@ -186,7 +186,7 @@ describe('two gateway processes on one database', () => {
       await expect
         .poll(() => stream.received.length, {
           // A bound on the wait, not a timing assertion: two extra Node processes on a loaded machine.
-          timeout: 60_000,
+          timeout: 90_000,
           message: `stream ${index}: missing ${JSON.stringify(missing())}, problems ${JSON.stringify(stream.problems)}`,
         })
         .toBe(300);
@@ -197,7 +197,7 @@ describe('two gateway processes on one database', () => {
     // A little longer: nothing more arrives (no late duplicates).
     await new Promise((resolve) => setTimeout(resolve, 1000));
     for (const stream of streams) expect(stream.received).toHaveLength(300);
-  });
+  }, 240_000);
 
   it('report the same sync status, and both see it change', async () => {
     const status = `{ syncStatus { tableName state pipelineId lastSync { sourceCommitVersion endedAt } progress { completion } } }`;
