@@ -49,7 +49,10 @@ export function wireDatabricks(
   }
 
   if (databricks.syncedTableName !== undefined && workspace !== undefined) {
-    const source = new DatabricksSyncSource(workspace, databricks.syncedTableName);
+    const source = new DatabricksSyncSource(workspace, databricks.syncedTableName, {
+      api: databricks.syncedTableApi,
+      log: { info: (message, fields) => logger.info(message, fields) },
+    });
     wiring.sync = {
       status: new CachedSyncStatus(source, {
         ttlSeconds: databricks.syncStatusCacheSeconds,
@@ -59,6 +62,7 @@ export function wireDatabricks(
     };
     logger.info('sync status from Databricks', {
       table: databricks.syncedTableName,
+      api: databricks.syncedTableApi,
       cacheSeconds: databricks.syncStatusCacheSeconds,
       refreshAdmins: databricks.admin.principals.size,
       refreshToken: databricks.admin.token !== undefined,

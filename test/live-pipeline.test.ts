@@ -113,7 +113,15 @@ describe('tripsAdded over the local sync pipeline', () => {
     const app = createApp({
       config: { ...loaded, database: loaded.database! },
       logger: silentLogger,
-      sync: { status, admin: { principals: new Set(), token: undefined, trustForwardedIdentity: false } },
+      sync: {
+        status,
+        admin: {
+          principals: new Set(),
+          token: undefined,
+          trustForwardedIdentity: false,
+          identityHeader: 'x-forwarded-email',
+        },
+      },
     });
     await app.initialised;
     const http = await listen(app.gateway, 0, '127.0.0.1');

@@ -4,7 +4,8 @@
  * synced table it reports on, and who may trigger a sync. Kept apart from
  * env.ts because none of it is needed for plain Postgres or local runs.
  */
-import { ConfigError, read, type Env } from './variables.js';
+import type { SyncedTableApi } from '../databricks/synced-table-api.js';
+import { ConfigError, read, type Env, type IDENTITY_HEADERS } from './variables.js';
 
 /** Where Lakebase OAuth database credentials are requested for. */
 export type LakebaseTarget =
@@ -13,11 +14,12 @@ export type LakebaseTarget =
   /** Lakebase Autoscaling: POST /api/2.0/postgres/credentials with the endpoint resource name. */
   | { kind: 'endpoint'; endpoint: string }
   /**
-   * No instance configured, but a synced table is: its `database_instance_name`
-   * names the instance. This lets one app.yaml serve every bundle target, since
-   * Databricks Apps can inject the table name (valueFrom) but not the instance name.
+   * Neither configured, but a synced table is: on Autoscaling its `spec.branch`
+   * leads to the branch's read-write endpoint, on Provisioned its
+   * `database_instance_name` names the instance. This lets one app.yaml serve
+   * every bundle target even without LAKEBASE_ENDPOINT.
    */
-  | { kind: 'synced-table-instance'; syncedTableName: string };
+  | { kind: 'synced-table'; syncedTableName: string; api: SyncedTableApi };
 
 export interface RefreshAdminConfig {
   /** Lower-cased e-mails / user ids allowed to start a sync (GATEWAY_ADMINS). */
@@ -29,7 +31,13 @@ export interface RefreshAdminConfig {
    * anywhere else any client can send them, so they count only when trusted.
    */
   trustForwardedIdentity: boolean;
+  /** Lower-cased name of the one header admins are recognised by (GATEWAY_ADMIN_IDENTITY_HEADER). */
+  identityHeader: IdentityHeader;
 }
+
+/** The identity headers the Databricks Apps proxy sets (docs: "Access HTTP headers passed to Databricks apps"). */
+export { IDENTITY_HEADERS } from './variables.js';
+export type IdentityHeader = (typeof IDENTITY_HEADERS)[number];
 
 export interface DatabricksConfig {
   /** Normalised to https://host unless an explicit http:// URL was given (tests). */
@@ -43,6 +51,12 @@ export interface DatabricksConfig {
   lakebase: LakebaseTarget | null;
   /** Unity Catalog full name, e.g. main.default.trips_synced. */
   syncedTableName: string | undefined;
+  /**
+   * Which API to ask first for the synced table (SYNCED_TABLE_API): postgres
+   * (Autoscaling) unless LAKEBASE_INSTANCE_NAME says Provisioned. A 404 there
+   * makes the gateway try the other API once.
+   */
+  syncedTableApi: SyncedTableApi;
   syncStatusCacheSeconds: number;
   admin: RefreshAdminConfig;
 }
@@ -94,7 +108,15 @@ function parseSyncedTableName(env: Env): string | undefined {
   return name;
 }
 
-function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): LakebaseTarget | null {
+function parseSyncedTableApi(env: Env): SyncedTableApi {
+  return read(env, 'SYNCED_TABLE_API') ?? (read(env, 'LAKEBASE_INSTANCE_NAME') === undefined ? 'postgres' : 'database');
+}
+
+function parseLakebaseTarget(
+  env: Env,
+  syncedTableName: string | undefined,
+  api: SyncedTableApi,
+): LakebaseTarget | null {
   const instanceName = read(env, 'LAKEBASE_INSTANCE_NAME');
   const endpoint = read(env, 'LAKEBASE_ENDPOINT');
   if (instanceName !== undefined && endpoint !== undefined) {
@@ -113,7 +135,7 @@ function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): Lak
     return { kind: 'endpoint', endpoint };
   }
   if (instanceName !== undefined) return { kind: 'instance', instanceName };
-  if (syncedTableName !== undefined) return { kind: 'synced-table-instance', syncedTableName };
+  if (syncedTableName !== undefined) return { kind: 'synced-table', syncedTableName, api };
   return null;
 }
 
@@ -133,7 +155,7 @@ function parseAdmin(env: Env): RefreshAdminConfig {
   }
   const trustForwardedIdentity =
     read(env, 'GATEWAY_TRUST_FORWARDED_IDENTITY') ?? read(env, 'DATABRICKS_APP_NAME') !== undefined;
-  return { principals, token, trustForwardedIdentity };
+  return { principals, token, trustForwardedIdentity, identityHeader: read(env, 'GATEWAY_ADMIN_IDENTITY_HEADER') };
 }
 
 export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
@@ -151,14 +173,16 @@ export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
   }
   const profile = parseProfile(env);
   const syncedTableName = parseSyncedTableName(env);
+  const syncedTableApi = parseSyncedTableApi(env);
   return {
     host,
     clientId,
     clientSecret,
     profile,
     workspaceConfigured: host !== undefined || profile !== undefined,
-    lakebase: parseLakebaseTarget(env, syncedTableName),
+    lakebase: parseLakebaseTarget(env, syncedTableName, syncedTableApi),
     syncedTableName,
+    syncedTableApi,
     syncStatusCacheSeconds: read(env, 'SYNC_STATUS_CACHE_SECONDS'),
     admin: parseAdmin(env),
   };

@@ -1,4 +1,4 @@
-import { read, type Env } from './variables.js';
+import { ConfigError, read, type Env } from './variables.js';
 
 /** Settings of the live trips feed behind Subscription.tripsAdded. */
 export interface LiveConfig {
@@ -16,6 +16,11 @@ export interface LiveConfig {
   keepAliveMs: number;
   /** Concurrent tripsAdded subscriptions per process; more are refused with a clear error. */
   maxSubscribers: number;
+  /**
+   * Host (and optional port) for the LISTEN connection only (LIVE_LISTEN_HOST):
+   * the endpoint's direct host when PGHOST is a pooled one, which cannot carry LISTEN.
+   */
+  listenHost: { host: string; port: number | undefined } | null;
 }
 
 export function parseLiveConfig(env: Env): LiveConfig {
@@ -27,5 +32,17 @@ export function parseLiveConfig(env: Env): LiveConfig {
     eventMaxRows: read(env, 'LIVE_EVENT_MAX_ROWS'),
     keepAliveMs: read(env, 'LIVE_KEEPALIVE_MS'),
     maxSubscribers: read(env, 'LIVE_MAX_SUBSCRIBERS'),
+    listenHost: listenHost(env),
   };
+}
+
+function listenHost(env: Env): LiveConfig['listenHost'] {
+  const raw = read(env, 'LIVE_LISTEN_HOST');
+  if (raw === undefined) return null;
+  const match = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(raw);
+  const port = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match || (port !== undefined && (port < 1 || port > 65_535))) {
+    throw new ConfigError('LIVE_LISTEN_HOST', `expected a host name or host:port, got "${raw}"`);
+  }
+  return { host: match[1]!, port };
 }

@@ -209,6 +209,9 @@ export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 
 export type SslMode = (typeof SSL_MODES)[number];
 export const ROLLUP_FRESHNESS = ['trigger', 'statistics'] as const;
 export type RollupFreshness = (typeof ROLLUP_FRESHNESS)[number];
+/** The identity headers the Databricks Apps proxy sets on every request it forwards. */
+export const IDENTITY_HEADERS = ['x-forwarded-email', 'x-forwarded-user', 'x-forwarded-preferred-username'] as const;
+export const SYNCED_TABLE_APIS = ['postgres', 'database'] as const;
 export const SCHEDULING_POLICIES = ['SNAPSHOT', 'TRIGGERED', 'CONTINUOUS'] as const;
 /** The channel the sync pipeline notifies after each sync (src/sync/sync-notification.ts sends on it). */
 export const DEFAULT_NOTIFY_CHANNEL = 'lakebase_graphql_sync';
@@ -362,6 +365,12 @@ export const VARIABLES = {
     1,
     1_000_000,
   ),
+
+  LIVE_LISTEN_HOST: text({
+    group: 'Live subscriptions',
+    meaning:
+      "host[:port] for the LISTEN connection only: the endpoint's direct host when `PGHOST` is a pooled one (which cannot carry LISTEN)",
+  }),
 
   // Rollups
   ROLLUPS: onOff(
@@ -530,6 +539,40 @@ export const VARIABLES = {
     meaning:
       'Unity Catalog name of the synced table (`main.default.trips_synced`); enables `syncStatus` against Databricks',
   }),
+  SYNCED_TABLE_API: {
+    group: 'Databricks',
+    meaning:
+      '`postgres` (Lakebase Autoscaling) or `database` (Provisioned) synced-table API; a 404 tries the other once',
+    shownDefault: '`database` with `LAKEBASE_INSTANCE_NAME`, else `postgres`',
+    schema: z.preprocess(
+      (value) => {
+        const blank = blankToUndefined(value);
+        return typeof blank === 'string' ? blank.toLowerCase() : blank;
+      },
+      z
+        .enum(SYNCED_TABLE_APIS, {
+          error: (issue) =>
+            `expected postgres (Lakebase Autoscaling) or database (Lakebase Provisioned), got "${String(issue.input)}"`,
+        })
+        .optional(),
+    ) as z.ZodType<(typeof SYNCED_TABLE_APIS)[number] | undefined, Raw>,
+  } satisfies Variable<(typeof SYNCED_TABLE_APIS)[number] | undefined>,
+  GATEWAY_ADMIN_IDENTITY_HEADER: {
+    group: 'Databricks',
+    meaning: 'the one forwarded identity header (always overwritten by the Apps proxy) that admin decisions rest on',
+    shownDefault: '`x-forwarded-email`',
+    schema: z.preprocess(
+      (value) => {
+        const blank = blankToUndefined(value);
+        return typeof blank === 'string' ? blank.toLowerCase() : blank;
+      },
+      z
+        .enum(IDENTITY_HEADERS, {
+          error: () => `expected one of ${IDENTITY_HEADERS.join(', ')} (the headers the Databricks Apps proxy sets)`,
+        })
+        .default('x-forwarded-email'),
+    ) as z.ZodType<(typeof IDENTITY_HEADERS)[number], Raw>,
+  } satisfies Variable<(typeof IDENTITY_HEADERS)[number]>,
   SYNC_STATUS_CACHE_SECONDS: int(
     { group: 'Databricks', meaning: 'how long a sync status read is reused (0 = every request)' },
     5,

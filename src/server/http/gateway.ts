@@ -39,7 +39,11 @@ export function createGateway({
   const persisted = usePersistedOperationsFromManifest(edge.persistedOperations, edge.persistedOperationsManifest);
   return createYoga<Record<string, never>, GatewayContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    // A URLPattern: exactly /graphql and /api/graphql. /api/graphql is the same
+    // API for OAuth token callers (BI tools, scripts, services), whom the
+    // Databricks Apps proxy lets through only on paths under /api/. The stream
+    // paths (`<path>/stream`) are in sse/transport.ts.
+    graphqlEndpoint: '{/api}?/graphql',
     landingPage: false,
     // Yoga answers any URL *ending* in its health endpoint with an empty 200 before any plugin of ours runs,
     // which shadowed our /health (documented JSON, see health.ts). A fragment never reaches a server, so this

@@ -6,6 +6,8 @@ import type { GatewayContext } from '../../schema/context.js';
 import { createSseProcessor } from './response.js';
 
 export const STREAM_ENDPOINT = '/graphql/stream';
+/** The same stream for token callers behind the Databricks Apps proxy (only /api/ paths reach the app). */
+export const API_STREAM_ENDPOINT = '/api/graphql/stream';
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
 const TOKEN_QUERY = 'token';
 
@@ -15,6 +17,8 @@ const TOKEN_QUERY = 'token';
  *   response.ts (one stream per operation);
  * - single connection on /graphql/stream: graphql-sse's protocol handler, where
  *   one event stream carries many operations (distinct connections work there too).
+ * /api/graphql and /api/graphql/stream serve exactly the same, for OAuth token
+ * callers behind the Databricks Apps proxy (it forwards only /api/ paths to them).
  * Both send `:` comments while idle (every keepAliveMs on /graphql, every 12 s
  * on /graphql/stream, graphql-sse's fixed interval), which keeps streams open
  * through proxies (Node's request timeouts are disabled in server/http/listen.ts).
@@ -130,8 +134,8 @@ function useGraphQLSseProtocol(reservationTtlMs: number): Plugin<GatewayContext>
       );
     },
     onRequest({ request, serverContext, endResponse }) {
-      const path = request.url.split('?')[0] ?? '';
-      if (!path.endsWith(STREAM_ENDPOINT) || !handler) return;
+      const path = new URL(request.url, 'http://gateway').pathname;
+      if ((path !== STREAM_ENDPOINT && path !== API_STREAM_ENDPOINT) || !handler) return;
       serverContexts.set(request, (serverContext ?? {}) as Record<string, unknown>);
       if (request.method === 'PUT') {
         const reserve = handler;
