@@ -9,17 +9,9 @@ import { createServer } from 'node:http';
 import type { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { BENCH_QUERIES } from './aggregate-queries.js';
-import {
-  createApp,
-  createLogger,
-  disableAllocationSitePretenuring,
-  listen,
-  loadConfig,
-  qualified,
-} from './support/gateway-modules.js';
+import { createApp, createLogger, listen, loadConfig, qualified } from './support/gateway-modules.js';
 
-// As src/main.ts does in production; the baseline shares this process, so it runs with the same setting.
-disableAllocationSitePretenuring();
+// Started with production's V8 flags (bench/aggregates.ts passes V8_FLAGS); the baseline shares this process.
 // The measured gateway runs uncached (every request runs its statements); a second one, with the response
 // cache on over the same database, serves the cached figures.
 const loaded = loadConfig({ ...process.env, ROLLUP_POLL_MS: '0', LOG_LEVEL: 'warn', RESPONSE_CACHE: 'off' });

@@ -23,6 +23,7 @@ import { qualified } from '../src/db/sql-identifiers.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/dev/embedded-postgres.js';
 import { loadSyntheticTrips } from '../src/dev/load/synthetic-trips.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
+import { V8_FLAGS } from '../src/server/fast-paths/v8-flags.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
 import { processCpuMs } from './support/child-server.js';
 import { buildGateway } from './support/production-build.js';
@@ -92,7 +93,7 @@ const statStatements = await pool
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', fileURLToPath(new URL('./aggregates-servers.ts', import.meta.url))],
+  [...V8_FLAGS, '--import', 'tsx', fileURLToPath(new URL('./aggregates-servers.ts', import.meta.url))],
   {
     env: {
       ...process.env,

@@ -17,6 +17,7 @@ import { createDb } from '../src/db/database.js';
 import { createPool } from '../src/db/pool.js';
 import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
 import { createLogger } from '../src/logger.js';
+import { parseTripFilter } from '../src/trips/parse-filter.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +43,9 @@ const CASES: { name: string; query: (zone: string) => Omit<TripGroupQuery, 'pick
     name: 'days of January',
     query: (timeZone) => ({
       dimensions: ['PICKUP_DAY'],
-      filter: { pickupAt: { gte: new Date('2016-01-01T00:00:00Z'), lt: new Date('2016-02-01T00:00:00Z') } },
+      filter: parseTripFilter({
+        pickupAt: { gte: new Date('2016-01-01T00:00:00Z'), lt: new Date('2016-02-01T00:00:00Z') },
+      }),
       orderBy: ['KEY_ASC'],
       first: 100,
       timeZone,
@@ -53,7 +56,7 @@ const CASES: { name: string; query: (zone: string) => Omit<TripGroupQuery, 'pick
     name: 'hours of day, all trips',
     query: (timeZone) => ({
       dimensions: ['PICKUP_HOUR_OF_DAY'],
-      filter: null,
+      filter: parseTripFilter(null),
       orderBy: ['KEY_ASC'],
       first: 100,
       timeZone,

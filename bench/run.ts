@@ -13,6 +13,7 @@ const PARTS: Record<string, string> = {
   aggregates: 'bench/aggregates.ts',
   subscriptions: 'bench/subscriptions.ts',
   'pipeline-sync': 'bench/pipeline-sync.ts',
+  abuse: 'bench/abuse.ts',
 };
 
 const [requested, ...rest] = process.argv.slice(2);

@@ -162,7 +162,7 @@ function benchCases(afterCursor: string): BenchCase[] {
     },
     {
       // The same page with the filter passed as a variable, as most clients send it: TripFilter is a
-      // recursive input type, which src/server/compiled-execution.ts handles specially.
+      // recursive input type, which src/server/fast-paths/compiled-execution.ts handles specially.
       name: 'filtered-vars',
       description: 'as filtered, with the filter passed in a $filter: TripFilter variable',
       query: `query Filtered($filter: TripFilter) { trips(first: ${PAGE}, orderBy: [PICKUP_AT_DESC], filter: $filter) { ${selection} } }`,

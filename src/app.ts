@@ -10,14 +10,18 @@ import type { GatewayServices } from './schema/context.js';
 import { buildSchema } from './schema/index.js';
 import type { SyncService } from './sync/service.js';
 import { ResponseStore } from './cache/response-store.js';
-import { connectDedicatedClient } from './db/dedicated-client.js';
 import { TableVersionTracker } from './cache/table-version.js';
-import { healthRoutes, type Readiness } from './server/health.js';
+import { connectDedicatedClient } from './db/dedicated-client.js';
+import { createMetrics } from './observability/metrics.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
+import { healthRoutes, type Readiness } from './server/http/health.js';
+import { useClientLimits } from './server/plugins/client-limits.js';
 import { useGatewayResponseCache } from './server/plugins/response-cache.js';
-import { useSharedSubscriptionResults } from './server/shared-subscription-results.js';
-import { useSseTransports } from './server/sse-transport.js';
-import { createGateway, type Gateway } from './server/yoga.js';
+import { useSharedSubscriptionResults } from './server/plugins/shared-subscription-results.js';
+import { useSseTransports } from './server/sse/transport.js';
+import { createGateway, type Gateway } from './server/http/gateway.js';
 import { installZipZones } from './zones/install-zip-zones.js';
+import { describeError } from './errors.js';
 
 export interface App {
   gateway: Gateway;
@@ -30,6 +34,8 @@ export interface App {
   /** The response cache (null with RESPONSE_CACHE=off). */
   responseCache: { versions: TableVersionTracker; store: ResponseStore } | null;
   readiness: Readiness;
+  /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is. */
+  tracing: Tracing | undefined;
   /**
    * Live trips (Subscription.tripsAdded): already started. Call live.wake()
    * when new rows may have arrived, e.g. on a sync status change.
@@ -53,10 +59,24 @@ export interface AppOptions {
   retryMs?: number;
   /** Sees every statement sent while serving requests (benchmarks). */
   onQuery?: (query: CompiledQuery) => void;
+  /** Lakebase OAuth credentials (TokenCache), for the token metrics. */
+  tokens?: { readonly issuedCount: number; readonly failedCount: number };
+  /** OTEL_* variables; tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  otelEnv?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http.ts. */
-export function createApp({ config, logger, password, pgClient, sync, retryMs = 2000, onQuery }: AppOptions): App {
+/** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http/listen.ts. */
+export function createApp({
+  config,
+  logger,
+  password,
+  pgClient,
+  sync,
+  retryMs = 2000,
+  onQuery,
+  tokens,
+  otelEnv = {},
+}: AppOptions): App {
   const pool = createPool(config.database, { password, Client: pgClient, logger });
   const statements = new StatementCounter();
   const db = createDb(pool, config.database, statements, onQuery);
@@ -100,12 +120,38 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     });
     return { versions, store: new ResponseStore(versions, config.responseCache.maxBytes) };
   }
+  const { edge } = config;
+  const clientLimits = useClientLimits({
+    trustProxy: edge.trustProxy,
+    rateLimitRequests: edge.rateLimitRequests,
+    rateLimitWindowMs: edge.rateLimitWindowMs,
+    maxSubscriptionsPerClient: edge.maxSubscriptionsPerClient,
+    exempt: (pathname) => pathname === '/health' || pathname === '/ready' || pathname === '/metrics',
+  });
+  const metrics = edge.metrics
+    ? createMetrics({
+        pool,
+        poolMax: config.database.poolMax,
+        statements,
+        tripFeed: live.feed,
+        rollups,
+        sync: sync ?? null,
+        tokens,
+        subscriptions: clientLimits.openSubscriptions,
+      })
+    : undefined;
+  const tracing: Tracing | undefined = createTracing(otelEnv, statements);
   const gateway = createGateway({
     schema: buildSchema(),
     services,
+    firstPlugins: [clientLimits.plugin, ...(tracing ? [tracing.plugin] : []), ...(metrics?.plugins ?? [])],
     plugins: [
       ...(responseCache ? useGatewayResponseCache({ ...responseCache, admin: sync?.admin ?? null }) : []),
-      ...useSseTransports({ keepAliveMs: config.live.keepAliveMs }),
+      ...useSseTransports({
+        keepAliveMs: config.live.keepAliveMs,
+        reservationTtlMs: edge.streamReservationTtlMs,
+        directWrites: config.fastPaths.sseDirectWrites,
+      }),
       useSharedSubscriptionResults(),
     ],
     routes: healthRoutes(pool, readiness, undefined, () => ({
@@ -132,7 +178,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
         logger.error('cannot initialise the gateway schema; retrying', {
           attempt,
           schema: config.database.gatewaySchema,
-          error: (error as Error).message,
+          error: describeError(error),
         });
         await new Promise((resolve) => setTimeout(resolve, retryMs));
       }
@@ -148,6 +194,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
     rollups,
     responseCache,
     readiness,
+    tracing,
     live,
     initialised,
     async close() {
@@ -156,6 +203,7 @@ export function createApp({ config, logger, password, pgClient, sync, retryMs = 
       await responseCache?.versions.close();
       await rollups.close();
       await db.destroy();
+      await tracing?.shutdown();
     },
   };
 }

@@ -1,12 +1,76 @@
 import { GraphQLError } from 'graphql';
 
 /**
+ * Every `extensions.code` a client can see, in one place (docs/subscriptions.md
+ * and the README describe them). Build errors with gatewayError or
+ * UserInputError, so a code cannot be misspelt and a new one is listed here.
+ */
+export const ERROR_CODES = {
+  /** An argument is wrong; extensions.argument names it. */
+  BAD_USER_INPUT: 'an argument is wrong',
+  /** A live-stream cursor can no longer resume (too old, or from another stream). */
+  CURSOR_EXPIRED: 'the cursor cannot resume this stream',
+  BAD_REQUEST: 'the HTTP request is malformed',
+  REQUEST_ENTITY_TOO_LARGE: 'the request body is over the limit',
+  QUERY_TOO_COMPLEX: 'the query costs more than MAX_QUERY_COST',
+  FORBIDDEN: 'the caller may not do this',
+  INTERNAL_SERVER_ERROR: 'unexpected; the log has the details under the request id',
+  SHUTTING_DOWN: 'the gateway is stopping; resume from the cursor',
+  TOO_MANY_SUBSCRIBERS: 'LIVE_MAX_SUBSCRIBERS reached',
+  SUBSCRIBER_TOO_SLOW: 'the subscriber fell behind its buffer; resume from the cursor',
+  SYNC_NOT_CONFIGURED: 'no sync pipeline is configured',
+  SYNC_UNAVAILABLE: 'the sync pipeline API failed',
+  SYNC_UPDATE_RUNNING: 'a pipeline update is already running',
+  RATE_LIMITED: 'RATE_LIMIT_REQUESTS reached in this window for this client; retry after Retry-After',
+  UNSUPPORTED_MEDIA_TYPE: 'the POST body is not application/json (CSRF protection)',
+  NOT_ACCEPTABLE: 'no response format the Accept header allows',
+  TOO_MANY_SUBSCRIPTIONS: 'MAX_SUBSCRIPTIONS_PER_CLIENT reached for this client',
+  PERSISTED_QUERY_NOT_FOUND: 'the documentId is not in the persisted operations manifest',
+  PERSISTED_QUERY_ONLY: 'PERSISTED_OPERATIONS=only: send a documentId, not a document',
+  PERSISTED_QUERY_ID_REQUIRED: 'PERSISTED_OPERATIONS=only: the request names no documentId',
+  /** graphql-js / yoga's codes, kept by the gateway where it rewrites their messages. */
+  GRAPHQL_PARSE_FAILED: 'the document is not valid GraphQL syntax',
+  GRAPHQL_VALIDATION_FAILED: 'the document does not validate against the schema',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A GraphQL error with one of the gateway's codes, `code` first among its extensions. */
+export function gatewayError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+  options: { originalError?: Error } = {},
+): GraphQLError {
+  return new GraphQLError(message, { ...options, extensions: { code, ...extensions } });
+}
+
+/**
  * An error the caller can fix. It reaches the client unmasked, with the
  * argument at fault in `extensions.argument` (e.g. "filter.and[1].fareAmount.in").
  */
 export class UserInputError extends GraphQLError {
-  constructor(argument: string, message: string, code = 'BAD_USER_INPUT') {
+  constructor(argument: string, message: string, code: 'BAD_USER_INPUT' | 'CURSOR_EXPIRED' = 'BAD_USER_INPUT') {
     super(`${argument}: ${message}`, { extensions: { code, argument } });
     this.name = 'UserInputError';
   }
+}
+
+/** The message of anything thrown, without assuming it is an Error. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * For logs: the message followed by its chain of causes, so a wrapped error
+ * (a pg error inside a sync failure, say) keeps what caused it.
+ */
+export function describeError(error: unknown): string {
+  const parts = [errorMessage(error)];
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; cause !== undefined && depth < 5; depth += 1) {
+    parts.push(`caused by: ${errorMessage(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join('; ');
 }

@@ -1,4 +1,5 @@
-import type { LogLevel } from './config/env.js';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * One JSON object per line on stdout/stderr: Databricks Apps collects both

@@ -5,10 +5,10 @@
 import { createApp } from './app.js';
 import { loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
 import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
-import { wireDatabricks } from './databricks/bootstrap.js';
+import { wireDatabricks } from './databricks-wiring.js';
 import { createLogger, type Logger } from './logger.js';
-import { listen } from './server/http.js';
-import { disableAllocationSitePretenuring } from './server/v8-tuning.js';
+import { listen } from './server/http/listen.js';
+import { v8FlagsState } from './server/fast-paths/v8-flags.js';
 import { CachedSyncStatus } from './sync/cached-sync-status.js';
 import type { SyncService } from './sync/service.js';
 import type { SyncSource } from './sync/source.js';
@@ -20,9 +20,10 @@ interface DevEnvironment {
 }
 
 async function main(): Promise<void> {
-  disableAllocationSitePretenuring();
   const config = exitOnConfigError(() => loadConfig());
   const logger = createLogger(config.logLevel, { service: 'lakebase-graphql' });
+  // Fast paths (src/server/fast-paths/README.md): what is on, so a slow instance can be told from a switched-off one.
+  logger.info('fast paths', { ...v8FlagsState(), ...config.fastPaths });
   // Before any database work: a Lakebase setting missing on Databricks Apps should stop startup at once.
   const databricksConfig = exitOnConfigError(() => loadDatabricksConfig());
   const databricks = exitOnConfigError(() => wireDatabricks(databricksConfig, config.database, logger));
@@ -43,11 +44,13 @@ async function main(): Promise<void> {
     logger,
     password: databricks.password,
     pgClient: databricks.pgClient,
+    tokens: databricks.tokens,
+    otelEnv: process.env,
     // Locally the emulated pipeline answers in the Databricks shape, so sync
     // status, refresh (same admin rules) and syncStatusChanged behave identically.
     sync: databricks.sync ?? (dev ? localSync(dev.syncSource, databricksConfig, logger) : null),
   });
-  const server = await listen(app.gateway, config.port, config.host);
+  const server = await listen(app.gateway, config.port, config.host, config.edge);
   logger.info(`GraphQL endpoint ready at ${server.url}`, { port: config.port, host: config.host });
   app.initialised.catch(() => {});
 

@@ -1,17 +1,24 @@
 /**
- * The Asset Bundle (databricks.yml, resources/*.yml) against the published
- * bundle JSON Schema, strictly: unknown or mistyped fields fail. Plus app.yaml
- * against the documented app.yaml settings, and the references between files.
+ * The Asset Bundle against the published bundle JSON Schema, strictly: unknown
+ * or mistyped fields fail. Both variants: Lakebase Autoscaling (databricks.yml
+ * as committed: resources/*.yml, jobs/*.yml) and Lakebase Provisioned (the same
+ * with provisioned/*.yml instead of resources/*.yml). Plus app.yaml against the
+ * documented app.yaml settings, the jobs' notebooks, and the references between files.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { V8_FLAGS } from '../src/server/fast-paths/v8-flags.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const schemaPath = path.resolve(root, '../shared/databricks/bundle-schema.json');
+// The shared schema sits beside the main checkout (../shared) or, from a worktree under wt/, two levels up.
+const schemaPath =
+  ['../shared', '../../shared']
+    .map((dir) => path.resolve(root, dir, 'databricks/bundle-schema.json'))
+    .find((candidate) => existsSync(candidate)) ?? path.resolve(root, '../shared/databricks/bundle-schema.json');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -33,6 +40,10 @@ function object(value: Json | undefined, where: string): JsonObject {
 function includedFiles(bundle: JsonObject): string[] {
   const include = bundle.include;
   if (!Array.isArray(include)) return [];
+  return includePatterns(include.map(String));
+}
+
+function includePatterns(include: string[]): string[] {
   return include.flatMap((pattern) => {
     const match = /^([\w./-]+)\/\*(\.\w+)$/.exec(String(pattern));
     if (!match) throw new Error(`unsupported include pattern ${String(pattern)}`);
@@ -96,6 +107,11 @@ function appYamlValidator(): ValidateFunction {
 const validateBundle = strictBundleValidator();
 const bundle = readYaml('databricks.yml');
 const bundleFiles = ['databricks.yml', ...includedFiles(bundle)];
+/** The documented Provisioned variant: provisioned/*.yml in place of resources/*.yml. */
+const provisionedInclude = (bundle.include as string[]).map((pattern) =>
+  pattern === 'resources/*.yml' ? 'provisioned/*.yml' : pattern,
+);
+const provisionedFiles = ['databricks.yml', ...includePatterns(provisionedInclude)];
 
 function errorsOf(document: JsonObject): string[] {
   if (validateBundle(document)) return [];
@@ -104,9 +120,9 @@ function errorsOf(document: JsonObject): string[] {
 }
 
 /** All bundle files merged the way the CLI merges includes (disjoint keys here). */
-function merged(): JsonObject {
+function merged(files = bundleFiles): JsonObject {
   const resources: Record<string, JsonObject> = {};
-  for (const file of bundleFiles) {
+  for (const file of files) {
     const document = readYaml(file);
     for (const [type, entries] of Object.entries(object(document.resources ?? {}, `${file} resources`))) {
       resources[type] = { ...(resources[type] ?? {}), ...object(entries, `${file} resources.${type}`) };
@@ -121,16 +137,69 @@ function referencesIn(value: Json, pattern: RegExp): string[] {
 }
 
 describe('bundle files', () => {
-  it('include the resource files', () => {
-    expect(bundleFiles).toEqual(['databricks.yml', 'resources/app.yml', 'resources/lakebase.yml']);
+  it('include the Autoscaling resources and the jobs; the Provisioned variant swaps only the resources', () => {
+    expect(bundleFiles).toEqual([
+      'databricks.yml',
+      'resources/app.yml',
+      'resources/lakebase.yml',
+      'jobs/source-table.yml',
+    ]);
+    expect(provisionedFiles).toEqual([
+      'databricks.yml',
+      'provisioned/app.yml',
+      'provisioned/lakebase.yml',
+      'jobs/source-table.yml',
+    ]);
   });
 
-  it.each(bundleFiles)('%s is valid under the strict bundle schema', (file) => {
+  it.each([...new Set([...bundleFiles, ...provisionedFiles])])('%s is valid under the strict bundle schema', (file) => {
     expect(errorsOf(readYaml(file))).toEqual([]);
   });
 
-  it('reject a misspelt field, a wrong enum value, a wrong type and an unknown top-level key', () => {
+  it('the Provisioned variant as one document is valid too', () => {
+    expect(errorsOf({ ...merged(provisionedFiles), include: provisionedInclude })).toEqual([]);
+    expect(errorsOf(merged())).toEqual([]);
+  });
+
+  it('reject misspelt fields, wrong enum values and wrong types in the Autoscaling resources', () => {
     const lakebase = readYaml('resources/lakebase.yml');
+    const at = (document: JsonObject, type: string, key: string) =>
+      object(object(object(document.resources, 'r')[type], type)[key], key);
+
+    const typo = structuredClone(lakebase);
+    const synced = at(typo, 'postgres_synced_tables', 'trips_synced');
+    synced.primary_key_column = synced.primary_key_columns ?? null;
+    delete synced.primary_key_columns;
+    expect(errorsOf(typo).join('\n')).toContain('must NOT have additional properties');
+
+    const policy = structuredClone(lakebase);
+    at(policy, 'postgres_synced_tables', 'trips_synced').scheduling_policy = 'HOURLY';
+    expect(errorsOf(policy).join('\n')).toContain('must be equal to one of the allowed values');
+
+    const endpoint = structuredClone(lakebase);
+    at(endpoint, 'postgres_endpoints', 'primary').endpoint_type = 'READ_WRITE';
+    expect(errorsOf(endpoint).join('\n')).toContain('must be equal to one of the allowed values');
+
+    const missing = structuredClone(lakebase);
+    delete at(missing, 'postgres_databases', 'trips').role;
+    expect(errorsOf(missing).join('\n')).toContain("must have required property 'role'");
+
+    const app = readYaml('resources/app.yml');
+    const permission = structuredClone(app);
+    const appResources = at(permission, 'apps', 'lakebase_graphql').resources as Json[];
+    object(object(appResources[0] ?? null, 'resource').postgres, 'pg').permission = 'CAN_USE';
+    expect(errorsOf(permission).join('\n')).toContain('must be equal to one of the allowed values');
+
+    const camel = structuredClone(app);
+    const env = object(at(camel, 'apps', 'lakebase_graphql').config, 'config').env as Json[];
+    const first = object(env[0] ?? null, 'env');
+    first.valueFrom = first.value_from ?? null;
+    delete first.value_from;
+    expect(errorsOf(camel).join('\n')).toContain('must NOT have additional properties');
+  });
+
+  it('reject a misspelt field, a wrong enum value, a wrong type and an unknown top-level key (Provisioned)', () => {
+    const lakebase = readYaml('provisioned/lakebase.yml');
     const typo = structuredClone(lakebase);
     const spec = object(
       object(object(object(typo.resources, 'r').synced_database_tables, 's').trips_synced, 't').spec,
@@ -151,7 +220,7 @@ describe('bundle files', () => {
     object(object(object(capacity.resources, 'r').database_instances, 'd').trips_db, 'i').capacity = 2;
     expect(errorsOf(capacity).join('\n')).toContain('/resources/database_instances/trips_db/capacity must be string');
 
-    const app = readYaml('resources/app.yml');
+    const app = readYaml('provisioned/app.yml');
     const permission = structuredClone(app);
     const appResources = object(object(object(permission.resources, 'r').apps, 'a').lakebase_graphql, 'app').resources;
     object(object((appResources as Json[])[0] ?? null, 'resource').database, 'db').permission = 'CAN_USE';
@@ -161,12 +230,92 @@ describe('bundle files', () => {
   });
 });
 
-describe('bundle content', () => {
+const variants = [
+  { name: 'Autoscaling', files: bundleFiles },
+  { name: 'Provisioned', files: provisionedFiles },
+] as const;
+
+function appOf(config: JsonObject) {
+  const app = object(object(object(config.resources, 'resources').apps, 'apps').lakebase_graphql, 'app');
+  const appResources = (app.resources as Json[]).map((entry) => object(entry, 'app resource'));
+  return { app, appResources };
+}
+
+describe('bundle content (Autoscaling, the default)', () => {
   const config = merged();
   const resources = object(config.resources, 'resources');
+  const at = (type: string, key: string) => object(object(resources[type], type)[key], `${type}.${key}`);
+  const { app, appResources } = appOf(config);
+
+  it('syncs trips into the synced table on the project’s branch by primary key id, with the policy as a variable', () => {
+    const synced = at('postgres_synced_tables', 'trips_synced');
+    expect(synced).toMatchObject({
+      synced_table_id: '${var.catalog}.${var.schema}.trips_synced',
+      branch: '${resources.postgres_branches.production.id}',
+      postgres_database: '${var.database_name}',
+      source_table_full_name: '${var.catalog}.${var.schema}.trips',
+      primary_key_columns: ['id'],
+      scheduling_policy: '${var.sync_policy}',
+    });
+    expect(at('postgres_branches', 'production').parent).toBe('${resources.postgres_projects.trips.id}');
+    expect(at('postgres_databases', 'trips')).toMatchObject({
+      parent: '${resources.postgres_branches.production.id}',
+      role: '${resources.postgres_roles.owner.id}',
+      postgres_database: '${var.database_name}',
+    });
+    expect(at('postgres_endpoints', 'primary').endpoint_type).toBe('ENDPOINT_TYPE_READ_WRITE');
+    expect(resources.database_instances).toBeUndefined();
+    expect(resources.synced_database_tables).toBeUndefined();
+  });
+
+  it('gives the app the branch and database as a postgres resource with CAN_CONNECT_AND_CREATE', () => {
+    const postgres = appResources.find((entry) => entry.postgres !== undefined);
+    expect(postgres?.postgres).toEqual({
+      branch: '${resources.postgres_branches.production.id}',
+      database: '${resources.postgres_databases.trips.id}',
+      permission: 'CAN_CONNECT_AND_CREATE',
+    });
+    expect(appResources.some((entry) => entry.database !== undefined)).toBe(false);
+  });
+
+  it('app config: the start command of app.yaml, LAKEBASE_ENDPOINT from the postgres resource, per-target values', () => {
+    const appConfig = object(app.config, 'config');
+    expect(appConfig.command).toEqual(readYaml('app.yaml').command);
+    const env = Object.fromEntries(
+      (appConfig.env as Json[]).map((entry) => {
+        const { name, ...rest } = object(entry, 'env');
+        return [String(name), rest];
+      }),
+    );
+    expect(env.LAKEBASE_ENDPOINT).toEqual({ value_from: 'postgres' });
+    expect(env.SYNCED_TABLE_NAME).toEqual({ value: '${var.catalog}.${var.schema}.trips_synced' });
+    expect(env.GATEWAY_ADMIN_TOKEN).toEqual({ value_from: 'admin-token' });
+    const names = new Set(appResources.map((entry) => entry.name));
+    for (const [name, value] of Object.entries(env)) {
+      if (value.value_from !== undefined) expect(names.has(value.value_from as string), name).toBe(true);
+    }
+    const targets = object(config.targets, 'targets');
+    const dev = object(object(targets.dev, 'dev').variables, 'dev');
+    const prod = object(object(targets.prod, 'prod').variables, 'prod');
+    expect(dev.log_level).not.toEqual(prod.log_level);
+    expect(dev.max_cu).not.toEqual(prod.max_cu);
+  });
+
+  it('app.yaml takes LAKEBASE_ENDPOINT from the postgres resource (valueFrom)', () => {
+    const appYaml = readYaml('app.yaml');
+    const env = (appYaml.env as Json[]).map((entry) => object(entry, 'env'));
+    expect(env.find((entry) => entry.name === 'LAKEBASE_ENDPOINT')).toEqual({
+      name: 'LAKEBASE_ENDPOINT',
+      valueFrom: 'postgres',
+    });
+  });
+});
+
+describe('bundle content (Provisioned alternative)', () => {
+  const config = merged(provisionedFiles);
+  const resources = object(config.resources, 'resources');
   const syncedTable = object(object(resources.synced_database_tables, 'synced tables').trips_synced, 'trips_synced');
-  const app = object(object(resources.apps, 'apps').lakebase_graphql, 'app');
-  const appResources = (app.resources as Json[]).map((entry) => object(entry, 'app resource'));
+  const { appResources } = appOf(config);
 
   it('syncs trips into the synced table by primary key id, with the policy as a variable', () => {
     const spec = object(syncedTable.spec, 'spec');
@@ -174,6 +323,7 @@ describe('bundle content', () => {
     expect(spec.primary_key_columns).toEqual(['id']);
     expect(spec.scheduling_policy).toBe('${var.sync_policy}');
     expect(syncedTable.database_instance_name).toBe('${resources.database_instances.trips_db.name}');
+    expect(resources.postgres_projects).toBeUndefined();
   });
 
   it('gives the app the database as a resource with CAN_CONNECT_AND_CREATE', () => {
@@ -184,12 +334,18 @@ describe('bundle content', () => {
       permission: 'CAN_CONNECT_AND_CREATE',
     });
   });
+});
+
+describe.each(variants)('bundle content, both variants: $name', ({ files }) => {
+  const config = merged(files);
+  const resources = object(config.resources, 'resources');
 
   it('has dev and prod targets with different capacity and sync policy', () => {
     const targets = object(config.targets, 'targets');
     const dev = object(object(targets.dev, 'dev').variables, 'dev variables');
     const prod = object(object(targets.prod, 'prod').variables, 'prod variables');
     expect(dev.instance_capacity).not.toEqual(prod.instance_capacity);
+    expect(dev.max_cu).not.toEqual(prod.max_cu);
     expect(dev.sync_policy).not.toEqual(prod.sync_policy);
     for (const policy of [dev.sync_policy, prod.sync_policy]) {
       expect(['SNAPSHOT', 'TRIGGERED', 'CONTINUOUS']).toContain(policy);
@@ -211,11 +367,71 @@ describe('bundle content', () => {
   });
 
   it('refers only to resources it defines', () => {
-    for (const reference of referencesIn(config, /\$\{resources\.([\w-]+\.[\w-]+)\.[\w-]+\}/g)) {
+    const references = referencesIn(config, /\$\{resources\.([\w-]+\.[\w-]+)\.[\w-]+\}/g);
+    expect(references.length).toBeGreaterThan(0);
+    for (const reference of references) {
       const [type = '', key = ''] = reference.split('.');
       expect(object(resources[type] ?? {}, type)[key], reference).toBeDefined();
     }
   });
+
+  it('app config env names exist, and its value_from entries name app resources', () => {
+    const { app, appResources } = appOf(config);
+    const names = new Set(appResources.map((entry) => entry.name));
+    for (const entry of object(app.config, 'config').env as Json[]) {
+      const env = object(entry, 'env');
+      expect(String(env.name)).toMatch(/^[A-Z_][A-Z0-9_]*$/);
+      if (env.value_from !== undefined) expect(names.has(env.value_from as string), String(env.name)).toBe(true);
+    }
+  });
+
+  it('has the jobs that create the source table and insert trips, each running a SQL notebook of the bundle', () => {
+    const jobs = object(resources.jobs, 'jobs');
+    expect(Object.keys(jobs).sort()).toEqual(['create_source_table', 'insert_trips']);
+    for (const [key, job] of Object.entries(jobs)) {
+      const definition = object(job, key);
+      const parameters = (definition.parameters as Json[]).map((entry) => String(object(entry, 'p').name));
+      for (const task of definition.tasks as Json[]) {
+        const notebook = object(object(task, 'task').notebook_task, 'notebook_task');
+        const file = path.join(root, 'jobs', String(notebook.notebook_path));
+        const text = readFileSync(file, 'utf8');
+        // The header makes the workspace import the .sql file as a notebook.
+        expect(text.split('\n')[0]).toBe('-- Databricks notebook source');
+        // Every :name parameter marker is a job parameter (job parameters reach the notebook as widgets).
+        const markers = new Set([...text.replace(/--.*$/gm, '').matchAll(/(?<![:\w]):([a-z_]+)\b/g)].map((m) => m[1]));
+        expect(
+          [...markers].filter((marker) => !parameters.includes(String(marker))),
+          file,
+        ).toEqual([]);
+        expect(markers.size).toBeGreaterThan(0);
+      }
+    }
+  });
+});
+
+describe('jobs', () => {
+  const create = readFileSync(path.join(root, 'jobs/create_source_table.sql'), 'utf8');
+  const insert = readFileSync(path.join(root, 'jobs/insert_trips.sql'), 'utf8');
+
+  it('create the source table idempotently from samples.nyctaxi.trips, with a unique id and the change data feed', () => {
+    expect(create).toMatch(/CREATE TABLE IF NOT EXISTS IDENTIFIER\(:catalog \|\| '\.' \|\| :schema \|\| '\.trips'\)/);
+    expect(create).toContain('FROM samples.nyctaxi.trips');
+    expect(create).toMatch(/row_number\(\) OVER/);
+    expect(create).toMatch(/SET TBLPROPERTIES \(delta\.enableChangeDataFeed = true\)/);
+    expect(create).toContain('ALTER COLUMN id SET NOT NULL');
+  });
+
+  it('insert count trips with ids after the largest, one run at a time', () => {
+    expect(insert).toContain('coalesce(max(id), 0)');
+    expect(insert).toContain('n <= CAST(:count AS INT)');
+    const jobs = object(object(merged().resources, 'r').jobs, 'jobs');
+    expect(object(jobs.insert_trips, 'insert').max_concurrent_runs).toBe(1);
+  });
+});
+
+describe('app.yaml', () => {
+  const config = merged();
+  const { appResources } = appOf(config);
 
   it('app.yaml starts the build output and takes its values from the app resources', () => {
     const appYaml = readYaml('app.yaml');
@@ -225,7 +441,8 @@ describe('bundle content', () => {
     const build = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as {
       compilerOptions: { rootDir: string; outDir: string };
     };
-    expect(appYaml.command).toEqual(['node', `${build.compilerOptions.outDir}/main.js`]);
+    // The V8 flags production starts with (src/server/fast-paths/README.md), then the build output.
+    expect(appYaml.command).toEqual(['node', ...V8_FLAGS, `${build.compilerOptions.outDir}/main.js`]);
     expect(build.compilerOptions.rootDir).toBe('src');
     const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
@@ -234,7 +451,7 @@ describe('bundle content', () => {
 
     const names = new Set(appResources.map((entry) => entry.name));
     const valueFrom = (appYaml.env as Json[]).map((entry) => object(entry, 'env').valueFrom).filter(Boolean);
-    expect(valueFrom).toContain('database');
+    expect(valueFrom).toContain('postgres');
     expect(valueFrom.filter((name) => !names.has(name as string))).toEqual([]);
   });
 

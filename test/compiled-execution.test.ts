@@ -44,12 +44,21 @@ describe('compiled execution', () => {
       .filter((entry) => entry.operationName === operationName && entry.msg.startsWith('operation '))
       .map((e) => e.msg);
 
+  /**
+   * Documents are compiled from their second execution (a stream of distinct documents is never compiled):
+   * the first run warms it up on graphql-js, the second is the compiled answer.
+   */
+  async function queryTwice(query: string, variables?: Record<string, unknown>) {
+    await gw.query(query, variables);
+    return gw.query(query, variables);
+  }
+
   async function expectSameAnswer(
     operationName: string,
     query: string,
     variables?: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
-    const { status, body } = await gw.query(query, variables);
+    const { status, body } = await queryTwice(query, variables);
     expect(status).toBe(200);
     const reference = (await referenceAnswer(query, variables)) as Record<string, unknown>;
     expect(body).toEqual(reference);
@@ -106,7 +115,7 @@ describe('compiled execution', () => {
 
   it('reports a resolver’s input error with the same message, path and argument', async () => {
     const query = 'query TooMany { trips(first: 1001) { edges { node { tripId } } } }';
-    const { body } = await gw.query(query);
+    const { body } = await queryTwice(query);
     expect(body).toEqual(await referenceAnswer(query));
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'first' });
     expect(executorLog('TooMany')).toEqual(['operation compiled']);
@@ -125,11 +134,47 @@ describe('compiled execution', () => {
     const query = `query BadVariables($first: Int, $filter: TripFilter, $order: [TripOrderBy!]) {
       trips(first: $first, filter: $filter, orderBy: $order) { totalCount } }`;
     const variables = { first: 'many', filter: { or: [{ tripId: { eq: 'x1' } }], bogus: 1 }, order: ['SIDEWAYS'] };
-    const { status, body } = await gw.query(query, variables);
+    const { status, body } = await queryTwice(query, variables);
     const reference = (await referenceAnswer(query, variables)) as { errors: unknown[] };
     expect(reference.errors.length).toBeGreaterThanOrEqual(3);
     expect(body).toEqual(reference);
     expect(status).toBe(200);
     expect(executorLog('BadVariables')).toEqual(['operation compiled']);
+  });
+
+  it('compiles a document from its second execution only, and never a large one', async () => {
+    const query = 'query Once { trips(first: 2) { edges { node { tripId } } } }';
+    await gw.query(query);
+    expect(executorLog('Once')).toEqual([]);
+    await gw.query(query);
+    expect(executorLog('Once')).toEqual(['operation compiled']);
+    const large = `query Large { trips(first: 1) { edges { node { tripId } } } } # ${'x'.repeat(20_000)}`;
+    await queryTwice(large);
+    await gw.query(large);
+    expect(executorLog('Large')).toEqual([]);
+  });
+});
+
+/** The off switch (src/server/fast-paths/README.md): GRAPHQL_JIT=off runs every query on graphql-js, same answers. */
+describe('compiled execution switched off (GRAPHQL_JIT=off)', () => {
+  let gw: TestGateway;
+  const log: { msg: string; operationName?: string }[] = [];
+
+  beforeAll(async () => {
+    const logger = createLogger('debug', {}, (_level, line) => log.push(JSON.parse(line)));
+    gw = await startTestGateway('compiled_execution_off', { GRAPHQL_JIT: 'off' }, { logger });
+    await insertTrickyTrips(gw.database.pool, 50);
+  });
+  afterAll(() => gw.close());
+
+  it('answers on graphql-js and never compiles', async () => {
+    const query = `query Off($filter: TripFilter) {
+      trips(first: 5, orderBy: [TRIP_ID_ASC], filter: $filter) { edges { node { tripId pickupZone { zip } } } } }`;
+    const { status, body } = await gw.query(query, { filter: { fareAmount: { gte: 0 } } });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect((body.data as { trips: { edges: unknown[] } }).trips.edges).toHaveLength(5);
+    expect(gw.config.fastPaths.graphqlJit).toBe(false);
+    expect(log.filter((entry) => entry.msg.startsWith('operation '))).toEqual([]);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/env.js';
+import { read, VARIABLES } from '../src/config/variables.js';
+import { embeddedDataDir } from '../src/dev/dev-database.js';
+import { DEFAULT_CHANGE_RETENTION_MS } from '../src/dev/pipeline/index.js';
+import { SYNC_NOTIFY_CHANNEL } from '../src/sync/sync-notification.js';
 
 function errorOf(env: Record<string, string>): ConfigError {
   try {
@@ -79,5 +84,60 @@ describe('configuration from the environment', () => {
       /no database configured.*embedded development database is disabled/,
     );
     expect(errorOf({ DATABRICKS_APP_NAME: 'lakebase-graphql' }).variable).toBe('PGHOST');
+  });
+});
+
+describe('the declared variables (src/config/variables.ts)', () => {
+  it('name the variable at fault for every kind of value', () => {
+    expect(() => read({ LIVE_KEEPALIVE_MS: '10' }, 'LIVE_KEEPALIVE_MS')).toThrow(
+      /^LIVE_KEEPALIVE_MS: must be between 50 and 600000, got 10$/,
+    );
+    expect(() => read({ ROLLUPS: 'maybe' }, 'ROLLUPS')).toThrow(/^ROLLUPS: expected one of on, off, got "maybe"$/);
+    expect(() => read({ GRAPHQL_JIT: '1' }, 'GRAPHQL_JIT')).toThrow(/^GRAPHQL_JIT: expected one of on, off/);
+    expect(() => read({ PGSCHEMA: 'a"b' }, 'PGSCHEMA')).toThrow(/^PGSCHEMA: "a"b" is not a valid Postgres identifier$/);
+    expect(() => read({ GATEWAY_TRUST_FORWARDED_IDENTITY: 'yes' }, 'GATEWAY_TRUST_FORWARDED_IDENTITY')).toThrow(
+      /^GATEWAY_TRUST_FORWARDED_IDENTITY: expected true or false, got "yes"$/,
+    );
+    expect(() => read({ LOCAL_SYNC_POLICY: 'sometimes' }, 'LOCAL_SYNC_POLICY')).toThrow(
+      /^LOCAL_SYNC_POLICY: expected one of SNAPSHOT, TRIGGERED, CONTINUOUS/,
+    );
+  });
+
+  it('treat blank as unset, trim, and compare choices case-insensitively', () => {
+    expect(read({ PG_POOL_MAX: '  ' }, 'PG_POOL_MAX')).toBe(10);
+    expect(read({ PG_POOL_MAX: ' 7 ' }, 'PG_POOL_MAX')).toBe(7);
+    expect(read({ LOG_LEVEL: 'WARN' }, 'LOG_LEVEL')).toBe('warn');
+    expect(read({ LOCAL_SYNC_POLICY: 'triggered' }, 'LOCAL_SYNC_POLICY')).toBe('TRIGGERED');
+    expect(read({ LIVE_NOTIFY_CHANNEL: 'OFF' }, 'LIVE_NOTIFY_CHANNEL')).toBeNull();
+    expect(read({}, 'LIVE_NOTIFY_CHANNEL')).toBe(SYNC_NOTIFY_CHANNEL);
+  });
+
+  it('keep cross-variable rules in the loader, naming the variable', () => {
+    expect(errorOf({ MAX_PAGE_SIZE: '50', DEFAULT_PAGE_SIZE: '60' }).message).toBe(
+      'DEFAULT_PAGE_SIZE: must be between 1 and 50, got 60',
+    );
+    expect(loadConfig({ MAX_PAGE_SIZE: '50' }).limits.defaultPageSize).toBe(50);
+    expect(loadConfig({ MAX_GROUPS: '1000' }).limits.maxCost).toBe(50_000);
+    expect(loadConfig({ MAX_GROUPS: '100000' }).limits.maxCost).toBe(3_000_000);
+  });
+
+  it('have defaults that agree with the code they configure', () => {
+    expect(read({}, 'LOCAL_SYNC_CHANGE_RETENTION_HOURS') * 3_600_000).toBe(DEFAULT_CHANGE_RETENTION_MS);
+    expect(loadConfig({}).fastPaths).toEqual({ graphqlJit: true, sseDirectWrites: true });
+  });
+
+  it('every meaning fits one table row', () => {
+    for (const [name, variable] of Object.entries(VARIABLES)) {
+      expect(variable.meaning, name).not.toMatch(/\n/);
+      expect(variable.meaning.length, name).toBeLessThanOrEqual(160);
+    }
+  });
+});
+
+describe('EMBEDDED_PG_DIR', () => {
+  it('is where `npm start` and `npm run data` both look for the embedded cluster', () => {
+    expect(embeddedDataDir({})).toBe(path.resolve('.data/pg'));
+    expect(embeddedDataDir({ EMBEDDED_PG_DIR: 'tmp/pg-other' })).toBe(path.resolve('tmp/pg-other'));
+    expect(embeddedDataDir({ EMBEDDED_PG_DIR: '/srv/pg' })).toBe('/srv/pg');
   });
 });

@@ -46,15 +46,25 @@ describe('loadDatabricksConfig', () => {
     );
   });
 
-  it('takes an Autoscaling endpoint, or finds the instance through the synced table', () => {
+  it('takes an Autoscaling endpoint, or finds the database through the synced table', () => {
     expect(loadDatabricksConfig({ LAKEBASE_ENDPOINT: 'projects/p/branches/main/endpoints/ep' }).lakebase).toEqual({
       kind: 'endpoint',
       endpoint: 'projects/p/branches/main/endpoints/ep',
     });
     expect(loadDatabricksConfig({ SYNCED_TABLE_NAME: 'main.default.trips_synced' }).lakebase).toEqual({
-      kind: 'synced-table-instance',
+      kind: 'synced-table',
       syncedTableName: 'main.default.trips_synced',
+      api: 'postgres',
     });
+  });
+
+  it('asks the postgres API first for the synced table, unless Provisioned is configured or SYNCED_TABLE_API says', () => {
+    expect(loadDatabricksConfig({}).syncedTableApi).toBe('postgres');
+    expect(loadDatabricksConfig({ LAKEBASE_ENDPOINT: 'projects/p/branches/b/endpoints/e' }).syncedTableApi).toBe(
+      'postgres',
+    );
+    expect(loadDatabricksConfig({ LAKEBASE_INSTANCE_NAME: 'trips-db' }).syncedTableApi).toBe('database');
+    expect(loadDatabricksConfig({ SYNCED_TABLE_API: 'Database' }).syncedTableApi).toBe('database');
   });
 
   it.each([
@@ -65,6 +75,7 @@ describe('loadDatabricksConfig', () => {
     [{ LAKEBASE_INSTANCE_NAME: 'a', LAKEBASE_ENDPOINT: 'projects/p/branches/b/endpoints/e' }, 'LAKEBASE_ENDPOINT'],
     [{ LAKEBASE_ENDPOINT: 'p/branches/b' }, 'LAKEBASE_ENDPOINT'],
     [{ SYNCED_TABLE_NAME: 'trips_synced' }, 'SYNCED_TABLE_NAME'],
+    [{ SYNCED_TABLE_API: 'lakebase' }, 'SYNCED_TABLE_API'],
     [{ GATEWAY_ADMIN_TOKEN: 'short' }, 'GATEWAY_ADMIN_TOKEN'],
     [{ GATEWAY_TRUST_FORWARDED_IDENTITY: 'yes' }, 'GATEWAY_TRUST_FORWARDED_IDENTITY'],
     [{ SYNC_STATUS_CACHE_SECONDS: 'soon' }, 'SYNC_STATUS_CACHE_SECONDS'],

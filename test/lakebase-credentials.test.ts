@@ -9,7 +9,7 @@ import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import {
   endpointCredentialIssuer,
   instanceCredentialIssuer,
-  syncedTableInstanceCredentialIssuer,
+  syncedTableCredentialIssuer,
 } from '../src/lakebase/credential-issuer.js';
 import { LakebaseConnectionError } from '../src/lakebase/errors.js';
 import { TokenCache } from '../src/lakebase/token-cache.js';
@@ -78,19 +78,74 @@ describe('credential issuers through the SDK', () => {
     expect(credential.token).toBe(fake.issued[0]?.token);
     expect(credential.expiresAt.getTime()).toBe(clock + 3600_000);
     const call = fake.requests.find((request) => request.route === 'postgres-credentials');
-    expect(call?.body).toEqual({ endpoint: ENDPOINT });
+    expect(call?.body).toEqual({ endpoint: ENDPOINT, ttl: '3600s' });
   });
 
-  it('finds the instance through the synced table once, then issues for it', async () => {
-    fake.setSyncedTable({ name: 'main.default.trips_synced', effective_database_instance_name: INSTANCE });
-    const issuer = syncedTableInstanceCredentialIssuer(workspaceClient(), 'main.default.trips_synced');
+  it('asks for the configured ttl, and the expiry follows it', async () => {
+    const credential = await endpointCredentialIssuer(workspaceClient(), ENDPOINT, 900).issue();
+    expect(fake.requests.find((request) => request.route === 'postgres-credentials')?.body.ttl).toBe('900s');
+    expect(credential.expiresAt.getTime()).toBe(clock + 900_000);
+  });
+
+  it('a ttl out of the documented range is refused by the API (400), and says so', async () => {
+    const error = await failureOf(endpointCredentialIssuer(workspaceClient(), ENDPOINT, 60).issue());
+    expect(error).toMatchObject({ step: 'credential-api', status: 400 });
+  });
+
+  it('Autoscaling: finds the endpoint from the synced table’s spec.branch once, then issues for it', async () => {
+    const log: string[] = [];
+    fake.setSyncedTable({
+      name: 'synced_tables/main.default.trips_synced',
+      spec: { branch: 'projects/trips/branches/main', postgres_database: 'databricks_postgres' },
+      status: { detailed_state: 'SYNCED_TABLE_ONLINE' },
+    });
+    fake.setBranchEndpoints('projects/trips/branches/main', [
+      { name: 'projects/trips/branches/main/endpoints/replica', status: { endpoint_type: 'ENDPOINT_TYPE_READ_ONLY' } },
+      { name: ENDPOINT, status: { endpoint_type: 'ENDPOINT_TYPE_READ_WRITE', hosts: { host: 'ep.example' } } },
+    ]);
+    const issuer = syncedTableCredentialIssuer(workspaceClient(), 'main.default.trips_synced', 'postgres', {
+      info: (message) => log.push(message),
+    });
 
     await Promise.all([issuer.issue(), issuer.issue()]);
     await issuer.issue();
 
+    expect(fake.count('postgres-synced-table')).toBe(1);
+    expect(fake.count('synced-table')).toBe(0);
+    expect(fake.requests.find((request) => request.route === 'postgres-endpoints')?.path).toBe(
+      '/api/2.0/postgres/projects/trips/branches/main/endpoints',
+    );
+    expect(fake.issued.map((credential) => credential.target)).toEqual([ENDPOINT, ENDPOINT, ENDPOINT]);
+    expect(log.join('\n')).toContain('Lakebase endpoint resolved from the synced table');
+    fake.deleteSyncedTable('main.default.trips_synced');
+  });
+
+  it('a branch without a read-write endpoint says to set LAKEBASE_ENDPOINT', async () => {
+    fake.setSyncedTable({ name: 'synced_tables/main.default.ro', spec: { branch: 'projects/trips/branches/ro' } });
+    fake.setBranchEndpoints('projects/trips/branches/ro', []);
+    const error = await failureOf(syncedTableCredentialIssuer(workspaceClient(), 'main.default.ro').issue());
+    expect(error.message).toContain('LAKEBASE_ENDPOINT');
+    fake.deleteSyncedTable('main.default.ro');
+  });
+
+  it('Provisioned: the postgres API answers 404, the database API names the instance; logged once', async () => {
+    const log: string[] = [];
+    fake.setSyncedTable({ name: 'main.default.trips_synced', effective_database_instance_name: INSTANCE });
+    const issuer = syncedTableCredentialIssuer(workspaceClient(), 'main.default.trips_synced', 'postgres', {
+      info: (message) => log.push(message),
+    });
+
+    await Promise.all([issuer.issue(), issuer.issue()]);
+    await issuer.issue();
+
+    expect(fake.count('postgres-synced-table')).toBe(1);
     expect(fake.count('synced-table')).toBe(1);
     expect(fake.count('database-credentials')).toBe(3);
     expect(fake.issued.map((credential) => credential.target)).toEqual([INSTANCE, INSTANCE, INSTANCE]);
+    expect(log).toEqual([
+      'synced table answered by the database API (the postgres API answered 404); using it from now on',
+    ]);
+    fake.deleteSyncedTable('main.default.trips_synced');
   });
 });
 

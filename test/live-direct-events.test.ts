@@ -7,7 +7,7 @@ const WITH_ZONES = `subscription($filter: TripFilter) {
 
 /**
  * Shared events written to the socket by the fan-out itself
- * (server/direct-sse-events.ts) reach real graphql-sse clients as the
+ * (server/sse/direct-events.ts) reach real graphql-sse clients as the
  * iterator chain would have sent them, in order, mixed with events that do
  * take the chain: each client's first event, results not ready yet, and
  * single-connection streams, which never go direct.
@@ -57,5 +57,42 @@ describe('shared events written by the fan-out itself', () => {
     expect(directEvents).toBeGreaterThanOrEqual(direct.length * syncs);
     expect(directEvents).toBeLessThanOrEqual((direct.length + zones.length) * syncs);
     for (const stream of all) stream.close();
+  });
+});
+
+/** The off switch (src/server/fast-paths/README.md): with SSE_DIRECT_WRITES=off every event takes the stream. */
+describe('direct SSE writes switched off (SSE_DIRECT_WRITES=off)', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('live_direct_off', {
+      LIVE_POLL_INTERVAL_MS: '3600000',
+      LIVE_NOTIFY_CHANNEL: 'off',
+      SSE_DIRECT_WRITES: 'off',
+    });
+  });
+  afterAll(() => gw.close());
+
+  it('delivers the same events in order without writing any directly', async () => {
+    const streams = Array.from({ length: 3 }, () => new TripStream(gw.client('distinct')));
+    await Promise.all(streams.map((stream) => stream.started()));
+    const before = gw.app.live.feed.stats().directEvents;
+    const syncs = 3;
+    for (let sync = 0; sync < syncs; sync += 1) {
+      await insertTrips(
+        gw.database.pool,
+        Array.from({ length: 5 }, (_, i) => sync * 5 + i + 1),
+      );
+      gw.app.live.wake('test');
+      await Promise.all(
+        streams.map((stream) => stream.until(() => stream.batches.length === sync + 2, `sync ${sync}`)),
+      );
+    }
+    const every = await expectedIds(gw.database.pool, 0);
+    for (const stream of streams) {
+      expect(stream.ids).toEqual(every);
+      expect(stream.errors).toEqual([]);
+    }
+    expect(gw.app.live.feed.stats().directEvents - before).toBe(0);
+    for (const stream of streams) stream.close();
   });
 });

@@ -16,7 +16,7 @@ import { createClient } from 'graphql-sse';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/env.js';
 import { silentLogger } from '../src/logger.js';
-import { listen } from '../src/server/http.js';
+import { listen } from '../src/server/http/listen.js';
 import { CachedSyncStatus } from '../src/sync/cached-sync-status.js';
 import { createWorkerPool, headVersion, SyncListener, uniqueNames } from './support/pipeline.js';
 import { startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
@@ -113,7 +113,15 @@ describe('tripsAdded over the local sync pipeline', () => {
     const app = createApp({
       config: { ...loaded, database: loaded.database! },
       logger: silentLogger,
-      sync: { status, admin: { principals: new Set(), token: undefined, trustForwardedIdentity: false } },
+      sync: {
+        status,
+        admin: {
+          principals: new Set(),
+          token: undefined,
+          trustForwardedIdentity: false,
+          identityHeader: 'x-forwarded-email',
+        },
+      },
     });
     await app.initialised;
     const http = await listen(app.gateway, 0, '127.0.0.1');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FeedPosition } from '../src/live/position.js';
 import { TripStreamTermination, TripSubscriber, type FeedChunk, type TripBatch } from '../src/live/subscriber.js';
 import type { MatchableTripRow } from '../src/trips/match-filter.js';
+import { parseTripFilter } from '../src/trips/parse-filter.js';
 
 /** The subscriber's queue logic alone: the orderings the feed produces only under rare timing. */
 function row(id: number): MatchableTripRow {
@@ -24,10 +25,9 @@ function chunk(first: number, last: number, upTo = last): FeedChunk {
 
 function subscriber(options: { bufferRows?: number; eventMaxRows?: number; resumeFrom?: FeedPosition } = {}) {
   const released: TripSubscriber[] = [];
-  const counters = { directEvents: 0 };
+  const counters = { directEvents: 0, rowsDelivered: 0, tooSlow: 0, ticks: 0 };
   const sub = new TripSubscriber({
-    filter: null,
-    filterKey: 'null',
+    filter: parseTripFilter(null),
     matches: () => true,
     resumeFrom: options.resumeFrom,
     resumeCursor: options.resumeFrom === undefined ? undefined : `c${String(options.resumeFrom)}`,
@@ -105,15 +105,38 @@ describe('TripSubscriber', () => {
     expect(await batch(a)).toBe(await batch(b));
   });
 
-  it('cuts off a client that falls behind the bound, with its last cursor, then completes; released once', async () => {
-    const { sub, released } = subscriber({ bufferRows: 10 });
+  it('lets a reader that keeps up take a burst larger than the bound within one tick (SUBSCRIBER_TOO_SLOW false positive)', async () => {
+    const { sub, released, counters } = subscriber({ bufferRows: 10, eventMaxRows: 5 });
     sub.startLive(0n);
     await batch(sub);
+    counters.ticks = 1;
+    // One sync of 25 rows arrives as five pages in one tick, before the reader could take any of them.
+    for (let first = 1; first <= 25; first += 5) sub.offer(chunk(first, first + 4));
+    const read: number[] = [];
+    while (read.length < 25) read.push(...ids(await batch(sub)));
+    expect(read).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    counters.ticks = 2;
+    sub.offer(chunk(26, 30));
+    expect(ids(await batch(sub))).toEqual([26, 27, 28, 29, 30]);
+    expect(released).toEqual([]);
+    expect(counters.rowsDelivered).toBe(30);
+  });
+
+  it('cuts off a client that falls behind the bound, with its last cursor, then completes; released once', async () => {
+    const { sub, released, counters } = subscriber({ bufferRows: 10 });
+    sub.startLive(0n);
+    await batch(sub);
+    counters.ticks = 1;
     sub.offer(chunk(1, 6));
     expect((await batch(sub)).cursor).toBe('c6');
+    counters.ticks = 2;
     sub.offer(chunk(7, 12));
-    sub.offer(chunk(13, 18)); // 12 queued > 10
+    sub.offer(chunk(13, 18)); // 12 queued, but all from this tick: a burst, not lag
+    expect(released).toEqual([]);
+    counters.ticks = 3;
+    sub.offer(chunk(19, 19)); // the 12 rows of the previous tick are still unread: 12 > 10 behind
     expect(released).toEqual([sub]);
+    expect(counters.tooSlow).toBe(1);
     const end = await sub.next();
     expect(end.value).toBeInstanceOf(TripStreamTermination);
     const error = (end.value as TripStreamTermination).error;

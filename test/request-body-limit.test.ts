@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../src/schema/index.js';
-import { createGateway, type Gateway } from '../src/server/yoga.js';
+import { createGateway, type Gateway } from '../src/server/http/gateway.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const LIMIT = 300;

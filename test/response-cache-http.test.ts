@@ -232,6 +232,8 @@ describe('with a sync pipeline: caller scopes, syncStatus, and the source-versio
     expect(cache.versions.latest.mode).toBe('source-version');
     const ready = await gw.app.gateway.fetch('http://gateway.test/ready');
     expect(await ready.json()).toMatchObject({ responseCache: { mode: 'source-version' } });
+    const health = await gw.app.gateway.fetch('http://gateway.test/health');
+    expect(await health.json()).toMatchObject({ status: 'ok', responseCache: { mode: 'source-version' } });
     await settled(gw);
 
     // A write the pipeline has not reported yet: the documented staleness, the old answer.
@@ -326,6 +328,10 @@ describe('two gateway processes on one database', () => {
         };
         expect(ready.responseCache.mode).toBe('exact');
         expect(ready.responseCache.hits).toBeGreaterThan(0);
+        const health = (await (await fetch(child.endpoint.replace('/graphql', '/health'))).json()) as {
+          responseCache: { mode: string };
+        };
+        expect(health.responseCache.mode).toBe('exact');
       }
       await gw.database.pool.query(write);
       for (const [i, child] of children.entries()) {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { chooseGrain, rollupNeeds } from '../src/aggregates/rollup/planner.js';
+import type { TripDimension } from '../src/aggregates/dimensions.js';
+import type { TripFilter } from '../src/trips/filter.js';
+import { parseTripFilter } from '../src/trips/parse-filter.js';
 
 /** Rows per grain at 10M trips (docs/aggregates.md): the planner picks the smallest grain that can answer. */
 const GRAIN_ROWS = { p: 210, d: 218, h: 1440, ph: 222_993, dh: 219_183, bh: 6862, dbh: 8201, pd: 30_773, f: 274 };
 
-function grainFor(...args: Parameters<typeof rollupNeeds>): string | null {
-  const needs = rollupNeeds(...args);
+function grainFor(filter: TripFilter, dimensions?: readonly TripDimension[], timeZone?: string): string | null {
+  const needs = rollupNeeds(parseTripFilter(filter), dimensions, timeZone);
   return needs && chooseGrain(needs, GRAIN_ROWS);
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { printSchemaFile } from '../src/schema/print.js';
 
@@ -16,7 +16,12 @@ describe('schema.graphql', () => {
   it('covers the shared API contract', () => {
     let output: string;
     try {
-      output = execFileSync('node', ['../shared/tools/contract-diff.mjs', 'schema.graphql'], { encoding: 'utf8' });
+      // The shared tools sit beside the main checkout (../shared) or, from a worktree under wt/, two levels up.
+      const tool =
+        ['../shared/tools/contract-diff.mjs', '../../shared/tools/contract-diff.mjs'].find((candidate) =>
+          existsSync(candidate),
+        ) ?? '../shared/tools/contract-diff.mjs';
+      output = execFileSync('node', [tool, 'schema.graphql'], { encoding: 'utf8' });
     } catch (error) {
       output = String((error as { stdout?: string }).stdout ?? error);
     }

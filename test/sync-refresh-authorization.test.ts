@@ -21,12 +21,30 @@ function denial(headers: Record<string, string>, admin = onApps): RefreshForbidd
 }
 
 describe('authorizeRefresh', () => {
-  it('allows an admin identity forwarded by Databricks Apps, in any case', () => {
+  it('allows an admin identity forwarded by Databricks Apps in X-Forwarded-Email, in any case', () => {
     expect(authorizeRefresh(new Headers({ 'X-Forwarded-Email': 'Ada@Example.com' }), onApps)).toEqual({
       via: 'identity',
       principal: 'ada@example.com',
     });
-    expect(authorizeRefresh(new Headers({ 'X-Forwarded-User': '4711' }), onApps)).toMatchObject({ principal: '4711' });
+  });
+
+  it('decides on one header only: an admin id in another identity header does not count', () => {
+    // The proxy sets X-Forwarded-Email for this caller (bob); a caller-sent X-Forwarded-User must not win.
+    denial({ 'X-Forwarded-Email': 'bob@example.com', 'X-Forwarded-User': '4711' });
+    denial({ 'X-Forwarded-User': '4711' });
+    denial({ 'X-Forwarded-Preferred-Username': 'ada@example.com' });
+    const byUserId = loadDatabricksConfig({
+      DATABRICKS_APP_NAME: 'lakebase-graphql',
+      GATEWAY_ADMINS: '4711',
+      GATEWAY_ADMIN_IDENTITY_HEADER: 'X-Forwarded-User',
+    }).admin;
+    expect(authorizeRefresh(new Headers({ 'X-Forwarded-User': '4711' }), byUserId)).toMatchObject({
+      principal: '4711',
+    });
+    denial({ 'X-Forwarded-Email': '4711' }, byUserId);
+    expect(() => loadDatabricksConfig({ GATEWAY_ADMIN_IDENTITY_HEADER: 'X-Real-Ip' })).toThrow(
+      /GATEWAY_ADMIN_IDENTITY_HEADER/,
+    );
   });
 
   it('allows the admin token as X-Admin-Token or bearer token', () => {
@@ -36,15 +54,19 @@ describe('authorizeRefresh', () => {
     });
   });
 
-  it('denies others with FORBIDDEN, saying what is needed and who they are', () => {
-    const error = denial({ 'X-Forwarded-Email': 'bob@example.com', 'X-Admin-Token': `${TOKEN}x` });
+  it('denies others with FORBIDDEN, saying what is needed, never echoing a header value', () => {
+    const hostile = '<script>bob@example.com</script>';
+    const error = denial({ 'X-Forwarded-Email': hostile, 'X-Admin-Token': `${TOKEN}x` });
     expect(error).toBeInstanceOf(GraphQLError);
     expect(error.extensions.code).toBe('FORBIDDEN');
     expect(error.message).toBe(
-      'refreshSyncedTable requires a user listed in GATEWAY_ADMINS or the admin token in an X-Admin-Token or ' +
-        'Authorization: Bearer header. You are signed in as bob@example.com, who is not in GATEWAY_ADMINS.',
+      'refreshSyncedTable requires a user listed in GATEWAY_ADMINS (by the x-forwarded-email header of the ' +
+        'Databricks Apps proxy) or the admin token in an X-Admin-Token or Authorization: Bearer header. ' +
+        'The signed-in user is not in GATEWAY_ADMINS.',
     );
-    expect(denial({}).message).not.toContain('signed in as');
+    expect(error.message).not.toContain('bob');
+    expect(error.message).not.toContain(`${TOKEN}x`);
+    expect(denial({}).message).not.toContain('signed-in user');
   });
 
   it('a non-admin bearer token (e.g. a Databricks token) does not block an admin identity', () => {

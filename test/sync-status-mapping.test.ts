@@ -1,9 +1,9 @@
 /**
- * toSyncStatus on SyncedDatabaseTable answers in the documented shape
+ * toSyncStatus on SyncedDatabaseTable (Provisioned) and SyncedTable (Autoscaling) answers in the documented shapes
  * (GET /api/2.0/database/synced_tables/{name}).
  */
 import { describe, expect, it } from 'vitest';
-import type { SyncedTableInfo } from '../src/sync/source.js';
+import type { PostgresSyncedTable, SyncedTableInfo } from '../src/sync/source.js';
 import { SYNCED_TABLE_STATES } from '../src/sync/status.js';
 import { toSyncStatus, unknownStateReporter } from '../src/sync/to-sync-status.js';
 
@@ -172,5 +172,111 @@ describe('toSyncStatus', () => {
     const ahead = structuredClone(online);
     ahead.data_synchronization_status!.last_sync!.sync_end_timestamp = '2026-03-01T12:00:02Z';
     expect(toSyncStatus(ahead, now).stalenessSeconds).toBe(0);
+  });
+});
+
+/** GET /api/2.0/postgres/synced_tables/{name} (Lakebase Autoscaling; databricks-sdk-go service/postgres SyncedTable). */
+const autoscaling: PostgresSyncedTable = {
+  name: 'synced_tables/main.default.trips_synced',
+  uid: '0f0e0d0c-0b0a-4909-8807-060504030201',
+  spec: {
+    branch: 'projects/trips/branches/production',
+    postgres_database: 'databricks_postgres',
+    source_table_full_name: 'main.default.trips',
+    primary_key_columns: ['id'],
+    scheduling_policy: 'CONTINUOUS',
+  },
+  status: {
+    detailed_state: 'SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE',
+    message: 'Pipeline is running.',
+    pipeline_id: 'b1e2d3c4-0000-4000-8000-000000000002',
+    project: 'projects/trips',
+    last_processed_commit_version: '9007199254740993',
+    last_sync_time: '2026-03-01T11:59:00Z',
+    last_sync: {
+      delta_table_sync_info: { delta_commit_version: '9007199254740993', delta_commit_time: '2026-03-01T11:58:00Z' },
+      sync_start_time: '2026-03-01T11:58:10Z',
+      sync_end_time: '2026-03-01T11:59:00Z',
+    },
+    ongoing_sync_progress: {
+      estimated_completion_time_seconds: 12.5,
+      latest_version_currently_processing: 44,
+      sync_progress_completion: 0.25,
+      synced_row_count: 1000,
+      total_row_count: 4000,
+    },
+  },
+};
+
+describe('toSyncStatus on the Autoscaling (postgres API) shape', () => {
+  it('maps every documented field onto SyncStatus, with the UC name without synced_tables/', () => {
+    expect(toSyncStatus(autoscaling, now)).toEqual({
+      tableName: 'main.default.trips_synced',
+      sourceTableName: 'main.default.trips',
+      schedulingPolicy: 'CONTINUOUS',
+      state: 'ONLINE_CONTINUOUS_UPDATE',
+      message: 'Pipeline is running.',
+      pipelineId: 'b1e2d3c4-0000-4000-8000-000000000002',
+      lastSync: {
+        // int64 as a string keeps all its digits (beyond 2^53).
+        sourceCommitVersion: '9007199254740993',
+        sourceCommitAt: new Date('2026-03-01T11:58:00Z'),
+        startedAt: new Date('2026-03-01T11:58:10Z'),
+        endedAt: new Date('2026-03-01T11:59:00Z'),
+      },
+      progress: { completion: 0.25, syncedRowCount: '1000', totalRowCount: '4000', estimatedSecondsRemaining: 12.5 },
+      stalenessSeconds: 60,
+      checkedAt: now,
+    });
+  });
+
+  it('spells OFFLINE correctly (SYNCED_TABLE_OFFLINE), and maps it like Provisioned’s SYNCED_TABLED_OFFLINE', () => {
+    const offline = toSyncStatus({ ...autoscaling, status: { detailed_state: 'SYNCED_TABLE_OFFLINE' } }, now);
+    const typo = toSyncStatus(
+      { name: 't', data_synchronization_status: { detailed_state: 'SYNCED_TABLED_OFFLINE' } },
+      now,
+    );
+    expect([offline.state, typo.state]).toEqual(['OFFLINE', 'OFFLINE']);
+  });
+
+  it('without last_sync (e.g. during a full refresh) uses last_processed_commit_version and last_sync_time', () => {
+    const { last_sync: _last, ...status } = autoscaling.status ?? {};
+    expect(toSyncStatus({ ...autoscaling, status }, now).lastSync).toEqual({
+      sourceCommitVersion: '9007199254740993',
+      sourceCommitAt: null,
+      startedAt: null,
+      endedAt: new Date('2026-03-01T11:59:00Z'),
+    });
+  });
+
+  it('names the provisioning phase while provisioning, and reports no progress or sync when there is none', () => {
+    const status = toSyncStatus(
+      {
+        name: 'synced_tables/main.default.trips_synced',
+        status: {
+          detailed_state: 'SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT',
+          provisioning_phase: 'PROVISIONING_PHASE_INDEX_SCAN',
+        },
+      },
+      now,
+    );
+    expect(status).toMatchObject({
+      state: 'PROVISIONING_INITIAL_SNAPSHOT',
+      message: 'provisioning phase PROVISIONING_PHASE_INDEX_SCAN',
+      lastSync: null,
+      progress: null,
+      stalenessSeconds: null,
+      sourceTableName: null,
+      schedulingPolicy: null,
+    });
+  });
+
+  it('an unknown state is reported and maps to UNKNOWN', () => {
+    const seen: Array<string | undefined> = [];
+    const status = toSyncStatus({ ...autoscaling, status: { detailed_state: 'SYNCED_TABLE_HIBERNATING' } }, now, {
+      onUnknownState: (raw) => seen.push(raw),
+    });
+    expect(status.state).toBe('UNKNOWN');
+    expect(seen).toEqual(['SYNCED_TABLE_HIBERNATING']);
   });
 });

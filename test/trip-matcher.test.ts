@@ -6,6 +6,7 @@ import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { readTripsAfter } from '../src/live/queries.js';
 import { compileTripFilter, validateTripFilter, type TripFilter } from '../src/trips/filter.js';
 import { compileTripMatcher, type MatchableTripRow } from '../src/trips/match-filter.js';
+import { parseTripFilter } from '../src/trips/parse-filter.js';
 import { installZipZones } from '../src/zones/install-zip-zones.js';
 import { BOROUGHS } from '../src/zones/nyc-zip-codes.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -45,14 +46,14 @@ describe('in-memory trip filter matches the SQL filter', () => {
     const result = await db
       .selectFrom('trips')
       .select('id')
-      .where((eb) => compileTripFilter(eb, filter) ?? sql<boolean>`true`)
+      .where(compileTripFilter(parseTripFilter(filter)) ?? sql<boolean>`true`)
       .orderBy('id')
       .execute();
     return result.map((row) => row.id);
   }
 
   function memoryIds(filter: TripFilter): string[] {
-    const matches = compileTripMatcher(filter);
+    const matches = compileTripMatcher(parseTripFilter(filter));
     return rows.filter(matches).map((row) => row.id);
   }
 

@@ -12,12 +12,10 @@ import { createServer } from 'node:http';
 import { loadConfig } from '../../src/config/env.js';
 import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
-import { disableAllocationSitePretenuring } from '../../src/server/v8-tuning.js';
 import { announceReady, exitOnSignal } from './child-server.js';
 import type { RecordedStatement } from './sql-recorder.js';
 
-// The gateway's V8 setting, so both run under the same runtime (it makes no measurable difference here).
-disableAllocationSitePretenuring();
+// Started with the gateway's V8 flags (child-server.ts), so both run under the same runtime.
 const config = loadConfig();
 if (!config.database) throw new Error('baseline-server: set DATABASE_URL (the benchmark passes it)');
 const routesJson = process.env.BASELINE_ROUTES;

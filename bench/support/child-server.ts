@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { V8_FLAGS } from '../../src/server/fast-paths/v8-flags.js';
 
 export interface ChildServer {
   url: string;
@@ -39,8 +40,11 @@ export function announceReady(url: string): void {
 }
 
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
+  // The V8 flags production starts with (app.yaml), for the gateway and its baseline alike; a peer on its own
+  // Node binary runs as its users deploy it, without them.
+  const nodeArgs = [...(options.node ? [] : V8_FLAGS), ...(options.nodeArgs ?? [])];
   const args = options.node ? [options.script] : ['--import', 'tsx', options.script];
-  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), ...args], {
+  const child = spawn(options.node ?? process.execPath, [...nodeArgs, ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,8 +8,7 @@ import type * as AppModule from '../../src/app.js';
 import type * as ConfigModule from '../../src/config/env.js';
 import type * as IdentifiersModule from '../../src/db/sql-identifiers.js';
 import type * as LoggerModule from '../../src/logger.js';
-import type * as HttpModule from '../../src/server/http.js';
-import type * as TuningModule from '../../src/server/v8-tuning.js';
+import type * as HttpModule from '../../src/server/http/listen.js';
 import { GATEWAY_BUILD_ENV } from './production-build.js';
 
 const tree = process.env[GATEWAY_BUILD_ENV] === 'dist' ? 'dist' : 'src';
@@ -22,5 +21,4 @@ export const { createApp } = await load<typeof AppModule>('app.js');
 export const { loadConfig } = await load<typeof ConfigModule>('config/env.js');
 export const { qualified } = await load<typeof IdentifiersModule>('db/sql-identifiers.js');
 export const { createLogger } = await load<typeof LoggerModule>('logger.js');
-export const { listen } = await load<typeof HttpModule>('server/http.js');
-export const { disableAllocationSitePretenuring } = await load<typeof TuningModule>('server/v8-tuning.js');
+export const { listen } = await load<typeof HttpModule>('server/http/listen.js');

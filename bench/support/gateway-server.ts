@@ -4,9 +4,9 @@
  * given (DATABASE_URL, PG_POOL_MAX, ...). Started by startChildServer.
  */
 import { announceReady, exitOnSignal } from './child-server.js';
-import { createApp, createLogger, disableAllocationSitePretenuring, listen, loadConfig } from './gateway-modules.js';
+import { createApp, createLogger, listen, loadConfig } from './gateway-modules.js';
 
-disableAllocationSitePretenuring(); // as src/main.ts does
+// Started with production's V8 flags (child-server.ts passes V8_FLAGS, as app.yaml does).
 const config = loadConfig();
 if (!config.database) throw new Error('gateway-server: set DATABASE_URL (the benchmark passes it)');
 const logger = createLogger(config.logLevel, { service: 'lakebase-graphql-bench' });

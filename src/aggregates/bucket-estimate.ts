@@ -1,5 +1,5 @@
 import { UserInputError } from '../errors.js';
-import type { TripFilter } from '../trips/filter.js';
+import { mapConditions, type FieldTable, type FilterNode, type ParsedTripFilter } from '../trips/parse-filter.js';
 import type { TimeUnit } from './dimensions.js';
 
 export interface TimeRange {
@@ -7,25 +7,40 @@ export interface TimeRange {
   upper: Date;
 }
 
+type Bounds = { lower?: Date; upper?: Date };
+
+/** The pickupAt bounds each field imposes on every matching row; only pickupAt has any. */
+const FIELD_BOUNDS: FieldTable<Bounds> = {
+  pickupAt: (range) => ({
+    lower: [range.gt, range.gte].reduce<Date | undefined>((a, b) => (b && (!a || b > a) ? b : a), undefined),
+    upper: [range.lt, range.lte].reduce<Date | undefined>((a, b) => (b && (!a || b < a) ? b : a), undefined),
+  }),
+  tripId: () => ({}),
+  dropoffAt: () => ({}),
+  pickupZip: () => ({}),
+  dropoffZip: () => ({}),
+  fareAmount: () => ({}),
+  tripDistance: () => ({}),
+  pickupBorough: () => ({}),
+  dropoffBorough: () => ({}),
+};
+
 /**
  * The pickupAt bounds a filter imposes on every matching row: those of the
  * filter itself and of its `and` branches. `or` and `not` cannot narrow the
  * range for certain, so they are ignored (the estimate stays an upper bound).
  */
-export function pickupBounds(filter: TripFilter | null | undefined): { lower?: Date; upper?: Date } {
-  const bounds: { lower?: Date; upper?: Date } = {};
-  const visit = (node: TripFilter | null | undefined) => {
+export function pickupBounds(filter: ParsedTripFilter): Bounds {
+  const bounds: Bounds = {};
+  const visit = (node: FilterNode | undefined) => {
     if (!node) return;
-    const range = node.pickupAt;
-    for (const lower of [range?.gt, range?.gte]) {
+    for (const { lower, upper } of mapConditions(node, FIELD_BOUNDS)) {
       if (lower && (!bounds.lower || lower > bounds.lower)) bounds.lower = lower;
-    }
-    for (const upper of [range?.lt, range?.lte]) {
       if (upper && (!bounds.upper || upper < bounds.upper)) bounds.upper = upper;
     }
     for (const child of node.and ?? []) visit(child);
   };
-  visit(filter);
+  visit(filter.root);
   return bounds;
 }
 
@@ -61,7 +76,7 @@ export function estimateBuckets(unit: TimeUnit, range: TimeRange): number {
  */
 export async function checkBucketCount(
   unit: TimeUnit | undefined,
-  filter: TripFilter | null | undefined,
+  filter: ParsedTripFilter,
   maxGroups: number,
   dataRange: () => Promise<TimeRange | null>,
 ): Promise<void> {

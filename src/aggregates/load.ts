@@ -3,6 +3,7 @@ import DataLoader from 'dataloader';
 import type { LimitsConfig } from '../config/env.js';
 import type { Db } from '../db/database.js';
 import type { TripFilter } from '../trips/filter.js';
+import { parseTripFilter } from '../trips/parse-filter.js';
 import { checkBucketCount } from './bucket-estimate.js';
 import { bucketsPickupTime } from './dimensions.js';
 import { checkGroupArgs, type TripGroupsArgs } from './group-request.js';
@@ -48,8 +49,9 @@ export async function loadTripStats(
   filter: TripFilter | null | undefined,
   measures: ReadonlySet<Measure> = ALL_MEASURES,
 ): Promise<TripStats> {
-  return ctx.rollups.answer(rollupNeeds(filter), freshRollup(ctx), (source) =>
-    findTripStats(ctx.db, filter, source, measures),
+  const parsed = parseTripFilter(filter);
+  return ctx.rollups.answer(rollupNeeds(parsed), freshRollup(ctx), (source) =>
+    findTripStats(ctx.db, parsed, source, measures),
   );
 }
 
@@ -70,15 +72,16 @@ export async function loadTripGroups(
 ): Promise<TripGroupRow[]> {
   const request = checkGroupArgs(args, ctx.config.limits);
   const timeZone = await resolveTimeZone(ctx.db, request.timeZone);
-  await checkBucketCount(request.unit, request.filter, ctx.config.limits.maxGroups, () => findPickupRange(ctx.db));
+  const filter = parseTripFilter(request.filter);
+  await checkBucketCount(request.unit, filter, ctx.config.limits.maxGroups, () => findPickupRange(ctx.db));
   const measures = new Set(selected);
   for (const order of request.orderBy) {
     const measure = ORDER_MEASURES[order];
     if (measure) measures.add(measure);
   }
   const pickupBin = bucketsPickupTime(request.dimensions) ? await ctx.rollups.pickupBin(timeZone) : null;
-  const query = { ...request, timeZone, measures, pickupBin };
-  return ctx.rollups.answer(rollupNeeds(request.filter, request.dimensions, timeZone), freshRollup(ctx), (source) =>
+  const query = { ...request, filter, timeZone, measures, pickupBin };
+  return ctx.rollups.answer(rollupNeeds(filter, request.dimensions, timeZone), freshRollup(ctx), (source) =>
     findTripGroups(ctx.db, query, source),
   );
 }
@@ -95,33 +98,18 @@ export function zoneStatsLoader(
   filter: TripFilter | null | undefined,
 ): DataLoader<number, TripStats> {
   const { zoneLoaders } = requestCache(ctx);
-  const key = `${side}:${canonicalKey(filter ?? null)}`;
+  const parsed = parseTripFilter(filter);
+  const key = `${side}:${parsed.key}`;
   let loader = zoneLoaders.get(key);
   if (!loader) {
     loader = new DataLoader<number, TripStats>(async (zips) => {
       const column = side === 'pickup' ? 'pickup_zip' : 'dropoff_zip';
-      const stats = await ctx.rollups.answer(rollupNeeds(filter, [], 'UTC', column), freshRollup(ctx), (source) =>
-        findZoneStats(ctx.db, side, filter, zips, source),
+      const stats = await ctx.rollups.answer(rollupNeeds(parsed, [], 'UTC', column), freshRollup(ctx), (source) =>
+        findZoneStats(ctx.db, side, parsed, zips, source),
       );
       return zips.map((zip) => stats.get(zip) ?? EMPTY_TRIP_STATS);
     });
     zoneLoaders.set(key, loader);
   }
   return loader;
-}
-
-/**
- * A key equal for equal filters whatever the order their fields were written
- * in. Operators given as null are dropped: the filter compiler ignores them.
- */
-export function canonicalKey(value: unknown): string {
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonicalKey).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== null && v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalKey(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -1,8 +1,8 @@
-import { expressionBuilder, sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
 import { precompiled } from '../db/precompiled-sql.js';
-import type { Database } from '../db/tables.js';
-import { compileTripFilter, type TripFilter } from '../trips/filter.js';
+import { compileTripFilter } from '../trips/filter.js';
+import type { ParsedTripFilter } from '../trips/parse-filter.js';
 import type { TimeRange } from './bucket-estimate.js';
 import {
   bucketsPickupTime,
@@ -92,14 +92,12 @@ function sourceBoroughColumns(source: AggregateSource): Set<BoroughColumn> {
 /** The filter (validated and compiled by the shared TripFilter compiler) plus the rollup grain. */
 function whereClause(
   source: AggregateSource,
-  filter: TripFilter | null | undefined,
+  filter: ParsedTripFilter,
   extra: RawBuilder<SqlBool>[] = [],
 ): RawBuilder<unknown> {
   const parts: (RawBuilder<SqlBool> | ReturnType<typeof compileTripFilter>)[] = [...extra];
   if (source.kind === 'rollup') parts.unshift(sql<SqlBool>`grain = ${sql.lit(source.grain)}`);
-  const compiled = compileTripFilter(expressionBuilder<Database, 'trips'>(), filter, 'filter', {
-    boroughColumns: sourceBoroughColumns(source),
-  });
+  const compiled = compileTripFilter(filter, { boroughColumns: sourceBoroughColumns(source) });
   if (compiled) parts.push(compiled);
   return parts.length ? sql.join(parts, sql` AND `) : sql`true`;
 }
@@ -111,7 +109,7 @@ function statsSelection(source: AggregateSource, measures: ReadonlySet<Measure>)
 /** Totals over the trips matching the filter: always exactly one row. */
 export async function findTripStats(
   db: Db,
-  filter: TripFilter | null | undefined,
+  filter: ParsedTripFilter,
   source: AggregateSource = RAW,
   measures: ReadonlySet<Measure> = ALL_MEASURES,
 ): Promise<Sourced<TripStats>> {
@@ -126,7 +124,7 @@ export async function findTripStats(
 
 export interface TripGroupQuery {
   dimensions: readonly TripDimension[];
-  filter: TripFilter | null | undefined;
+  filter: ParsedTripFilter;
   orderBy: readonly TripGroupOrder[];
   first: number;
   /** Canonical name from pg_timezone_names (see time-zones.ts). */
@@ -317,7 +315,7 @@ export type ZoneSide = 'pickup' | 'dropoff';
 export async function findZoneStats(
   db: Db,
   side: ZoneSide,
-  filter: TripFilter | null | undefined,
+  filter: ParsedTripFilter,
   zips: readonly number[],
   source: AggregateSource = RAW,
 ): Promise<Sourced<Map<number, TripStats>>> {

@@ -4,9 +4,8 @@
  * synced table it reports on, and who may trigger a sync. Kept apart from
  * env.ts because none of it is needed for plain Postgres or local runs.
  */
-import { ConfigError, intVar } from './env.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { SyncedTableApi } from '../databricks/synced-table-api.js';
+import { ConfigError, read, type Env, type IDENTITY_HEADERS } from './variables.js';
 
 /** Where Lakebase OAuth database credentials are requested for. */
 export type LakebaseTarget =
@@ -15,11 +14,12 @@ export type LakebaseTarget =
   /** Lakebase Autoscaling: POST /api/2.0/postgres/credentials with the endpoint resource name. */
   | { kind: 'endpoint'; endpoint: string }
   /**
-   * No instance configured, but a synced table is: its `database_instance_name`
-   * names the instance. This lets one app.yaml serve every bundle target, since
-   * Databricks Apps can inject the table name (valueFrom) but not the instance name.
+   * Neither configured, but a synced table is: on Autoscaling its `spec.branch`
+   * leads to the branch's read-write endpoint, on Provisioned its
+   * `database_instance_name` names the instance. This lets one app.yaml serve
+   * every bundle target even without LAKEBASE_ENDPOINT.
    */
-  | { kind: 'synced-table-instance'; syncedTableName: string };
+  | { kind: 'synced-table'; syncedTableName: string; api: SyncedTableApi };
 
 export interface RefreshAdminConfig {
   /** Lower-cased e-mails / user ids allowed to start a sync (GATEWAY_ADMINS). */
@@ -31,7 +31,13 @@ export interface RefreshAdminConfig {
    * anywhere else any client can send them, so they count only when trusted.
    */
   trustForwardedIdentity: boolean;
+  /** Lower-cased name of the one header admins are recognised by (GATEWAY_ADMIN_IDENTITY_HEADER). */
+  identityHeader: IdentityHeader;
 }
+
+/** The identity headers the Databricks Apps proxy sets (docs: "Access HTTP headers passed to Databricks apps"). */
+export { IDENTITY_HEADERS } from './variables.js';
+export type IdentityHeader = (typeof IDENTITY_HEADERS)[number];
 
 export interface DatabricksConfig {
   /** Normalised to https://host unless an explicit http:// URL was given (tests). */
@@ -45,6 +51,12 @@ export interface DatabricksConfig {
   lakebase: LakebaseTarget | null;
   /** Unity Catalog full name, e.g. main.default.trips_synced. */
   syncedTableName: string | undefined;
+  /**
+   * Which API to ask first for the synced table (SYNCED_TABLE_API): postgres
+   * (Autoscaling) unless LAKEBASE_INSTANCE_NAME says Provisioned. A 404 there
+   * makes the gateway try the other API once.
+   */
+  syncedTableApi: SyncedTableApi;
   syncStatusCacheSeconds: number;
   admin: RefreshAdminConfig;
 }
@@ -56,13 +68,8 @@ const UC_FULL_NAME = new RegExp(`^${UC_PART}\\.${UC_PART}\\.${UC_PART}$`);
 /** Below this an admin token is guessable; refuse rather than silently accept it. */
 const MIN_ADMIN_TOKEN_LENGTH = 16;
 
-function nonEmpty(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
 function parseHost(env: Env): string | undefined {
-  const raw = nonEmpty(env, 'DATABRICKS_HOST');
+  const raw = read(env, 'DATABRICKS_HOST');
   if (raw === undefined) return undefined;
   // Databricks Apps sets a bare host name; the SDK assumes https for those too.
   const withScheme = /^https?:\/\//i.test(raw) ? raw : `https://${raw}`;
@@ -79,8 +86,8 @@ function parseHost(env: Env): string | undefined {
 }
 
 function parseProfile(env: Env): string | undefined {
-  const standard = nonEmpty(env, 'DATABRICKS_CONFIG_PROFILE');
-  const alias = nonEmpty(env, 'DATABRICKS_PROFILE');
+  const standard = read(env, 'DATABRICKS_CONFIG_PROFILE');
+  const alias = read(env, 'DATABRICKS_PROFILE');
   if (standard !== undefined && alias !== undefined && standard !== alias) {
     throw new ConfigError(
       'DATABRICKS_PROFILE',
@@ -91,7 +98,7 @@ function parseProfile(env: Env): string | undefined {
 }
 
 function parseSyncedTableName(env: Env): string | undefined {
-  const name = nonEmpty(env, 'SYNCED_TABLE_NAME');
+  const name = read(env, 'SYNCED_TABLE_NAME');
   if (name !== undefined && !UC_FULL_NAME.test(name)) {
     throw new ConfigError(
       'SYNCED_TABLE_NAME',
@@ -101,9 +108,17 @@ function parseSyncedTableName(env: Env): string | undefined {
   return name;
 }
 
-function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): LakebaseTarget | null {
-  const instanceName = nonEmpty(env, 'LAKEBASE_INSTANCE_NAME');
-  const endpoint = nonEmpty(env, 'LAKEBASE_ENDPOINT');
+function parseSyncedTableApi(env: Env): SyncedTableApi {
+  return read(env, 'SYNCED_TABLE_API') ?? (read(env, 'LAKEBASE_INSTANCE_NAME') === undefined ? 'postgres' : 'database');
+}
+
+function parseLakebaseTarget(
+  env: Env,
+  syncedTableName: string | undefined,
+  api: SyncedTableApi,
+): LakebaseTarget | null {
+  const instanceName = read(env, 'LAKEBASE_INSTANCE_NAME');
+  const endpoint = read(env, 'LAKEBASE_ENDPOINT');
   if (instanceName !== undefined && endpoint !== undefined) {
     throw new ConfigError(
       'LAKEBASE_ENDPOINT',
@@ -120,39 +135,33 @@ function parseLakebaseTarget(env: Env, syncedTableName: string | undefined): Lak
     return { kind: 'endpoint', endpoint };
   }
   if (instanceName !== undefined) return { kind: 'instance', instanceName };
-  if (syncedTableName !== undefined) return { kind: 'synced-table-instance', syncedTableName };
+  if (syncedTableName !== undefined) return { kind: 'synced-table', syncedTableName, api };
   return null;
 }
 
 function parseAdmin(env: Env): RefreshAdminConfig {
   const principals = new Set(
-    (nonEmpty(env, 'GATEWAY_ADMINS') ?? '')
+    (read(env, 'GATEWAY_ADMINS') ?? '')
       .split(',')
       .map((entry) => entry.trim().toLowerCase())
       .filter((entry) => entry !== ''),
   );
-  const token = nonEmpty(env, 'GATEWAY_ADMIN_TOKEN');
+  const token = read(env, 'GATEWAY_ADMIN_TOKEN');
   if (token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH) {
     throw new ConfigError(
       'GATEWAY_ADMIN_TOKEN',
       `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
     );
   }
-  const trustRaw = nonEmpty(env, 'GATEWAY_TRUST_FORWARDED_IDENTITY');
-  let trustForwardedIdentity = nonEmpty(env, 'DATABRICKS_APP_NAME') !== undefined;
-  if (trustRaw !== undefined) {
-    if (!/^(true|false)$/i.test(trustRaw)) {
-      throw new ConfigError('GATEWAY_TRUST_FORWARDED_IDENTITY', `expected true or false, got "${trustRaw}"`);
-    }
-    trustForwardedIdentity = trustRaw.toLowerCase() === 'true';
-  }
-  return { principals, token, trustForwardedIdentity };
+  const trustForwardedIdentity =
+    read(env, 'GATEWAY_TRUST_FORWARDED_IDENTITY') ?? read(env, 'DATABRICKS_APP_NAME') !== undefined;
+  return { principals, token, trustForwardedIdentity, identityHeader: read(env, 'GATEWAY_ADMIN_IDENTITY_HEADER') };
 }
 
 export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
   const host = parseHost(env);
-  const clientId = nonEmpty(env, 'DATABRICKS_CLIENT_ID');
-  const clientSecret = nonEmpty(env, 'DATABRICKS_CLIENT_SECRET');
+  const clientId = read(env, 'DATABRICKS_CLIENT_ID');
+  const clientSecret = read(env, 'DATABRICKS_CLIENT_SECRET');
   if (clientId !== undefined && clientSecret === undefined) {
     throw new ConfigError('DATABRICKS_CLIENT_SECRET', 'is required when DATABRICKS_CLIENT_ID is set (OAuth M2M)');
   }
@@ -164,15 +173,17 @@ export function loadDatabricksConfig(env: Env = process.env): DatabricksConfig {
   }
   const profile = parseProfile(env);
   const syncedTableName = parseSyncedTableName(env);
+  const syncedTableApi = parseSyncedTableApi(env);
   return {
     host,
     clientId,
     clientSecret,
     profile,
     workspaceConfigured: host !== undefined || profile !== undefined,
-    lakebase: parseLakebaseTarget(env, syncedTableName),
+    lakebase: parseLakebaseTarget(env, syncedTableName, syncedTableApi),
     syncedTableName,
-    syncStatusCacheSeconds: intVar(env, 'SYNC_STATUS_CACHE_SECONDS', 5, 0, 3600),
+    syncedTableApi,
+    syncStatusCacheSeconds: read(env, 'SYNC_STATUS_CACHE_SECONDS'),
     admin: parseAdmin(env),
   };
 }

@@ -1,4 +1,10 @@
+import type { LogLevel } from '../logger.js';
+import { parseEdgeConfig, type EdgeConfig } from './edge.js';
 import { parseLiveConfig, type LiveConfig } from './live.js';
+import { ConfigError, read, SSL_MODES, type Env, type RollupFreshness, type SslMode } from './variables.js';
+
+export type { LogLevel } from '../logger.js';
+export { ConfigError, ROLLUP_FRESHNESS, type RollupFreshness, type SslMode } from './variables.js';
 
 /**
  * All configuration comes from the environment (as Databricks Apps supplies it)
@@ -6,19 +12,6 @@ import { parseLiveConfig, type LiveConfig } from './live.js';
  * ConfigError that names the variable, so a bad deploy fails loudly instead of
  * serving with a half-understood setting.
  */
-
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
-const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
 /** Where the Postgres connection settings came from; drives the startup log line. */
 export type DatabaseSource = 'DATABASE_URL' | 'PG*' | 'embedded';
@@ -73,9 +66,6 @@ export interface ResponseCacheConfig {
   maxBytes: number;
 }
 
-export const ROLLUP_FRESHNESS = ['trigger', 'statistics'] as const;
-export type RollupFreshness = (typeof ROLLUP_FRESHNESS)[number];
-
 export interface Config {
   production: boolean;
   port: number;
@@ -87,63 +77,34 @@ export interface Config {
   live: LiveConfig;
   rollups: RollupConfig;
   responseCache: ResponseCacheConfig;
+  fastPaths: FastPathsConfig;
+  edge: EdgeConfig;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function nonEmpty(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-export function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return fallback;
-  const match = allowed.find((candidate) => candidate === raw.toLowerCase());
-  if (!match) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
-  return match;
-}
-
-function identifier(env: Env, name: string, fallback: string): string {
-  const value = nonEmpty(env, name) ?? fallback;
-  // Identifiers are always quoted in SQL; this only rejects values that are
-  // certainly typos (empty, or containing quotes / NUL) and would be confusing.
-  if (value.length > 63 || /["\0]/.test(value)) {
-    throw new ConfigError(name, `"${value}" is not a valid Postgres identifier`);
-  }
-  return value;
+/** Switches for the fast paths that rely on what their platforms do not promise (src/server/fast-paths/). */
+export interface FastPathsConfig {
+  /** GRAPHQL_JIT: queries run as code compiled by graphql-jit; off runs them on graphql-js. */
+  graphqlJit: boolean;
+  /** SSE_DIRECT_WRITES: shared subscription events written straight to sockets; off sends them through the stream. */
+  sseDirectWrites: boolean;
 }
 
 export function isProduction(env: Env): boolean {
-  return env.NODE_ENV === 'production' || nonEmpty(env, 'DATABRICKS_APP_NAME') !== undefined;
+  return env.NODE_ENV === 'production' || read(env, 'DATABRICKS_APP_NAME') !== undefined;
 }
 
 function parseDatabase(env: Env): DatabaseConfig | null {
   const common = {
-    schema: identifier(env, 'PGSCHEMA', 'default'),
-    table: identifier(env, 'TRIPS_TABLE', 'trips_synced'),
-    gatewaySchema: identifier(env, 'GATEWAY_SCHEMA', 'lakebase_graphql'),
-    poolMax: intVar(env, 'PG_POOL_MAX', 10, 1, 1000),
+    schema: read(env, 'PGSCHEMA'),
+    table: read(env, 'TRIPS_TABLE'),
+    gatewaySchema: read(env, 'GATEWAY_SCHEMA'),
+    poolMax: read(env, 'PG_POOL_MAX'),
     // Lakebase OAuth tokens live one hour and are checked only at login, so a
     // connection must be retired before the token that opened it expires.
-    maxLifetimeSeconds: intVar(env, 'PG_MAX_LIFETIME_SECONDS', 45 * 60, 10, 24 * 3600),
-    statementTimeoutMs: intVar(env, 'PG_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    maxLifetimeSeconds: read(env, 'PG_MAX_LIFETIME_SECONDS'),
+    statementTimeoutMs: read(env, 'PG_STATEMENT_TIMEOUT_MS'),
   };
-  const url = nonEmpty(env, 'DATABASE_URL');
+  const url = read(env, 'DATABASE_URL');
   if (url !== undefined) {
     let parsed: URL;
     try {
@@ -159,7 +120,7 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     }
     const port = parsed.port === '' ? 5432 : Number(parsed.port);
     const sslParam = parsed.searchParams.get('sslmode');
-    const sslMode = sslParam === null ? oneOf(env, 'PGSSLMODE', SSL_MODES, 'prefer') : toSslMode(sslParam);
+    const sslMode = sslParam === null ? read(env, 'PGSSLMODE') : toSslMode(sslParam);
     return {
       ...common,
       source: 'DATABASE_URL',
@@ -167,23 +128,23 @@ function parseDatabase(env: Env): DatabaseConfig | null {
       port,
       database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
       user: decodeURIComponent(parsed.username) || 'postgres',
-      password: parsed.password === '' ? nonEmpty(env, 'PGPASSWORD') : decodeURIComponent(parsed.password),
+      password: parsed.password === '' ? read(env, 'PGPASSWORD') : decodeURIComponent(parsed.password),
       sslMode,
     };
   }
-  const host = nonEmpty(env, 'PGHOST');
+  const host = read(env, 'PGHOST');
   if (host === undefined) return null;
-  const user = nonEmpty(env, 'PGUSER');
+  const user = read(env, 'PGUSER');
   if (user === undefined) throw new ConfigError('PGUSER', 'is required when PGHOST is set');
   return {
     ...common,
     source: 'PG*',
     host,
-    port: intVar(env, 'PGPORT', 5432, 1, 65535),
-    database: nonEmpty(env, 'PGDATABASE') ?? 'databricks_postgres',
+    port: read(env, 'PGPORT'),
+    database: read(env, 'PGDATABASE') ?? 'databricks_postgres',
     user,
-    password: nonEmpty(env, 'PGPASSWORD'),
-    sslMode: oneOf(env, 'PGSSLMODE', SSL_MODES, 'prefer'),
+    password: read(env, 'PGPASSWORD'),
+    sslMode: read(env, 'PGSSLMODE'),
   };
 }
 
@@ -196,7 +157,7 @@ function toSslMode(raw: string): SslMode {
 export function loadConfig(env: Env = process.env): Config {
   const production = isProduction(env);
   // Databricks Apps assigns DATABRICKS_APP_PORT; PORT is the common convention elsewhere.
-  const portVar = nonEmpty(env, 'DATABRICKS_APP_PORT') !== undefined ? 'DATABRICKS_APP_PORT' : 'PORT';
+  const port = read(env, 'DATABRICKS_APP_PORT') ?? read(env, 'PORT');
   const database = parseDatabase(env);
   if (production && database === null) {
     throw new ConfigError(
@@ -205,34 +166,47 @@ export function loadConfig(env: Env = process.env): Config {
         'The embedded development database is disabled in production.',
     );
   }
-  const maxPageSize = intVar(env, 'MAX_PAGE_SIZE', 1000, 1, 100_000);
-  const maxGroups = intVar(env, 'MAX_GROUPS', 10_000, 1, 1_000_000);
+  const maxPageSize = read(env, 'MAX_PAGE_SIZE');
+  const maxGroups = read(env, 'MAX_GROUPS');
   return {
     production,
-    port: intVar(env, portVar, 8000, 0, 65535),
-    host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
-    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    port,
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    logLevel: read(env, 'LOG_LEVEL'),
     database,
     limits: {
       maxPageSize,
-      defaultPageSize: intVar(env, 'DEFAULT_PAGE_SIZE', Math.min(100, maxPageSize), 1, maxPageSize),
+      defaultPageSize: atMost(env, 'DEFAULT_PAGE_SIZE', Math.min(100, maxPageSize), maxPageSize),
       maxGroups,
-      maxDepth: intVar(env, 'MAX_QUERY_DEPTH', 10, 2, 100),
+      maxDepth: read(env, 'MAX_QUERY_DEPTH'),
       // Cost measures the response (one point per field per object). A BI tool asks for every group of a
       // question at once, so the default admits one full-size tripGroups answer with every field (24 per
       // group), and not two.
-      maxCost: intVar(env, 'MAX_QUERY_COST', Math.max(50_000, 30 * maxGroups), 10, 100_000_000),
-      maxAliases: intVar(env, 'MAX_ALIASES', 250, 1, 10_000),
+      maxCost: read(env, 'MAX_QUERY_COST') ?? Math.max(50_000, 30 * maxGroups),
+      maxAliases: read(env, 'MAX_ALIASES'),
     },
     live: parseLiveConfig(env),
     rollups: {
-      enabled: oneOf(env, 'ROLLUPS', ['on', 'off'] as const, 'on') === 'on',
-      pollMs: intVar(env, 'ROLLUP_POLL_MS', 10_000, 0, 3_600_000),
-      freshness: oneOf(env, 'ROLLUP_FRESHNESS', ROLLUP_FRESHNESS, 'trigger'),
+      enabled: read(env, 'ROLLUPS'),
+      pollMs: read(env, 'ROLLUP_POLL_MS'),
+      freshness: read(env, 'ROLLUP_FRESHNESS'),
     },
     responseCache: {
-      enabled: oneOf(env, 'RESPONSE_CACHE', ['on', 'off'] as const, 'on') === 'on',
-      maxBytes: intVar(env, 'RESPONSE_CACHE_MAX_BYTES', 64 * 1024 * 1024, 0, 2 ** 40),
+      enabled: read(env, 'RESPONSE_CACHE'),
+      maxBytes: read(env, 'RESPONSE_CACHE_MAX_BYTES'),
     },
+    fastPaths: {
+      graphqlJit: read(env, 'GRAPHQL_JIT'),
+      sseDirectWrites: read(env, 'SSE_DIRECT_WRITES'),
+    },
+    edge: parseEdgeConfig(env, production),
   };
+}
+
+/** A variable whose upper bound is another variable's value (DEFAULT_PAGE_SIZE ≤ MAX_PAGE_SIZE). */
+function atMost(env: Env, name: 'DEFAULT_PAGE_SIZE', fallback: number, max: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  if (value > max) throw new ConfigError(name, `must be between 1 and ${max}, got ${value}`);
+  return value;
 }

@@ -6,9 +6,9 @@
  */
 import { ApiError, ConfigError as SdkConfigError, HttpError, retries } from '@databricks/sdk-experimental';
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+import { errorMessage } from '../errors.js';
+
+export { errorMessage };
 
 /** The HTTP status of an SDK error, when it has one. */
 export function httpStatusOf(error: unknown): number | undefined {

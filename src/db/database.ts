@@ -12,9 +12,15 @@ import { TableMappingPostgresDialect } from './table-mapping-compiler.js';
 export class StatementCounter {
   total = 0;
   errors = 0;
-  record(ok: boolean): void {
+  /** Time spent in statements, as the driver measured it (metrics). */
+  totalMs = 0;
+  /** Sees each statement's outcome and duration (metrics, tracing). */
+  onStatement: ((ok: boolean, ms: number, sql: string) => void) | undefined;
+  record(ok: boolean, ms = 0, sql = ''): void {
     this.total += 1;
+    this.totalMs += ms;
     if (!ok) this.errors += 1;
+    this.onStatement?.(ok, ms, sql);
   }
 }
 
@@ -39,7 +45,7 @@ export function createDb(
       },
     ),
     log: (event) => {
-      counter.record(event.level === 'query');
+      counter.record(event.level === 'query', event.queryDurationMillis, event.query.sql);
       onQuery?.(event.query);
     },
   });

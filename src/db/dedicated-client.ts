@@ -9,11 +9,18 @@ import { connectionSettings, type PasswordSource } from './pool.js';
  */
 export async function connectDedicatedClient(
   config: DatabaseConfig,
-  options: { password?: PasswordSource; Client?: typeof pg.Client; applicationName: string },
+  options: {
+    password?: PasswordSource;
+    Client?: typeof pg.Client;
+    applicationName: string;
+    /** Another host (and port) than the pool's, e.g. an endpoint's direct host for LISTEN. */
+    host?: { host: string; port: number | undefined } | null;
+  },
 ): Promise<pg.Client> {
   const Client = options.Client ?? pg.Client;
   const client = new Client({
     ...connectionSettings(config, options.password),
+    ...(options.host ? { host: options.host.host, port: options.host.port ?? config.port } : {}),
     connectionTimeoutMillis: 10_000,
     // A silently dead peer (no RST) is noticed by TCP keep-alive, not by an idle LISTEN.
     keepAlive: true,

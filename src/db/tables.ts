@@ -36,9 +36,10 @@ export interface ZipZoneTable {
 }
 
 /**
- * Table names are configurable (PGSCHEMA, TRIPS_TABLE, GATEWAY_SCHEMA), so the
- * Kysely database type uses fixed aliases; `withSchema`/`withTables` maps are
- * not needed because queries go through `tripsTable(db)` / `zoneTable(db)`.
+ * Table names are configurable (PGSCHEMA, TRIPS_TABLE, GATEWAY_SCHEMA), so
+ * queries are written against these fixed logical names and the query
+ * compiler writes out the configured qualified names as it generates the SQL
+ * (see table-mapping-compiler.ts).
  */
 export interface Database {
   trips: TripsSyncedTable;

@@ -3,17 +3,16 @@
  * outside production: an embedded PostgreSQL holding the synced table exactly
  * as Lakebase would, filled with the synthetic sample on first start.
  */
-import path from 'node:path';
 import pg from 'pg';
-import { ConfigError, intVar, loadConfig, type DatabaseConfig } from '../config/env.js';
+import { loadConfig, type DatabaseConfig } from '../config/env.js';
+import { read } from '../config/variables.js';
 import type { Logger } from '../logger.js';
 import type { SyncSource } from '../sync/source.js';
+import { embeddedDataDir } from './dev-database.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { loadSampleIfEmpty } from './load/sample-if-empty.js';
 import {
-  DEFAULT_CHANGE_RETENTION_MS,
   LocalSyncSource,
-  parseSchedulingPolicy,
   pipelineNames,
   seedLocalPipeline,
   SyncWorker,
@@ -33,8 +32,8 @@ export async function startDevEnvironment(
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<DevEnvironment> {
-  const port = intVar(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535);
-  const dataDir = path.resolve(env.EMBEDDED_PG_DIR ?? '.data/pg');
+  const port = read(env, 'EMBEDDED_PG_PORT');
+  const dataDir = embeddedDataDir(env);
   logger.warn(
     'No database configured (DATABASE_URL / PGHOST unset): starting the EMBEDDED PostgreSQL for local development. ' +
       'It is not Lakebase and is never used in production.',
@@ -58,19 +57,14 @@ export async function startDevEnvironment(
 
   // The Unity Catalog side, emulated: a source table with a change feed, and a
   // worker that syncs it into the synced table like Lakebase's pipeline does.
-  let policy: SchedulingPolicy;
-  try {
-    policy = parseSchedulingPolicy(env.LOCAL_SYNC_POLICY?.trim() || 'CONTINUOUS', 'LOCAL_SYNC_POLICY');
-  } catch (error) {
-    throw new ConfigError('LOCAL_SYNC_POLICY', (error as Error).message.replace(/^LOCAL_SYNC_POLICY: /, ''));
-  }
+  const policy: SchedulingPolicy = read(env, 'LOCAL_SYNC_POLICY');
   const names = pipelineNames({ syncedSchema: database.schema, syncedTable: database.table });
   const log = (line: string) => logger.info(line, { component: 'local-pipeline' });
   await seedLocalPipeline(pool, { names, policy, log });
   const worker = new SyncWorker(pool, {
     names,
     policy,
-    intervalMs: intVar(env, 'LOCAL_SYNC_INTERVAL_MS', 15_000, 100, 3_600_000),
+    intervalMs: read(env, 'LOCAL_SYNC_INTERVAL_MS'),
     changeRetentionMs: changeRetentionMs(env),
     log,
   });
@@ -109,6 +103,6 @@ async function ensured(pool: pg.Pool, database: DatabaseConfig) {
 
 /** LOCAL_SYNC_CHANGE_RETENTION_HOURS: how long the emulated source keeps its change data (0 = forever). */
 function changeRetentionMs(env: NodeJS.ProcessEnv): number | null {
-  const hours = intVar(env, 'LOCAL_SYNC_CHANGE_RETENTION_HOURS', DEFAULT_CHANGE_RETENTION_MS / 3_600_000, 0, 87_600);
+  const hours = read(env, 'LOCAL_SYNC_CHANGE_RETENTION_HOURS');
   return hours === 0 ? null : hours * 3_600_000;
 }

@@ -16,6 +16,7 @@ import { streamCommand } from './commands/stream.js';
 import { syncCommand } from './commands/sync.js';
 import { updateCommand } from './commands/update.js';
 import { openDevDatabase } from './dev-database.js';
+import { errorMessage } from '../errors.js';
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   sample: sampleCommand,
@@ -46,7 +47,7 @@ function help(): string {
     '  (the pipeline commands print their options with <command> --help)',
     '',
     'database: DATABASE_URL or PGHOST/PGUSER/... when set, else the embedded development database',
-    'in .data/pg (port EMBEDDED_PG_PORT, default 54329), started when not already running.',
+    'in EMBEDDED_PG_DIR (default .data/pg) on EMBEDDED_PG_PORT (default 54329), started when not already running.',
   ].join('\n');
 }
 
@@ -81,7 +82,7 @@ export async function runCli(
     // parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes.
     const code = (error as { code?: string }).code ?? '';
     if (error instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
-      err(`${name}: ${(error as Error).message}\nusage: npm run data -- ${name} ${command.usage ?? '--help'}`);
+      err(`${name}: ${errorMessage(error)}\nusage: npm run data -- ${name} ${command.usage ?? '--help'}`);
       return 2;
     }
     err(`${name}: ${error instanceof Error ? error.message : String(error)}`);

@@ -3,9 +3,11 @@
  * environment (DATABASE_URL or PG*), else the embedded development database in
  * .data/pg, reused when `npm start` already runs it and started otherwise.
  */
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { ConfigError, intVar, loadConfig } from '../config/env.js';
+import { ConfigError, loadConfig } from '../config/env.js';
+import { read } from '../config/variables.js';
 import { qualified } from '../db/sql-identifiers.js';
 import { pgSslOption } from '../db/ssl.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
@@ -26,7 +28,12 @@ export interface DevDatabase {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEV_DATA_DIR = fileURLToPath(new URL('../../.data/pg', import.meta.url));
-export const DEFAULT_EMBEDDED_PORT = 54329;
+
+/** EMBEDDED_PG_DIR (relative to the working directory), else .data/pg of this checkout: one cluster for `npm start` and `npm run data`. */
+export function embeddedDataDir(env: Env = process.env): string {
+  const configured = read(env, 'EMBEDDED_PG_DIR');
+  return configured === undefined ? DEV_DATA_DIR : path.resolve(configured);
+}
 
 export interface OpenOptions {
   log?: (line: string) => void;
@@ -61,17 +68,18 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
     return opened(pool, target, description, async () => {});
   }
 
-  const port = intVar(env, 'EMBEDDED_PG_PORT', DEFAULT_EMBEDDED_PORT, 1, 65535);
+  const port = read(env, 'EMBEDDED_PG_PORT');
+  const dataDir = embeddedDataDir(env);
   // Same names as a configured database would use (PGSCHEMA, TRIPS_TABLE).
-  const target = { schema: env.PGSCHEMA?.trim() || 'default', table: env.TRIPS_TABLE?.trim() || 'trips_synced' };
+  const target = { schema: read(env, 'PGSCHEMA'), table: read(env, 'TRIPS_TABLE') };
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   let stop = async (): Promise<void> => {};
   let description = `embedded development database on port ${port} (already running)`;
   if (!(await accepts(url, port))) {
-    log(`starting the embedded development database in ${DEV_DATA_DIR} on port ${port}`);
-    const embedded = await startEmbeddedPostgres({ dataDir: DEV_DATA_DIR, port });
+    log(`starting the embedded development database in ${dataDir} on port ${port}`);
+    const embedded = await startEmbeddedPostgres({ dataDir, port });
     stop = () => embedded.stop();
-    description = `embedded development database in ${DEV_DATA_DIR} on port ${port}`;
+    description = `embedded development database in ${dataDir} on port ${port}`;
   }
   log(`using the ${description} (for development only)`);
   const pool = new pg.Pool({ connectionString: url, max, application_name: 'lakebase-dev-cli' });

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { WorkspaceClient } from '@databricks/sdk-experimental';
 import type { LakebaseTarget } from '../config/databricks.js';
 import { describeApiFailure, type ApiCallContext } from '../databricks/api-errors.js';
+import { SyncedTableReader, type SyncedTableApi, type SyncedTableApiLog } from '../databricks/synced-table-api.js';
+import { isPostgresSyncedTable } from '../sync/source.js';
 import { authenticateWorkspace, WorkspaceAuthError } from '../databricks/workspace-client.js';
 import { LakebaseConnectionError } from './errors.js';
 
@@ -80,11 +82,22 @@ export function instanceCredentialIssuer(workspace: WorkspaceClient, instanceNam
 }
 
 /**
- * Lakebase Autoscaling: POST /api/2.0/postgres/credentials. This SDK version
- * has no typed Postgres service, so the call goes through its API client,
- * which still applies the workspace auth, retries and error parsing.
+ * Lifetime asked of an Autoscaling credential. The API accepts 300 s to
+ * 3600 s; the longest keeps renewals rare, and TokenCache stops using a token
+ * for new connections once it would not outlive one (PG_MAX_LIFETIME_SECONDS).
  */
-export function endpointCredentialIssuer(workspace: WorkspaceClient, endpoint: string): CredentialIssuer {
+export const CREDENTIAL_TTL_SECONDS = 3600;
+
+/**
+ * Lakebase Autoscaling: POST /api/2.0/postgres/credentials { endpoint, ttl }.
+ * This SDK version has no typed Postgres service, so the call goes through its
+ * API client, which still applies the workspace auth, retries and error parsing.
+ */
+export function endpointCredentialIssuer(
+  workspace: WorkspaceClient,
+  endpoint: string,
+  ttlSeconds = CREDENTIAL_TTL_SECONDS,
+): CredentialIssuer {
   const context: ApiCallContext = {
     what: `database credential for endpoint "${endpoint}"`,
     forbiddenHint: `${servicePrincipal(workspace)} needs CAN_CONNECT_AND_CREATE on the Lakebase project of "${endpoint}"; add it as an app resource (postgres, CAN_CONNECT_AND_CREATE)`,
@@ -99,7 +112,8 @@ export function endpointCredentialIssuer(workspace: WorkspaceClient, endpoint: s
           method: 'POST',
           headers: new Headers({ Accept: 'application/json', 'Content-Type': 'application/json' }),
           raw: false,
-          payload: { endpoint },
+          // ttl is a protobuf Duration, whose JSON form is seconds with an "s" suffix.
+          payload: { endpoint, ttl: `${ttlSeconds}s` },
         }),
       );
       return parseCredential(answer, 'expire_time', context.what);
@@ -107,26 +121,93 @@ export function endpointCredentialIssuer(workspace: WorkspaceClient, endpoint: s
   };
 }
 
+/** An Autoscaling endpoint as GET /api/2.0/postgres/{branch}/endpoints lists it (the fields used here). */
+export interface PostgresEndpoint {
+  /** "projects/<p>/branches/<b>/endpoints/<e>". */
+  name?: string;
+  spec?: { endpoint_type?: string };
+  status?: {
+    endpoint_type?: string;
+    hosts?: { host?: string; read_write_pooled_host?: string };
+  };
+}
+
+const READ_WRITE = 'ENDPOINT_TYPE_READ_WRITE';
+/** Pages of endpoints read at most; a branch has one read-write endpoint and a few read-only ones. */
+const MAX_ENDPOINT_PAGES = 20;
+
+/** The branch's read-write endpoint: the one the synced table is written through and the app reads. */
+export async function readWriteEndpointOf(workspace: WorkspaceClient, branch: string): Promise<PostgresEndpoint> {
+  let pageToken: string | undefined;
+  for (let page = 0; page < MAX_ENDPOINT_PAGES; page += 1) {
+    const answer = (await workspace.apiClient.request({
+      path: `/api/2.0/postgres/${branch}/endpoints`,
+      method: 'GET',
+      headers: new Headers({ Accept: 'application/json' }),
+      raw: false,
+      ...(pageToken === undefined ? {} : { query: { page_token: pageToken } }),
+    })) as { endpoints?: PostgresEndpoint[]; next_page_token?: string };
+    const found = (answer.endpoints ?? []).find(
+      (endpoint) => (endpoint.status?.endpoint_type ?? endpoint.spec?.endpoint_type) === READ_WRITE && endpoint.name,
+    );
+    if (found) return found;
+    pageToken = answer.next_page_token || undefined;
+    if (pageToken === undefined) break;
+  }
+  throw new LakebaseConnectionError(
+    'credential-api',
+    `branch "${branch}" has no read-write endpoint (${READ_WRITE}); set LAKEBASE_ENDPOINT`,
+    undefined,
+  );
+}
+
 /**
- * No instance configured: look it up once from the synced table, which always
- * reports the instance it lives in, then behave like instanceCredentialIssuer.
+ * Neither endpoint nor instance configured: look the database up once from the
+ * synced table. On Autoscaling its spec.branch leads to the branch's read-write
+ * endpoint; on Provisioned it names its instance. Then behave like the
+ * endpoint or instance issuer.
  */
-export function syncedTableInstanceCredentialIssuer(
+export function syncedTableCredentialIssuer(
   workspace: WorkspaceClient,
   syncedTableName: string,
+  api: SyncedTableApi = 'postgres',
+  log?: SyncedTableApiLog,
 ): CredentialIssuer {
-  let instanceIssuer: CredentialIssuer | undefined;
+  let resolved: CredentialIssuer | undefined;
   // Shared by concurrent callers; cleared when settled so a failure is retried next time.
   let resolving: Promise<CredentialIssuer> | undefined;
+  const reader = new SyncedTableReader(workspace, syncedTableName, api, log);
   const resolve = async (): Promise<CredentialIssuer> => {
     const context: ApiCallContext = {
-      what: `looking up the database instance of synced table "${syncedTableName}" (LAKEBASE_INSTANCE_NAME is not set)`,
-      forbiddenHint: `${servicePrincipal(workspace)} needs SELECT on ${syncedTableName} (app resource uc_securable TABLE), or set LAKEBASE_INSTANCE_NAME`,
-      notFoundHint: `no synced table "${syncedTableName}"; check SYNCED_TABLE_NAME or set LAKEBASE_INSTANCE_NAME`,
+      what: `looking up the Lakebase database of synced table "${syncedTableName}" (neither LAKEBASE_ENDPOINT nor LAKEBASE_INSTANCE_NAME is set)`,
+      forbiddenHint: `${servicePrincipal(workspace)} needs SELECT on ${syncedTableName} (app resource uc_securable TABLE), or set LAKEBASE_ENDPOINT`,
+      notFoundHint: `no synced table "${syncedTableName}" in the postgres or database API; check SYNCED_TABLE_NAME or set LAKEBASE_ENDPOINT`,
     };
-    const table = await callApi(workspace, context, () =>
-      workspace.database.getSyncedDatabaseTable({ name: syncedTableName }),
-    );
+    const { table } = await callApi(workspace, context, () => reader.read());
+    if (isPostgresSyncedTable(table)) {
+      const branch = table.spec?.branch;
+      if (!branch) {
+        throw new LakebaseConnectionError(
+          'credential-api',
+          `${context.what}: the synced table reports no spec.branch; set LAKEBASE_ENDPOINT`,
+          undefined,
+        );
+      }
+      const endpoint = await callApi(
+        workspace,
+        {
+          what: `listing the endpoints of branch "${branch}" (synced table "${syncedTableName}")`,
+          forbiddenHint: `${servicePrincipal(workspace)} needs CAN_CONNECT_AND_CREATE on the project of "${branch}" (app resource postgres), or set LAKEBASE_ENDPOINT`,
+          notFoundHint: `no branch "${branch}"; set LAKEBASE_ENDPOINT`,
+        },
+        () => readWriteEndpointOf(workspace, branch),
+      );
+      log?.info('Lakebase endpoint resolved from the synced table', {
+        table: syncedTableName,
+        endpoint: endpoint.name,
+      });
+      return endpointCredentialIssuer(workspace, endpoint.name ?? '');
+    }
     const instanceName = table.effective_database_instance_name ?? table.database_instance_name;
     if (!instanceName) {
       throw new LakebaseConnectionError(
@@ -138,26 +219,30 @@ export function syncedTableInstanceCredentialIssuer(
     return instanceCredentialIssuer(workspace, instanceName);
   };
   return {
-    description: `the instance of synced table "${syncedTableName}"`,
+    description: `the Lakebase database of synced table "${syncedTableName}"`,
     async issue() {
-      if (instanceIssuer === undefined) {
+      if (resolved === undefined) {
         resolving ??= resolve().finally(() => {
           resolving = undefined;
         });
-        instanceIssuer = await resolving;
+        resolved = await resolving;
       }
-      return instanceIssuer.issue();
+      return resolved.issue();
     },
   };
 }
 
-export function credentialIssuerFor(workspace: WorkspaceClient, target: LakebaseTarget): CredentialIssuer {
+export function credentialIssuerFor(
+  workspace: WorkspaceClient,
+  target: LakebaseTarget,
+  log?: SyncedTableApiLog,
+): CredentialIssuer {
   switch (target.kind) {
     case 'instance':
       return instanceCredentialIssuer(workspace, target.instanceName);
     case 'endpoint':
       return endpointCredentialIssuer(workspace, target.endpoint);
-    case 'synced-table-instance':
-      return syncedTableInstanceCredentialIssuer(workspace, target.syncedTableName);
+    case 'synced-table':
+      return syncedTableCredentialIssuer(workspace, target.syncedTableName, target.api, log);
   }
 }

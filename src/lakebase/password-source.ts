@@ -41,7 +41,7 @@ export function choosePasswordSource(
 ): PasswordChoice {
   if (database.password !== undefined) return { kind: 'static', password: database.password };
   const target = databricks.lakebase;
-  const explicitTarget = target !== null && target.kind !== 'synced-table-instance';
+  const explicitTarget = target !== null && target.kind !== 'synced-table';
   if (target === null || (!databricks.workspaceConfigured && !explicitTarget)) {
     if (databricks.workspaceConfigured && database.source === 'PG*') {
       // On Databricks Apps this is the usual forgotten setting; without it the
@@ -63,7 +63,12 @@ export function choosePasswordSource(
     );
   }
   const workspace = options.workspace ?? createWorkspaceClient(databricks);
-  const issuer = credentialIssuerFor(workspace, target);
+  const log = options.log;
+  const issuer = credentialIssuerFor(
+    workspace,
+    target,
+    log && { info: (message, fields) => log.info(fields ? `${message} ${JSON.stringify(fields)}` : message) },
+  );
   const cache = new TokenCache(issuer, {
     maxConnectionLifetimeSeconds: database.maxLifetimeSeconds,
     ...(options.log === undefined ? {} : { log: options.log }),

@@ -86,7 +86,7 @@ export function explainConnectionError(error: unknown, target: ConnectionTarget)
   if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     return connect(
       `the server certificate of ${where} failed verification under PGSSLMODE=${target.sslMode}; ` +
-        'set PGSSLROOTCERT to its CA, or use PGSSLMODE=require',
+        "the gateway verifies against Node's CA store: add the CA with NODE_EXTRA_CA_CERTS, or use PGSSLMODE=require",
     );
   }
   return connect(`could not open a connection to ${where}`);

@@ -50,6 +50,7 @@ export class TokenCache {
   private cached: CachedToken | undefined;
   private inflight: Promise<CachedToken> | undefined;
   private issued = 0;
+  private failed = 0;
   private warnedShortLifetime = false;
   private readonly maxConnectionLifetimeMs: number;
   private readonly marginMs: number;
@@ -74,6 +75,11 @@ export class TokenCache {
     return this.issued;
   }
 
+  /** How many credential requests failed (metrics). */
+  get failedCount(): number {
+    return this.failed;
+  }
+
   /** The current token's validity window, without the token itself. */
   get current(): { issuedAt: Date; expiresAt: Date; renewAt: Date } | undefined {
     const cached = this.cached;
@@ -92,6 +98,7 @@ export class TokenCache {
     try {
       return (await this.renew()).token;
     } catch (error) {
+      this.failed += 1;
       // A token that is still valid keeps the gateway serving through a
       // credential-API outage, at the price of a connection that may outlive it.
       if (cached !== undefined && this.now() < cached.expiresAt - this.marginMs) {

@@ -7,9 +7,11 @@ import type { PasswordSource } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { CachedSyncStatus } from '../sync/cached-sync-status.js';
 import { parseSyncNotification, parseTableChange } from '../sync/sync-notification.js';
+import { verifyListenDelivers } from './listen-probe.js';
 import { NotifyListener } from './notify-listener.js';
 import { streamIdentity } from './stream-cursor.js';
 import { TripFeed } from './trip-feed.js';
+import { describeError } from '../errors.js';
 
 /** The live trips machinery of one gateway process: the shared feed and what wakes it. */
 export interface LiveTrips {
@@ -63,7 +65,7 @@ export function createLiveTrips({
         try {
           for await (const _status of syncStatus.subscribe(controller.signal)) feed.wake('sync status changed');
         } catch (error) {
-          log.warn('stopped following the sync status; the feed still polls', { error: (error as Error).message });
+          log.warn('stopped following the sync status; the feed still polls', { error: describeError(error) });
         }
       })();
     } else if (!active && following) {
@@ -78,17 +80,38 @@ export function createLiveTrips({
     logger: log,
     onActivityChange: followSyncStatus,
   });
+  const listenHost = live.listenHost;
+  const listenWhere = listenHost
+    ? `LIVE_LISTEN_HOST ${listenHost.host}:${listenHost.port ?? database.port}`
+    : `${database.host}:${database.port}`;
+  if (live.notifyChannel !== null) {
+    log.info('LISTEN connection host', {
+      host: listenWhere,
+      direct: listenHost !== null ? 'LIVE_LISTEN_HOST' : 'PGHOST (checked by a probe notification)',
+    });
+  }
   const listener =
     live.notifyChannel === null
       ? undefined
       : new NotifyListener({
           channel: live.notifyChannel,
-          connect: () =>
-            connectDedicatedClient(database, {
+          connect: async () => {
+            const client = await connectDedicatedClient(database, {
               password,
               Client: pgClient,
               applicationName: 'lakebase-graphql-listen',
-            }),
+              host: listenHost,
+            });
+            try {
+              // A pooled host accepts LISTEN and then loses notifications; a failed
+              // probe makes the listener report it and retry at its slowest rate.
+              await verifyListenDelivers(client, listenWhere);
+            } catch (error) {
+              await client.end().catch(() => {});
+              throw error;
+            }
+            return client;
+          },
           onNotify: (payload) => {
             // A notification about another table, or about a status change
             // without rows, brings nothing to stream. Anything unparsable

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { quoteIdent } from '../db/sql-identifiers.js';
 import type { Logger } from '../logger.js';
+import { describeError } from '../errors.js';
 
 export interface NotifyListenerOptions {
   channel: string;
@@ -91,7 +92,7 @@ export class NotifyListener {
         channel,
         attempt: this.failures,
         retryInMs,
-        error: (error as Error).message,
+        error: describeError(error),
       });
       if (client) {
         client.removeAllListeners('end');

@@ -1,6 +1,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
-import { compileTripFilter, type TripFilter } from '../trips/filter.js';
+import { compileTripFilter } from '../trips/filter.js';
+import type { ParsedTripFilter } from '../trips/parse-filter.js';
 import type { MatchableTripRow } from '../trips/match-filter.js';
 import { TRIP_COLUMNS } from '../db/tables.js';
 import type { FeedPosition } from './position.js';
@@ -37,18 +38,14 @@ export async function readTripsAfter(db: Db, position: FeedPosition, limit: numb
  */
 export async function readMatchingTripsBetween(
   db: Db,
-  filter: TripFilter | null | undefined,
+  filter: ParsedTripFilter,
   position: FeedPosition,
   upTo: bigint,
   limit: number,
 ): Promise<MatchableTripRow[]> {
   return selectLiveRows(db)
     .where((eb) => {
-      const parts = [
-        compileTripFilter(eb, filter),
-        afterPosition(position),
-        sql<SqlBool>`id <= ${upTo.toString()}::int8`,
-      ];
+      const parts = [compileTripFilter(filter), afterPosition(position), sql<SqlBool>`id <= ${upTo.toString()}::int8`];
       return eb.and(parts.filter((part): part is Expression<SqlBool> => part !== undefined));
     })
     .orderBy('id')

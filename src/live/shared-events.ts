@@ -1,6 +1,6 @@
 /**
  * Subscription events that every subscriber of the same operation may share
- * one execution result for (see server/shared-subscription-results.ts). The
+ * one execution result for (see server/plugins/shared-subscription-results.ts). The
  * live feed marks the TripBatch objects it hands, identical, to every
  * subscriber with the same filter.
  */
@@ -19,7 +19,7 @@ export function isShareable(event: unknown): event is object {
  * Takes a shareable event straight to its client, around the async-iterator
  * chain (graphql-js, envelop, yoga, the SSE stream), when its bytes are ready
  * and the client's socket has room. Returns false to let the event take the
- * chain instead. See server/direct-sse-events.ts.
+ * chain instead. See server/sse/direct-events.ts.
  */
 export type DirectDelivery = (event: object) => boolean;
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UserInputError } from '../errors.js';
+import { UserInputError, type ErrorCode } from '../errors.js';
 import { decodeCursor } from '../trips/cursor.js';
 import { resolveOrdering } from '../trips/ordering.js';
 import type { FeedPosition } from './position.js';
@@ -22,7 +22,7 @@ const KIND = 'tripsAdded';
 /** Bumped when the format changes; cursors of lower versions are then "too old", not "malformed". */
 const VERSION = 1;
 
-export const CURSOR_EXPIRED = 'CURSOR_EXPIRED';
+export const CURSOR_EXPIRED = 'CURSOR_EXPIRED' satisfies ErrorCode;
 
 /** Identifies the stream inside cursors without revealing the configured table name. */
 export function streamIdentity(schema: string, table: string): string {

@@ -1,13 +1,14 @@
-import { GraphQLError } from 'graphql';
 import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { validateTripFilter, type TripFilter } from '../trips/filter.js';
+import type { TripFilter } from '../trips/filter.js';
 import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
+import { parseTripFilter } from '../trips/parse-filter.js';
 import { laterOf, type FeedPosition } from './position.js';
 import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './queries.js';
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 import { TripSubscriber, type FeedChunk, type TripStreamEvent } from './subscriber.js';
+import { describeError, gatewayError } from '../errors.js';
 
 export interface TripFeedOptions {
   db: Db;
@@ -34,6 +35,10 @@ export interface TripFeedStats {
   failedStatements: number;
   /** Shared events written to a client by the fan-out itself, around the async-iterator chain. */
   directEvents: number;
+  /** Rows handed to clients in events. */
+  rowsDelivered: number;
+  /** Subscribers cut off with SUBSCRIBER_TOO_SLOW. */
+  tooSlow: number;
   position: string | null;
 }
 
@@ -89,6 +94,8 @@ export class TripFeed {
     catchUpStatements: 0,
     failedStatements: 0,
     directEvents: 0,
+    rowsDelivered: 0,
+    tooSlow: 0,
   };
 
   constructor(options: TripFeedOptions) {
@@ -104,23 +111,19 @@ export class TripFeed {
    * fail the subscribe call (an error event) before anything is registered.
    */
   subscribe(args: { filter?: TripFilter | null; after?: string | null }): AsyncIterableIterator<TripStreamEvent> {
-    validateTripFilter(args.filter, 'filter');
+    const filter = parseTripFilter(args.filter, 'filter');
     const resumeFrom = args.after == null ? undefined : decodeStreamCursor('after', args.after, this.stream);
     if (this.stopped) {
-      throw new GraphQLError('tripsAdded: the gateway is shutting down; subscribe again in a moment', {
-        extensions: { code: 'SHUTTING_DOWN' },
-      });
+      throw gatewayError('SHUTTING_DOWN', 'tripsAdded: the gateway is shutting down; subscribe again in a moment');
     }
     if (this.size >= this.config.maxSubscribers) {
-      throw new GraphQLError(
+      throw gatewayError(
+        'TOO_MANY_SUBSCRIBERS',
         `tripsAdded: this gateway already streams to ${this.config.maxSubscribers} subscribers; try again later`,
-        { extensions: { code: 'TOO_MANY_SUBSCRIBERS' } },
       );
     }
-    const filter = args.filter ?? null;
     const subscriber = new TripSubscriber({
       filter,
-      filterKey: JSON.stringify(filter),
       matches: compileTripMatcher(filter),
       resumeFrom,
       resumeCursor: args.after ?? undefined,
@@ -170,9 +173,10 @@ export class TripFeed {
     for (const subscriber of everyone) {
       const cursor = subscriber.resumeCursor;
       subscriber.terminate(
-        new GraphQLError(
+        gatewayError(
+          'SHUTTING_DOWN',
           `tripsAdded: the gateway is shutting down; ${cursor ? `resubscribe with after: "${cursor}"` : 'resubscribe'} to continue without losing a row`,
-          { extensions: { code: 'SHUTTING_DOWN', cursor: cursor ?? null } },
+          { cursor: cursor ?? null },
         ),
       );
     }
@@ -235,7 +239,7 @@ export class TripFeed {
       this.logger.warn('live feed tick failed; retrying', {
         attempt: this.failures,
         retryInMs: this.backoffMs(this.failures),
-        error: (error as Error).message,
+        error: describeError(error),
       });
       for (const subscriber of starting) if (subscriber.state === 'pending') this.pending.add(subscriber);
       return;
@@ -355,7 +359,7 @@ export class TripFeed {
         this.counters.failedStatements += 1;
         this.logger.warn('live catch-up query failed; retrying', {
           attempt: failures,
-          error: (error as Error).message,
+          error: describeError(error),
         });
         await sleep(this.backoffMs(failures));
         continue;
@@ -392,7 +396,7 @@ export class TripFeed {
   private join(subscriber: TripSubscriber): void {
     let group = this.groups.get(subscriber.filterKey);
     if (!group) {
-      group = { matches: subscriber.filter ? subscriber.matches : null, subscribers: new Set() };
+      group = { matches: subscriber.filter.root ? subscriber.matches : null, subscribers: new Set() };
       this.groups.set(subscriber.filterKey, group);
     }
     group.subscribers.add(subscriber);

@@ -38,7 +38,23 @@ function parseDateTime(value: unknown): Date {
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a valid date`);
+  // Date rolls impossible days over (2016-02-30 becomes March 1st): compare the written fields with what it made.
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  if (month < 1 || month > 12 || !isDayOfMonth(year, month, day)) {
+    throw new GraphQLError(
+      `DateTime ${JSON.stringify(value)} is not a calendar date: ${value.slice(0, 10)} does not exist`,
+    );
+  }
+  // Postgres has no year 0 and the synced data starts in the 2010s; years before 1 AD are certainly mistakes.
+  if (year < 1)
+    throw new GraphQLError(`DateTime ${JSON.stringify(value)} is out of range: the year must be 0001 or later`);
   return date;
+}
+
+function isDayOfMonth(year: number, month: number, day: number): boolean {
+  const days = new Date(Date.UTC(2000, month, 0)).getUTCDate(); // days in `month` of a leap year
+  if (month === 2 && day === 29) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return day >= 1 && day <= days;
 }
 
 builder.scalarType('DateTime', {

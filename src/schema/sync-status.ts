@@ -1,5 +1,4 @@
-import { GraphQLError } from 'graphql';
-import { SyncApiError } from '../sync/databricks-source.js';
+import { SyncApiError } from '../sync/errors.js';
 import { authorizeRefresh } from '../sync/refresh-authorization.js';
 import type { SyncService } from '../sync/service.js';
 import {
@@ -12,6 +11,7 @@ import {
 } from '../sync/status.js';
 import { builder } from './builder.js';
 import type { GatewayContext } from './context.js';
+import { gatewayError } from '../errors.js';
 
 const SyncSchedulingPolicyEnum = builder.enumType('SyncSchedulingPolicy', { values: SYNC_SCHEDULING_POLICIES });
 
@@ -73,10 +73,10 @@ const SyncRefreshRef = builder.objectRef<SyncRefresh>('SyncRefresh').implement({
 
 function syncService(ctx: GatewayContext): SyncService {
   if (ctx.sync === null) {
-    throw new GraphQLError(
+    throw gatewayError(
+      'SYNC_NOT_CONFIGURED',
       'Sync status is not configured on this gateway: it needs SYNCED_TABLE_NAME and Databricks credentials, ' +
         'or the local sync emulator.',
-      { extensions: { code: 'SYNC_NOT_CONFIGURED' } },
     );
   }
   return ctx.sync;
@@ -94,13 +94,17 @@ async function reportingSyncFailures<T>(ctx: GatewayContext, action: string, run
     if (!(error instanceof SyncApiError)) throw error;
     ctx.logger.warn(`${action} failed`, { requestId: ctx.requestId, step: error.step, error: error.message });
     if (error.status === 409) {
-      throw new GraphQLError('An update of the sync pipeline is already running; try again when it has finished.', {
-        extensions: { code: 'SYNC_UPDATE_RUNNING', requestId: ctx.requestId },
-      });
+      throw gatewayError(
+        'SYNC_UPDATE_RUNNING',
+        'An update of the sync pipeline is already running; try again when it has finished.',
+        { requestId: ctx.requestId },
+      );
     }
-    throw new GraphQLError(`The sync pipeline is unavailable right now (${action} failed); it was logged.`, {
-      extensions: { code: 'SYNC_UNAVAILABLE', requestId: ctx.requestId },
-    });
+    throw gatewayError(
+      'SYNC_UNAVAILABLE',
+      `The sync pipeline is unavailable right now (${action} failed); it was logged.`,
+      { requestId: ctx.requestId },
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { UserInputError } from '../errors.js';
 import { DEFAULT_ORDER_BY, loadTripConnection, type TripConnection } from '../trips/connection.js';
 import { TRIP_ORDER_BY } from '../trips/ordering.js';
 import { findTripsByIds } from '../trips/queries.js';
@@ -6,6 +7,17 @@ import { builder } from './builder.js';
 import { TripFilterInput } from './filters.js';
 import { PageInfoRef } from './page-info.js';
 import { ZoneRef } from './zone.js';
+
+const INT8_MAX = 2n ** 63n - 1n;
+
+function isTripId(id: string): boolean {
+  return /^\d{1,19}$/.test(id) && BigInt(id) <= INT8_MAX;
+}
+
+function invalidTripId(id: string): UserInputError {
+  const shown = JSON.stringify(id.slice(0, 40)) + (id.length > 40 ? '…' : '');
+  return new UserInputError('id', `${shown} is not a Trip id: a Trip's global id holds a positive 64-bit integer`);
+}
 
 export const TripOrderByEnum = builder.enumType('TripOrderBy', {
   description:
@@ -17,8 +29,13 @@ export const TripOrderByEnum = builder.enumType('TripOrderBy', {
 // fields are exposed without resolvers.
 export const TripRef = builder.loadableNode('Trip', {
   id: { resolve: (trip: Trip) => trip.tripId },
-  load: (ids: string[], ctx) => findTripsByIds(ctx.db, ids),
-  sort: (trip: Trip) => trip.tripId,
+  // One result per id, in order: a malformed id (Trip:abc, beyond int8, NUL bytes) is an error for that id
+  // alone, so one bad id in nodes(ids:) does not null the good ones, and never reaches Postgres.
+  load: async (ids: string[], ctx) => {
+    const valid = ids.filter(isTripId);
+    const byId = new Map((await findTripsByIds(ctx.db, valid)).map((trip) => [trip.tripId, trip]));
+    return ids.map((id) => (isTripId(id) ? (byId.get(id) ?? null) : invalidTripId(id)));
+  },
   fields: (t) => ({
     tripId: t.expose('tripId', { type: 'BigInt', nullable: false }),
     pickupAt: t.expose('pickupAt', { type: 'DateTime' }),

@@ -3,7 +3,7 @@ import { builder } from './builder.js';
 import { TripFilterInput } from './filters.js';
 import { tripFromRow } from '../trips/trip.js';
 import { TripRef } from './trip.js';
-import { resumeAfter } from '../server/sse-event-ids.js';
+import { resumeAfter } from '../server/sse/event-ids.js';
 
 const TripBatchRef = builder.objectRef<TripBatch>('TripBatch').implement({
   description: 'Trips that appeared in the synced table, in primary-key order.',
@@ -34,7 +34,7 @@ builder.subscriptionField('tripsAdded', (t) =>
       filter: t.arg({ type: TripFilterInput }),
       after: t.arg.string(),
     },
-    // An EventSource reconnecting after a drop says where it got to in Last-Event-ID (server/sse-event-ids.ts).
+    // An EventSource reconnecting after a drop says where it got to in Last-Event-ID (server/sse/event-ids.ts).
     subscribe: (_root, args, ctx) => ctx.tripFeed.subscribe({ ...args, after: resumeAfter(ctx.request, args.after) }),
     resolve: (event) => {
       if (event instanceof TripStreamTermination) throw event.error;

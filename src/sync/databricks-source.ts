@@ -1,53 +1,54 @@
 /**
- * The production SyncSource: the synced table's status from the Database API
- * and refreshes through the Pipelines API of the workspace.
+ * The production SyncSource: the synced table's status from the Lakebase
+ * postgres (Autoscaling) or database (Provisioned) API, and refreshes through
+ * the Pipelines API of the workspace (the postgres API has no refresh call).
  */
 import type { WorkspaceClient } from '@databricks/sdk-experimental';
 import { describeApiFailure, httpStatusOf, type ApiCallContext } from '../databricks/api-errors.js';
+import { SyncedTableReader, type SyncedTableApi, type SyncedTableApiLog } from '../databricks/synced-table-api.js';
 import { authenticateWorkspace, WorkspaceAuthError } from '../databricks/workspace-client.js';
-import type { SyncedTableInfo, SyncSource } from './source.js';
+import { SyncApiError, type SyncApiStep } from './errors.js';
+import { detailedStateOf, pipelineIdOf, type AnySyncedTable, type SyncSource } from './source.js';
 
-export type SyncApiStep = 'workspace-auth' | 'synced-table' | 'pipeline-update';
-
-export class SyncApiError extends Error {
-  constructor(
-    readonly step: SyncApiStep,
-    message: string,
-    readonly status: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SyncApiError';
-  }
-}
+export { SyncApiError, type SyncApiStep } from './errors.js';
 
 export class DatabricksSyncSource implements SyncSource {
   readonly kind = 'databricks';
   /** The pipeline of the last status read; a refresh needs it and it rarely changes. */
   private pipelineId: string | undefined;
 
+  private readonly reader: SyncedTableReader;
+
   constructor(
     private readonly workspace: WorkspaceClient,
     readonly tableName: string,
-  ) {}
+    options: { api?: SyncedTableApi; log?: SyncedTableApiLog } = {},
+  ) {
+    this.reader = new SyncedTableReader(workspace, tableName, options.api ?? 'postgres', options.log);
+  }
+
+  /** The API that answered last (or is asked first). */
+  get api(): SyncedTableApi {
+    return this.reader.api;
+  }
 
   private get principal(): string {
     const clientId = this.workspace.config.clientId;
     return clientId ? `the app's service principal (${clientId})` : 'the calling identity';
   }
 
-  async getSyncedTable(): Promise<SyncedTableInfo> {
-    const info: SyncedTableInfo = await this.call(
+  async getSyncedTable(): Promise<AnySyncedTable> {
+    const { table } = await this.call(
       'synced-table',
       {
         what: `reading the status of synced table "${this.tableName}"`,
         forbiddenHint: `${this.principal} needs SELECT on ${this.tableName}; add the table as an app resource (uc_securable TABLE, SELECT)`,
-        notFoundHint: `no synced table "${this.tableName}" in this workspace; check SYNCED_TABLE_NAME`,
+        notFoundHint: `no synced table "${this.tableName}" in this workspace, neither in the postgres (Autoscaling) nor in the database (Provisioned) API; check SYNCED_TABLE_NAME`,
       },
-      () => this.workspace.database.getSyncedDatabaseTable({ name: this.tableName }),
+      () => this.reader.read(),
     );
-    this.pipelineId = info.data_synchronization_status?.pipeline_id ?? this.pipelineId;
-    return info;
+    this.pipelineId = pipelineIdOf(table) ?? this.pipelineId;
+    return table;
   }
 
   async startUpdate(options: { fullRefresh: boolean }): Promise<{ updateId: string | undefined }> {
@@ -67,11 +68,11 @@ export class DatabricksSyncSource implements SyncSource {
 
   private async currentPipelineId(): Promise<string> {
     const info = await this.getSyncedTable();
-    const pipelineId = info.data_synchronization_status?.pipeline_id;
+    const pipelineId = pipelineIdOf(info);
     if (pipelineId === undefined || pipelineId === '') {
       throw new SyncApiError(
         'pipeline-update',
-        `synced table "${this.tableName}" has no sync pipeline yet (state ${info.data_synchronization_status?.detailed_state ?? 'unknown'}); try again once it is provisioned`,
+        `synced table "${this.tableName}" has no sync pipeline yet (state ${detailedStateOf(info) ?? 'unknown'}); try again once it is provisioned`,
         undefined,
       );
     }

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { RefreshAdminConfig } from '../config/databricks.js';
+import { type ErrorCode } from '../errors.js';
 
 /** Anything with case-insensitive get(), like the Fetch API Headers a Yoga request carries. */
 export interface HeaderSource {
@@ -17,7 +18,7 @@ export type RefreshCaller = { via: 'admin-token' } | { via: 'identity'; principa
 
 export class RefreshForbiddenError extends GraphQLError {
   constructor(message: string) {
-    super(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    super(message, { extensions: { code: 'FORBIDDEN' satisfies ErrorCode, http: { status: 403 } } });
     this.name = 'RefreshForbiddenError';
   }
 }
@@ -38,11 +39,15 @@ function presentedTokens(headers: HeaderSource): string[] {
   return tokens;
 }
 
-/** Identities the Databricks Apps proxy forwards: e-mail and user id. */
-function forwardedIdentities(headers: HeaderSource): string[] {
-  return ['x-forwarded-email', 'x-forwarded-user', 'x-forwarded-preferred-username']
-    .map((name) => headers.get(name)?.trim().toLowerCase())
-    .filter((value): value is string => value !== undefined && value !== '');
+/**
+ * The caller's identity from the one header the admin decision rests on
+ * (GATEWAY_ADMIN_IDENTITY_HEADER, default X-Forwarded-Email). One header, not
+ * whichever of several matches: a header the proxy did not set for this
+ * caller could otherwise be sent by the caller to borrow an admin's identity.
+ */
+function forwardedIdentity(headers: HeaderSource, header: string): string | undefined {
+  const value = headers.get(header)?.trim().toLowerCase();
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /** Returns who is allowed, or throws RefreshForbiddenError saying what would be needed. */
@@ -53,20 +58,20 @@ export function authorizeRefresh(headers: HeaderSource, admin: RefreshAdminConfi
     // for the Apps proxy; it is not a failed attempt, so fall through to identity.
     if (presentedTokens(headers).some((token) => sameSecret(token, expectedToken))) return { via: 'admin-token' };
   }
-  const identities = forwardedIdentities(headers);
-  if (admin.trustForwardedIdentity) {
-    const principal = identities.find((identity) => admin.principals.has(identity));
-    if (principal !== undefined) return { via: 'identity', principal };
+  const identity = forwardedIdentity(headers, admin.identityHeader);
+  if (admin.trustForwardedIdentity && identity !== undefined && admin.principals.has(identity)) {
+    return { via: 'identity', principal: identity };
   }
-  throw new RefreshForbiddenError(denialMessage(admin, identities));
+  throw new RefreshForbiddenError(denialMessage(admin, identity !== undefined));
 }
 
-function denialMessage(admin: RefreshAdminConfig, identities: string[]): string {
+/** Never contains a header value: error messages reach clients and logs. */
+function denialMessage(admin: RefreshAdminConfig, identified: boolean): string {
   const ways: string[] = [];
   if (admin.principals.size > 0) {
     ways.push(
       admin.trustForwardedIdentity
-        ? 'a user listed in GATEWAY_ADMINS'
+        ? `a user listed in GATEWAY_ADMINS (by the ${admin.identityHeader} header of the Databricks Apps proxy)`
         : 'a user listed in GATEWAY_ADMINS (identity headers are trusted only on Databricks Apps, ' +
             'or with GATEWAY_TRUST_FORWARDED_IDENTITY=true)',
     );
@@ -78,9 +83,6 @@ function denialMessage(admin: RefreshAdminConfig, identities: string[]): string 
       '(comma-separated e-mails or user ids) or GATEWAY_ADMIN_TOKEN on the gateway.'
     );
   }
-  const who =
-    identities.length > 0 && admin.trustForwardedIdentity
-      ? ` You are signed in as ${identities[0]}, who is not in GATEWAY_ADMINS.`
-      : '';
+  const who = identified && admin.trustForwardedIdentity ? ' The signed-in user is not in GATEWAY_ADMINS.' : '';
   return `refreshSyncedTable requires ${ways.join(' or ')}.${who}`;
 }

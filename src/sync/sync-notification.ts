@@ -1,3 +1,5 @@
+import { DEFAULT_NOTIFY_CHANNEL } from '../config/variables.js';
+
 /**
  * Postgres NOTIFY contract between whatever syncs the synced table and the
  * gateway's live feeds. The local pipeline emulation sends it in the same
@@ -7,7 +9,8 @@
  * TableChangeNotification on the same channel, else the gateway polls.)
  */
 
-export const SYNC_NOTIFY_CHANNEL = 'lakebase_graphql_sync';
+/** LIVE_NOTIFY_CHANNEL's default: configuration owns the name, so config does not import sync. */
+export const SYNC_NOTIFY_CHANNEL = DEFAULT_NOTIFY_CHANNEL;
 
 export interface SyncNotification {
   /** "sync": rows were applied. "status": only the sync status changed (update started, failed...). */

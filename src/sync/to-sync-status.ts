@@ -1,9 +1,18 @@
 /**
- * Maps the Databricks SyncedDatabaseTable JSON (from the workspace, or from
- * the local emulator, which writes the same shape) onto the contract's
- * SyncStatus. Pure: the clock and the unknown-state reporter are parameters.
+ * Maps a synced table's JSON onto the contract's SyncStatus, from either API:
+ * Lakebase Provisioned's SyncedDatabaseTable (the workspace, or the local
+ * emulator, which writes the same shape) or Lakebase Autoscaling's SyncedTable.
+ * Pure: the clock and the unknown-state reporter are parameters.
  */
-import type { PipelineProgress, SyncedTableInfo, SyncedTablePosition, UpdateStatus } from './source.js';
+import {
+  isPostgresSyncedTable,
+  type AnySyncedTable,
+  type PipelineProgress,
+  type PostgresSyncedTable,
+  type SyncedTableInfo,
+  type SyncedTablePosition,
+  type UpdateStatus,
+} from './source.js';
 import {
   SYNC_SCHEDULING_POLICIES,
   SYNCED_TABLE_STATES,
@@ -14,7 +23,8 @@ import {
   type SyncedTableState,
 } from './status.js';
 
-// SYNCED_TABLED_ is not a typo here: the API really emits SYNCED_TABLED_OFFLINE.
+// SYNCED_TABLED_ is not a typo here: the Provisioned API really emits SYNCED_TABLED_OFFLINE
+// (Autoscaling spells it SYNCED_TABLE_OFFLINE); both map to OFFLINE.
 const STATE_PREFIX = /^SYNCED_TABLED?_/;
 
 export interface MappingOptions {
@@ -87,13 +97,82 @@ function schedulingPolicy(raw: string | undefined): SyncSchedulingPolicy | null 
   return (SYNC_SCHEDULING_POLICIES as readonly string[]).includes(raw ?? '') ? (raw as SyncSchedulingPolicy) : null;
 }
 
-export function toSyncStatus(info: SyncedTableInfo, now: Date, options: MappingOptions = {}): SyncStatus {
-  const status = info.data_synchronization_status ?? {};
-  let state = toSyncedTableState(status.detailed_state);
-  if (state === undefined) {
-    options.onUnknownState?.(status.detailed_state);
-    state = 'UNKNOWN';
+function stateOf(raw: string | undefined, options: MappingOptions): SyncedTableState {
+  const state = toSyncedTableState(raw);
+  if (state !== undefined) return state;
+  options.onUnknownState?.(raw);
+  return 'UNKNOWN';
+}
+
+function staleness(lastSync: SyncPosition | null, now: Date): number | null {
+  const endedAt = lastSync?.endedAt;
+  // Clamped: a workspace clock slightly ahead of ours must not yield negative staleness.
+  return endedAt ? Math.max(0, (now.getTime() - endedAt.getTime()) / 1000) : null;
+}
+
+const SYNCED_TABLES_PREFIX = 'synced_tables/';
+
+/**
+ * Lakebase Autoscaling. Every documented status field has a place:
+ * last_sync → lastSync (falling back to last_processed_commit_version and
+ * last_sync_time, which remain while last_sync is absent, e.g. during a full
+ * refresh); ongoing_sync_progress → progress (latest_version_currently_processing
+ * has no field in the contract, as on Provisioned); provisioning_phase is
+ * appended to message while the table is provisioning; project is implied by
+ * the configured endpoint and has no field.
+ */
+function fromPostgresSyncedTable(table: PostgresSyncedTable, now: Date, options: MappingOptions): SyncStatus {
+  const status = table.status ?? {};
+  const state = stateOf(status.detailed_state, options);
+  const last = status.last_sync;
+  let lastSync: SyncPosition | null = null;
+  if (last !== undefined) {
+    lastSync = {
+      sourceCommitVersion: bigIntString(last.delta_table_sync_info?.delta_commit_version),
+      sourceCommitAt: timestamp(last.delta_table_sync_info?.delta_commit_time),
+      startedAt: timestamp(last.sync_start_time),
+      endedAt: timestamp(last.sync_end_time) ?? timestamp(status.last_sync_time),
+    };
+  } else if (status.last_processed_commit_version !== undefined || status.last_sync_time !== undefined) {
+    lastSync = {
+      sourceCommitVersion: bigIntString(status.last_processed_commit_version),
+      sourceCommitAt: null,
+      startedAt: null,
+      endedAt: timestamp(status.last_sync_time),
+    };
   }
+  const phase = state.startsWith('PROVISIONING') ? status.provisioning_phase : undefined;
+  const message =
+    phase === undefined
+      ? (status.message ?? null)
+      : [status.message, `provisioning phase ${phase}`].filter(Boolean).join('; ');
+  const tableName = table.name.startsWith(SYNCED_TABLES_PREFIX)
+    ? table.name.slice(SYNCED_TABLES_PREFIX.length)
+    : table.name;
+  return {
+    tableName,
+    sourceTableName: table.spec?.source_table_full_name ?? null,
+    schedulingPolicy: schedulingPolicy(table.spec?.scheduling_policy),
+    state,
+    message,
+    pipelineId: status.pipeline_id ?? null,
+    lastSync,
+    progress: status.ongoing_sync_progress ? toProgress(status.ongoing_sync_progress) : null,
+    stalenessSeconds: staleness(lastSync, now),
+    checkedAt: now,
+  };
+}
+
+export function toSyncStatus(table: AnySyncedTable, now: Date, options: MappingOptions = {}): SyncStatus {
+  return isPostgresSyncedTable(table)
+    ? fromPostgresSyncedTable(table, now, options)
+    : fromSyncedDatabaseTable(table, now, options);
+}
+
+/** Lakebase Provisioned (and the local emulator). */
+function fromSyncedDatabaseTable(info: SyncedTableInfo, now: Date, options: MappingOptions): SyncStatus {
+  const status = info.data_synchronization_status ?? {};
+  const state = stateOf(status.detailed_state, options);
   const updateStatuses = [status.triggered_update_status, status.continuous_update_status, status.failed_status];
   const lastSync = status.last_sync ? toPosition(status.last_sync) : fallbackPosition(updateStatuses);
   // Whichever update is running reports progress: the initial snapshot while
@@ -103,7 +182,6 @@ export function toSyncStatus(info: SyncedTableInfo, now: Date, options: MappingO
     status.triggered_update_status?.triggered_update_progress ??
     status.triggered_update_status?.initial_pipeline_sync_progress ??
     status.continuous_update_status?.initial_pipeline_sync_progress;
-  const endedAt = lastSync?.endedAt;
   return {
     tableName: info.name,
     sourceTableName: info.spec?.source_table_full_name ?? null,
@@ -113,8 +191,7 @@ export function toSyncStatus(info: SyncedTableInfo, now: Date, options: MappingO
     pipelineId: status.pipeline_id ?? null,
     lastSync,
     progress: progress ? toProgress(progress) : null,
-    // Clamped: a workspace clock slightly ahead of ours must not yield negative staleness.
-    stalenessSeconds: endedAt ? Math.max(0, (now.getTime() - endedAt.getTime()) / 1000) : null,
+    stalenessSeconds: staleness(lastSync, now),
     checkedAt: now,
   };
 }

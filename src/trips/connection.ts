@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { UserInputError } from '../errors.js';
 import { cursorEncoder, decodeCursor } from './cursor.js';
 import type { TripFilter } from './filter.js';
+import { parseTripFilter } from './parse-filter.js';
 import { resolveOrdering, reverse, type TripOrderBy } from './ordering.js';
 import { countTrips, cursorValuesOf, existsAtOrBefore, findTripPage, type TripPageRow } from './queries.js';
 import type { Trip } from './trip.js';
@@ -59,7 +60,9 @@ export async function loadTripConnection(
   const keys = resolveOrdering(args.orderBy ?? DEFAULT_ORDER_BY);
   const after = args.after != null ? decodeCursor('after', args.after, keys) : undefined;
   const before = args.before != null ? decodeCursor('before', args.before, keys) : undefined;
-  const page = await findTripPage(db, { filter: args.filter, keys, after, before, limit, direction });
+  // Parsed once: the page, totalCount and the opposite page flag share it (and its compiled SQL).
+  const filter = parseTripFilter(args.filter);
+  const page = await findTripPage(db, { filter, keys, after, before, limit, direction });
   const encode = cursorEncoder(keys);
   const cursorOf = (row: TripPageRow) => encode(cursorValuesOf(row, keys.length));
   const edges = page.rows.map((row) => new TripEdge(row, cursorOf));
@@ -68,7 +71,7 @@ export async function loadTripConnection(
   // when rows really lie beyond the opposite cursor; we check instead of guessing.
   const hasMore = async () => page.hasMore;
   const beyond = (cursor: typeof after, forward: boolean) => async () =>
-    cursor ? existsAtOrBefore(db, args.filter, forward ? keys : reverse(keys), cursor) : false;
+    cursor ? existsAtOrBefore(db, filter, forward ? keys : reverse(keys), cursor) : false;
   let total: Promise<string> | undefined;
   return {
     edges,
@@ -78,7 +81,7 @@ export async function loadTripConnection(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: () => (total ??= countTrips(db, args.filter)),
+    totalCount: () => (total ??= countTrips(db, filter)),
   };
 }
 

@@ -10,6 +10,8 @@ import { orderingSignature, type SortKey } from './ordering.js';
 export type CursorValues = readonly (string | null)[];
 
 const VERSION = 1;
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
 
 export function encodeCursor(keys: readonly SortKey[], values: CursorValues): string {
   return cursorEncoder(keys)(values);
@@ -53,11 +55,17 @@ export function decodeCursor(argument: string, cursor: string, keys: readonly So
 function isValidKeyText(key: SortKey, value: string): boolean {
   switch (key.kind) {
     case 'int8':
-      return /^-?\d{1,19}$/.test(value);
+      return /^-?\d{1,19}$/.test(value) && BigInt(value) >= INT8_MIN && BigInt(value) <= INT8_MAX;
     case 'float8':
       return value.trim() !== '' && Number.isFinite(Number(value));
     case 'timestamptz':
       // Written by cursorKeyExpression in queries.ts: UTC, microseconds.
-      return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(value) && !Number.isNaN(Date.parse(value));
+      // A real calendar day (Date.parse rolls 2016-02-30 over to March 1st) in a year Postgres has (no year 0).
+      return (
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(value) &&
+        !Number.isNaN(Date.parse(value)) &&
+        value.slice(0, 4) !== '0000' &&
+        new Date(value).toISOString().slice(0, 10) === value.slice(0, 10)
+      );
   }
 }

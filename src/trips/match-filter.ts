@@ -1,6 +1,7 @@
 import type { TripRow } from '../db/tables.js';
 import { zipZone } from '../zones/nyc-zip-codes.js';
-import type { BigIntFilter, BoroughFilter, DateTimeFilter, FloatFilter, IntFilter, TripFilter } from './filter.js';
+import type { BigIntFilter, BoroughFilter, DateTimeFilter, FloatFilter, IntFilter } from './filter-input.js';
+import { mapConditions, type FieldTable, type FilterNode, type ParsedTripFilter } from './parse-filter.js';
 
 /**
  * A trip row with its timestamps also as exact epoch microseconds. A JS Date
@@ -24,42 +25,45 @@ export type TripMatcher = (row: MatchableTripRow) => boolean;
  *   or / not only ever ask "is it TRUE", so two-valued logic here is exact;
  * - float8 orders NaN above every number and equal to itself (Postgres), which
  *   JS comparisons do not.
- * The filter must have passed validateTripFilter.
  */
-export function compileTripMatcher(filter: TripFilter | null | undefined): TripMatcher {
-  if (filter === null || filter === undefined) return () => true;
-  const tests: TripMatcher[] = [];
-  const add = <F>(spec: F | null | undefined, compile: (spec: F) => TripMatcher[]) => {
-    if (spec !== null && spec !== undefined) tests.push(...compile(spec));
-  };
-  add(filter.tripId, (spec) => bigIntTests(spec, (row) => row.id));
-  add(filter.pickupAt, (spec) => dateTimeTests(spec, (row) => row.pickupMicros));
-  add(filter.dropoffAt, (spec) => dateTimeTests(spec, (row) => row.dropoffMicros));
-  add(filter.pickupZip, (spec) => intTests(spec, (row) => row.pickup_zip));
-  add(filter.dropoffZip, (spec) => intTests(spec, (row) => row.dropoff_zip));
-  add(filter.fareAmount, (spec) => floatTests(spec, (row) => row.fare_amount));
-  add(filter.tripDistance, (spec) => floatTests(spec, (row) => row.trip_distance));
-  add(filter.pickupBorough, (spec) => boroughTests(spec, (row) => boroughOf(row.pickup_zip)));
-  add(filter.dropoffBorough, (spec) => boroughTests(spec, (row) => boroughOf(row.dropoff_zip)));
-  add(filter.and, (list) => {
-    const all = list.map(compileTripMatcher);
-    return [(row) => all.every((test) => test(row))];
-  });
-  add(filter.or, (list) => {
-    const any = list.map(compileTripMatcher);
-    return [(row) => any.some((test) => test(row))];
-  });
-  add(filter.not, (inner) => {
-    const test = compileTripMatcher(inner);
-    return [(row) => !test(row)];
-  });
+export function compileTripMatcher(filter: ParsedTripFilter): TripMatcher {
+  return filter.root ? compileNode(filter.root) : () => true;
+}
+
+export function matchesTripFilter(row: MatchableTripRow, filter: ParsedTripFilter): boolean {
+  return compileTripMatcher(filter)(row);
+}
+
+/** Every field's tests, with the SQL's semantics for its column type. */
+const FIELD_TESTS: FieldTable<TripMatcher[]> = {
+  tripId: (spec) => bigIntTests(spec, (row) => row.id),
+  pickupAt: (spec) => dateTimeTests(spec, (row) => row.pickupMicros),
+  dropoffAt: (spec) => dateTimeTests(spec, (row) => row.dropoffMicros),
+  pickupZip: (spec) => intTests(spec, (row) => row.pickup_zip),
+  dropoffZip: (spec) => intTests(spec, (row) => row.dropoff_zip),
+  fareAmount: (spec) => floatTests(spec, (row) => row.fare_amount),
+  tripDistance: (spec) => floatTests(spec, (row) => row.trip_distance),
+  pickupBorough: (spec) => boroughTests(spec, (row) => boroughOf(row.pickup_zip)),
+  dropoffBorough: (spec) => boroughTests(spec, (row) => boroughOf(row.dropoff_zip)),
+};
+
+function compileNode(node: FilterNode): TripMatcher {
+  const tests: TripMatcher[] = mapConditions(node, FIELD_TESTS).flat();
+  if (node.and) {
+    const all = node.and.map(compileNode);
+    tests.push((row) => all.every((test) => test(row)));
+  }
+  if (node.or) {
+    const any = node.or.map(compileNode);
+    tests.push((row) => any.some((test) => test(row)));
+  }
+  if (node.not) {
+    const test = compileNode(node.not);
+    tests.push((row) => !test(row));
+  }
   if (tests.length === 0) return () => true;
   if (tests.length === 1) return tests[0]!;
   return (row) => tests.every((test) => test(row));
-}
-
-export function matchesTripFilter(row: MatchableTripRow, filter: TripFilter | null | undefined): boolean {
-  return compileTripMatcher(filter)(row);
 }
 
 type Get<T> = (row: MatchableTripRow) => T | null;

@@ -1,9 +1,10 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { CursorValues } from './cursor.js';
-import { compileTripFilter, type TripFilter } from './filter.js';
+import { compileTripFilter } from './filter.js';
 import { cursorKeyExpression, orderByTerms, segmentsAfter, strictlyAfter } from './keyset.js';
 import { reverse, type SortKey } from './ordering.js';
+import type { ParsedTripFilter } from './parse-filter.js';
 import { TRIP_SELECTION, type Trip } from './trip.js';
 
 /**
@@ -20,7 +21,7 @@ export function cursorValuesOf(row: TripPageRow, keyCount: number): CursorValues
 }
 
 export interface TripPageRequest {
-  filter?: TripFilter | null;
+  filter: ParsedTripFilter;
   /** The resolved total ordering (see resolveOrdering). */
   keys: readonly SortKey[];
   after?: CursorValues;
@@ -60,7 +61,7 @@ export async function findTripPage(db: Db, request: TripPageRequest): Promise<Tr
       .select(TRIP_SELECTION)
       .select(scanKeys.map((key, index) => cursorKeyExpression(key).as(`k${index}`)))
       .where((eb) => {
-        const parts = [compileTripFilter(eb, request.filter), segment, bound].filter(
+        const parts = [compileTripFilter(request.filter), segment, bound].filter(
           (part): part is Expression<SqlBool> => part !== undefined,
         );
         return parts.length ? eb.and(parts) : sql<SqlBool>`true`;
@@ -82,7 +83,7 @@ export async function findTripPage(db: Db, request: TripPageRequest): Promise<Tr
  */
 export async function existsAtOrBefore(
   db: Db,
-  filter: TripFilter | null | undefined,
+  filter: ParsedTripFilter,
   keys: readonly SortKey[],
   cursor: CursorValues,
 ): Promise<boolean> {
@@ -91,7 +92,7 @@ export async function existsAtOrBefore(
     .select(sql<number>`1`.as('one'))
     .where((eb) => {
       const notAfter = sql<SqlBool>`(${strictlyAfter(keys, cursor)}) IS NOT TRUE`;
-      const compiled = compileTripFilter(eb, filter);
+      const compiled = compileTripFilter(filter);
       return compiled ? eb.and([compiled, notAfter]) : notAfter;
     })
     .limit(1)
@@ -100,11 +101,11 @@ export async function existsAtOrBefore(
 }
 
 /** Row count as a decimal string (bigint). */
-export async function countTrips(db: Db, filter: TripFilter | null | undefined): Promise<string> {
+export async function countTrips(db: Db, filter: ParsedTripFilter): Promise<string> {
   const row = await db
     .selectFrom('trips')
     .select(sql<string>`count(*)`.as('count'))
-    .where((eb) => compileTripFilter(eb, filter) ?? sql<SqlBool>`true`)
+    .where(compileTripFilter(filter) ?? sql<SqlBool>`true`)
     .executeTakeFirstOrThrow();
   return String(row.count);
 }

@@ -1,8 +1,9 @@
 /**
  * A local HTTP server that plays a Databricks workspace for the real
  * @databricks/sdk-experimental client: OIDC discovery, the OAuth
- * client-credentials token endpoint, and the Database, Postgres and Pipelines
- * endpoints the gateway calls, answering with the documented JSON shapes.
+ * client-credentials token endpoint, and the Database (Provisioned), Postgres
+ * (Autoscaling) and Pipelines endpoints the gateway calls, answering with the
+ * documented JSON shapes (databricks-sdk-go service/database, service/postgres).
  * Any route can be scripted to fail (401, 403, 404, 429, 5xx) a given number of
  * times, and credential issuance can run a hook (e.g. ALTER ROLE ... PASSWORD)
  * before the answer is sent, or be held until the test releases it.
@@ -10,7 +11,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SyncedTableInfo } from '../../src/sync/source.js';
+import type { PostgresEndpoint } from '../../src/lakebase/credential-issuer.js';
+import { isPostgresSyncedTable, type AnySyncedTable, type SyncedTableInfo } from '../../src/sync/source.js';
 
 export type FakeRoute =
   | 'oidc-discovery'
@@ -18,6 +20,8 @@ export type FakeRoute =
   | 'database-credentials'
   | 'postgres-credentials'
   | 'synced-table'
+  | 'postgres-synced-table'
+  | 'postgres-endpoints'
   | 'pipeline-update';
 
 export interface RecordedRequest {
@@ -73,7 +77,12 @@ export interface FakeWorkspace {
   peekNextToken(): string;
   /** Runs before a database credential is returned; the answer waits for it. */
   onCredentialIssued: ((credential: IssuedCredentialRecord) => Promise<void> | void) | undefined;
-  setSyncedTable(info: SyncedTableInfo): void;
+  /** Serves the table from the API whose shape it has (postgres: `status`, database: `data_synchronization_status`). */
+  setSyncedTable(info: AnySyncedTable): void;
+  /** Forgets the table in both APIs. */
+  deleteSyncedTable(fullName: string): void;
+  /** The endpoints GET /api/2.0/postgres/{branch}/endpoints lists (branch: projects/<p>/branches/<b>). */
+  setBranchEndpoints(branch: string, endpoints: PostgresEndpoint[]): void;
   /** Pipelines that accept updates (others answer 404). */
   pipelines: Set<string>;
   /** Updates started through the Pipelines API. */
@@ -98,6 +107,12 @@ function routeOf(method: string, path: string): { route: FakeRoute | 'unknown'; 
   if (method === 'POST' && path === '/oidc/v1/token') return { route: 'oauth-token' };
   if (method === 'POST' && path === '/api/2.0/database/credentials') return { route: 'database-credentials' };
   if (method === 'POST' && path === '/api/2.0/postgres/credentials') return { route: 'postgres-credentials' };
+  const postgresSynced = /^\/api\/2\.0\/postgres\/synced_tables\/([^/]+)$/.exec(path);
+  if (method === 'GET' && postgresSynced) {
+    return { route: 'postgres-synced-table', param: decodeURIComponent(postgresSynced[1] ?? '') };
+  }
+  const endpointsOf = /^\/api\/2\.0\/postgres\/(projects\/[^/]+\/branches\/[^/]+)\/endpoints$/.exec(path);
+  if (method === 'GET' && endpointsOf) return { route: 'postgres-endpoints', param: endpointsOf[1] ?? '' };
   const synced = /^\/api\/2\.0\/database\/synced_tables\/([^/]+)$/.exec(path);
   if (method === 'GET' && synced) return { route: 'synced-table', param: decodeURIComponent(synced[1] ?? '') };
   const updates = /^\/api\/2\.0\/pipelines\/([^/]+)\/updates$/.exec(path);
@@ -147,6 +162,8 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
   const endpoints = new Set(options.endpoints ?? []);
   const accessTokens = new Set<string>();
   const syncedTables = new Map<string, SyncedTableInfo>();
+  const postgresSyncedTables = new Map<string, AnySyncedTable>();
+  const branchEndpoints = new Map<string, PostgresEndpoint[]>();
   const scripted = new Map<FakeRoute, ScriptedFailure[]>();
   let url = '';
   let upcomingToken: string | undefined;
@@ -177,7 +194,18 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
     },
     onCredentialIssued: undefined,
     setSyncedTable(info) {
-      syncedTables.set(info.name, structuredClone(info));
+      if (isPostgresSyncedTable(info)) {
+        postgresSyncedTables.set(info.name.replace(/^synced_tables\//, ''), structuredClone(info));
+      } else {
+        syncedTables.set(info.name, structuredClone(info));
+      }
+    },
+    deleteSyncedTable(fullName) {
+      syncedTables.delete(fullName);
+      postgresSyncedTables.delete(fullName);
+    },
+    setBranchEndpoints(branch, list) {
+      branchEndpoints.set(branch, structuredClone(list));
     },
     pipelines: new Set(),
     updates: [],
@@ -193,12 +221,12 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
     return token !== undefined && accessTokens.has(token);
   };
 
-  async function issueCredential(target: string): Promise<IssuedCredentialRecord> {
+  async function issueCredential(target: string, ttlMs = lifetimeMs): Promise<IssuedCredentialRecord> {
     const token = upcomingToken ?? newToken();
     upcomingToken = undefined;
     const credential: IssuedCredentialRecord = {
       token,
-      expiresAt: new Date(now() + lifetimeMs),
+      expiresAt: new Date(now() + ttlMs),
       target,
     };
     await workspace.onCredentialIssued?.(credential);
@@ -283,11 +311,17 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
       }
       case 'postgres-credentials': {
         const endpoint = body.endpoint;
+        // ttl is a protobuf Duration ("3600s"); the API accepts 300 s to 3600 s.
+        const ttl = body.ttl === undefined ? undefined : /^(\d+(?:\.\d+)?)s$/.exec(String(body.ttl))?.[1];
+        if (body.ttl !== undefined && (ttl === undefined || Number(ttl) < 300 || Number(ttl) > 3600)) {
+          sendError(response, { status: 400, message: `Invalid ttl '${String(body.ttl)}': must be 300s to 3600s.` });
+          return;
+        }
         if (typeof endpoint !== 'string' || !endpoints.has(endpoint)) {
           sendError(response, { status: 404, message: `Endpoint '${String(endpoint)}' not found.` });
           return;
         }
-        const credential = await issueCredential(endpoint);
+        const credential = await issueCredential(endpoint, ttl === undefined ? undefined : Number(ttl) * 1000);
         sendJson(response, 200, { token: credential.token, expire_time: credential.expiresAt.toISOString() });
         return;
       }
@@ -298,6 +332,24 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
           return;
         }
         sendJson(response, 200, info);
+        return;
+      }
+      case 'postgres-synced-table': {
+        const info = postgresSyncedTables.get(param ?? '');
+        if (!info) {
+          sendError(response, { status: 404, message: `Synced table 'synced_tables/${param}' not found.` });
+          return;
+        }
+        sendJson(response, 200, info);
+        return;
+      }
+      case 'postgres-endpoints': {
+        const list = branchEndpoints.get(param ?? '');
+        if (!list) {
+          sendError(response, { status: 404, message: `Branch '${param}' not found.` });
+          return;
+        }
+        sendJson(response, 200, { endpoints: list });
         return;
       }
       case 'pipeline-update': {

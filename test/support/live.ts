@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-sse';
 import type pg from 'pg';
-import { listen, type Listening } from '../../src/server/http.js';
+import { listen, type Listening } from '../../src/server/http/listen.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** A gateway on a real HTTP port, for real graphql-sse clients. */

@@ -1,4 +1,4 @@
-import type { TripFilter } from '../../trips/filter.js';
+import { mapConditions, type FieldTable, type FilterNode, type ParsedTripFilter } from '../../trips/parse-filter.js';
 import { DIMENSIONS, type BoroughColumn, type KeyColumn, type TripDimension } from '../dimensions.js';
 import { GRAIN_NAMES, GRAINS, type Grain, type RollupKey } from './grains.js';
 
@@ -14,50 +14,61 @@ export interface RollupNeeds {
 const HOUR_MS = 3_600_000;
 
 /**
+ * What a rollup row must have for one field's conditions to hold for all of
+ * its trips or for none: a key column, a borough (a borough grain's column,
+ * or a ZIP grain, boroughs being sets of ZIPs), nothing, or `raw` when only
+ * the raw rows can tell.
+ */
+type FieldNeed = { column: KeyColumn } | { borough: BoroughColumn } | 'raw';
+
+const FIELD_NEEDS: FieldTable<FieldNeed> = {
+  // Distances, dropoff times and trip ids vary inside a rollup row.
+  tripId: () => 'raw',
+  dropoffAt: () => 'raw',
+  tripDistance: () => 'raw',
+  // isNull, and gte / lt at a whole UTC hour: pickup >= 10:00 holds for a whole 10:00 bucket or none of it;
+  // pickup > 10:00 splits it.
+  pickupAt: (conditions) => {
+    for (const [operator, value] of Object.entries(conditions)) {
+      const hourAligned = value instanceof Date && value.getTime() % HOUR_MS === 0;
+      if (!(operator === 'isNull' || ((operator === 'gte' || operator === 'lt') && hourAligned))) return 'raw';
+    }
+    return { column: 'tpep_pickup_datetime' };
+  },
+  pickupZip: () => ({ column: 'pickup_zip' }),
+  dropoffZip: () => ({ column: 'dropoff_zip' }),
+  // A key of the fare grain.
+  fareAmount: () => ({ column: 'fare_amount' }),
+  pickupBorough: () => ({ borough: 'pickup_borough' }),
+  dropoffBorough: () => ({ borough: 'dropoff_borough' }),
+};
+
+/**
  * Which rollup key columns a filter reads, or null when the filter cannot be
- * answered exactly from hourly partial aggregates. Every condition must hold
- * for all trips of a rollup row or for none of them:
- * - any condition on pickupZip / dropoffZip (they are keys);
- * - pickupAt isNull, and gte / lt at a whole UTC hour (pickup >= 10:00 holds
- *   for a whole 10:00 bucket or none of it; pickup > 10:00 splits it);
- * - any condition on fareAmount (a key of the fare grain);
- * - any condition on pickupBorough / dropoffBorough, served by a borough
- *   grain's column or by a ZIP grain (boroughs are sets of ZIPs);
- * - and / or / not of such conditions.
- * Anything on distances, dropoff time or trip ids needs the raw rows.
- * Only reads the filter; compiling and validating it stays with compileTripFilter.
+ * answered exactly from hourly partial aggregates: every condition (FIELD_NEEDS),
+ * and every and / or / not of them, must hold for all trips of a rollup row or
+ * for none of them.
  */
 export function filterColumns(
-  filter: TripFilter | null | undefined,
+  filter: ParsedTripFilter,
 ): { columns: Set<KeyColumn>; boroughs: Set<BoroughColumn> } | null {
   const columns = new Set<KeyColumn>();
   const boroughs = new Set<BoroughColumn>();
-  const given = (spec: object | null | undefined) =>
-    spec ? Object.entries(spec).filter(([, value]) => value !== null && value !== undefined) : [];
-  const visit = (node: TripFilter | null | undefined): boolean => {
+  const visit = (node: FilterNode | undefined): boolean => {
     if (!node) return true;
-    for (const field of ['tripId', 'dropoffAt', 'tripDistance'] as const) {
-      if (given(node[field]).length > 0) return false;
+    for (const need of mapConditions(node, FIELD_NEEDS)) {
+      if (need === 'raw') return false;
+      if ('column' in need) columns.add(need.column);
+      else boroughs.add(need.borough);
     }
-    if (given(node.pickupZip).length > 0) columns.add('pickup_zip');
-    if (given(node.dropoffZip).length > 0) columns.add('dropoff_zip');
-    if (given(node.fareAmount).length > 0) columns.add('fare_amount');
-    if (given(node.pickupBorough).length > 0) boroughs.add('pickup_borough');
-    if (given(node.dropoffBorough).length > 0) boroughs.add('dropoff_borough');
-    const pickupAt = given(node.pickupAt);
-    for (const [operator, value] of pickupAt) {
-      const hourAligned = value instanceof Date && value.getTime() % HOUR_MS === 0;
-      if (!(operator === 'isNull' || ((operator === 'gte' || operator === 'lt') && hourAligned))) return false;
-    }
-    if (pickupAt.length > 0) columns.add('tpep_pickup_datetime');
     return [...(node.and ?? []), ...(node.or ?? []), node.not].every(visit);
   };
-  return visit(filter) ? { columns, boroughs } : null;
+  return visit(filter.root) ? { columns, boroughs } : null;
 }
 
 /** Needs of a tripStats, tripGroups or Zone.pickups/dropoffs query; null when only the raw table can answer. */
 export function rollupNeeds(
-  filter: TripFilter | null | undefined,
+  filter: ParsedTripFilter,
   dimensions: readonly TripDimension[] = [],
   timeZone = 'UTC',
   zoneColumn?: 'pickup_zip' | 'dropoff_zip',

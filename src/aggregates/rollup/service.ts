@@ -9,6 +9,7 @@ import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
 import { chooseGrain, type RollupNeeds } from './planner.js';
 import { installRollupTables } from './rollup-table.js';
 import { changeState, currentSignature, type Freshness, type SignatureTarget } from './signature.js';
+import { describeError } from '../../errors.js';
 
 export interface RollupOptions {
   enabled: boolean;
@@ -68,6 +69,8 @@ export class RollupService {
   #triggerProblem: string | null = null;
   /** Aggregate queries answered per source since start: how much the rollup is earning its keep. */
   readonly served = { raw: 0, rollup: 0 };
+  /** Rollup builds since start, by kind, and failed ones (metrics). */
+  readonly builds: Record<string, number> = { failed: 0 };
   #freshnessCheck: CompiledQuery<StateRow> | undefined;
   /** What the last freshness check found (see #speculate). */
   #lastFresh: FreshRollup | null = null;
@@ -123,7 +126,7 @@ export class RollupService {
       this.#triggerProblem = null;
       this.#deps.logger.info('rollup change trigger installed', { table: `${target.schema}.${target.table}` });
     } catch (error) {
-      const message = (error as Error).message;
+      const message = describeError(error);
       if (message !== this.#triggerProblem) {
         this.#deps.logger.warn(
           'rollups unused: cannot install the change trigger that proves them fresh; aggregates use the synced table',
@@ -197,7 +200,7 @@ export class RollupService {
       await this.refresh();
     } catch (error) {
       this.#deps.logger.warn('rollup maintenance failed; queries use the raw table', {
-        error: (error as Error).message,
+        error: describeError(error),
       });
     }
   }
@@ -209,8 +212,12 @@ export class RollupService {
     const building = buildRollup(this.#deps.maintenanceDb, this.#target, force);
     this.#building = building;
     try {
-      const outcome = await building;
+      const outcome = await building.catch((error: unknown) => {
+        this.builds.failed = (this.builds.failed ?? 0) + 1;
+        throw error;
+      });
       if (outcome.status === 'built') {
+        this.builds[outcome.build.kind] = (this.builds[outcome.build.kind] ?? 0) + 1;
         // Appends add a few rows; autovacuum keeps up with those. A rebuild replaced every row.
         if (outcome.build.kind !== 'append') await analyzeRollup(this.#deps.maintenanceDb);
         this.#lastSeen = outcome.build.signature;
@@ -238,7 +245,7 @@ export class RollupService {
        WHERE id = 1 AND signature = ${currentSignature(this.#target)}`.compile(this.#deps.db);
     const { rows } = await this.#deps.db.executeQuery(this.#freshnessCheck).catch((error: unknown) => {
       // Not installed yet (or dropped by hand): the raw table still answers.
-      this.#deps.logger.debug('rollup state unreadable', { error: (error as Error).message });
+      this.#deps.logger.debug('rollup state unreadable', { error: describeError(error) });
       return { rows: [] };
     });
     const row = rows[0];
@@ -290,7 +297,7 @@ export class RollupService {
         // Bad arguments are the caller's to report. Anything else (the rollup or the signature
         // function dropped under us) is decided again by the checked path below.
         if (error instanceof GraphQLError) throw error;
-        this.#deps.logger.debug('rollup statement failed; checking freshness', { error: (error as Error).message });
+        this.#deps.logger.debug('rollup statement failed; checking freshness', { error: describeError(error) });
         this.#lastFresh = null;
         return null;
       });

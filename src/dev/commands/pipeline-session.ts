@@ -1,4 +1,5 @@
 /** Shared setup of the pipeline commands: dev database, pipeline names, emulation ready. */
+import { read } from '../../config/variables.js';
 import type pg from 'pg';
 import { openDevDatabase } from '../dev-database.js';
 import { pipelineNames, type PipelineNames } from '../pipeline/names.js';
@@ -28,8 +29,8 @@ export async function withPipeline<T>(
     const names = pipelineNames({
       syncedSchema: db.schema,
       syncedTable: db.table,
-      sourceSchema: env.LAKEBASE_DEV_SOURCE_SCHEMA || undefined,
-      pipelineSchema: env.LAKEBASE_DEV_PIPELINE_SCHEMA || undefined,
+      sourceSchema: read(env, 'LAKEBASE_DEV_SOURCE_SCHEMA'),
+      pipelineSchema: read(env, 'LAKEBASE_DEV_PIPELINE_SCHEMA'),
     });
     await seedLocalPipeline(db.pool, { names, log });
     return await fn({ pool: db.pool, names, log });

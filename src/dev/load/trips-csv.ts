@@ -21,6 +21,7 @@ import {
   ValueError,
   type ValueConverter,
 } from './trip-csv-values.js';
+import { errorMessage } from '../../errors.js';
 
 export interface CsvLoadOptions extends TripsTable {
   file: string;
@@ -205,7 +206,7 @@ export async function loadTripsCsv(pool: pg.Pool, options: CsvLoadOptions): Prom
       // COPY's "line n" counts data rows, so it is line n + 1 of the file when no field spans lines.
       const where = (error as { where?: string }).where;
       throw new Error(
-        `${options.file}: COPY into ${target} failed: ${(error as Error).message}${where ? ` (${where})` : ''}`,
+        `${options.file}: COPY into ${target} failed: ${errorMessage(error)}${where ? ` (${where})` : ''}`,
         { cause: error },
       );
     }

@@ -6,7 +6,7 @@ import { isScopedKey, responseKey, type ResponseStore } from '../../cache/respon
 import type { TableVersionTracker } from '../../cache/table-version.js';
 import type { RefreshAdminConfig } from '../../config/databricks.js';
 import type { GatewayContext } from '../../schema/context.js';
-import { STREAM_ENDPOINT } from '../sse-transport.js';
+import { STREAM_ENDPOINT } from '../sse/transport.js';
 
 export interface ResponseCacheOptions {
   versions: TableVersionTracker;

@@ -3,21 +3,23 @@
  * Lakebase OAuth credentials) and the sync status of the synced table.
  */
 import type pg from 'pg';
-import type { DatabricksConfig } from '../config/databricks.js';
-import type { DatabaseConfig } from '../config/env.js';
-import type { PasswordSource } from '../db/pool.js';
-import { choosePasswordSource } from '../lakebase/password-source.js';
-import type { Logger } from '../logger.js';
-import { CachedSyncStatus } from '../sync/cached-sync-status.js';
-import { DatabricksSyncSource } from '../sync/databricks-source.js';
-import type { SyncService } from '../sync/service.js';
-import { createWorkspaceClient } from './workspace-client.js';
+import type { DatabricksConfig } from './config/databricks.js';
+import type { DatabaseConfig } from './config/env.js';
+import type { PasswordSource } from './db/pool.js';
+import { choosePasswordSource } from './lakebase/password-source.js';
+import type { Logger } from './logger.js';
+import { CachedSyncStatus } from './sync/cached-sync-status.js';
+import { DatabricksSyncSource } from './sync/databricks-source.js';
+import type { SyncService } from './sync/service.js';
+import { createWorkspaceClient } from './databricks/workspace-client.js';
 
 export interface DatabricksWiring {
   /** Undefined: the configured static password (or none). */
   password: PasswordSource | undefined;
   pgClient: typeof pg.Client | undefined;
   sync: SyncService | null;
+  /** Lakebase OAuth credentials, when used: renewals and failures are exported as metrics. */
+  tokens?: { readonly issuedCount: number; readonly failedCount: number };
 }
 
 export function wireDatabricks(
@@ -36,6 +38,7 @@ export function wireDatabricks(
     if (choice.kind === 'oauth') {
       wiring.password = choice.password;
       wiring.pgClient = choice.Client;
+      wiring.tokens = choice.cache;
       logger.info('database password: OAuth', {
         credentials: choice.description,
         maxLifetimeSeconds: database.maxLifetimeSeconds,
@@ -46,7 +49,10 @@ export function wireDatabricks(
   }
 
   if (databricks.syncedTableName !== undefined && workspace !== undefined) {
-    const source = new DatabricksSyncSource(workspace, databricks.syncedTableName);
+    const source = new DatabricksSyncSource(workspace, databricks.syncedTableName, {
+      api: databricks.syncedTableApi,
+      log: { info: (message, fields) => logger.info(message, fields) },
+    });
     wiring.sync = {
       status: new CachedSyncStatus(source, {
         ttlSeconds: databricks.syncStatusCacheSeconds,
@@ -56,6 +62,7 @@ export function wireDatabricks(
     };
     logger.info('sync status from Databricks', {
       table: databricks.syncedTableName,
+      api: databricks.syncedTableApi,
       cacheSeconds: databricks.syncStatusCacheSeconds,
       refreshAdmins: databricks.admin.principals.size,
       refreshToken: databricks.admin.token !== undefined,

@@ -1,5 +1,4 @@
 import {
-  GraphQLError,
   Kind,
   type DocumentNode,
   type FieldNode,
@@ -9,6 +8,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { gatewayError } from '../../errors.js';
 
 /**
  * Estimated cost of an operation: one point per field per object it is
@@ -47,10 +47,11 @@ export function useQueryCost(options: CostOptions): Plugin {
       if (cost > options.maxCost) {
         setResultAndStopExecution({
           errors: [
-            new GraphQLError(
+            gatewayError(
+              'QUERY_TOO_COMPLEX',
               `query cost ${Math.ceil(cost)} exceeds the limit of ${options.maxCost}: ` +
                 'ask for smaller pages (first/last) or fewer nested fields',
-              { extensions: { code: 'QUERY_TOO_COMPLEX', cost: Math.ceil(cost), maxCost: options.maxCost } },
+              { cost: Math.ceil(cost), maxCost: options.maxCost },
             ),
           ],
         });
@@ -86,8 +87,17 @@ function selectionCost(selectionSet: SelectionSetNode, multiplier: number, state
   return total;
 }
 
+/**
+ * An introspection field (`__schema`, `__type`) walks the whole schema whatever it selects: each costs a tenth
+ * of the limit, so one document holds at most ten (250 aliased introspections used to cost nothing and block
+ * the event loop for seconds). `__typename` is free, like any scalar read from the object at hand.
+ */
+const INTROSPECTION_SHARE = 10;
+
 function fieldCost(field: FieldNode, multiplier: number, state: CostState): number {
-  if (field.name.value.startsWith('__')) return 0;
+  const name = field.name.value;
+  if (name === '__schema' || name === '__type') return (multiplier * state.options.maxCost) / INTROSPECTION_SHARE;
+  if (name.startsWith('__')) return 0;
   if (!field.selectionSet) return multiplier;
   const size = listSize(field, state);
   return multiplier + selectionCost(field.selectionSet, multiplier * Math.max(size, 1), state);

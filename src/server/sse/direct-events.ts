@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import type { DirectlyDeliverable } from '../live/shared-events.js';
+import type { DirectlyDeliverable } from '../../live/shared-events.js';
 
 /**
  * What an SSE response needs to send a subscription's shared events itself:

@@ -1,23 +1,27 @@
 import { ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../schema/context.js';
-import { createSseProcessor } from './sse-response.js';
+import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
+import type { GatewayContext } from '../../schema/context.js';
+import { createSseProcessor } from './response.js';
 
 export const STREAM_ENDPOINT = '/graphql/stream';
+/** The same stream for token callers behind the Databricks Apps proxy (only /api/ paths reach the app). */
+export const API_STREAM_ENDPOINT = '/api/graphql/stream';
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
 const TOKEN_QUERY = 'token';
 
 /**
  * Both modes of the GraphQL over SSE protocol, serving any subscription:
  * - distinct connections on /graphql: yoga's SSE, with the response written by
- *   sse-response.ts (one stream per operation);
+ *   response.ts (one stream per operation);
  * - single connection on /graphql/stream: graphql-sse's protocol handler, where
  *   one event stream carries many operations (distinct connections work there too).
+ * /api/graphql and /api/graphql/stream serve exactly the same, for OAuth token
+ * callers behind the Databricks Apps proxy (it forwards only /api/ paths to them).
  * Both send `:` comments while idle (every keepAliveMs on /graphql, every 12 s
  * on /graphql/stream, graphql-sse's fixed interval), which keeps streams open
- * through proxies (Node's request timeouts are disabled in server/http.ts).
+ * through proxies (Node's request timeouts are disabled in server/http/listen.ts).
  *
  * Request errors (an invalid document, mistyped variables, a bad cursor) reach
  * an SSE client as an error event followed by `complete` in both modes, as the
@@ -35,12 +39,19 @@ const TOKEN_QUERY = 'token';
  * which graphql-sse's handler does not recognise as a result (it answers 400
  * "Unable to detect operation AST"), and it has no backpressure.
  */
-export function useSseTransports(options: { keepAliveMs: number }): Plugin<GatewayContext>[] {
-  return [useEventStreamResponses(options.keepAliveMs), useGraphQLSseProtocol()];
+export function useSseTransports(options: {
+  keepAliveMs: number;
+  reservationTtlMs?: number;
+  directWrites?: boolean;
+}): Plugin<GatewayContext>[] {
+  return [
+    useEventStreamResponses(options.keepAliveMs, options.directWrites ?? true),
+    useGraphQLSseProtocol(options.reservationTtlMs ?? 30_000),
+  ];
 }
 
-/** Picks sse-response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
-function useEventStreamResponses(keepAliveMs: number): Plugin<GatewayContext> {
+/** Picks response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
+function useEventStreamResponses(keepAliveMs: number, directWrites: boolean): Plugin<GatewayContext> {
   return {
     onResultProcess({ request, result, setResultProcessor, serverContext }) {
       if (Array.isArray(result)) return;
@@ -49,7 +60,10 @@ function useEventStreamResponses(keepAliveMs: number): Plugin<GatewayContext> {
       const onlyEventStream = accepted.length > 0 && accepted.every((type) => type === 'text/event-stream');
       if ((isAsyncIterable(result) && streamable) || onlyEventStream) {
         const response = (serverContext as { res?: unknown } | undefined)?.res;
-        setResultProcessor(createSseProcessor(keepAliveMs, { request, response }), 'text/event-stream');
+        setResultProcessor(
+          createSseProcessor(keepAliveMs, { request, response }, { directWrites }),
+          'text/event-stream',
+        );
       }
     },
   };
@@ -62,14 +76,27 @@ function mediaTypes(request: Request): string[] {
     .filter((type) => type !== '');
 }
 
-function useGraphQLSseProtocol(): Plugin<GatewayContext> {
+/**
+ * graphql-sse keeps a reservation (PUT) until its stream is opened, and queues
+ * every event of the operations sent to it meanwhile, without bound; a client
+ * that reserves and never connects would keep both forever. A reservation not
+ * connected within `reservationTtlMs` is dropped here by opening its stream
+ * and cancelling it at once, which makes graphql-sse end its operations and
+ * forget the token (it has no other way in). A client connecting later gets
+ * the distinct-connections answer for an unknown token.
+ */
+function useGraphQLSseProtocol(reservationTtlMs: number): Plugin<GatewayContext> {
+  /** Reservations whose stream has not been opened yet, with the timer that drops them. */
+  const reserved = new Map<string, NodeJS.Timeout>();
   const byToken = new Map<string, ServerResponse>();
   const byRequest = new WeakMap<Request, ServerResponse>();
   const serverContexts = new WeakMap<Request, Record<string, unknown>>();
   let handler: ((request: Request) => Promise<Response>) | undefined;
+  let yogaFetch: FetchAPI;
 
   return {
     onYogaInit({ yoga }) {
+      yogaFetch = yoga.fetchAPI;
       handler = createHandler(
         {
           onSubscribe: async (req, params) => {
@@ -107,9 +134,35 @@ function useGraphQLSseProtocol(): Plugin<GatewayContext> {
       );
     },
     onRequest({ request, serverContext, endResponse }) {
-      const path = request.url.split('?')[0] ?? '';
-      if (!path.endsWith(STREAM_ENDPOINT) || !handler) return;
+      const path = new URL(request.url, 'http://gateway').pathname;
+      if ((path !== STREAM_ENDPOINT && path !== API_STREAM_ENDPOINT) || !handler) return;
       serverContexts.set(request, (serverContext ?? {}) as Record<string, unknown>);
+      if (request.method === 'PUT') {
+        const reserve = handler;
+        return reserve(request).then(async (response) => {
+          if (response.status !== 201) return endResponse(response);
+          const token = await response.text();
+          clearTimeout(reserved.get(token));
+          const timer = setTimeout(() => {
+            reserved.delete(token);
+            const url = new URL(request.url);
+            void reserve(
+              new yogaFetch.Request(`${url.origin}${url.pathname}`, {
+                method: 'GET',
+                headers: { accept: 'text/event-stream', [TOKEN_HEADER]: token },
+              }),
+            ).then((stream) => stream.body?.cancel());
+          }, reservationTtlMs);
+          timer.unref();
+          reserved.set(token, timer);
+          endResponse(new yogaFetch.Response(token, { status: 201, headers: response.headers }));
+        });
+      }
+      const opening = streamToken(request);
+      if (opening && reserved.has(opening) && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
+        clearTimeout(reserved.get(opening));
+        reserved.delete(opening);
+      }
       const response = (serverContext as { res?: unknown } | undefined)?.res;
       if (response instanceof ServerResponse) {
         byRequest.set(request, response);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { errorMessage } from '../../errors.js';
 
 export interface Readiness {
   /** Set once startup work that needs the database (reference data) has finished. */
@@ -14,10 +15,7 @@ export function healthRoutes(
   pool: pg.Pool,
   readiness: Readiness,
   timeoutMs = 2000,
-  /**
-   * Extra facts for /health and /ready (e.g. the response cache's mode); must not touch the database.
-   * (yoga's built-in health check answers /health before these routes today; /ready carries them meanwhile.)
-   */
+  /** Extra facts for /health and /ready (e.g. the response cache's mode); must not touch the database. */
   report: () => Record<string, unknown> = () => ({}),
 ) {
   return async (request: Request): Promise<Response | undefined> => {
@@ -36,7 +34,7 @@ export function healthRoutes(
       return Response.json({ status: 'ready', ...report() });
     } catch (error) {
       return Response.json(
-        { status: 'unavailable', reason: `database unreachable: ${(error as Error).message}` },
+        { status: 'unavailable', reason: `database unreachable: ${errorMessage(error)}` },
         { status: 503 },
       );
     }

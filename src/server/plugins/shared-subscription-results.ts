@@ -7,10 +7,11 @@ import {
   type ExecutionResult,
 } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { isDirectlyDeliverable, isShareable } from '../live/shared-events.js';
-import type { GatewayContext } from '../schema/context.js';
-import { offerDirectEvents } from './direct-sse-events.js';
-import { recordEventId } from './sse-event-ids.js';
+import { isDirectlyDeliverable, isShareable } from '../../live/shared-events.js';
+import type { GatewayContext } from '../../schema/context.js';
+import { offerDirectEvents } from '../sse/direct-events.js';
+import { recordEventId } from '../sse/event-ids.js';
+import { type ErrorCode } from '../../errors.js';
 
 /**
  * Executes (and serializes) a shareable subscription event once per distinct
@@ -21,11 +22,11 @@ import { recordEventId } from './sse-event-ids.js';
  *
  * Only for data that does not depend on who asks: nothing under
  * Subscription.tripsAdded reads the caller's identity. A shared result with
- * errors is still masked per subscriber (server/error-masking.ts runs on each
+ * errors is still masked per subscriber (server/plugins/error-masking.ts runs on each
  * subscriber's results), so every client sees its own request id.
  *
  * A shared result that executed synchronously is ready at once: an SSE
- * response may then send it during the fan-out itself (direct-sse-events.ts).
+ * response may then send it during the fan-out itself (../sse/direct-events.ts).
  */
 class SharedResult {
   readonly promise: Promise<ExecutionResult>;
@@ -37,7 +38,7 @@ class SharedResult {
     try {
       outcome = execution();
     } catch (error) {
-      outcome = Promise.reject(error as Error);
+      outcome = Promise.reject(error instanceof Error ? error : new Error(String(error), { cause: error }));
     }
     this.promise =
       outcome instanceof Promise
@@ -113,7 +114,7 @@ function asRequestError(error: GraphQLError): GraphQLError {
     source: error.source,
     positions: error.positions,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' satisfies ErrorCode },
   });
 }
 

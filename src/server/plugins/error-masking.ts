@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../schema/context.js';
+import type { GatewayContext } from '../../schema/context.js';
+import { type ErrorCode } from '../../errors.js';
 
 /**
  * Errors the caller caused (GraphQLError: bad arguments, cursors, limits) pass
@@ -21,7 +22,7 @@ export function useErrorMasking(): Plugin<GatewayContext> {
     return new GraphQLError('Internal error; it was logged with this request id.', {
       path: error.path,
       nodes: error.nodes,
-      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: context.requestId },
+      extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode, requestId: context.requestId },
     });
   };
   type DonePayload = Parameters<Parameters<typeof handleStreamOrSingleExecutionResult<GatewayContext>>[1]>[0];

@@ -1,11 +1,11 @@
 import { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../schema/context.js';
-import { claimDirectEvents, type DirectEvents } from './direct-sse-events.js';
-import { eventIdOf } from './sse-event-ids.js';
+import type { GatewayContext } from '../../schema/context.js';
+import { directSocket, encodeChunk } from '../fast-paths/direct-sse-writes.js';
+import { claimDirectEvents, type DirectEvents } from './direct-events.js';
+import { eventIdOf } from './event-ids.js';
 
 type ResultProcessPayload = Parameters<NonNullable<Plugin<GatewayContext>['onResultProcess']>>[0];
 export type ResultProcessor = Parameters<ResultProcessPayload['setResultProcessor']>[0];
@@ -14,7 +14,6 @@ type SerializableResult = ExecutionResult & { stringify?: (result: ExecutionResu
 
 const COMMENT = Buffer.from(':\n\n');
 const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
-const CRLF = Buffer.from('\r\n');
 
 /**
  * The distinct-connections SSE response (GraphQL over SSE, as yoga writes it:
@@ -24,12 +23,12 @@ const CRLF = Buffer.from('\r\n');
  *   the socket: each event is one write, and the next event is pulled from the
  *   subscription only when the socket has drained (backpressure);
  * - an event's bytes are cached per result object, so a result shared by every
- *   subscriber (see shared-subscription-results.ts) is encoded once;
+ *   subscriber (see ../plugins/shared-subscription-results.ts) is encoded once;
  * - a `:` comment every keepAliveMs while no event went out keeps proxies from
  *   closing it;
  * - a shared event whose result is ready is written by the fan-out itself,
  *   straight to the socket as one pre-framed HTTP chunk that every subscriber
- *   shares (see direct-sse-events.ts), when nothing else is pending on the
+ *   shares (see direct-events.ts; the write itself is ../fast-paths/direct-sse-writes.ts), when nothing else is pending on the
  *   stream and the socket has room; otherwise it takes the way above.
  * Always 200: request errors travel as an event, which EventSource-style
  * clients can read, unlike a 400.
@@ -37,9 +36,12 @@ const CRLF = Buffer.from('\r\n');
 export function createSseProcessor(
   keepAliveMs: number,
   connection?: { request: Request; response: unknown },
+  { directWrites = true }: { directWrites?: boolean } = {},
 ): ResultProcessor {
   return (input: ProcessorInput, fetchAPI: FetchAPI) => {
-    const direct = connection ? claimDirectEvents(connection.request) : undefined;
+    // Claimed even when direct writes are off, so the offer does not outlive the request.
+    const claimed = connection ? claimDirectEvents(connection.request) : undefined;
+    const direct = directWrites ? claimed : undefined;
     const response = connection?.response;
     const stream = new SseStream(
       toIterator(input),
@@ -102,7 +104,7 @@ class SseStream {
     if (!socket || socket.writableNeedDrain) return false;
     const result = this.direct!.events.readyResult(event);
     if (!result) return false;
-    socket.write(encodeChunk(result));
+    socket.write(encodeChunk(result, encodeEvent));
     this.sentSinceKeepAlive = true;
     return true;
   }
@@ -129,7 +131,7 @@ class SseStream {
         if (!more) return;
       }
     } catch (error) {
-      this.readable.destroy(error as Error);
+      this.readable.destroy(error instanceof Error ? error : new Error(String(error), { cause: error }));
     } finally {
       this.pulling = false;
     }
@@ -146,42 +148,15 @@ class SseStream {
 
 const encoded = new WeakMap<object, Buffer>();
 
-function encodeEvent(result: SerializableResult): Buffer {
+export function encodeEvent(result: SerializableResult): Buffer {
   let bytes = encoded.get(result);
   if (!bytes) {
-    // The stream cursor as the event's id: a native EventSource resumes from it (sse-event-ids.ts).
+    // The stream cursor as the event's id: a native EventSource resumes from it (event-ids.ts).
     const id = eventIdOf(result);
     bytes = Buffer.from(`${id === undefined ? '' : `id: ${id}\n`}event: next\ndata: ${serialize(result)}\n\n`);
     encoded.set(result, bytes);
   }
   return bytes;
-}
-
-const chunks = new WeakMap<object, Buffer>();
-
-/** An event framed as one HTTP/1.1 chunk (the response uses chunked encoding), to write to the socket as is. */
-function encodeChunk(result: SerializableResult): Buffer {
-  let bytes = chunks.get(result);
-  if (!bytes) {
-    const event = encodeEvent(result);
-    bytes = Buffer.concat([Buffer.from(`${event.length.toString(16)}\r\n`), event, CRLF]);
-    chunks.set(result, bytes);
-  }
-  return bytes;
-}
-
-/**
- * The response's socket, if bytes written to it now land right after what the
- * response wrote: its headers are out, it holds nothing back (a response still
- * queued behind a pipelined one buffers its output), and it frames chunks.
- */
-function directSocket(response: ServerResponse): Socket | undefined {
-  const socket = response.socket;
-  if (!socket?.writable || response.writableEnded || !response.chunkedEncoding) return undefined;
-  // Node sends the headers with the first write; `headersSent` turns true before that.
-  if ((response as ServerResponse & { _headerSent?: boolean })._headerSent !== true) return undefined;
-  if (response.writableLength !== socket.writableLength) return undefined;
-  return socket;
 }
 
 /** JSON of a result, without the internals yoga strips too (extensions.http, error http status, unexpected). */

@@ -1,12 +1,13 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { type ErrorCode } from '../../errors.js';
 
 /** Yoga's own default; GraphQL request bodies are far smaller, this only stops abuse. */
 export const DEFAULT_MAX_REQUEST_BODY_BYTES = 25_000_000;
 
 const tooLarge = (limit: number) =>
   new GraphQLError(`Request body too large: the limit is ${limit} bytes`, {
-    extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' },
+    extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' satisfies ErrorCode },
   });
 
 /**
@@ -25,7 +26,7 @@ export function useRequestBodyLimit(limit = DEFAULT_MAX_REQUEST_BODY_BYTES): Plu
         // Only one plain non-negative integer is valid; anything else (lists, signs) is how smuggling starts.
         if (!/^\d+$/.test(declared)) {
           throw new GraphQLError('Content-Length header is invalid', {
-            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
+            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode },
           });
         }
         if (Number(declared) > limit) throw tooLarge(limit);

@@ -13,6 +13,7 @@ import {
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { errorMessage } from '../../errors.js';
 
 /**
  * Runs queries as JavaScript compiled per operation (graphql-jit) instead of
@@ -52,6 +53,9 @@ const PRECOERCED = new GraphQLScalarType({
   parseValue: (value) => value,
 });
 
+const MIN_EXECUTIONS_TO_COMPILE = 2;
+const MAX_COMPILED_SOURCE_CHARS = 16 * 1024;
+
 export function useCompiledExecution({ onCompile }: CompiledExecutionOptions = {}): Plugin {
   const cache = new WeakMap<DocumentNode, Map<string, CompiledOperation | null>>();
   const compileSchemas = new WeakMap<GraphQLSchema, GraphQLSchema>();
@@ -67,8 +71,24 @@ export function useCompiledExecution({ onCompile }: CompiledExecutionOptions = {
     return extended;
   }
 
+  /**
+   * Compiling costs memory that is not all given back (~100 KB for a 50 KB document: 900 distinct documents
+   * grew the heap by 90 MB after GC, with the parse cache off, while graphql-js alone grew it by nothing), and
+   * CPU. So only documents that repeat are compiled (the parse cache hands out the same DocumentNode for the
+   * same text: the second execution finds it), and only small ones: a stream of distinct or huge documents,
+   * which is what an attacker sends, runs on graphql-js and leaves nothing behind.
+   */
+  const executions = new WeakMap<DocumentNode, number>();
+  function worthCompiling(document: DocumentNode): boolean {
+    if ((document.loc?.end ?? 0) > MAX_COMPILED_SOURCE_CHARS) return false;
+    const seen = (executions.get(document) ?? 0) + 1;
+    if (seen < MIN_EXECUTIONS_TO_COMPILE) executions.set(document, seen);
+    return seen >= MIN_EXECUTIONS_TO_COMPILE;
+  }
+
   function compiledFor(args: ExecutionArgs): CompiledOperation | null {
     const operationName = args.operationName ?? '';
+    if (!worthCompiling(args.document)) return null;
     let byOperation = cache.get(args.document);
     if (!byOperation) {
       byOperation = new Map();
@@ -130,7 +150,7 @@ function compile(
     if (isCompiledQuery(compiled)) return compiled.query;
     return compiled.errors?.map((error) => error.message).join('; ') ?? 'graphql-jit returned no compiled query';
   } catch (error) {
-    return (error as Error).message;
+    return errorMessage(error);
   }
 }
 

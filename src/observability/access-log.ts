@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { Kind, type DocumentNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from '../logger.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const ids = new WeakMap<Request, string>();
+
+/**
+ * The request's id: the caller's X-Request-Id when it is a plain token,
+ * otherwise a new UUID. The same for the access log line, the GraphQL context
+ * (masked errors carry it) and the X-Request-Id response header.
+ */
+export function requestIdOf(request: Request): string {
+  let id = ids.get(request);
+  if (id === undefined) {
+    const header = request.headers.get('x-request-id');
+    id = header && REQUEST_ID.test(header) ? header : randomUUID();
+    ids.set(request, id);
+  }
+  return id;
+}
+
+/**
+ * One JSON line per request: request id, method, path, status, operation
+ * name and type, duration in ms. For an event stream the duration is the time
+ * to its first byte (the stream itself may last hours).
+ */
+export function useAccessLog(logger: Logger): Plugin {
+  const started = new WeakMap<Request, number>();
+  const operations = new WeakMap<Request, string>();
+  /** The operation's name from the document, when the request did not name it. */
+  const noteOperation = (args: { contextValue: unknown; document: DocumentNode }) => {
+    const request = (args.contextValue as { request?: Request }).request;
+    if (!request || operations.has(request)) return;
+    for (const definition of args.document.definitions) {
+      if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) {
+        operations.set(request, definition.name.value.slice(0, 100));
+        return;
+      }
+    }
+  };
+  return {
+    onRequest({ request }) {
+      started.set(request, performance.now());
+      requestIdOf(request);
+    },
+    onParams({ params, request }) {
+      if (params.operationName) operations.set(request, params.operationName.slice(0, 100));
+    },
+    onExecute: ({ args }) => noteOperation(args),
+    onSubscribe: ({ args }) => noteOperation(args),
+    onResponse({ request, response }) {
+      const start = started.get(request);
+      const id = requestIdOf(request);
+      if (!response.headers.has('x-request-id')) response.headers.set('x-request-id', id);
+      const path = request.url
+        .replace(/^[a-z]+:\/\/[^/]+/i, '')
+        .split('?')[0]!
+        .slice(0, 200);
+      logger.info('request', {
+        requestId: id,
+        method: request.method,
+        path,
+        status: response.status,
+        operationName: operations.get(request) ?? null,
+        durationMs: start === undefined ? null : Math.round((performance.now() - start) * 10) / 10,
+      });
+    },
+  };
+}

@@ -1,0 +1,222 @@
+import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type pg from 'pg';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RollupService } from '../aggregates/rollup/service.js';
+import type { StatementCounter } from '../db/database.js';
+import type { TripFeed } from '../live/trip-feed.js';
+import type { SyncService } from '../sync/service.js';
+
+/** What /metrics reads at scrape time: the counters the gateway keeps anyway. */
+export interface MetricSources {
+  pool: pg.Pool;
+  poolMax: number;
+  statements: StatementCounter;
+  tripFeed: TripFeed;
+  rollups: RollupService;
+  sync: SyncService | null;
+  /** Lakebase OAuth credentials (TokenCache), when used. */
+  tokens?: { readonly issuedCount: number; readonly failedCount: number };
+  /** Subscriptions currently held, per transport and in total (edge bookkeeping). */
+  subscriptions?: () => number;
+}
+
+/** Distinct operation names kept as label values; later ones are reported as "other" (label cardinality is memory). */
+const MAX_OPERATION_NAMES = 200;
+
+/**
+ * Prometheus metrics on /metrics: yoga's Prometheus plugin times requests and
+ * GraphQL phases by operation and result; the gauges and counters below are
+ * read at scrape time from what the gateway already counts (statements, the
+ * pool, TripFeed.stats(), the rollup's answers, token renewals, sync status).
+ * One registry per gateway, so tests and benchmarks can run several.
+ */
+export function createMetrics(sources: MetricSources) {
+  const registry = new Registry();
+  const names = new Set<string>();
+  const operationLabel = (name: string | undefined): string => {
+    const value = name ?? 'Anonymous';
+    if (names.has(value)) return value;
+    if (names.size >= MAX_OPERATION_NAMES || value.length > 100) return 'other';
+    names.add(value);
+    return value;
+  };
+
+  const errors = new Counter({
+    name: 'lakebase_graphql_errors_total',
+    help: 'GraphQL errors sent to clients, by extensions.code',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const responses = new Counter({
+    name: 'lakebase_http_responses_total',
+    help: 'HTTP responses by status code (including requests refused before GraphQL: 413, 415, 429, 403)',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const sqlDuration = new Histogram({
+    name: 'lakebase_sql_statement_duration_seconds',
+    help: 'Duration of SQL statements sent while serving requests and the live feed, by result',
+    labelNames: ['result'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const previous = sources.statements.onStatement;
+  sources.statements.onStatement = (ok, ms, sql) => {
+    previous?.(ok, ms, sql);
+    sqlDuration.observe({ result: ok ? 'ok' : 'error' }, ms / 1000);
+  };
+
+  gauge(registry, 'lakebase_sql_statements', 'SQL statements sent (total since start)', ['result'], (set) => {
+    set({ result: 'ok' }, sources.statements.total - sources.statements.errors);
+    set({ result: 'error' }, sources.statements.errors);
+  });
+  gauge(registry, 'lakebase_pg_pool_connections', 'Postgres pool connections by state', ['state'], (set) => {
+    set({ state: 'total' }, sources.pool.totalCount);
+    set({ state: 'idle' }, sources.pool.idleCount);
+    set({ state: 'waiting_clients' }, sources.pool.waitingCount);
+    set({ state: 'max' }, sources.poolMax);
+  });
+  gauge(registry, 'lakebase_live_subscribers', 'tripsAdded subscribers by state', ['state'], (set) => {
+    const stats = sources.tripFeed.stats();
+    set({ state: 'pending' }, stats.pending);
+    set({ state: 'catching_up' }, stats.catchingUp);
+    set({ state: 'live' }, stats.live);
+  });
+  gauge(
+    registry,
+    'lakebase_live_feed',
+    'Live feed counters (TripFeed.stats(); totals since start)',
+    ['stat'],
+    (set) => {
+      const stats = sources.tripFeed.stats();
+      set({ stat: 'ticks' }, stats.ticks);
+      set({ stat: 'feed_statements' }, stats.feedStatements);
+      set({ stat: 'catch_up_statements' }, stats.catchUpStatements);
+      set({ stat: 'failed_statements' }, stats.failedStatements);
+      set({ stat: 'direct_events' }, stats.directEvents);
+      set({ stat: 'rows_delivered' }, stats.rowsDelivered);
+      set({ stat: 'too_slow_cutoffs' }, stats.tooSlow);
+      set({ stat: 'filter_groups' }, stats.filterGroups);
+      // Lag: rows handed to subscribers that their clients have not read yet.
+      set({ stat: 'queued_rows' }, stats.queuedRows);
+      set({ stat: 'position' }, stats.position === null ? 0 : Number(stats.position));
+    },
+  );
+  gauge(
+    registry,
+    'lakebase_rollup_answers',
+    'Aggregate queries answered, by source (total since start)',
+    ['source'],
+    (set) => {
+      set({ source: 'rollup' }, sources.rollups.served.rollup);
+      set({ source: 'table' }, sources.rollups.served.raw);
+    },
+  );
+  gauge(registry, 'lakebase_rollup_builds', 'Rollup builds, by kind (total since start)', ['kind'], (set) => {
+    for (const [kind, count] of Object.entries(sources.rollups.builds)) set({ kind }, count);
+  });
+  gauge(
+    registry,
+    'lakebase_oauth_tokens',
+    'Lakebase OAuth credential requests (total since start)',
+    ['result'],
+    (set) => {
+      set({ result: 'issued' }, sources.tokens?.issuedCount ?? 0);
+      set({ result: 'failed' }, sources.tokens?.failedCount ?? 0);
+    },
+  );
+  if (sources.subscriptions) {
+    const count = sources.subscriptions;
+    gauge(registry, 'lakebase_subscriptions_open', 'Open subscriptions (all transports)', [], (set) =>
+      set({}, count()),
+    );
+  }
+  new Gauge({
+    name: 'lakebase_sync_staleness_seconds',
+    help: 'Seconds since the last successful sync of the synced table ended (absent when unknown)',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (!sources.sync) return;
+      try {
+        const status = await sources.sync.status.get();
+        if (status.stalenessSeconds !== null) this.set(status.stalenessSeconds);
+      } catch {
+        // The sync API is down: no sample rather than a stale one; the sync status field reports the reason.
+      }
+    },
+  });
+
+  const httpDuration = createHistogram<
+    'request',
+    'operationName' | 'operationType' | 'method' | 'statusCode',
+    HttpParams
+  >({
+    registry,
+    histogram: {
+      name: 'graphql_yoga_http_duration',
+      help: 'Time spent on HTTP requests, by operation and status',
+      labelNames: ['operationName', 'operationType', 'method', 'statusCode'],
+    },
+    phases: ['request'],
+    fillLabelsFn: (params) => ({
+      operationName: operationLabel(params.operationName),
+      operationType: params.operationType ?? 'unknown',
+      method: params.request.method,
+      statusCode: params.response.status,
+    }),
+  });
+
+  const prometheus = usePrometheus({
+    registry,
+    endpoint: '/metrics',
+    // Operation names come from clients: unbounded label values would be a memory leak, so the per-operation
+    // figures are the HTTP histogram's, whose names are bounded above.
+    labels: { operationName: false },
+    metrics: {
+      graphql_yoga_http_duration: httpDuration,
+      graphql_envelop_deprecated_field: false,
+      graphql_envelop_request_time_summary: false,
+      graphql_envelop_schema_change: false,
+    },
+  });
+
+  const countErrors = (list: readonly GraphQLError[] | undefined) => {
+    for (const error of list ?? []) errors.inc({ code: String(error.extensions?.code ?? 'UNKNOWN').slice(0, 50) });
+  };
+  const observer: Plugin = {
+    onResultProcess({ result }) {
+      if (Array.isArray(result)) for (const item of result) countErrors((item as ExecutionResult).errors);
+      else if (!isAsyncIterable(result)) countErrors((result as ExecutionResult).errors);
+    },
+    onResponse({ response }) {
+      responses.inc({ status: String(response.status) });
+    },
+  };
+  return { registry, plugins: [prometheus, observer] };
+}
+
+interface HttpParams {
+  operationName?: string;
+  operationType?: string;
+  request: Request;
+  response: Response;
+}
+
+type SetFn = (labels: Record<string, string>, value: number) => void;
+
+/** A gauge whose values are read from elsewhere when Prometheus scrapes. */
+function gauge(registry: Registry, name: string, help: string, labelNames: string[], read: (set: SetFn) => void): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      read((labels, value) => this.set(labels, value));
+    },
+  });
+}

@@ -1,0 +1,115 @@
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { StatementCounter } from '../db/database.js';
+
+export interface Tracing {
+  plugin: Plugin;
+  /** Sends the spans still buffered (shutdown, tests). */
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Longest SQL text put on a span. */
+const MAX_STATEMENT_CHARS = 2000;
+
+/**
+ * OpenTelemetry traces, on when OTEL_EXPORTER_OTLP_ENDPOINT is set (the
+ * exporter reads it and the other standard OTEL_* variables itself). Each
+ * GraphQL operation is a span; each SQL statement sent while it runs is a
+ * child span, found through the active context (AsyncLocalStorage), so
+ * DataLoader batches and the rollup's statements land under the operation
+ * that caused them.
+ */
+export function createTracing(
+  env: Readonly<Record<string, string | undefined>>,
+  statements: StatementCounter,
+  serviceName = 'lakebase-graphql',
+): Tracing | undefined {
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) return undefined;
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME?.trim() || serviceName }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+  });
+  // Installs the AsyncLocalStorage context manager and the global tracer provider.
+  provider.register();
+  const tracer = provider.getTracer('lakebase-graphql');
+  traceStatements(tracer, statements);
+  return {
+    plugin: tracingPlugin(tracer),
+    flush: () => provider.forceFlush(),
+    shutdown: async () => {
+      await provider.shutdown();
+      // The global provider and context manager outlive this gateway otherwise (tests start several).
+      trace.disable();
+      context.disable();
+    },
+  };
+}
+
+function traceStatements(tracer: Tracer, statements: StatementCounter): void {
+  const previous = statements.onStatement;
+  statements.onStatement = (ok, ms, sql) => {
+    previous?.(ok, ms, sql);
+    // Only under an operation: the live feed's and the rollup's background statements would be root spans.
+    if (!trace.getSpan(context.active())) return;
+    const end = Date.now();
+    const span = tracer.startSpan('db.query', {
+      kind: SpanKind.CLIENT,
+      startTime: end - ms,
+      attributes: { 'db.system': 'postgresql', 'db.statement': sql.slice(0, MAX_STATEMENT_CHARS) },
+    });
+    if (!ok) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end(end);
+  };
+}
+
+function tracingPlugin(tracer: Tracer): Plugin {
+  return {
+    instrumentation: {
+      operation: (_payload, wrapped) => {
+        const span = tracer.startSpan('graphql.operation', { kind: SpanKind.SERVER });
+        const done = (error?: unknown) => {
+          if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+          span.end();
+        };
+        return context.with(trace.setSpan(context.active(), span), () => {
+          try {
+            const result = wrapped();
+            if (isThenable(result)) {
+              return Promise.resolve(result).then(
+                () => done(),
+                (error: unknown) => {
+                  done(error);
+                  throw error;
+                },
+              );
+            }
+            done();
+            return result;
+          } catch (error) {
+            done(error);
+            throw error;
+          }
+        });
+      },
+    },
+    onExecute({ args }) {
+      const span = trace.getSpan(context.active());
+      const operation = getOperationAST(args.document, args.operationName);
+      span?.updateName(`graphql.${operation?.operation ?? 'operation'} ${operation?.name?.value ?? 'Anonymous'}`);
+      span?.setAttributes({
+        'graphql.operation.name': operation?.name?.value ?? 'Anonymous',
+        'graphql.operation.type': operation?.operation ?? 'unknown',
+      });
+    },
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}

@@ -1,0 +1,138 @@
+import { NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { requestIdOf, useAccessLog } from '../../observability/access-log.js';
+import type { GatewayContext, GatewayServices } from '../../schema/context.js';
+import { useRequestBodyLimit } from '../plugins/body-limit.js';
+import { useCompiledExecution } from '../fast-paths/compiled-execution.js';
+import { corsOptions } from './cors.js';
+import { useErrorMasking } from '../plugins/error-masking.js';
+import { boundedParserCache, useDocumentLimits } from '../plugins/document-limits.js';
+import { usePersistedOperationsFromManifest } from '../plugins/persisted-operations.js';
+import { useRequestGuards } from '../plugins/request-guards.js';
+import { useQueryCost } from '../plugins/query-cost.js';
+
+export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
+
+export interface GatewayOptions {
+  schema: GraphQLSchema;
+  services: GatewayServices;
+  /** Extra plugins (subscriptions transport, sync hooks). */
+  plugins?: Plugin<GatewayContext>[];
+  /** GET endpoints outside GraphQL (health/readiness); return undefined to fall through. */
+  routes?: (request: Request) => Promise<Response | undefined> | Response | undefined;
+  /** Overrides MAX_REQUEST_BODY_BYTES (config.edge). */
+  maxRequestBodyBytes?: number;
+  /** Plugins that run before everything else (per-client limits: a refused request costs nothing more). */
+  firstPlugins?: Plugin[];
+}
+
+export function createGateway({
+  schema,
+  services,
+  plugins = [],
+  routes,
+  maxRequestBodyBytes,
+  firstPlugins = [],
+}: GatewayOptions): Gateway {
+  const { limits, edge } = services.config;
+  const rejected = (error: Error) => services.logger.info('query rejected by limits', { reason: error.message });
+  const persisted = usePersistedOperationsFromManifest(edge.persistedOperations, edge.persistedOperationsManifest);
+  return createYoga<Record<string, never>, GatewayContext>({
+    schema,
+    // A URLPattern: exactly /graphql and /api/graphql. /api/graphql is the same
+    // API for OAuth token callers (BI tools, scripts, services), whom the
+    // Databricks Apps proxy lets through only on paths under /api/. The stream
+    // paths (`<path>/stream`) are in sse/transport.ts.
+    graphqlEndpoint: '{/api}?/graphql',
+    landingPage: false,
+    // Yoga answers any URL *ending* in its health endpoint with an empty 200 before any plugin of ours runs,
+    // which shadowed our /health (documented JSON, see health.ts). A fragment never reaches a server, so this
+    // endpoint never matches.
+    healthCheckEndpoint: '/health#yoga-builtin-disabled',
+    graphiql: edge.graphiql
+      ? {
+          title: 'lakebase-graphql',
+          defaultQuery: '{ trips(first: 10) { edges { node { tripId pickupAt fareAmount pickupZone { borough } } } } }',
+        }
+      : false,
+    cors: corsOptions(edge.corsOrigins),
+    // Bounded by bytes, not entries: see document-limits.ts.
+    parserAndValidationCache: boundedParserCache(edge.documentCacheBytes),
+    // GraphQL over HTTP's persisted documents send `documentId` instead of `query`.
+    extraParamNames: ['documentId'],
+    // Uploads are not part of this API, and multipart is one of the content types a cross-site form can send.
+    multipart: false,
+    logging: {
+      // Yoga logs several debug lines per request; formatting them just to drop them showed in the benchmark.
+      debug:
+        services.config.logLevel === 'debug'
+          ? (...args) => services.logger.debug(args.map(String).join(' '))
+          : () => {},
+      info: (...args) => services.logger.info(args.map(String).join(' ')),
+      warn: (...args) => services.logger.warn(args.map(String).join(' ')),
+      error: (...args) => services.logger.error(args.map(String).join(' ')),
+    },
+    // Our own plugin masks and logs unexpected errors with the request id;
+    // yoga's masking stays on as the last line of defence.
+    maskedErrors: true,
+    // Replaced by useRequestBodyLimit below, which enforces the same limit more cheaply.
+    maxRequestBodySize: false,
+    context: ({ request }) => ({ ...services, request, requestId: requestIdOf(request) }),
+    plugins: [
+      // First: it times every request, including those a later plugin answers early (limits, /metrics).
+      ...(edge.accessLog ? [useAccessLog(services.logger)] : []),
+      ...firstPlugins,
+      {
+        onRequest: async ({ request, endResponse }) => {
+          if (!routes) return;
+          const response = await routes(request);
+          if (response) endResponse(response);
+        },
+      },
+      ...(persisted ? [persisted] : []),
+      ...useDocumentLimits(
+        {
+          maxTokens: edge.maxTokens,
+          maxDepth: limits.maxDepth,
+          maxAliases: limits.maxAliases,
+          maxDirectives: edge.maxDirectives,
+        },
+        rejected,
+      ),
+      ...(edge.introspection ? [] : [disableIntrospection]),
+      useQueryCost({
+        maxCost: limits.maxCost,
+        maxListSize: Math.max(limits.maxPageSize, limits.maxGroups),
+        // Lists whose size is implicit: the default page sizes the resolvers apply.
+        defaultListSize: (field) =>
+          field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined,
+      }),
+      useRequestBodyLimit(maxRequestBodyBytes ?? edge.maxRequestBodyBytes),
+      // Fast path (fast-paths/compiled-execution.ts); GRAPHQL_JIT=off leaves every query on graphql-js.
+      ...(services.config.fastPaths.graphqlJit
+        ? [
+            useCompiledExecution({
+              onCompile: (operationName, outcome) =>
+                outcome.compiled
+                  ? services.logger.debug('operation compiled', { operationName })
+                  : services.logger.debug('operation runs on graphql-js: graphql-jit cannot compile it', {
+                      operationName,
+                      reason: outcome.reason,
+                    }),
+            }),
+          ]
+        : []),
+      useErrorMasking(),
+      ...plugins,
+      // Last: its result hook sees which result processor the others chose (406 when none).
+      useRequestGuards({ maxListItems: edge.maxListItems, maxErrorMessageChars: edge.maxErrorMessageChars }),
+    ],
+  });
+}
+
+/** GRAPHQL_INTROSPECTION=false: graphql-js' own rule refuses __schema and __type (not __typename). */
+const disableIntrospection: Plugin = {
+  onValidate({ addValidationRule }) {
+    addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+};

@@ -1,0 +1,46 @@
+import { createServer, type Server } from 'node:http';
+import type { Gateway } from './gateway.js';
+
+export interface Listening {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface HttpTimeouts {
+  /** Most time a client may take to send a whole request (headers and body): slow-loris. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+}
+
+export async function listen(
+  gateway: Gateway,
+  port: number,
+  host: string,
+  timeouts: HttpTimeouts = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 },
+): Promise<Listening> {
+  // Node checks both timeouts on this interval (30 s by default): a tighter check keeps them close to their value.
+  const connectionsCheckingInterval = Math.min(5000, Math.max(100, Math.floor(timeouts.requestTimeoutMs / 4)));
+  const server = createServer({ connectionsCheckingInterval }, gateway);
+  // requestTimeout covers receiving the request only, so it never cuts an SSE response however long it
+  // streams; a client that declares Content-Length: 1000 and sends 10 bytes is answered 408 and closed.
+  server.requestTimeout = timeouts.requestTimeoutMs;
+  server.headersTimeout = Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    server,
+    url: `http://${shownHost}:${actualPort}/graphql`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

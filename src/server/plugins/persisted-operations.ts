@@ -1,0 +1,80 @@
+import type { ErrorCode } from '../../errors.js';
+import { readFileSync } from 'node:fs';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { ConfigError } from '../../config/env.js';
+import type { PersistedOperationsMode } from '../../config/edge.js';
+
+/**
+ * Reads a persisted-documents manifest: a JSON object of hash → document, as
+ * GraphQL Code Generator's client preset writes it (`persistedDocuments: true`,
+ * web/src/gql/persisted-documents.json for the dashboard).
+ */
+export function readPersistedManifest(path: string): ReadonlyMap<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(
+      'PERSISTED_OPERATIONS_MANIFEST',
+      `cannot read the persisted operations manifest ${path}: ${(error as Error).message}`,
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('PERSISTED_OPERATIONS_MANIFEST', `${path} must hold a JSON object of hash → document`);
+  }
+  const manifest = new Map<string, string>();
+  for (const [hash, document] of Object.entries(parsed)) {
+    if (typeof document !== 'string') {
+      throw new ConfigError('PERSISTED_OPERATIONS_MANIFEST', `${path}: the entry ${hash} is not a document string`);
+    }
+    manifest.set(hash, document);
+  }
+  return manifest;
+}
+
+/**
+ * The id a client sends instead of the document: `documentId` (GraphQL over
+ * HTTP's persisted documents, what the client preset's fetcher sends) or
+ * Apollo's `extensions.persistedQuery.sha256Hash`.
+ */
+function operationId(params: GraphQLParams): string | null {
+  const documentId = (params as GraphQLParams & { documentId?: unknown }).documentId;
+  if (typeof documentId === 'string') return documentId.replace(/^sha256:/, '');
+  const persisted = (params.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery;
+  return typeof persisted?.sha256Hash === 'string' ? persisted.sha256Hash : null;
+}
+
+/**
+ * PERSISTED_OPERATIONS=allow runs the manifest's operations by id and any
+ * other document as usual; `only` runs nothing but the manifest's operations
+ * (a production gateway behind one known dashboard). yoga's persisted
+ * operations plugin does the work.
+ */
+export function usePersistedOperationsFromManifest(
+  mode: PersistedOperationsMode,
+  manifestPath: string,
+): Plugin | undefined {
+  if (mode === 'off') return undefined;
+  const manifest = readPersistedManifest(manifestPath);
+  return usePersistedOperations({
+    allowArbitraryOperations: mode === 'allow',
+    extractPersistedOperationId: operationId,
+    getPersistedOperation: (id) => manifest.get(id) ?? null,
+    customErrors: {
+      notFound: {
+        message: "persisted operation not found: the id is not in this gateway's manifest",
+        extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' satisfies ErrorCode, http: { status: 400 } },
+      },
+      persistedQueryOnly: {
+        message:
+          'this gateway only runs persisted operations: send documentId (or extensions.persistedQuery.sha256Hash) from its manifest',
+        extensions: { code: 'PERSISTED_QUERY_ONLY' satisfies ErrorCode, http: { status: 400 } },
+      },
+      keyNotFound: {
+        message: 'this gateway only runs persisted operations: the request carries no documentId',
+        extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED' satisfies ErrorCode, http: { status: 400 } },
+      },
+    },
+  });
+}

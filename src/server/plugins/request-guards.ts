@@ -1,0 +1,227 @@
+import type { ErrorCode } from '../../errors.js';
+import { GraphQLError, Kind, type DocumentNode, type ExecutionResult, type ValueNode, visit, BREAK } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { errorResponse } from '../http/error-response.js';
+
+export interface RequestGuardOptions {
+  /** Most items in any list argument or list variable. */
+  maxListItems: number;
+  /** Longest error message sent to a client. */
+  maxErrorMessageChars: number;
+}
+
+/** Lists nested deeper than this are never a real argument of this schema (filters nest 8 levels at most). */
+const MAX_VALUE_DEPTH = 32;
+
+/**
+ * Turns every request yoga would answer with a bare status, a 500 or an
+ * unbounded echo into a 4xx with a JSON body that names the problem:
+ * - POST bodies other than JSON or GraphQL text (form-encoded, multipart,
+ *   text/plain) are refused with 415 before anything runs: those are the
+ *   content types a cross-site HTML form can send without a CORS preflight,
+ *   so refusing them is the CSRF protection for everything that is not a
+ *   GET (and GET never runs a mutation);
+ * - GET parameters that are not JSON (`variables=%7Bbad`) get 400 naming the parameter;
+ * - an operation whose result no accepted media type can carry (a
+ *   subscription asked with `Accept: application/json`) gets 406 with a body
+ *   saying what to accept, and its subscription is ended at once instead of
+ *   staying registered;
+ * - list arguments and list variables are capped in length and nesting;
+ * - error messages are cut to a bounded length (a syntax error quotes the
+ *   offending token, which can be a 2 MB string);
+ * - graphql-js' "Validation aborted." gets a message that says what to do.
+ */
+export function useRequestGuards(options: RequestGuardOptions): Plugin {
+  const operationNames = new WeakMap<Request, string>();
+  return {
+    onParams({ params, request }) {
+      if (typeof params.operationName === 'string') operationNames.set(request, params.operationName.slice(0, 100));
+    },
+    onRequestParse({ request, requestParser, setRequestParser, endResponse }) {
+      if (request.method === 'POST') {
+        const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+        if (type !== 'application/json' && type !== 'application/graphql+json' && type !== 'application/graphql') {
+          endResponse(
+            errorResponse(
+              415,
+              `POST bodies must be application/json (got ${type === '' ? 'no Content-Type' : JSON.stringify(type.slice(0, 100))}); ` +
+                'form-encoded, multipart and text bodies are refused so that a cross-site form cannot run an operation',
+              'UNSUPPORTED_MEDIA_TYPE',
+            ),
+          );
+          return;
+        }
+      }
+      if (!requestParser) {
+        endResponse(
+          errorResponse(
+            415,
+            `${request.method} requests to the GraphQL endpoint are not supported here; use GET with ?query= or POST with a JSON body`,
+            'UNSUPPORTED_MEDIA_TYPE',
+          ),
+        );
+        return;
+      }
+      if (request.method === 'GET') {
+        const parse = requestParser;
+        setRequestParser((req) => {
+          const url = new URL(req.url, 'http://localhost');
+          for (const name of ['variables', 'extensions']) {
+            const value = url.searchParams.get(name);
+            if (value) {
+              try {
+                JSON.parse(value);
+              } catch (error) {
+                throw new GraphQLError(`${name}: is not valid JSON (${(error as Error).message.slice(0, 200)})`, {
+                  extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode, argument: name },
+                });
+              }
+            }
+          }
+          return parse(req);
+        });
+      }
+    },
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (!result.some((error) => error.message === 'Validation aborted.')) return;
+        setResult(
+          result.map((error) =>
+            error.message === 'Validation aborted.'
+              ? new GraphQLError(
+                  'the document is too large to validate (too many fields or fragment spreads to compare); ' +
+                    'split it into smaller operations',
+                  { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies ErrorCode } },
+                )
+              : error,
+          ),
+        );
+      };
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      const error = checkLists(args.document, args.variableValues, options.maxListItems);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const error = checkLists(args.document, args.variableValues, options.maxListItems);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+    onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor, acceptableMediaTypes }) {
+      if (!resultProcessor) {
+        // No media type the client accepts can carry this result: end a subscription that was started for it.
+        if (isAsyncIterable(result)) void result[Symbol.asyncIterator]().return?.();
+        const streaming = isAsyncIterable(result);
+        setResultProcessor(
+          () =>
+            errorResponse(
+              406,
+              streaming
+                ? 'this operation is a subscription: send Accept: text/event-stream (GraphQL over SSE)'
+                : `none of the accepted media types can carry the result; accept one of ${acceptableMediaTypes.join(', ')}`,
+              'NOT_ACCEPTABLE',
+            ),
+          'application/json',
+        );
+        return;
+      }
+      if (Array.isArray(result) || isAsyncIterable(result)) return;
+      const single = result as ExecutionResult;
+      const unresolved = (error: GraphQLError) => error.extensions?.code === 'OPERATION_RESOLUTION_FAILURE';
+      if (single.errors?.some((error) => error.message.length > options.maxErrorMessageChars || unresolved(error))) {
+        const name = operationNames.get(request);
+        setResult({
+          ...single,
+          errors: single.errors.map((error) =>
+            bounded(unresolved(error) ? explainUnresolved(error, name) : error, options.maxErrorMessageChars),
+          ),
+        });
+      }
+    },
+  };
+}
+
+/** yoga's "Could not determine what operation to execute." says what to do instead. */
+function explainUnresolved(error: GraphQLError, operationName: string | undefined): GraphQLError {
+  const message =
+    operationName === undefined
+      ? 'the document holds several operations (or none): pass operationName to choose one, or send one operation; ' +
+        'an anonymous operation must be the only one in its document'
+      : `operationName ${JSON.stringify(operationName)} names no operation in the document`;
+  return new GraphQLError(message, { extensions: error.extensions });
+}
+
+function bounded(error: GraphQLError, max: number): GraphQLError {
+  if (error.message.length <= max) return error;
+  return new GraphQLError(`${error.message.slice(0, max)}… (${error.message.length - max} more characters cut)`, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
+}
+
+function listError(where: string, message: string): GraphQLError {
+  return new GraphQLError(`${where}: ${message}`, {
+    extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argument: where, http: { status: 400 } },
+  });
+}
+
+/** The first list argument (literal or variable) that is too long or nested too deeply. */
+function checkLists(
+  document: DocumentNode,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  maxItems: number,
+): GraphQLError | undefined {
+  for (const [name, value] of Object.entries(variables ?? {})) {
+    const problem = checkValue(value, maxItems, 0);
+    if (problem) return listError(`$${name}`, problem);
+  }
+  let found: GraphQLError | undefined;
+  visit(document, {
+    Argument(node) {
+      const problem = checkLiteral(node.value, maxItems, 0);
+      if (problem) {
+        found = listError(node.name.value, problem);
+        return BREAK;
+      }
+      return false;
+    },
+  });
+  return found;
+}
+
+function checkValue(value: unknown, maxItems: number, depth: number): string | undefined {
+  if (depth > MAX_VALUE_DEPTH) return `nests deeper than ${MAX_VALUE_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    if (value.length > maxItems) return `lists ${value.length} items; at most ${maxItems} are accepted`;
+    for (const item of value) {
+      const problem = checkValue(item, maxItems, depth + 1);
+      if (problem) return problem;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) {
+      const problem = checkValue(item, maxItems, depth + 1);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
+
+function checkLiteral(value: ValueNode, maxItems: number, depth: number): string | undefined {
+  if (depth > MAX_VALUE_DEPTH) return `nests deeper than ${MAX_VALUE_DEPTH} levels`;
+  if (value.kind === Kind.LIST) {
+    if (value.values.length > maxItems) return `lists ${value.values.length} items; at most ${maxItems} are accepted`;
+    for (const item of value.values) {
+      const problem = checkLiteral(item, maxItems, depth + 1);
+      if (problem) return problem;
+    }
+  } else if (value.kind === Kind.OBJECT) {
+    for (const field of value.fields) {
+      const problem = checkLiteral(field.value, maxItems, depth + 1);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,272 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { listen } from '../src/server/http/listen.js';
+import { startLiveGateway, type LiveGateway } from './support/live.js';
+
+const post = (origin: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${origin}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+
+describe('the default edge', () => {
+  let gw: LiveGateway;
+  const lines: Record<string, unknown>[] = [];
+  beforeAll(async () => {
+    const logger = createLogger('info', {}, (_level, line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    gw = await startLiveGateway('edge_http', {}, { logger });
+  });
+  afterAll(() => gw.close());
+
+  it('/health answers the documented JSON (yoga no longer shadows it)', async () => {
+    const response = await fetch(`${gw.origin}/health`);
+    expect(response.status).toBe(200);
+    // The test gateway runs with RESPONSE_CACHE=off (test/support/gateway.ts); /health and /ready say so.
+    const cacheOff = { mode: 'off', reason: 'RESPONSE_CACHE=off' };
+    expect(await response.json()).toEqual({ status: 'ok', responseCache: cacheOff });
+    const ready = await fetch(`${gw.origin}/ready`);
+    expect(await ready.json()).toEqual({ status: 'ready', responseCache: cacheOff });
+  });
+
+  it('CORS: same origin by default, nothing echoed to another origin, no credentials', async () => {
+    const preflight = await fetch(`${gw.origin}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const simple = await post(gw.origin, { query: '{ __typename }' }, { origin: 'https://evil.example' });
+    expect(simple.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('CSRF: a form-encoded or multipart mutation is refused before it runs', async () => {
+    let refreshes = 0;
+    const counted = gw.app.services.statements.total;
+    for (const body of [
+      new URLSearchParams({ query: 'mutation { refreshSyncedTable { __typename } }' }),
+      (() => {
+        const form = new FormData();
+        form.set('operations', JSON.stringify({ query: 'mutation { refreshSyncedTable { __typename } }' }));
+        form.set('map', '{}');
+        return form;
+      })(),
+    ]) {
+      const response = await fetch(`${gw.origin}/graphql`, {
+        method: 'POST',
+        body,
+        headers: { origin: 'https://evil.example' },
+      });
+      expect(response.status).toBe(415);
+      if (response.status < 400) refreshes += 1;
+    }
+    expect(refreshes).toBe(0);
+    expect(gw.app.services.statements.total).toBe(counted);
+  });
+
+  it('GraphiQL is still served, and a JSON POST (what it and the dashboard send) works', async () => {
+    const page = await fetch(`${gw.origin}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('lakebase-graphql');
+    const response = await post(gw.origin, { query: 'query Ping { __typename }' });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('/metrics exposes requests, errors by code, SQL, pool, live feed, rollups, tokens', async () => {
+    await post(gw.origin, { query: 'query Count { trips { totalCount } }' });
+    await post(gw.origin, { query: '{ trips(first: -1) { totalCount } }' });
+    const response = await fetch(`${gw.origin}/metrics`);
+    expect(response.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await response.text();
+    for (const pattern of [
+      /graphql_yoga_http_duration_bucket\{.*operationName="Count".*statusCode="200"/,
+      /graphql_envelop_phase_execute_bucket/,
+      /lakebase_graphql_errors_total\{code="BAD_USER_INPUT"\} [1-9]/,
+      /lakebase_http_responses_total\{status="200"\} [1-9]/,
+      /lakebase_sql_statements\{result="ok"\} [1-9]/,
+      /lakebase_sql_statement_duration_seconds_count\{result="ok"\} [1-9]/,
+      /lakebase_pg_pool_connections\{state="max"\} 10/,
+      /lakebase_live_subscribers\{state="live"\} 0/,
+      /lakebase_live_feed\{stat="too_slow_cutoffs"\} 0/,
+      /lakebase_live_feed\{stat="rows_delivered"\}/,
+      /lakebase_rollup_answers\{source="table"\}/,
+      /lakebase_rollup_builds\{kind="failed"\} 0/,
+      /lakebase_oauth_tokens\{result="failed"\} 0/,
+      /lakebase_subscriptions_open 0/,
+    ]) {
+      expect(text).toMatch(pattern);
+    }
+  });
+
+  it('logs one access line per request with request id, operation name, status and duration', async () => {
+    await post(gw.origin, { query: 'query Logged { __typename }' }, { 'x-request-id': 'req-edge-1' });
+    const line = lines.find((entry) => entry.msg === 'request' && entry.requestId === 'req-edge-1');
+    expect(line).toMatchObject({ method: 'POST', path: '/graphql', status: 200, operationName: 'Logged' });
+    expect(typeof line!.durationMs).toBe('number');
+  });
+
+  it('cuts off a slow-loris request (declares 1000 bytes, sends 10)', async () => {
+    const http = await listen(gw.app.gateway, 0, '127.0.0.1', { requestTimeoutMs: 300, headersTimeoutMs: 300 });
+    try {
+      const { port } = new URL(http.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"query":',
+          );
+        });
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk.toString()));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+        setTimeout(() => reject(new Error(`still open after 10 s: ${received}`)), 10_000).unref();
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await http.close();
+    }
+  });
+});
+
+describe('a configured edge: CORS origins, persisted operations only, no introspection, rate limit', () => {
+  let gw: LiveGateway;
+  const DASHBOARD = 'https://dashboard.example.com';
+  const manifest: Record<string, string> = {
+    abc123: 'query Count { trips { totalCount } }',
+    def456: 'query Ping { __typename }',
+  };
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'persisted-'));
+    const file = path.join(dir, 'persisted-documents.json');
+    await writeFile(file, JSON.stringify(manifest));
+    gw = await startLiveGateway('edge_configured', {
+      CORS_ORIGINS: `${DASHBOARD}, https://bi.example.com`,
+      PERSISTED_OPERATIONS: 'only',
+      PERSISTED_OPERATIONS_MANIFEST: file,
+      GRAPHQL_INTROSPECTION: 'false',
+      GRAPHIQL: 'false',
+      RATE_LIMIT_REQUESTS: '15',
+      RATE_LIMIT_WINDOW_MS: '60000',
+    });
+  });
+  afterAll(() => gw.close());
+
+  it('answers the allowed origins with CORS headers, and only them', async () => {
+    const allowed = await fetch(`${gw.origin}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: DASHBOARD, 'access-control-request-method': 'POST' },
+    });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
+    const denied = await fetch(`${gw.origin}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('runs manifest operations by id and refuses any other document', async () => {
+    const byId = await post(gw.origin, { documentId: 'sha256:abc123' });
+    expect(await byId.json()).toEqual({ data: { trips: { totalCount: '0' } } });
+    const apq = await post(gw.origin, { extensions: { persistedQuery: { version: 1, sha256Hash: 'def456' } } });
+    expect(await apq.json()).toEqual({ data: { __typename: 'Query' } });
+    const arbitrary = await post(gw.origin, { query: '{ trips { totalCount } }' });
+    expect(arbitrary.status).toBe(400);
+    expect(((await arbitrary.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(
+      /only runs persisted operations/,
+    );
+    const unknown = await post(gw.origin, { documentId: 'nope' });
+    expect(((await unknown.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(
+      /persisted operation not found/,
+    );
+  });
+
+  it('serves no GraphiQL', async () => {
+    const page = await fetch(`${gw.origin}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toContain('<html');
+  });
+
+  it('rate limits one client with 429 and Retry-After, not another, not /health', async () => {
+    const client = { authorization: 'Bearer rate-a' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      statuses.push((await post(gw.origin, { documentId: 'def456' }, client)).status);
+    }
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
+    const limited = await post(gw.origin, { documentId: 'def456' }, client);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/rate limit/);
+    expect((await post(gw.origin, { documentId: 'def456' }, { authorization: 'Bearer rate-b' })).status).toBe(200);
+    expect((await fetch(`${gw.origin}/health`)).status).toBe(200);
+  });
+});
+
+describe('introspection off', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('edge_no_introspection', { GRAPHQL_INTROSPECTION: 'false' });
+  });
+  afterAll(() => gw.close());
+
+  it('refuses __schema and __type but not __typename', async () => {
+    const schema = await gw.query('{ __schema { queryType { name } } }');
+    expect(schema.body.errors?.[0]?.message).toMatch(/introspection/i);
+    const typename = await gw.query('{ __typename }');
+    expect(typename.body).toEqual({ data: { __typename: 'Query' } });
+  });
+});
+
+describe('OpenTelemetry', () => {
+  let receiver: Server;
+  const spans: {
+    name: string;
+    spanId: string;
+    parentSpanId?: string;
+    traceId: string;
+    attributes: { key: string }[];
+  }[] = [];
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    // A local OTLP/HTTP (JSON) receiver on loopback.
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const payload = JSON.parse(body) as {
+          resourceSpans: { scopeSpans: { spans: (typeof spans)[number][] }[] }[];
+        };
+        for (const resource of payload.resourceSpans)
+          for (const scope of resource.scopeSpans) spans.push(...scope.spans);
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as { port: number };
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+    gw = await startLiveGateway('edge_otel', {}, { otelEnv: process.env });
+  });
+  afterAll(async () => {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    await gw.close();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  it('exports the operation span with its SQL statement spans as children', async () => {
+    const response = await post(gw.origin, {
+      query: 'query Traced { trips(first: 2) { totalCount edges { node { tripId } } } }',
+    });
+    expect(response.status).toBe(200);
+    await gw.app.tracing!.flush();
+    const operation = spans.find((span) => span.name === 'graphql.query Traced');
+    expect(operation).toBeDefined();
+    const statements = spans.filter((span) => span.name === 'db.query' && span.parentSpanId === operation!.spanId);
+    expect(statements.length).toBeGreaterThanOrEqual(1);
+    expect(statements.every((span) => span.traceId === operation!.traceId)).toBe(true);
+    expect(statements[0]!.attributes.map((attribute) => attribute.key)).toContain('db.statement');
+  });
+});

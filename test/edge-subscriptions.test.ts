@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
+
+const SUBSCRIPTION = 'subscription($after: String) { tripsAdded(after: $after) { cursor trips { tripId } } }';
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A distinct-connection SSE subscription read with fetch; `first` resolves with the first event's payload. */
+function openStream(origin: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const first = (async () => {
+    const response = await fetch(`${origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+      body: JSON.stringify({ query: SUBSCRIPTION, variables }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let text = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+      const match = /event: next\ndata: (.*)\n\n/.exec(text);
+      if (match)
+        return JSON.parse(match[1]!) as {
+          data?: unknown;
+          errors?: { message: string; extensions?: { code?: string } }[];
+        };
+    }
+    throw new Error(`stream ended without an event: ${text}`);
+  })();
+  return { first, close: () => controller.abort() };
+}
+
+describe('subscriber slots', () => {
+  let gw: LiveGateway;
+  const subscribers = () => {
+    const stats = gw.app.live.feed.stats();
+    return stats.pending + stats.catchingUp + stats.live;
+  };
+  beforeAll(async () => {
+    gw = await startLiveGateway('edge_subscriptions', {
+      STREAM_RESERVATION_TTL_MS: '300',
+      MAX_SUBSCRIPTIONS_PER_CLIENT: '2',
+      LIVE_POLL_INTERVAL_MS: '50',
+    });
+  });
+  afterAll(() => gw.close());
+
+  it('a subscription refused with 406 is not left registered', async () => {
+    for (let i = 0; i < 20; i += 1) {
+      const response = await fetch(`${gw.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ query: SUBSCRIPTION }),
+      });
+      expect(response.status).toBe(406);
+      expect(((await response.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(
+        /subscription: send Accept: text\/event-stream/,
+      );
+    }
+    await until(() => subscribers() === 0, 'refused subscriptions to be released');
+  });
+
+  it('a graphql-sse reservation that never opens its stream expires, with its operations', async () => {
+    const put = await fetch(`${gw.origin}/graphql/stream`, { method: 'PUT' });
+    expect(put.status).toBe(201);
+    const token = await put.text();
+    const operation = await fetch(`${gw.origin}/graphql/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token },
+      body: JSON.stringify({ query: SUBSCRIPTION, extensions: { operationId: 'op1' } }),
+    });
+    expect(operation.status).toBe(202);
+    await until(() => subscribers() === 1, 'the orphan operation to subscribe');
+    await until(() => subscribers() === 0, 'the reservation to expire');
+    // The token is gone: a second reservation under it is accepted again.
+    const again = await fetch(`${gw.origin}/graphql/stream`, {
+      method: 'PUT',
+      headers: { 'x-graphql-event-stream-token': token },
+    });
+    expect(again.status).toBe(201);
+  });
+
+  it('bounds subscriptions per client identity, and frees a slot when a stream closes', async () => {
+    const headers = { authorization: 'Bearer client-a' };
+    const a = openStream(gw.origin, {}, headers);
+    const b = openStream(gw.origin, {}, headers);
+    expect((await a.first).data).toBeTruthy();
+    expect((await b.first).data).toBeTruthy();
+    const c = openStream(gw.origin, {}, headers);
+    const refused = await c.first;
+    expect(refused.errors?.[0]?.extensions?.code).toBe('TOO_MANY_SUBSCRIPTIONS');
+    expect(refused.errors?.[0]?.message).toMatch(/already holds 2 subscriptions/);
+    // Another client is not affected.
+    const other = openStream(gw.origin, {}, { authorization: 'Bearer client-b' });
+    expect((await other.first).data).toBeTruthy();
+    a.close();
+    await until(() => subscribers() === 2, 'the closed stream to be released');
+    const d = openStream(gw.origin, {}, headers);
+    expect((await d.first).data).toBeTruthy();
+    for (const stream of [b, c, other, d]) stream.close();
+    await until(() => subscribers() === 0, 'every stream to be released');
+  });
+
+  it('refuses a tripsAdded cursor beyond the int8 range at once', async () => {
+    const after = Buffer.from(JSON.stringify([1, 'id:asc', ['99999999999999999999']])).toString('base64url');
+    const stream = openStream(gw.origin, { after });
+    const event = await stream.first;
+    expect(event.errors?.[0]?.message).toMatch(/^after: is not a valid tripsAdded cursor/);
+    stream.close();
+  });
+});
+
+describe('a fast reader and one large sync (SUBSCRIBER_TOO_SLOW false positive)', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('edge_burst', {
+      LIVE_SUBSCRIBER_BUFFER_ROWS: '2000',
+      LIVE_FEED_BATCH_ROWS: '1000',
+      LIVE_POLL_INTERVAL_MS: '50',
+    });
+  });
+  afterAll(() => gw.close());
+
+  it('gets every row of four 5,000-row syncs, each enqueued in one tick, without being cut off', async () => {
+    const stream = new TripStream(gw.client('distinct'), {});
+    await stream.started();
+    for (let sync = 0; sync < 4; sync += 1) {
+      const first = sync * 5000 + 1;
+      await gw.database.pool.query(
+        `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, fare_amount, pickup_zip, dropoff_zip)
+         SELECT g, now(), now() + interval '12 minutes', 2.5, 11.5, 10001, 11430 FROM generate_series($1::int, $2::int) g`,
+        [first, first + 4999],
+      );
+      await stream.untilRows(first + 4999, 60_000);
+    }
+    expect(stream.errors).toEqual([]);
+    expect(stream.ids).toHaveLength(20_000);
+    expect(gw.app.live.feed.stats().tooSlow).toBe(0);
+    stream.close();
+  });
+});

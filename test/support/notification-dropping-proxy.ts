@@ -1,0 +1,59 @@
+/**
+ * A TCP proxy in front of Postgres that behaves, for LISTEN, like a pooler in
+ * transaction mode: every statement works, LISTEN is accepted, but
+ * notifications never reach the client (the server's NotificationResponse
+ * messages, type 'A', are dropped). Plain connections only (no SSL), as the
+ * test cluster runs.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+export interface NotificationDroppingProxy {
+  port: number;
+  dropped: number;
+  close(): Promise<void>;
+}
+
+export async function startNotificationDroppingProxy(target: {
+  host: string;
+  port: number;
+}): Promise<NotificationDroppingProxy> {
+  const sockets = new Set<net.Socket>();
+  const proxy: NotificationDroppingProxy = { port: 0, dropped: 0, close: async () => {} };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target.port, target.host);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream);
+    // Server messages: 1 type byte + int32 length (including itself) + body.
+    let buffer = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      const out: Buffer[] = [];
+      while (buffer.length >= 5) {
+        const length = buffer.readInt32BE(1);
+        if (buffer.length < 1 + length) break;
+        const message = buffer.subarray(0, 1 + length);
+        buffer = buffer.subarray(1 + length);
+        if (message[0] === 0x41 /* 'A' NotificationResponse */) proxy.dropped += 1;
+        else out.push(message);
+      }
+      if (out.length > 0) client.write(Buffer.concat(out));
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.port = (server.address() as AddressInfo).port;
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  return proxy;
+}
