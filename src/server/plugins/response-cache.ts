@@ -51,6 +51,7 @@ export function useGatewayResponseCache({ versions, store, admin }: ResponseCach
     cache: store,
     // graphql-sse's single-connection endpoint runs operations through getEnveloped() without yoga's request
     // pipeline, so the key the plugin builds in onParams does not exist there: those are answered uncached.
+    // (Both stream paths, /graphql/stream and /api/graphql/stream, end with STREAM_ENDPOINT.)
     enabled: (request) => !(request.url.split('?')[0] ?? '').endsWith(STREAM_ENDPOINT),
     session: (request) => callerScope(request.headers, admin),
     ttlPerSchemaCoordinate: { 'Query.syncStatus': 0 },
