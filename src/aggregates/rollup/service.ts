@@ -152,7 +152,11 @@ export class RollupService {
     this.#wakeTimer = setTimeout(() => {
       this.#wakeTimer = undefined;
       if (this.#building) {
-        void this.#building.finally(() => this.wake());
+        // A failed build is counted by refresh() and reported to its caller; `finally` would pass the rejection on, unhandled.
+        void this.#building.then(
+          () => this.wake(),
+          () => this.wake(),
+        );
         return;
       }
       void this.#tick();
