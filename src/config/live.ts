@@ -17,6 +17,13 @@ export interface LiveConfig {
   keepAliveMs: number;
   /** Concurrent tripsAdded subscriptions per process; more are refused with a clear error. */
   maxSubscribers: number;
+  /**
+   * How changes are found: `auto` installs the exact change capture when the role may (and falls back
+   * to the key high-water mark with a warning when it may not); `off` always uses the high-water mark.
+   */
+  capture: 'auto' | 'off';
+  /** How long the change record keeps changes; older cursors get CURSOR_EXPIRED. */
+  changeRetentionSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,6 +38,8 @@ export function parseLiveConfig(env: Env): LiveConfig {
     eventMaxRows: intVar(env, 'LIVE_EVENT_MAX_ROWS', 500, 1, 100_000),
     keepAliveMs: intVar(env, 'LIVE_KEEPALIVE_MS', 12_000, 50, 600_000),
     maxSubscribers: intVar(env, 'LIVE_MAX_SUBSCRIBERS', 20_000, 1, 1_000_000),
+    capture: captureMode(env),
+    changeRetentionSeconds: intVar(env, 'LIVE_CHANGE_RETENTION_SECONDS', 7 * 24 * 3600, 1, 366 * 24 * 3600),
   };
 }
 
@@ -42,4 +51,11 @@ function notifyChannel(env: Env): string | null {
     throw new ConfigError('LIVE_NOTIFY_CHANNEL', `"${raw}" is not a valid Postgres channel name (or "off")`);
   }
   return raw;
+}
+
+function captureMode(env: Env): 'auto' | 'off' {
+  const raw = env.LIVE_CHANGE_CAPTURE?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'auto') return 'auto';
+  if (raw === 'off') return 'off';
+  throw new ConfigError('LIVE_CHANGE_CAPTURE', `"${env.LIVE_CHANGE_CAPTURE}" is not one of auto, off`);
 }
