@@ -211,11 +211,11 @@ describe('the change record', () => {
     }
   });
 
-  it('is reported (the /health field), and without the privilege the gateway falls back to the key high-water mark and says so', async () => {
+  it('is reported on /health, and without the privilege the gateway falls back to the key high-water mark and says so', async () => {
     const exact = await startLiveGateway('live_exact_health', {});
     try {
-      // /health answers an empty body through yoga today (issue 14 fixes the route); its field reads this.
-      expect(exact.app.live.mechanism).toBe('trigger');
+      const health = (await (await fetch(`${exact.origin}/health`)).json()) as { liveChanges: string };
+      expect(health.liveChanges).toBe('trigger');
     } finally {
       await exact.close();
     }
@@ -223,7 +223,8 @@ describe('the change record', () => {
     const logger = recordingLogger(lines);
     const fallback = await startLiveGateway('live_exact_fallback', { LIVE_CHANGE_CAPTURE: 'off' }, { logger });
     try {
-      expect(fallback.app.live.mechanism).toBe('key-high-water');
+      const health = (await (await fetch(`${fallback.origin}/health`)).json()) as { liveChanges: string };
+      expect(health.liveChanges).toBe('key-high-water');
       const warning = lines.find((line) => line.level === 'warn' && line.message.includes('NOT exact'));
       expect(warning?.message).toContain('GRANT TRIGGER');
       const stream = new ChangeStream(fallback.client('distinct'));
