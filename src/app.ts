@@ -95,8 +95,9 @@ export function createApp({
     pgClient,
     syncStatus: sync?.status,
     onRowsChanged: () => rollups.wake(),
+    retryMs,
   });
-  const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed, rollups };
+  const services = { config, db, statements, logger, sync: sync ?? null, live, rollups };
   const { edge } = config;
   const clientLimits = useClientLimits({
     trustProxy: edge.trustProxy,
@@ -110,7 +111,8 @@ export function createApp({
         pool,
         poolMax: config.database.poolMax,
         statements,
-        tripFeed: live.feed,
+        // The feed in use, read at each scrape: the mechanism is decided during initialisation.
+        tripFeed: { stats: () => live.feed.stats() },
         rollups,
         sync: sync ?? null,
         tokens,
@@ -130,7 +132,7 @@ export function createApp({
       }),
       useSharedSubscriptionResults(),
     ],
-    routes: healthRoutes(pool, readiness),
+    routes: healthRoutes(pool, readiness, { liveChanges: () => live.mechanism }),
   });
   live.start();
 
@@ -139,6 +141,7 @@ export function createApp({
     for (let attempt = 1; !closed; attempt += 1) {
       try {
         const zones = await installZipZones(pool, config.database.gatewaySchema);
+        await live.prepare();
         await rollups.install();
         rollups.start();
         readiness.initialised = true;

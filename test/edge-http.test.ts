@@ -27,7 +27,8 @@ describe('the default edge', () => {
   it('/health answers the documented JSON (yoga no longer shadows it)', async () => {
     const response = await fetch(`${gw.origin}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok' });
+    // liveChanges: how live changes are found (docs/subscriptions.md); the exact capture on this database.
+    expect(await response.json()).toEqual({ status: 'ok', liveChanges: 'trigger' });
     const ready = await fetch(`${gw.origin}/ready`);
     expect(await ready.json()).toEqual({ status: 'ready' });
   });

@@ -7,6 +7,7 @@ import './zone.js';
 import './trip.js';
 import './sync-status.js';
 import './trips-added.js';
+import './trip-changes.js';
 import './trip-stats.js';
 import './trip-groups.js';
 import './zone-stats.js';

@@ -11,11 +11,18 @@ export interface Readiness {
  * database outage does not get the app restarted in a loop).
  * /ready: the gateway can serve queries now (database reachable and initialised).
  */
-export function healthRoutes(pool: pg.Pool, readiness: Readiness, timeoutMs = 2000) {
+export interface HealthDetails {
+  /** How live changes are found: trigger (exact), key-high-water (fallback) or pending. */
+  liveChanges?: () => string;
+}
+
+export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: HealthDetails = {}, timeoutMs = 2000) {
   return async (request: Request): Promise<Response | undefined> => {
     if (request.method !== 'GET') return undefined;
     const { pathname } = new URL(request.url);
-    if (pathname === '/health') return Response.json({ status: 'ok' });
+    if (pathname === '/health') {
+      return Response.json({ status: 'ok', ...(details.liveChanges ? { liveChanges: details.liveChanges() } : {}) });
+    }
     if (pathname !== '/ready') return undefined;
     if (!readiness.initialised) {
       return Response.json(
