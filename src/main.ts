@@ -111,6 +111,11 @@ function logUnexpected(logger: Logger, message: string, reason: unknown): void {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof Error && error.name === 'EmbeddedPostgresSetupError') {
+    // A setup the embedded database cannot work in; the message says what to do.
+    process.stderr.write(`lakebase-graphql: cannot start the embedded database: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`lakebase-graphql: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });
