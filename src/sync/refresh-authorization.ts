@@ -85,3 +85,14 @@ function denialMessage(admin: RefreshAdminConfig, identities: string[]): string 
       : '';
   return `refreshSyncedTable requires ${ways.join(' or ')}.${who}`;
 }
+
+/** The same decision as authorizeRefresh, as a yes/no (Query.viewer.canRefresh: whether to offer "Sync now"). */
+export function mayRefresh(headers: HeaderSource, admin: RefreshAdminConfig): boolean {
+  try {
+    authorizeRefresh(headers, admin);
+    return true;
+  } catch (error) {
+    if (error instanceof RefreshForbiddenError) return false;
+    throw error;
+  }
+}
