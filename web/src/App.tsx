@@ -53,7 +53,7 @@ export function App() {
       </header>
       <FilterBar key={search} filters={filters} onChange={applyFilters} />
       <div className="layout">
-        <section className="table" aria-label="Trips">
+        <section className="table" aria-label="Trips" data-live-changes={trips.changeCount}>
           <p className="count">
             <strong data-testid="total-count">
               {trips.totalCount === null ? '…' : trips.totalCount.toLocaleString('en-US')}

@@ -1,16 +1,55 @@
 /**
  * The page's GraphQL clients: urql (queries, the mutation, syncStatusChanged)
  * with a normalized cache configured for this schema, and one graphql-sse
- * client for subscriptions (GraphQL over SSE, the gateway's live transport).
+ * client for every subscription of the tab.
+ *
+ * graphql-sse in single connection mode: one event stream per tab carries all
+ * its subscriptions. Browsers allow six HTTP/1.1 connections per host; one
+ * stream per subscription would stall a user's third tab.
  */
 import { cacheExchange } from '@urql/exchange-graphcache';
-import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
+import { createClient as createSseClient } from 'graphql-sse';
 import { Client, fetchExchange, subscriptionExchange } from 'urql';
 
-export const STREAM_URL = new URL('/graphql/stream', window.location.href).toString();
+export const sse = createSseClient({
+  url: new URL('/graphql/stream', window.location.href).toString(),
+  singleConnection: true,
+  // Each subscriber resumes on its own (trip changes from their last cursor), see live/trip-changes.ts.
+  retryAttempts: 0,
+});
 
-/** For syncStatusChanged: graphql-sse's own retry is fine, the status is resent in full on each subscribe. */
-const retryingSse: SseClient = createSseClient({ url: STREAM_URL, retryAttempts: Infinity });
+/** Retries a subscription whose stream ended or failed, backing off up to 5 s (used for syncStatusChanged). */
+function resubscribing(
+  payload: { query: string; variables?: Record<string, unknown> },
+  sink: { next(value: never): void; error(error: unknown): void; complete(): void },
+): () => void {
+  let stopped = false;
+  let dispose: (() => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+  const connect = () => {
+    if (stopped) return;
+    const retry = () => {
+      dispose?.();
+      failures += 1;
+      if (!stopped) timer = setTimeout(connect, Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5)));
+    };
+    dispose = sse.subscribe(payload, {
+      next: (value) => {
+        failures = 0;
+        sink.next(value as never);
+      },
+      error: retry,
+      complete: retry,
+    });
+  };
+  connect();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    dispose?.();
+  };
+}
 
 /**
  * Graphcache keys: Trip is keyed by its id (the default); Zone has no id, its
@@ -44,13 +83,7 @@ export const urqlClient = new Client({
     subscriptionExchange({
       forwardSubscription: (request) => ({
         subscribe: (sink) => ({
-          unsubscribe: retryingSse.subscribe(
-            {
-              query: request.query ?? '',
-              variables: request.variables,
-            },
-            sink,
-          ),
+          unsubscribe: resubscribing({ query: request.query ?? '', variables: request.variables }, sink),
         }),
       }),
     }),

@@ -12,8 +12,7 @@
  * the last batch it delivered, so nothing is missed and nothing repeats.
  */
 import { print, type ExecutionResult } from 'graphql';
-import { createClient } from 'graphql-sse';
-import { STREAM_URL } from '../client';
+import { sse } from '../client';
 import type { TripFieldsFragment, TripFilter, TripsAddedSubscription } from '../gql/graphql';
 import { TripsAddedSubscription as TripsAddedDocument } from '../operations';
 
@@ -37,9 +36,8 @@ export interface LiveOptions {
   onState(state: LiveState, detail?: string): void;
 }
 
-const QUERY = print(TripsAddedDocument);
 // Our own retry loop (below) resumes from the last cursor; graphql-sse's would resend the original `after`.
-const sse = createClient({ url: STREAM_URL, retryAttempts: 0 });
+const QUERY = print(TripsAddedDocument);
 
 function toChanges(result: TripsAddedSubscription): { changes: TripChange[]; cursor: string } {
   const batch = result.tripsAdded;

@@ -25,9 +25,11 @@ export function FilterBar({ filters, onChange }: { filters: Filters; onChange(fi
         <input name="zip" inputMode="numeric" pattern="\d{5}" value={draft.zip} onChange={set('zip')} size={6} />
       </label>
       <label>
-        Fare $
+        Fare from $
         <input name="fareMin" type="number" step="0.01" value={draft.fareMin} onChange={set('fareMin')} />
-        –
+      </label>
+      <label>
+        to $
         <input name="fareMax" type="number" step="0.01" value={draft.fareMax} onChange={set('fareMax')} />
       </label>
       <label>

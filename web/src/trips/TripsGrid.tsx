@@ -2,6 +2,7 @@ import {
   CellStyleModule,
   ClientSideRowModelModule,
   ModuleRegistry,
+  RowApiModule,
   RowStyleModule,
   type ColDef,
   type GetRowIdParams,
@@ -11,7 +12,7 @@ import { AgGridReact } from 'ag-grid-react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { TripRow } from './trip-window';
 
-ModuleRegistry.registerModules([ClientSideRowModelModule, RowStyleModule, CellStyleModule]);
+ModuleRegistry.registerModules([ClientSideRowModelModule, RowApiModule, RowStyleModule, CellStyleModule]);
 
 /** How long a row that arrived live stays highlighted. */
 const FRESH_MS = 3000;
