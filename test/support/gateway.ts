@@ -22,7 +22,7 @@ export interface TestGateway {
 export async function startTestGateway(
   label: string,
   env: Record<string, string> = {},
-  options: Pick<AppOptions, 'sync' | 'otelEnv'> & { logger?: Logger } = {},
+  options: Pick<AppOptions, 'sync' | 'otelEnv' | 'webDir'> & { logger?: Logger } = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase(label);
   await ensureSyncedTable(database.pool, 'default', 'trips_synced');
