@@ -13,6 +13,7 @@ const PARTS: Record<string, string> = {
   subscriptions: 'bench/subscriptions.ts',
   'pipeline-sync': 'bench/pipeline-sync.ts',
   abuse: 'bench/abuse.ts',
+  'web-page': 'bench/web-page.ts',
 };
 
 const [requested, ...rest] = process.argv.slice(2);
