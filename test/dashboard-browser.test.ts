@@ -213,6 +213,30 @@ describe('the dashboard at /', () => {
     await page.close();
   });
 
+  it('maps borough and pickup-time filters from the URL to exactly what SQL counts', async () => {
+    const [range] = await sql<{ from: Date; to: Date }>(
+      `SELECT percentile_disc(0.2) WITHIN GROUP (ORDER BY tpep_pickup_datetime) AS from,
+              percentile_disc(0.8) WITHIN GROUP (ORDER BY tpep_pickup_datetime) AS to FROM ${synced()}`,
+    );
+    const from = range!.from.toISOString();
+    const to = range!.to.toISOString();
+    const where = `tpep_pickup_datetime >= $1 AND tpep_pickup_datetime < $2
+      AND pickup_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough = 'Manhattan')`;
+    const expected = await count(where, [from, to]);
+    expect(expected).toBeGreaterThan(0);
+    const page = await openDashboard(`?${new URLSearchParams({ borough: 'Manhattan', from, to })}`);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=total-count]')?.textContent?.replace(/,/g, '') === String(n),
+      expected,
+      WAIT,
+    );
+    expect(await page.inputValue('select[name=borough]')).toBe('Manhattan');
+    const rendered = await renderedRows(page);
+    expect([...rendered.entries()].sort(([a], [b]) => a - b).map(([, id]) => id)).toEqual(
+      await latestIds(rendered.size, where, [from, to]),
+    );
+  });
+
   it('renders both charts from the aggregate API, with data matching SQL', async () => {
     const page = await openDashboard();
     const hours = page.locator('[data-testid=chart-hours]');
@@ -229,6 +253,7 @@ describe('the dashboard at /', () => {
     const page = await openDashboard();
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     const totalBefore = await totalShown(page);
+    await page.locator('[data-testid=chart-hours] canvas').first().waitFor(WAIT);
     const [id] = await insertAndSync(1);
     const row = page.locator(`[row-id="${id}"]`).first();
     await row.waitFor({ timeout: 2000 });
