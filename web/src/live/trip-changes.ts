@@ -34,6 +34,8 @@ export interface LiveOptions {
   after: string | null;
   onChanges(changes: TripChange[], cursor: string): void;
   onState(state: LiveState, detail?: string): void;
+  /** The stream cannot resume from the page's cursor (CURSOR_EXPIRED): the page must be read again. */
+  onExpired(): void;
 }
 
 // Our own retry loop (below) resumes from the last cursor; graphql-sse's would resend the original `after`.
@@ -83,6 +85,12 @@ export function subscribeTripChanges(options: LiveOptions): () => void {
             // A server-side termination says where to resume; our own cursor is that position or, if none yet, its.
             if (cursor === null && error.extensions?.cursor) cursor = error.extensions.cursor;
             const code = error.extensions?.code;
+            if (code === 'CURSOR_EXPIRED') {
+              ended = true;
+              dispose?.();
+              options.onExpired();
+              return;
+            }
             end(code === 'SUBSCRIBER_TOO_SLOW' ? 'behind' : 'reconnecting', error.message);
             return;
           }

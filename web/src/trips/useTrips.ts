@@ -77,6 +77,9 @@ export function useTrips(filter: TripFilter | null): TripsState {
     [filter],
   );
 
+  // Bumped when the stream cannot resume from the page's position: everything is read again.
+  const [restarts, setRestarts] = useState(0);
+
   useEffect(() => {
     const gen = ++generation.current;
     windowRef.current = new TripWindow();
@@ -91,6 +94,7 @@ export function useTrips(filter: TripFilter | null): TripsState {
         setVersion((v) => v + 1);
         setChangeCount((c) => c + changes.length);
       },
+      onExpired: () => setRestarts((n) => n + 1),
       onState: (state, detail) => {
         setLive({ state, detail });
         // The first page waits for the stream's start position; if the stream cannot start, the table loads anyway.
@@ -104,7 +108,7 @@ export function useTrips(filter: TripFilter | null): TripsState {
     return () => {
       stop();
     };
-  }, [filter, loadPage]);
+  }, [filter, loadPage, restarts]);
 
   const trips = windowRef.current;
   return {
