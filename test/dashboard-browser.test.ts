@@ -265,7 +265,13 @@ describe('the dashboard at /', () => {
       totalBefore + 1,
       WAIT,
     );
-    await page.close();
+    // The charts follow: their trips per hour add up to the new total.
+    await page
+      .locator(`[data-testid=chart-hours][data-total="${await count('tpep_pickup_datetime IS NOT NULL')}"]`)
+      .waitFor(WAIT);
+    // And the sync panel, through syncStatusChanged: the source version just synced.
+    const version = await headVersion(db.pool, names);
+    await page.locator(`[data-testid=sync-version]:text-is("${version}")`).waitFor(WAIT);
   });
 
   it('resumes after the gateway restarts, with no trip lost or doubled', async () => {
