@@ -3,6 +3,7 @@
  * yoga.fetch): cache headers, compression, revalidation, the page missing,
  * and GraphiQL's code from this process rather than a CDN.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,5 +100,28 @@ describe('GraphiQL', () => {
     }
     const js = await get(gateway, `${GRAPHIQL_PREFIX}graphiql.js`);
     expect(await js.text()).toContain('YogaGraphiQL');
+  });
+});
+
+describe("the dashboard's persisted operations", () => {
+  it('run by their generated id on a gateway that accepts persisted operations only', async () => {
+    const manifest = JSON.parse(
+      readFileSync(new URL('../web/src/gql/persisted-documents.json', import.meta.url), 'utf8'),
+    ) as Record<string, string>;
+    const [id] = Object.entries(manifest).find(([, document]) => document.includes('query TripsPage')) ?? [];
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const only = await startTestGateway('web_page_persisted', { PERSISTED_OPERATIONS: 'only' });
+    try {
+      const response = await only.app.gateway.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ documentId: id, variables: { first: 5 } }),
+      });
+      const body = (await response.json()) as { data?: { trips: { totalCount: string } }; errors?: unknown[] };
+      expect(body.errors).toBeUndefined();
+      expect(body.data?.trips.totalCount).toBe('0');
+    } finally {
+      await only.close();
+    }
   });
 });
