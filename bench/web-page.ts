@@ -27,7 +27,7 @@ import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { ensureWebBuild } from '../src/dev/web-build.js';
 import { silentLogger } from '../src/logger.js';
-import { listen } from '../src/server/http.js';
+import { listen } from '../src/server/http/listen.js';
 import { DEFAULT_WEB_DIR } from '../src/server/web-page.js';
 import { CachedSyncStatus } from '../src/sync/cached-sync-status.js';
 import { launchBrowser } from '../test/support/browser.js';

@@ -10,7 +10,7 @@ import { LocalSyncSource } from '../../src/dev/pipeline/local-sync-source.js';
 import type { PipelineNames } from '../../src/dev/pipeline/names.js';
 import { ensureWebBuild } from '../../src/dev/web-build.js';
 import { silentLogger } from '../../src/logger.js';
-import { listen, type Listening } from '../../src/server/http.js';
+import { listen, type Listening } from '../../src/server/http/listen.js';
 import { DEFAULT_WEB_DIR } from '../../src/server/web-page.js';
 import { CachedSyncStatus } from '../../src/sync/cached-sync-status.js';
 
