@@ -14,6 +14,7 @@ const PARTS: Record<string, string> = {
   'pipeline-sync': 'bench/pipeline-sync.ts',
   abuse: 'bench/abuse.ts',
   'capture-writes': 'bench/capture-writes.ts',
+  'web-page': 'bench/web-page.ts',
 };
 
 const [requested, ...rest] = process.argv.slice(2);

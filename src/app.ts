@@ -16,6 +16,7 @@ import { useClientLimits } from './server/plugins/client-limits.js';
 import { useSharedSubscriptionResults } from './server/plugins/shared-subscription-results.js';
 import { useSseTransports } from './server/sse/transport.js';
 import { createGateway, type Gateway } from './server/http/gateway.js';
+import { webPageRoutes } from './server/web-page.js';
 import { installZipZones } from './zones/install-zip-zones.js';
 import { describeError } from './errors.js';
 
@@ -57,6 +58,8 @@ export interface AppOptions {
   tokens?: { readonly issuedCount: number; readonly failedCount: number };
   /** OTEL_* variables; tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   otelEnv?: Readonly<Record<string, string | undefined>>;
+  /** The dashboard's Vite build, served at `/`; default web/dist of this checkout. */
+  webDir?: string;
 }
 
 /** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http/listen.ts. */
@@ -70,6 +73,7 @@ export function createApp({
   onQuery,
   tokens,
   otelEnv = {},
+  webDir,
 }: AppOptions): App {
   const pool = createPool(config.database, { password, Client: pgClient, logger });
   const statements = new StatementCounter();
@@ -132,7 +136,7 @@ export function createApp({
       }),
       useSharedSubscriptionResults(),
     ],
-    routes: healthRoutes(pool, readiness, { liveChanges: () => live.mechanism }),
+    routes: firstAnswer(healthRoutes(pool, readiness, { liveChanges: () => live.mechanism }), webPageRoutes(webDir)),
   });
   live.start();
 
@@ -176,5 +180,18 @@ export function createApp({
       await db.destroy();
       await tracing?.shutdown();
     },
+  };
+}
+
+type Route = (request: Request) => Promise<Response | undefined> | Response | undefined;
+
+/** Route tables tried in order; the first that answers wins, else the request goes on to GraphQL. */
+function firstAnswer(...routes: Route[]): Route {
+  return async (request) => {
+    for (const route of routes) {
+      const response = await route(request);
+      if (response) return response;
+    }
+    return undefined;
   };
 }
