@@ -193,7 +193,12 @@ try {
     // As `npm start` wires it: sync status from the emulated pipeline (SYNC_STATUS_CACHE_SECONDS default).
     sync: {
       status: new CachedSyncStatus(new LocalSyncSource(database.pool, { names }), { ttlSeconds: 5, warn: () => {} }),
-      admin: { principals: new Set(), token: undefined, trustForwardedIdentity: false },
+      admin: {
+        principals: new Set(),
+        token: undefined,
+        trustForwardedIdentity: false,
+        identityHeader: 'x-forwarded-email',
+      },
     },
   });
   await app.initialised;

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { relations, type PipelineNames } from '../src/dev/pipeline/names.js';
 import { randomTrips, seededRandom } from '../src/dev/pipeline/random-trips.js';
 import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
-import { insertNewTrips, insertTrips } from '../src/dev/pipeline/source-writes.js';
+import { deleteTrips, insertNewTrips, insertTrips, updateTrips } from '../src/dev/pipeline/source-writes.js';
 import { SyncWorker } from '../src/dev/pipeline/worker.js';
 import { launchBrowser } from './support/browser.js';
 import { ADMIN_EMAIL, buildDashboard, startDashboardGateway, type DashboardGateway } from './support/dashboard.js';
@@ -272,6 +272,33 @@ describe('the dashboard at /', () => {
     // And the sync panel, through syncStatusChanged: the source version just synced.
     const version = await headVersion(db.pool, names);
     await page.locator(`[data-testid=sync-version]:text-is("${version}")`).waitFor(WAIT);
+  });
+
+  it('shows an update and a delete in the source within 2 s of their sync, without a reload', async () => {
+    const page = await openDashboard();
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    const [updated, deleted] = await latestIds(2);
+    await page.locator(`[row-id="${deleted}"]`).first().waitFor(WAIT);
+    const totalBefore = await totalShown(page);
+    await updateTrips(db.pool, names, { ids: [updated!] }, { fare_amount: 987.5 });
+    await deleteTrips(db.pool, names, { ids: [deleted!] });
+    await listener.syncedTo(await headVersion(db.pool, names));
+    await page
+      .locator(`[row-id="${updated}"] [col-id="fareAmount"]`)
+      .filter({ hasText: '$987.50' })
+      .first()
+      .waitFor({ timeout: 2000 });
+    await page.locator(`[row-id="${deleted}"]`).first().waitFor({ state: 'detached', timeout: 2000 });
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=total-count]')?.textContent?.replace(/,/g, '') === String(n),
+      totalBefore - 1,
+      WAIT,
+    );
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    const rendered = await renderedRows(page);
+    expect([...rendered.entries()].sort(([a], [b]) => a - b).map(([, id]) => id)).toEqual(
+      await latestIds(rendered.size),
+    );
   });
 
   it('resumes after the gateway restarts, with no trip lost or doubled', async () => {

@@ -47,7 +47,15 @@ export async function startDashboardGateway(
     config: { ...loaded, database: loaded.database! },
     logger: silentLogger,
     // As on Databricks Apps: the proxy's identity header names the caller; only ADMIN_EMAIL may refresh.
-    sync: { status, admin: { principals: new Set([ADMIN_EMAIL]), token: undefined, trustForwardedIdentity: true } },
+    sync: {
+      status,
+      admin: {
+        principals: new Set([ADMIN_EMAIL]),
+        token: undefined,
+        trustForwardedIdentity: true,
+        identityHeader: 'x-forwarded-email',
+      },
+    },
   });
   await app.initialised;
   const http = await listen(app.gateway, port, '127.0.0.1');

@@ -25,6 +25,7 @@ export const TripsPageQuery = graphql(`
   query TripsPage($first: Int!, $after: String, $filter: TripFilter) {
     trips(first: $first, after: $after, filter: $filter, orderBy: [PICKUP_AT_DESC]) {
       totalCount
+      streamCursor
       edges {
         cursor
         node {
@@ -39,12 +40,16 @@ export const TripsPageQuery = graphql(`
   }
 `);
 
-export const TripsAddedSubscription = graphql(`
-  subscription TripsAdded($filter: TripFilter, $after: String) {
-    tripsAdded(filter: $filter, after: $after) {
+export const TripChangesSubscription = graphql(`
+  subscription TripChanges($filter: TripFilter, $after: String) {
+    tripChanges(filter: $filter, after: $after) {
       cursor
-      trips {
-        ...TripFields
+      changes {
+        kind
+        tripId
+        trip {
+          ...TripFields
+        }
       }
     }
   }

@@ -1,10 +1,9 @@
 /**
  * The grid's live layer: one resumable stream of trip changes for a filter.
  *
- * The page thinks in changes (INSERT / UPDATE / DELETE of a trip), the shape
- * of Subscription.tripChanges. Until that field exists this adapter reads
- * tripsAdded, whose batches are all INSERTs; switching is this file only (the
- * operation and `toChanges`).
+ * The page thinks in changes (INSERT / UPDATE / DELETE of a trip): the shape
+ * of Subscription.tripChanges, which this adapter reads. For a filtered
+ * stream a row entering the filter is an INSERT, one leaving it a DELETE.
  *
  * Exactly once across reconnects: every batch carries a cursor; after any end
  * of the stream (network error, gateway restart, SHUTTING_DOWN or
@@ -13,8 +12,8 @@
  */
 import { print, type ExecutionResult } from 'graphql';
 import { sse } from '../client';
-import type { TripFieldsFragment, TripFilter, TripsAddedSubscription } from '../gql/graphql';
-import { TripsAddedSubscription as TripsAddedDocument } from '../operations';
+import type { TripChangesSubscription, TripFieldsFragment, TripFilter } from '../gql/graphql';
+import { TripChangesSubscription as TripChangesDocument } from '../operations';
 
 export type TripChangeKind = 'INSERT' | 'UPDATE' | 'DELETE';
 
@@ -39,13 +38,13 @@ export interface LiveOptions {
 }
 
 // Our own retry loop (below) resumes from the last cursor; graphql-sse's would resend the original `after`.
-const QUERY = print(TripsAddedDocument);
+const QUERY = print(TripChangesDocument);
 
-function toChanges(result: TripsAddedSubscription): { changes: TripChange[]; cursor: string } {
-  const batch = result.tripsAdded;
+function toChanges(result: TripChangesSubscription): { changes: TripChange[]; cursor: string } {
+  const batch = result.tripChanges;
   return {
     cursor: batch.cursor,
-    changes: batch.trips.map((trip) => ({ kind: 'INSERT', tripId: trip.tripId, trip })),
+    changes: batch.changes.map((change) => ({ kind: change.kind, tripId: change.tripId, trip: change.trip ?? null })),
   };
 }
 
@@ -74,10 +73,10 @@ export function subscribeTripChanges(options: LiveOptions): () => void {
       // Quick first retry (a restart takes a moment), then back off up to 5 s.
       retryTimer = setTimeout(connect, Math.min(5000, 250 * 2 ** Math.min(failures - 1, 5)));
     };
-    dispose = sse.subscribe<TripsAddedSubscription>(
+    dispose = sse.subscribe<TripChangesSubscription>(
       { query: QUERY, variables: { filter: options.filter, after: cursor } },
       {
-        next: (result: ExecutionResult<TripsAddedSubscription, unknown>) => {
+        next: (result: ExecutionResult<TripChangesSubscription, unknown>) => {
           if (ended || stopped) return;
           const errors = result.errors as readonly StreamError[] | undefined;
           if (errors?.length) {

@@ -1,9 +1,8 @@
 /**
  * The trips table's data: keyset pages of trips(orderBy: [PICKUP_AT_DESC])
- * plus the live stream, for one filter. Until TripConnection.streamCursor
- * exists the stream is opened first and the first page read after its first
- * batch, so every row added after the stream's start position arrives either
- * in the page or in the stream (rows in both are the same id, kept once).
+ * plus the live stream, for one filter. The first page carries
+ * TripConnection.streamCursor, the stream position it was read at; the stream
+ * starts there, so every change after that read arrives exactly once.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { urqlClient } from '../client';
@@ -38,10 +37,11 @@ export function useTrips(filter: TripFilter | null): TripsState {
   const inFlight = useRef(false);
   const generation = useRef(0);
 
+  /** Loads the next page; resolves with the first page's streamCursor (else null). */
   const loadPage = useCallback(
-    async (gen: number) => {
+    async (gen: number): Promise<string | null> => {
       const trips = windowRef.current;
-      if (inFlight.current || !trips.hasNextPage) return;
+      if (inFlight.current || !trips.hasNextPage) return null;
       inFlight.current = true;
       setLoading(true);
       try {
@@ -52,10 +52,10 @@ export function useTrips(filter: TripFilter | null): TripsState {
             { requestPolicy: 'network-only' },
           )
           .toPromise();
-        if (gen !== generation.current) return;
+        if (gen !== generation.current) return null;
         if (result.error || !result.data) {
           setError(result.error?.message ?? 'no data');
-          return;
+          return null;
         }
         const page = result.data.trips;
         // Read by bench/web-page.ts: where the first load's time goes.
@@ -67,6 +67,7 @@ export function useTrips(filter: TripFilter | null): TripsState {
         );
         setError(null);
         setVersion((v) => v + 1);
+        return page.streamCursor;
       } finally {
         if (gen === generation.current) {
           inFlight.current = false;
@@ -85,28 +86,37 @@ export function useTrips(filter: TripFilter | null): TripsState {
     windowRef.current = new TripWindow();
     inFlight.current = false;
     setVersion((v) => v + 1);
-    let firstBatch = true;
-    const stop = subscribeTripChanges({
-      filter,
-      after: null,
-      onChanges: (changes: TripChange[]) => {
-        windowRef.current.apply(changes);
-        setVersion((v) => v + 1);
-        setChangeCount((c) => c + changes.length);
-      },
-      onExpired: () => setRestarts((n) => n + 1),
-      onState: (state, detail) => {
-        setLive({ state, detail });
-        // The first page waits for the stream's start position; if the stream cannot start, the table loads anyway.
-        if (firstBatch) {
-          firstBatch = false;
-          performance.mark('trips:stream-started');
-          void loadPage(gen);
-        }
-      },
-    });
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const start = async () => {
+      const streamCursor = await loadPage(gen);
+      if (cancelled) return;
+      if (streamCursor === null) {
+        // The first page failed (the error is shown): try again shortly.
+        retry = setTimeout(() => void start(), 2000);
+        return;
+      }
+      stop = subscribeTripChanges({
+        filter,
+        after: streamCursor,
+        onChanges: (changes: TripChange[]) => {
+          windowRef.current.apply(changes);
+          setVersion((v) => v + 1);
+          setChangeCount((c) => c + changes.length);
+        },
+        onExpired: () => setRestarts((n) => n + 1),
+        onState: (state, detail) => {
+          setLive({ state, detail });
+          if (state === 'connected') performance.mark('trips:stream-started');
+        },
+      });
+    };
+    void start();
     return () => {
-      stop();
+      cancelled = true;
+      clearTimeout(retry);
+      stop?.();
     };
   }, [filter, loadPage, restarts]);
 
