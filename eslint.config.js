@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/', 'web/dist/', 'web/src/gql/', '.ci/node22/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,6 +14,8 @@ const PARTS: Record<string, string> = {
   subscriptions: 'bench/subscriptions.ts',
   'pipeline-sync': 'bench/pipeline-sync.ts',
   abuse: 'bench/abuse.ts',
+  'capture-writes': 'bench/capture-writes.ts',
+  'web-page': 'bench/web-page.ts',
 };
 
 const [requested, ...rest] = process.argv.slice(2);

@@ -20,6 +20,7 @@ import { useGatewayResponseCache } from './server/plugins/response-cache.js';
 import { useSharedSubscriptionResults } from './server/plugins/shared-subscription-results.js';
 import { useSseTransports } from './server/sse/transport.js';
 import { createGateway, type Gateway } from './server/http/gateway.js';
+import { webPageRoutes } from './server/web-page.js';
 import { installZipZones } from './zones/install-zip-zones.js';
 import { describeError } from './errors.js';
 
@@ -63,6 +64,8 @@ export interface AppOptions {
   tokens?: { readonly issuedCount: number; readonly failedCount: number };
   /** OTEL_* variables; tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   otelEnv?: Readonly<Record<string, string | undefined>>;
+  /** The dashboard's Vite build, served at `/`; default web/dist of this checkout. */
+  webDir?: string;
 }
 
 /** Wires the gateway: pool, Kysely, schema, yoga. No listening socket; see server/http/listen.ts. */
@@ -76,6 +79,7 @@ export function createApp({
   onQuery,
   tokens,
   otelEnv = {},
+  webDir,
 }: AppOptions): App {
   const pool = createPool(config.database, { password, Client: pgClient, logger });
   const statements = new StatementCounter();
@@ -101,8 +105,9 @@ export function createApp({
     pgClient,
     syncStatus: sync?.status,
     onRowsChanged: () => rollups.wake(),
+    retryMs,
   });
-  const services = { config, db, statements, logger, sync: sync ?? null, tripFeed: live.feed, rollups };
+  const services = { config, db, statements, logger, sync: sync ?? null, live, rollups };
   const responseCache = config.responseCache.enabled ? createResponseCache() : null;
   function createResponseCache() {
     const versions = new TableVersionTracker({
@@ -133,7 +138,8 @@ export function createApp({
         pool,
         poolMax: config.database.poolMax,
         statements,
-        tripFeed: live.feed,
+        // The feed in use, read at each scrape: the mechanism is decided during initialisation.
+        tripFeed: { stats: () => live.feed.stats() },
         rollups,
         sync: sync ?? null,
         tokens,
@@ -154,11 +160,17 @@ export function createApp({
       }),
       useSharedSubscriptionResults(),
     ],
-    routes: healthRoutes(pool, readiness, undefined, () => ({
-      responseCache: responseCache
-        ? { mode: responseCache.versions.latest.mode, ...responseCache.store.stats }
-        : { mode: 'off', reason: 'RESPONSE_CACHE=off' },
-    })),
+    routes: firstAnswer(
+      healthRoutes(pool, readiness, {
+        liveChanges: () => live.mechanism,
+        report: () => ({
+          responseCache: responseCache
+            ? { mode: responseCache.versions.latest.mode, ...responseCache.store.stats }
+            : { mode: 'off', reason: 'RESPONSE_CACHE=off' },
+        }),
+      }),
+      webPageRoutes(webDir),
+    ),
   });
   live.start();
 
@@ -167,6 +179,7 @@ export function createApp({
     for (let attempt = 1; !closed; attempt += 1) {
       try {
         const zones = await installZipZones(pool, config.database.gatewaySchema);
+        await live.prepare();
         await rollups.install();
         // The response cache keys on the rollups' change signal, which it needs even with ROLLUPS=off.
         if (responseCache && !rollups.enabled) await rollups.installChangeSignal();
@@ -205,5 +218,18 @@ export function createApp({
       await db.destroy();
       await tracing?.shutdown();
     },
+  };
+}
+
+type Route = (request: Request) => Promise<Response | undefined> | Response | undefined;
+
+/** Route tables tried in order; the first that answers wins, else the request goes on to GraphQL. */
+function firstAnswer(...routes: Route[]): Route {
+  return async (request) => {
+    for (const route of routes) {
+      const response = await route(request);
+      if (response) return response;
+    }
+    return undefined;
   };
 }

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   SHUTTING_DOWN: 'the gateway is stopping; resume from the cursor',
   TOO_MANY_SUBSCRIBERS: 'LIVE_MAX_SUBSCRIBERS reached',
   SUBSCRIBER_TOO_SLOW: 'the subscriber fell behind its buffer; resume from the cursor',
+  CHANGE_CAPTURE_UNAVAILABLE: 'the role may not install the exact change capture; tripChanges is off (see /health)',
   SYNC_NOT_CONFIGURED: 'no sync pipeline is configured',
   SYNC_UNAVAILABLE: 'the sync pipeline API failed',
   SYNC_UPDATE_RUNNING: 'a pipeline update is already running',

@@ -2,6 +2,8 @@
  * Entrypoint: `npm start`. Reads the environment, connects (or, in
  * development with no database configured, starts the embedded one), serves.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { createApp } from './app.js';
 import { loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
 import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
@@ -9,6 +11,7 @@ import { wireDatabricks } from './databricks-wiring.js';
 import { createLogger, type Logger } from './logger.js';
 import { listen } from './server/http/listen.js';
 import { v8FlagsState } from './server/fast-paths/v8-flags.js';
+import { DEFAULT_WEB_DIR } from './server/web-page.js';
 import { CachedSyncStatus } from './sync/cached-sync-status.js';
 import type { SyncService } from './sync/service.js';
 import type { SyncSource } from './sync/source.js';
@@ -39,6 +42,13 @@ async function main(): Promise<void> {
     logger.info('using the configured database', describe(database));
   }
 
+  if (!config.production) {
+    const { ensureWebBuild } = await import('./dev/web-build.js');
+    await ensureWebBuild(DEFAULT_WEB_DIR, logger);
+  } else if (!existsSync(path.join(DEFAULT_WEB_DIR, 'index.html'))) {
+    logger.warn('the dashboard is not built (web/dist missing): run `npm run build`; / answers 503 until then');
+  }
+
   const app = createApp({
     config: { ...config, database },
     logger,
@@ -52,6 +62,7 @@ async function main(): Promise<void> {
   });
   const server = await listen(app.gateway, config.port, config.host, config.edge);
   logger.info(`GraphQL endpoint ready at ${server.url}`, { port: config.port, host: config.host });
+  logger.info(`Dashboard at ${new URL('/', server.url).href}`, { graphiql: server.url });
   app.initialised.catch(() => {});
 
   let stopping = false;
@@ -111,6 +122,11 @@ function logUnexpected(logger: Logger, message: string, reason: unknown): void {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof Error && error.name === 'EmbeddedPostgresSetupError') {
+    // A setup the embedded database cannot work in; the message says what to do.
+    process.stderr.write(`lakebase-graphql: cannot start the embedded database: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`lakebase-graphql: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });

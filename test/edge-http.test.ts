@@ -27,9 +27,10 @@ describe('the default edge', () => {
   it('/health answers the documented JSON (yoga no longer shadows it)', async () => {
     const response = await fetch(`${gw.origin}/health`);
     expect(response.status).toBe(200);
+    // liveChanges: how live changes are found (docs/subscriptions.md); the exact capture on this database.
     // The test gateway runs with RESPONSE_CACHE=off (test/support/gateway.ts); /health and /ready say so.
     const cacheOff = { mode: 'off', reason: 'RESPONSE_CACHE=off' };
-    expect(await response.json()).toEqual({ status: 'ok', responseCache: cacheOff });
+    expect(await response.json()).toEqual({ status: 'ok', liveChanges: 'trigger', responseCache: cacheOff });
     const ready = await fetch(`${gw.origin}/ready`);
     expect(await ready.json()).toEqual({ status: 'ready', responseCache: cacheOff });
   });

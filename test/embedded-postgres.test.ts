@@ -44,3 +44,40 @@ describe('embedded Postgres process hooks', () => {
     }
   });
 });
+
+describe('embedded Postgres as root', () => {
+  // PostgreSQL runs as the "postgres" user then, which cannot enter a 0700 folder of root's, like a clone under /root.
+  it.skipIf(process.getuid?.() !== 0)(
+    'starts from a folder only root can enter, moving the data where the server user can reach it',
+    async () => {
+      const { mkdtemp, rm } = await import('node:fs/promises');
+      const os = await import('node:os');
+      const path = await import('node:path');
+      const pg = (await import('pg')).default;
+      const { startEmbeddedPostgres } = await import('../src/dev/embedded-postgres.js');
+      const outer = await mkdtemp(path.join(os.homedir(), 'lakebase-graphql-private-'));
+      const notices: string[] = [];
+      try {
+        const inner = await mkdtemp(path.join(outer, 'clone-'));
+        const embedded = await startEmbeddedPostgres({
+          dataDir: path.join(inner, '.data', 'pg'),
+          persistent: false,
+          notice: (line) => notices.push(line),
+        });
+        try {
+          expect(embedded.dataDir.startsWith(outer)).toBe(false);
+          expect(notices.join('\n')).toContain(`keeping the PostgreSQL data in ${embedded.dataDir}`);
+          const client = new pg.Client({ connectionString: embedded.connectionString });
+          await client.connect();
+          const { rows } = await client.query<{ one: number }>('SELECT 1 AS one');
+          await client.end();
+          expect(rows).toEqual([{ one: 1 }]);
+        } finally {
+          await embedded.stop();
+        }
+      } finally {
+        await rm(outer, { recursive: true, force: true });
+      }
+    },
+  );
+});

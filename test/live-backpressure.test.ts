@@ -104,5 +104,5 @@ describe('a client that stops reading', () => {
       subscription.close();
     }
     fast.close();
-  });
+  }, 240_000);
 });

@@ -14,9 +14,10 @@ const BAD: { name: string; variables: Record<string, unknown>; code: string; arg
     argument: 'after',
   },
   {
+    // A page cursor names a row, not a moment of the table: streams start from streamCursor instead.
     name: 'a trips cursor of another ordering',
     variables: { after: base64([1, 'fare_amount:asc,id:asc', ['2.5', '7']]) },
-    code: 'BAD_USER_INPUT',
+    code: 'CURSOR_EXPIRED',
     argument: 'after',
   },
   {

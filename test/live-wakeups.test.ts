@@ -4,11 +4,11 @@ import { expectedIds, insertTrips, sleep, startLiveGateway, TripStream, type Liv
 
 /**
  * With an hour-long poll interval, rows reach subscribers only when something
- * wakes the feed, so each test shows that its wake-up works. Rollups are off
- * here, so the gateway puts no change trigger (which notifies on every write)
- * on the table, except in the test of that trigger.
+ * wakes the feed, so each test shows that its wake-up works. Rollups and the
+ * live change capture are off here, so the gateway puts no trigger (which
+ * notifies on every write) on the table, except in the test of that trigger.
  */
-const NO_POLL = { LIVE_POLL_INTERVAL_MS: '3600000', ROLLUPS: 'off' };
+const NO_POLL = { LIVE_POLL_INTERVAL_MS: '3600000', ROLLUPS: 'off', LIVE_CHANGE_CAPTURE: 'off' };
 
 async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -165,6 +165,25 @@ describe.each(FLAVOURS)('$name', (flavour) => {
     });
   });
 
+  describe('viewer.canRefresh', () => {
+    const VIEWER = '{ viewer { canRefresh } }';
+    it.each([
+      ['nobody in particular', {}, false],
+      ['a user not in GATEWAY_ADMINS', { 'X-Forwarded-Email': 'bob@example.com' }, false],
+      ['a wrong token', { 'X-Admin-Token': 'not-the-token' }, false],
+      ['an admin identity', { 'X-Forwarded-Email': 'ada@example.com' }, true],
+      ['the admin token', { Authorization: `Bearer ${ADMIN_TOKEN}` }, true],
+    ])('tells %s the refreshSyncedTable decision: %s', async (_who, headers, expected) => {
+      const { body } = await gateway.query<{ viewer: { canRefresh: boolean } }>(VIEWER, {}, headers);
+      expect(body).toEqual({ data: { viewer: { canRefresh: expected } } });
+    });
+
+    it('is false when no sync pipeline is configured', async () => {
+      const { body } = await unconfigured.query(VIEWER, {}, { 'X-Admin-Token': ADMIN_TOKEN });
+      expect(body).toEqual({ data: { viewer: { canRefresh: false } } });
+    });
+  });
+
   describe('syncStatusChanged', () => {
     it('streams the status over SSE, then each change; closing the stream stops polling', async () => {
       fake.setSyncedTable(tableInfo('SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE', 42));

@@ -21,6 +21,13 @@ export interface LiveConfig {
    * the endpoint's direct host when PGHOST is a pooled one, which cannot carry LISTEN.
    */
   listenHost: { host: string; port: number | undefined } | null;
+  /**
+   * How changes are found: `auto` installs the exact change capture when the role may (and falls back
+   * to the key high-water mark with a warning when it may not); `off` always uses the high-water mark.
+   */
+  capture: 'auto' | 'off';
+  /** How long the change record keeps changes; older cursors get CURSOR_EXPIRED. */
+  changeRetentionSeconds: number;
 }
 
 export function parseLiveConfig(env: Env): LiveConfig {
@@ -33,6 +40,8 @@ export function parseLiveConfig(env: Env): LiveConfig {
     keepAliveMs: read(env, 'LIVE_KEEPALIVE_MS'),
     maxSubscribers: read(env, 'LIVE_MAX_SUBSCRIBERS'),
     listenHost: listenHost(env),
+    capture: read(env, 'LIVE_CHANGE_CAPTURE'),
+    changeRetentionSeconds: read(env, 'LIVE_CHANGE_RETENTION_SECONDS'),
   };
 }
 

@@ -373,6 +373,25 @@ export const VARIABLES = {
       "host[:port] for the LISTEN connection only: the endpoint's direct host when `PGHOST` is a pooled one (which cannot carry LISTEN)",
   }),
 
+  LIVE_CHANGE_CAPTURE: oneOf(
+    {
+      group: 'Live subscriptions',
+      meaning:
+        '`auto`: install the exact change capture when the role may (else the key high-water mark, with a warning); `off`: always the high-water mark',
+    },
+    ['auto', 'off'],
+    'auto',
+  ),
+  LIVE_CHANGE_RETENTION_SECONDS: int(
+    {
+      group: 'Live subscriptions',
+      meaning: 'how long the change record keeps changes; older stream cursors get `CURSOR_EXPIRED`',
+    },
+    7 * 24 * 3600,
+    1,
+    366 * 24 * 3600,
+  ),
+
   // Rollups
   ROLLUPS: onOff(
     {

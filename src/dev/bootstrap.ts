@@ -39,7 +39,13 @@ export async function startDevEnvironment(
       'It is not Lakebase and is never used in production.',
     { dataDir, port },
   );
-  const embedded = await startEmbeddedPostgres({ dataDir, port, persistent: true, log: (line) => logger.debug(line) });
+  const embedded = await startEmbeddedPostgres({
+    dataDir,
+    port,
+    persistent: true,
+    log: (line) => logger.debug(line),
+    notice: (line) => logger.warn(line),
+  });
   const loaded = loadConfig({ ...env, DATABASE_URL: embedded.connectionString });
   if (!loaded.database) throw new Error('embedded database configuration missing');
   const database: DatabaseConfig = { ...loaded.database, source: 'embedded' };

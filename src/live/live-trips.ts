@@ -1,3 +1,5 @@
+import { gatewayError } from '../errors.js';
+import { CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import type { LiveConfig } from '../config/live.js';
@@ -7,15 +9,48 @@ import type { PasswordSource } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { CachedSyncStatus } from '../sync/cached-sync-status.js';
 import { parseSyncNotification, parseTableChange } from '../sync/sync-notification.js';
+import { qualified } from '../db/sql-identifiers.js';
+import { CaptureUnavailable, installCapture } from './capture/install.js';
+import type { CaptureRelations } from './capture/queries.js';
+import { pruneChangeRecord } from './capture/retention.js';
+import { ChangeFeed, type SubscribeArgs } from './change-feed.js';
+import type { ChangeStreamEvent } from './change-subscriber.js';
 import { verifyListenDelivers } from './listen-probe.js';
 import { NotifyListener } from './notify-listener.js';
-import { streamIdentity } from './stream-cursor.js';
+import { encodeStreamCursor, streamIdentity } from './stream-cursor.js';
+import type { TripStreamEvent } from './subscriber.js';
 import { TripFeed } from './trip-feed.js';
 import { describeError } from '../errors.js';
 
+/**
+ * How live changes are found (docs/subscriptions.md):
+ * - `trigger`: the exact change capture (statement triggers into a change record);
+ * - `key-high-water`: the fallback when the role may not install it: `id > last seen`,
+ *   which misses rows whose id is below the newest one streamed (see the startup warning);
+ * - `pending`: not decided yet (the synced table does not exist yet).
+ */
+export type LiveMechanism = 'trigger' | 'key-high-water' | 'pending';
+
+type Subscription = AsyncIterableIterator<TripStreamEvent | ChangeStreamEvent>;
+
+/** What resolvers use: the streams, whichever mechanism serves them. */
+export interface LiveStreams {
+  readonly mechanism: LiveMechanism;
+  subscribeAdded(args: SubscribeArgs): Subscription | Promise<Subscription>;
+  subscribeChanges(args: SubscribeArgs): Subscription | Promise<Subscription>;
+  /** The stream cursor of a read: its snapshot (exact capture) or the newest id it saw (fallback). */
+  cursorOfRead(read: { snapshot: string; newestId: string | null }): string;
+}
+
 /** The live trips machinery of one gateway process: the shared feed and what wakes it. */
-export interface LiveTrips {
-  readonly feed: TripFeed;
+export interface LiveTrips extends LiveStreams {
+  /** The feed in use (the fallback feed until the mechanism is decided). */
+  readonly feed: TripFeed | ChangeFeed;
+  /**
+   * Decides the mechanism: installs the change capture if the role may. Resolves once
+   * decided; if the synced table does not exist yet, resolves at once and keeps trying.
+   */
+  prepare(): Promise<void>;
   /** Undefined when LIVE_NOTIFY_CHANNEL=off. */
   readonly listener: NotifyListener | undefined;
   /** Starts listening for sync notifications (the feed itself polls only while anyone subscribes). */
@@ -42,6 +77,8 @@ export interface LiveTripsOptions {
   syncStatus?: Pick<CachedSyncStatus, 'subscribe'>;
   /** Called when a notification says the synced table's rows changed (and after each reconnect: some may be lost). */
   onRowsChanged?: () => void;
+  /** Delay between attempts while the synced table does not exist yet. */
+  retryMs?: number;
 }
 
 export function createLiveTrips({
@@ -53,8 +90,17 @@ export function createLiveTrips({
   pgClient,
   syncStatus,
   onRowsChanged,
+  retryMs = 2000,
 }: LiveTripsOptions): LiveTrips {
   const log = logger.child({ component: 'live-trips' });
+  const stream = streamIdentity(database.schema, database.table);
+  const relations: CaptureRelations = {
+    synced: qualified(database.schema, database.table),
+    schema: database.schema,
+    table: database.table,
+    gatewaySchema: database.gatewaySchema,
+  };
+  const captureTarget = { ...relations, notifyChannel: live.notifyChannel };
   let following: AbortController | undefined;
   const followSyncStatus = (active: boolean) => {
     if (!syncStatus) return;
@@ -73,13 +119,6 @@ export function createLiveTrips({
       following = undefined;
     }
   };
-  const feed = new TripFeed({
-    db,
-    config: live,
-    stream: streamIdentity(database.schema, database.table),
-    logger: log,
-    onActivityChange: followSyncStatus,
-  });
   const listenHost = live.listenHost;
   const listenWhere = listenHost
     ? `LIVE_LISTEN_HOST ${listenHost.host}:${listenHost.port ?? database.port}`
@@ -90,6 +129,133 @@ export function createLiveTrips({
       direct: listenHost !== null ? 'LIVE_LISTEN_HOST' : 'PGHOST (checked by a probe notification)',
     });
   }
+  const keyFeed = new TripFeed({ db, config: live, stream, logger: log, onActivityChange: followSyncStatus });
+  let changeFeed: ChangeFeed | undefined;
+  let mechanism: LiveMechanism = 'pending';
+  let decided: () => void = () => undefined;
+  const decision = new Promise<void>((resolve) => (decided = resolve));
+  let stopped = false;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const feed = {
+    wake: (reason: string) => (changeFeed ?? keyFeed).wake(reason),
+  };
+
+  const startPruning = () => {
+    const everyMs = Math.max(1000, Math.min(300_000, (live.changeRetentionSeconds * 1000) / 4));
+    const prune = async () => {
+      try {
+        const result = await pruneChangeRecord(db, relations, live.changeRetentionSeconds);
+        if (result.dropped > 0) log.info('pruned the change record', { ...result });
+      } catch (error) {
+        log.warn('cannot prune the change record; will retry', { error: describeError(error) });
+      }
+    };
+    void prune();
+    pruneTimer = setInterval(() => void prune(), everyMs);
+    pruneTimer.unref();
+  };
+
+  const fallBack = async (reason: string) => {
+    mechanism = 'key-high-water';
+    let replication = false;
+    try {
+      const { rows } = await db.executeQuery<{ replication: boolean; role: string }>(
+        CompiledQuery.raw(
+          'SELECT rolreplication AS replication, current_user AS role FROM pg_roles WHERE rolname = current_user',
+        ),
+      );
+      replication = rows[0]?.replication === true;
+    } catch {
+      // The warning below is what matters.
+    }
+    log.warn(
+      'live changes: NOT exact. The change capture cannot be installed, so tripsAdded falls back to the key ' +
+        'high-water mark (id > newest id streamed): a row whose id is not above the newest one streamed, or that ' +
+        'commits after a higher id, is never streamed; tripChanges is unavailable. ' +
+        `Fix: GRANT TRIGGER ON ${relations.synced} TO <the gateway role>, and let that role create objects in ` +
+        `schema ${database.gatewaySchema} (GRANT CREATE ON SCHEMA ... or make it the owner), then restart.`,
+      { reason, replicationRole: replication, mechanism },
+    );
+  };
+
+  const prepareOnce = async (): Promise<boolean> => {
+    if (live.capture === 'off') {
+      await fallBack('LIVE_CHANGE_CAPTURE=off');
+      return true;
+    }
+    try {
+      await installCapture(db, captureTarget);
+    } catch (error) {
+      const state = sqlState(error);
+      // The table is not there yet, or the pipeline held it locked: try again later.
+      if (state === '42P01' || state === '55P03' || state === '40P01') {
+        log.info('live changes: the change capture is not installed yet; retrying', {
+          error: describeError(error),
+        });
+        return false;
+      }
+      if (error instanceof CaptureUnavailable || state !== undefined) {
+        await fallBack(describeError(error));
+        return true;
+      }
+      throw error;
+    }
+    mechanism = 'trigger';
+    changeFeed = new ChangeFeed({
+      db,
+      config: live,
+      relations,
+      stream,
+      logger: log,
+      onActivityChange: followSyncStatus,
+      repair: async () => {
+        log.warn('live changes: the synced table was replaced or its change capture changed; reinstalling it', {
+          table: relations.synced,
+        });
+        await installCapture(db, captureTarget);
+      },
+    });
+    log.info('live changes: exact capture by statement triggers into a change record', {
+      mechanism,
+      table: relations.synced,
+      retentionSeconds: live.changeRetentionSeconds,
+    });
+    startPruning();
+    return true;
+  };
+
+  const prepare = async (): Promise<void> => {
+    if (mechanism !== 'pending') return;
+    if (await prepareOnce()) {
+      decided();
+      return;
+    }
+    const retry = () => {
+      retryTimer = setTimeout(() => {
+        if (stopped) return;
+        void prepareOnce().then(
+          (done) => (done ? decided() : retry()),
+          () => retry(),
+        );
+      }, retryMs);
+      retryTimer.unref();
+    };
+    retry();
+  };
+
+  const whenDecided = <T>(run: () => T): T | Promise<T> => (mechanism === 'pending' ? decision.then(run) : run());
+  const subscribeAdded = (args: SubscribeArgs) =>
+    whenDecided((): Subscription => (changeFeed ? changeFeed.subscribe('added', args) : keyFeed.subscribe(args)));
+  const subscribeChanges = (args: SubscribeArgs) =>
+    whenDecided((): Subscription => {
+      if (changeFeed) return changeFeed.subscribe('changes', args);
+      throw gatewayError(
+        'CHANGE_CAPTURE_UNAVAILABLE',
+        'tripChanges: this gateway cannot capture changes exactly (the role may not install the change capture ' +
+          `on ${relations.synced}); GRANT TRIGGER on it to the gateway's role and restart. See /health (liveChanges).`,
+      );
+    });
   const listener =
     live.notifyChannel === null
       ? undefined
@@ -132,14 +298,35 @@ export function createLiveTrips({
           maxLifetimeMs: database.maxLifetimeSeconds * 1000,
         });
   return {
-    feed,
+    get feed() {
+      return changeFeed ?? keyFeed;
+    },
+    get mechanism() {
+      return mechanism;
+    },
     listener,
+    prepare,
+    subscribeAdded,
+    subscribeChanges,
+    cursorOfRead: (read) =>
+      changeFeed
+        ? changeFeed.cursorAt(read.snapshot)
+        : encodeStreamCursor(stream, read.newestId === null ? null : BigInt(read.newestId)),
     start: () => listener?.start(),
     async stop() {
+      stopped = true;
+      clearInterval(pruneTimer);
+      clearTimeout(retryTimer);
       following?.abort();
       following = undefined;
-      await Promise.all([feed.stop(), listener?.stop()]);
+      await Promise.all([keyFeed.stop(), changeFeed?.stop(), listener?.stop()]);
     },
     wake: (reason) => feed.wake(reason),
   };
+}
+
+function sqlState(error: unknown): string | undefined {
+  if (error instanceof CaptureUnavailable) return error.sqlState;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

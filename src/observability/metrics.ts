@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RollupService } from '../aggregates/rollup/service.js';
 import type { StatementCounter } from '../db/database.js';
-import type { TripFeed } from '../live/trip-feed.js';
+import type { TripFeedStats } from '../live/trip-feed.js';
 import type { SyncService } from '../sync/service.js';
 
 /** What /metrics reads at scrape time: the counters the gateway keeps anyway. */
@@ -13,7 +13,25 @@ export interface MetricSources {
   pool: pg.Pool;
   poolMax: number;
   statements: StatementCounter;
-  tripFeed: TripFeed;
+  /** The live feed in use (either mechanism). */
+  tripFeed: {
+    stats(): Pick<
+      TripFeedStats,
+      | 'pending'
+      | 'catchingUp'
+      | 'live'
+      | 'ticks'
+      | 'feedStatements'
+      | 'catchUpStatements'
+      | 'failedStatements'
+      | 'directEvents'
+      | 'rowsDelivered'
+      | 'tooSlow'
+      | 'filterGroups'
+      | 'queuedRows'
+      | 'position'
+    >;
+  };
   rollups: RollupService;
   sync: SyncService | null;
   /** Lakebase OAuth credentials (TokenCache), when used. */

@@ -1,7 +1,7 @@
 import type { RollupService } from '../aggregates/rollup/service.js';
 import type { Config } from '../config/env.js';
 import type { Db, StatementCounter } from '../db/database.js';
-import type { TripFeed } from '../live/trip-feed.js';
+import type { LiveStreams } from '../live/live-trips.js';
 import type { Logger } from '../logger.js';
 import type { SyncService } from '../sync/service.js';
 
@@ -13,8 +13,8 @@ export interface GatewayServices {
   logger: Logger;
   /** Null when neither a Databricks synced table nor the local emulator is configured. */
   sync: SyncService | null;
-  /** The process-wide live trips feed behind Subscription.tripsAdded. */
-  tripFeed: TripFeed;
+  /** The process-wide live streams behind Subscription.tripsAdded and tripChanges. */
+  live: LiveStreams;
   rollups: RollupService;
 }
 

@@ -4,6 +4,7 @@ import { TRIP_ORDER_BY } from '../trips/ordering.js';
 import { findTripsByIds } from '../trips/queries.js';
 import type { Trip } from '../trips/trip.js';
 import { builder } from './builder.js';
+import { selectsField } from './selects-field.js';
 import { TripFilterInput } from './filters.js';
 import { PageInfoRef } from './page-info.js';
 import { ZoneRef } from './zone.js';
@@ -71,6 +72,16 @@ const TripConnectionRef = builder.objectRef<TripConnection>('TripConnection').im
       description: 'Number of trips matching the filter, ignoring pagination.',
       resolve: (c) => c.totalCount(),
     }),
+    streamCursor: t.string({
+      nullable: false,
+      description:
+        'The live-stream position this page was read at: pass it as after to tripChanges or tripsAdded\n' +
+        'to get every change after this read, exactly once.',
+      resolve: (c, _args, ctx) => {
+        if (!c.streamRead) throw new Error('streamCursor was selected but the page was read without its position');
+        return ctx.live.cursorOfRead(c.streamRead);
+      },
+    }),
   }),
 });
 
@@ -97,6 +108,7 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: TripFilterInput }),
       orderBy: t.arg({ type: [TripOrderByEnum], defaultValue: [...DEFAULT_ORDER_BY] }),
     },
-    resolve: (_root, args, ctx) => loadTripConnection(ctx.db, args, ctx.config.limits),
+    resolve: (_root, args, ctx, info) =>
+      loadTripConnection(ctx.db, args, ctx.config.limits, { streamRead: selectsField(info, 'streamCursor') }),
   }),
 }));

@@ -86,3 +86,14 @@ function denialMessage(admin: RefreshAdminConfig, identified: boolean): string {
   const who = identified && admin.trustForwardedIdentity ? ' The signed-in user is not in GATEWAY_ADMINS.' : '';
   return `refreshSyncedTable requires ${ways.join(' or ')}.${who}`;
 }
+
+/** The same decision as authorizeRefresh, as a yes/no (Query.viewer.canRefresh: whether to offer "Sync now"). */
+export function mayRefresh(headers: HeaderSource, admin: RefreshAdminConfig): boolean {
+  try {
+    authorizeRefresh(headers, admin);
+    return true;
+  } catch (error) {
+    if (error instanceof RefreshForbiddenError) return false;
+    throw error;
+  }
+}

@@ -5,7 +5,14 @@ import { cursorEncoder, decodeCursor } from './cursor.js';
 import type { TripFilter } from './filter.js';
 import { parseTripFilter } from './parse-filter.js';
 import { resolveOrdering, reverse, type TripOrderBy } from './ordering.js';
-import { countTrips, cursorValuesOf, existsAtOrBefore, findTripPage, type TripPageRow } from './queries.js';
+import {
+  countTrips,
+  cursorValuesOf,
+  existsAtOrBefore,
+  findTripPage,
+  readStreamPosition,
+  type TripPageRow,
+} from './queries.js';
 import type { Trip } from './trip.js';
 
 export interface TripConnectionArgs {
@@ -31,6 +38,8 @@ export interface TripConnection {
     endCursor: string | null;
   };
   totalCount: () => Promise<string>;
+  /** The read's snapshot and newest id, when asked for (streamCursor); null otherwise. */
+  streamRead: { snapshot: string; newestId: string | null } | null;
 }
 
 /**
@@ -55,6 +64,8 @@ export async function loadTripConnection(
   db: Db,
   args: TripConnectionArgs,
   limits: LimitsConfig,
+  /** Read the page in a snapshot that is also reported (TripConnection.streamCursor). */
+  options: { streamRead?: boolean } = {},
 ): Promise<TripConnection> {
   const { limit, direction } = pageSize(args, limits);
   const keys = resolveOrdering(args.orderBy ?? DEFAULT_ORDER_BY);
@@ -62,7 +73,22 @@ export async function loadTripConnection(
   const before = args.before != null ? decodeCursor('before', args.before, keys) : undefined;
   // Parsed once: the page, totalCount and the opposite page flag share it (and its compiled SQL).
   const filter = parseTripFilter(args.filter);
-  const page = await findTripPage(db, { filter, keys, after, before, limit, direction });
+  const request = { filter, keys, after, before, limit, direction };
+  let streamRead: TripConnection['streamRead'] = null;
+  let page;
+  if (options.streamRead) {
+    // One REPEATABLE READ snapshot for the position and the page: a stream resumed from that
+    // position then brings exactly the changes the page does not show.
+    ({ page, streamRead } = await db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const read = await readStreamPosition(trx);
+        return { page: await findTripPage(trx, request), streamRead: read };
+      }));
+  } else {
+    page = await findTripPage(db, request);
+  }
   const encode = cursorEncoder(keys);
   const cursorOf = (row: TripPageRow) => encode(cursorValuesOf(row, keys.length));
   const edges = page.rows.map((row) => new TripEdge(row, cursorOf));
@@ -82,6 +108,7 @@ export async function loadTripConnection(
       endCursor: edges.at(-1)?.cursor ?? null,
     },
     totalCount: () => (total ??= countTrips(db, filter)),
+    streamRead,
   };
 }
 

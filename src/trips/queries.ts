@@ -118,3 +118,12 @@ export async function findTripsByIds(db: Db, ids: readonly string[]): Promise<Tr
     .where(sql<SqlBool>`id = ANY(${ids}::int8[])`)
     .execute();
 }
+
+/** The transaction's snapshot and the newest id in it: a live stream position (TripConnection.streamCursor). */
+export async function readStreamPosition(db: Db): Promise<{ snapshot: string; newestId: string | null }> {
+  const row = await db
+    .selectFrom('trips')
+    .select([sql<string>`pg_current_snapshot()::text`.as('snapshot'), sql<string | null>`max(id)::text`.as('newestId')])
+    .executeTakeFirstOrThrow();
+  return { snapshot: row.snapshot, newestId: row.newestId };
+}

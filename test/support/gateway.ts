@@ -22,16 +22,21 @@ export interface TestGateway {
 export async function startTestGateway(
   label: string,
   env: Record<string, string> = {},
-  options: Pick<AppOptions, 'sync' | 'otelEnv'> & { logger?: Logger } = {},
+  options: Pick<AppOptions, 'sync' | 'otelEnv' | 'webDir'> & {
+    logger?: Logger;
+    /** Another gateway's database (a restart): kept when this gateway closes. */
+    database?: TestDatabase;
+  } = {},
 ): Promise<TestGateway> {
-  const database = await createTestDatabase(label);
+  const shared = options.database;
+  const database = shared ?? (await createTestDatabase(label));
   await ensureSyncedTable(database.pool, 'default', 'trips_synced');
   // The response cache answers repeated queries without running them, which would hide what most tests
   // look at (statements sent, rollup use); tests of the cache turn it on.
   const loaded = loadConfig({ DATABASE_URL: database.url, RESPONSE_CACHE: 'off', ...env });
   if (!loaded.database) throw new Error('test config has no database');
   const config = { ...loaded, database: loaded.database };
-  const { logger = silentLogger, ...appOptions } = options;
+  const { logger = silentLogger, database: _shared, ...appOptions } = options;
   const app = createApp({ config, logger, ...appOptions });
   await app.initialised;
   return {
@@ -48,7 +53,7 @@ export async function startTestGateway(
     },
     async close() {
       await app.close();
-      await database.drop();
+      if (!shared) await database.drop();
     },
   };
 }

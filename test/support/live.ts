@@ -210,3 +210,137 @@ export async function insertAtRate(pool: pg.Pool, first: number, count: number, 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+export const TRIP_CHANGES = `subscription Changes($filter: TripFilter, $after: String) {
+  tripChanges(filter: $filter, after: $after) {
+    cursor
+    changes { kind tripId trip { tripId fareAmount pickupZip tripDistance } }
+  }
+}`;
+
+export interface ReceivedChange {
+  kind: 'INSERT' | 'UPDATE' | 'DELETE';
+  tripId: string;
+  trip: { tripId: string; fareAmount: number | null; pickupZip: number | null; tripDistance: number | null } | null;
+}
+
+/** Everything one tripChanges subscription received, in order. */
+export class ChangeStream {
+  readonly batches: { cursor: string; changes: ReceivedChange[] }[] = [];
+  readonly changes: ReceivedChange[] = [];
+  readonly errors: { message: string; extensions?: Record<string, unknown> }[] = [];
+  transportError: unknown;
+  completed = false;
+  private readonly stop: () => void;
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+
+  constructor(client: Client, variables: Record<string, unknown> = {}) {
+    type Data = { tripChanges: { cursor: string; changes: ReceivedChange[] } };
+    this.stop = client.subscribe<Data>(
+      { query: TRIP_CHANGES, variables },
+      {
+        next: (result: ExecutionResult<Data>) => {
+          if (this.closed) return;
+          for (const error of result.errors ?? []) {
+            this.errors.push({ message: error.message, extensions: error.extensions as Record<string, unknown> });
+          }
+          const batch = result.data?.tripChanges;
+          if (batch) {
+            this.batches.push({ cursor: batch.cursor, changes: batch.changes });
+            this.changes.push(...batch.changes);
+          }
+          this.changed();
+        },
+        error: (error: unknown) => {
+          this.transportError = error;
+          this.changed();
+        },
+        complete: () => {
+          this.completed = true;
+          this.changed();
+        },
+      },
+    );
+  }
+
+  get lastCursor(): string | undefined {
+    return this.batches.at(-1)?.cursor;
+  }
+
+  async until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    if (condition()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(
+          new Error(
+            `timed out waiting for ${what}: ${this.changes.length} changes, errors ${JSON.stringify(this.errors)}`,
+          ),
+        );
+      }, timeoutMs);
+      const check = () => {
+        if (!condition() && !this.completed && this.transportError === undefined) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        if (condition()) resolve();
+        else
+          reject(
+            new Error(
+              `stream ended while waiting for ${what}: ${JSON.stringify(this.errors)} ${String(this.transportError)}`,
+            ),
+          );
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  started(): Promise<void> {
+    return this.until(() => this.batches.length > 0, 'the first event');
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stop();
+  }
+
+  private changed(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/**
+ * Applies changes to a view (id → fare, pickup zip, distance), failing on any change
+ * that does not fit the view: an INSERT of a row held, an UPDATE or DELETE of one
+ * not held, an UPDATE that changes nothing (a repeat). Exactly-once means none occur.
+ */
+export function applyChanges(view: Map<string, string>, changes: readonly ReceivedChange[]): string[] {
+  const problems: string[] = [];
+  for (const change of changes) {
+    const held = view.has(change.tripId);
+    const value = change.trip
+      ? JSON.stringify([change.trip.fareAmount, change.trip.pickupZip, change.trip.tripDistance])
+      : null;
+    if (change.kind === 'INSERT') {
+      if (held) problems.push(`INSERT of held ${change.tripId}`);
+      view.set(change.tripId, value!);
+    } else if (change.kind === 'UPDATE') {
+      if (!held) problems.push(`UPDATE of missing ${change.tripId}`);
+      else if (view.get(change.tripId) === value) problems.push(`UPDATE without change of ${change.tripId}`);
+      view.set(change.tripId, value!);
+    } else {
+      if (!held) problems.push(`DELETE of missing ${change.tripId}`);
+      view.delete(change.tripId);
+    }
+  }
+  return problems;
+}
+
+/** The view as SQL sees it: id → [fare, pickup zip, distance] of the rows matching `where`. */
+export async function viewInSql(pool: pg.Pool, where = 'true'): Promise<Map<string, string>> {
+  const { rows } = await pool.query<{ id: string; fare: number | null; zip: number | null; distance: number | null }>(
+    `SELECT t.id::text AS id, t.fare_amount AS fare, t.pickup_zip AS zip, t.trip_distance AS distance
+       FROM "default".trips_synced AS t WHERE ${where} ORDER BY t.id`,
+  );
+  return new Map(rows.map((row) => [row.id, JSON.stringify([row.fare, row.zip, row.distance])]));
+}

@@ -10,6 +10,7 @@ import { boundedParserCache, useDocumentLimits } from '../plugins/document-limit
 import { usePersistedOperationsFromManifest } from '../plugins/persisted-operations.js';
 import { useRequestGuards } from '../plugins/request-guards.js';
 import { useQueryCost } from '../plugins/query-cost.js';
+import { renderGraphiQL } from '../web-page.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
 
@@ -25,6 +26,59 @@ export interface GatewayOptions {
   /** Plugins that run before everything else (per-client limits: a refused request costs nothing more). */
   firstPlugins?: Plugin[];
 }
+
+/** What GraphiQL opens with for a new visitor: the dashboard's own queries, ready to run. */
+export const GRAPHIQL_DEFAULT_QUERY = `# lakebase-graphql: NYC taxi trips from a Lakebase synced table.
+# Run an operation with the ▶ button; the Docs panel lists the whole API.
+
+# The latest trips, as the dashboard at / reads them (pass endCursor as after for the next page).
+query LatestTrips {
+  trips(first: 10, orderBy: [PICKUP_AT_DESC]) {
+    totalCount
+    edges {
+      node {
+        tripId
+        pickupAt
+        fareAmount
+        pickupZone {
+          zip
+          borough
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+
+# Aggregates for BI: average fare by pickup borough.
+query FareByBorough {
+  tripGroups(groupBy: [PICKUP_BOROUGH]) {
+    pickupBorough
+    stats {
+      count
+      fareAmount {
+        avg
+      }
+    }
+  }
+}
+
+# Live: new trips as they are synced (GraphQL over SSE). Insert some with
+#   npm run data -- insert --count 5
+subscription NewTrips {
+  tripsAdded {
+    cursor
+    trips {
+      tripId
+      pickupAt
+      fareAmount
+    }
+  }
+}
+`;
 
 export function createGateway({
   schema,
@@ -52,9 +106,13 @@ export function createGateway({
     graphiql: edge.graphiql
       ? {
           title: 'lakebase-graphql',
-          defaultQuery: '{ trips(first: 10) { edges { node { tripId pickupAt fareAmount pickupZone { borough } } } } }',
+          defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+          // The subscription example in the default query streams over SSE, the gateway's live transport.
+          subscriptionsProtocol: 'SSE',
         }
       : false,
+    // Served from npm packages through this process (server/web-page.ts), not from a CDN.
+    renderGraphiQL,
     cors: corsOptions(edge.corsOrigins),
     // Bounded by bytes, not entries: see document-limits.ts.
     parserAndValidationCache: boundedParserCache(edge.documentCacheBytes),

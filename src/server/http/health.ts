@@ -11,17 +11,25 @@ export interface Readiness {
  * database outage does not get the app restarted in a loop).
  * /ready: the gateway can serve queries now (database reachable and initialised).
  */
-export function healthRoutes(
-  pool: pg.Pool,
-  readiness: Readiness,
-  timeoutMs = 2000,
+export interface HealthDetails {
+  /** How live changes are found: trigger (exact), key-high-water (fallback) or pending. */
+  liveChanges?: () => string;
   /** Extra facts for /health and /ready (e.g. the response cache's mode); must not touch the database. */
-  report: () => Record<string, unknown> = () => ({}),
-) {
+  report?: () => Record<string, unknown>;
+}
+
+export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: HealthDetails = {}, timeoutMs = 2000) {
+  const report = details.report ?? (() => ({}));
   return async (request: Request): Promise<Response | undefined> => {
     if (request.method !== 'GET') return undefined;
     const { pathname } = new URL(request.url);
-    if (pathname === '/health') return Response.json({ status: 'ok', ...report() });
+    if (pathname === '/health') {
+      return Response.json({
+        status: 'ok',
+        ...(details.liveChanges ? { liveChanges: details.liveChanges() } : {}),
+        ...report(),
+      });
+    }
     if (pathname !== '/ready') return undefined;
     if (!readiness.initialised) {
       return Response.json(

@@ -28,7 +28,8 @@ export function readPersistedManifest(path: string): ReadonlyMap<string, string>
     if (typeof document !== 'string') {
       throw new ConfigError('PERSISTED_OPERATIONS_MANIFEST', `${path}: the entry ${hash} is not a document string`);
     }
-    manifest.set(hash, document);
+    // GraphQL Code Generator's client preset writes keys as "sha256:<hex>"; ids are looked up without the prefix.
+    manifest.set(hash.replace(/^sha256:/, ''), document);
   }
   return manifest;
 }

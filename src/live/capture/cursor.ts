@@ -1,0 +1,78 @@
+import { UserInputError } from '../../errors.js';
+import { CURSOR_EXPIRED } from '../stream-cursor.js';
+import { isSnapshotText, type ChangePosition } from './position.js';
+
+/**
+ * Cursors of the exact change stream (tripsAdded, tripChanges and
+ * TripConnection.streamCursor share them): a position (position.ts) plus the
+ * identity of the stream, opaque to clients (base64url of a small JSON array).
+ *
+ * Version 2. Version 1 cursors (and trips connection cursors, which
+ * tripsAdded used to accept) were ids: they cannot say which changes of
+ * transactions that committed out of id order a client has seen, so they get
+ * CURSOR_EXPIRED with the way to recover.
+ */
+const KIND = 'stream';
+const VERSION = 2;
+const MAX_LENGTH = 16_384;
+
+export const RECOVER_HINT =
+  're-read the rows you need with the trips query, selecting streamCursor, and subscribe with after: <that streamCursor>';
+
+export function encodeChangeCursor(stream: string, position: ChangePosition): string {
+  const parts: unknown[] =
+    position.split === null && position.low === position.high
+      ? [KIND, VERSION, stream, position.low]
+      : [KIND, VERSION, stream, position.low, position.high, position.split?.toString() ?? null];
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+export function decodeChangeCursor(argument: string, cursor: string, stream: string): ChangePosition {
+  const malformed = () =>
+    new UserInputError(
+      argument,
+      'is not a valid stream cursor; pass the cursor of the last batch received (or a trips streamCursor), ' +
+        'or omit it to start now',
+    );
+  if (cursor.length === 0 || cursor.length > MAX_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed();
+  }
+  if (!Array.isArray(parsed)) throw malformed();
+  if (parsed[0] === 'tripsAdded' || (parsed[0] === KIND && typeof parsed[1] === 'number' && parsed[1] < VERSION)) {
+    throw new UserInputError(
+      argument,
+      `this cursor is from an older format (a key position, which cannot tell late commits apart); ${RECOVER_HINT}`,
+      CURSOR_EXPIRED,
+    );
+  }
+  if (parsed[0] !== KIND) {
+    // A trips connection cursor: it names a row, not a moment of the table.
+    if (typeof parsed[0] === 'number' && parsed.length === 3) {
+      throw new UserInputError(
+        argument,
+        `a trips page cursor is not a stream position; ${RECOVER_HINT}`,
+        CURSOR_EXPIRED,
+      );
+    }
+    throw malformed();
+  }
+  const [, version, issuedFor, low, high, split] = parsed as unknown[];
+  if (version !== VERSION || typeof issuedFor !== 'string') throw malformed();
+  if (issuedFor !== stream) {
+    throw new UserInputError(
+      argument,
+      `cursor was issued for another stream (a different synced table) and cannot resume this one; ${RECOVER_HINT}`,
+      CURSOR_EXPIRED,
+    );
+  }
+  if (typeof low !== 'string' || !isSnapshotText(low)) throw malformed();
+  if (parsed.length === 4) return { low, high: low, split: null };
+  if (parsed.length !== 6 || typeof high !== 'string' || !isSnapshotText(high)) throw malformed();
+  if (split === null) return { low, high, split: null };
+  if (typeof split !== 'string' || !/^-?\d{1,19}$/.test(split)) throw malformed();
+  return { low, high, split: BigInt(split) };
+}

@@ -1,0 +1,258 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import { qualified, quoteIdent, quoteLiteral } from '../../db/sql-identifiers.js';
+import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
+import { CAPTURE_TABLES } from './tables.js';
+
+export interface CaptureTarget {
+  schema: string;
+  table: string;
+  gatewaySchema: string;
+  /** Channel for a change notification at each writing commit; null: none. */
+  notifyChannel: string | null;
+}
+
+/** Why the exact capture is not available, phrased for the startup warning. */
+export class CaptureUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly sqlState: string | undefined,
+  ) {
+    super(message);
+    this.name = 'CaptureUnavailable';
+  }
+}
+
+const FUNCTION_NAME = 'capture_trip_changes';
+
+/** Trigger names on the synced table, per gateway schema (staging and production may share a database). */
+export function captureTriggerNames(gatewaySchema: string) {
+  const name = (suffix: string) => `${gatewaySchema.slice(0, 63 - suffix.length)}${suffix}`;
+  return {
+    inserts: name('_live_ins'),
+    updates: name('_live_upd'),
+    deletes: name('_live_del'),
+    truncates: name('_live_trunc'),
+  };
+}
+
+/**
+ * The change record (docs/subscriptions.md, "How changes are captured"):
+ *
+ * - `change_log`: one row per writing statement (not per row), stamped with the
+ *   writer's top-level transaction id. Inserts record only their keys (the
+ *   bulk path of a sync stays cheap: one array per statement); updates and
+ *   deletes also record the rows as they were before (the *before image*), so
+ *   a reader can tell whether a row left or entered a filter, and whether a
+ *   delete followed by a re-insert changed anything at all.
+ * - `capture_state`: the pruning horizon. Changes of transactions below it
+ *   were dropped by retention; a cursor whose snapshot xmin is below it has
+ *   lost changes and gets CURSOR_EXPIRED.
+ * - `capture_marks`: (time, snapshot xmin) samples taken by the pruner, so
+ *   retention can be expressed in time but applied by transaction id.
+ *
+ * The trigger function is SECURITY DEFINER (the writer, the sync pipeline's
+ * role, has no rights in the gateway's schema) with a pinned search_path.
+ */
+export async function installCapture(db: Db, target: CaptureTarget): Promise<void> {
+  const synced = qualified(target.schema, target.table);
+  const log = qualified(target.gatewaySchema, CAPTURE_TABLES.log);
+  const state = qualified(target.gatewaySchema, CAPTURE_TABLES.state);
+  const marks = qualified(target.gatewaySchema, CAPTURE_TABLES.marks);
+  const fn = qualified(target.gatewaySchema, FUNCTION_NAME);
+  const types = await columnTypes(db, target);
+  const oldColumns = TRIP_DATA_COLUMNS.map((column) => `old_${column} ${types[column]}[]`).join(',\n');
+  const names = captureTriggerNames(target.gatewaySchema);
+
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`lakebase-graphql capture ${log}`}))`.execute(trx);
+    // CREATE TRIGGER waits for (and then blocks) the pipeline's writes: give up quickly, retry later.
+    await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
+    await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.gatewaySchema)}`).execute(trx);
+    await sql
+      .raw(
+        `CREATE TABLE IF NOT EXISTS ${log} (
+           seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+           xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+           relid oid NOT NULL,
+           op "char" NOT NULL CHECK (op IN ('I', 'U', 'D')),
+           ids bigint[] NOT NULL,
+           ${oldColumns}
+         )`,
+      )
+      .execute(trx);
+    await sql.raw(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${CAPTURE_TABLES.log}_xid`)} ON ${log} (xid)`).execute(trx);
+    // A new (or recreated) change record starts at the current snapshot: cursors older than it expire.
+    await sql
+      .raw(
+        `CREATE TABLE IF NOT EXISTS ${state} (
+           relid oid PRIMARY KEY,
+           horizon xid8 NOT NULL,
+           epoch text
+         )`,
+      )
+      .execute(trx);
+    await sql
+      .raw(
+        `CREATE TABLE IF NOT EXISTS ${marks} (
+           at timestamptz NOT NULL DEFAULT now(),
+           horizon xid8 NOT NULL
+         )`,
+      )
+      .execute(trx);
+    await sql
+      .raw(
+        `INSERT INTO ${state} (relid, horizon)
+         VALUES (${quoteLiteral(synced)}::regclass, pg_snapshot_xmin(pg_current_snapshot()))
+         ON CONFLICT (relid) DO NOTHING`,
+      )
+      .execute(trx);
+    await sql.raw(triggerFunction(fn, log, target.notifyChannel)).execute(trx);
+
+    const triggers = [
+      [names.inserts, 'AFTER INSERT', 'REFERENCING NEW TABLE AS new_rows'],
+      [names.updates, 'AFTER UPDATE', 'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows'],
+      [names.deletes, 'AFTER DELETE', 'REFERENCING OLD TABLE AS old_rows'],
+      // BEFORE: the rows are still there to be recorded as deleted.
+      [names.truncates, 'BEFORE TRUNCATE', ''],
+    ] as const;
+    // Only when missing: recreating a trigger changes its identity, which expires every cursor.
+    if ((await captureEpoch(trx, target)) === null) {
+      for (const [name, timing, referencing] of triggers) {
+        await sql
+          .raw(
+            `CREATE OR REPLACE TRIGGER ${quoteIdent(name)} ${timing} ON ${synced} ${referencing}
+               FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+          )
+          .execute(trx);
+      }
+    }
+  });
+  // Writers running with session_replication_role = replica (bulk loaders) fire only
+  // ALWAYS triggers. That needs ownership of the table, which TRIGGER privilege alone
+  // does not give: try it, and keep the default (fires for ordinary writers) otherwise.
+  const { rows: modes } = await sql<{ name: string; enabled: string }>`
+    SELECT tgname AS name, tgenabled AS enabled FROM pg_trigger
+     WHERE tgrelid = to_regclass(${synced}) AND tgname = ANY(${Object.values(names)})`.execute(db);
+  for (const { name, enabled } of modes) {
+    if (enabled === 'A') continue;
+    try {
+      await sql.raw(`ALTER TABLE ${synced} ENABLE ALWAYS TRIGGER ${quoteIdent(name)}`).execute(db);
+    } catch {
+      break;
+    }
+  }
+  // A capture whose triggers changed (recreated, disabled and enabled again, a new table)
+  // may have missed writes: positions from before cannot be trusted, so the horizon moves up.
+  await sql
+    .raw(
+      `UPDATE ${state}
+          SET horizon = CASE WHEN epoch IS DISTINCT FROM e.now
+                             THEN greatest(horizon, pg_snapshot_xmin(pg_current_snapshot())) ELSE horizon END,
+              epoch = e.now
+         FROM (SELECT ${epochSql(target)} AS now) e
+        WHERE relid = ${quoteLiteral(synced)}::regclass`,
+    )
+    .execute(db);
+}
+
+/**
+ * The identity of the capture as it stands: the triggers' oids and the xmins
+ * of their catalog rows (which change whenever one is recreated, disabled or
+ * enabled again), and the table's oid. NULL unless all four are in place and
+ * enabled. Stored in the state row; a reader that finds another value knows
+ * writes may have gone uncaptured (see ChangeFeed).
+ */
+export function epochSql(target: Pick<CaptureTarget, 'schema' | 'table' | 'gatewaySchema'>): string {
+  const names = Object.values(captureTriggerNames(target.gatewaySchema));
+  const synced = quoteLiteral(qualified(target.schema, target.table));
+  return `(SELECT to_regclass(${synced})::oid::text || ':' || string_agg(t.oid::text || '.' || t.xmin::text, ',' ORDER BY t.tgname)
+             FROM pg_trigger t
+            WHERE t.tgrelid = to_regclass(${synced}) AND t.tgenabled <> 'D'
+              AND t.tgname IN (${names.map(quoteLiteral).join(', ')})
+           HAVING count(*) = ${names.length})`;
+}
+
+async function captureEpoch(db: Db, target: CaptureTarget): Promise<string | null> {
+  const { rows } = await sql.raw<{ epoch: string | null }>(`SELECT ${epochSql(target)} AS epoch`).execute(db);
+  return rows[0]?.epoch ?? null;
+}
+
+/** The synced table's column types, so before images are stored exactly as the table holds them. */
+async function columnTypes(db: Db, target: CaptureTarget): Promise<Record<string, string>> {
+  const { rows } = await sql<{ name: string; type: string }>`
+    SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+      FROM pg_attribute a
+     WHERE a.attrelid = to_regclass(${qualified(target.schema, target.table)}) AND a.attnum > 0 AND NOT a.attisdropped`.execute(
+    db,
+  );
+  if (rows.length === 0) {
+    throw new CaptureUnavailable(`the synced table ${target.schema}.${target.table} does not exist yet`, '42P01');
+  }
+  const types = Object.fromEntries(rows.map((row) => [row.name, row.type]));
+  for (const column of TRIP_DATA_COLUMNS) {
+    if (!types[column]) throw new CaptureUnavailable(`the synced table has no column ${column}`, '42703');
+  }
+  return types;
+}
+
+function triggerFunction(fn: string, log: string, notifyChannel: string | null): string {
+  const cols = TRIP_DATA_COLUMNS.map((column) => quoteIdent(column));
+  const oldCols = TRIP_DATA_COLUMNS.map((column) => quoteIdent(`old_${column}`)).join(', ');
+  const aggregated = (alias: string) => cols.map((column) => `array_agg(${alias}.${column} ORDER BY ${alias}.id)`);
+  const images = (alias: string) => `${aggregated(alias).join(', ')}`;
+  const tuple = (alias: string) => `(${cols.map((column) => `${alias}.${column}`).join(', ')})`;
+  const notify =
+    notifyChannel === null
+      ? ''
+      : `PERFORM pg_notify(${quoteLiteral(notifyChannel)},
+           json_build_object('event', 'change', 'schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME)::text);`;
+  return `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+  DECLARE
+    written bigint := 0;
+    changed bigint := 0;
+  BEGIN
+    IF TG_OP = 'INSERT' THEN
+      INSERT INTO ${log} (relid, op, ids)
+      SELECT TG_RELID, 'I', array_agg(n.id ORDER BY n.id) FROM new_rows n HAVING count(*) > 0;
+      GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF TG_OP = 'UPDATE' THEN
+      -- Only rows that really changed: a sync written as INSERT ... ON CONFLICT DO UPDATE
+      -- rewrites unchanged rows, and those are no change to stream.
+      INSERT INTO ${log} (relid, op, ids, ${oldCols})
+      SELECT TG_RELID, 'U', array_agg(o.id ORDER BY o.id), ${images('o')}
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+       WHERE ${tuple('o')} IS DISTINCT FROM ${tuple('n')}
+      HAVING count(*) > 0;
+      GET DIAGNOSTICS written = ROW_COUNT;
+      -- A changed key is a delete of the old one and an insert of the new one.
+      INSERT INTO ${log} (relid, op, ids, ${oldCols})
+      SELECT TG_RELID, 'D', array_agg(o.id ORDER BY o.id), ${images('o')}
+        FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = o.id)
+      HAVING count(*) > 0;
+      GET DIAGNOSTICS changed = ROW_COUNT;
+      written := written + changed;
+      INSERT INTO ${log} (relid, op, ids)
+      SELECT TG_RELID, 'I', array_agg(n.id ORDER BY n.id)
+        FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.id = n.id)
+      HAVING count(*) > 0;
+      GET DIAGNOSTICS changed = ROW_COUNT;
+      written := written + changed;
+    ELSIF TG_OP = 'DELETE' THEN
+      INSERT INTO ${log} (relid, op, ids, ${oldCols})
+      SELECT TG_RELID, 'D', array_agg(o.id ORDER BY o.id), ${images('o')} FROM old_rows o HAVING count(*) > 0;
+      GET DIAGNOSTICS written = ROW_COUNT;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+      EXECUTE format(
+        'INSERT INTO ${log.replace(/%/g, '%%')} (relid, op, ids, ${oldCols})
+         SELECT $1, ''D'', array_agg(o.id ORDER BY o.id), ${images('o').replace(/'/g, "''")}
+           FROM %s o HAVING count(*) > 0', TG_RELID::regclass) USING TG_RELID;
+      GET DIAGNOSTICS written = ROW_COUNT;
+    END IF;
+    IF written > 0 THEN
+      ${notify}
+    END IF;
+    RETURN NULL;
+  END $fn$`;
+}

@@ -1,0 +1,50 @@
+/**
+ * A position in the change stream of the exact capture: which changes a
+ * client has already taken into account, as Postgres snapshots
+ * (`pg_snapshot` text, `xmin:xmax:xip,…`). A change belongs to a position
+ * when its writing transaction is visible in the snapshot.
+ *
+ * Usually one snapshot (`low` = `high`, `split` null): the table as that
+ * snapshot saw it. A page cut in the middle of a window is two: rows with
+ * id <= split are at `high`, the others still at `low`. Any position resumes
+ * exactly: the next read computes, per id, the net change from the snapshot
+ * that id is at to the reader's own.
+ *
+ * Why snapshots and not a sequence number: transactions commit in a
+ * different order than they write. A change written first by a transaction
+ * that commits last would fall below any sequence or id high-water mark
+ * already passed. A snapshot says exactly which transactions were in, so a
+ * late commit is never skipped (PgQ's batches rest on the same fact).
+ */
+export interface ChangePosition {
+  low: string;
+  high: string;
+  /** null: every id is at `high` (= `low`). */
+  split: bigint | null;
+}
+
+const SNAPSHOT = /^(\d{1,20}):(\d{1,20}):((\d{1,20})(,\d{1,20})*)?$/;
+
+export function isSnapshotText(text: string): boolean {
+  return text.length <= 8192 && SNAPSHOT.test(text);
+}
+
+/** The snapshot's xmin: every transaction below it is finished. */
+export function snapshotXmin(text: string): bigint {
+  return BigInt(text.slice(0, text.indexOf(':')));
+}
+
+export function atSnapshot(snapshot: string): ChangePosition {
+  return { low: snapshot, high: snapshot, split: null };
+}
+
+/** The oldest transaction a position may still need changes of (compared with the pruning horizon). */
+export function positionXmin(position: ChangePosition): bigint {
+  const low = snapshotXmin(position.low);
+  const high = snapshotXmin(position.high);
+  return low < high ? low : high;
+}
+
+export function positionKey(position: ChangePosition): string {
+  return `${position.low}|${position.high}|${position.split ?? ''}`;
+}

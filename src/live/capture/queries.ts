@@ -1,0 +1,244 @@
+import { CompiledQuery, sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
+import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
+import type { MatchableTripRow } from '../../trips/match-filter.js';
+import { epochSql } from './install.js';
+import { atSnapshot, type ChangePosition } from './position.js';
+import { CAPTURE_TABLES } from './tables.js';
+
+/**
+ * The net change of one row between the position a reader was at and the
+ * reader's snapshot: its state before (null: absent) and after (null: absent).
+ * Never both null, and never equal (a row deleted and re-inserted unchanged,
+ * as a snapshot refresh rewrites every row, is no change).
+ */
+export interface NetChange {
+  id: string;
+  before: MatchableTripRow | null;
+  after: MatchableTripRow | null;
+  /** Deleted and inserted again in between (it "appeared" again, with different values). */
+  reinserted: boolean;
+}
+
+export interface ChangeRead {
+  /** Where the read's positions moved to, one per requested position, in order. */
+  positions: ChangePosition[];
+  /** Net changes per requested position, in id order. */
+  changes: NetChange[][];
+  /** Whether the page for each position was cut at its limit (read again for the rest). */
+  more: boolean[];
+  /** Changes of transactions below this were dropped by retention. */
+  horizon: bigint | null;
+  /** The reader's snapshot. */
+  snapshot: string;
+  /**
+   * Whether the capture stood unchanged (same table, same triggers, all enabled) as recorded
+   * at install: otherwise writes may have gone uncaptured and no position can be trusted.
+   */
+  intact: boolean;
+}
+
+export interface CaptureRelations {
+  /** The synced table, schema-qualified and quoted. */
+  synced: string;
+  schema: string;
+  table: string;
+  gatewaySchema: string;
+}
+
+export interface PositionRequest {
+  position: ChangePosition;
+  /** Most unsettled ids (those past the position's split) in this page. */
+  limit: number;
+}
+
+const micros = (alias: string, column: string) =>
+  `(extract(epoch from ${alias}.${quoteIdent(column)}) * 1000000)::float8`;
+
+/**
+ * One statement, one snapshot, for every requested position at once (the
+ * live feed's own and those of resuming subscribers): so the statements per
+ * tick do not grow with the subscribers, and every answer is consistent with
+ * the others and with the snapshot it reports.
+ *
+ * Per position and id: the first recorded change the position does not cover
+ * (by sequence, which for one row follows the order of commits: a second
+ * writer of the same row waits for the first to commit) gives the state
+ * before; the table itself, read in the same snapshot, gives the state after.
+ */
+export async function readNetChanges(
+  db: Db,
+  relations: CaptureRelations,
+  requests: readonly PositionRequest[],
+): Promise<ChangeRead> {
+  const { rows } = await db.executeQuery(
+    CompiledQuery.raw(netChangesSql(relations), [
+      requests.map((r) => r.position.low),
+      requests.map((r) => r.position.high),
+      requests.map((r) => (r.position.split === null ? null : r.position.split.toString())),
+      requests.map((r) => r.limit),
+      relations.synced,
+    ]),
+  );
+  return parseRead(requests, rows as QueryRow[]);
+}
+
+const sqlCache = new Map<string, string>();
+
+function netChangesSql(relations: CaptureRelations): string {
+  const key = `${relations.synced}\u0000${relations.gatewaySchema}`;
+  let text = sqlCache.get(key);
+  if (text === undefined) {
+    text = buildNetChangesSql(relations);
+    sqlCache.set(key, text);
+  }
+  return text;
+}
+
+function buildNetChangesSql(relations: CaptureRelations): string {
+  const log = qualified(relations.gatewaySchema, CAPTURE_TABLES.log);
+  const state = qualified(relations.gatewaySchema, CAPTURE_TABLES.state);
+  const old = TRIP_DATA_COLUMNS.map((column) => quoteIdent(`old_${column}`));
+  const data = TRIP_DATA_COLUMNS.map((column) => quoteIdent(column));
+  const list = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
+  return `
+    WITH cur AS MATERIALIZED (SELECT pg_current_snapshot() AS snap),
+    froms AS (
+      SELECT f.ord::int AS ord, f.low::pg_snapshot AS low, f.high::pg_snapshot AS high, f.split, f.lim
+        FROM unnest($1::text[], $2::text[], $3::int8[], $4::int[]) WITH ORDINALITY AS f(low, high, split, lim, ord)
+    ),
+    raw AS MATERIALIZED (
+      -- Recorded changes each position does not cover: ids up to its split from its high
+      -- snapshot, the others from its low one.
+      SELECT f.ord, coalesce(u.key <= f.split, false) AS settled, l.seq, l.xid, u.n, l.op, u.key, ${list('u', old)}
+        FROM froms f
+        JOIN ${log} l
+          ON l.relid = $5::regclass
+         AND l.xid >= least(pg_snapshot_xmin(f.low), pg_snapshot_xmin(f.high))
+         -- ids are sorted in each record: one wholly at or below the split matters only if it
+         -- is newer than the high snapshot (a catch-up in id order skips what it has paged past).
+         AND (f.split IS NULL OR l.ids[array_upper(l.ids, 1)] > f.split OR NOT pg_visible_in_snapshot(l.xid, f.high))
+       CROSS JOIN LATERAL unnest(l.ids, ${list('l', old)}) WITH ORDINALITY AS u(key, ${old.join(', ')}, n)
+       WHERE NOT pg_visible_in_snapshot(l.xid, CASE WHEN u.key <= f.split THEN f.high ELSE f.low END)
+    ),
+    pages AS (
+      -- A page: every settled id, and the unsettled ones up to the lim-th smallest (a top-N sort,
+      -- so a long catch-up does not sort its whole window for every page).
+      SELECT f.ord, p.upto,
+             EXISTS (SELECT 1 FROM raw r WHERE r.ord = f.ord AND NOT r.settled AND r.key > p.upto) AS more
+        FROM froms f
+       CROSS JOIN LATERAL (
+         SELECT max(t.key) AS upto
+           FROM (SELECT r.key FROM raw r WHERE r.ord = f.ord AND NOT r.settled ORDER BY r.key LIMIT f.lim) t
+       ) p
+    ),
+    scoped AS (
+      SELECT r.*, bool_or(r.op = 'D') OVER (PARTITION BY r.ord, r.key, r.xid) AS txn_deleted
+        FROM raw r JOIN pages p ON p.ord = r.ord
+       WHERE r.settled OR r.key <= p.upto
+    ),
+    flagged AS (
+      -- Re-inserted: inserted by a transaction that did not delete it itself (a refresh
+      -- rewrites rows by deleting and inserting them in one transaction: no re-insert).
+      SELECT s.*, bool_or(s.op = 'I' AND NOT s.txn_deleted) OVER (PARTITION BY s.ord, s.key) AS inserted
+        FROM scoped s
+    ),
+    firsts AS (
+      SELECT DISTINCT ON (ord, key) * FROM flagged ORDER BY ord, key, seq, n
+    ),
+    net AS (
+      SELECT f.ord, f.key, f.op, f.inserted, ${list('f', old)},
+             t.id, ${list('t', data)}
+        FROM firsts f LEFT JOIN ${relations.synced} t ON t.id = f.key
+       WHERE (f.op <> 'I' OR t.id IS NOT NULL)
+         AND NOT (f.op <> 'I' AND t.id IS NOT NULL AND (${list('f', old)}) IS NOT DISTINCT FROM (${list('t', data)}))
+    )
+    SELECT (SELECT snap::text FROM cur) AS snapshot,
+           (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
+           coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
+           (SELECT json_agg(json_build_object('ord', p.ord, 'more', p.more, 'upto', p.upto::text)) FROM pages p) AS pages,
+           r.ord, r.key::text AS key, r.op, r.inserted,
+           ${list('r', old)},
+           ${micros('r', 'old_tpep_pickup_datetime')} AS "old_pickupMicros",
+           ${micros('r', 'old_tpep_dropoff_datetime')} AS "old_dropoffMicros",
+           r.id::text AS id, ${list('r', data)},
+           ${micros('r', 'tpep_pickup_datetime')} AS "pickupMicros",
+           ${micros('r', 'tpep_dropoff_datetime')} AS "dropoffMicros"
+      FROM (SELECT 1) one
+      LEFT JOIN LATERAL (SELECT * FROM net) r ON true
+     ORDER BY r.ord, r.key`;
+}
+
+interface QueryRow {
+  snapshot: string;
+  intact: boolean;
+  pages: { ord: number; more: boolean; upto: string | null }[] | null;
+  horizon: string | null;
+  ord: number | null;
+  key: string | null;
+  op: 'I' | 'U' | 'D' | null;
+  inserted: boolean | null;
+  id: string | null;
+  pickupMicros: number | null;
+  dropoffMicros: number | null;
+  old_pickupMicros: number | null;
+  old_dropoffMicros: number | null;
+  [column: string]: unknown;
+}
+
+function afterRow(row: QueryRow): MatchableTripRow | null {
+  if (row.id === null) return null;
+  const trip: Record<string, unknown> = { id: row.id };
+  for (const column of TRIP_DATA_COLUMNS) trip[column] = row[column];
+  trip.pickupMicros = row.pickupMicros;
+  trip.dropoffMicros = row.dropoffMicros;
+  return trip as unknown as MatchableTripRow;
+}
+
+function beforeRow(row: QueryRow): MatchableTripRow | null {
+  if (row.op === 'I') return null;
+  const trip: Record<string, unknown> = { id: row.key };
+  for (const column of TRIP_DATA_COLUMNS) trip[column] = row[`old_${column}`];
+  trip.pickupMicros = row.old_pickupMicros;
+  trip.dropoffMicros = row.old_dropoffMicros;
+  return trip as unknown as MatchableTripRow;
+}
+
+function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow[]): ChangeRead {
+  const head = rows[0];
+  if (head === undefined) throw new Error('readNetChanges: the statement returned no row');
+  const snapshot = head.snapshot;
+  const changes: NetChange[][] = requests.map(() => []);
+  for (const row of rows) {
+    if (row.ord === null || row.key === null) continue;
+    changes[row.ord - 1]!.push({
+      id: row.key,
+      before: beforeRow(row),
+      after: afterRow(row),
+      reinserted: row.op !== 'I' && row.inserted === true,
+    });
+  }
+  const pages = new Map((head.pages ?? []).map((page) => [page.ord, page]));
+  const more = requests.map((_, index) => pages.get(index + 1)?.more === true);
+  const positions = requests.map((request, index): ChangePosition => {
+    const upto = pages.get(index + 1)?.upto;
+    if (!more[index] || upto === null || upto === undefined) return atSnapshot(snapshot);
+    // Ids up to the page's last one are now at this snapshot; the rest still at the old low.
+    return { low: request.position.low, high: snapshot, split: BigInt(upto) };
+  });
+  return {
+    positions,
+    changes,
+    more,
+    horizon: head.horizon === null ? null : BigInt(head.horizon),
+    snapshot,
+    intact: head.intact,
+  };
+}
+
+/** The current snapshot alone: where a stream with nothing to read starts. */
+export async function readSnapshot(db: Db): Promise<string> {
+  const { rows } = await sql<{ snap: string }>`SELECT pg_current_snapshot()::text AS snap`.execute(db);
+  return rows[0]!.snap;
+}

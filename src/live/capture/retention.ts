@@ -1,0 +1,43 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import { qualified } from '../../db/sql-identifiers.js';
+import type { CaptureRelations } from './queries.js';
+import { CAPTURE_TABLES } from './tables.js';
+
+export interface PruneResult {
+  /** Log rows (statements) dropped. */
+  dropped: number;
+  horizon: string | null;
+}
+
+/**
+ * Retention of the change record. Each run samples (now, snapshot xmin) into
+ * the marks table, then drops the changes of transactions below the xmin of
+ * the newest mark older than the retention: those finished before that mark,
+ * so longer ago than the retention. The horizon moves up to that xmin; a
+ * cursor below it may need dropped changes and gets CURSOR_EXPIRED. Any
+ * number of gateways may run this at once: every step is monotonic.
+ */
+export async function pruneChangeRecord(
+  db: Db,
+  relations: CaptureRelations,
+  retentionSeconds: number,
+): Promise<PruneResult> {
+  const log = sql.raw(qualified(relations.gatewaySchema, CAPTURE_TABLES.log));
+  const state = sql.raw(qualified(relations.gatewaySchema, CAPTURE_TABLES.state));
+  const marks = sql.raw(qualified(relations.gatewaySchema, CAPTURE_TABLES.marks));
+  const relid = sql`${relations.synced}::regclass`;
+  return db.transaction().execute(async (trx) => {
+    await sql`INSERT INTO ${marks} (horizon) VALUES (pg_snapshot_xmin(pg_current_snapshot()))`.execute(trx);
+    const { rows } = await sql<{ horizon: string | null }>`
+      SELECT max(horizon)::text AS horizon FROM ${marks}
+       WHERE at <= now() - make_interval(secs => ${retentionSeconds})`.execute(trx);
+    const horizon = rows[0]?.horizon ?? null;
+    if (horizon === null) return { dropped: 0, horizon: null };
+    const deleted = await sql`DELETE FROM ${log} WHERE relid = ${relid} AND xid < ${horizon}::xid8`.execute(trx);
+    await sql`UPDATE ${state} SET horizon = greatest(horizon, ${horizon}::xid8) WHERE relid = ${relid}`.execute(trx);
+    // Marks older than the one in use are no longer needed.
+    await sql`DELETE FROM ${marks} WHERE horizon < ${horizon}::xid8`.execute(trx);
+    return { dropped: Number(deleted.numAffectedRows ?? 0n), horizon };
+  });
+}

@@ -1,0 +1,461 @@
+import { GraphQLError } from 'graphql';
+import { gatewayError } from '../errors.js';
+import type { LiveConfig } from '../config/live.js';
+import type { Db } from '../db/database.js';
+import type { TripRow } from '../db/tables.js';
+import type { Logger } from '../logger.js';
+import type { TripFilter } from '../trips/filter.js';
+import { parseTripFilter } from '../trips/parse-filter.js';
+import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
+import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
+import { atSnapshot, positionKey, positionXmin, type ChangePosition } from './capture/position.js';
+import { readNetChanges, type CaptureRelations, type NetChange, type PositionRequest } from './capture/queries.js';
+import {
+  ChangeSubscriber,
+  type ChangeChunk,
+  type ChangeStreamEvent,
+  type StreamKind,
+  type TripChangeEvent,
+} from './change-subscriber.js';
+import { CURSOR_EXPIRED } from './stream-cursor.js';
+
+export interface ChangeFeedOptions {
+  db: Db;
+  config: LiveConfig;
+  relations: CaptureRelations;
+  /** streamIdentity() of the synced table; written into every cursor. */
+  stream: string;
+  logger: Logger;
+  onActivityChange?: (active: boolean) => void;
+  /** Puts the capture back after the table was replaced or its triggers changed (installCapture). */
+  repair: () => Promise<void>;
+}
+
+export interface SubscribeArgs {
+  filter?: TripFilter | null;
+  after?: string | null;
+}
+
+interface Group {
+  kind: StreamKind;
+  matches: TripMatcher | null;
+  subscribers: Set<ChangeSubscriber>;
+}
+
+const MAX_BACKOFF_MS = 5000;
+const DELIVERY_SLICE = 500;
+
+/**
+ * The exact change feed of this process (capture by trigger, see
+ * docs/subscriptions.md). Each tick runs ONE statement (readNetChanges) for
+ * the feed's own position and the positions of every subscriber still
+ * catching up, all in one snapshot; it repeats only while a page came back
+ * full. Filters are applied in memory, once per distinct (stream, filter).
+ * Catching-up subscribers take part in a tick only while they have room in
+ * their queue, so a long catch-up is paced by the client; once a page brings
+ * one to the feed's position, it follows the feed.
+ */
+export class ChangeFeed {
+  private readonly db: Db;
+  private readonly config: LiveConfig;
+  private readonly relations: CaptureRelations;
+  private readonly stream: string;
+  private readonly logger: Logger;
+  private readonly onActivityChange: ((active: boolean) => void) | undefined;
+  private readonly repair: () => Promise<void>;
+  private active = false;
+
+  private position: ChangePosition | undefined;
+  private horizon: bigint | null = null;
+  private readonly pending = new Set<ChangeSubscriber>();
+  private readonly joining = new Set<ChangeSubscriber>();
+  private readonly groups = new Map<string, Group>();
+  private liveCount = 0;
+
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private failures = 0;
+  private stopped = false;
+  private readonly counters = {
+    ticks: 0,
+    feedStatements: 0,
+    catchUpStatements: 0,
+    failedStatements: 0,
+    directEvents: 0,
+    rowsDelivered: 0,
+    tooSlow: 0,
+  };
+
+  constructor(options: ChangeFeedOptions) {
+    this.db = options.db;
+    this.config = options.config;
+    this.relations = options.relations;
+    this.stream = options.stream;
+    this.logger = options.logger;
+    this.onActivityChange = options.onActivityChange;
+    this.repair = options.repair;
+  }
+
+  subscribe(kind: StreamKind, args: SubscribeArgs): AsyncIterableIterator<ChangeStreamEvent> {
+    const field = kind === 'added' ? 'tripsAdded' : 'tripChanges';
+    // Parsed once (trips/parse-filter.ts): the matcher and the group key come from one validated form.
+    const filter = parseTripFilter(args.filter, 'filter');
+    const resumeFrom = args.after == null ? undefined : decodeChangeCursor('after', args.after, this.stream);
+    if (resumeFrom !== undefined && this.horizon !== null && positionXmin(resumeFrom) < this.horizon) {
+      throw expired('after');
+    }
+    if (this.stopped) {
+      throw gatewayError('SHUTTING_DOWN', `${field}: the gateway is shutting down; subscribe again in a moment`);
+    }
+    if (this.size >= this.config.maxSubscribers) {
+      throw gatewayError(
+        'TOO_MANY_SUBSCRIBERS',
+        `${field}: this gateway already streams to ${this.config.maxSubscribers} subscribers; try again later`,
+      );
+    }
+    const subscriber = new ChangeSubscriber({
+      kind,
+      field,
+      filter,
+      filterKey: `${kind}\u0000${filter.key}`,
+      matches: compileTripMatcher(filter),
+      resumeFrom,
+      resumeCursor: args.after ?? undefined,
+      bufferRows: this.config.subscriberBufferRows,
+      eventMaxRows: this.config.eventMaxRows,
+      encodeCursor: (position) => encodeChangeCursor(this.stream, position),
+      release: (released) => this.release(released),
+      onRoom: () => this.wake('catch-up room'),
+      counters: this.counters,
+    });
+    this.pending.add(subscriber);
+    this.noteActivity();
+    this.wake('subscribe');
+    return subscriber;
+  }
+
+  /** The cursor of a snapshot (TripConnection.streamCursor). */
+  cursorAt(snapshot: string): string {
+    return encodeChangeCursor(this.stream, atSnapshot(snapshot));
+  }
+
+  wake(reason = 'wake'): void {
+    if (this.stopped || this.size === 0) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    if (this.failures > 0) {
+      if (!this.timer) this.schedule(this.backoffMs(this.failures));
+      return;
+    }
+    this.logger.debug('live feed woken', { reason });
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    const everyone = [
+      ...this.pending,
+      ...this.joining,
+      ...[...this.groups.values()].flatMap((g) => [...g.subscribers]),
+    ];
+    for (const subscriber of everyone) {
+      const cursor = subscriber.resumeCursor;
+      const field = subscriber.kind === 'added' ? 'tripsAdded' : 'tripChanges';
+      subscriber.terminate(
+        gatewayError(
+          'SHUTTING_DOWN',
+          `${field}: the gateway is shutting down; ${cursor ? `resubscribe with after: "${cursor}"` : 'resubscribe'} to continue without losing a change`,
+          { cursor: cursor ?? null },
+        ),
+      );
+    }
+  }
+
+  stats() {
+    let queuedRows = 0;
+    for (const group of this.groups.values()) for (const s of group.subscribers) queuedRows += s.queuedRows;
+    for (const s of this.joining) queuedRows += s.queuedRows;
+    return {
+      mechanism: 'trigger' as const,
+      pending: this.pending.size,
+      catchingUp: this.joining.size,
+      live: this.liveCount,
+      filterGroups: this.groups.size,
+      queuedRows,
+      ...this.counters,
+      // A snapshot, not a number: metrics read null (the cursor below says where the feed is).
+      position: null,
+      cursor: this.position === undefined ? null : encodeChangeCursor(this.stream, this.position),
+    };
+  }
+
+  private get size(): number {
+    return this.pending.size + this.joining.size + this.liveCount;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer.unref();
+  }
+
+  private tick(): Promise<void> {
+    this.timer = undefined;
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.rerun = false;
+    const startedAt = Date.now();
+    this.running = this.runTick().finally(() => {
+      this.running = undefined;
+      this.scheduleNext(Date.now() - startedAt);
+    });
+    return this.running;
+  }
+
+  private async runTick(): Promise<void> {
+    this.counters.ticks += 1;
+    try {
+      // Repeats while the feed's page (or a catching-up subscriber's, with room) came back full.
+      while (!this.stopped && (await this.step()));
+      if (this.failures > 0) this.logger.info('live feed recovered', { failedTicks: this.failures });
+      this.failures = 0;
+    } catch (error) {
+      this.failures += 1;
+      this.counters.failedStatements += 1;
+      this.logger.warn('live feed tick failed; retrying', {
+        attempt: this.failures,
+        retryInMs: this.backoffMs(this.failures),
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  private scheduleNext(tookMs: number): void {
+    if (this.stopped) return;
+    if (this.failures > 0) this.schedule(this.backoffMs(this.failures));
+    else if (this.rerun || this.pending.size > 0) this.schedule(0);
+    else if (this.size > 0) this.schedule(Math.max(0, this.config.pollIntervalMs - tookMs));
+  }
+
+  private backoffMs(failures: number): number {
+    return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
+  }
+
+  /** One statement; returns whether another should follow at once. */
+  private async step(): Promise<boolean> {
+    const starting = [...this.pending];
+    this.pending.clear();
+    for (const subscriber of starting) {
+      if (subscriber.state !== 'pending') continue;
+      if (subscriber.resumeFrom === undefined) continue;
+      subscriber.startJoining(subscriber.resumeFrom);
+      this.joining.add(subscriber);
+    }
+    const newcomers = starting.filter((s) => s.state === 'pending');
+
+    const limit = this.config.feedBatchRows;
+    const requests: PositionRequest[] = [];
+    const following = this.position !== undefined && this.liveCount > 0;
+    if (following) requests.push({ position: this.position!, limit });
+    const byPosition = new Map<string, { index: number; subscribers: ChangeSubscriber[] }>();
+    for (const subscriber of this.joining) {
+      if (!subscriber.hasRoom || subscriber.position === undefined) continue;
+      const key = positionKey(subscriber.position);
+      let entry = byPosition.get(key);
+      if (!entry) {
+        entry = { index: requests.length, subscribers: [] };
+        // Catch-up pages as large as half the buffer (the room a subscriber needs to take part):
+        // every page scans the changes the position does not cover, so fewer pages cost less.
+        requests.push({
+          position: subscriber.position,
+          limit: Math.max(limit, Math.floor(this.config.subscriberBufferRows / 2)),
+        });
+        byPosition.set(key, entry);
+      }
+      entry.subscribers.push(subscriber);
+    }
+    let read;
+    try {
+      this.counters.feedStatements += 1;
+      if (byPosition.size > 0) this.counters.catchUpStatements += 1;
+      read = await readNetChanges(this.db, this.relations, requests);
+    } catch (error) {
+      for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
+      throw error;
+    }
+    this.horizon = read.horizon;
+    if (!read.intact) {
+      // The table was replaced (a refresh that swaps in a new table) or a trigger was
+      // dropped or disabled: changes may have gone unrecorded, so no position is exact
+      // any more. Every stream ends with the way to recover; new ones start after the repair.
+      // Repaired first: a client that re-reads on the error then gets a position past the repair.
+      for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
+      await this.repair();
+      const lost = [...this.joining, ...[...this.groups.values()].flatMap((g) => [...g.subscribers])];
+      for (const subscriber of lost) subscriber.terminate(captureLost());
+      this.position = undefined;
+      return this.pending.size > 0;
+    }
+    let again = false;
+
+    // The feed itself.
+    const previous = this.position;
+    if (following) {
+      const next = read.positions[0]!;
+      this.position = next;
+      await this.deliver(read.changes[0]!, previous!, next);
+      if (read.more[0]) again = true;
+    } else {
+      // Nobody follows: jump to the end instead of reading changes nobody wants.
+      this.position = atSnapshot(read.snapshot);
+    }
+    const feedKey = positionKey(this.position);
+
+    // Subscribers catching up: their page, then the feed once they reach its position.
+    for (const { index, subscribers } of byPosition.values()) {
+      const from = requests[index]!.position;
+      const to = read.positions[index]!;
+      const expiredNow = this.horizon !== null && positionXmin(from) < this.horizon;
+      for (const subscriber of subscribers) {
+        if (subscriber.state !== 'joining') continue;
+        if (expiredNow) {
+          subscriber.terminate(expired('after'));
+          continue;
+        }
+        const items = viewOf(subscriber.kind, subscriber.matches, read.changes[index]!);
+        subscriber.offer({ ...items, from, to }, false);
+        if (positionKey(to) === feedKey) this.goLive(subscriber);
+        else if (subscriber.hasRoom) again = true;
+      }
+    }
+    for (const subscriber of newcomers) {
+      if (subscriber.state !== 'pending') continue;
+      const start = atSnapshot(read.snapshot);
+      if (positionKey(start) === feedKey) {
+        subscriber.startLive(start);
+        this.join(subscriber);
+      } else {
+        subscriber.startJoining(start);
+        this.joining.add(subscriber);
+        again = true;
+      }
+    }
+    return again;
+  }
+
+  private goLive(subscriber: ChangeSubscriber): void {
+    this.joining.delete(subscriber);
+    subscriber.startLive(this.position!);
+    this.join(subscriber);
+  }
+
+  /** Hands a read's changes to every live subscriber, in slices with a turn of the event loop between them. */
+  private async deliver(changes: readonly NetChange[], from: ChangePosition, to: ChangePosition): Promise<void> {
+    let budget = DELIVERY_SLICE;
+    for (const group of [...this.groups.values()]) {
+      const view = viewOf(group.kind, group.matches, changes);
+      const chunk: ChangeChunk = { ...view, from, to, shared: true };
+      for (const subscriber of [...group.subscribers]) {
+        subscriber.offer(chunk, true);
+        if (--budget === 0) {
+          budget = DELIVERY_SLICE;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    }
+  }
+
+  private join(subscriber: ChangeSubscriber): void {
+    let group = this.groups.get(subscriber.filterKey);
+    if (!group) {
+      group = {
+        kind: subscriber.kind,
+        matches: subscriber.filter.root ? subscriber.matches : null,
+        subscribers: new Set(),
+      };
+      this.groups.set(subscriber.filterKey, group);
+    }
+    group.subscribers.add(subscriber);
+    this.liveCount += 1;
+  }
+
+  private release(subscriber: ChangeSubscriber): void {
+    this.pending.delete(subscriber);
+    this.joining.delete(subscriber);
+    const group = this.groups.get(subscriber.filterKey);
+    if (group?.subscribers.delete(subscriber)) {
+      this.liveCount -= 1;
+      if (group.subscribers.size === 0) this.groups.delete(subscriber.filterKey);
+    }
+    if (this.size === 0 && !this.running) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.noteActivity();
+  }
+
+  private noteActivity(): void {
+    const active = this.size > 0;
+    if (active === this.active) return;
+    this.active = active;
+    this.onActivityChange?.(active);
+  }
+}
+
+/**
+ * A read's net changes as one subscriber's view (docs/subscriptions.md,
+ * "Filtered streams"): a row that enters the filter is an INSERT, one that
+ * leaves it a DELETE, a change inside it an UPDATE. tripsAdded carries the
+ * rows that appeared (inserted, or deleted and inserted again) inside it.
+ */
+export function viewOf(
+  kind: StreamKind,
+  matches: TripMatcher | null,
+  changes: readonly NetChange[],
+): { items: (TripRow | TripChangeEvent)[]; ids: bigint[] } {
+  const test = (row: MatchableTripRow | null) => row !== null && (matches === null || matches(row));
+  const items: (TripRow | TripChangeEvent)[] = [];
+  const ids: bigint[] = [];
+  for (const change of changes) {
+    const after = test(change.after);
+    if (kind === 'added') {
+      if (after && (change.before === null || change.reinserted)) {
+        items.push(change.after!);
+        ids.push(BigInt(change.id));
+      }
+      continue;
+    }
+    const before = test(change.before);
+    if (!before && !after) continue;
+    const event: TripChangeEvent = !before
+      ? { kind: 'INSERT', tripId: change.id, trip: change.after }
+      : !after
+        ? { kind: 'DELETE', tripId: change.id, trip: null }
+        : { kind: 'UPDATE', tripId: change.id, trip: change.after };
+    items.push(event);
+    ids.push(BigInt(change.id));
+  }
+  return { items, ids };
+}
+
+function expired(argument: string): GraphQLError {
+  return new GraphQLError(
+    `${argument}: the change record no longer reaches back to this cursor (older than LIVE_CHANGE_RETENTION_SECONDS); ${RECOVER_HINT}`,
+    { extensions: { code: CURSOR_EXPIRED, argument } },
+  );
+}
+
+function captureLost(): GraphQLError {
+  return new GraphQLError(
+    'the synced table was replaced, or its change capture was dropped or disabled for a while: the changes in ' +
+      `between are unknown, so this stream cannot continue exactly; ${RECOVER_HINT}`,
+    { extensions: { code: CURSOR_EXPIRED } },
+  );
+}

@@ -1,0 +1,393 @@
+/**
+ * The dashboard at `/` in a real browser (headless Chromium), against the
+ * gateway on a real port, a real PostgreSQL and the local sync pipeline:
+ * source trips are inserted, the worker syncs them, the page shows them.
+ * Waits are for conditions (a row, an attribute), with generous limits,
+ * except where the issue sets the bound (a synced trip shows within 2 s).
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { relations, type PipelineNames } from '../src/dev/pipeline/names.js';
+import { randomTrips, seededRandom } from '../src/dev/pipeline/random-trips.js';
+import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
+import { deleteTrips, insertNewTrips, insertTrips, updateTrips } from '../src/dev/pipeline/source-writes.js';
+import { SyncWorker } from '../src/dev/pipeline/worker.js';
+import { launchBrowser } from './support/browser.js';
+import { ADMIN_EMAIL, buildDashboard, startDashboardGateway, type DashboardGateway } from './support/dashboard.js';
+import type { TestDatabase } from './support/database.js';
+import {
+  createPipelineTestDatabase,
+  createWorkerPool,
+  headVersion,
+  SyncListener,
+  uniqueNames,
+} from './support/pipeline.js';
+
+const SEEDED = 450;
+const random = seededRandom(13);
+const WAIT = { timeout: 30_000 };
+
+let db: TestDatabase;
+let names: PipelineNames;
+let workerPool: pg.Pool;
+let worker: SyncWorker;
+let listener: SyncListener;
+let gateway: DashboardGateway;
+let browser: Browser;
+let context: BrowserContext;
+/** Closed after each test, passed or not: an open tab keeps its live stream (a connection) open. */
+const opened: Page[] = [];
+
+const synced = () => `"${names.syncedSchema}"."${names.syncedTable}"`;
+
+async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  return (await db.pool.query<T>(text, values)).rows;
+}
+
+/** The trips the page should list, in the gateway's order (PICKUP_AT_DESC, then id). */
+async function latestIds(limit: number, where = 'true', values: unknown[] = []): Promise<string[]> {
+  const rows = await sql<{ id: string }>(
+    `SELECT id::text AS id FROM ${synced()} WHERE ${where}
+      ORDER BY tpep_pickup_datetime DESC NULLS FIRST, id DESC LIMIT ${limit}`,
+    values,
+  );
+  return rows.map((row) => row.id);
+}
+
+async function count(where = 'true', values: unknown[] = []): Promise<number> {
+  const rows = await sql<{ n: string }>(`SELECT count(*) AS n FROM ${synced()} WHERE ${where}`, values);
+  return Number(rows[0]?.n);
+}
+
+/** Inserts trips into the emulated source (newest pickups) and waits until the pipeline has synced them. */
+async function insertAndSync(n: number): Promise<string[]> {
+  const before = await sql<{ id: string | null }>(`SELECT max(id)::text AS id FROM ${synced()}`);
+  await insertNewTrips(db.pool, names, n, (first, k) => randomTrips(first, k, { random }));
+  await listener.syncedTo(await headVersion(db.pool, names));
+  const rows = await sql<{ id: string }>(`SELECT id::text AS id FROM ${synced()} WHERE id > $1 ORDER BY id`, [
+    before[0]?.id ?? '0',
+  ]);
+  return rows.map((row) => row.id);
+}
+
+async function openDashboard(search = '', page?: Page): Promise<Page> {
+  const tab = page ?? (await context.newPage());
+  opened.push(tab);
+  await tab.goto(`${gateway.origin}/${search}`);
+  await tab.locator('[data-testid=trips-grid][data-rows]:not([data-rows="0"])').waitFor(WAIT);
+  await tab.locator('[data-testid=live-state][data-state=connected]').waitFor(WAIT);
+  return tab;
+}
+
+/** Rendered grid rows, by their row index (ag-grid renders only what is near the viewport). */
+async function renderedRows(page: Page): Promise<Map<number, string>> {
+  const pairs = await page.$$eval('[row-id][row-index]', (rows) =>
+    rows.map((row) => [Number(row.getAttribute('row-index')), row.getAttribute('row-id') ?? ''] as const),
+  );
+  return new Map(pairs);
+}
+
+/** Every row id of the grid in display order, read by scrolling through it with the mouse wheel. */
+async function allGridIds(page: Page, expected: number): Promise<string[]> {
+  const grid = page.locator('[data-testid=trips-grid]');
+  const box = (await grid.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -1_000_000);
+  const seen = new Map<number, string>();
+  for (let step = 0; step < 400 && seen.size < expected; step += 1) {
+    await page.waitForTimeout(30);
+    for (const [index, id] of await renderedRows(page)) {
+      const previous = seen.get(index);
+      if (previous !== undefined && previous !== id) throw new Error(`row ${index} changed from ${previous} to ${id}`);
+      seen.set(index, id);
+    }
+    await page.mouse.wheel(0, 200);
+  }
+  return [...seen.entries()].sort(([a], [b]) => a - b).map(([, id]) => id);
+}
+
+const dataRows = async (page: Page) => Number(await page.getAttribute('[data-testid=trips-grid]', 'data-rows'));
+const totalShown = async (page: Page) =>
+  Number((await page.textContent('[data-testid=total-count]'))?.replace(/,/g, ''));
+const liveChanges = async (page: Page) =>
+  Number(await page.getAttribute('section[data-live-changes]', 'data-live-changes'));
+
+beforeAll(async () => {
+  await buildDashboard();
+  db = await createPipelineTestDatabase('dashboard');
+  names = uniqueNames('dash');
+  // Seeded trips end an hour ago, so trips inserted during the tests are the newest.
+  await seedLocalPipeline(db.pool, {
+    names,
+    policy: 'CONTINUOUS',
+    loadSource: async (client) => {
+      await insertTrips(
+        client,
+        names,
+        randomTrips(1n, SEEDED, { random, endingBefore: new Date(Date.now() - 3_600_000) }),
+      );
+    },
+  });
+  workerPool = createWorkerPool(db.url, 'dashboard-worker');
+  worker = new SyncWorker(workerPool, { names, intervalMs: 3_600_000, wakeOnSourceCommit: true });
+  await worker.start();
+  listener = await SyncListener.start(db.url, names);
+  gateway = await startDashboardGateway(db.url, db.pool, names);
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+});
+
+afterEach(async () => {
+  for (const page of opened.splice(0)) await page.close();
+});
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await gateway?.close();
+  await listener?.close();
+  await worker?.stop();
+  await workerPool?.end();
+  await db?.drop();
+});
+
+describe('the dashboard at /', () => {
+  it('shows the latest trips and their total count', async () => {
+    const page = await openDashboard();
+    expect(await dataRows(page)).toBe(100);
+    const rendered = await renderedRows(page);
+    const want = await latestIds(rendered.size);
+    expect([...rendered.entries()].sort(([a], [b]) => a - b).map(([, id]) => id)).toEqual(want);
+    expect(await totalShown(page)).toBe(await count());
+    await page.close();
+  });
+
+  it('loads the next page when scrolled, with no row twice and none skipped', async () => {
+    const page = await openDashboard();
+    const grid = page.locator('[data-testid=trips-grid]');
+    const box = (await grid.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let i = 0; i < 100 && (await dataRows(page)) < 200; i += 1) {
+      await page.mouse.wheel(0, 2000);
+      await page.waitForTimeout(50);
+    }
+    expect(await dataRows(page)).toBe(200);
+    const ids = await allGridIds(page, 200);
+    expect(new Set(ids).size).toBe(200);
+    expect(ids).toEqual(await latestIds(200));
+    await page.close();
+  });
+
+  it('narrows the rows to exactly what SQL counts for a filter set in the form, and keeps it in the URL', async () => {
+    // The busiest pickup ZIP and a fare band inside it, so the answer is neither empty nor everything.
+    const [busiest] = await sql<{ zip: number }>(
+      `SELECT pickup_zip AS zip FROM ${synced()} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+    );
+    const zip = busiest!.zip;
+    const where = 'pickup_zip = $1 AND fare_amount >= $2 AND fare_amount <= $3';
+    const values = [zip, 6, 20];
+    const expected = await count(where, values);
+    expect(expected).toBeGreaterThan(0);
+    expect(expected).toBeLessThan(100);
+
+    const page = await openDashboard();
+    await page.fill('input[name=zip]', String(zip));
+    await page.fill('input[name=fareMin]', '6');
+    await page.fill('input[name=fareMax]', '20');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/fareMax=20/, WAIT);
+    expect(new URL(page.url()).searchParams.get('zip')).toBe(String(zip));
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=total-count]')?.textContent === String(n),
+      expected,
+      WAIT,
+    );
+    await page.locator(`[data-testid=trips-grid][data-rows="${expected}"]`).waitFor(WAIT);
+    expect(await allGridIds(page, expected)).toEqual(await latestIds(expected, where, values));
+
+    // The URL alone restores the view.
+    const reopened = await openDashboard(new URL(page.url()).search);
+    expect(await totalShown(reopened)).toBe(expected);
+    await reopened.close();
+    await page.close();
+  });
+
+  it('maps borough and pickup-time filters from the URL to exactly what SQL counts', async () => {
+    const [range] = await sql<{ from: Date; to: Date }>(
+      `SELECT percentile_disc(0.2) WITHIN GROUP (ORDER BY tpep_pickup_datetime) AS from,
+              percentile_disc(0.8) WITHIN GROUP (ORDER BY tpep_pickup_datetime) AS to FROM ${synced()}`,
+    );
+    const from = range!.from.toISOString();
+    const to = range!.to.toISOString();
+    const where = `tpep_pickup_datetime >= $1 AND tpep_pickup_datetime < $2
+      AND pickup_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough = 'Manhattan')`;
+    const expected = await count(where, [from, to]);
+    expect(expected).toBeGreaterThan(0);
+    const page = await openDashboard(`?${new URLSearchParams({ borough: 'Manhattan', from, to })}`);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=total-count]')?.textContent?.replace(/,/g, '') === String(n),
+      expected,
+      WAIT,
+    );
+    expect(await page.inputValue('select[name=borough]')).toBe('Manhattan');
+    const rendered = await renderedRows(page);
+    expect([...rendered.entries()].sort(([a], [b]) => a - b).map(([, id]) => id)).toEqual(
+      await latestIds(rendered.size, where, [from, to]),
+    );
+  });
+
+  it('renders both charts from the aggregate API, with data matching SQL', async () => {
+    const page = await openDashboard();
+    const hours = page.locator('[data-testid=chart-hours]');
+    await hours.locator('canvas').first().waitFor(WAIT);
+    expect(Number(await hours.getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(Number(await hours.getAttribute('data-total'))).toBe(await count('tpep_pickup_datetime IS NOT NULL'));
+    const fares = page.locator('[data-testid=chart-fares]');
+    await fares.locator('canvas').first().waitFor(WAIT);
+    expect(Number(await fares.getAttribute('data-points'))).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('shows a trip inserted into the source within 2 s of its sync, highlighted, without a reload', async () => {
+    const page = await openDashboard();
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    const totalBefore = await totalShown(page);
+    await page.locator('[data-testid=chart-hours] canvas').first().waitFor(WAIT);
+    const [id] = await insertAndSync(1);
+    const row = page.locator(`[row-id="${id}"]`).first();
+    await row.waitFor({ timeout: 2000 });
+    expect(await row.getAttribute('row-index')).toBe('0');
+    expect(await row.getAttribute('class')).toContain('row-fresh');
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=total-count]')?.textContent?.replace(/,/g, '') === String(n),
+      totalBefore + 1,
+      WAIT,
+    );
+    // The charts follow: their trips per hour add up to the new total.
+    await page
+      .locator(`[data-testid=chart-hours][data-total="${await count('tpep_pickup_datetime IS NOT NULL')}"]`)
+      .waitFor(WAIT);
+    // And the sync panel, through syncStatusChanged: the source version just synced.
+    const version = await headVersion(db.pool, names);
+    await page.locator(`[data-testid=sync-version]:text-is("${version}")`).waitFor(WAIT);
+  });
+
+  it('shows an update and a delete in the source within 2 s of their sync, without a reload', async () => {
+    const page = await openDashboard();
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    const [updated, deleted] = await latestIds(2);
+    await page.locator(`[row-id="${deleted}"]`).first().waitFor(WAIT);
+    const totalBefore = await totalShown(page);
+    await updateTrips(db.pool, names, { ids: [updated!] }, { fare_amount: 987.5 });
+    await deleteTrips(db.pool, names, { ids: [deleted!] });
+    await listener.syncedTo(await headVersion(db.pool, names));
+    await page
+      .locator(`[row-id="${updated}"] [col-id="fareAmount"]`)
+      .filter({ hasText: '$987.50' })
+      .first()
+      .waitFor({ timeout: 2000 });
+    await page.locator(`[row-id="${deleted}"]`).first().waitFor({ state: 'detached', timeout: 2000 });
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=total-count]')?.textContent?.replace(/,/g, '') === String(n),
+      totalBefore - 1,
+      WAIT,
+    );
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    const rendered = await renderedRows(page);
+    expect([...rendered.entries()].sort(([a], [b]) => a - b).map(([, id]) => id)).toEqual(
+      await latestIds(rendered.size),
+    );
+  });
+
+  it('resumes after the gateway restarts, with no trip lost or doubled', async () => {
+    const page = await openDashboard();
+    const changesBefore = await liveChanges(page);
+    const port = Number(new URL(gateway.origin).port);
+    await gateway.close();
+    await page.locator('[data-testid=live-state]:not([data-state=connected])').waitFor(WAIT);
+    // Synced while the gateway is down: only resuming from the page's cursor can deliver these.
+    const whileDown = await insertAndSync(3);
+    gateway = await startDashboardGateway(db.url, db.pool, names, port);
+    for (const id of whileDown) await page.locator(`[row-id="${id}"]`).first().waitFor(WAIT);
+    await page.locator('[data-testid=live-state][data-state=connected]').waitFor(WAIT);
+    // And after the restart, the stream goes on.
+    const after = await insertAndSync(2);
+    for (const id of after) await page.locator(`[row-id="${id}"]`).first().waitFor(WAIT);
+
+    expect(await liveChanges(page)).toBe(changesBefore + 5);
+    expect(await totalShown(page)).toBe(await count());
+    const rendered = await renderedRows(page);
+    expect([...rendered.entries()].sort(([a], [b]) => a - b).map(([, id]) => id)).toEqual(
+      await latestIds(rendered.size),
+    );
+    await page.close();
+  });
+});
+
+describe('the Sync panel', () => {
+  it('hides "Sync now" from a caller who may not refresh', async () => {
+    const page = await openDashboard();
+    await page.locator('[data-testid=sync-state]').waitFor(WAIT);
+    expect(await page.locator('[data-testid=sync-state]').textContent()).toMatch(/^ONLINE/);
+    expect(await page.locator('[data-testid=sync-now]').count()).toBe(0);
+    await page.close();
+  });
+
+  it('offers "Sync now" to an admin, and it starts a pipeline update', async () => {
+    // The identity header the Databricks Apps proxy adds for a signed-in user.
+    const admin = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-Email': ADMIN_EMAIL } });
+    try {
+      const page = await admin.newPage();
+      await page.goto(`${gateway.origin}/`);
+      await page.locator('[data-testid=sync-now]').click(WAIT);
+      const started = await page.locator('[data-testid=sync-started]').textContent(WAIT);
+      const updateId = /update (\S+)\)/.exec(started ?? '')?.[1];
+      expect(updateId).toBeTruthy();
+      const updates = await sql<{ n: string }>(
+        `SELECT count(*) AS n FROM ${relations(names).updates} WHERE update_id = $1`,
+        [updateId],
+      );
+      expect(Number(updates[0]?.n)).toBe(1);
+    } finally {
+      await admin.close();
+    }
+  });
+});
+
+describe('GraphiQL at /graphql', () => {
+  it('loads with no request leaving the machine, shows the default query, and runs a subscription', async () => {
+    const offline = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const external: string[] = [];
+    await offline.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1' || url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+      external.push(url.href);
+      return route.abort();
+    });
+    try {
+      const page = await offline.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${gateway.origin}/graphql`);
+      await page.getByText('query LatestTrips').first().waitFor(WAIT);
+
+      const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+      await editor.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Delete');
+      await page.keyboard.insertText('subscription Live { tripsAdded { cursor trips { tripId } } }');
+      await page.locator('.graphiql-execute-button').click();
+      await page.getByText('"cursor"').first().waitFor(WAIT);
+      const [id] = await insertAndSync(1);
+      await page.getByText(`"${id}"`).first().waitFor(WAIT);
+
+      expect(external).toEqual([]);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await offline.close();
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { SyncPanel } from './sync/SyncPanel';
+import { FilterBar } from './trips/FilterBar';
+import { filtersToSearch, readFilters, toTripFilter, type Filters } from './trips/filters';
+import { TripsGrid } from './trips/TripsGrid';
+import { useTrips } from './trips/useTrips';
+import type { LiveState } from './live/trip-changes';
+
+// ag-charts is most of the page's JavaScript: the table shows before it loads.
+const Charts = lazy(() => import('./charts/Charts'));
+
+const LIVE_LABELS: Record<LiveState, string> = {
+  connecting: 'Connecting…',
+  connected: 'Live',
+  reconnecting: 'Reconnecting…',
+  behind: 'Catching up…',
+};
+
+export function App() {
+  const [filters, setFilters] = useState<Filters>(() => readFilters(window.location.search));
+  useEffect(() => {
+    const onPop = () => setFilters(readFilters(window.location.search));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const search = filtersToSearch(filters);
+  // One TripFilter object per distinct filter, so effects restart only when it really changes.
+  const filter = useMemo(() => toTripFilter(readFilters(search)), [search]);
+  const trips = useTrips(filter);
+
+  const applyFilters = (next: Filters) => {
+    const nextSearch = filtersToSearch(next);
+    if (nextSearch !== window.location.search)
+      window.history.pushState(null, '', nextSearch || window.location.pathname);
+    setFilters(next);
+  };
+
+  return (
+    <main>
+      <header>
+        <h1>NYC taxi trips</h1>
+        <span
+          className={`live live-${trips.live}`}
+          data-testid="live-state"
+          data-state={trips.live}
+          title={trips.liveDetail}
+        >
+          {LIVE_LABELS[trips.live]}
+        </span>
+        <a href="/graphql" className="graphiql-link">
+          GraphiQL
+        </a>
+      </header>
+      <FilterBar key={search} filters={filters} onChange={applyFilters} />
+      <div className="layout">
+        <section className="table" aria-label="Trips" data-live-changes={trips.changeCount}>
+          <p className="count">
+            <strong data-testid="total-count">
+              {trips.totalCount === null ? '…' : trips.totalCount.toLocaleString('en-US')}
+            </strong>{' '}
+            trips{filter ? ' match the filter' : ''} · {trips.rows.length.toLocaleString('en-US')} loaded
+            {trips.error && <span className="error"> · {trips.error}</span>}
+          </p>
+          <TripsGrid
+            rows={trips.rows}
+            hasNextPage={trips.hasNextPage}
+            loading={trips.loading}
+            onNeedMore={trips.loadMore}
+          />
+        </section>
+        <aside>
+          <SyncPanel />
+        </aside>
+      </div>
+      <Suspense fallback={<p className="muted">Loading charts…</p>}>
+        <Charts filter={filter} changeCount={trips.changeCount} />
+      </Suspense>
+    </main>
+  );
+}

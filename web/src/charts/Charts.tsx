@@ -1,0 +1,74 @@
+/**
+ * Charts from the aggregate API (tripGroups), for the table's filter: trips per
+ * hour of day (New York time) and average fare by pickup borough. Loaded
+ * lazily (ag-charts is most of the page's JavaScript), refetched when live
+ * changes arrive, at most once a second; an idle page sends nothing.
+ */
+import { AllCommunityModule, ModuleRegistry, type AgCartesianChartOptions } from 'ag-charts-community';
+import { AgCharts } from 'ag-charts-react';
+import { useEffect, useState } from 'react';
+import { urqlClient } from '../client';
+import type { TripChartsQuery, TripFilter } from '../gql/graphql';
+import { TripChartsQuery as TripChartsDocument } from '../operations';
+
+ModuleRegistry.registerModules([AllCommunityModule]);
+
+export default function Charts({ filter, changeCount }: { filter: TripFilter | null; changeCount: number }) {
+  const [data, setData] = useState<TripChartsQuery | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [asked, setAsked] = useState(changeCount);
+
+  // Live changes: refetch at most once a second, after the burst.
+  useEffect(() => {
+    if (changeCount === asked) return;
+    const timer = setTimeout(() => setAsked(changeCount), 1000);
+    return () => clearTimeout(timer);
+  }, [changeCount, asked]);
+
+  useEffect(() => {
+    let current = true;
+    void urqlClient
+      .query(TripChartsDocument, { filter }, { requestPolicy: 'network-only' })
+      .toPromise()
+      .then((result) => {
+        if (!current) return;
+        setError(result.error?.message ?? null);
+        if (result.data) setData(result.data);
+      });
+    return () => {
+      current = false;
+    };
+  }, [filter, asked]);
+
+  if (error) return <p className="error">Charts: {error}</p>;
+  if (!data) return <p className="muted">Loading charts…</p>;
+  const hours = data.byHour
+    .filter((g) => g.pickupHourOfDay != null)
+    .map((g) => ({ hour: String(g.pickupHourOfDay).padStart(2, '0'), trips: Number(g.stats.count) }));
+  const boroughs = data.byBorough.map((g) => ({
+    borough: g.pickupBorough ?? 'Outside NYC list',
+    fare: g.stats.fareAmount.avg ?? 0,
+  }));
+  const hourly: AgCartesianChartOptions = {
+    title: { text: 'Trips per hour of day (New York)' },
+    data: hours,
+    series: [{ type: 'bar', xKey: 'hour', yKey: 'trips', yName: 'Trips' }],
+    height: 260,
+  };
+  const fares: AgCartesianChartOptions = {
+    title: { text: 'Average fare by pickup borough' },
+    data: boroughs,
+    series: [{ type: 'bar', xKey: 'borough', yKey: 'fare', yName: 'Average fare ($)' }],
+    height: 260,
+  };
+  return (
+    <div className="charts">
+      <figure data-testid="chart-hours" data-points={hours.length} data-total={hours.reduce((s, h) => s + h.trips, 0)}>
+        <AgCharts options={hourly} />
+      </figure>
+      <figure data-testid="chart-fares" data-points={boroughs.length}>
+        <AgCharts options={fares} />
+      </figure>
+    </div>
+  );
+}

@@ -1,0 +1,135 @@
+/**
+ * The trips table's data: keyset pages of trips(orderBy: [PICKUP_AT_DESC])
+ * plus the live stream, for one filter. The first page carries
+ * TripConnection.streamCursor, the stream position it was read at; the stream
+ * starts there, so every change after that read arrives exactly once.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { urqlClient } from '../client';
+import type { TripFilter } from '../gql/graphql';
+import { subscribeTripChanges, type LiveState, type TripChange } from '../live/trip-changes';
+import { TripsPageQuery } from '../operations';
+import { TripWindow, type TripRow } from './trip-window';
+
+export const PAGE_SIZE = 100;
+
+export interface TripsState {
+  rows: TripRow[];
+  totalCount: number | null;
+  hasNextPage: boolean;
+  loading: boolean;
+  error: string | null;
+  live: LiveState;
+  liveDetail: string | undefined;
+  /** Increases with every live change applied (charts refresh on it). */
+  changeCount: number;
+  loadMore(): void;
+}
+
+export function useTrips(filter: TripFilter | null): TripsState {
+  // Bumped to re-render when the window's rows change (the window itself is mutable).
+  const [, setVersion] = useState(0);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const [live, setLive] = useState<{ state: LiveState; detail?: string }>({ state: 'connecting' });
+  const [changeCount, setChangeCount] = useState(0);
+  const windowRef = useRef(new TripWindow());
+  const inFlight = useRef(false);
+  const generation = useRef(0);
+
+  /** Loads the next page; resolves with the first page's streamCursor (else null). */
+  const loadPage = useCallback(
+    async (gen: number): Promise<string | null> => {
+      const trips = windowRef.current;
+      if (inFlight.current || !trips.hasNextPage) return null;
+      inFlight.current = true;
+      setLoading(true);
+      try {
+        const result = await urqlClient
+          .query(
+            TripsPageQuery,
+            { first: PAGE_SIZE, after: trips.endCursor, filter },
+            { requestPolicy: 'network-only' },
+          )
+          .toPromise();
+        if (gen !== generation.current) return null;
+        if (result.error || !result.data) {
+          setError(result.error?.message ?? 'no data');
+          return null;
+        }
+        const page = result.data.trips;
+        // Read by bench/web-page.ts: where the first load's time goes.
+        if (trips.size === 0) performance.mark('trips:first-page');
+        trips.addPage(
+          page.edges.map((edge) => edge.node),
+          page.pageInfo,
+          Number(page.totalCount),
+        );
+        setError(null);
+        setVersion((v) => v + 1);
+        return page.streamCursor;
+      } finally {
+        if (gen === generation.current) {
+          inFlight.current = false;
+          setLoading(false);
+        }
+      }
+    },
+    [filter],
+  );
+
+  // Bumped when the stream cannot resume from the page's position: everything is read again.
+  const [restarts, setRestarts] = useState(0);
+
+  useEffect(() => {
+    const gen = ++generation.current;
+    windowRef.current = new TripWindow();
+    inFlight.current = false;
+    setVersion((v) => v + 1);
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const start = async () => {
+      const streamCursor = await loadPage(gen);
+      if (cancelled) return;
+      if (streamCursor === null) {
+        // The first page failed (the error is shown): try again shortly.
+        retry = setTimeout(() => void start(), 2000);
+        return;
+      }
+      stop = subscribeTripChanges({
+        filter,
+        after: streamCursor,
+        onChanges: (changes: TripChange[]) => {
+          windowRef.current.apply(changes);
+          setVersion((v) => v + 1);
+          setChangeCount((c) => c + changes.length);
+        },
+        onExpired: () => setRestarts((n) => n + 1),
+        onState: (state, detail) => {
+          setLive({ state, detail });
+          if (state === 'connected') performance.mark('trips:stream-started');
+        },
+      });
+    };
+    void start();
+    return () => {
+      cancelled = true;
+      clearTimeout(retry);
+      stop?.();
+    };
+  }, [filter, loadPage, restarts]);
+
+  const trips = windowRef.current;
+  return {
+    rows: trips.list(),
+    totalCount: trips.totalCount,
+    hasNextPage: trips.hasNextPage,
+    loading,
+    error,
+    live: live.state,
+    liveDetail: live.detail,
+    changeCount,
+    loadMore: () => void loadPage(generation.current),
+  };
+}
