@@ -378,7 +378,18 @@ describe('GraphiQL at /graphql', () => {
       await page.keyboard.press('Control+A');
       await page.keyboard.press('Delete');
       await page.keyboard.insertText('subscription Live { tripsAdded { cursor trips { tripId } } }');
-      await page.locator('.graphiql-execute-button').click();
+      // GraphiQL takes the editor's text into its state a moment after typing; a click before that runs
+      // nothing. So click until the subscription request leaves (bounded), instead of sleeping first.
+      const subscribed = (request: { url(): string }) => request.url().includes('tripsAdded');
+      for (let attempt = 1; ; attempt += 1) {
+        const sent = page.waitForRequest(subscribed, { timeout: 3000 }).then(
+          () => true,
+          () => false,
+        );
+        await page.locator('.graphiql-execute-button').click();
+        if (await sent) break;
+        if (attempt === 10) throw new Error('GraphiQL never sent the subscription after 10 clicks');
+      }
       await page.getByText('"cursor"').first().waitFor(WAIT);
       const [id] = await insertAndSync(1);
       await page.getByText(`"${id}"`).first().waitFor(WAIT);
