@@ -1,13 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { installGatewaySchema, type SchemaStep } from '../../db/gateway-schema/installer.js';
 import type { Logger } from '../../logger.js';
 import { RAW, type AggregateSource, type Sourced } from '../queries.js';
 import { hasWholeHourOffsets, pickupBinFor, WHOLE_HOUR_SPAN, type PickupBin } from '../time-zones.js';
 import { analyzeRollup, buildRollup, type BuildOutcome } from './build.js';
 import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
 import { chooseGrain, type RollupNeeds } from './planner.js';
-import { installRollupTables } from './rollup-table.js';
+import { rollupSchemaSteps } from './rollup-table.js';
 import { changeState, currentSignature, type Freshness, type SignatureTarget } from './signature.js';
 import { describeError } from '../../errors.js';
 
@@ -88,9 +89,26 @@ export class RollupService {
     return { schema, table, gatewaySchema, freshness: options.freshness };
   }
 
-  async install(): Promise<void> {
+  /** What the rollup owns in the gateway schema (none when disabled), for the gateway schema installer. */
+  schemaSteps(): SchemaStep<void>[] {
+    return this.enabled ? rollupSchemaSteps(this.#target, this.#deps.notifyChannel) : [];
+  }
+
+  /**
+   * Installs the rollup's part of the gateway schema (unless the caller has
+   * just installed schemaSteps() with the rest of it), then the change
+   * trigger on the synced table.
+   */
+  async install({ schemaInstalled = false }: { schemaInstalled?: boolean } = {}): Promise<void> {
     if (!this.enabled) return;
-    await installRollupTables(this.#deps.maintenanceDb, this.#target, this.#deps.notifyChannel);
+    if (!schemaInstalled) {
+      await installGatewaySchema(
+        this.#deps.maintenanceDb,
+        this.#deps.gatewaySchema,
+        this.schemaSteps(),
+        this.#deps.logger,
+      );
+    }
     this.#installed = true;
     await this.#ensureChangeTrigger();
   }
