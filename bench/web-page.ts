@@ -192,7 +192,10 @@ try {
     logger: silentLogger,
     // As `npm start` wires it: sync status from the emulated pipeline (SYNC_STATUS_CACHE_SECONDS default).
     sync: {
-      status: new CachedSyncStatus(new LocalSyncSource(database.pool, { names }), { ttlSeconds: 5, warn: () => {} }),
+      status: new CachedSyncStatus(new LocalSyncSource(database.pool, { names }), {
+        ttlSeconds: 5,
+        logger: silentLogger,
+      }),
       admin: {
         principals: new Set(),
         token: undefined,

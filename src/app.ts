@@ -21,7 +21,8 @@ import { useSharedSubscriptionResults } from './server/plugins/shared-subscripti
 import { useSseTransports } from './server/sse/transport.js';
 import { createGateway, type Gateway } from './server/http/gateway.js';
 import { webPageRoutes } from './server/web-page.js';
-import { installZipZones } from './zones/install-zip-zones.js';
+import { installGatewaySchema } from './db/gateway-schema/installer.js';
+import { zipZonesStep } from './zones/install-zip-zones.js';
 import { describeError } from './errors.js';
 
 export interface App {
@@ -85,10 +86,11 @@ export function createApp({
   const statements = new StatementCounter();
   const db = createDb(pool, config.database, statements, onQuery);
   const readiness: Readiness = { initialised: false };
+  // Background work (installs, rollup builds) shares the pool but is not counted as serving requests.
+  const maintenanceDb = createDb(pool, config.database);
   const rollups = new RollupService({
     db,
-    // Background rollup work shares the pool but is not counted as serving requests.
-    maintenanceDb: createDb(pool, config.database),
+    maintenanceDb,
     schema: config.database.schema,
     table: config.database.table,
     gatewaySchema: config.database.gatewaySchema,
@@ -178,11 +180,17 @@ export function createApp({
   const initialised = (async () => {
     for (let attempt = 1; !closed; attempt += 1) {
       try {
-        const zones = await installZipZones(pool, config.database.gatewaySchema);
+        // Everything the gateway owns, in one transaction under one lock (db/gateway-schema).
+        const [zones] = await installGatewaySchema(
+          maintenanceDb,
+          config.database.gatewaySchema,
+          [zipZonesStep(), ...rollups.schemaSteps({ changeSignal: Boolean(responseCache) })],
+          logger,
+        );
         await live.prepare();
-        await rollups.install();
+        await rollups.install({ schemaInstalled: true });
         // The response cache keys on the rollups' change signal, which it needs even with ROLLUPS=off.
-        if (responseCache && !rollups.enabled) await rollups.installChangeSignal();
+        if (responseCache && !rollups.enabled) await rollups.installChangeSignal({ schemaInstalled: true });
         rollups.start();
         readiness.initialised = true;
         logger.info('gateway schema ready', { schema: config.database.gatewaySchema, zipZones: zones.total });

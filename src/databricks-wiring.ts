@@ -33,7 +33,7 @@ export function wireDatabricks(
   if (database !== null) {
     const choice = choosePasswordSource(database, databricks, {
       ...(workspace === undefined ? {} : { workspace }),
-      log: { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
+      log: logger,
     });
     if (choice.kind === 'oauth') {
       wiring.password = choice.password;
@@ -51,12 +51,12 @@ export function wireDatabricks(
   if (databricks.syncedTableName !== undefined && workspace !== undefined) {
     const source = new DatabricksSyncSource(workspace, databricks.syncedTableName, {
       api: databricks.syncedTableApi,
-      log: { info: (message, fields) => logger.info(message, fields) },
+      log: logger,
     });
     wiring.sync = {
       status: new CachedSyncStatus(source, {
         ttlSeconds: databricks.syncStatusCacheSeconds,
-        warn: (message) => logger.warn(message),
+        logger,
       }),
       admin: databricks.admin,
     };

@@ -87,7 +87,7 @@ function localSync(source: SyncSource, databricks: DatabricksConfig, logger: Log
   return {
     status: new CachedSyncStatus(source, {
       ttlSeconds: databricks.syncStatusCacheSeconds,
-      warn: (message) => logger.warn(message),
+      logger,
     }),
     admin: databricks.admin,
   };

@@ -108,7 +108,7 @@ describe('tripsAdded over the local sync pipeline', () => {
   it('wakes on a sync status change where nothing NOTIFYs (as on Lakebase)', async () => {
     // A second gateway on the same database, LISTEN off, following the emulated pipeline's status.
     const source = new LocalSyncSource(gw.database.pool, { names });
-    const status = new CachedSyncStatus(source, { ttlSeconds: 0, pollIntervalMs: 100, warn: () => {} });
+    const status = new CachedSyncStatus(source, { ttlSeconds: 0, pollIntervalMs: 100, logger: silentLogger });
     const loaded = loadConfig({ DATABASE_URL: gw.database.url, ...gatewayEnv(names, { LIVE_NOTIFY_CHANNEL: 'off' }) });
     const app = createApp({
       config: { ...loaded, database: loaded.database! },

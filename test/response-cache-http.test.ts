@@ -154,7 +154,7 @@ describe('with a sync pipeline: caller scopes, syncStatus, and the source-versio
     const status = new CachedSyncStatus(new DatabricksSyncSource(workspace, TABLE), {
       ttlSeconds: 0,
       pollIntervalMs: 3_600_000,
-      warn: () => {},
+      logger: { warn: () => {} },
     });
     gw = await startTestGateway(
       'response_cache_sync',

@@ -11,6 +11,7 @@ import { DatabricksSyncSource, SyncApiError } from '../src/sync/databricks-sourc
 import { detailedStateOf } from '../src/sync/source.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
 import { FLAVOURS, otherFlavour } from './support/synced-table-flavours.js';
+import { silentLogger } from '../src/logger.js';
 
 const CLIENT_ID = '3a9e1f70-22c4-4d8e-b1a5-9f0e6d2c4b18';
 const CLIENT_SECRET = 'fake-secret';
@@ -187,7 +188,7 @@ describe.each(FLAVOURS)('$name', (flavour) => {
 
   describe('CachedSyncStatus', () => {
     function cached(ttlSeconds = 5) {
-      return new CachedSyncStatus(source(), { ttlSeconds, now, pollIntervalMs: 3_600_000, warn: () => {} });
+      return new CachedSyncStatus(source(), { ttlSeconds, now, pollIntervalMs: 3_600_000, logger: silentLogger });
     }
 
     it('many clients within the TTL cost one API call', async () => {

@@ -11,6 +11,7 @@ import { DatabricksSyncSource } from '../src/sync/databricks-source.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { FLAVOURS } from './support/synced-table-flavours.js';
+import { silentLogger } from '../src/logger.js';
 
 const CLIENT_ID = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 const CLIENT_SECRET = 'fake-secret';
@@ -52,7 +53,7 @@ describe.each(FLAVOURS)('$name', (flavour) => {
     status = new CachedSyncStatus(new DatabricksSyncSource(workspace, TABLE), {
       ttlSeconds: databricks.syncStatusCacheSeconds,
       pollIntervalMs: 3_600_000,
-      warn: () => {},
+      logger: silentLogger,
     });
     gateway = await startTestGateway(`sync_graphql_${flavour.api}`, {}, { sync: { status, admin: databricks.admin } });
     unconfigured = await startTestGateway(`sync_unconfigured_${flavour.api}`);

@@ -26,7 +26,7 @@ describe('CachedSyncStatus over the local emulator', () => {
     const status = new CachedSyncStatus(source, {
       ttlSeconds: 0,
       pollIntervalMs: 3_600_000,
-      warn: (message) => warnings.push(message),
+      logger: { warn: (message) => warnings.push(message) },
     });
 
     const before = await status.get();

@@ -74,7 +74,7 @@ describe('toSyncStatus', () => {
 
   it('maps unknown or missing states to UNKNOWN and reports each one once', () => {
     const warnings: string[] = [];
-    const report = unknownStateReporter((message) => warnings.push(message));
+    const report = unknownStateReporter({ warn: (message) => warnings.push(message) });
     const info = (detailed_state?: string): SyncedTableInfo => ({
       name: 't',
       data_synchronization_status: detailed_state === undefined ? {} : { detailed_state },

@@ -10,15 +10,15 @@
  */
 import type { WorkspaceClient } from '@databricks/sdk-experimental';
 import type { AnySyncedTable, PostgresSyncedTable, SyncedTableInfo } from '../sync/source.js';
+import type { Logger } from '../logger.js';
 import { httpStatusOf } from './api-errors.js';
 
 export type SyncedTableApi = 'postgres' | 'database';
 
 export const SYNCED_TABLE_APIS: readonly SyncedTableApi[] = ['postgres', 'database'];
 
-export interface SyncedTableApiLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-}
+/** Where the reader says which API answered (the gateway's logger). */
+export type SyncedTableApiLog = Pick<Logger, 'info'>;
 
 const JSON_HEADERS = { Accept: 'application/json', 'Content-Type': 'application/json' };
 

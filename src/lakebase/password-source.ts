@@ -11,7 +11,8 @@ import { ConfigError, type DatabaseConfig } from '../config/env.js';
 import { createWorkspaceClient } from '../databricks/workspace-client.js';
 import { credentialIssuerFor } from './credential-issuer.js';
 import { credentialFirstClient } from './pg-client.js';
-import { TokenCache, type TokenCacheLogger } from './token-cache.js';
+import { TokenCache } from './token-cache.js';
+import type { Logger } from '../logger.js';
 
 export type PasswordChoice =
   | { kind: 'static'; password: string }
@@ -30,7 +31,7 @@ export type PasswordChoice =
 export interface PasswordChoiceOptions {
   /** Reuse the gateway's client; by default one is created from the config. */
   workspace?: WorkspaceClient;
-  log?: TokenCacheLogger;
+  log?: Pick<Logger, 'info' | 'warn'>;
   now?: () => number;
 }
 
@@ -63,12 +64,7 @@ export function choosePasswordSource(
     );
   }
   const workspace = options.workspace ?? createWorkspaceClient(databricks);
-  const log = options.log;
-  const issuer = credentialIssuerFor(
-    workspace,
-    target,
-    log && { info: (message, fields) => log.info(fields ? `${message} ${JSON.stringify(fields)}` : message) },
-  );
+  const issuer = credentialIssuerFor(workspace, target, options.log);
   const cache = new TokenCache(issuer, {
     maxConnectionLifetimeSeconds: database.maxLifetimeSeconds,
     ...(options.log === undefined ? {} : { log: options.log }),

@@ -12,12 +12,8 @@
  *
  * Concurrent new connections share one renewal (single flight).
  */
+import { createLogger, type Logger } from '../logger.js';
 import type { CredentialIssuer } from './credential-issuer.js';
-
-export interface TokenCacheLogger {
-  info(message: string): void;
-  warn(message: string): void;
-}
 
 export interface TokenCacheOptions {
   /** The pool's maxLifetimeSeconds (PG_MAX_LIFETIME_SECONDS). */
@@ -26,7 +22,7 @@ export interface TokenCacheOptions {
   marginSeconds?: number;
   /** Milliseconds since the epoch; injectable so tests can rotate tokens without waiting. */
   now?: () => number;
-  log?: TokenCacheLogger;
+  log?: Pick<Logger, 'info' | 'warn'>;
 }
 
 interface CachedToken {
@@ -41,11 +37,6 @@ interface CachedToken {
 const MIN_REUSE_FRACTION = 0.1;
 const MIN_REUSE_MS = 1000;
 
-const consoleLogger: TokenCacheLogger = {
-  info: (message) => console.info(message),
-  warn: (message) => console.warn(message),
-};
-
 export class TokenCache {
   private cached: CachedToken | undefined;
   private inflight: Promise<CachedToken> | undefined;
@@ -55,7 +46,7 @@ export class TokenCache {
   private readonly maxConnectionLifetimeMs: number;
   private readonly marginMs: number;
   private readonly now: () => number;
-  private readonly log: TokenCacheLogger;
+  private readonly log: Pick<Logger, 'info' | 'warn'>;
 
   constructor(
     private readonly issuer: CredentialIssuer,
@@ -64,7 +55,7 @@ export class TokenCache {
     this.maxConnectionLifetimeMs = options.maxConnectionLifetimeSeconds * 1000;
     this.marginMs = (options.marginSeconds ?? 60) * 1000;
     this.now = options.now ?? Date.now;
-    this.log = options.log ?? consoleLogger;
+    this.log = options.log ?? createLogger();
   }
 
   /** For pg: `new pg.Pool({ password: cache.password })`. */

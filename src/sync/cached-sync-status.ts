@@ -7,6 +7,7 @@
  *   whenever it changes, polling only while at least one subscriber listens;
  * - refresh(): starts a pipeline update and returns the fresh status.
  */
+import { createLogger, type Logger } from '../logger.js';
 import type { SyncSource } from './source.js';
 import type { SyncRefresh, SyncStatus } from './status.js';
 import { toSyncStatus, unknownStateReporter } from './to-sync-status.js';
@@ -17,7 +18,8 @@ export interface CachedSyncStatusOptions {
   /** How often subscriptions poll (through the cache). Default: the TTL, at least 1 s. */
   pollIntervalMs?: number;
   now?: () => Date;
-  warn?: (message: string) => void;
+  /** Poll failures and unknown states (each distinct one once). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 interface CacheEntry {
@@ -55,7 +57,7 @@ export class CachedSyncStatus {
   private readonly ttlMs: number;
   private readonly pollIntervalMs: number;
   private readonly now: () => Date;
-  private readonly warn: (message: string) => void;
+  private readonly logger: Pick<Logger, 'warn'>;
   private readonly reportUnknownState: (raw: string | undefined) => void;
 
   constructor(
@@ -65,8 +67,8 @@ export class CachedSyncStatus {
     this.ttlMs = options.ttlSeconds * 1000;
     this.pollIntervalMs = options.pollIntervalMs ?? Math.max(this.ttlMs, 1000);
     this.now = options.now ?? (() => new Date());
-    this.warn = options.warn ?? ((message) => console.warn(message));
-    this.reportUnknownState = unknownStateReporter(this.warn);
+    this.logger = options.logger ?? createLogger();
+    this.reportUnknownState = unknownStateReporter(this.logger);
   }
 
   get sourceKind(): string {
@@ -162,7 +164,7 @@ export class CachedSyncStatus {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // Logged when it starts or changes, not on every poll of a lasting outage.
-      if (message !== this.lastPollError) this.warn(`sync status poll failed: ${message}`);
+      if (message !== this.lastPollError) this.logger.warn(`sync status poll failed: ${message}`);
       this.lastPollError = message;
       return;
     }

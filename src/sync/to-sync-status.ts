@@ -4,6 +4,7 @@
  * emulator, which writes the same shape) or Lakebase Autoscaling's SyncedTable.
  * Pure: the clock and the unknown-state reporter are parameters.
  */
+import type { Logger } from '../logger.js';
 import {
   isPostgresSyncedTable,
   type AnySyncedTable,
@@ -197,12 +198,12 @@ function fromSyncedDatabaseTable(info: SyncedTableInfo, now: Date, options: Mapp
 }
 
 /** Reports each distinct unknown detailed_state once, however often it is polled. */
-export function unknownStateReporter(warn: (message: string) => void): (raw: string | undefined) => void {
+export function unknownStateReporter(logger: Pick<Logger, 'warn'>): (raw: string | undefined) => void {
   const seen = new Set<string | undefined>();
   return (raw) => {
     if (seen.has(raw)) return;
     seen.add(raw);
-    warn(
+    logger.warn(
       raw === undefined
         ? 'synced table status has no detailed_state; reporting state UNKNOWN'
         : `unknown synced table detailed_state "${raw}"; reporting state UNKNOWN`,

@@ -42,7 +42,7 @@ export async function startDashboardGateway(
     // Only the pipeline's NOTIFYs wake the live feed: a row that arrives proves the push path.
     LIVE_POLL_INTERVAL_MS: '3600000',
   });
-  const status = new CachedSyncStatus(new LocalSyncSource(pool, { names }), { ttlSeconds: 1, warn: () => {} });
+  const status = new CachedSyncStatus(new LocalSyncSource(pool, { names }), { ttlSeconds: 1, logger: silentLogger });
   const app = createApp({
     config: { ...loaded, database: loaded.database! },
     logger: silentLogger,

@@ -236,7 +236,13 @@ export async function buildRollup(db: Db, target: SignatureTarget, force = false
           } as const;
         });
     } finally {
-      await sql`SELECT pg_advisory_unlock(hashtext('lakebase-graphql rollup build'))`.execute(connection);
+      // A session lock dies with its session: when the connection is gone (the
+      // database restarted, the backend was terminated) there is nothing to
+      // unlock, and the build's own error is the one to report. Left
+      // unhandled, that failed unlock would replace it, or reject unobserved.
+      await sql`SELECT pg_advisory_unlock(hashtext('lakebase-graphql rollup build'))`
+        .execute(connection)
+        .catch(() => undefined);
     }
   });
 }

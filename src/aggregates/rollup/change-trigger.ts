@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { lockGatewaySchema } from '../../db/gateway-schema/installer.js';
 import { qualified, quoteIdent, quoteLiteral } from '../../db/sql-identifiers.js';
 import { ROLLUP_TABLE_NAMES } from '../../db/tables.js';
 import { ZIP_ZONES_TABLE } from '../../zones/install-zip-zones.js';
@@ -119,7 +120,6 @@ export async function installChangeCounters(
 
 /** Puts the triggers on the synced table (the counters and function must exist: installChangeCounters). */
 export async function installChangeTrigger(db: Db, target: ChangeTriggerTarget): Promise<void> {
-  const changes = qualified(target.gatewaySchema, ROLLUP_TABLE_NAMES.changes);
   const fn = qualified(target.gatewaySchema, CHANGE_FUNCTION);
   const synced = qualified(target.schema, target.table);
   const names = changeTriggerNames(target.gatewaySchema);
@@ -129,7 +129,8 @@ export async function installChangeTrigger(db: Db, target: ChangeTriggerTarget):
     [names.deletes, 'DELETE', 'REFERENCING OLD TABLE AS changed_rows'],
   ] as const;
   await db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${`lakebase-graphql install ${changes}`}))`.execute(trx);
+    // The gateway schema installer's lock: its counters and function must not change under the new triggers.
+    await lockGatewaySchema(trx, target.gatewaySchema);
     // CREATE TRIGGER takes a lock that waits for (and then blocks) the pipeline's writes:
     // give up quickly instead of stalling a sync; the caller retries on its next poll.
     await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
@@ -210,7 +211,7 @@ export async function hasChangeTrigger(db: Db, target: ChangeTriggerTarget): Pro
  * trigger fires only for rows that really changed). TRUNCATE is seen through
  * the table's relfilenode. This replaced an md5 of the whole table on every
  * request, which cost more than the rest of the freshness check.
- * Runs in installRollupTables' transaction, under its advisory lock.
+ * A step of the gateway schema installer (rollupSchemaSteps), under its advisory lock.
  */
 export async function installZipChangeTrigger(db: Db, gatewaySchema: string): Promise<void> {
   const zips = qualified(gatewaySchema, ZIP_ZONES_TABLE);

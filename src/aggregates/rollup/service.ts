@@ -1,13 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { installGatewaySchema, type SchemaStep } from '../../db/gateway-schema/installer.js';
 import type { Logger } from '../../logger.js';
 import { RAW, type AggregateSource, type Sourced } from '../queries.js';
 import { hasWholeHourOffsets, pickupBinFor, WHOLE_HOUR_SPAN, type PickupBin } from '../time-zones.js';
 import { analyzeRollup, buildRollup, type BuildOutcome } from './build.js';
 import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
 import { chooseGrain, type RollupNeeds } from './planner.js';
-import { installRollupTables } from './rollup-table.js';
+import { rollupSchemaSteps } from './rollup-table.js';
 import { changeState, currentSignature, type Freshness, type SignatureTarget } from './signature.js';
 import { describeError } from '../../errors.js';
 
@@ -93,9 +94,23 @@ export class RollupService {
     return this.#target;
   }
 
-  async install(): Promise<void> {
+  /**
+   * What the rollup owns in the gateway schema, for the gateway schema installer: none when
+   * rollups are off, unless the response cache needs the change signal (counters, ZIP trigger,
+   * signature function) anyway.
+   */
+  schemaSteps({ changeSignal = false }: { changeSignal?: boolean } = {}): SchemaStep<void>[] {
+    return this.enabled || changeSignal ? rollupSchemaSteps(this.#target, this.#deps.notifyChannel) : [];
+  }
+
+  /**
+   * Installs the rollup's part of the gateway schema (unless the caller has
+   * just installed schemaSteps() with the rest of it), then the change
+   * trigger on the synced table.
+   */
+  async install(options: { schemaInstalled?: boolean } = {}): Promise<void> {
     if (!this.enabled) return;
-    await this.installChangeSignal();
+    await this.installChangeSignal(options);
   }
 
   /**
@@ -105,8 +120,15 @@ export class RollupService {
    * after a refresh that recreates the table; the signature is then NULL and
    * the cache stops serving (never stale, just unused) until the next start.
    */
-  async installChangeSignal(): Promise<void> {
-    await installRollupTables(this.#deps.maintenanceDb, this.#target, this.#deps.notifyChannel);
+  async installChangeSignal({ schemaInstalled = false }: { schemaInstalled?: boolean } = {}): Promise<void> {
+    if (!schemaInstalled) {
+      await installGatewaySchema(
+        this.#deps.maintenanceDb,
+        this.#deps.gatewaySchema,
+        rollupSchemaSteps(this.#target, this.#deps.notifyChannel),
+        this.#deps.logger,
+      );
+    }
     this.#installed = true;
     await this.#ensureChangeTrigger();
   }

@@ -79,7 +79,7 @@ export function changeState(target: SignatureTarget): RawBuilder<ChangeState> {
  * once per connection and keeps the plan. STABLE, so it reads the calling
  * statement's snapshot. Its body names this gateway's synced table, so it is
  * replaced at every startup (one rollup per gateway schema, as before).
- * Called inside installRollupTables' transaction, under its advisory lock.
+ * A step of the gateway schema installer (rollupSchemaSteps), under its advisory lock.
  */
 export async function installSignatureFunction(db: Db, target: SignatureTarget): Promise<void> {
   const body = sql`(SELECT signature FROM ${changeState(target)} AS state)`.compile(db);

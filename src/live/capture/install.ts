@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { lockGatewaySchema } from '../../db/gateway-schema/installer.js';
 import { qualified, quoteIdent, quoteLiteral } from '../../db/sql-identifiers.js';
 import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
 import { CAPTURE_TABLES } from './tables.js';
@@ -65,7 +66,8 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
   const names = captureTriggerNames(target.gatewaySchema);
 
   await db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${`lakebase-graphql capture ${log}`}))`.execute(trx);
+    // The gateway schema installer's lock (db/gateway-schema): one lock for everything installed into the schema.
+    await lockGatewaySchema(trx, target.gatewaySchema);
     // CREATE TRIGGER waits for (and then blocks) the pipeline's writes: give up quickly, retry later.
     await sql`SET LOCAL lock_timeout = '2s'`.execute(trx);
     await sql.raw(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.gatewaySchema)}`).execute(trx);
