@@ -33,6 +33,9 @@ const MAX_VALUE_DEPTH = 32;
  */
 export function useRequestGuards(options: RequestGuardOptions): Plugin {
   const operationNames = new WeakMap<Request, string>();
+  // The literal arguments' verdict, once per parsed document: yoga's parse cache hands out the same
+  // DocumentNode for the same text, and walking the whole document on every request showed in profiles.
+  const literalErrors = new WeakMap<DocumentNode, GraphQLError | null>();
   return {
     onParams({ params, request }) {
       if (typeof params.operationName === 'string') operationNames.set(request, params.operationName.slice(0, 100));
@@ -99,11 +102,11 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
       };
     },
     onExecute({ args, setResultAndStopExecution }) {
-      const error = checkLists(args.document, args.variableValues, options.maxListItems);
+      const error = checkLists(args.document, args.variableValues, options.maxListItems, literalErrors);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const error = checkLists(args.document, args.variableValues, options.maxListItems);
+      const error = checkLists(args.document, args.variableValues, options.maxListItems, literalErrors);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
     onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor, acceptableMediaTypes }) {
@@ -173,11 +176,22 @@ function checkLists(
   document: DocumentNode,
   variables: Readonly<Record<string, unknown>> | null | undefined,
   maxItems: number,
+  literalErrors: WeakMap<DocumentNode, GraphQLError | null>,
 ): GraphQLError | undefined {
   for (const [name, value] of Object.entries(variables ?? {})) {
     const problem = checkValue(value, maxItems, 0);
     if (problem) return listError(`$${name}`, problem);
   }
+  let literal = literalErrors.get(document);
+  if (literal === undefined) {
+    literal = checkLiterals(document, maxItems) ?? null;
+    literalErrors.set(document, literal);
+  }
+  return literal ?? undefined;
+}
+
+/** The first literal list argument that is too long or nested too deeply: depends on the document alone. */
+function checkLiterals(document: DocumentNode, maxItems: number): GraphQLError | undefined {
   let found: GraphQLError | undefined;
   visit(document, {
     Argument(node) {

@@ -134,6 +134,8 @@ function useGraphQLSseProtocol(reservationTtlMs: number): Plugin<GatewayContext>
       );
     },
     onRequest({ request, serverContext, endResponse }) {
+      // Every request passes here: parse the URL only for one that can be a stream request.
+      if (!mayBeStreamPath(request.url)) return;
       const path = new URL(request.url, 'http://gateway').pathname;
       if ((path !== STREAM_ENDPOINT && path !== API_STREAM_ENDPOINT) || !handler) return;
       serverContexts.set(request, (serverContext ?? {}) as Record<string, unknown>);
@@ -178,6 +180,19 @@ function useGraphQLSseProtocol(reservationTtlMs: number): Plugin<GatewayContext>
       return handler(request).then(endResponse);
     },
   };
+}
+
+/**
+ * False only for URLs whose path cannot be either stream endpoint: its last segment is not `stream`
+ * (URL normalisation removes dot segments, which leaves a trailing slash, and decodes nothing in a path).
+ */
+function mayBeStreamPath(url: string): boolean {
+  let end = url.length;
+  const query = url.indexOf('?');
+  if (query >= 0) end = query;
+  const fragment = url.indexOf('#');
+  if (fragment >= 0 && fragment < end) end = fragment;
+  return url.endsWith('stream', end);
 }
 
 function withoutHttpStatus(error: GraphQLError): GraphQLError {
