@@ -1,4 +1,3 @@
-import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type pg from 'pg';
@@ -6,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RollupService } from '../aggregates/rollup/service.js';
 import type { StatementCounter } from '../db/database.js';
 import type { TripFeedStats } from '../live/trip-feed.js';
+import { useGraphQLMetrics } from './graphql-metrics.js';
 import type { SyncService } from '../sync/service.js';
 
 /** What /metrics reads at scrape time: the counters the gateway keeps anyway. */
@@ -44,8 +44,9 @@ export interface MetricSources {
 const MAX_OPERATION_NAMES = 200;
 
 /**
- * Prometheus metrics on /metrics: yoga's Prometheus plugin times requests and
- * GraphQL phases by operation and result; the gauges and counters below are
+ * Prometheus metrics on /metrics: graphql-metrics.ts times requests and GraphQL
+ * phases by operation and result (the metrics of yoga's Prometheus plugin, at a
+ * fraction of its cost per request); the gauges and counters below are
  * read at scrape time from what the gateway already counts (statements, the
  * pool, TripFeed.stats(), the rollup's answers, token renewals, sync status).
  * One registry per gateway, so tests and benchmarks can run several.
@@ -167,38 +168,17 @@ export function createMetrics(sources: MetricSources) {
     },
   });
 
-  const httpDuration = createHistogram<
-    'request',
-    'operationName' | 'operationType' | 'method' | 'statusCode',
-    HttpParams
-  >({
-    registry,
-    histogram: {
-      name: 'graphql_yoga_http_duration',
-      help: 'Time spent on HTTP requests, by operation and status',
-      labelNames: ['operationName', 'operationType', 'method', 'statusCode'],
-    },
-    phases: ['request'],
-    fillLabelsFn: (params) => ({
-      operationName: operationLabel(params.operationName),
-      operationType: params.operationType ?? 'unknown',
-      method: params.request.method,
-      statusCode: params.response.status,
-    }),
-  });
-
-  const prometheus = usePrometheus({
+  // Operation names come from clients: unbounded label values would be a memory leak, so only the HTTP
+  // histogram has them, bounded above; the phase metrics are by operation type.
+  const requestMetrics = useGraphQLMetrics({
     registry,
     endpoint: '/metrics',
-    // Operation names come from clients: unbounded label values would be a memory leak, so the per-operation
-    // figures are the HTTP histogram's, whose names are bounded above.
-    labels: { operationName: false },
-    metrics: {
-      graphql_yoga_http_duration: httpDuration,
-      graphql_envelop_deprecated_field: false,
-      graphql_envelop_request_time_summary: false,
-      graphql_envelop_schema_change: false,
-    },
+    httpLabels: ({ operationName, operationType, request, response }) => ({
+      operationName: operationLabel(operationName),
+      operationType: operationType ?? 'unknown',
+      method: request.method,
+      statusCode: response.status,
+    }),
   });
 
   const countErrors = (list: readonly GraphQLError[] | undefined) => {
@@ -213,14 +193,7 @@ export function createMetrics(sources: MetricSources) {
       responses.inc({ status: String(response.status) });
     },
   };
-  return { registry, plugins: [prometheus, observer] };
-}
-
-interface HttpParams {
-  operationName?: string;
-  operationType?: string;
-  request: Request;
-  response: Response;
+  return { registry, plugins: [requestMetrics, observer] };
 }
 
 type SetFn = (labels: Record<string, string>, value: number) => void;
