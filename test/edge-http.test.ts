@@ -104,6 +104,39 @@ describe('the default edge', () => {
     }
   });
 
+  it('/metrics times every GraphQL phase by operation type and counts errors by phase and path', async () => {
+    const count = (text: string, series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((line) => line.startsWith(`${series} `))
+          ?.split(' ')[1] ?? 0,
+      );
+    const before = await (await fetch(`${gw.origin}/metrics`)).text();
+    await post(gw.origin, { query: 'query Phases { __typename }' });
+    await post(gw.origin, { query: 'query Phases { __typename }' });
+    await post(gw.origin, { query: '{ trips(' });
+    await post(gw.origin, { query: '{ noSuchField }' });
+    await post(gw.origin, { query: '{ trips(first: -1) { totalCount } }' });
+    const text = await (await fetch(`${gw.origin}/metrics`)).text();
+    const added = (series: string) => count(text, series) - count(before, series);
+    // Three queries parsed and validated (one invalid), two executed; one document did not parse.
+    expect(added('graphql_envelop_phase_parse_count{operationType="query"}')).toBe(4);
+    expect(added('graphql_envelop_phase_validate_count{operationType="query"}')).toBe(4);
+    expect(added('graphql_envelop_phase_context_count{operationType="query"}')).toBe(3);
+    expect(added('graphql_envelop_phase_execute_count{operationType="query"}')).toBe(3);
+    expect(added('graphql_envelop_request_duration_count{operationType="query"}')).toBe(3);
+    expect(added('graphql_envelop_request{operationType="query"}')).toBe(3);
+    expect(added('graphql_envelop_error_result{operationType="undefined",phase="parse"}')).toBe(1);
+    expect(added('graphql_envelop_error_result{operationType="query",phase="validate"}')).toBe(1);
+    expect(added('graphql_envelop_error_result{operationType="query",phase="execute",path="trips"}')).toBe(1);
+    expect(
+      added(
+        'graphql_yoga_http_duration_count{operationName="Phases",operationType="query",method="POST",statusCode="200"}',
+      ),
+    ).toBe(2);
+  });
+
   it('logs one access line per request with request id, operation name, status and duration', async () => {
     await post(gw.origin, { query: 'query Logged { __typename }' }, { 'x-request-id': 'req-edge-1' });
     const line = lines.find((entry) => entry.msg === 'request' && entry.requestId === 'req-edge-1');
