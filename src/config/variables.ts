@@ -312,6 +312,16 @@ export const VARIABLES = {
     10,
     3_600_000,
   ),
+  LIVE_NOTIFIED_POLL_INTERVAL_MS: int(
+    {
+      group: 'Live subscriptions',
+      meaning:
+        'feed tick while wake-ups are reliable (exact change capture, whose triggers NOTIFY at every commit, and LISTEN connected): a safety net only; `LIVE_POLL_INTERVAL_MS` again whenever LISTEN is down',
+    },
+    60_000,
+    10,
+    3_600_000,
+  ),
   LIVE_NOTIFY_CHANNEL: {
     group: 'Live subscriptions',
     meaning: 'Postgres channel the sync pipeline notifies after each sync; `off`: polling only',

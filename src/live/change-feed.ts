@@ -29,6 +29,12 @@ export interface ChangeFeedOptions {
   onActivityChange?: (active: boolean) => void;
   /** Puts the capture back after the table was replaced or its triggers changed (installCapture). */
   repair: () => Promise<void>;
+  /**
+   * Whether every writing commit wakes the feed now (its triggers NOTIFY, and LISTEN is connected):
+   * then the poll is only a safety net (LIVE_NOTIFIED_POLL_INTERVAL_MS). Call wake() when it stops
+   * being true, so the next tick is not an hour away.
+   */
+  wakeUpsReliable?: () => boolean;
 }
 
 export interface SubscribeArgs {
@@ -63,6 +69,7 @@ export class ChangeFeed {
   private readonly logger: Logger;
   private readonly onActivityChange: ((active: boolean) => void) | undefined;
   private readonly repair: () => Promise<void>;
+  private readonly wakeUpsReliable: () => boolean;
   private active = false;
 
   private position: ChangePosition | undefined;
@@ -95,6 +102,7 @@ export class ChangeFeed {
     this.logger = options.logger;
     this.onActivityChange = options.onActivityChange;
     this.repair = options.repair;
+    this.wakeUpsReliable = options.wakeUpsReliable ?? (() => false);
   }
 
   subscribe(kind: StreamKind, args: SubscribeArgs): AsyncIterableIterator<ChangeStreamEvent> {
@@ -182,6 +190,7 @@ export class ChangeFeed {
     for (const s of this.joining) queuedRows += s.queuedRows;
     return {
       mechanism: 'trigger' as const,
+      pollIntervalMs: this.pollIntervalMs,
       pending: this.pending.size,
       catchingUp: this.joining.size,
       live: this.liveCount,
@@ -241,7 +250,13 @@ export class ChangeFeed {
     if (this.stopped) return;
     if (this.failures > 0) this.schedule(this.backoffMs(this.failures));
     else if (this.rerun || this.pending.size > 0) this.schedule(0);
-    else if (this.size > 0) this.schedule(Math.max(0, this.config.pollIntervalMs - tookMs));
+    else if (this.size > 0) this.schedule(Math.max(0, this.pollIntervalMs - tookMs));
+  }
+
+  /** The poll in force: a rare safety net while NOTIFY wakes the feed at every commit, else the configured poll. */
+  private get pollIntervalMs(): number {
+    const { pollIntervalMs, notifiedPollIntervalMs } = this.config;
+    return this.wakeUpsReliable() ? Math.max(pollIntervalMs, notifiedPollIntervalMs) : pollIntervalMs;
   }
 
   private backoffMs(failures: number): number {
