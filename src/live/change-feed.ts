@@ -10,6 +10,7 @@ import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../
 import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
 import { atSnapshot, positionKey, positionXmin, type ChangePosition } from './capture/position.js';
 import { readNetChanges, type CaptureRelations, type NetChange, type PositionRequest } from './capture/queries.js';
+import { closeWindow, openWindow, readWindowPage, type CatchUpWindow } from './capture/windows.js';
 import {
   ChangeSubscriber,
   type ChangeChunk,
@@ -78,6 +79,14 @@ export class ChangeFeed {
   private readonly joining = new Set<ChangeSubscriber>();
   private readonly groups = new Map<string, Group>();
   private liveCount = 0;
+  /** Catch-up windows (capture/windows.ts) of subscribers far behind, and how many subscribers use each. */
+  private readonly windows = new Map<ChangeSubscriber, CatchUpWindow>();
+  private readonly windowUsers = new Map<string, number>();
+  /** Subscribers whose last page came back full: their next page comes from a new window. */
+  private readonly wantWindow = new Set<ChangeSubscriber>();
+  private feedWindow: CatchUpWindow | undefined;
+  private feedWantsWindow = false;
+  private feedFullPages = 0;
 
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -166,6 +175,7 @@ export class ChangeFeed {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    this.dropFeedWindow();
     const everyone = [
       ...this.pending,
       ...this.joining,
@@ -195,6 +205,7 @@ export class ChangeFeed {
       catchingUp: this.joining.size,
       live: this.liveCount,
       filterGroups: this.groups.size,
+      catchUpWindows: this.windowUsers.size + (this.feedWindow ? 1 : 0),
       queuedRows,
       ...this.counters,
       // A snapshot, not a number: metrics read null (the cursor below says where the feed is).
@@ -263,7 +274,10 @@ export class ChangeFeed {
     return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
   }
 
-  /** One statement; returns whether another should follow at once. */
+  /**
+   * One shared statement (plus a keyset read per catch-up window in use); returns whether another
+   * step should follow at once.
+   */
   private async step(): Promise<boolean> {
     const starting = [...this.pending];
     this.pending.clear();
@@ -276,22 +290,41 @@ export class ChangeFeed {
     const newcomers = starting.filter((s) => s.state === 'pending');
 
     const limit = this.config.feedBatchRows;
+    // Catch-up pages as large as half the buffer (the room a subscriber needs to take part).
+    const catchUpLimit = Math.max(limit, Math.floor(this.config.subscriberBufferRows / 2));
     const requests: PositionRequest[] = [];
     const following = this.position !== undefined && this.liveCount > 0;
-    if (following) requests.push({ position: this.position!, limit });
+    // The feed reads its own position in the shared statement unless it is far behind (its window).
+    const feedInStatement = following && !this.feedWindow && !this.feedWantsWindow;
+    if (feedInStatement) requests.push({ position: this.position!, limit });
     const byPosition = new Map<string, { index: number; subscribers: ChangeSubscriber[] }>();
+    /** Subscribers far behind, reading their window's pages, grouped by window and position. */
+    const windowed = new Map<
+      string,
+      { window: CatchUpWindow; from: ChangePosition; subscribers: ChangeSubscriber[] }
+    >();
+    const toOpen = new Map<string, { from: ChangePosition; subscribers: ChangeSubscriber[] }>();
     for (const subscriber of this.joining) {
       if (!subscriber.hasRoom || subscriber.position === undefined) continue;
       const key = positionKey(subscriber.position);
+      const window = this.windows.get(subscriber);
+      if (window) {
+        const group = `${window.id}|${key}`;
+        const entry = windowed.get(group) ?? { window, from: subscriber.position, subscribers: [] };
+        entry.subscribers.push(subscriber);
+        windowed.set(group, entry);
+        continue;
+      }
+      if (this.wantWindow.has(subscriber)) {
+        const entry = toOpen.get(key) ?? { from: subscriber.position, subscribers: [] };
+        entry.subscribers.push(subscriber);
+        toOpen.set(key, entry);
+        continue;
+      }
       let entry = byPosition.get(key);
       if (!entry) {
         entry = { index: requests.length, subscribers: [] };
-        // Catch-up pages as large as half the buffer (the room a subscriber needs to take part):
-        // every page scans the changes the position does not cover, so fewer pages cost less.
-        requests.push({
-          position: subscriber.position,
-          limit: Math.max(limit, Math.floor(this.config.subscriberBufferRows / 2)),
-        });
+        requests.push({ position: subscriber.position, limit: catchUpLimit });
         byPosition.set(key, entry);
       }
       entry.subscribers.push(subscriber);
@@ -315,6 +348,7 @@ export class ChangeFeed {
       await this.repair();
       const lost = [...this.joining, ...[...this.groups.values()].flatMap((g) => [...g.subscribers])];
       for (const subscriber of lost) subscriber.terminate(captureLost());
+      this.dropFeedWindow();
       this.position = undefined;
       return this.pending.size > 0;
     }
@@ -322,16 +356,27 @@ export class ChangeFeed {
 
     // The feed itself.
     const previous = this.position;
-    if (following) {
+    if (feedInStatement) {
       const next = read.positions[0]!;
       this.position = next;
       await this.deliver(read.changes[0]!, previous!, next);
-      if (read.more[0]) again = true;
+      if (read.more[0]) {
+        again = true;
+        // Full pages in a row: the rest of a long gap (one huge sync) comes from a window, not from a
+        // rescan of the gap for every page. One full page (a sync a little over a page) reads on.
+        this.feedFullPages += 1;
+        if (this.feedFullPages >= 2) this.feedWantsWindow = true;
+      } else {
+        this.feedFullPages = 0;
+      }
+    } else if (following) {
+      again = await this.feedFromWindow();
     } else {
       // Nobody follows: jump to the end instead of reading changes nobody wants.
+      this.dropFeedWindow();
       this.position = atSnapshot(read.snapshot);
     }
-    const feedKey = positionKey(this.position);
+    const feedKey = positionKey(this.position!);
 
     // Subscribers catching up: their page, then the feed once they reach its position.
     for (const { index, subscribers } of byPosition.values()) {
@@ -348,7 +393,41 @@ export class ChangeFeed {
         subscriber.offer({ ...items, from, to }, false);
         if (positionKey(to) === feedKey) this.goLive(subscriber);
         else if (subscriber.hasRoom) again = true;
+        // Far behind: its next pages come from a window (computed once), not from a rescan of its gap each.
+        if (read.more[index] && subscriber.state === 'joining') this.wantWindow.add(subscriber);
       }
+    }
+    for (const { window, from, subscribers } of windowed.values()) {
+      const live = subscribers.filter((subscriber) => this.stillJoining(subscriber, from));
+      if (live.length === 0) continue;
+      this.counters.catchUpStatements += 1;
+      const page = await readWindowPage(this.db, this.relations, window, from, catchUpLimit);
+      if (page === null) {
+        // Swept (or emptied by a crash): a new window from where they are.
+        for (const subscriber of live) this.leaveWindow(subscriber, true);
+        again = true;
+        continue;
+      }
+      for (const subscriber of live) {
+        const items = viewOf(subscriber.kind, subscriber.matches, page.changes);
+        subscriber.offer({ ...items, from, to: page.position }, false);
+        if (!page.more) this.leaveWindow(subscriber, false);
+        if (positionKey(page.position) === feedKey) this.goLive(subscriber);
+        else if (subscriber.hasRoom) again = true;
+      }
+    }
+    for (const { from, subscribers } of toOpen.values()) {
+      const live = subscribers.filter((subscriber) => this.stillJoining(subscriber, from));
+      if (live.length === 0) continue;
+      this.counters.catchUpStatements += 1;
+      const window = await openWindow(this.db, this.relations, from);
+      this.logger.debug('live catch-up window opened', { rows: window.rows, subscribers: live.length });
+      this.windowUsers.set(window.id, live.length);
+      for (const subscriber of live) {
+        this.wantWindow.delete(subscriber);
+        this.windows.set(subscriber, window);
+      }
+      again = true;
     }
     for (const subscriber of newcomers) {
       if (subscriber.state !== 'pending') continue;
@@ -365,8 +444,74 @@ export class ChangeFeed {
     return again;
   }
 
+  /** Still catching up from `from`; ended with CURSOR_EXPIRED when retention dropped changes it needs. */
+  private stillJoining(subscriber: ChangeSubscriber, from: ChangePosition): boolean {
+    if (subscriber.state !== 'joining') return false;
+    if (this.horizon !== null && positionXmin(from) < this.horizon) {
+      subscriber.terminate(expired('after'));
+      return false;
+    }
+    return true;
+  }
+
+  /** The feed's next page from its window (opened first when it has none); returns whether to step again. */
+  private async feedFromWindow(): Promise<boolean> {
+    const previous = this.position!;
+    if (!this.feedWindow) {
+      this.counters.feedStatements += 1;
+      this.feedWindow = await openWindow(this.db, this.relations, previous);
+      this.feedWantsWindow = false;
+      this.logger.debug('live feed window opened', { rows: this.feedWindow.rows });
+    }
+    this.counters.feedStatements += 1;
+    const page = await readWindowPage(this.db, this.relations, this.feedWindow, previous, this.config.feedBatchRows);
+    if (page === null) {
+      this.feedWindow = undefined;
+      this.feedWantsWindow = true;
+      return true;
+    }
+    this.position = page.position;
+    await this.deliver(page.changes, previous, page.position);
+    if (!page.more) this.dropFeedWindow();
+    // After the last page, one more step reads what committed since the window's snapshot.
+    return true;
+  }
+
+  private dropFeedWindow(): void {
+    const window = this.feedWindow;
+    this.feedWindow = undefined;
+    this.feedWantsWindow = false;
+    this.feedFullPages = 0;
+    if (window) this.close(window);
+  }
+
+  /** The subscriber stops reading its window (done, gone, or the window vanished: then it wants a new one). */
+  private leaveWindow(subscriber: ChangeSubscriber, wantAnother: boolean): void {
+    this.wantWindow.delete(subscriber);
+    if (wantAnother && subscriber.state === 'joining') this.wantWindow.add(subscriber);
+    const window = this.windows.get(subscriber);
+    if (!window) return;
+    this.windows.delete(subscriber);
+    const users = (this.windowUsers.get(window.id) ?? 1) - 1;
+    if (users > 0) {
+      this.windowUsers.set(window.id, users);
+      return;
+    }
+    this.windowUsers.delete(window.id);
+    this.close(window);
+  }
+
+  private close(window: CatchUpWindow): void {
+    closeWindow(this.db, this.relations, window).catch((error: unknown) =>
+      this.logger.warn('cannot drop a catch-up window; retention sweeps it later', {
+        error: (error as Error).message,
+      }),
+    );
+  }
+
   private goLive(subscriber: ChangeSubscriber): void {
     this.joining.delete(subscriber);
+    this.leaveWindow(subscriber, false);
     subscriber.startLive(this.position!);
     this.join(subscriber);
   }
@@ -404,6 +549,7 @@ export class ChangeFeed {
   private release(subscriber: ChangeSubscriber): void {
     this.pending.delete(subscriber);
     this.joining.delete(subscriber);
+    this.leaveWindow(subscriber, false);
     const group = this.groups.get(subscriber.filterKey);
     if (group?.subscribers.delete(subscriber)) {
       this.liveCount -= 1;

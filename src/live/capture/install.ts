@@ -51,6 +51,7 @@ export function captureTriggerNames(gatewaySchema: string) {
  *   lost changes and gets CURSOR_EXPIRED.
  * - `capture_marks`: (time, snapshot xmin) samples taken by the pruner, so
  *   retention can be expressed in time but applied by transaction id.
+ * - `windows` and `window_rows`: catch-up windows (windows.ts).
  *
  * The trigger function is SECURITY DEFINER (the writer, the sync pipeline's
  * role, has no rights in the gateway's schema) with a pinned search_path.
@@ -60,9 +61,15 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
   const log = qualified(target.gatewaySchema, CAPTURE_TABLES.log);
   const state = qualified(target.gatewaySchema, CAPTURE_TABLES.state);
   const marks = qualified(target.gatewaySchema, CAPTURE_TABLES.marks);
+  const windows = qualified(target.gatewaySchema, CAPTURE_TABLES.windows);
+  const windowRows = qualified(target.gatewaySchema, CAPTURE_TABLES.windowRows);
   const fn = qualified(target.gatewaySchema, FUNCTION_NAME);
   const types = await columnTypes(db, target);
   const oldColumns = TRIP_DATA_COLUMNS.map((column) => `old_${column} ${types[column]}[]`).join(',\n');
+  const windowColumns = TRIP_DATA_COLUMNS.flatMap((column) => [
+    `${quoteIdent(`old_${column}`)} ${types[column]}`,
+    `${quoteIdent(column)} ${types[column]}`,
+  ]).join(',\n');
   const names = captureTriggerNames(target.gatewaySchema);
 
   await db.transaction().execute(async (trx) => {
@@ -101,6 +108,37 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
            horizon xid8 NOT NULL
          )`,
       )
+      .execute(trx);
+    // Catch-up windows (windows.ts): a long catch-up's net changes, computed once and then paged by key.
+    // UNLOGGED: a crash empties them, and a reader whose window is gone computes a new one.
+    await sql
+      .raw(
+        `CREATE UNLOGGED TABLE IF NOT EXISTS ${windows} (
+           window_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+           relid oid NOT NULL,
+           snapshot text NOT NULL,
+           created_at timestamptz NOT NULL DEFAULT now()
+         )`,
+      )
+      .execute(trx);
+    await sql
+      .raw(
+        `CREATE UNLOGGED TABLE IF NOT EXISTS ${windowRows} (
+           window_id bigint NOT NULL,
+           n integer NOT NULL,
+           key bigint NOT NULL,
+           op "char" NOT NULL,
+           inserted boolean NOT NULL,
+           id bigint,
+           ${windowColumns},
+           PRIMARY KEY (window_id, key)
+         )`,
+      )
+      .execute(trx);
+    // Pages are ranges of n (the row's place in key order): a bounded range costs its page under any plan,
+    // where `key > last` could be planned as a scan of the rest of the window.
+    await sql
+      .raw(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${CAPTURE_TABLES.windowRows}_n`)} ON ${windowRows} (window_id, n)`)
       .execute(trx);
     await sql
       .raw(
