@@ -19,6 +19,7 @@ import {
   type TripChangeEvent,
 } from './change-subscriber.js';
 import { CURSOR_EXPIRED } from './stream-cursor.js';
+import { TickLoop } from './tick-loop.js';
 
 export interface ChangeFeedOptions {
   db: Db;
@@ -49,7 +50,6 @@ interface Group {
   subscribers: Set<ChangeSubscriber>;
 }
 
-const MAX_BACKOFF_MS = 5000;
 const DELIVERY_SLICE = 500;
 
 /**
@@ -88,10 +88,7 @@ export class ChangeFeed {
   private feedWantsWindow = false;
   private feedFullPages = 0;
 
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private rerun = false;
-  private failures = 0;
+  private readonly loop: TickLoop;
   private stopped = false;
   private readonly counters = {
     ticks: 0,
@@ -112,6 +109,14 @@ export class ChangeFeed {
     this.onActivityChange = options.onActivityChange;
     this.repair = options.repair;
     this.wakeUpsReliable = options.wakeUpsReliable ?? (() => false);
+    this.loop = new TickLoop({
+      logger: this.logger,
+      run: () => this.runTick(),
+      busy: () => this.size > 0,
+      urgent: () => this.pending.size > 0,
+      pollIntervalMs: () => this.pollIntervalMs,
+      counters: this.counters,
+    });
   }
 
   subscribe(kind: StreamKind, args: SubscribeArgs): AsyncIterableIterator<ChangeStreamEvent> {
@@ -158,23 +163,12 @@ export class ChangeFeed {
   }
 
   wake(reason = 'wake'): void {
-    if (this.stopped || this.size === 0) return;
-    if (this.running) {
-      this.rerun = true;
-      return;
-    }
-    if (this.failures > 0) {
-      if (!this.timer) this.schedule(this.backoffMs(this.failures));
-      return;
-    }
-    this.logger.debug('live feed woken', { reason });
-    this.schedule(0);
+    this.loop.wake(reason);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     this.dropFeedWindow();
     const everyone = [
       ...this.pending,
@@ -218,60 +212,15 @@ export class ChangeFeed {
     return this.pending.size + this.joining.size + this.liveCount;
   }
 
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
-    this.timer.unref();
-  }
-
-  private tick(): Promise<void> {
-    this.timer = undefined;
-    if (this.running) {
-      this.rerun = true;
-      return this.running;
-    }
-    this.rerun = false;
-    const startedAt = Date.now();
-    this.running = this.runTick().finally(() => {
-      this.running = undefined;
-      this.scheduleNext(Date.now() - startedAt);
-    });
-    return this.running;
-  }
-
+  /** One tick: steps while a page came back full (or a catching-up subscriber with room has more). */
   private async runTick(): Promise<void> {
-    this.counters.ticks += 1;
-    try {
-      // Repeats while the feed's page (or a catching-up subscriber's, with room) came back full.
-      while (!this.stopped && (await this.step()));
-      if (this.failures > 0) this.logger.info('live feed recovered', { failedTicks: this.failures });
-      this.failures = 0;
-    } catch (error) {
-      this.failures += 1;
-      this.counters.failedStatements += 1;
-      this.logger.warn('live feed tick failed; retrying', {
-        attempt: this.failures,
-        retryInMs: this.backoffMs(this.failures),
-        error: (error as Error).message,
-      });
-    }
-  }
-
-  private scheduleNext(tookMs: number): void {
-    if (this.stopped) return;
-    if (this.failures > 0) this.schedule(this.backoffMs(this.failures));
-    else if (this.rerun || this.pending.size > 0) this.schedule(0);
-    else if (this.size > 0) this.schedule(Math.max(0, this.pollIntervalMs - tookMs));
+    while (!this.stopped && (await this.step()));
   }
 
   /** The poll in force: a rare safety net while NOTIFY wakes the feed at every commit, else the configured poll. */
   private get pollIntervalMs(): number {
     const { pollIntervalMs, notifiedPollIntervalMs } = this.config;
     return this.wakeUpsReliable() ? Math.max(pollIntervalMs, notifiedPollIntervalMs) : pollIntervalMs;
-  }
-
-  private backoffMs(failures: number): number {
-    return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
   }
 
   /**
@@ -555,10 +504,7 @@ export class ChangeFeed {
       this.liveCount -= 1;
       if (group.subscribers.size === 0) this.groups.delete(subscriber.filterKey);
     }
-    if (this.size === 0 && !this.running) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.loop.idle();
     this.noteActivity();
   }
 
