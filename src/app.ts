@@ -158,6 +158,7 @@ export function createApp({
       ...useSseTransports({
         keepAliveMs: config.live.keepAliveMs,
         reservationTtlMs: edge.streamReservationTtlMs,
+        streamsPerClient: { max: edge.maxStreamsPerClient, identity: clientLimits.identityOf },
         directWrites: config.fastPaths.sseDirectWrites,
       }),
       useSharedSubscriptionResults(),
