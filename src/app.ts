@@ -171,7 +171,7 @@ export function createApp({
             : { mode: 'off', reason: 'RESPONSE_CACHE=off' },
         }),
       }),
-      webPageRoutes(webDir),
+      webPageRoutes(webDir, { graphiql: edge.graphiql }),
     ),
   });
   live.start();
