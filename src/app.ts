@@ -172,7 +172,7 @@ export function createApp({
             : { mode: 'off', reason: 'RESPONSE_CACHE=off' },
         }),
       }),
-      webPageRoutes(webDir),
+      webPageRoutes(webDir, { graphiql: edge.graphiql }),
     ),
   });
   live.start();
