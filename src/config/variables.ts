@@ -539,6 +539,16 @@ export const VARIABLES = {
     1,
     1_000_000,
   ),
+  MAX_STREAMS_PER_CLIENT: int(
+    {
+      group: 'Edge',
+      meaning:
+        '`/graphql/stream` reservations (graphql-sse single connection mode) per client, opened or not (429 `TOO_MANY_STREAMS` beyond)',
+    },
+    100,
+    1,
+    1_000_000,
+  ),
   STREAM_RESERVATION_TTL_MS: int(
     { group: 'Edge', meaning: 'unopened `/graphql/stream` reservations are dropped after this' },
     30_000,

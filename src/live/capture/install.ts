@@ -91,6 +91,7 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
       )
       .execute(trx);
     await sql.raw(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${CAPTURE_TABLES.log}_xid`)} ON ${log} (xid)`).execute(trx);
+    await storeArraysUncompressed(trx, log);
     // A new (or recreated) change record starts at the current snapshot: cursors older than it expire.
     await sql
       .raw(
@@ -194,6 +195,23 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
         WHERE relid = ${quoteLiteral(synced)}::regclass`,
     )
     .execute(db);
+}
+
+/**
+ * The change log's arrays (one per writing statement: 300,000 ids for a bulk
+ * COPY) are stored out of line but not compressed. With the default storage,
+ * compressing them took a quarter of a COPY's time (bench/capture-writes.ts:
+ * 25% slower with the capture on, 3% with compression off); the log is
+ * pruned by retention, so the extra bytes do not accumulate.
+ */
+async function storeArraysUncompressed(db: Db, log: string): Promise<void> {
+  const { rows } = await sql<{ name: string }>`
+    SELECT a.attname AS name FROM pg_attribute a
+     WHERE a.attrelid = to_regclass(${log}) AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attndims > 0 AND a.attstorage <> 'e'`.execute(db);
+  if (rows.length === 0) return;
+  const columns = rows.map((row) => `ALTER COLUMN ${quoteIdent(row.name)} SET STORAGE EXTERNAL`).join(', ');
+  await sql.raw(`ALTER TABLE ${log} ${columns}`).execute(db);
 }
 
 /**
