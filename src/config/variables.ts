@@ -316,7 +316,7 @@ export const VARIABLES = {
     {
       group: 'Live subscriptions',
       meaning:
-        'feed tick while wake-ups are reliable (exact change capture, whose triggers NOTIFY at every commit, and LISTEN connected): a safety net only; `LIVE_POLL_INTERVAL_MS` again whenever LISTEN is down',
+        'safety-net tick while NOTIFY wakes the feed at every commit (exact capture, LISTEN up); `LIVE_POLL_INTERVAL_MS` again while LISTEN is down',
     },
     60_000,
     10,
