@@ -125,4 +125,33 @@ describe('a long catch-up', () => {
     // Linear: about 4; a rescan per page: about 16.
     expect(large.buffers / small.buffers, JSON.stringify({ small, large })).toBeLessThan(6);
   });
+
+  it('goes on exactly from where it was when its window is swept mid-way', async () => {
+    const { body } = await gw.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
+    await insertOneByOne(900_001, 3000);
+    const feed = gw.app.live.feed;
+    const opened = () => (feed.stats() as { windowsOpened?: number }).windowsOpened ?? 0;
+    const openedBefore = opened();
+    const stream = new ChangeStream(gw.client('single'), { after: body.data!.trips.streamCursor });
+    // As the pruner sweeps windows left behind, but under a reader still paging through it.
+    let sweeps = 0;
+    const windows = `"${gw.config.database.gatewaySchema}".trip_change_windows`;
+    const sweeping = (async () => {
+      while (stream.changes.length < 3000 && !stream.completed) {
+        const { rowCount } = await gw.database.pool.query(`DELETE FROM ${windows}`);
+        sweeps += rowCount ?? 0;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    })();
+    await stream.until(() => stream.changes.length >= 3000, '3000 changes', 120_000);
+    await sweeping;
+    expect(stream.changes.map((c) => `${c.kind} ${c.tripId}`)).toEqual(
+      Array.from({ length: 3000 }, (_, i) => `INSERT ${900_001 + i}`),
+    );
+    expect(stream.errors).toEqual([]);
+    // Swept at least once while in use, and a new window computed from where the reader was.
+    expect(sweeps).toBeGreaterThan(0);
+    expect(opened() - openedBefore).toBeGreaterThan(1);
+    stream.close();
+  });
 });

@@ -98,6 +98,8 @@ export class ChangeFeed {
     directEvents: 0,
     rowsDelivered: 0,
     tooSlow: 0,
+    /** Catch-up windows computed (capture/windows.ts), the feed's own included. */
+    windowsOpened: 0,
   };
 
   constructor(options: ChangeFeedOptions) {
@@ -370,6 +372,7 @@ export class ChangeFeed {
       if (live.length === 0) continue;
       this.counters.catchUpStatements += 1;
       const window = await openWindow(this.db, this.relations, from);
+      this.counters.windowsOpened += 1;
       this.logger.debug('live catch-up window opened', { rows: window.rows, subscribers: live.length });
       this.windowUsers.set(window.id, live.length);
       for (const subscriber of live) {
@@ -409,6 +412,7 @@ export class ChangeFeed {
     if (!this.feedWindow) {
       this.counters.feedStatements += 1;
       this.feedWindow = await openWindow(this.db, this.relations, previous);
+      this.counters.windowsOpened += 1;
       this.feedWantsWindow = false;
       this.logger.debug('live feed window opened', { rows: this.feedWindow.rows });
     }
