@@ -79,6 +79,9 @@ async function startGateway(
       LIVE_POLL_INTERVAL_MS: '1000',
       LIVE_NOTIFY_CHANNEL: wakeup === 'notify' ? 'lakebase_graphql_sync' : 'off',
       LIVE_MAX_SUBSCRIBERS: '50000',
+      // Every load-generator connection comes from 127.0.0.1, one client identity for the per-client bounds.
+      MAX_SUBSCRIPTIONS_PER_CLIENT: '50000',
+      MAX_STREAMS_PER_CLIENT: '50000',
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
     },

@@ -18,19 +18,15 @@ import path from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import type pg from 'pg';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config/env.js';
 import { loadSampleIfEmpty } from '../src/dev/load/sample-if-empty.js';
-import { LocalSyncSource } from '../src/dev/pipeline/local-sync-source.js';
 import { pipelineNames } from '../src/dev/pipeline/names.js';
 import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { ensureWebBuild } from '../src/dev/web-build.js';
 import { silentLogger } from '../src/logger.js';
-import { listen } from '../src/server/http/listen.js';
 import { DEFAULT_WEB_DIR } from '../src/server/web-page.js';
-import { CachedSyncStatus } from '../src/sync/cached-sync-status.js';
 import { launchBrowser } from '../test/support/browser.js';
+import { startPipelineGateway } from '../test/support/pipeline-gateway.js';
 import { BENCH_SCHEMA, BENCH_TABLE, startBenchDatabase } from './support/bench-database.js';
 
 function option(name: string, fallback: number): number {
@@ -176,7 +172,7 @@ console.log(
     .map((v) => v.toFixed(2))
     .join(' ')}`,
 );
-await ensureWebBuild(DEFAULT_WEB_DIR, silentLogger);
+await ensureWebBuild(DEFAULT_WEB_DIR, silentLogger, { required: true });
 const database = await startBenchDatabase({ name: 'web', fresh: true });
 // Shutdown ends the cluster under idle connections; their termination is expected here.
 database.pool.on('error', () => {});
@@ -185,28 +181,15 @@ try {
   await loadSampleIfEmpty(database.pool, { schema: BENCH_SCHEMA, table: BENCH_TABLE });
   const names = pipelineNames({ syncedSchema: BENCH_SCHEMA, syncedTable: BENCH_TABLE });
   await seedLocalPipeline(database.pool, { names, policy: 'CONTINUOUS' });
-  const loaded = loadConfig({ DATABASE_URL: database.connectionString, LIVE_POLL_INTERVAL_MS: String(LIVE_POLL_MS) });
   console.log(`LIVE_POLL_INTERVAL_MS=${LIVE_POLL_MS}`);
-  const app = createApp({
-    config: { ...loaded, database: loaded.database! },
-    logger: silentLogger,
-    // As `npm start` wires it: sync status from the emulated pipeline (SYNC_STATUS_CACHE_SECONDS default).
-    sync: {
-      status: new CachedSyncStatus(new LocalSyncSource(database.pool, { names }), {
-        ttlSeconds: 5,
-        logger: silentLogger,
-      }),
-      admin: {
-        principals: new Set(),
-        token: undefined,
-        trustForwardedIdentity: false,
-        identityHeader: 'x-forwarded-email',
-      },
-    },
+  // As `npm start` wires it: sync status from the emulated pipeline (SYNC_STATUS_CACHE_SECONDS default).
+  const gateway = await startPipelineGateway({
+    url: database.connectionString,
+    pool: database.pool,
+    names,
+    env: { LIVE_POLL_INTERVAL_MS: String(LIVE_POLL_MS) },
   });
-  await app.initialised;
-  const http = await listen(app.gateway, 0, '127.0.0.1');
-  const origin = new URL(http.url).origin;
+  const { app, origin } = gateway;
   const browser = await launchBrowser();
   try {
     await firstLoad(browser, origin);
@@ -214,9 +197,7 @@ try {
     await idleCost(browser, origin, database.pool, app.statements);
   } finally {
     await browser.close();
-    await app.live.stop();
-    await http.close();
-    await app.close();
+    await gateway.close();
   }
 } finally {
   await database.stop();

@@ -158,6 +158,7 @@ export function createApp({
       ...useSseTransports({
         keepAliveMs: config.live.keepAliveMs,
         reservationTtlMs: edge.streamReservationTtlMs,
+        streamsPerClient: { max: edge.maxStreamsPerClient, identity: clientLimits.identityOf },
         directWrites: config.fastPaths.sseDirectWrites,
       }),
       useSharedSubscriptionResults(),
@@ -171,7 +172,7 @@ export function createApp({
             : { mode: 'off', reason: 'RESPONSE_CACHE=off' },
         }),
       }),
-      webPageRoutes(webDir),
+      webPageRoutes(webDir, { graphiql: edge.graphiql }),
     ),
   });
   live.start();

@@ -33,7 +33,7 @@ export function wireDatabricks(
   if (database !== null) {
     const choice = choosePasswordSource(database, databricks, {
       ...(workspace === undefined ? {} : { workspace }),
-      log: logger,
+      logger,
     });
     if (choice.kind === 'oauth') {
       wiring.password = choice.password;
@@ -51,7 +51,7 @@ export function wireDatabricks(
   if (databricks.syncedTableName !== undefined && workspace !== undefined) {
     const source = new DatabricksSyncSource(workspace, databricks.syncedTableName, {
       api: databricks.syncedTableApi,
-      log: logger,
+      logger,
     });
     wiring.sync = {
       status: new CachedSyncStatus(source, {

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 'the POST body is not application/json (CSRF protection)',
   NOT_ACCEPTABLE: 'no response format the Accept header allows',
   TOO_MANY_SUBSCRIPTIONS: 'MAX_SUBSCRIPTIONS_PER_CLIENT reached for this client',
+  TOO_MANY_STREAMS: 'MAX_STREAMS_PER_CLIENT reached for this client: close a /graphql/stream stream first',
   PERSISTED_QUERY_NOT_FOUND: 'the documentId is not in the persisted operations manifest',
   PERSISTED_QUERY_ONLY: 'PERSISTED_OPERATIONS=only: send a documentId, not a document',
   PERSISTED_QUERY_ID_REQUIRED: 'PERSISTED_OPERATIONS=only: the request names no documentId',

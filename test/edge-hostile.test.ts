@@ -56,15 +56,20 @@ describe('hostile requests', () => {
     expect(ok.body.data?.trips.totalCount).toBe('50');
   });
 
-  it('one bad node id does not null the good ones', async () => {
-    const ids = [Buffer.from('Trip:abc').toString('base64'), Buffer.from('Trip:3').toString('base64')];
+  it('bad node ids do not null the good ones', async () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const ids = [b64('Trip:abc'), b64('Trip:3'), b64('Trip:'), '%%%', b64('Zone:10001'), b64('Trip:6')];
     const { body } = await gw.query<{ nodes: ({ id: string } | null)[] }>(
       'query($ids: [ID!]!) { nodes(ids: $ids) { id } }',
       { ids },
     );
-    expect(body.data?.nodes).toEqual([null, { id: ids[1] }]);
-    expect(body.errors).toHaveLength(1);
-    expect(body.errors![0]!.path).toEqual(['nodes', 0]);
+    expect(body.data?.nodes).toEqual([null, { id: ids[1] }, null, null, null, { id: ids[5] }]);
+    expect(body.errors?.map((error) => error.path)).toEqual([
+      ['nodes', 0],
+      ['nodes', 2],
+      ['nodes', 3],
+      ['nodes', 4],
+    ]);
   });
 
   it('2016-02-29 (a leap day) is still accepted', async () => {

@@ -89,6 +89,25 @@ describe('subscriber slots', () => {
     expect(again.status).toBe(201);
   });
 
+  it("a request that fails to open a reservation's stream does not stop its expiry", async () => {
+    const put = await fetch(`${gw.origin}/graphql/stream`, { method: 'PUT' });
+    const token = await put.text();
+    // graphql-sse opens a stream only for exactly `Accept: text/event-stream`; this one is refused.
+    const refused = await fetch(`${gw.origin}/graphql/stream`, {
+      headers: { accept: 'text/event-stream, application/json', 'x-graphql-event-stream-token': token },
+    });
+    expect(refused.status).not.toBe(200);
+    await refused.arrayBuffer();
+    const operation = await fetch(`${gw.origin}/graphql/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token },
+      body: JSON.stringify({ query: SUBSCRIPTION, extensions: { operationId: 'op1' } }),
+    });
+    expect(operation.status).toBe(202);
+    await until(() => subscribers() === 1, 'the orphan operation to subscribe');
+    await until(() => subscribers() === 0, 'the reservation to expire all the same');
+  });
+
   it('bounds subscriptions per client identity, and frees a slot when a stream closes', async () => {
     const headers = { authorization: 'Bearer client-a' };
     const a = openStream(gw.origin, {}, headers);
@@ -120,6 +139,83 @@ describe('subscriber slots', () => {
       /^after: (is not a valid tripsAdded cursor|a trips page cursor is not a stream position)/,
     );
     stream.close();
+  });
+});
+
+describe('graphql-sse streams per client (MAX_STREAMS_PER_CLIENT)', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    // Reservations do not expire during the test: only closing a stream frees a slot here.
+    gw = await startLiveGateway('edge_streams', { MAX_STREAMS_PER_CLIENT: '2', STREAM_RESERVATION_TTL_MS: '3600000' });
+  });
+  afterAll(() => gw.close());
+
+  const reserve = (headers: Record<string, string>) =>
+    fetch(`${gw.origin}/graphql/stream`, { method: 'PUT', headers }).then(async (response) => ({
+      status: response.status,
+      text: await response.text(),
+    }));
+
+  /** Opens a reservation's event stream; resolves once its headers arrived. */
+  async function openStream(token: string, headers: Record<string, string>) {
+    const controller = new AbortController();
+    const response = await fetch(`${gw.origin}/graphql/stream`, {
+      headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token, ...headers },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    return { close: () => controller.abort() };
+  }
+
+  it('refuses a client at its bound with 429 naming the limit, not another client, and frees a slot on close', async () => {
+    const a = { authorization: 'Bearer stream-client-a' };
+    const b = { authorization: 'Bearer stream-client-b' };
+    const first = await reserve(a);
+    const second = await reserve(a);
+    expect([first.status, second.status]).toEqual([201, 201]);
+
+    // Two reservations, neither opened: the bound counts them.
+    const refused = await reserve(a);
+    expect(refused.status).toBe(429);
+    const body = JSON.parse(refused.text) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]!.extensions.code).toBe('TOO_MANY_STREAMS');
+    expect(body.errors[0]!.message).toMatch(
+      /^this client already holds 2 \/graphql\/stream reservations or streams, the most allowed per client \(MAX_STREAMS_PER_CLIENT\)/,
+    );
+
+    // Another client is not affected; nor is the same address without a token (another identity).
+    expect((await reserve(b)).status).toBe(201);
+    expect((await reserve({})).status).toBe(201);
+
+    // Opening a stream keeps its slot taken.
+    const stream = await openStream(first.text, a);
+    const other = await openStream(second.text, a);
+    expect((await reserve(a)).status).toBe(429);
+
+    // Closing it frees the slot, once the gateway has seen the connection go.
+    stream.close();
+    let again = await reserve(a);
+    const deadline = Date.now() + 20_000;
+    while (again.status === 429 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      again = await reserve(a);
+    }
+    expect(again.status).toBe(201);
+    // And only that one: the client is at its bound again.
+    expect((await reserve(a)).status).toBe(429);
+    other.close();
+  });
+
+  it('counts a reservation on /api/graphql/stream like one on /graphql/stream', async () => {
+    const c = { authorization: 'Bearer stream-client-c' };
+    const put = (path: string) => fetch(`${gw.origin}${path}`, { method: 'PUT', headers: c });
+    expect((await put('/graphql/stream')).status).toBe(201);
+    expect((await put('/api/graphql/stream')).status).toBe(201);
+    const refused = await put('/api/graphql/stream');
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(
+      /MAX_STREAMS_PER_CLIENT/,
+    );
   });
 });
 

@@ -45,7 +45,7 @@ function tokenCache() {
   return new TokenCache(instanceCredentialIssuer(workspaceClient(), INSTANCE), {
     maxConnectionLifetimeSeconds: 45 * 60,
     now: () => clock,
-    log: { info: () => {}, warn: () => {} },
+    logger: { info: () => {}, warn: () => {} },
   });
 }
 

@@ -231,7 +231,7 @@ describe('TokenCache', () => {
     return new TokenCache(instanceCredentialIssuer(workspaceClient(), INSTANCE), {
       maxConnectionLifetimeSeconds,
       now,
-      log: quietLog,
+      logger: quietLog,
     });
   }
 
@@ -273,7 +273,7 @@ describe('TokenCache', () => {
     const cache = new TokenCache(instanceCredentialIssuer(workspaceClient(), INSTANCE), {
       maxConnectionLifetimeSeconds: 45 * 60,
       now,
-      log: { info: () => {}, warn: (message) => warnings.push(message) },
+      logger: { info: () => {}, warn: (message) => warnings.push(message) },
     });
     const first = await cache.password();
     clock += 20 * 60_000;
@@ -295,7 +295,7 @@ describe('TokenCache', () => {
     const cache = new TokenCache(instanceCredentialIssuer(workspaceClient(), INSTANCE), {
       maxConnectionLifetimeSeconds: 2 * 3600,
       now,
-      log: { info: () => {}, warn: (message) => warnings.push(message) },
+      logger: { info: () => {}, warn: (message) => warnings.push(message) },
     });
     await cache.password();
     await cache.password();

@@ -184,6 +184,22 @@ describe('tripChanges for a filtered view', () => {
 });
 
 describe('the change record', () => {
+  it('stores its arrays uncompressed, so a bulk write does not pay for compressing them', async () => {
+    // bench/capture-writes.ts: compressing one array of a 300,000-row COPY's ids cost a quarter of the COPY.
+    const gw = await startLiveGateway('live_exact_storage');
+    try {
+      const { rows } = await gw.database.pool.query<{ name: string; storage: string }>(
+        `SELECT a.attname AS name, a.attstorage AS storage FROM pg_attribute a
+          WHERE a.attrelid = 'lakebase_graphql.trip_change_log'::regclass AND a.attndims > 0 ORDER BY 1`,
+      );
+      expect(rows.map((row) => row.name)).toContain('ids');
+      expect(rows.length).toBe(7);
+      expect(rows.filter((row) => row.storage !== 'e')).toEqual([]);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('expires cursors older than its retention with CURSOR_EXPIRED and how to recover', async () => {
     const gw = await startLiveGateway('live_exact_retention', {
       LIVE_POLL_INTERVAL_MS: '50',

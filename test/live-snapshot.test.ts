@@ -11,7 +11,13 @@ const range = (first: number, last: number) => Array.from({ length: last - first
 describe('a snapshot refresh', () => {
   let gw: LiveGateway;
   beforeAll(async () => {
-    gw = await startLiveGateway('live_snapshot', { LIVE_POLL_INTERVAL_MS: '50', LIVE_FEED_BATCH_ROWS: '100' });
+    gw = await startLiveGateway('live_snapshot', {
+      LIVE_POLL_INTERVAL_MS: '50',
+      LIVE_FEED_BATCH_ROWS: '100',
+      // A table swapped in has no triggers, so nothing notifies: only a tick finds it. On Lakebase the sync
+      // status change of the refresh wakes the feed; here the safety-net poll must be short to find it.
+      LIVE_NOTIFIED_POLL_INTERVAL_MS: '50',
+    });
     await insertTrips(gw.database.pool, range(1, 500));
   });
   afterAll(() => gw.close());

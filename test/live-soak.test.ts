@@ -66,7 +66,8 @@ describe('soak: concurrent writers on random keys', () => {
                FROM unnest($1::int8[]) k
              ON CONFLICT (id) DO UPDATE SET fare_amount = EXCLUDED.fare_amount, pickup_zip = EXCLUDED.pickup_zip,
                                             trip_distance = EXCLUDED.trip_distance`,
-            [keys.slice(0, 6).sort((a, b) => a - b), Math.floor(random() * 1000)],
+            // Distinct: one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
+            [[...new Set(keys.slice(0, 6))].sort((a, b) => a - b), Math.floor(random() * 1000)],
           );
           await client.query(
             `UPDATE "default".trips_synced SET fare_amount = fare_amount + 13 WHERE id = ANY($1::int8[])`,

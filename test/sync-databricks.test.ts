@@ -49,7 +49,7 @@ describe.each(FLAVOURS)('$name', (flavour) => {
     });
     return new DatabricksSyncSource(createWorkspaceClient(config, { env: {}, retryTimeoutSeconds: 5 }), tableName, {
       api,
-      log: { info: (message) => log.push(message) },
+      logger: { info: (message) => log.push(message) },
     });
   }
 

@@ -101,6 +101,24 @@ describe('GraphiQL', () => {
     const js = await get(gateway, `${GRAPHIQL_PREFIX}graphiql.js`);
     expect(await js.text()).toContain('YogaGraphiQL');
   });
+
+  it('is not served with GRAPHIQL=false: neither its page nor its files, while the dashboard still is', async () => {
+    const off = await startTestGateway('web_page_no_graphiql', { GRAPHIQL: 'false' }, { webDir: dir });
+    try {
+      const page = await (await get(off, '/graphql', { accept: 'text/html' })).text();
+      expect(page).not.toContain(GRAPHIQL_PREFIX);
+      expect(page).not.toMatch(/<html/i);
+      for (const file of ['graphiql.js', 'graphiql.css', 'editor.worker.js', 'json.worker.js', 'graphql.worker.js']) {
+        const asset = await get(off, `${GRAPHIQL_PREFIX}${file}`, { 'accept-encoding': 'br' });
+        expect(asset.status, file).toBe(404);
+        expect(await asset.text(), file).not.toContain('YogaGraphiQL');
+      }
+      expect((await get(off, '/')).status).toBe(200);
+      expect((await get(off, '/assets/index-AbC123.js')).status).toBe(200);
+    } finally {
+      await off.close();
+    }
+  });
 });
 
 describe("the dashboard's persisted operations", () => {

@@ -33,6 +33,8 @@ export interface EdgeConfig {
   rateLimitWindowMs: number;
   /** Concurrent subscriptions per identity; more are refused with TOO_MANY_SUBSCRIPTIONS. */
   maxSubscriptionsPerClient: number;
+  /** graphql-sse reservations (PUT /graphql/stream) per identity, opened or not; more are refused with 429. */
+  maxStreamsPerClient: number;
   /** graphql-sse reservations (PUT) that never open their stream are dropped after this. */
   streamReservationTtlMs: number;
   /** Trust X-Forwarded-For's first address as the client's (behind the Databricks Apps proxy). */
@@ -88,6 +90,7 @@ export function parseEdgeConfig(env: Env, production: boolean): EdgeConfig {
     rateLimitRequests: read(env, 'RATE_LIMIT_REQUESTS'),
     rateLimitWindowMs: read(env, 'RATE_LIMIT_WINDOW_MS'),
     maxSubscriptionsPerClient: read(env, 'MAX_SUBSCRIPTIONS_PER_CLIENT'),
+    maxStreamsPerClient: read(env, 'MAX_STREAMS_PER_CLIENT'),
     streamReservationTtlMs: read(env, 'STREAM_RESERVATION_TTL_MS'),
     trustProxy: read(env, 'TRUST_PROXY') ?? production,
     accessLog: read(env, 'ACCESS_LOG'),

@@ -4,6 +4,11 @@ import { ConfigError, read, type Env } from './variables.js';
 export interface LiveConfig {
   /** Feed tick interval while anyone is subscribed; NOTIFY and sync status changes wake it sooner. */
   pollIntervalMs: number;
+  /**
+   * Tick interval of the exact feed while its wake-ups are reliable (its change triggers NOTIFY at
+   * every writing commit, and the LISTEN connection is up); never shorter than pollIntervalMs.
+   */
+  notifiedPollIntervalMs: number;
   /** Postgres channel the sync pipeline notifies after each sync; null disables LISTEN (polling only). */
   notifyChannel: string | null;
   /** Rows per feed statement (and per catch-up page); the feed loops while pages come back full. */
@@ -33,6 +38,7 @@ export interface LiveConfig {
 export function parseLiveConfig(env: Env): LiveConfig {
   return {
     pollIntervalMs: read(env, 'LIVE_POLL_INTERVAL_MS'),
+    notifiedPollIntervalMs: read(env, 'LIVE_NOTIFIED_POLL_INTERVAL_MS'),
     notifyChannel: read(env, 'LIVE_NOTIFY_CHANNEL'),
     feedBatchRows: read(env, 'LIVE_FEED_BATCH_ROWS'),
     subscriberBufferRows: read(env, 'LIVE_SUBSCRIBER_BUFFER_ROWS'),

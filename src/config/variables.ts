@@ -312,6 +312,16 @@ export const VARIABLES = {
     10,
     3_600_000,
   ),
+  LIVE_NOTIFIED_POLL_INTERVAL_MS: int(
+    {
+      group: 'Live subscriptions',
+      meaning:
+        'safety-net tick while NOTIFY wakes the feed at every commit (exact capture, LISTEN up); `LIVE_POLL_INTERVAL_MS` again while LISTEN is down',
+    },
+    60_000,
+    10,
+    3_600_000,
+  ),
   LIVE_NOTIFY_CHANNEL: {
     group: 'Live subscriptions',
     meaning: 'Postgres channel the sync pipeline notifies after each sync; `off`: polling only',
@@ -525,6 +535,16 @@ export const VARIABLES = {
   RATE_LIMIT_WINDOW_MS: int({ group: 'Edge', meaning: 'the rate limit window' }, 60_000, 100, 86_400_000),
   MAX_SUBSCRIPTIONS_PER_CLIENT: int(
     { group: 'Edge', meaning: 'concurrent subscriptions per client (`TOO_MANY_SUBSCRIPTIONS` beyond)' },
+    100,
+    1,
+    1_000_000,
+  ),
+  MAX_STREAMS_PER_CLIENT: int(
+    {
+      group: 'Edge',
+      meaning:
+        '`/graphql/stream` reservations (graphql-sse single connection mode) per client, opened or not (429 `TOO_MANY_STREAMS` beyond)',
+    },
     100,
     1,
     1_000_000,

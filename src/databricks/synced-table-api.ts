@@ -18,7 +18,7 @@ export type SyncedTableApi = 'postgres' | 'database';
 export const SYNCED_TABLE_APIS: readonly SyncedTableApi[] = ['postgres', 'database'];
 
 /** Where the reader says which API answered (the gateway's logger). */
-export type SyncedTableApiLog = Pick<Logger, 'info'>;
+export type SyncedTableApiLogger = Pick<Logger, 'info'>;
 
 const JSON_HEADERS = { Accept: 'application/json', 'Content-Type': 'application/json' };
 
@@ -54,7 +54,7 @@ export class SyncedTableReader {
     private readonly workspace: WorkspaceClient,
     readonly tableName: string,
     preferred: SyncedTableApi,
-    private readonly log: SyncedTableApiLog | undefined = undefined,
+    private readonly logger: SyncedTableApiLogger | undefined = undefined,
   ) {
     this.current = preferred;
   }
@@ -80,7 +80,7 @@ export class SyncedTableReader {
         throw httpStatusOf(fallbackError) === 404 ? error : fallbackError;
       }
       this.current = second;
-      this.log?.info(
+      this.logger?.info(
         `synced table answered by the ${second} API (the ${first} API answered 404); using it from now on`,
         {
           table: this.tableName,

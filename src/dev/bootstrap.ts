@@ -50,8 +50,9 @@ export async function startDevEnvironment(
   if (!loaded.database) throw new Error('embedded database configuration missing');
   const database: DatabaseConfig = { ...loaded.database, source: 'embedded' };
 
-  // Kept open for the pipeline worker and the status source (the worker needs two connections).
-  const pool = new pg.Pool({ connectionString: embedded.connectionString, max: 4 });
+  // Kept open for the pipeline worker and the status source: the worker's control connection, and
+  // its CONTINUOUS writers (DEFAULT_RUNNER_SETTINGS.continuousWriters, capped by this size).
+  const pool = new pg.Pool({ connectionString: embedded.connectionString, max: 6 });
   pool.on('error', (error) => logger.warn('dev pipeline connection closed', { error: error.message }));
   const table = `${database.schema}.${database.table}`;
   const sample = await loadSampleIfEmpty(pool, await ensured(pool, database));

@@ -10,6 +10,7 @@ import { loadCsvCommand } from './commands/load-csv.js';
 import { sampleCommand } from './commands/sample.js';
 import { deleteCommand } from './commands/delete.js';
 import { insertCommand } from './commands/insert.js';
+import { insertReversedCommand } from './commands/insert-reversed.js';
 import { pipelineCommand } from './commands/pipeline.js';
 import { statusCommand } from './commands/status.js';
 import { streamCommand } from './commands/stream.js';
@@ -24,6 +25,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'load-csv': loadCsvCommand,
   // The local sync pipeline (see docs/local-pipeline.md).
   insert: insertCommand,
+  'insert-reversed': insertReversedCommand,
   update: updateCommand,
   delete: deleteCommand,
   sync: syncCommand,

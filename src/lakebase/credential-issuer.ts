@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkspaceClient } from '@databricks/sdk-experimental';
 import type { LakebaseTarget } from '../config/databricks.js';
 import { describeApiFailure, type ApiCallContext } from '../databricks/api-errors.js';
-import { SyncedTableReader, type SyncedTableApi, type SyncedTableApiLog } from '../databricks/synced-table-api.js';
+import { SyncedTableReader, type SyncedTableApi, type SyncedTableApiLogger } from '../databricks/synced-table-api.js';
 import { isPostgresSyncedTable } from '../sync/source.js';
 import { authenticateWorkspace, WorkspaceAuthError } from '../databricks/workspace-client.js';
 import { LakebaseConnectionError } from './errors.js';
@@ -171,12 +171,12 @@ export function syncedTableCredentialIssuer(
   workspace: WorkspaceClient,
   syncedTableName: string,
   api: SyncedTableApi = 'postgres',
-  log?: SyncedTableApiLog,
+  logger?: SyncedTableApiLogger,
 ): CredentialIssuer {
   let resolved: CredentialIssuer | undefined;
   // Shared by concurrent callers; cleared when settled so a failure is retried next time.
   let resolving: Promise<CredentialIssuer> | undefined;
-  const reader = new SyncedTableReader(workspace, syncedTableName, api, log);
+  const reader = new SyncedTableReader(workspace, syncedTableName, api, logger);
   const resolve = async (): Promise<CredentialIssuer> => {
     const context: ApiCallContext = {
       what: `looking up the Lakebase database of synced table "${syncedTableName}" (neither LAKEBASE_ENDPOINT nor LAKEBASE_INSTANCE_NAME is set)`,
@@ -202,7 +202,7 @@ export function syncedTableCredentialIssuer(
         },
         () => readWriteEndpointOf(workspace, branch),
       );
-      log?.info('Lakebase endpoint resolved from the synced table', {
+      logger?.info('Lakebase endpoint resolved from the synced table', {
         table: syncedTableName,
         endpoint: endpoint.name,
       });
@@ -235,7 +235,7 @@ export function syncedTableCredentialIssuer(
 export function credentialIssuerFor(
   workspace: WorkspaceClient,
   target: LakebaseTarget,
-  log?: SyncedTableApiLog,
+  logger?: SyncedTableApiLogger,
 ): CredentialIssuer {
   switch (target.kind) {
     case 'instance':
@@ -243,6 +243,6 @@ export function credentialIssuerFor(
     case 'endpoint':
       return endpointCredentialIssuer(workspace, target.endpoint);
     case 'synced-table':
-      return syncedTableCredentialIssuer(workspace, target.syncedTableName, target.api, log);
+      return syncedTableCredentialIssuer(workspace, target.syncedTableName, target.api, logger);
   }
 }

@@ -31,7 +31,7 @@ export type PasswordChoice =
 export interface PasswordChoiceOptions {
   /** Reuse the gateway's client; by default one is created from the config. */
   workspace?: WorkspaceClient;
-  log?: Pick<Logger, 'info' | 'warn'>;
+  logger?: Pick<Logger, 'info' | 'warn'>;
   now?: () => number;
 }
 
@@ -64,10 +64,10 @@ export function choosePasswordSource(
     );
   }
   const workspace = options.workspace ?? createWorkspaceClient(databricks);
-  const issuer = credentialIssuerFor(workspace, target, options.log);
+  const issuer = credentialIssuerFor(workspace, target, options.logger);
   const cache = new TokenCache(issuer, {
     maxConnectionLifetimeSeconds: database.maxLifetimeSeconds,
-    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   return {

@@ -22,7 +22,7 @@ export interface TokenCacheOptions {
   marginSeconds?: number;
   /** Milliseconds since the epoch; injectable so tests can rotate tokens without waiting. */
   now?: () => number;
-  log?: Pick<Logger, 'info' | 'warn'>;
+  logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 interface CachedToken {
@@ -46,7 +46,7 @@ export class TokenCache {
   private readonly maxConnectionLifetimeMs: number;
   private readonly marginMs: number;
   private readonly now: () => number;
-  private readonly log: Pick<Logger, 'info' | 'warn'>;
+  private readonly logger: Pick<Logger, 'info' | 'warn'>;
 
   constructor(
     private readonly issuer: CredentialIssuer,
@@ -55,7 +55,7 @@ export class TokenCache {
     this.maxConnectionLifetimeMs = options.maxConnectionLifetimeSeconds * 1000;
     this.marginMs = (options.marginSeconds ?? 60) * 1000;
     this.now = options.now ?? Date.now;
-    this.log = options.log ?? createLogger();
+    this.logger = options.logger ?? createLogger();
   }
 
   /** For pg: `new pg.Pool({ password: cache.password })`. */
@@ -93,7 +93,7 @@ export class TokenCache {
       // A token that is still valid keeps the gateway serving through a
       // credential-API outage, at the price of a connection that may outlive it.
       if (cached !== undefined && this.now() < cached.expiresAt - this.marginMs) {
-        this.log.warn(
+        this.logger.warn(
           `Lakebase credential renewal for ${this.issuer.description} failed; reusing the current token, valid until ` +
             `${new Date(cached.expiresAt).toISOString()}: ${error instanceof Error ? error.message : String(error)}`,
         );
@@ -121,7 +121,7 @@ export class TokenCache {
     const earliestRenewal = issuedAt + Math.max(lifetime * MIN_REUSE_FRACTION, MIN_REUSE_MS);
     if (latestSafeRenewal < earliestRenewal && !this.warnedShortLifetime) {
       this.warnedShortLifetime = true;
-      this.log.warn(
+      this.logger.warn(
         `Lakebase credentials for ${this.issuer.description} live ${Math.round(lifetime / 1000)} s, less than ` +
           `PG_MAX_LIFETIME_SECONDS (${this.maxConnectionLifetimeMs / 1000} s) plus ${this.marginMs / 1000} s: ` +
           'pooled connections may outlive their token; lower PG_MAX_LIFETIME_SECONDS',
@@ -134,7 +134,7 @@ export class TokenCache {
       renewAt: Math.max(latestSafeRenewal, earliestRenewal),
     };
     this.cached = cached;
-    this.log.info(
+    this.logger.info(
       `Lakebase credential issued for ${this.issuer.description}: valid until ${new Date(expiresAt).toISOString()}, ` +
         `used for new connections until ${new Date(cached.renewAt).toISOString()}`,
     );

@@ -10,6 +10,7 @@ import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../
 import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
 import { atSnapshot, positionKey, positionXmin, type ChangePosition } from './capture/position.js';
 import { readNetChanges, type CaptureRelations, type NetChange, type PositionRequest } from './capture/queries.js';
+import { closeWindow, openWindow, readWindowPage, type CatchUpWindow } from './capture/windows.js';
 import {
   ChangeSubscriber,
   type ChangeChunk,
@@ -18,6 +19,7 @@ import {
   type TripChangeEvent,
 } from './change-subscriber.js';
 import { CURSOR_EXPIRED } from './stream-cursor.js';
+import { TickLoop } from './tick-loop.js';
 
 export interface ChangeFeedOptions {
   db: Db;
@@ -29,6 +31,12 @@ export interface ChangeFeedOptions {
   onActivityChange?: (active: boolean) => void;
   /** Puts the capture back after the table was replaced or its triggers changed (installCapture). */
   repair: () => Promise<void>;
+  /**
+   * Whether every writing commit wakes the feed now (its triggers NOTIFY, and LISTEN is connected):
+   * then the poll is only a safety net (LIVE_NOTIFIED_POLL_INTERVAL_MS). Call wake() when it stops
+   * being true, so the next tick is not an hour away.
+   */
+  wakeUpsReliable?: () => boolean;
 }
 
 export interface SubscribeArgs {
@@ -42,7 +50,6 @@ interface Group {
   subscribers: Set<ChangeSubscriber>;
 }
 
-const MAX_BACKOFF_MS = 5000;
 const DELIVERY_SLICE = 500;
 
 /**
@@ -63,6 +70,7 @@ export class ChangeFeed {
   private readonly logger: Logger;
   private readonly onActivityChange: ((active: boolean) => void) | undefined;
   private readonly repair: () => Promise<void>;
+  private readonly wakeUpsReliable: () => boolean;
   private active = false;
 
   private position: ChangePosition | undefined;
@@ -71,11 +79,16 @@ export class ChangeFeed {
   private readonly joining = new Set<ChangeSubscriber>();
   private readonly groups = new Map<string, Group>();
   private liveCount = 0;
+  /** Catch-up windows (capture/windows.ts) of subscribers far behind, and how many subscribers use each. */
+  private readonly windows = new Map<ChangeSubscriber, CatchUpWindow>();
+  private readonly windowUsers = new Map<string, number>();
+  /** Subscribers whose last page came back full: their next page comes from a new window. */
+  private readonly wantWindow = new Set<ChangeSubscriber>();
+  private feedWindow: CatchUpWindow | undefined;
+  private feedWantsWindow = false;
+  private feedFullPages = 0;
 
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private rerun = false;
-  private failures = 0;
+  private readonly loop: TickLoop;
   private stopped = false;
   private readonly counters = {
     ticks: 0,
@@ -85,6 +98,8 @@ export class ChangeFeed {
     directEvents: 0,
     rowsDelivered: 0,
     tooSlow: 0,
+    /** Catch-up windows computed (capture/windows.ts), the feed's own included. */
+    windowsOpened: 0,
   };
 
   constructor(options: ChangeFeedOptions) {
@@ -95,6 +110,15 @@ export class ChangeFeed {
     this.logger = options.logger;
     this.onActivityChange = options.onActivityChange;
     this.repair = options.repair;
+    this.wakeUpsReliable = options.wakeUpsReliable ?? (() => false);
+    this.loop = new TickLoop({
+      logger: this.logger,
+      run: () => this.runTick(),
+      busy: () => this.size > 0,
+      urgent: () => this.pending.size > 0,
+      pollIntervalMs: () => this.pollIntervalMs,
+      counters: this.counters,
+    });
   }
 
   subscribe(kind: StreamKind, args: SubscribeArgs): AsyncIterableIterator<ChangeStreamEvent> {
@@ -141,23 +165,13 @@ export class ChangeFeed {
   }
 
   wake(reason = 'wake'): void {
-    if (this.stopped || this.size === 0) return;
-    if (this.running) {
-      this.rerun = true;
-      return;
-    }
-    if (this.failures > 0) {
-      if (!this.timer) this.schedule(this.backoffMs(this.failures));
-      return;
-    }
-    this.logger.debug('live feed woken', { reason });
-    this.schedule(0);
+    this.loop.wake(reason);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
+    this.dropFeedWindow();
     const everyone = [
       ...this.pending,
       ...this.joining,
@@ -182,10 +196,12 @@ export class ChangeFeed {
     for (const s of this.joining) queuedRows += s.queuedRows;
     return {
       mechanism: 'trigger' as const,
+      pollIntervalMs: this.pollIntervalMs,
       pending: this.pending.size,
       catchingUp: this.joining.size,
       live: this.liveCount,
       filterGroups: this.groups.size,
+      catchUpWindows: this.windowUsers.size + (this.feedWindow ? 1 : 0),
       queuedRows,
       ...this.counters,
       // A snapshot, not a number: metrics read null (the cursor below says where the feed is).
@@ -198,57 +214,21 @@ export class ChangeFeed {
     return this.pending.size + this.joining.size + this.liveCount;
   }
 
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
-    this.timer.unref();
-  }
-
-  private tick(): Promise<void> {
-    this.timer = undefined;
-    if (this.running) {
-      this.rerun = true;
-      return this.running;
-    }
-    this.rerun = false;
-    const startedAt = Date.now();
-    this.running = this.runTick().finally(() => {
-      this.running = undefined;
-      this.scheduleNext(Date.now() - startedAt);
-    });
-    return this.running;
-  }
-
+  /** One tick: steps while a page came back full (or a catching-up subscriber with room has more). */
   private async runTick(): Promise<void> {
-    this.counters.ticks += 1;
-    try {
-      // Repeats while the feed's page (or a catching-up subscriber's, with room) came back full.
-      while (!this.stopped && (await this.step()));
-      if (this.failures > 0) this.logger.info('live feed recovered', { failedTicks: this.failures });
-      this.failures = 0;
-    } catch (error) {
-      this.failures += 1;
-      this.counters.failedStatements += 1;
-      this.logger.warn('live feed tick failed; retrying', {
-        attempt: this.failures,
-        retryInMs: this.backoffMs(this.failures),
-        error: (error as Error).message,
-      });
-    }
+    while (!this.stopped && (await this.step()));
   }
 
-  private scheduleNext(tookMs: number): void {
-    if (this.stopped) return;
-    if (this.failures > 0) this.schedule(this.backoffMs(this.failures));
-    else if (this.rerun || this.pending.size > 0) this.schedule(0);
-    else if (this.size > 0) this.schedule(Math.max(0, this.config.pollIntervalMs - tookMs));
+  /** The poll in force: a rare safety net while NOTIFY wakes the feed at every commit, else the configured poll. */
+  private get pollIntervalMs(): number {
+    const { pollIntervalMs, notifiedPollIntervalMs } = this.config;
+    return this.wakeUpsReliable() ? Math.max(pollIntervalMs, notifiedPollIntervalMs) : pollIntervalMs;
   }
 
-  private backoffMs(failures: number): number {
-    return Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
-  }
-
-  /** One statement; returns whether another should follow at once. */
+  /**
+   * One shared statement (plus a keyset read per catch-up window in use); returns whether another
+   * step should follow at once.
+   */
   private async step(): Promise<boolean> {
     const starting = [...this.pending];
     this.pending.clear();
@@ -261,22 +241,41 @@ export class ChangeFeed {
     const newcomers = starting.filter((s) => s.state === 'pending');
 
     const limit = this.config.feedBatchRows;
+    // Catch-up pages as large as half the buffer (the room a subscriber needs to take part).
+    const catchUpLimit = Math.max(limit, Math.floor(this.config.subscriberBufferRows / 2));
     const requests: PositionRequest[] = [];
     const following = this.position !== undefined && this.liveCount > 0;
-    if (following) requests.push({ position: this.position!, limit });
+    // The feed reads its own position in the shared statement unless it is far behind (its window).
+    const feedInStatement = following && !this.feedWindow && !this.feedWantsWindow;
+    if (feedInStatement) requests.push({ position: this.position!, limit });
     const byPosition = new Map<string, { index: number; subscribers: ChangeSubscriber[] }>();
+    /** Subscribers far behind, reading their window's pages, grouped by window and position. */
+    const windowed = new Map<
+      string,
+      { window: CatchUpWindow; from: ChangePosition; subscribers: ChangeSubscriber[] }
+    >();
+    const toOpen = new Map<string, { from: ChangePosition; subscribers: ChangeSubscriber[] }>();
     for (const subscriber of this.joining) {
       if (!subscriber.hasRoom || subscriber.position === undefined) continue;
       const key = positionKey(subscriber.position);
+      const window = this.windows.get(subscriber);
+      if (window) {
+        const group = `${window.id}|${key}`;
+        const entry = windowed.get(group) ?? { window, from: subscriber.position, subscribers: [] };
+        entry.subscribers.push(subscriber);
+        windowed.set(group, entry);
+        continue;
+      }
+      if (this.wantWindow.has(subscriber)) {
+        const entry = toOpen.get(key) ?? { from: subscriber.position, subscribers: [] };
+        entry.subscribers.push(subscriber);
+        toOpen.set(key, entry);
+        continue;
+      }
       let entry = byPosition.get(key);
       if (!entry) {
         entry = { index: requests.length, subscribers: [] };
-        // Catch-up pages as large as half the buffer (the room a subscriber needs to take part):
-        // every page scans the changes the position does not cover, so fewer pages cost less.
-        requests.push({
-          position: subscriber.position,
-          limit: Math.max(limit, Math.floor(this.config.subscriberBufferRows / 2)),
-        });
+        requests.push({ position: subscriber.position, limit: catchUpLimit });
         byPosition.set(key, entry);
       }
       entry.subscribers.push(subscriber);
@@ -300,6 +299,7 @@ export class ChangeFeed {
       await this.repair();
       const lost = [...this.joining, ...[...this.groups.values()].flatMap((g) => [...g.subscribers])];
       for (const subscriber of lost) subscriber.terminate(captureLost());
+      this.dropFeedWindow();
       this.position = undefined;
       return this.pending.size > 0;
     }
@@ -307,16 +307,27 @@ export class ChangeFeed {
 
     // The feed itself.
     const previous = this.position;
-    if (following) {
+    if (feedInStatement) {
       const next = read.positions[0]!;
       this.position = next;
       await this.deliver(read.changes[0]!, previous!, next);
-      if (read.more[0]) again = true;
+      if (read.more[0]) {
+        again = true;
+        // Full pages in a row: the rest of a long gap (one huge sync) comes from a window, not from a
+        // rescan of the gap for every page. One full page (a sync a little over a page) reads on.
+        this.feedFullPages += 1;
+        if (this.feedFullPages >= 2) this.feedWantsWindow = true;
+      } else {
+        this.feedFullPages = 0;
+      }
+    } else if (following) {
+      again = await this.feedFromWindow();
     } else {
       // Nobody follows: jump to the end instead of reading changes nobody wants.
+      this.dropFeedWindow();
       this.position = atSnapshot(read.snapshot);
     }
-    const feedKey = positionKey(this.position);
+    const feedKey = positionKey(this.position!);
 
     // Subscribers catching up: their page, then the feed once they reach its position.
     for (const { index, subscribers } of byPosition.values()) {
@@ -333,7 +344,42 @@ export class ChangeFeed {
         subscriber.offer({ ...items, from, to }, false);
         if (positionKey(to) === feedKey) this.goLive(subscriber);
         else if (subscriber.hasRoom) again = true;
+        // Far behind: its next pages come from a window (computed once), not from a rescan of its gap each.
+        if (read.more[index] && subscriber.state === 'joining') this.wantWindow.add(subscriber);
       }
+    }
+    for (const { window, from, subscribers } of windowed.values()) {
+      const live = subscribers.filter((subscriber) => this.stillJoining(subscriber, from));
+      if (live.length === 0) continue;
+      this.counters.catchUpStatements += 1;
+      const page = await readWindowPage(this.db, this.relations, window, from, catchUpLimit);
+      if (page === null) {
+        // Swept (or emptied by a crash): a new window from where they are.
+        for (const subscriber of live) this.leaveWindow(subscriber, true);
+        again = true;
+        continue;
+      }
+      for (const subscriber of live) {
+        const items = viewOf(subscriber.kind, subscriber.matches, page.changes);
+        subscriber.offer({ ...items, from, to: page.position }, false);
+        if (!page.more) this.leaveWindow(subscriber, false);
+        if (positionKey(page.position) === feedKey) this.goLive(subscriber);
+        else if (subscriber.hasRoom) again = true;
+      }
+    }
+    for (const { from, subscribers } of toOpen.values()) {
+      const live = subscribers.filter((subscriber) => this.stillJoining(subscriber, from));
+      if (live.length === 0) continue;
+      this.counters.catchUpStatements += 1;
+      const window = await openWindow(this.db, this.relations, from);
+      this.counters.windowsOpened += 1;
+      this.logger.debug('live catch-up window opened', { rows: window.rows, subscribers: live.length });
+      this.windowUsers.set(window.id, live.length);
+      for (const subscriber of live) {
+        this.wantWindow.delete(subscriber);
+        this.windows.set(subscriber, window);
+      }
+      again = true;
     }
     for (const subscriber of newcomers) {
       if (subscriber.state !== 'pending') continue;
@@ -350,8 +396,75 @@ export class ChangeFeed {
     return again;
   }
 
+  /** Still catching up from `from`; ended with CURSOR_EXPIRED when retention dropped changes it needs. */
+  private stillJoining(subscriber: ChangeSubscriber, from: ChangePosition): boolean {
+    if (subscriber.state !== 'joining') return false;
+    if (this.horizon !== null && positionXmin(from) < this.horizon) {
+      subscriber.terminate(expired('after'));
+      return false;
+    }
+    return true;
+  }
+
+  /** The feed's next page from its window (opened first when it has none); returns whether to step again. */
+  private async feedFromWindow(): Promise<boolean> {
+    const previous = this.position!;
+    if (!this.feedWindow) {
+      this.counters.feedStatements += 1;
+      this.feedWindow = await openWindow(this.db, this.relations, previous);
+      this.counters.windowsOpened += 1;
+      this.feedWantsWindow = false;
+      this.logger.debug('live feed window opened', { rows: this.feedWindow.rows });
+    }
+    this.counters.feedStatements += 1;
+    const page = await readWindowPage(this.db, this.relations, this.feedWindow, previous, this.config.feedBatchRows);
+    if (page === null) {
+      this.feedWindow = undefined;
+      this.feedWantsWindow = true;
+      return true;
+    }
+    this.position = page.position;
+    await this.deliver(page.changes, previous, page.position);
+    if (!page.more) this.dropFeedWindow();
+    // After the last page, one more step reads what committed since the window's snapshot.
+    return true;
+  }
+
+  private dropFeedWindow(): void {
+    const window = this.feedWindow;
+    this.feedWindow = undefined;
+    this.feedWantsWindow = false;
+    this.feedFullPages = 0;
+    if (window) this.close(window);
+  }
+
+  /** The subscriber stops reading its window (done, gone, or the window vanished: then it wants a new one). */
+  private leaveWindow(subscriber: ChangeSubscriber, wantAnother: boolean): void {
+    this.wantWindow.delete(subscriber);
+    if (wantAnother && subscriber.state === 'joining') this.wantWindow.add(subscriber);
+    const window = this.windows.get(subscriber);
+    if (!window) return;
+    this.windows.delete(subscriber);
+    const users = (this.windowUsers.get(window.id) ?? 1) - 1;
+    if (users > 0) {
+      this.windowUsers.set(window.id, users);
+      return;
+    }
+    this.windowUsers.delete(window.id);
+    this.close(window);
+  }
+
+  private close(window: CatchUpWindow): void {
+    closeWindow(this.db, this.relations, window).catch((error: unknown) =>
+      this.logger.warn('cannot drop a catch-up window; retention sweeps it later', {
+        error: (error as Error).message,
+      }),
+    );
+  }
+
   private goLive(subscriber: ChangeSubscriber): void {
     this.joining.delete(subscriber);
+    this.leaveWindow(subscriber, false);
     subscriber.startLive(this.position!);
     this.join(subscriber);
   }
@@ -389,15 +502,13 @@ export class ChangeFeed {
   private release(subscriber: ChangeSubscriber): void {
     this.pending.delete(subscriber);
     this.joining.delete(subscriber);
+    this.leaveWindow(subscriber, false);
     const group = this.groups.get(subscriber.filterKey);
     if (group?.subscribers.delete(subscriber)) {
       this.liveCount -= 1;
       if (group.subscribers.size === 0) this.groups.delete(subscriber.filterKey);
     }
-    if (this.size === 0 && !this.running) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.loop.idle();
     this.noteActivity();
   }
 

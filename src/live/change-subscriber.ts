@@ -4,8 +4,8 @@ import type { TripRow } from '../db/tables.js';
 import type { ParsedTripFilter } from '../trips/parse-filter.js';
 import type { TripMatcher } from '../trips/match-filter.js';
 import type { ChangePosition } from './capture/position.js';
-import { isShareable, markShareable, type DirectDelivery, type DirectlyDeliverable } from './shared-events.js';
-import { TripStreamTermination } from './subscriber.js';
+import { markShareable } from './shared-events.js';
+import { StreamQueue, type TripStreamTermination } from './stream-queue.js';
 
 /** One change of Subscription.tripChanges. */
 export interface TripChangeEvent {
@@ -66,14 +66,8 @@ export interface ChangeSubscriberOptions {
   field: 'tripsAdded' | 'tripChanges';
 }
 
-/**
- * One subscription of the exact change stream: a bounded queue the feed pushes
- * into synchronously (a slow client never slows the feed or anyone else), read
- * through the async-iterator protocol. A plain iterator, not a generator: a
- * generator's return() waits for a pending next(), which never settles on an
- * idle stream.
- */
-export class ChangeSubscriber implements AsyncIterableIterator<ChangeStreamEvent>, DirectlyDeliverable {
+/** One subscription of the exact change stream: a bounded queue of the feed's changes (see StreamQueue). */
+export class ChangeSubscriber extends StreamQueue<StreamBatch> {
   state: ChangeSubscriberState = 'pending';
   /** Everything up to here has been taken into account (queued or filtered out). */
   position: ChangePosition | undefined;
@@ -89,15 +83,12 @@ export class ChangeSubscriber implements AsyncIterableIterator<ChangeStreamEvent
   private readonly events: StreamBatch[] = [];
   private sentFirst = false;
   private lastCursor: string | undefined;
-  private termination: TripStreamTermination | undefined;
-  private finished = false;
-  private waiter: ((result: IteratorResult<ChangeStreamEvent>) => void) | undefined;
-  private direct: DirectDelivery | undefined;
   /** The feed tick whose rows are being accepted, and how many of them are still queued (see offer). */
   private burstTick = -1;
   private burstRows = 0;
 
   constructor(options: ChangeSubscriberOptions) {
+    super();
     this.options = options;
     this.kind = options.kind;
     this.filter = options.filter;
@@ -180,15 +171,6 @@ export class ChangeSubscriber implements AsyncIterableIterator<ChangeStreamEvent
     return events;
   }
 
-  terminate(error: GraphQLError): void {
-    if (this.state === 'ended') return;
-    this.state = 'ended';
-    this.clearQueue();
-    this.termination = new TripStreamTermination(error);
-    this.options.release(this);
-    this.notify();
-  }
-
   get resumeCursor(): string | undefined {
     return this.lastCursor;
   }
@@ -205,71 +187,20 @@ export class ChangeSubscriber implements AsyncIterableIterator<ChangeStreamEvent
     );
   }
 
-  private clearQueue(): void {
+  protected clearQueued(): void {
     this.events.length = 0;
     this.queuedRows = 0;
   }
 
-  // ---- read by graphql-js ----
-
-  next(): Promise<IteratorResult<ChangeStreamEvent>> {
-    if (this.finished) return Promise.resolve({ done: true, value: undefined });
-    const event = this.take();
-    if (event) return Promise.resolve({ done: false, value: event });
-    return new Promise((resolve) => (this.waiter = resolve));
+  protected released(): void {
+    this.options.release(this);
   }
 
-  return(): Promise<IteratorResult<ChangeStreamEvent>> {
-    this.finish();
-    return Promise.resolve({ done: true, value: undefined });
+  protected deliveredDirectly(): void {
+    this.options.counters.directEvents += 1;
   }
 
-  throw(): Promise<IteratorResult<ChangeStreamEvent>> {
-    return this.return();
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  deliverDirectly(delivery: DirectDelivery | undefined): void {
-    this.direct = delivery;
-  }
-
-  private finish(): void {
-    this.direct = undefined;
-    const wasEnded = this.state === 'ended';
-    this.state = 'ended';
-    this.finished = true;
-    this.termination = undefined;
-    this.clearQueue();
-    if (!wasEnded) this.options.release(this);
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.({ done: true, value: undefined });
-  }
-
-  private notify(): void {
-    while (this.waiter) {
-      const event = this.take();
-      if (!event) return;
-      if (this.direct && isShareable(event) && this.direct(event)) {
-        this.options.counters.directEvents += 1;
-        continue;
-      }
-      const waiter = this.waiter;
-      this.waiter = undefined;
-      waiter({ done: false, value: event });
-    }
-  }
-
-  private take(): ChangeStreamEvent | undefined {
-    if (this.termination) {
-      const termination = this.termination;
-      this.termination = undefined;
-      this.finished = true;
-      return termination;
-    }
+  protected takeQueued(): StreamBatch | undefined {
     const event = this.events.shift();
     if (event) {
       const hadRoom = this.hasRoom;

@@ -215,6 +215,8 @@ export function createLiveTrips({
         });
         await installCapture(db, captureTarget);
       },
+      // The capture's triggers NOTIFY at every writing commit; heard only while LISTEN is connected.
+      wakeUpsReliable: () => listener?.listening === true,
     });
     log.info('live changes: exact capture by statement triggers into a change record', {
       mechanism,
@@ -294,6 +296,8 @@ export function createLiveTrips({
             feed.wake('listening');
             onRowsChanged?.();
           },
+          // Back to the short poll at once: the next tick must not wait for the safety net's interval.
+          onLost: () => feed.wake('listen lost'),
           logger: log,
           maxLifetimeMs: database.maxLifetimeSeconds * 1000,
         });

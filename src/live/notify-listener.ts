@@ -10,6 +10,8 @@ export interface NotifyListenerOptions {
   onNotify: (payload: string | undefined) => void;
   /** After every (re)connect: notifications sent while disconnected are lost, so the owner should look for itself. */
   onListening: () => void;
+  /** When an established LISTEN connection is lost (notifications may be missed until it is back). */
+  onLost?: () => void;
   logger: Logger;
   /**
    * The connection is replaced after this long even when healthy: a Lakebase
@@ -110,6 +112,7 @@ export class NotifyListener {
     clearTimeout(this.recycleTimer);
     client.end().catch(() => {});
     if (this.stopped) return;
+    this.options.onLost?.();
     this.failures += 1;
     this.options.logger.warn('sync notification connection lost; reconnecting', {
       channel: this.options.channel,

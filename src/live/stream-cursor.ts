@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UserInputError, type ErrorCode } from '../errors.js';
+import { openCursor, sealCursor } from './cursor-envelope.js';
 import { decodeCursor } from '../trips/cursor.js';
 import { resolveOrdering } from '../trips/ordering.js';
 import type { FeedPosition } from './position.js';
@@ -30,9 +31,7 @@ export function streamIdentity(schema: string, table: string): string {
 }
 
 export function encodeStreamCursor(stream: string, position: FeedPosition): string {
-  return Buffer.from(JSON.stringify([KIND, VERSION, stream, position === null ? null : position.toString()])).toString(
-    'base64url',
-  );
+  return sealCursor([KIND, VERSION, stream, position === null ? null : position.toString()]);
 }
 
 const ID_ASC = resolveOrdering(['TRIP_ID_ASC']);
@@ -48,14 +47,8 @@ export function decodeStreamCursor(argument: string, cursor: string, stream: str
       'is not a valid tripsAdded cursor; pass the cursor of the last TripBatch received ' +
         '(or a trips(orderBy: [TRIP_ID_ASC]) cursor), or omit it to start at the newest row',
     );
-  if (cursor.length === 0 || cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw malformed();
-  }
-  if (!Array.isArray(parsed)) throw malformed();
+  const parsed = openCursor(cursor, 512);
+  if (parsed === undefined) throw malformed();
   if (parsed[0] !== KIND) {
     try {
       const [id] = decodeCursor(argument, cursor, ID_ASC);
@@ -64,7 +57,7 @@ export function decodeStreamCursor(argument: string, cursor: string, stream: str
       throw malformed();
     }
   }
-  const [, version, issuedFor, position] = parsed as unknown[];
+  const [, version, issuedFor, position] = parsed;
   if (typeof version === 'number' && Number.isInteger(version) && version < VERSION) {
     throw new UserInputError(
       argument,

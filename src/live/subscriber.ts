@@ -3,7 +3,8 @@ import type { TripRow } from '../db/tables.js';
 import type { ParsedTripFilter } from '../trips/parse-filter.js';
 import type { MatchableTripRow, TripMatcher } from '../trips/match-filter.js';
 import { isAfter, type FeedPosition } from './position.js';
-import { isShareable, markShareable, type DirectDelivery, type DirectlyDeliverable } from './shared-events.js';
+import { markShareable } from './shared-events.js';
+import { StreamQueue, TripStreamTermination } from './stream-queue.js';
 import { gatewayError } from '../errors.js';
 
 /** One event of Subscription.tripsAdded. */
@@ -13,14 +14,7 @@ export interface TripBatch {
   cursor: string;
 }
 
-/**
- * The last event of a stream the server ends (too slow, shutting down). The
- * field resolver throws its error, so the client receives an error event and
- * then `complete`, never a silently closed or hung stream.
- */
-export class TripStreamTermination {
-  constructor(readonly error: GraphQLError) {}
-}
+export { TripStreamTermination };
 
 export type TripStreamEvent = TripBatch | TripStreamTermination;
 
@@ -59,15 +53,8 @@ export interface SubscriberOptions {
   counters: { directEvents: number; rowsDelivered: number; tooSlow: number; readonly ticks: number };
 }
 
-/**
- * One tripsAdded subscription: a bounded queue the shared feed pushes into
- * synchronously (so a slow client never slows the feed or anyone else), read
- * by graphql-js / yoga through the async-iterator protocol. Written as a plain
- * iterator rather than an async generator because a generator's return() waits
- * for a pending next(), which never settles on an idle stream: the
- * subscription would outlive its client.
- */
-export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, DirectlyDeliverable {
+/** One tripsAdded subscription: a bounded queue of the shared feed's rows (see StreamQueue). */
+export class TripSubscriber extends StreamQueue<TripBatch> {
   state: SubscriberState = 'pending';
   /** Every row up to here has been taken into account: queued, or skipped by the filter. */
   position: FeedPosition = null;
@@ -89,16 +76,13 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
   private parkedUpTo: FeedPosition | undefined;
   private sentFirst = false;
   private lastCursor: string | undefined;
-  private termination: TripStreamTermination | undefined;
-  private finished = false;
-  private waiter: ((result: IteratorResult<TripStreamEvent>) => void) | undefined;
   private roomWaiter: (() => void) | undefined;
-  private direct: DirectDelivery | undefined;
   /** The feed tick whose rows are being accepted, and how many of them are still queued (see accept). */
   private burstTick = -1;
   private burstRows = 0;
 
   constructor(options: SubscriberOptions) {
+    super();
     this.options = options;
     this.filter = options.filter;
     this.filterKey = options.filter.key;
@@ -167,16 +151,6 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
     return new Promise((resolve) => (this.roomWaiter = resolve));
   }
 
-  /** Ends the stream from the server side with a terminal error event. */
-  terminate(error: GraphQLError): void {
-    if (this.state === 'ended') return;
-    this.state = 'ended';
-    this.clearQueues();
-    this.termination = new TripStreamTermination(error);
-    this.options.release(this);
-    this.notify();
-  }
-
   /** The cursor of the last batch the client received (or the `after` it resumed from). */
   get resumeCursor(): string | undefined {
     return this.lastCursor;
@@ -230,7 +204,7 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
     );
   }
 
-  private clearQueues(): void {
+  protected clearQueued(): void {
     this.chunks.length = 0;
     this.queuedRows = 0;
     this.parked = [];
@@ -239,72 +213,15 @@ export class TripSubscriber implements AsyncIterableIterator<TripStreamEvent>, D
     this.roomWaiter = undefined;
   }
 
-  // ---- read by graphql-js ----
-
-  next(): Promise<IteratorResult<TripStreamEvent>> {
-    if (this.finished) return Promise.resolve({ done: true, value: undefined });
-    const event = this.take();
-    if (event) return Promise.resolve({ done: false, value: event });
-    return new Promise((resolve) => (this.waiter = resolve));
+  protected released(): void {
+    this.options.release(this);
   }
 
-  return(): Promise<IteratorResult<TripStreamEvent>> {
-    this.finish();
-    return Promise.resolve({ done: true, value: undefined });
+  protected deliveredDirectly(): void {
+    this.options.counters.directEvents += 1;
   }
 
-  throw(): Promise<IteratorResult<TripStreamEvent>> {
-    return this.return();
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  /**
-   * While the reader waits (next() pending, so everything before has been
-   * read), a shared batch is offered to `delivery` first; what it takes never
-   * goes through the iterator. Order holds: only an event at the head of an
-   * empty queue can go this way, and only while no read is in flight.
-   */
-  deliverDirectly(delivery: DirectDelivery | undefined): void {
-    this.direct = delivery;
-  }
-
-  private finish(): void {
-    this.direct = undefined;
-    const wasEnded = this.state === 'ended';
-    this.state = 'ended';
-    this.finished = true;
-    this.termination = undefined;
-    this.clearQueues();
-    if (!wasEnded) this.options.release(this);
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.({ done: true, value: undefined });
-  }
-
-  private notify(): void {
-    while (this.waiter) {
-      const event = this.take();
-      if (!event) return;
-      if (this.direct && isShareable(event) && this.direct(event)) {
-        this.options.counters.directEvents += 1;
-        continue;
-      }
-      const waiter = this.waiter;
-      this.waiter = undefined;
-      waiter({ done: false, value: event });
-    }
-  }
-
-  private take(): TripStreamEvent | undefined {
-    if (this.termination) {
-      const termination = this.termination;
-      this.termination = undefined;
-      this.finished = true;
-      return termination;
-    }
+  protected takeQueued(): TripBatch | undefined {
     if (this.queuedRows > 0) return this.takeBatch();
     if (!this.sentFirst && this.state === 'live') {
       // The first event comes at once, even without rows: from then on the

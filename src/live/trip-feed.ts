@@ -9,6 +9,7 @@ import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './qu
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 import { TripSubscriber, type FeedChunk, type TripStreamEvent } from './subscriber.js';
 import { describeError, gatewayError } from '../errors.js';
+import { TickLoop } from './tick-loop.js';
 
 export interface TripFeedOptions {
   db: Db;
@@ -47,6 +48,7 @@ interface FilterGroup {
   subscribers: Set<TripSubscriber>;
 }
 
+/** Longest wait between attempts of a failing catch-up page. */
 const MAX_BACKOFF_MS = 5000;
 /** Subscribers served per turn of the event loop during a fan-out. */
 const DELIVERY_SLICE = 500;
@@ -83,10 +85,7 @@ export class TripFeed {
   private liveCount = 0;
   private readonly pagesInFlight = new Map<string, Promise<MatchableTripRow[]>>();
 
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private rerun = false;
-  private failures = 0;
+  private readonly loop: TickLoop;
   private stopped = false;
   private readonly counters = {
     ticks: 0,
@@ -104,6 +103,14 @@ export class TripFeed {
     this.stream = options.stream;
     this.logger = options.logger;
     this.onActivityChange = options.onActivityChange;
+    this.loop = new TickLoop({
+      logger: this.logger,
+      run: () => this.runTick(),
+      busy: () => this.size > 0,
+      urgent: () => this.pending.size > 0,
+      pollIntervalMs: () => this.config.pollIntervalMs,
+      counters: this.counters,
+    });
   }
 
   /**
@@ -145,26 +152,13 @@ export class TripFeed {
    * may have arrived: NOTIFY from the sync pipeline, a changed sync status.
    */
   wake(reason = 'wake'): void {
-    if (this.stopped || this.size === 0) return;
-    if (this.running) {
-      this.rerun = true;
-      return;
-    }
-    // While backing off after a failure the retry timer runs the next tick;
-    // waking early would only hammer a database that is down.
-    if (this.failures > 0) {
-      if (!this.timer) this.schedule(this.backoffMs(this.failures));
-      return;
-    }
-    this.logger.debug('live feed woken', { reason });
-    this.schedule(0);
+    this.loop.wake(reason);
   }
 
   /** Ends every stream with a terminal error carrying its resume cursor, and stops ticking. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     const everyone = [
       ...this.pending,
       ...this.catchingUp,
@@ -201,58 +195,18 @@ export class TripFeed {
     return this.pending.size + this.catchingUp.size + this.liveCount;
   }
 
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
-    // The feed alone must not keep a process (a CLI, a test) alive.
-    this.timer.unref();
-  }
-
-  private tick(): Promise<void> {
-    this.timer = undefined;
-    if (this.running) {
-      this.rerun = true;
-      return this.running;
-    }
-    this.rerun = false;
-    const startedAt = Date.now();
-    this.running = this.runTick().finally(() => {
-      this.running = undefined;
-      this.scheduleNext(Date.now() - startedAt);
-    });
-    return this.running;
-  }
-
   private async runTick(): Promise<void> {
     // Only subscribers that arrived before this tick's first statement start at
     // its end position: that statement ran after they subscribed.
     const starting = [...this.pending];
     this.pending.clear();
-    this.counters.ticks += 1;
     try {
       await this.advance();
-      if (this.failures > 0) this.logger.info('live feed recovered', { failedTicks: this.failures });
-      this.failures = 0;
     } catch (error) {
-      this.failures += 1;
-      this.counters.failedStatements += 1;
-      this.logger.warn('live feed tick failed; retrying', {
-        attempt: this.failures,
-        retryInMs: this.backoffMs(this.failures),
-        error: describeError(error),
-      });
       for (const subscriber of starting) if (subscriber.state === 'pending') this.pending.add(subscriber);
-      return;
+      throw error;
     }
     for (const subscriber of starting) if (subscriber.state === 'pending') this.activate(subscriber);
-  }
-
-  /** Polls keep their cadence from tick start to tick start, however long a fan-out took. */
-  private scheduleNext(tookMs: number): void {
-    if (this.stopped) return;
-    if (this.failures > 0) this.schedule(this.backoffMs(this.failures));
-    else if (this.rerun || this.pending.size > 0) this.schedule(0);
-    else if (this.size > 0) this.schedule(Math.max(0, this.config.pollIntervalMs - tookMs));
   }
 
   private backoffMs(failures: number): number {
@@ -411,10 +365,7 @@ export class TripFeed {
       this.liveCount -= 1;
       if (group.subscribers.size === 0) this.groups.delete(subscriber.filterKey);
     }
-    if (this.size === 0 && !this.running) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.loop.idle();
     this.noteActivity();
   }
 

@@ -16,8 +16,9 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodeQueryOptions: { description: 'Fetches an object by its Relay global id; null when absent.' },
-    nodesQueryOptions: { description: 'Fetches objects by Relay global ids; null for each id not found.' },
+    // node.ts defines both: it parses each global id on its own, so one malformed id fails only itself.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
   },
 });
 

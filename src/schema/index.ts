@@ -5,6 +5,7 @@ import './filters.js';
 import './page-info.js';
 import './zone.js';
 import './trip.js';
+import './node.js';
 import './sync-status.js';
 import './trips-added.js';
 import './trip-changes.js';

@@ -1,4 +1,3 @@
-import { UserInputError } from '../errors.js';
 import { DEFAULT_ORDER_BY, loadTripConnection, type TripConnection } from '../trips/connection.js';
 import { TRIP_ORDER_BY } from '../trips/ordering.js';
 import { findTripsByIds } from '../trips/queries.js';
@@ -9,16 +8,28 @@ import { TripFilterInput } from './filters.js';
 import { PageInfoRef } from './page-info.js';
 import { ZoneRef } from './zone.js';
 
+const INT8_MIN = -(2n ** 63n);
 const INT8_MAX = 2n ** 63n - 1n;
 
-function isTripId(id: string): boolean {
-  return /^\d{1,19}$/.test(id) && BigInt(id) <= INT8_MAX;
+/** How a global id's key is read (node.ts): its canonical form for the loader, or undefined when it names nothing. */
+export interface NodeKey {
+  parse(key: string): string | undefined;
+  /** What a valid key looks like, for the error. */
+  meaning: string;
 }
 
-function invalidTripId(id: string): UserInputError {
-  const shown = JSON.stringify(id.slice(0, 40)) + (id.length > 40 ? '…' : '');
-  return new UserInputError('id', `${shown} is not a Trip id: a Trip's global id holds a positive 64-bit integer`);
-}
+/**
+ * A Trip's key is its primary key, the int8 `id` of the synced table: any value the id field can return, negative
+ * ones included (trip(tripId:) takes the same range), so `Trip:-1` is a valid id that names no trip.
+ */
+export const TRIP_NODE_KEY: NodeKey = {
+  parse: (key) => {
+    if (!/^-?\d{1,19}$/.test(key)) return undefined;
+    const value = BigInt(key);
+    return value >= INT8_MIN && value <= INT8_MAX ? value.toString() : undefined;
+  },
+  meaning: 'a Trip key is a 64-bit integer in decimal, such as 21932',
+};
 
 export const TripOrderByEnum = builder.enumType('TripOrderBy', {
   description:
@@ -30,12 +41,11 @@ export const TripOrderByEnum = builder.enumType('TripOrderBy', {
 // fields are exposed without resolvers.
 export const TripRef = builder.loadableNode('Trip', {
   id: { resolve: (trip: Trip) => trip.tripId },
-  // One result per id, in order: a malformed id (Trip:abc, beyond int8, NUL bytes) is an error for that id
-  // alone, so one bad id in nodes(ids:) does not null the good ones, and never reaches Postgres.
+  // Ids arrive as int8 decimals: from node(id:)/nodes(ids:) through TRIP_NODE_KEY (node.ts), from trip(tripId:)
+  // through the BigInt scalar. One result per id, in order; null where absent.
   load: async (ids: string[], ctx) => {
-    const valid = ids.filter(isTripId);
-    const byId = new Map((await findTripsByIds(ctx.db, valid)).map((trip) => [trip.tripId, trip]));
-    return ids.map((id) => (isTripId(id) ? (byId.get(id) ?? null) : invalidTripId(id)));
+    const byId = new Map((await findTripsByIds(ctx.db, ids)).map((trip) => [trip.tripId, trip]));
+    return ids.map((id) => byId.get(id) ?? null);
   },
   fields: (t) => ({
     tripId: t.expose('tripId', { type: 'BigInt', nullable: false }),

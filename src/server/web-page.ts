@@ -91,8 +91,12 @@ function respond(request: Request, file: Prepared): Response {
   return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), { status: 200, headers });
 }
 
-/** `/`, `/index.html` and `/assets/*` from a Vite build; undefined for every other path. */
-export function webPageRoutes(webDir: string = DEFAULT_WEB_DIR) {
+/**
+ * `/`, `/index.html` and `/assets/*` from a Vite build, and GraphiQL's files when it is on;
+ * undefined for every other path. With GRAPHIQL=false its files are not found either: the edge
+ * that switched the IDE off should not still hand out its 9 MB of code.
+ */
+export function webPageRoutes(webDir: string = DEFAULT_WEB_DIR, { graphiql = true }: { graphiql?: boolean } = {}) {
   const cache = new Map<string, Promise<Prepared | null>>();
   const load = (relative: string, cacheControl: string): Promise<Prepared | null> => {
     const full = path.join(webDir, relative);
@@ -139,7 +143,9 @@ export function webPageRoutes(webDir: string = DEFAULT_WEB_DIR) {
       const file = await load(relative, IMMUTABLE);
       return file ? respond(request, file) : new Response('not found\n', { status: 404 });
     }
-    if (pathname.startsWith(GRAPHIQL_PREFIX)) return graphiqlAsset(request, pathname.slice(GRAPHIQL_PREFIX.length));
+    if (graphiql && pathname.startsWith(GRAPHIQL_PREFIX)) {
+      return graphiqlAsset(request, pathname.slice(GRAPHIQL_PREFIX.length));
+    }
     return undefined;
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { WorkspaceClient } from '@databricks/sdk-experimental';
 import { describeApiFailure, httpStatusOf, type ApiCallContext } from '../databricks/api-errors.js';
-import { SyncedTableReader, type SyncedTableApi, type SyncedTableApiLog } from '../databricks/synced-table-api.js';
+import { SyncedTableReader, type SyncedTableApi, type SyncedTableApiLogger } from '../databricks/synced-table-api.js';
 import { authenticateWorkspace, WorkspaceAuthError } from '../databricks/workspace-client.js';
 import { SyncApiError, type SyncApiStep } from './errors.js';
 import { detailedStateOf, pipelineIdOf, type AnySyncedTable, type SyncSource } from './source.js';
@@ -22,9 +22,9 @@ export class DatabricksSyncSource implements SyncSource {
   constructor(
     private readonly workspace: WorkspaceClient,
     readonly tableName: string,
-    options: { api?: SyncedTableApi; log?: SyncedTableApiLog } = {},
+    options: { api?: SyncedTableApi; logger?: SyncedTableApiLogger } = {},
   ) {
-    this.reader = new SyncedTableReader(workspace, tableName, options.api ?? 'postgres', options.log);
+    this.reader = new SyncedTableReader(workspace, tableName, options.api ?? 'postgres', options.logger);
   }
 
   /** The API that answered last (or is asked first). */

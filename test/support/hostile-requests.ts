@@ -165,11 +165,107 @@ export function hostileRequests(): HostileRequest[] {
       expect:
         /Token limit of \d+ exceeded|query cost \d+ exceeds|lists \d+ items; at most \d+|nests brackets or braces more than \d+|too large to validate/,
     })),
+    // The issue's own sizes: over the body limit before anything is parsed.
+    post(
+      'chain of 10,000 fragments',
+      json(
+        Array.from({ length: 10_000 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} }`).join(' ') +
+          ' fragment F10000 on Query { __typename } { ...F0 }',
+      ),
+      /Request body too large/,
+    ),
+    post(
+      '2 MB document of 100k __typename aliases',
+      json(`{ ${Array.from({ length: 100_000 }, (_, i) => `a${i}: __typename`).join(' ')} }`),
+      /Request body too large/,
+    ),
+    post(
+      'nodes with 100k ids',
+      json(NODES, { ids: Array.from({ length: 100_000 }, (_, i) => String(i)) }),
+      /Request body too large/,
+    ),
     post(
       'selection nested 100 deep',
       json(nested(100, '__typename', '{ a: __typename ', '}').replace(/^\{ a: __typename /, '{ ')),
       /nests brackets or braces more than 64 levels|Cannot query field/,
     ),
+    // ---- over-deep queries: MAX_QUERY_DEPTH (10) for selections, graphql-js' introspection depth, 32 for values
+    post(
+      'selection 12 deep through real fields',
+      json(`{ __type(name: "Trip") { fields { type ${nested(8, '{ name }', '{ ofType ', '}')} } } }`),
+      /^Syntax Error: Query depth limit of 10 exceeded, found 12\.$/,
+    ),
+    post(
+      'selection 15 deep of unknown fields',
+      json(`{ trips { edges { node { pickupZone ${nested(11, '{ zip }', '{ zone ', '}')} } } } }`),
+      /Query depth limit of 10 exceeded, found \d+/,
+    ),
+    post(
+      'selection deep through a fragment chain',
+      json(
+        '{ __type(name: "Trip") { ...F0 } } ' +
+          Array.from({ length: 6 }, (_, i) => `fragment F${i} on __Type { ofType { ...F${i + 1} } }`).join(' ') +
+          ' fragment F6 on __Type { name }',
+      ),
+      /Query depth limit of 10 exceeded, found \d+/,
+    ),
+    post(
+      'selection deep through inline fragments',
+      json(`{ __type(name: "Trip") ${nested(8, '{ name }', '{ ... on __Type { ofType ', '} }')} }`),
+      /Query depth limit of 10 exceeded, found \d+/,
+    ),
+    get(
+      'GET selection 12 deep',
+      `query=${encodeURIComponent(`{ __type(name: "Trip") { fields { type ${nested(8, '{ name }', '{ ofType ', '}')} } } }`)}`,
+      /Query depth limit of 10 exceeded/,
+    ),
+    post(
+      'introspection nested through __schema',
+      json('{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }'),
+      /^Maximum introspection depth exceeded/,
+    ),
+    post(
+      'introspection nested through __type',
+      json(
+        '{ __type(name: "Query") { fields { type { ofType { fields { type { ofType { fields { name } } } } } } } } }',
+      ),
+      /Maximum introspection depth exceeded|Query depth limit of 10 exceeded/,
+    ),
+    post(
+      'introspection nested through fragments',
+      json(
+        '{ __schema { types { ...T0 } } } fragment T0 on __Type { fields { type { ...T1 } } } ' +
+          'fragment T1 on __Type { fields { type { ...T2 } } } fragment T2 on __Type { fields { name } }',
+      ),
+      /^Maximum introspection depth exceeded/,
+    ),
+    post(
+      'zip literal list nested 40 deep',
+      json(`{ zone(zip: ${nested(40, '1')}) { zip } }`),
+      /^zip: nests deeper than 32 levels/,
+    ),
+    post(
+      'ids literal list nested 40 deep',
+      json(`{ nodes(ids: ${nested(40, '"VHJpcDoz"')}) { id } }`),
+      /^ids: nests deeper than 32 levels/,
+    ),
+    post(
+      'ids variable nested 40 deep',
+      json(NODES, { ids: JSON.parse(nested(40, '"VHJpcDoz"')) as unknown }),
+      /^\$ids: nests deeper than 32 levels/,
+    ),
+    post(
+      'filter literal nested 40 deep',
+      json(`{ trips(filter: ${nested(40, '{ fareAmount: { gt: 1 } }', '{ not: ', '}')}) { totalCount } }`),
+      /^filter: nests deeper than 32 levels/,
+    ),
+    {
+      name: 'subscription 12 deep over SSE',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: json(`subscription { tripsAdded { trips { pickupZone ${nested(9, '{ zip }', '{ zone ', '}')} } } }`),
+      expect: /Query depth limit of 10 exceeded/,
+    },
     post(
       'aliases past the limit (3000 __typename)',
       json(`{ ${Array.from({ length: 3000 }, (_, i) => `t${i}: __typename`).join(' ')} }`),
@@ -219,22 +315,47 @@ export function hostileRequests(): HostileRequest[] {
     ),
     post('filter nested 12 deep', json(TRIPS, { filter: notFilter(12) }), /nest deeper than 8 levels/),
     post('page of 100000', json(TRIPS, { first: 100_000 }), /first: 100000 exceeds the maximum page size/),
-    // ---- node ids (were internal errors)
-    post('node id Trip:abc', json(NODES, { ids: [b64('Trip:abc'), b64('Trip:3')] }), /"abc" is not a Trip id/),
+    // ---- node ids (were internal errors; one bad id nulled the good ones): each an error at its own index
+    post(
+      'node id Trip:abc',
+      json(NODES, { ids: [b64('Trip:abc'), b64('Trip:3')] }),
+      /^ids\[0\]: .* decodes to "Trip:abc"; a Trip key/,
+    ),
+    post(
+      'node id raw Trip:abc',
+      json(NODES, { ids: ['Trip:abc'] }),
+      /^ids\[0\]: "Trip:abc" is not a node id: it is not base64/,
+    ),
     post(
       'node id beyond int8',
       json(NODES, { ids: [b64('Trip:99999999999999999999')] }),
-      /"99999999999999999999" is not a Trip id/,
+      /decodes to "Trip:99999999999999999999"; a Trip key is a 64-bit integer/,
     ),
-    post('node id with a NUL byte', json(NODES, { ids: [b64('Trip:1\u0000')] }), /is not a Trip id/),
-    post('node id negative', json(NODES, { ids: [b64('Trip:-1')] }), /"-1" is not a Trip id/),
-    post('node id empty', json(NODES, { ids: [b64('Trip:')] }), /Invalid global ID/),
-    post('node id not base64', json(NODES, { ids: ['%%%'] }), /Invalid global ID/),
+    post(
+      'node id with a NUL byte',
+      json(NODES, { ids: [b64('Trip:1\u0000')] }),
+      /decodes to "Trip:1\\u0000"; a Trip key/,
+    ),
+    post('node id that is a NUL byte', json(NODES, { ids: ['\u0000'] }), /^ids\[0\]: "\\u0000" is not a node id/),
+    post(
+      'node id empty key',
+      json(NODES, { ids: [b64('Trip:3'), b64('Trip:')] }),
+      /^ids\[1\]: .* decodes to "Trip:"; a Trip key/,
+    ),
+    post('node id empty string', json(NODES, { ids: [''] }), /^ids\[0\]: "" is not a node id/),
+    post('node id not base64', json(NODES, { ids: ['%%%'] }), /^ids\[0\]: "%%%" is not a node id: it is not base64/),
+    post(
+      'node id of a Zone',
+      json(NODES, { ids: [b64('Zone:10001')] }),
+      /"Zone" has no node ids \(only Trip has them\)/,
+    ),
+    post('node id of an unknown type', json(NODES, { ids: [b64('Taxi:1')] }), /"Taxi" has no node ids/),
     post(
       'node(id:) with a bad id',
       json('query($id: ID!) { node(id: $id) { id } }', { id: b64('Trip:1e3') }),
-      /"1e3" is not a Trip id/,
+      /^id: .* decodes to "Trip:1e3"; a Trip key/,
     ),
+    post('node(id:) with an empty key', json('{ node(id: "VHJpcDo=") { id } }'), /^id: "VHJpcDo=" is not a node id/),
     // ---- cursors (were internal errors)
     post(
       'cursor beyond int8',
@@ -265,6 +386,15 @@ export function hostileRequests(): HostileRequest[] {
       /after: (is not a valid cursor|cursor was issued)/,
     ),
     post('cursor of garbage', json(TRIPS, { after: '!!!', first: 5 }), /^after: is not a valid cursor/),
+    {
+      name: 'tripsAdded cursor beyond int8',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: json('subscription($after: String) { tripsAdded(after: $after) { cursor } }', {
+        after: cursor(['99999999999999999999']),
+      }),
+      expect: /after: (is not a valid tripsAdded cursor|a trips page cursor is not a stream position)/,
+    },
     // ---- dates (were internal errors or silently moved)
     post(
       'filter from year 0',

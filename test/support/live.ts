@@ -55,34 +55,40 @@ export interface BatchEvent {
   trips: ({ tripId: string } & Record<string, unknown>)[];
 }
 
-/** Everything one subscription received, in order. */
-export class TripStream {
-  readonly batches: BatchEvent[] = [];
-  /** Every row id received, in order. */
-  readonly ids: string[] = [];
-  readonly errors: { message: string; extensions?: Record<string, unknown> }[] = [];
+type GraphQLErrorShape = { message: string; extensions?: Record<string, unknown> };
+
+/**
+ * Everything one graphql-sse subscription received, in order: its batches,
+ * its errors, and how it ended. TripStream and ChangeStream say what a batch is.
+ */
+abstract class SubscriptionRecord<Data, Batch extends { cursor: string }> {
+  readonly batches: Batch[] = [];
+  readonly errors: GraphQLErrorShape[] = [];
   transportError: unknown;
   completed = false;
   private readonly stop: () => void;
   private readonly waiters = new Set<() => void>();
   private closed = false;
 
-  constructor(client: Client, variables: Record<string, unknown> = {}, query = TRIPS_ADDED) {
-    this.stop = client.subscribe<{ tripsAdded: { cursor: string; trips: BatchEvent['trips'] } }>(
+  constructor(
+    client: Client,
+    query: string,
+    variables: Record<string, unknown>,
+    private readonly timeoutMs: number,
+  ) {
+    // graphql-sse calls back only once connected, after the subclass's fields are in place.
+    this.stop = client.subscribe<Data>(
       { query, variables },
       {
-        next: (result: ExecutionResult<{ tripsAdded: { cursor: string; trips: BatchEvent['trips'] } }>) => {
+        next: (result: ExecutionResult<Data>) => {
           if (this.closed) return;
-          if (result.errors?.length) {
-            for (const error of result.errors) {
-              this.errors.push({ message: error.message, extensions: error.extensions as Record<string, unknown> });
-            }
+          for (const error of result.errors ?? []) {
+            this.errors.push({ message: error.message, extensions: error.extensions as Record<string, unknown> });
           }
-          const batch = result.data?.tripsAdded;
+          const batch = result.data ? this.batchOf(result.data) : undefined;
           if (batch) {
-            const ids = batch.trips.map((trip) => trip.tripId);
-            this.batches.push({ cursor: batch.cursor, ids, trips: batch.trips });
-            for (const id of ids) this.ids.push(id);
+            this.batches.push(batch);
+            this.received(batch);
           }
           this.changed();
         },
@@ -98,19 +104,25 @@ export class TripStream {
     );
   }
 
+  /** The batch in one result's data. */
+  protected abstract batchOf(data: Data): Batch | undefined;
+  protected abstract received(batch: Batch): void;
+  /** What has arrived so far, for failure messages. */
+  protected abstract progress(): string;
+
   get lastCursor(): string | undefined {
     return this.batches.at(-1)?.cursor;
   }
 
-  /** Waits until `condition` holds; fails (never hangs) after `timeoutMs`, saying what it waited for. */
-  async until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  /** Waits until `condition` holds; fails (never hangs) after the timeout, saying what it waited for. */
+  async until(condition: () => boolean, what: string, timeoutMs = this.timeoutMs): Promise<void> {
     if (condition()) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(check);
         reject(
           new Error(
-            `timed out waiting for ${what}: ${this.ids.length} rows, ${this.batches.length} batches, errors ${JSON.stringify(this.errors)}, completed ${this.completed}, transport ${String(this.transportError)}`,
+            `timed out waiting for ${what}: ${this.progress()}, errors ${JSON.stringify(this.errors)}, completed ${this.completed}, transport ${String(this.transportError)}`,
           ),
         );
       }, timeoutMs);
@@ -130,10 +142,6 @@ export class TripStream {
     });
   }
 
-  untilRows(count: number, timeoutMs?: number): Promise<void> {
-    return this.until(() => this.ids.length >= count, `${count} rows`, timeoutMs);
-  }
-
   /** The first event: it arrives at once and carries the starting cursor. */
   started(timeoutMs?: number): Promise<void> {
     return this.until(() => this.batches.length > 0, 'the first event', timeoutMs);
@@ -145,8 +153,8 @@ export class TripStream {
 
   /**
    * Like a real client that stops reading: events still in flight when the
-   * stream is disposed are not processed, so `ids` and `lastCursor` stay a
-   * consistent pair to resume from.
+   * stream is disposed are not processed, so what was received and
+   * `lastCursor` stay a consistent pair to resume from.
    */
   close(): void {
     this.closed = true;
@@ -155,6 +163,37 @@ export class TripStream {
 
   private changed(): void {
     for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+type TripsAddedData = { tripsAdded: { cursor: string; trips: BatchEvent['trips'] } };
+
+/** Everything one tripsAdded subscription received, in order. */
+export class TripStream extends SubscriptionRecord<TripsAddedData, BatchEvent> {
+  /** Every row id received, in order. */
+  readonly ids: string[] = [];
+
+  constructor(client: Client, variables: Record<string, unknown> = {}, query = TRIPS_ADDED) {
+    super(client, query, variables, 30_000);
+  }
+
+  protected batchOf(data: TripsAddedData): BatchEvent | undefined {
+    const batch = data.tripsAdded;
+    return batch
+      ? { cursor: batch.cursor, ids: batch.trips.map((trip) => trip.tripId), trips: batch.trips }
+      : undefined;
+  }
+
+  protected received(batch: BatchEvent): void {
+    for (const id of batch.ids) this.ids.push(id);
+  }
+
+  protected progress(): string {
+    return `${this.ids.length} rows, ${this.batches.length} batches`;
+  }
+
+  untilRows(count: number, timeoutMs?: number): Promise<void> {
+    return this.until(() => this.ids.length >= count, `${count} rows`, timeoutMs);
   }
 }
 
@@ -224,88 +263,26 @@ export interface ReceivedChange {
   trip: { tripId: string; fareAmount: number | null; pickupZip: number | null; tripDistance: number | null } | null;
 }
 
+type TripChangesData = { tripChanges: { cursor: string; changes: ReceivedChange[] } };
+
 /** Everything one tripChanges subscription received, in order. */
-export class ChangeStream {
-  readonly batches: { cursor: string; changes: ReceivedChange[] }[] = [];
+export class ChangeStream extends SubscriptionRecord<TripChangesData, { cursor: string; changes: ReceivedChange[] }> {
   readonly changes: ReceivedChange[] = [];
-  readonly errors: { message: string; extensions?: Record<string, unknown> }[] = [];
-  transportError: unknown;
-  completed = false;
-  private readonly stop: () => void;
-  private readonly waiters = new Set<() => void>();
-  private closed = false;
 
   constructor(client: Client, variables: Record<string, unknown> = {}) {
-    type Data = { tripChanges: { cursor: string; changes: ReceivedChange[] } };
-    this.stop = client.subscribe<Data>(
-      { query: TRIP_CHANGES, variables },
-      {
-        next: (result: ExecutionResult<Data>) => {
-          if (this.closed) return;
-          for (const error of result.errors ?? []) {
-            this.errors.push({ message: error.message, extensions: error.extensions as Record<string, unknown> });
-          }
-          const batch = result.data?.tripChanges;
-          if (batch) {
-            this.batches.push({ cursor: batch.cursor, changes: batch.changes });
-            this.changes.push(...batch.changes);
-          }
-          this.changed();
-        },
-        error: (error: unknown) => {
-          this.transportError = error;
-          this.changed();
-        },
-        complete: () => {
-          this.completed = true;
-          this.changed();
-        },
-      },
-    );
+    super(client, TRIP_CHANGES, variables, 60_000);
   }
 
-  get lastCursor(): string | undefined {
-    return this.batches.at(-1)?.cursor;
+  protected batchOf(data: TripChangesData) {
+    return data.tripChanges ? { cursor: data.tripChanges.cursor, changes: data.tripChanges.changes } : undefined;
   }
 
-  async until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-    if (condition()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(
-          new Error(
-            `timed out waiting for ${what}: ${this.changes.length} changes, errors ${JSON.stringify(this.errors)}`,
-          ),
-        );
-      }, timeoutMs);
-      const check = () => {
-        if (!condition() && !this.completed && this.transportError === undefined) return;
-        this.waiters.delete(check);
-        clearTimeout(timer);
-        if (condition()) resolve();
-        else
-          reject(
-            new Error(
-              `stream ended while waiting for ${what}: ${JSON.stringify(this.errors)} ${String(this.transportError)}`,
-            ),
-          );
-      };
-      this.waiters.add(check);
-    });
+  protected received(batch: { changes: ReceivedChange[] }): void {
+    this.changes.push(...batch.changes);
   }
 
-  started(): Promise<void> {
-    return this.until(() => this.batches.length > 0, 'the first event');
-  }
-
-  close(): void {
-    this.closed = true;
-    this.stop();
-  }
-
-  private changed(): void {
-    for (const waiter of [...this.waiters]) waiter();
+  protected progress(): string {
+    return `${this.changes.length} changes`;
   }
 }
 

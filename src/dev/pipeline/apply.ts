@@ -94,27 +94,7 @@ export async function applyIncrementalBatch(
     const total = Number(counted[0]?.total ?? 0);
     await ctx.onProgress?.({ version: toVersion, synced: 0, total });
 
-    // Net effect per id over the range: its last change wins (by version, then
-    // by order within the transaction). Deletes and upserts touch disjoint ids,
-    // so one statement can do both.
-    const { rows: applied } = await client.query<{ changed: string }>(
-      `WITH latest AS (
-         SELECT DISTINCT ON (ch.id) ch.op, ${columnList(TRIP_COLUMNS, 'ch.')}
-           FROM ${r.changes} ch JOIN ${r.commits} c ON c.txid = ch.txid
-          WHERE c.version > $1 AND c.version <= $2
-          ORDER BY ch.id, c.version DESC, ch.seq DESC
-       ), removed AS (
-         DELETE FROM ${r.synced} t USING latest l WHERE l.op = 'delete' AND t.id = l.id RETURNING t.id
-       ), upserted AS (
-         INSERT INTO ${r.synced} (${columnList(TRIP_COLUMNS)})
-         SELECT ${columnList(TRIP_COLUMNS)} FROM latest WHERE op <> 'delete'
-         ON CONFLICT (id) DO UPDATE SET ${sets}
-         RETURNING id
-       )
-       SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM upserted) AS changed`,
-      [from, toVersion],
-    );
-    const rowsChanged = Number(applied[0]?.changed ?? 0);
+    const rowsChanged = await applyNetChanges(client, ctx.names, from, toVersion);
     await ctx.onProgress?.({ version: toVersion, synced: total, total });
     await recordSyncApplied(client, ctx.names, {
       version: toVersion,
@@ -126,6 +106,42 @@ export async function applyIncrementalBatch(
     });
     return { kind: 'applied', fromVersion: from, toVersion, rowsChanged };
   });
+}
+
+/**
+ * Writes the net effect per id of versions (from, to] into the synced table:
+ * each id's last change wins (by version, then by order within the
+ * transaction). Deletes and upserts touch disjoint ids, so one statement does
+ * both. With `ids`, only ids in that closed range (one writer's share, see
+ * concurrent-apply.ts). Returns the rows written.
+ */
+export async function applyNetChanges(
+  client: pg.ClientBase,
+  names: PipelineNames,
+  from: number,
+  to: number,
+  ids?: { lo: string; hi: string },
+): Promise<number> {
+  const r = relations(names);
+  const { rows: applied } = await client.query<{ changed: string }>(
+    `WITH latest AS (
+       SELECT DISTINCT ON (ch.id) ch.op, ${columnList(TRIP_COLUMNS, 'ch.')}
+         FROM ${r.changes} ch JOIN ${r.commits} c ON c.txid = ch.txid
+        WHERE c.version > $1 AND c.version <= $2
+          AND ($3::bigint IS NULL OR ch.id BETWEEN $3 AND $4)
+        ORDER BY ch.id, c.version DESC, ch.seq DESC
+     ), removed AS (
+       DELETE FROM ${r.synced} t USING latest l WHERE l.op = 'delete' AND t.id = l.id RETURNING t.id
+     ), upserted AS (
+       INSERT INTO ${r.synced} (${columnList(TRIP_COLUMNS)})
+       SELECT ${columnList(TRIP_COLUMNS)} FROM latest WHERE op <> 'delete'
+       ON CONFLICT (id) DO UPDATE SET ${sets}
+       RETURNING id
+     )
+     SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM upserted) AS changed`,
+    [from, to, ids?.lo ?? null, ids?.hi ?? null],
+  );
+  return Number(applied[0]?.changed ?? 0);
 }
 
 export interface SnapshotOptions {
@@ -195,7 +211,7 @@ export async function applySnapshot(ctx: ApplyContext, options: SnapshotOptions)
   });
 }
 
-function completion(ctx: ApplyContext, after: ReturnType<StateAfter>) {
+export function completion(ctx: ApplyContext, after: ReturnType<StateAfter>) {
   return {
     detailedState: after.detailedState,
     message: after.message,
@@ -204,7 +220,7 @@ function completion(ctx: ApplyContext, after: ReturnType<StateAfter>) {
 }
 
 /** The database's clock (not this process's), so start and end timestamps come from one clock. */
-async function transactionClock(client: pg.ClientBase): Promise<string> {
+export async function transactionClock(client: pg.ClientBase): Promise<string> {
   const { rows } = await client.query<{ now: string }>('SELECT clock_timestamp()::text AS now');
   return rows[0]?.now ?? new Date().toISOString();
 }

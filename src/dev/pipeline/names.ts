@@ -59,6 +59,7 @@ export interface Relations {
   updates: string;
   updateProgress: string;
   history: string;
+  applyPlan: string;
 }
 
 export function relations(names: PipelineNames): Relations {
@@ -72,6 +73,7 @@ export function relations(names: PipelineNames): Relations {
     updates: qualified(names.pipelineSchema, 'updates'),
     updateProgress: qualified(names.pipelineSchema, 'update_progress'),
     history: qualified(names.pipelineSchema, 'sync_history'),
+    applyPlan: qualified(names.pipelineSchema, 'apply_plan'),
   };
 }
 

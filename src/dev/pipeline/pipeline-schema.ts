@@ -14,6 +14,10 @@
  *   A table of its own: the apply transaction (REPEATABLE READ) writes the
  *   updates row and would fail on rows changed under it.
  * - sync_history: one row per applied batch, for inspection.
+ * - apply_plan: a batch applied over several connections (concurrent-apply.ts):
+ *   one row per writer, with its id range and whether its transaction has
+ *   committed, so a batch interrupted half-way is finished without applying
+ *   any writer's rows twice.
  */
 import type pg from 'pg';
 import { quoteIdent } from '../../db/sql-identifiers.js';
@@ -79,5 +83,19 @@ export async function ensurePipelineSchema(db: pg.ClientBase | pg.Pool, names: P
       sync_end timestamptz NOT NULL
     );
     CREATE INDEX IF NOT EXISTS sync_history_table ON ${r.history} (synced_schema, synced_table, to_version);
+
+    CREATE TABLE IF NOT EXISTS ${r.applyPlan} (
+      synced_schema text NOT NULL,
+      synced_table text NOT NULL,
+      part integer NOT NULL,
+      from_version bigint NOT NULL,
+      to_version bigint NOT NULL,
+      lo_id bigint NOT NULL,
+      hi_id bigint NOT NULL,
+      applied boolean NOT NULL DEFAULT false,
+      rows_changed bigint NOT NULL DEFAULT 0,
+      sync_start timestamptz NOT NULL,
+      PRIMARY KEY (synced_schema, synced_table, part)
+    );
   `);
 }

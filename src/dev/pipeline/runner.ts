@@ -6,7 +6,8 @@
  * correctness does not depend on it though (see apply.ts).
  */
 import type pg from 'pg';
-import { applyIncrementalBatch, applySnapshot, type ApplyContext, type StateAfter } from './apply.js';
+import { applySnapshot, type ApplyContext, type StateAfter } from './apply.js';
+import { applyIncrementalBatchConcurrently } from './concurrent-apply.js';
 import { headVersion } from './change-feed.js';
 import { literal, syncedTableFullName, type PipelineNames } from './names.js';
 import { idleState, MissingSyncedTableError, readSyncedTableState, recordFailure, setDetailedState } from './state.js';
@@ -27,12 +28,19 @@ export interface RunnerSettings {
   maxVersionsPerBatch: number;
   /** Attempts per update before it is marked FAILED. */
   maxAttempts: number;
+  /**
+   * Connections a CONTINUOUS incremental batch is written over at once (concurrent-apply.ts), as a real
+   * pipeline's writers: commits then reach the synced table out of key order. At most the pool's size
+   * less the control connection; 1 writes each batch in one transaction.
+   */
+  continuousWriters: number;
 }
 
 export const DEFAULT_RUNNER_SETTINGS: RunnerSettings = {
   snapshotChunkRows: 50_000,
   maxVersionsPerBatch: 1_000,
   maxAttempts: 5,
+  continuousWriters: 4,
 };
 
 export interface RunnerContext {
@@ -168,13 +176,21 @@ async function catchUp(
           message: `Applied source version ${version} of ${head}.`,
           final: false,
         };
+  // The control connection stays checked out: the writers share the rest of the pool.
+  const writers = continuous
+    ? Math.max(1, Math.min(ctx.settings.continuousWriters, (ctx.pool.options.max ?? 10) - 1))
+    : 1;
   for (;;) {
-    const result = await applyIncrementalBatch(apply, {
-      upTo: head,
-      maxVersions: ctx.settings.maxVersionsPerBatch,
-      stateAfter,
-      recordWhenUpToDate: explicitUpdate,
-    });
+    const result = await applyIncrementalBatchConcurrently(
+      apply,
+      {
+        upTo: head,
+        maxVersions: ctx.settings.maxVersionsPerBatch,
+        stateAfter,
+        recordWhenUpToDate: explicitUpdate,
+      },
+      writers,
+    );
     if (result.kind === 'needs-snapshot') {
       ctx.log(`${syncedTableFullName(ctx.names)}: ${result.reason}; running a snapshot instead`);
       return runSnapshot(ctx, apply, restingState);

@@ -1,4 +1,5 @@
 import { UserInputError } from '../../errors.js';
+import { openCursor, sealCursor } from '../cursor-envelope.js';
 import { CURSOR_EXPIRED } from '../stream-cursor.js';
 import { isSnapshotText, type ChangePosition } from './position.js';
 
@@ -24,7 +25,7 @@ export function encodeChangeCursor(stream: string, position: ChangePosition): st
     position.split === null && position.low === position.high
       ? [KIND, VERSION, stream, position.low]
       : [KIND, VERSION, stream, position.low, position.high, position.split?.toString() ?? null];
-  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+  return sealCursor(parts);
 }
 
 export function decodeChangeCursor(argument: string, cursor: string, stream: string): ChangePosition {
@@ -34,14 +35,8 @@ export function decodeChangeCursor(argument: string, cursor: string, stream: str
       'is not a valid stream cursor; pass the cursor of the last batch received (or a trips streamCursor), ' +
         'or omit it to start now',
     );
-  if (cursor.length === 0 || cursor.length > MAX_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw malformed();
-  }
-  if (!Array.isArray(parsed)) throw malformed();
+  const parsed = openCursor(cursor, MAX_LENGTH);
+  if (parsed === undefined) throw malformed();
   if (parsed[0] === 'tripsAdded' || (parsed[0] === KIND && typeof parsed[1] === 'number' && parsed[1] < VERSION)) {
     throw new UserInputError(
       argument,
@@ -60,7 +55,7 @@ export function decodeChangeCursor(argument: string, cursor: string, stream: str
     }
     throw malformed();
   }
-  const [, version, issuedFor, low, high, split] = parsed as unknown[];
+  const [, version, issuedFor, low, high, split] = parsed;
   if (version !== VERSION || typeof issuedFor !== 'string') throw malformed();
   if (issuedFor !== stream) {
     throw new UserInputError(

@@ -53,7 +53,7 @@ export interface PositionRequest {
   limit: number;
 }
 
-const micros = (alias: string, column: string) =>
+export const micros = (alias: string, column: string) =>
   `(extract(epoch from ${alias}.${quoteIdent(column)}) * 1000000)::float8`;
 
 /**
@@ -86,7 +86,8 @@ export async function readNetChanges(
 
 const sqlCache = new Map<string, string>();
 
-function netChangesSql(relations: CaptureRelations): string {
+/** The text readNetChanges runs (parameters: lows, highs, splits, limits, the synced table), for EXPLAIN in tests. */
+export function netChangesSql(relations: CaptureRelations): string {
   const key = `${relations.synced}\u0000${relations.gatewaySchema}`;
   let text = sqlCache.get(key);
   if (text === undefined) {
@@ -96,9 +97,9 @@ function netChangesSql(relations: CaptureRelations): string {
   return text;
 }
 
-function buildNetChangesSql(relations: CaptureRelations): string {
+/** The statement's CTEs, `cur` to `net` (the net change per position and key), for any final SELECT. */
+export function netChangesCtes(relations: CaptureRelations): string {
   const log = qualified(relations.gatewaySchema, CAPTURE_TABLES.log);
-  const state = qualified(relations.gatewaySchema, CAPTURE_TABLES.state);
   const old = TRIP_DATA_COLUMNS.map((column) => quoteIdent(`old_${column}`));
   const data = TRIP_DATA_COLUMNS.map((column) => quoteIdent(column));
   const list = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
@@ -122,9 +123,11 @@ function buildNetChangesSql(relations: CaptureRelations): string {
        CROSS JOIN LATERAL unnest(l.ids, ${list('l', old)}) WITH ORDINALITY AS u(key, ${old.join(', ')}, n)
        WHERE NOT pg_visible_in_snapshot(l.xid, CASE WHEN u.key <= f.split THEN f.high ELSE f.low END)
     ),
-    pages AS (
+    pages AS MATERIALIZED (
       -- A page: every settled id, and the unsettled ones up to the lim-th smallest (a top-N sort,
-      -- so a long catch-up does not sort its whole window for every page).
+      -- so a long catch-up does not sort its whole window for every page). MATERIALIZED: inlined,
+      -- the planner may run this per row of raw (a nested loop on its tiny estimate), which makes
+      -- every read quadratic in its gap (6,000 changes: 11 s instead of milliseconds).
       SELECT f.ord, p.upto,
              EXISTS (SELECT 1 FROM raw r WHERE r.ord = f.ord AND NOT r.settled AND r.key > p.upto) AS more
         FROM froms f
@@ -153,7 +156,15 @@ function buildNetChangesSql(relations: CaptureRelations): string {
         FROM firsts f LEFT JOIN ${relations.synced} t ON t.id = f.key
        WHERE (f.op <> 'I' OR t.id IS NOT NULL)
          AND NOT (f.op <> 'I' AND t.id IS NOT NULL AND (${list('f', old)}) IS NOT DISTINCT FROM (${list('t', data)}))
-    )
+    )`;
+}
+
+function buildNetChangesSql(relations: CaptureRelations): string {
+  const state = qualified(relations.gatewaySchema, CAPTURE_TABLES.state);
+  const old = TRIP_DATA_COLUMNS.map((column) => quoteIdent(`old_${column}`));
+  const data = TRIP_DATA_COLUMNS.map((column) => quoteIdent(column));
+  const list = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
+  return `${netChangesCtes(relations)}
     SELECT (SELECT snap::text FROM cur) AS snapshot,
            (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
            coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
@@ -170,7 +181,8 @@ function buildNetChangesSql(relations: CaptureRelations): string {
      ORDER BY r.ord, r.key`;
 }
 
-interface QueryRow {
+/** A row of the net change with its before (old_*) and after columns, as the statements return it. */
+export interface QueryRow {
   snapshot: string;
   intact: boolean;
   pages: { ord: number; more: boolean; upto: string | null }[] | null;
@@ -205,6 +217,16 @@ function beforeRow(row: QueryRow): MatchableTripRow | null {
   return trip as unknown as MatchableTripRow;
 }
 
+/** A statement's row as a NetChange (key, op and inserted must be there). */
+export function toNetChange(row: QueryRow): NetChange {
+  return {
+    id: row.key!,
+    before: beforeRow(row),
+    after: afterRow(row),
+    reinserted: row.op !== 'I' && row.inserted === true,
+  };
+}
+
 function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow[]): ChangeRead {
   const head = rows[0];
   if (head === undefined) throw new Error('readNetChanges: the statement returned no row');
@@ -212,12 +234,7 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
   const changes: NetChange[][] = requests.map(() => []);
   for (const row of rows) {
     if (row.ord === null || row.key === null) continue;
-    changes[row.ord - 1]!.push({
-      id: row.key,
-      before: beforeRow(row),
-      after: afterRow(row),
-      reinserted: row.op !== 'I' && row.inserted === true,
-    });
+    changes[row.ord - 1]!.push(toNetChange(row));
   }
   const pages = new Map((head.pages ?? []).map((page) => [page.ord, page]));
   const more = requests.map((_, index) => pages.get(index + 1)?.more === true);

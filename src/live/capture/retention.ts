@@ -29,6 +29,13 @@ export async function pruneChangeRecord(
   const relid = sql`${relations.synced}::regclass`;
   return db.transaction().execute(async (trx) => {
     await sql`INSERT INTO ${marks} (horizon) VALUES (pg_snapshot_xmin(pg_current_snapshot()))`.execute(trx);
+    // Catch-up windows a reader left behind (a gateway that stopped mid-catch-up); a reader still on one
+    // finds it gone and computes a new one from its position.
+    const windows = sql.raw(qualified(relations.gatewaySchema, CAPTURE_TABLES.windows));
+    const windowRows = sql.raw(qualified(relations.gatewaySchema, CAPTURE_TABLES.windowRows));
+    await sql`WITH gone AS (DELETE FROM ${windows} WHERE relid = ${relid} AND created_at < now() - interval '1 day'
+                             RETURNING window_id)
+              DELETE FROM ${windowRows} r USING gone WHERE r.window_id = gone.window_id`.execute(trx);
     const { rows } = await sql<{ horizon: string | null }>`
       SELECT max(horizon)::text AS horizon FROM ${marks}
        WHERE at <= now() - make_interval(secs => ${retentionSeconds})`.execute(trx);

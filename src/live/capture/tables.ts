@@ -3,4 +3,6 @@ export const CAPTURE_TABLES = {
   log: 'trip_change_log',
   state: 'trip_change_capture',
   marks: 'trip_change_marks',
+  windows: 'trip_change_windows',
+  windowRows: 'trip_change_window_rows',
 } as const;

@@ -114,7 +114,7 @@ export function useClientLimits(options: ClientLimitOptions) {
       };
     },
   };
-  return { plugin, openSubscriptions: () => open };
+  return { plugin, openSubscriptions: () => open, identityOf };
 }
 
 /** The same stream, calling `end` once when it finishes, fails or is cancelled. */

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../errors.js';
-import { GraphQLError, Kind, type DocumentNode, type ExecutionResult, type ValueNode, visit, BREAK } from 'graphql';
+import { GraphQLError, Kind, type ASTNode, type ExecutionResult, type ValidationRule, type ValueNode } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { errorResponse } from '../http/error-response.js';
 
@@ -33,9 +33,6 @@ const MAX_VALUE_DEPTH = 32;
  */
 export function useRequestGuards(options: RequestGuardOptions): Plugin {
   const operationNames = new WeakMap<Request, string>();
-  // The literal arguments' verdict, once per parsed document: yoga's parse cache hands out the same
-  // DocumentNode for the same text, and walking the whole document on every request showed in profiles.
-  const literalErrors = new WeakMap<DocumentNode, GraphQLError | null>();
   return {
     onParams({ params, request }) {
       if (typeof params.operationName === 'string') operationNames.set(request, params.operationName.slice(0, 100));
@@ -85,7 +82,8 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
         });
       }
     },
-    onValidate() {
+    onValidate({ addValidationRule }) {
+      addValidationRule(literalListsRule(options.maxListItems));
       return ({ result, setResult }) => {
         if (!result.some((error) => error.message === 'Validation aborted.')) return;
         setResult(
@@ -102,11 +100,11 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
       };
     },
     onExecute({ args, setResultAndStopExecution }) {
-      const error = checkLists(args.document, args.variableValues, options.maxListItems, literalErrors);
+      const error = checkVariables(args.variableValues, options.maxListItems);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const error = checkLists(args.document, args.variableValues, options.maxListItems, literalErrors);
+      const error = checkVariables(args.variableValues, options.maxListItems);
       if (error) setResultAndStopExecution({ errors: [error] });
     },
     onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor, acceptableMediaTypes }) {
@@ -165,45 +163,38 @@ function bounded(error: GraphQLError, max: number): GraphQLError {
   });
 }
 
-function listError(where: string, message: string): GraphQLError {
+function listError(where: string, message: string, node?: ASTNode): GraphQLError {
   return new GraphQLError(`${where}: ${message}`, {
+    nodes: node,
     extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, argument: where, http: { status: 400 } },
   });
 }
 
-/** The first list argument (literal or variable) that is too long or nested too deeply. */
-function checkLists(
-  document: DocumentNode,
+/**
+ * List and object literals in arguments, checked while validating: the error
+ * names the argument and the limit, and comes before graphql-js' type errors
+ * for the same value (which print the whole value and not what was wrong).
+ */
+function literalListsRule(maxItems: number): ValidationRule {
+  return (context) => ({
+    Argument(node) {
+      const problem = checkLiteral(node.value, maxItems, 0);
+      if (problem) context.reportError(listError(node.name.value, problem, node));
+      return false;
+    },
+  });
+}
+
+/** The first list variable that is too long or nested too deeply (literals are checked while validating). */
+function checkVariables(
   variables: Readonly<Record<string, unknown>> | null | undefined,
   maxItems: number,
-  literalErrors: WeakMap<DocumentNode, GraphQLError | null>,
 ): GraphQLError | undefined {
   for (const [name, value] of Object.entries(variables ?? {})) {
     const problem = checkValue(value, maxItems, 0);
     if (problem) return listError(`$${name}`, problem);
   }
-  let literal = literalErrors.get(document);
-  if (literal === undefined) {
-    literal = checkLiterals(document, maxItems) ?? null;
-    literalErrors.set(document, literal);
-  }
-  return literal ?? undefined;
-}
-
-/** The first literal list argument that is too long or nested too deeply: depends on the document alone. */
-function checkLiterals(document: DocumentNode, maxItems: number): GraphQLError | undefined {
-  let found: GraphQLError | undefined;
-  visit(document, {
-    Argument(node) {
-      const problem = checkLiteral(node.value, maxItems, 0);
-      if (problem) {
-        found = listError(node.name.value, problem);
-        return BREAK;
-      }
-      return false;
-    },
-  });
-  return found;
+  return undefined;
 }
 
 function checkValue(value: unknown, maxItems: number, depth: number): string | undefined {

@@ -3,6 +3,8 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult 
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
+import { errorResponse } from '../http/error-response.js';
+import { StreamReservations } from './reservations.js';
 import { createSseProcessor } from './response.js';
 
 export const STREAM_ENDPOINT = '/graphql/stream';
@@ -42,12 +44,20 @@ const TOKEN_QUERY = 'token';
 export function useSseTransports(options: {
   keepAliveMs: number;
   reservationTtlMs?: number;
+  /** Bound on /graphql/stream reservations (opened or not) per client; none when absent. */
+  streamsPerClient?: StreamsPerClient;
   directWrites?: boolean;
 }): Plugin<GatewayContext>[] {
   return [
     useEventStreamResponses(options.keepAliveMs, options.directWrites ?? true),
-    useGraphQLSseProtocol(options.reservationTtlMs ?? 30_000),
+    useGraphQLSseProtocol(options.reservationTtlMs ?? 30_000, options.streamsPerClient),
   ];
+}
+
+export interface StreamsPerClient {
+  max: number;
+  /** The identity per-client limits use (client-limits.ts). */
+  identity: (request: Request, serverContext: unknown) => string;
 }
 
 /** Picks response.ts wherever yoga would answer with its own SSE, and for request errors asked as SSE. */
@@ -79,20 +89,37 @@ function mediaTypes(request: Request): string[] {
 /**
  * graphql-sse keeps a reservation (PUT) until its stream is opened, and queues
  * every event of the operations sent to it meanwhile, without bound; a client
- * that reserves and never connects would keep both forever. A reservation not
- * connected within `reservationTtlMs` is dropped here by opening its stream
- * and cancelling it at once, which makes graphql-sse end its operations and
- * forget the token (it has no other way in). A client connecting later gets
- * the distinct-connections answer for an unknown token.
+ * that reserves and never connects would keep both forever, and one client
+ * could reserve without end. reservations.ts bounds both: per client (429
+ * TOO_MANY_STREAMS past `streamsPerClient.max`, until one of its streams
+ * closes or one of its reservations expires) and in time. A reservation not
+ * connected within `reservationTtlMs` is dropped by opening its stream and
+ * cancelling it at once, which makes graphql-sse end its operations and forget
+ * the token (it has no other way in). A client connecting later gets the
+ * distinct-connections answer for an unknown token.
  */
-function useGraphQLSseProtocol(reservationTtlMs: number): Plugin<GatewayContext> {
-  /** Reservations whose stream has not been opened yet, with the timer that drops them. */
-  const reserved = new Map<string, NodeJS.Timeout>();
+function useGraphQLSseProtocol(
+  reservationTtlMs: number,
+  perClient: StreamsPerClient | undefined,
+): Plugin<GatewayContext> {
   const byToken = new Map<string, ServerResponse>();
   const byRequest = new WeakMap<Request, ServerResponse>();
   const serverContexts = new WeakMap<Request, Record<string, unknown>>();
   let handler: ((request: Request) => Promise<Response>) | undefined;
   let yogaFetch: FetchAPI;
+  const reservations = new StreamReservations({
+    maxPerClient: perClient?.max ?? Number.POSITIVE_INFINITY,
+    ttlMs: reservationTtlMs,
+    drop: (token) => {
+      if (!handler) return;
+      void handler(
+        new yogaFetch.Request(`http://gateway${STREAM_ENDPOINT}`, {
+          method: 'GET',
+          headers: { accept: 'text/event-stream', [TOKEN_HEADER]: token },
+        }),
+      ).then((stream) => stream.body?.cancel());
+    },
+  });
 
   return {
     onYogaInit({ yoga }) {
@@ -140,36 +167,33 @@ function useGraphQLSseProtocol(reservationTtlMs: number): Plugin<GatewayContext>
       if ((path !== STREAM_ENDPOINT && path !== API_STREAM_ENDPOINT) || !handler) return;
       serverContexts.set(request, (serverContext ?? {}) as Record<string, unknown>);
       if (request.method === 'PUT') {
-        const reserve = handler;
-        return reserve(request).then(async (response) => {
+        const client = perClient?.identity(request, serverContext) ?? '';
+        const held = reservations.refusal(client);
+        if (held !== undefined) {
+          return endResponse(
+            errorResponse(
+              429,
+              `this client already holds ${held} ${STREAM_ENDPOINT} reservations or streams, the most allowed per client ` +
+                '(MAX_STREAMS_PER_CLIENT); close one of its streams, or let an unopened reservation expire, first',
+              'TOO_MANY_STREAMS',
+            ),
+          );
+        }
+        return handler(request).then(async (response) => {
           if (response.status !== 201) return endResponse(response);
           const token = await response.text();
-          clearTimeout(reserved.get(token));
-          const timer = setTimeout(() => {
-            reserved.delete(token);
-            const url = new URL(request.url);
-            void reserve(
-              new yogaFetch.Request(`${url.origin}${url.pathname}`, {
-                method: 'GET',
-                headers: { accept: 'text/event-stream', [TOKEN_HEADER]: token },
-              }),
-            ).then((stream) => stream.body?.cancel());
-          }, reservationTtlMs);
-          timer.unref();
-          reserved.set(token, timer);
+          reservations.reserved(token, client);
           endResponse(new yogaFetch.Response(token, { status: 201, headers: response.headers }));
         });
       }
-      const opening = streamToken(request);
-      if (opening && reserved.has(opening) && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
-        clearTimeout(reserved.get(opening));
-        reserved.delete(opening);
-      }
+      const token = streamToken(request);
+      const accept = request.headers.get('accept') ?? '';
+      // A request for an unopened reservation's stream: its expiry waits for the answer.
+      const opening =
+        token !== undefined && accept.includes('text/event-stream') && reservations.opening(token) ? token : undefined;
       const response = (serverContext as { res?: unknown } | undefined)?.res;
       if (response instanceof ServerResponse) {
         byRequest.set(request, response);
-        const token = streamToken(request);
-        const accept = request.headers.get('accept') ?? '';
         if (token && accept.includes('text/event-stream')) {
           byToken.set(token, response);
           response.once('close', () => {
@@ -177,7 +201,23 @@ function useGraphQLSseProtocol(reservationTtlMs: number): Plugin<GatewayContext>
           });
         }
       }
-      return handler(request).then(endResponse);
+      return handler(request).then(
+        (answer) => {
+          if (opening !== undefined) {
+            const opened =
+              answer.status === 200 && Boolean(answer.headers.get('content-type')?.startsWith('text/event-stream'));
+            reservations.opened(opening, opened);
+            // The stream ends when its client goes away: the server aborts the request's signal (graphql-sse
+            // disposes of the stream on the same signal).
+            if (opened) onceAborted(request.signal, () => reservations.closed(opening));
+          }
+          endResponse(answer);
+        },
+        (error: unknown) => {
+          if (opening !== undefined) reservations.opened(opening, false);
+          throw error;
+        },
+      );
     },
   };
 }
@@ -193,6 +233,11 @@ function mayBeStreamPath(url: string): boolean {
   const fragment = url.indexOf('#');
   if (fragment >= 0 && fragment < end) end = fragment;
   return url.endsWith('stream', end);
+}
+
+function onceAborted(signal: AbortSignal, then: () => void): void {
+  if (signal.aborted) then();
+  else signal.addEventListener('abort', then, { once: true });
 }
 
 function withoutHttpStatus(error: GraphQLError): GraphQLError {

@@ -1,0 +1,157 @@
+/**
+ * A catch-up from an old cursor costs the database in proportion to its
+ * backlog, not to the square of it (capture/windows.ts): counted as the
+ * buffers the gateway's change-record statements touched (pg_stat_statements),
+ * never timed. Pages are small here, so a catch-up that rescanned its gap for
+ * every page would touch about 16 times the buffers for 4 times the backlog.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { netChangesSql } from '../src/live/capture/queries.js';
+import { openWindowSql } from '../src/live/capture/windows.js';
+import { ChangeStream, startLiveGateway, type LiveGateway } from './support/live.js';
+
+interface PlanNode {
+  'Actual Rows': number;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/** Rows every node of a plan produced, times the times it ran: the work of a statement, counted. */
+function rowsProcessed(node: PlanNode): number {
+  return node['Actual Rows'] * node['Actual Loops'] + (node.Plans ?? []).reduce((sum, n) => sum + rowsProcessed(n), 0);
+}
+
+describe('a long catch-up', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('live_catch_up_cost', {
+      LIVE_POLL_INTERVAL_MS: '50',
+      LIVE_FEED_BATCH_ROWS: '20',
+      LIVE_SUBSCRIBER_BUFFER_ROWS: '40',
+      LIVE_EVENT_MAX_ROWS: '20',
+      ROLLUP_POLL_MS: '3600000',
+    });
+    await gw.database.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  });
+  afterAll(() => gw.close());
+
+  /** Buffers touched so far by statements on the change record (reads, catch-up windows) in this database. */
+  async function buffersTouched(): Promise<number> {
+    const { rows } = await gw.database.pool.query<{ blocks: string | null }>(
+      `SELECT sum(shared_blks_hit + shared_blks_read + local_blks_hit + local_blks_read)::text AS blocks
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+        WHERE d.datname = current_database() AND s.query LIKE '%trip_change_%'
+          AND s.query NOT LIKE '%pg_stat_statements%'`,
+    );
+    return Number(rows[0]?.blocks ?? 0);
+  }
+
+  /** Inserts ids first..first+count-1, one statement (one change record) each, in one transaction. */
+  async function insertOneByOne(firstId: number, count: number): Promise<void> {
+    await gw.database.pool.query(
+      `DO $$ BEGIN
+         FOR i IN ${firstId}..${firstId + count - 1} LOOP
+           INSERT INTO "default".trips_synced (id, fare_amount) VALUES (i, i % 50);
+         END LOOP;
+       END $$`,
+    );
+  }
+
+  /** `count` rows inserted one statement each (one change record each) after a cursor, then caught up from it. */
+  async function catchUp(firstId: number, count: number): Promise<{ buffers: number; statements: number }> {
+    const { body } = await gw.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
+    await insertOneByOne(firstId, count);
+    const before = await buffersTouched();
+    const statementsBefore = gw.app.live.feed.stats().catchUpStatements;
+    const stream = new ChangeStream(gw.client('distinct'), { after: body.data!.trips.streamCursor });
+    await stream.until(() => stream.changes.length >= count, `${count} changes`, 120_000);
+    const buffers = (await buffersTouched()) - before;
+    const statements = gw.app.live.feed.stats().catchUpStatements - statementsBefore;
+    stream.close();
+    const ids = stream.changes.map((change) => `${change.kind} ${change.tripId}`);
+    expect(ids).toEqual(Array.from({ length: count }, (_, i) => `INSERT ${firstId + i}`));
+    return { buffers, statements };
+  }
+
+  it('reads a page, and opens a catch-up window, over a gap of changes with work in proportion to the gap', async () => {
+    const relations = {
+      synced: '"default"."trips_synced"',
+      schema: 'default',
+      table: 'trips_synced',
+      gatewaySchema: gw.config.database.gatewaySchema,
+    };
+    /** Rows the statement's plan processed, for a gap of `count` changes written by one statement (a sync batch). */
+    const work = async (sql: string, firstId: number, count: number): Promise<number> => {
+      const { rows: before } = await gw.database.pool.query<{ snap: string }>(
+        'SELECT pg_current_snapshot()::text AS snap',
+      );
+      await gw.database.pool.query(
+        `INSERT INTO "default".trips_synced (id, fare_amount) SELECT i, i % 50 FROM generate_series($1::int, $2::int) i`,
+        [firstId, firstId + count - 1],
+      );
+      const snap = before[0]!.snap;
+      const client = await gw.database.pool.connect();
+      try {
+        // EXPLAIN ANALYZE runs the statement: the window it opens is rolled back.
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
+          [[snap], [snap], [null], [20], relations.synced],
+        );
+        return rowsProcessed(rows[0]!['QUERY PLAN'][0]!.Plan);
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    };
+    let next = 500_001;
+    for (const [name, sql] of [
+      ['a page', netChangesSql(relations)],
+      ['a window', openWindowSql(relations)],
+    ] as const) {
+      const small = await work(sql, next, 1000);
+      const large = await work(sql, next + 1000, 4000);
+      next += 5000;
+      // Linear: about 4. Some step run once per change of the gap (a nested loop over it): about 16.
+      expect(large / small, `${name}: ${JSON.stringify({ small, large })}`).toBeLessThan(6);
+    }
+  });
+
+  it('touches about four times the buffers for four times the backlog', async () => {
+    const small = await catchUp(1, 2000);
+    const large = await catchUp(100_001, 8000);
+    // Pages of 20 rows: the statements grow with the backlog (one per page) either way.
+    expect(large.statements).toBeGreaterThan(3 * small.statements);
+    // Linear: about 4; a rescan per page: about 16.
+    expect(large.buffers / small.buffers, JSON.stringify({ small, large })).toBeLessThan(6);
+  });
+
+  it('goes on exactly from where it was when its window is swept mid-way', async () => {
+    const { body } = await gw.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
+    await insertOneByOne(900_001, 3000);
+    const feed = gw.app.live.feed;
+    const opened = () => (feed.stats() as { windowsOpened?: number }).windowsOpened ?? 0;
+    const openedBefore = opened();
+    const stream = new ChangeStream(gw.client('single'), { after: body.data!.trips.streamCursor });
+    // As the pruner sweeps windows left behind, but under a reader still paging through it.
+    let sweeps = 0;
+    const windows = `"${gw.config.database.gatewaySchema}".trip_change_windows`;
+    const sweeping = (async () => {
+      while (stream.changes.length < 3000 && !stream.completed) {
+        const { rowCount } = await gw.database.pool.query(`DELETE FROM ${windows}`);
+        sweeps += rowCount ?? 0;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    })();
+    await stream.until(() => stream.changes.length >= 3000, '3000 changes', 120_000);
+    await sweeping;
+    expect(stream.changes.map((c) => `${c.kind} ${c.tripId}`)).toEqual(
+      Array.from({ length: 3000 }, (_, i) => `INSERT ${900_001 + i}`),
+    );
+    expect(stream.errors).toEqual([]);
+    // Swept at least once while in use, and a new window computed from where the reader was.
+    expect(sweeps).toBeGreaterThan(0);
+    expect(opened() - openedBefore).toBeGreaterThan(1);
+    stream.close();
+  });
+});
