@@ -97,7 +97,7 @@ export function createGateway({
     // API for OAuth token callers (BI tools, scripts, services), whom the
     // Databricks Apps proxy lets through only on paths under /api/. The stream
     // paths (`<path>/stream`) are in sse/transport.ts.
-    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    graphqlEndpoint: '{/api}?/graphql',
     landingPage: false,
     // Yoga answers any URL *ending* in its health endpoint with an empty 200 before any plugin of ours runs,
     // which shadowed our /health (documented JSON, see health.ts). A fragment never reaches a server, so this
@@ -137,7 +137,6 @@ export function createGateway({
     maxRequestBodySize: false,
     context: ({ request }) => ({ ...services, request, requestId: requestIdOf(request) }),
     plugins: [
-      fastEndpointMatch,
       // First: it times every request, including those a later plugin answers early (limits, /metrics).
       ...(edge.accessLog ? [useAccessLog(services.logger)] : []),
       ...firstPlugins,
@@ -190,48 +189,6 @@ export function createGateway({
     ],
   });
 }
-
-const GRAPHQL_ENDPOINT = '{/api}?/graphql';
-/** The only pathnames GRAPHQL_ENDPOINT matches. */
-const ENDPOINT_PATHS = new Set(['/graphql', '/api/graphql']);
-
-/**
- * yoga tests every request's URL against its endpoint; with a pattern for an endpoint its literal-suffix
- * shortcut never matches, so every request paid a URLPattern match (urlpattern-polyfill, ~3 µs). The endpoint's
- * pattern answers a URL whose pathname is one of the two it matches at once (its other components are
- * wildcards); any other input still goes through the pattern itself.
- */
-const fastEndpointMatch: Plugin = {
-  onYogaInit({ yoga }) {
-    const Pattern = yoga.fetchAPI.URLPattern;
-    yoga.fetchAPI.URLPattern = class EndpointPattern extends Pattern {
-      readonly #endpoint: boolean;
-      constructor(...args: ConstructorParameters<typeof Pattern>) {
-        super(...args);
-        const init = args[0];
-        this.#endpoint =
-          args.length === 1 && typeof init === 'object' && Object.keys(init).join() === 'pathname'
-            ? init.pathname === GRAPHQL_ENDPOINT
-            : false;
-      }
-      test(...args: Parameters<InstanceType<typeof Pattern>['test']>): boolean {
-        const [input, base] = args;
-        // A parsed URL (yoga hands the request's, sometimes behind a lazy proxy: hence no instanceof).
-        const url =
-          typeof input === 'object' && input !== null ? (input as { href?: unknown; pathname?: unknown }) : null;
-        if (
-          this.#endpoint &&
-          base === undefined &&
-          typeof url?.href === 'string' &&
-          ENDPOINT_PATHS.has(url.pathname as string)
-        ) {
-          return true;
-        }
-        return super.test(...args);
-      }
-    };
-  },
-};
 
 /** GRAPHQL_INTROSPECTION=false: graphql-js' own rule refuses __schema and __type (not __typename). */
 const disableIntrospection: Plugin = {
