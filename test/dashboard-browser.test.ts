@@ -5,6 +5,8 @@
  * Waits are for conditions (a row, an attribute), with generous limits,
  * except where the issue sets the bound (a synced trip shows within 2 s).
  */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import { randomTrips, seededRandom } from '../src/dev/pipeline/random-trips.js';
 import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
 import { deleteTrips, insertNewTrips, insertTrips, updateTrips } from '../src/dev/pipeline/source-writes.js';
 import { SyncWorker } from '../src/dev/pipeline/worker.js';
+import { DEFAULT_WEB_DIR } from '../src/server/web-page.js';
 import { launchBrowser } from './support/browser.js';
 import { readDisplayedRows } from './support/grid-rows.js';
 import { ADMIN_EMAIL, buildDashboard, startDashboardGateway, type DashboardGateway } from './support/dashboard.js';
@@ -162,6 +165,16 @@ afterAll(async () => {
 });
 
 describe('the dashboard at /', () => {
+  it('is the production bundle, even when built under the test runner', async () => {
+    // vitest sets NODE_ENV=test; a build that honoured it would ship React's development build.
+    const assets = path.join(DEFAULT_WEB_DIR, 'assets');
+    const main = (await readdir(assets)).find((name) => /^index-.*\.js$/.test(name));
+    expect(main).toBeDefined();
+    const code = await readFile(path.join(assets, main!), 'utf8');
+    // (Not toContain: a failure would print the whole bundle.)
+    expect(code.includes('Minified React error'), `${main} is a development build of React`).toBe(true);
+  });
+
   it('shows the latest trips and their total count', async () => {
     const page = await openDashboard();
     expect(await dataRows(page)).toBe(100);

@@ -42,6 +42,9 @@ async function filesBelow(entry: string, base: string): Promise<string[]> {
  * What the build is made from: web/src, web/index.html, the Vite config, and the
  * repository's package-lock.json (the versions of React, ag-grid, graphql-sse… it bundles).
  */
+/** Bumped whenever the build call below changes. */
+const BUILD_RECIPE = 'vite build with NODE_ENV=production\0';
+
 export async function webSourcesFingerprint(webRoot: string): Promise<string> {
   const root = path.dirname(webRoot);
   const inputs = [
@@ -50,7 +53,8 @@ export async function webSourcesFingerprint(webRoot: string): Promise<string> {
     path.join(webRoot, 'vite.config.ts'),
     path.join(root, 'package-lock.json'),
   ];
-  const hash = createHash('sha256');
+  // How the build is made is an input too: a build made another way (before production mode was forced) is stale.
+  const hash = createHash('sha256').update(BUILD_RECIPE);
   for (const input of inputs) {
     for (const file of await filesBelow(input, root)) {
       const body = await readFile(path.join(root, file));
@@ -85,7 +89,18 @@ export async function ensureWebBuild(
   const started = Date.now();
   try {
     const { build } = await import('vite');
-    await build({ configFile: path.join(webRoot, 'vite.config.ts'), logLevel: 'warn' });
+    // Always the production bundle: under vitest NODE_ENV is "test", and Vite then bundles React's
+    // development build (200 KB more, slower to run), which a later `npm start` would go on serving.
+    // Vite and its React plugin read NODE_ENV itself (a `define` alone mixes the production React with
+    // the development JSX runtime), so it is set for the build and put back after.
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({ configFile: path.join(webRoot, 'vite.config.ts'), logLevel: 'warn', mode: 'production' });
+    } finally {
+      if (nodeEnv === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = nodeEnv;
+    }
     // The fingerprint of the sources as they were when the build started: an edit during the build
     // leaves a mismatch, so the next start builds again.
     await writeFile(path.join(webDir, FINGERPRINT_FILE), `${fingerprint}\n`);
