@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createApp } from './app.js';
+import { createApp, type App } from './app.js';
 import { loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
 import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
 import { wireDatabricks } from './databricks-wiring.js';
@@ -42,28 +42,44 @@ async function main(): Promise<void> {
     logger.info('using the configured database', describe(database));
   }
 
-  if (!config.production) {
-    const { ensureWebBuild } = await import('./dev/web-build.js');
-    await ensureWebBuild(DEFAULT_WEB_DIR, logger);
-  } else if (!existsSync(path.join(DEFAULT_WEB_DIR, 'index.html'))) {
-    logger.warn('the dashboard is not built (web/dist missing): run `npm run build`; / answers 503 until then');
-  }
+  // Nothing started here may outlive a failed start: the embedded cluster above would keep its port and
+  // data directory, and the next `npm start` would find them taken.
+  let app: App | undefined;
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    if (!config.production) {
+      const { ensureWebBuild } = await import('./dev/web-build.js');
+      await ensureWebBuild(DEFAULT_WEB_DIR, logger);
+    } else if (!existsSync(path.join(DEFAULT_WEB_DIR, 'index.html'))) {
+      logger.warn('the dashboard is not built (web/dist missing): run `npm run build`; / answers 503 until then');
+    }
 
-  const app = createApp({
-    config: { ...config, database },
-    logger,
-    password: databricks.password,
-    pgClient: databricks.pgClient,
-    tokens: databricks.tokens,
-    otelEnv: process.env,
-    // Locally the emulated pipeline answers in the Databricks shape, so sync
-    // status, refresh (same admin rules) and syncStatusChanged behave identically.
-    sync: databricks.sync ?? (dev ? localSync(dev.syncSource, databricksConfig, logger) : null),
-  });
-  const server = await listen(app.gateway, config.port, config.host, config.edge);
+    app = createApp({
+      config: { ...config, database },
+      logger,
+      password: databricks.password,
+      pgClient: databricks.pgClient,
+      tokens: databricks.tokens,
+      otelEnv: process.env,
+      // Locally the emulated pipeline answers in the Databricks shape, so sync
+      // status, refresh (same admin rules) and syncStatusChanged behave identically.
+      sync: databricks.sync ?? (dev ? localSync(dev.syncSource, databricksConfig, logger) : null),
+    });
+    server = await listen(app.gateway, config.port, config.host, config.edge);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await dev?.stop().catch(() => undefined);
+    if ((error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
+      throw new Error(`port ${config.port} on ${config.host} is already in use: stop what holds it, or set PORT`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const started = app;
   logger.info(`GraphQL endpoint ready at ${server.url}`, { port: config.port, host: config.host });
   logger.info(`Dashboard at ${new URL('/', server.url).href}`, { graphiql: server.url });
-  app.initialised.catch(() => {});
+  started.initialised.catch(() => {});
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -72,9 +88,9 @@ async function main(): Promise<void> {
     logger.info('shutting down', { signal });
     // Live streams first: subscribers get SHUTTING_DOWN with their resume
     // cursor instead of a dropped connection.
-    await app.live.stop();
+    await started.live.stop();
     await server.close();
-    await app.close();
+    await started.close();
     await dev?.stop();
     process.exit(0);
   };
