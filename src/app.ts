@@ -193,6 +193,8 @@ export function createApp({
         // The response cache keys on the rollups' change signal, which it needs even with ROLLUPS=off.
         if (responseCache && !rollups.enabled) await rollups.installChangeSignal({ schemaInstalled: true });
         rollups.start();
+        // /health shows the cache's mode as of its last version read: read one now, not at the first query.
+        if (responseCache) void responseCache.versions.fresh();
         readiness.initialised = true;
         logger.info('gateway schema ready', { schema: config.database.gatewaySchema, zipZones: zones.total });
         return;

@@ -43,6 +43,20 @@ describe('HTTP validation of GET queries', () => {
   });
   afterAll(() => gw.close());
 
+  it('reports its mode on /health before any query was asked', async () => {
+    await gw.app.initialised;
+    let mode = 'off';
+    // The startup read is in flight once the gateway is initialised; wait for it, not for a query.
+    for (let attempt = 0; attempt < 200 && mode === 'off'; attempt += 1) {
+      const health = (await (await gw.app.gateway.fetch('http://gateway.test/health')).json()) as {
+        responseCache: { mode: string };
+      };
+      mode = health.responseCache.mode;
+      if (mode === 'off') await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(mode).toBe('exact');
+  });
+
   it('sends an ETag and answers If-None-Match with 304 until the table changes', async () => {
     const first = await get(gw, LATEST);
     expect(await first.json()).toEqual(await latestFromSql(gw.database.pool));
