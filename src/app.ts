@@ -100,6 +100,7 @@ export function createApp({
   });
   const live = createLiveTrips({
     db,
+    maintenanceDb,
     database: config.database,
     live: config.live,
     logger,

@@ -62,7 +62,10 @@ export interface LiveTrips extends LiveStreams {
 }
 
 export interface LiveTripsOptions {
+  /** The feeds' reads: counted with the statements that serve requests. */
   db: Db;
+  /** Installing the capture, checking the role's rights, pruning: background work, not counted. Default db. */
+  maintenanceDb?: Db;
   database: DatabaseConfig;
   live: LiveConfig;
   logger: Logger;
@@ -83,6 +86,7 @@ export interface LiveTripsOptions {
 
 export function createLiveTrips({
   db,
+  maintenanceDb = db,
   database,
   live,
   logger,
@@ -145,7 +149,7 @@ export function createLiveTrips({
     const everyMs = Math.max(1000, Math.min(300_000, (live.changeRetentionSeconds * 1000) / 4));
     const prune = async () => {
       try {
-        const result = await pruneChangeRecord(db, relations, live.changeRetentionSeconds);
+        const result = await pruneChangeRecord(maintenanceDb, relations, live.changeRetentionSeconds);
         if (result.dropped > 0) log.info('pruned the change record', { ...result });
       } catch (error) {
         log.warn('cannot prune the change record; will retry', { error: describeError(error) });
@@ -160,7 +164,7 @@ export function createLiveTrips({
     mechanism = 'key-high-water';
     let replication = false;
     try {
-      const { rows } = await db.executeQuery<{ replication: boolean; role: string }>(
+      const { rows } = await maintenanceDb.executeQuery<{ replication: boolean; role: string }>(
         CompiledQuery.raw(
           'SELECT rolreplication AS replication, current_user AS role FROM pg_roles WHERE rolname = current_user',
         ),
@@ -185,7 +189,7 @@ export function createLiveTrips({
       return true;
     }
     try {
-      await installCapture(db, captureTarget);
+      await installCapture(maintenanceDb, captureTarget);
     } catch (error) {
       const state = sqlState(error);
       // The table is not there yet, or the pipeline held it locked: try again later.
@@ -213,7 +217,7 @@ export function createLiveTrips({
         log.warn('live changes: the synced table was replaced or its change capture changed; reinstalling it', {
           table: relations.synced,
         });
-        await installCapture(db, captureTarget);
+        await installCapture(maintenanceDb, captureTarget);
       },
       // The capture's triggers NOTIFY at every writing commit; heard only while LISTEN is connected.
       wakeUpsReliable: () => listener?.listening === true,
