@@ -98,9 +98,9 @@ export function createApp({
     logger,
     options: config.rollups,
   });
+  // The feeds' reads are shared by every subscriber, not work done for a request: not counted either.
   const live = createLiveTrips({
-    db,
-    maintenanceDb,
+    db: maintenanceDb,
     database: config.database,
     live: config.live,
     logger,

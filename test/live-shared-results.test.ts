@@ -46,7 +46,8 @@ describe('identical subscriptions share one execution per batch', () => {
     await Promise.all(streams.slice(15).map((stream) => stream.untilRows(count([11371, 11430]))));
 
     const feedStatements = feed.stats().feedStatements - before.feed;
-    const zoneStatements = gw.app.statements.total - before.total - feedStatements;
+    // The feed's reads are background work, not counted with the statements that serve requests.
+    const zoneStatements = gw.app.statements.total - before.total;
     expect(feedStatements).toBe(1);
     expect(zoneStatements).toBe(2);
 

@@ -62,9 +62,9 @@ export interface LiveTrips extends LiveStreams {
 }
 
 export interface LiveTripsOptions {
-  /** The feeds' reads: counted with the statements that serve requests. */
+  /** The feeds' reads. */
   db: Db;
-  /** Installing the capture, checking the role's rights, pruning: background work, not counted. Default db. */
+  /** Installing the capture, checking the role's rights, pruning. Default db. */
   maintenanceDb?: Db;
   database: DatabaseConfig;
   live: LiveConfig;
