@@ -3,7 +3,7 @@
  * pipeline's write throughput with the capture's triggers on and off, in the
  * same run, alternating so load changes hit both alike.
  *
- *   npx tsx bench/capture-writes.ts [--rows 100000] [--rounds 3]
+ *   npx tsx bench/capture-writes.ts [--rows 300000] [--rounds 3]
  *
  * Each round, per mode: COPY of `rows` new trips (one statement, as a bulk
  * sync), then batched upserts of 1,000 rows per INSERT ... ON CONFLICT DO
@@ -21,7 +21,7 @@ import { startBenchDatabase } from './support/bench-database.js';
 import { readFile } from 'node:fs/promises';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' } },
+  options: { rows: { type: 'string', default: '300000' }, rounds: { type: 'string', default: '3' } },
 });
 const rows = Number(values.rows);
 const rounds = Number(values.rounds);
