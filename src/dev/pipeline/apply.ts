@@ -60,14 +60,8 @@ export async function applyIncrementalBatch(
     const from = state.lastProcessedVersion;
     if (from === null) return { kind: 'needs-snapshot', reason: 'initial snapshot' };
 
-    const { rows: range } = await client.query<{ to_version: string | null; captured: boolean | null }>(
-      `SELECT max(version) AS to_version, bool_and(change_data_captured) AS captured
-         FROM (SELECT version, change_data_captured FROM ${r.commits}
-                WHERE version > $1 AND ($2::bigint IS NULL OR version <= $2)
-                ORDER BY version LIMIT $3) pending`,
-      [from, options.upTo ?? null, options.maxVersions],
-    );
-    const toVersionRaw = range[0]?.to_version ?? null;
+    const range = await pendingVersions(client, ctx.names, from, options);
+    const toVersionRaw = range.toVersion;
     if (toVersionRaw === null) {
       if (options.recordWhenUpToDate) {
         await recordSyncApplied(client, ctx.names, {
@@ -81,7 +75,7 @@ export async function applyIncrementalBatch(
       }
       return { kind: 'up-to-date', version: from };
     }
-    if (range[0]?.captured === false) {
+    if (range.captured === false) {
       return { kind: 'needs-snapshot', reason: `versions after ${from} were written without change data capture` };
     }
     const toVersion = Number(toVersionRaw);
@@ -217,6 +211,23 @@ export function completion(ctx: ApplyContext, after: ReturnType<StateAfter>) {
     message: after.message,
     completeUpdateIds: after.final ? ctx.updateIds : [],
   };
+}
+
+/** The source versions one batch after `from` covers (at most maxVersions, up to upTo), and whether each carries a change feed. */
+export async function pendingVersions(
+  client: pg.ClientBase,
+  names: PipelineNames,
+  from: number,
+  options: Pick<IncrementalOptions, 'upTo' | 'maxVersions'>,
+): Promise<{ toVersion: string | null; captured: boolean | null }> {
+  const { rows } = await client.query<{ to_version: string | null; captured: boolean | null }>(
+    `SELECT max(version) AS to_version, bool_and(change_data_captured) AS captured
+       FROM (SELECT version, change_data_captured FROM ${relations(names).commits}
+              WHERE version > $1 AND ($2::bigint IS NULL OR version <= $2)
+              ORDER BY version LIMIT $3) pending`,
+    [from, options.upTo ?? null, options.maxVersions],
+  );
+  return { toVersion: rows[0]?.to_version ?? null, captured: rows[0]?.captured ?? null };
 }
 
 /** The database's clock (not this process's), so start and end timestamps come from one clock. */

@@ -17,6 +17,7 @@ import {
   applyIncrementalBatch,
   applyNetChanges,
   completion,
+  pendingVersions,
   transactionClock,
   type ApplyContext,
   type IncrementalOptions,
@@ -157,15 +158,8 @@ async function planBatch(ctx: ApplyContext, options: IncrementalOptions, writers
       names.syncedSchema,
       names.syncedTable,
     ]);
-    const { rows: range } = await client.query<{ to_version: string | null; captured: boolean | null }>(
-      `SELECT max(version) AS to_version, bool_and(change_data_captured) AS captured
-         FROM (SELECT version, change_data_captured FROM ${r.commits}
-                WHERE version > $1 AND ($2::bigint IS NULL OR version <= $2)
-                ORDER BY version LIMIT $3) pending`,
-      [from, options.upTo ?? null, options.maxVersions],
-    );
-    const toVersion = range[0]?.to_version ?? null;
-    if (toVersion === null || range[0]?.captured === false) return null;
+    const { toVersion, captured } = await pendingVersions(client, names, from, options);
+    if (toVersion === null || captured === false) return null;
     const to = Number(toVersion);
     const syncStart = await transactionClock(client);
     // Contiguous id ranges of about equal size, lowest ids in part 0.
