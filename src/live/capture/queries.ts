@@ -97,6 +97,19 @@ export function netChangesSql(relations: CaptureRelations): string {
   return text;
 }
 
+/** A net change row's columns as toNetChange reads them (key, op, the images before and after), from `alias`. */
+export function netChangeColumns(alias: string): string {
+  const list = (prefix: string) =>
+    TRIP_DATA_COLUMNS.map((column) => `${alias}.${quoteIdent(`${prefix}${column}`)}`).join(', ');
+  return `${alias}.key::text AS key, ${alias}.op, ${alias}.inserted,
+           ${list('old_')},
+           ${micros(alias, 'old_tpep_pickup_datetime')} AS "old_pickupMicros",
+           ${micros(alias, 'old_tpep_dropoff_datetime')} AS "old_dropoffMicros",
+           ${alias}.id::text AS id, ${list('')},
+           ${micros(alias, 'tpep_pickup_datetime')} AS "pickupMicros",
+           ${micros(alias, 'tpep_dropoff_datetime')} AS "dropoffMicros"`;
+}
+
 /** The statement's CTEs, `cur` to `net` (the net change per position and key), for any final SELECT. */
 export function netChangesCtes(relations: CaptureRelations): string {
   const log = qualified(relations.gatewaySchema, CAPTURE_TABLES.log);
@@ -161,21 +174,12 @@ export function netChangesCtes(relations: CaptureRelations): string {
 
 function buildNetChangesSql(relations: CaptureRelations): string {
   const state = qualified(relations.gatewaySchema, CAPTURE_TABLES.state);
-  const old = TRIP_DATA_COLUMNS.map((column) => quoteIdent(`old_${column}`));
-  const data = TRIP_DATA_COLUMNS.map((column) => quoteIdent(column));
-  const list = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
   return `${netChangesCtes(relations)}
     SELECT (SELECT snap::text FROM cur) AS snapshot,
            (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
            coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
            (SELECT json_agg(json_build_object('ord', p.ord, 'more', p.more, 'upto', p.upto::text)) FROM pages p) AS pages,
-           r.ord, r.key::text AS key, r.op, r.inserted,
-           ${list('r', old)},
-           ${micros('r', 'old_tpep_pickup_datetime')} AS "old_pickupMicros",
-           ${micros('r', 'old_tpep_dropoff_datetime')} AS "old_dropoffMicros",
-           r.id::text AS id, ${list('r', data)},
-           ${micros('r', 'tpep_pickup_datetime')} AS "pickupMicros",
-           ${micros('r', 'tpep_dropoff_datetime')} AS "dropoffMicros"
+           r.ord, ${netChangeColumns('r')}
       FROM (SELECT 1) one
       LEFT JOIN LATERAL (SELECT * FROM net) r ON true
      ORDER BY r.ord, r.key`;

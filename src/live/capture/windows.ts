@@ -4,7 +4,7 @@ import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
 import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
 import type { ChangePosition } from './position.js';
 import {
-  micros,
+  netChangeColumns,
   netChangesCtes,
   toNetChange,
   type CaptureRelations,
@@ -111,7 +111,6 @@ export async function readWindowPage(
 ): Promise<WindowPage | null> {
   const windows = qualified(relations.gatewaySchema, CAPTURE_TABLES.windows);
   const rows = qualified(relations.gatewaySchema, CAPTURE_TABLES.windowRows);
-  const { old, data, list } = columns();
   const first = position.high !== window.snapshot;
   const after = first ? null : position.split;
   const take = (first ? window.settled : 0) + limit;
@@ -122,13 +121,7 @@ export async function readWindowPage(
       SELECT coalesce((SELECT x.n FROM ${rows} x WHERE x.window_id = $1::int8 AND x.key = $2::int8),
                       (SELECT count(*)::int FROM ${rows} x WHERE x.window_id = $1::int8 AND x.key <= $2::int8)) AS n
     )
-    SELECT w.window_id, r.n, r.key::text AS key, r.op, r.inserted,
-           ${list('r', old)},
-           ${micros('r', 'old_tpep_pickup_datetime')} AS "old_pickupMicros",
-           ${micros('r', 'old_tpep_dropoff_datetime')} AS "old_dropoffMicros",
-           r.id::text AS id, ${list('r', data)},
-           ${micros('r', 'tpep_pickup_datetime')} AS "pickupMicros",
-           ${micros('r', 'tpep_dropoff_datetime')} AS "dropoffMicros"
+    SELECT w.window_id, r.n, ${netChangeColumns('r')}
       FROM ${windows} w
       LEFT JOIN LATERAL (
         SELECT * FROM ${rows} x
