@@ -6,6 +6,7 @@ import type { TripMatcher } from '../trips/match-filter.js';
 import type { ChangePosition } from './capture/position.js';
 import { markShareable } from './shared-events.js';
 import { StreamQueue, type TripStreamTermination } from './stream-queue.js';
+import { LagMeter } from './lag-meter.js';
 
 /** One change of Subscription.tripChanges. */
 export interface TripChangeEvent {
@@ -84,12 +85,12 @@ export class ChangeSubscriber extends StreamQueue<StreamBatch> {
   private sentFirst = false;
   private lastCursor: string | undefined;
   /** The feed tick whose rows are being accepted, and how many of them are still queued (see offer). */
-  private burstTick = -1;
-  private burstRows = 0;
+  private readonly lag: LagMeter;
 
   constructor(options: ChangeSubscriberOptions) {
     super();
     this.options = options;
+    this.lag = new LagMeter(options.bufferRows);
     this.kind = options.kind;
     this.filter = options.filter;
     this.filterKey = options.filterKey;
@@ -123,26 +124,18 @@ export class ChangeSubscriber extends StreamQueue<StreamBatch> {
    */
   offer(chunk: ChangeChunk, bounded: boolean): void {
     if (this.state === 'ended') return;
-    if (bounded) {
-      // Lag is what the client left unread from earlier ticks, not the size of this tick's burst
-      // (as in subscriber.ts): a reader that keeps up empties one sync's pages before the next tick.
-      const tick = this.options.counters.ticks;
-      if (tick !== this.burstTick) {
-        this.burstTick = tick;
-        this.burstRows = 0;
-      }
-      if (this.queuedRows - this.burstRows > this.options.bufferRows) {
-        this.options.counters.tooSlow += 1;
-        this.terminate(this.tooSlowError());
-        return;
-      }
+    // Behind by what earlier ticks left unread, not by this tick's burst (lag-meter.ts).
+    if (bounded && this.lag.isBehind(this.options.counters.ticks, this.queuedRows)) {
+      this.options.counters.tooSlow += 1;
+      this.terminate(this.tooSlowError());
+      return;
     }
     this.position = chunk.to;
     if (chunk.items.length === 0) return;
     const events = (chunk.events ??= this.cut(chunk));
     for (const event of events) this.events.push(event);
     this.queuedRows += chunk.items.length;
-    if (bounded) this.burstRows += chunk.items.length;
+    if (bounded) this.lag.add(chunk.items.length);
     this.notify();
   }
 

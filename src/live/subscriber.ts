@@ -6,6 +6,7 @@ import { isAfter, type FeedPosition } from './position.js';
 import { markShareable } from './shared-events.js';
 import { StreamQueue, TripStreamTermination } from './stream-queue.js';
 import { gatewayError } from '../errors.js';
+import { LagMeter } from './lag-meter.js';
 
 /** One event of Subscription.tripsAdded. */
 export interface TripBatch {
@@ -77,13 +78,12 @@ export class TripSubscriber extends StreamQueue<TripBatch> {
   private sentFirst = false;
   private lastCursor: string | undefined;
   private roomWaiter: (() => void) | undefined;
-  /** The feed tick whose rows are being accepted, and how many of them are still queued (see accept). */
-  private burstTick = -1;
-  private burstRows = 0;
+  private readonly lag: LagMeter;
 
   constructor(options: SubscriberOptions) {
     super();
     this.options = options;
+    this.lag = new LagMeter(options.bufferRows);
     this.filter = options.filter;
     this.filterKey = options.filter.key;
     this.matches = options.matches;
@@ -167,28 +167,17 @@ export class TripSubscriber extends StreamQueue<TripBatch> {
       rows = rows.filter((row) => isAfter(BigInt(row.id), this.position));
       queued = { rows, upTo: chunk.upTo };
     }
-    if (bounded) {
-      // Lag is what the client left unread from earlier ticks, not the size of this tick: one sync of 5,000 rows
-      // arrives as several pages within a single tick, faster than any socket drains, and a reader that keeps up
-      // empties that burst before the next tick. Rows of earlier ticks still queued when a new tick arrives are
-      // rows the socket had a whole poll interval to drain and did not. (Memory stays bounded: a tick's chunks
-      // are shared by every subscriber with the same filter.)
-      const tick = this.options.counters.ticks;
-      if (tick !== this.burstTick) {
-        this.burstTick = tick;
-        this.burstRows = 0;
-      }
-      if (this.queuedRows - this.burstRows > this.options.bufferRows) {
-        this.options.counters.tooSlow += 1;
-        this.terminate(this.tooSlowError());
-        return;
-      }
+    // Behind by what earlier ticks left unread, not by this tick's burst (lag-meter.ts).
+    if (bounded && this.lag.isBehind(this.options.counters.ticks, this.queuedRows)) {
+      this.options.counters.tooSlow += 1;
+      this.terminate(this.tooSlowError());
+      return;
     }
     this.position = chunk.upTo;
     if (rows.length === 0) return;
     this.chunks.push(queued);
     this.queuedRows += rows.length;
-    if (bounded) this.burstRows += rows.length;
+    if (bounded) this.lag.add(rows.length);
     this.notify();
   }
 
