@@ -10,15 +10,20 @@ import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/dev/embedded-postgres.js';
 
 let holder: Server;
 let port: number;
+let pgPort: number;
 let dir: string;
 
 beforeAll(async () => {
   holder = createServer((_req, res) => res.end('taken'));
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
   port = (holder.address() as { port: number }).port;
+  // A port the OS just handed out, not port + 1: with the suite's other
+  // clusters starting in parallel, a neighbouring port is often taken.
+  pgPort = await freePort();
   dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-dev-startup-'));
 });
 
@@ -38,7 +43,7 @@ describe('npm start in development', () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         EMBEDDED_PG_DIR: dataDir,
-        EMBEDDED_PG_PORT: String(port + 1),
+        EMBEDDED_PG_PORT: String(pgPort),
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
