@@ -82,6 +82,21 @@ describe.each<Transport>(['distinct', 'single'])('live changes exactly once (%s)
     expect(added.ids).not.toContain('3');
   });
 
+  it('splits one UPDATE into a delete of a changed key, an insert of its new key, the real updates, and nothing for rows rewritten unchanged', async () => {
+    const before = changes.changes.length;
+    await gw.database.pool.query(
+      `UPDATE "default".trips_synced
+          SET id = CASE id WHEN 5 THEN 80005 ELSE id END,
+              fare_amount = CASE id WHEN 3 THEN 66.5 ELSE fare_amount END
+        WHERE id IN (2, 3, 5)`,
+    );
+    await inStep();
+    const made = changes.changes.slice(before).map((change) => `${change.kind} ${change.tripId}`);
+    expect(made.sort()).toEqual(['DELETE 5', 'INSERT 80005', 'UPDATE 3']);
+    await added.until(() => added.ids.includes('80005'), 'trip 80005');
+    expect(added.ids.filter((id) => id === '80005')).toHaveLength(1);
+  });
+
   it('delivers two concurrent transactions with the higher id committing first', async () => {
     const [lower, higher] = await Promise.all([gw.database.pool.connect(), gw.database.pool.connect()]);
     try {
