@@ -19,7 +19,7 @@ import {
   type TripChangeEvent,
 } from './change-subscriber.js';
 import { CURSOR_EXPIRED } from './stream-cursor.js';
-import { TickLoop } from './tick-loop.js';
+import { feedCounters, TickLoop } from './tick-loop.js';
 
 export interface ChangeFeedOptions {
   db: Db;
@@ -91,13 +91,7 @@ export class ChangeFeed {
   private readonly loop: TickLoop;
   private stopped = false;
   private readonly counters = {
-    ticks: 0,
-    feedStatements: 0,
-    catchUpStatements: 0,
-    failedStatements: 0,
-    directEvents: 0,
-    rowsDelivered: 0,
-    tooSlow: 0,
+    ...feedCounters(),
     /** Catch-up windows computed (capture/windows.ts), the feed's own included. */
     windowsOpened: 0,
   };

@@ -17,6 +17,19 @@ export interface TickLoopOptions {
   counters: { ticks: number; failedStatements: number };
 }
 
+/** What both live feeds count (their stats() and the metrics read them); a feed may add its own. */
+export function feedCounters() {
+  return {
+    ticks: 0,
+    feedStatements: 0,
+    catchUpStatements: 0,
+    failedStatements: 0,
+    directEvents: 0,
+    rowsDelivered: 0,
+    tooSlow: 0,
+  };
+}
+
 /**
  * When a live feed ticks (trip-feed.ts and change-feed.ts share it): every
  * poll interval while anyone subscribes, at once when woken, at most one tick

@@ -9,7 +9,7 @@ import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './qu
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 import { TripSubscriber, type FeedChunk, type TripStreamEvent } from './subscriber.js';
 import { describeError, gatewayError } from '../errors.js';
-import { TickLoop } from './tick-loop.js';
+import { feedCounters, TickLoop } from './tick-loop.js';
 
 export interface TripFeedOptions {
   db: Db;
@@ -87,15 +87,7 @@ export class TripFeed {
 
   private readonly loop: TickLoop;
   private stopped = false;
-  private readonly counters = {
-    ticks: 0,
-    feedStatements: 0,
-    catchUpStatements: 0,
-    failedStatements: 0,
-    directEvents: 0,
-    rowsDelivered: 0,
-    tooSlow: 0,
-  };
+  private readonly counters = feedCounters();
 
   constructor(options: TripFeedOptions) {
     this.db = options.db;
