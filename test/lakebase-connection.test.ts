@@ -18,7 +18,7 @@ import { credentialFirstClient } from '../src/lakebase/pg-client.js';
 import { explainConnectionError, type ConnectionTarget } from '../src/lakebase/postgres-errors.js';
 import { pgSslOption } from '../src/db/ssl.js';
 import { TokenCache } from '../src/lakebase/token-cache.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, dropTestRole, type TestDatabase } from './support/database.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
 
 const CLIENT_ID = '0b7d4c2e-5f61-4a8b-9c3d-7e2f1a6b8c90';
@@ -98,10 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake.close();
   await db.drop();
-  const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  await admin.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
-  await admin.end();
+  await dropTestRole(role);
 });
 afterEach(() => fake.reset());
 

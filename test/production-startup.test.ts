@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdent } from '../src/db/sql-identifiers.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, dropTestRole, type TestDatabase } from './support/database.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,10 +128,7 @@ afterAll(async () => {
   await fake?.close();
   if (db) {
     await db.drop();
-    const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/postgres') });
-    await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
-    await admin.end();
+    await dropTestRole(role);
   }
 });
 afterEach(() => fake.reset());

@@ -46,3 +46,17 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Drops a login role a test created on the shared cluster. Roles belong to the
+ * cluster, not to the test's database, so dropping the database leaves them.
+ */
+export async function dropTestRole(role: string): Promise<void> {
+  const client = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+  await client.connect();
+  try {
+    await client.query(`DROP ROLE IF EXISTS "${role.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
