@@ -45,6 +45,21 @@ function changeFeedDdl(names: PipelineNames): string {
   const dataOf = (alias: string) => columnList(TRIP_DATA_COLUMNS, `${alias}.`);
   const skipCapture = `coalesce(current_setting(${literal(CAPTURE_SETTING)}, true), '') = 'off'`;
   const payload = `json_build_object('schema', ${literal(names.sourceSchema)}, 'table', ${literal(names.sourceTable)}, 'version', v)::text`;
+
+  // Each capture trigger: nothing to do for an empty statement; with the capture switched off for the
+  // session (a bulk load) only the commit is noted, as one whose changes were not captured.
+  const captureFunction = (name: string, rows: string, record: string) => `
+    CREATE OR REPLACE FUNCTION ${fn(name)}() RETURNS trigger
+    LANGUAGE plpgsql AS $lakebase_dev$
+    BEGIN
+      IF NOT EXISTS (SELECT FROM ${rows}) THEN RETURN NULL; END IF;
+      IF ${skipCapture} THEN
+        PERFORM ${fn('note_pending_commit')}(false);
+        RETURN NULL;
+      END IF;${record}
+      PERFORM ${fn('note_pending_commit')}(true);
+      RETURN NULL;
+    END $lakebase_dev$;`;
   // Several processes (gateway bootstrap, CLI) may run this at once;
   // CREATE OR REPLACE FUNCTION is not safe against itself concurrently.
   return `
@@ -94,69 +109,45 @@ function changeFeedDdl(names: PipelineNames): string {
       ON CONFLICT (txid) DO UPDATE SET change_data_captured = false WHERE NOT EXCLUDED.change_data_captured;
     $lakebase_dev$;
 
-    CREATE OR REPLACE FUNCTION ${fn('capture_insert')}() RETURNS trigger
-    LANGUAGE plpgsql AS $lakebase_dev$
-    BEGIN
-      IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;
-      IF ${skipCapture} THEN
-        PERFORM ${fn('note_pending_commit')}(false);
-        RETURN NULL;
-      END IF;
+    ${captureFunction(
+      'capture_insert',
+      'new_rows',
+      `
       INSERT INTO ${r.changes} (txid, op, id, ${data})
-        SELECT pg_current_xact_id(), 'insert', n.id, ${dataOf('n')} FROM new_rows n;
-      PERFORM ${fn('note_pending_commit')}(true);
-      RETURN NULL;
-    END $lakebase_dev$;
+        SELECT pg_current_xact_id(), 'insert', n.id, ${dataOf('n')} FROM new_rows n;`,
+    )}
 
     -- Transition tables carry no link between an old and a new row, so an
     -- UPDATE that changes ids is recorded by net effect per id: ids only in
     -- the old rows were deleted, ids only in the new rows were inserted.
-    CREATE OR REPLACE FUNCTION ${fn('capture_update')}() RETURNS trigger
-    LANGUAGE plpgsql AS $lakebase_dev$
-    BEGIN
-      IF NOT EXISTS (SELECT FROM new_rows) THEN RETURN NULL; END IF;
-      IF ${skipCapture} THEN
-        PERFORM ${fn('note_pending_commit')}(false);
-        RETURN NULL;
-      END IF;
+    ${captureFunction(
+      'capture_update',
+      'new_rows',
+      `
       INSERT INTO ${r.changes} (txid, op, id, ${data})
         SELECT pg_current_xact_id(), CASE WHEN o.id IS NULL THEN 'insert' ELSE 'update' END, n.id, ${dataOf('n')}
           FROM new_rows n LEFT JOIN old_rows o ON o.id = n.id
         UNION ALL
         SELECT pg_current_xact_id(), 'delete', o.id, ${dataOf('o')}
-          FROM old_rows o WHERE NOT EXISTS (SELECT FROM new_rows n WHERE n.id = o.id);
-      PERFORM ${fn('note_pending_commit')}(true);
-      RETURN NULL;
-    END $lakebase_dev$;
+          FROM old_rows o WHERE NOT EXISTS (SELECT FROM new_rows n WHERE n.id = o.id);`,
+    )}
 
-    CREATE OR REPLACE FUNCTION ${fn('capture_delete')}() RETURNS trigger
-    LANGUAGE plpgsql AS $lakebase_dev$
-    BEGIN
-      IF NOT EXISTS (SELECT FROM old_rows) THEN RETURN NULL; END IF;
-      IF ${skipCapture} THEN
-        PERFORM ${fn('note_pending_commit')}(false);
-        RETURN NULL;
-      END IF;
+    ${captureFunction(
+      'capture_delete',
+      'old_rows',
+      `
       INSERT INTO ${r.changes} (txid, op, id, ${data})
-        SELECT pg_current_xact_id(), 'delete', o.id, ${dataOf('o')} FROM old_rows o;
-      PERFORM ${fn('note_pending_commit')}(true);
-      RETURN NULL;
-    END $lakebase_dev$;
+        SELECT pg_current_xact_id(), 'delete', o.id, ${dataOf('o')} FROM old_rows o;`,
+    )}
 
     -- TRUNCATE has no transition table; BEFORE TRUNCATE still sees the rows.
-    CREATE OR REPLACE FUNCTION ${fn('capture_truncate')}() RETURNS trigger
-    LANGUAGE plpgsql AS $lakebase_dev$
-    BEGIN
-      IF NOT EXISTS (SELECT FROM ${r.source}) THEN RETURN NULL; END IF;
-      IF ${skipCapture} THEN
-        PERFORM ${fn('note_pending_commit')}(false);
-        RETURN NULL;
-      END IF;
+    ${captureFunction(
+      'capture_truncate',
+      r.source,
+      `
       INSERT INTO ${r.changes} (txid, op, id, ${data})
-        SELECT pg_current_xact_id(), 'delete', s.id, ${dataOf('s')} FROM ${r.source} s;
-      PERFORM ${fn('note_pending_commit')}(true);
-      RETURN NULL;
-    END $lakebase_dev$;
+        SELECT pg_current_xact_id(), 'delete', s.id, ${dataOf('s')} FROM ${r.source} s;`,
+    )}
 
     -- Runs at COMMIT (deferred), once per transaction that wrote the source.
     CREATE OR REPLACE FUNCTION ${fn('assign_commit_version')}() RETURNS trigger
