@@ -104,8 +104,13 @@ export async function loadTripConnection(
     pageInfo: {
       hasNextPage: direction === 'forward' ? hasMore : beyond(before, false),
       hasPreviousPage: direction === 'backward' ? hasMore : beyond(after, true),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      // Encoded when read, like the edges' cursors: most queries select one of the two, or neither.
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
     totalCount: () => (total ??= countTrips(db, filter)),
     streamRead,
