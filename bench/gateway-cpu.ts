@@ -16,7 +16,7 @@
  * The servers run in child processes from the production build (dist/, as the
  * trips benchmark runs them); the load generator here is plain node:http.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -64,6 +64,15 @@ interface Target {
   request: { path: string; method: 'GET' | 'POST'; body?: string };
   port: number;
   cpuUs: number[];
+  /** User time only: system time (mostly loopback TCP) is the noisiest part on a shared machine. */
+  userUs: number[];
+}
+
+/** User and system CPU time of a process so far, in ms (Linux /proc, clock ticks of 10 ms). */
+async function cpuTimes(pid: number): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -152,7 +161,7 @@ try {
   ) => {
     const server = await startChildServer({ script, env: { ...env, ...extraEnv }, label: name, nodeArgs });
     children.push(server);
-    targets.push({ name, server, request, port: Number(new URL(server.url).port), cpuUs: [] });
+    targets.push({ name, server, request, port: Number(new URL(server.url).port), cpuUs: [], userUs: [] });
   };
   const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const graphql = { path: '/graphql', method: 'POST', body: JSON.stringify({ query: QUERY }) } as const;
@@ -173,9 +182,11 @@ try {
     // Alternate the order, so a busy spell on the shared machine falls on each alike.
     const order = batch % 2 ? [...targets].reverse() : targets;
     for (const target of order) {
-      const before = await target.server.cpuMs();
+      const before = await cpuTimes(target.server.pid);
       await load(target, requests);
-      target.cpuUs.push((((await target.server.cpuMs()) - before) * 1000) / requests);
+      const after = await cpuTimes(target.server.pid);
+      target.cpuUs.push(((after.user + after.system - before.user - before.system) * 1000) / requests);
+      target.userUs.push(((after.user - before.user) * 1000) / requests);
     }
   }
 
@@ -183,19 +194,27 @@ try {
   console.log(
     `\n${batches} batches × ${requests} requests, ${concurrency} in flight; CPU µs per request (server process)`,
   );
-  for (const target of targets) {
-    const differences = target.cpuUs.map((us, index) => us - baseline.cpuUs[index]!);
-    console.log(
-      `${target.name.padEnd(9)} median ${median(target.cpuUs).toFixed(0).padStart(5)} µs` +
-        (target === baseline ? '' : `   − baseline: median ${median(differences).toFixed(0).padStart(5)} µs`) +
-        `   batches: ${target.cpuUs.map((us) => us.toFixed(0)).join(' ')}`,
-    );
-  }
   const before = targets.find((target) => target.name === 'before');
   const gateway = targets.find((target) => target.name === 'gateway')!;
-  if (before) {
-    const differences = gateway.cpuUs.map((us, index) => us - before.cpuUs[index]!);
-    console.log(`gateway − before, batch by batch: median ${median(differences).toFixed(0)} µs`);
+  for (const [label, of] of [
+    ['user + system', (target: Target) => target.cpuUs],
+    ['user only', (target: Target) => target.userUs],
+  ] as const) {
+    console.log(`${label}:`);
+    for (const target of targets) {
+      const differences = of(target).map((us, index) => us - of(baseline)[index]!);
+      console.log(
+        `  ${target.name.padEnd(9)} median ${median(of(target)).toFixed(0).padStart(5)} µs` +
+          (target === baseline ? '' : `   − baseline: median ${median(differences).toFixed(0).padStart(5)} µs`) +
+          `   batches: ${of(target)
+            .map((us) => us.toFixed(0))
+            .join(' ')}`,
+      );
+    }
+    if (before) {
+      const differences = of(gateway).map((us, index) => us - of(before)[index]!);
+      console.log(`  gateway − before, batch by batch: median ${median(differences).toFixed(0)} µs`);
+    }
   }
   console.log(`Load average now ${loadAverage()}.`);
   if (values.profile) {
