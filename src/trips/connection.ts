@@ -104,13 +104,8 @@ export async function loadTripConnection(
     pageInfo: {
       hasNextPage: direction === 'forward' ? hasMore : beyond(before, false),
       hasPreviousPage: direction === 'backward' ? hasMore : beyond(after, true),
-      // Encoded when read, like the edges' cursors: most queries select one of the two, or neither.
-      get startCursor() {
-        return edges[0]?.cursor ?? null;
-      },
-      get endCursor() {
-        return edges.at(-1)?.cursor ?? null;
-      },
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
     },
     totalCount: () => (total ??= countTrips(db, filter)),
     streamRead,
