@@ -21,7 +21,8 @@ import type { Db } from './database.js';
  * may rewrite the query, and would not see a cached one (the benchmarks'
  * statement recorder is one).
  */
-const MAX_SHAPES = 1000;
+/** Per adapter, in characters of shape and text: shapes come from clients' filters, so they are bounded by size. */
+const MAX_CHARS = 2_000_000;
 
 const caches = new WeakMap<DialectAdapter, LRUCache<string, string>>();
 
@@ -30,7 +31,7 @@ function cacheOf(db: Db): LRUCache<string, string> | undefined {
   if (executor.plugins.length > 0) return undefined;
   let cache = caches.get(executor.adapter);
   if (!cache) {
-    cache = new LRUCache({ max: MAX_SHAPES });
+    cache = new LRUCache({ maxSize: MAX_CHARS, sizeCalculation: (text, shape) => text.length + shape.length });
     caches.set(executor.adapter, cache);
   }
   return cache;
