@@ -8,7 +8,8 @@
  *
  *   npx tsx bench/gateway-cpu.ts                           # 200k trips, 8 in flight, 9 batches × 2000 requests
  *   npx tsx bench/gateway-cpu.ts --requests 3000 --batches 15 --concurrency 4
- *   npx tsx bench/gateway-cpu.ts --before /tmp/old-tree    # also a gateway from another checkout (built there)
+ *   npx tsx bench/gateway-cpu.ts --before /tmp/old-tree    # also a gateway from another checkout (built there;
+ *                                                          # several, comma-separated, for a bisect)
  *   npx tsx bench/gateway-cpu.ts --profile                 # CPU profiles of the servers in .data/bench-profiles
  *
  * Unlike `npm run bench -- trips` there is no throughput figure: the load is a
@@ -166,8 +167,10 @@ try {
   const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const graphql = { path: '/graphql', method: 'POST', body: JSON.stringify({ query: QUERY }) } as const;
   await start('gateway', 'bench/support/gateway-server.ts', graphql, {}, profileArgs);
-  if (values.before) {
-    await start('before', path.join(path.resolve(values.before), 'bench/support/gateway-server.ts'), graphql);
+  // --before a,b,…: several other trees, named before, before2, … (a bisect in one run).
+  for (const [index, dir] of (values.before?.split(',') ?? []).entries()) {
+    const name = index === 0 ? 'before' : `before${index + 1}`;
+    await start(name, path.join(path.resolve(dir), 'bench/support/gateway-server.ts'), graphql);
   }
   await start(
     'baseline',
@@ -194,7 +197,6 @@ try {
   console.log(
     `\n${batches} batches × ${requests} requests, ${concurrency} in flight; CPU µs per request (server process)`,
   );
-  const before = targets.find((target) => target.name === 'before');
   const gateway = targets.find((target) => target.name === 'gateway')!;
   for (const [label, of] of [
     ['user + system', (target: Target) => target.cpuUs],
@@ -211,9 +213,9 @@ try {
             .join(' ')}`,
       );
     }
-    if (before) {
-      const differences = of(gateway).map((us, index) => us - of(before)[index]!);
-      console.log(`  gateway − before, batch by batch: median ${median(differences).toFixed(0)} µs`);
+    for (const other of targets.filter((target) => target.name.startsWith('before'))) {
+      const differences = of(gateway).map((us, index) => us - of(other)[index]!);
+      console.log(`  gateway − ${other.name}, batch by batch: median ${median(differences).toFixed(0)} µs`);
     }
   }
   console.log(`Load average now ${loadAverage()}.`);
