@@ -68,6 +68,7 @@ export const TripRef = builder.loadableNode('Trip', {
 const TripEdgeRef = builder.objectRef<TripConnection['edges'][number]>('TripEdge').implement({
   fields: (t) => ({
     cursor: t.exposeString('cursor', { nullable: false }),
+    // Read as a plain property once built (readPlainFields in index.ts): this resolver only says what it returns.
     node: t.field({ type: TripRef, nullable: false, resolve: (edge) => edge.node }),
   }),
 });

@@ -4,6 +4,7 @@ import type { BoroughFilter } from './filter-input.js';
 import {
   mapConditions,
   parseTripFilter,
+  TRIP_FILTER_FIELDS,
   type FieldTable,
   type FilterNode,
   type ParsedTripFilter,
@@ -175,4 +176,90 @@ function compileBorough(
     }
   }
   return parts;
+}
+
+/**
+ * A filter's statement shape and parameters, without building its SQL: what
+ * a statement cache needs to reuse SQL text compiled for an earlier filter of
+ * the same shape (db/statement-cache.ts). `shape` determines the text
+ * compileTripFilter makes (without borough columns): fields and operators in
+ * the order they are compiled, isNull's value, the and/or/not structure.
+ * `parameters` are the values compileTripFilter passes, in the order they
+ * appear in its text. Kept next to compileColumn and compileBorough, which it
+ * mirrors; the statement cache checks the parameters against Kysely's own
+ * before it keeps a text, and test/trip-statements.test.ts compares both over
+ * random filters.
+ */
+export interface FilterStatementShape {
+  readonly shape: string;
+  readonly parameters: readonly unknown[];
+}
+
+const shapes = new WeakMap<ParsedTripFilter, FilterStatementShape>();
+
+export function filterStatementShape(filter: ParsedTripFilter): FilterStatementShape {
+  let known = shapes.get(filter);
+  if (!known) {
+    const parameters: unknown[] = [];
+    known = { shape: filter.root ? nodeShape(filter.root, parameters) : '-', parameters };
+    shapes.set(filter, known);
+  }
+  return known;
+}
+
+const SHAPE_FIELDS: FieldTable<(parameters: unknown[]) => string> = {
+  tripId: (conditions) => (parameters) => columnShape(conditions, parameters),
+  pickupAt: (conditions) => (parameters) => columnShape(conditions, parameters),
+  dropoffAt: (conditions) => (parameters) => columnShape(conditions, parameters),
+  pickupZip: (conditions) => (parameters) => columnShape(conditions, parameters),
+  dropoffZip: (conditions) => (parameters) => columnShape(conditions, parameters),
+  fareAmount: (conditions) => (parameters) => columnShape(conditions, parameters),
+  tripDistance: (conditions) => (parameters) => columnShape(conditions, parameters),
+  pickupBorough: (conditions) => (parameters) => boroughShape(conditions, parameters),
+  dropoffBorough: (conditions) => (parameters) => boroughShape(conditions, parameters),
+};
+
+function nodeShape(node: FilterNode, parameters: unknown[]): string {
+  // Field names are in the shape through their order: mapConditions visits them in one fixed order.
+  let shape = '{';
+  for (const field of TRIP_FILTER_FIELDS) {
+    if (node.conditions[field] !== undefined) shape += `${field}:`;
+  }
+  for (const fieldShape of mapConditions(node, SHAPE_FIELDS)) shape += fieldShape(parameters);
+  for (const combinator of ['and', 'or'] as const) {
+    const list = node[combinator];
+    if (list !== undefined) shape += `${combinator}[${list.map((item) => nodeShape(item, parameters)).join(',')}]`;
+  }
+  if (node.not !== undefined) shape += `not(${nodeShape(node.not, parameters)})`;
+  return `${shape}}`;
+}
+
+function columnShape(conditions: object, parameters: unknown[]): string {
+  let shape = '(';
+  for (const [operator, raw] of Object.entries(conditions) as [string, Scalar | boolean | readonly Scalar[]][]) {
+    if (operator in COMPARISONS) {
+      const value = raw as Scalar;
+      parameters.push(value instanceof Date ? value.toISOString() : value);
+      shape += `${operator} `;
+    } else if (operator === 'in' || operator === 'notIn') {
+      parameters.push((raw as readonly Scalar[]).map((v) => (v instanceof Date ? v.toISOString() : String(v))));
+      shape += `${operator} `;
+    } else if (operator === 'isNull') {
+      shape += raw ? 'isNull ' : 'isNotNull ';
+    }
+  }
+  return `${shape})`;
+}
+
+function boroughShape(
+  conditions: Readonly<Partial<Record<keyof BoroughFilter, unknown>>>,
+  parameters: unknown[],
+): string {
+  let shape = '(';
+  for (const [operator, raw] of Object.entries(conditions) as [keyof BoroughFilter, unknown][]) {
+    if (operator === 'eq' || operator === 'ne') parameters.push(raw);
+    else if (operator === 'in' || operator === 'notIn') parameters.push([...(raw as readonly string[])]);
+    shape += operator === 'isNull' ? (raw ? 'isNull ' : 'isNotNull ') : `${operator} `;
+  }
+  return `${shape})`;
 }

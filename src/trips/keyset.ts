@@ -89,3 +89,52 @@ export function cursorKeyExpression(key: SortKey): RawBuilder<string | null> {
       return sql<string | null>`${k}::text`;
   }
 }
+
+/**
+ * What a statement cache needs of the predicates above (db/statement-cache.ts):
+ * a shape that determines their text (the keys, and which cursor values are
+ * NULL: every branch above depends on nothing else), and their parameters in
+ * the order the text has them. Mirrors segmentsAfter and strictlyAfter; the
+ * statement cache checks the parameters against Kysely's before it keeps a
+ * text, and test/trip-statements.test.ts compares both over random cursors.
+ */
+export function keysetShape(keys: readonly SortKey[], values: CursorValues): string {
+  const parts = keys.map(
+    (key, index) =>
+      `${key.column} ${key.direction} ${key.kind} ${key.nullable ? 'nullable' : ''} ${(values[index] ?? null) === null ? 'null' : '?'}`,
+  );
+  return `${parts.join(',')}/${values.length}`;
+}
+
+/** The parameters of each of segmentsAfter's segments, in order. */
+export function segmentParameters(keys: readonly SortKey[], values: CursorValues): (string | null)[][] {
+  const [first, second] = keys;
+  if (keys.length === 1 && first) return [[values[0] ?? null]];
+  if (keys.length === 2 && first && second && first.direction === second.direction && values[1] != null) {
+    const value = values[0] ?? null;
+    const id = values[1];
+    if (first.direction === 'asc') {
+      if (value === null) return [[id]];
+      return first.nullable ? [[value, id], []] : [[value, id]];
+    }
+    if (value === null) return [[id], []];
+    return [[value, id]];
+  }
+  return [strictlyAfterParameters(keys, values)];
+}
+
+/** strictlyAfter's parameters, in order. */
+export function strictlyAfterParameters(keys: readonly SortKey[], values: CursorValues): (string | null)[] {
+  const parameters: (string | null)[] = [];
+  keys.forEach((key, index) => {
+    const value = values[index] ?? null;
+    // beyondValue: ascending past NULL is nothing; descending past NULL is `IS NOT NULL`, without a parameter.
+    if (key.direction === 'asc' && value === null) return;
+    for (let j = 0; j < index; j += 1) {
+      const previous = values[j] ?? null;
+      if (previous !== null) parameters.push(previous);
+    }
+    if (value !== null) parameters.push(value);
+  });
+  return parameters;
+}

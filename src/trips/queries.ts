@@ -1,8 +1,17 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { CursorValues } from './cursor.js';
-import { compileTripFilter } from './filter.js';
-import { cursorKeyExpression, orderByTerms, segmentsAfter, strictlyAfter } from './keyset.js';
+import { cachedRows } from '../db/statement-cache.js';
+import { compileTripFilter, filterStatementShape } from './filter.js';
+import {
+  cursorKeyExpression,
+  keysetShape,
+  orderByTerms,
+  segmentParameters,
+  segmentsAfter,
+  strictlyAfter,
+  strictlyAfterParameters,
+} from './keyset.js';
 import { reverse, type SortKey } from './ordering.js';
 import type { ParsedTripFilter } from './parse-filter.js';
 import { TRIP_SELECTION, type Trip } from './trip.js';
@@ -49,26 +58,39 @@ export async function findTripPage(db: Db, request: TripPageRequest): Promise<Tr
   const scanKeys = forward ? request.keys : reverse(request.keys);
   const start = forward ? request.after : request.before;
   const stop = forward ? request.before : request.after;
-  const segments: (Expression<SqlBool> | undefined)[] = start ? segmentsAfter(scanKeys, start) : [undefined];
+  // Each statement's shape and parameters, for its cached text (db/statement-cache.ts); the predicates
+  // themselves are built only when a shape is compiled.
+  const filter = filterStatementShape(request.filter);
+  const segmentShape = start ? keysetShape(scanKeys, start) : `${keysetShape(scanKeys, [])} from the start`;
+  const segmentValues = start ? segmentParameters(scanKeys, start) : [[]];
   // The far cursor only bounds the scan; it is rarely given, so a generic predicate is fine.
-  const bound = stop ? strictlyAfter(reverse(scanKeys), stop) : undefined;
+  const boundShape = stop ? keysetShape(reverse(scanKeys), stop) : 'unbounded';
+  const boundValues = stop ? strictlyAfterParameters(reverse(scanKeys), stop) : [];
   const wanted = request.limit + 1;
   const rows: TripPageRow[] = [];
-  for (const segment of segments) {
+  for (const [index, values] of segmentValues.entries()) {
     if (rows.length >= wanted || request.limit === 0) break;
-    const batch = await db
-      .selectFrom('trips')
-      .select(TRIP_SELECTION)
-      .select(scanKeys.map((key, index) => cursorKeyExpression(key).as(`k${index}`)))
-      .where((eb) => {
-        const parts = [compileTripFilter(request.filter), segment, bound].filter(
-          (part): part is Expression<SqlBool> => part !== undefined,
-        );
-        return parts.length ? eb.and(parts) : sql<SqlBool>`true`;
-      })
-      .orderBy(orderByTerms(scanKeys))
-      .limit(wanted - rows.length)
-      .execute();
+    const limit = wanted - rows.length;
+    const plan = {
+      shape: `page|${segmentShape}|segment ${index}|${boundShape}|${filter.shape}`,
+      parameters: [...filter.parameters, ...values, ...boundValues, limit],
+    };
+    const batch = await cachedRows(db, plan, () =>
+      db
+        .selectFrom('trips')
+        .select(TRIP_SELECTION)
+        .select(scanKeys.map((key, position) => cursorKeyExpression(key).as(`k${position}`)))
+        .where((eb) => {
+          const segment = start ? segmentsAfter(scanKeys, start)[index] : undefined;
+          const bound = stop ? strictlyAfter(reverse(scanKeys), stop) : undefined;
+          const parts = [compileTripFilter(request.filter), segment, bound].filter(
+            (part): part is Expression<SqlBool> => part !== undefined,
+          );
+          return parts.length ? eb.and(parts) : sql<SqlBool>`true`;
+        })
+        .orderBy(orderByTerms(scanKeys))
+        .limit(limit),
+    );
     for (const row of batch as unknown as TripPageRow[]) rows.push(row);
   }
   const hasMore = rows.length > request.limit;
@@ -87,26 +109,35 @@ export async function existsAtOrBefore(
   keys: readonly SortKey[],
   cursor: CursorValues,
 ): Promise<boolean> {
-  const row = await db
-    .selectFrom('trips')
-    .select(sql<number>`1`.as('one'))
-    .where((eb) => {
-      const notAfter = sql<SqlBool>`(${strictlyAfter(keys, cursor)}) IS NOT TRUE`;
-      const compiled = compileTripFilter(filter);
-      return compiled ? eb.and([compiled, notAfter]) : notAfter;
-    })
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+  const shape = filterStatementShape(filter);
+  const plan = {
+    shape: `exists|${keysetShape(keys, cursor)}|${shape.shape}`,
+    parameters: [...shape.parameters, ...strictlyAfterParameters(keys, cursor), 1],
+  };
+  const rows = await cachedRows(db, plan, () =>
+    db
+      .selectFrom('trips')
+      .select(sql<number>`1`.as('one'))
+      .where((eb) => {
+        const notAfter = sql<SqlBool>`(${strictlyAfter(keys, cursor)}) IS NOT TRUE`;
+        const compiled = compileTripFilter(filter);
+        return compiled ? eb.and([compiled, notAfter]) : notAfter;
+      })
+      .limit(1),
+  );
+  return rows.length > 0;
 }
 
 /** Row count as a decimal string (bigint). */
 export async function countTrips(db: Db, filter: ParsedTripFilter): Promise<string> {
-  const row = await db
-    .selectFrom('trips')
-    .select(sql<string>`count(*)`.as('count'))
-    .where(compileTripFilter(filter) ?? sql<SqlBool>`true`)
-    .executeTakeFirstOrThrow();
+  const shape = filterStatementShape(filter);
+  const [row] = await cachedRows(db, { shape: `count|${shape.shape}`, parameters: shape.parameters }, () =>
+    db
+      .selectFrom('trips')
+      .select(sql<string>`count(*)`.as('count'))
+      .where(compileTripFilter(filter) ?? sql<SqlBool>`true`),
+  );
+  if (!row) throw new Error('count(*) returned no row');
   return String(row.count);
 }
 

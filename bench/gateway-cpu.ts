@@ -1,0 +1,230 @@
+/**
+ * Gateway-only CPU per request (issue 15), for iterating on the uncached path:
+ * the gateway (response cache off) and the baseline (bench/support/baseline-server.ts:
+ * the same recorded SQL through pg, rows JSON.stringify'd) each answer a fixed
+ * number of requests, in alternating batches, and each server process' CPU time
+ * (/proc) is divided by the requests it answered. The difference is the work the
+ * gateway does that the baseline does not.
+ *
+ *   npx tsx bench/gateway-cpu.ts                           # 200k trips, 8 in flight, 9 batches × 2000 requests
+ *   npx tsx bench/gateway-cpu.ts --requests 3000 --batches 15 --concurrency 4
+ *   npx tsx bench/gateway-cpu.ts --before /tmp/old-tree    # also a gateway from another checkout (built there;
+ *                                                          # several, comma-separated, for a bisect)
+ *   npx tsx bench/gateway-cpu.ts --profile                 # CPU profiles of the servers in .data/bench-profiles
+ *
+ * Unlike `npm run bench -- trips` there is no throughput figure: the load is a
+ * fixed number of requests with a few in flight, and only CPU time is compared.
+ * The servers run in child processes from the production build (dist/, as the
+ * trips benchmark runs them); the load generator here is plain node:http.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/env.js';
+import { createDb } from '../src/db/database.js';
+import { qualified } from '../src/db/sql-identifiers.js';
+import { loadTripConnection } from '../src/trips/connection.js';
+import { BENCH_SCHEMA, BENCH_TABLE, ensureSyntheticTrips, startBenchDatabase } from './support/bench-database.js';
+import { startChildServer, type ChildServer } from './support/child-server.js';
+import { buildGateway } from './support/production-build.js';
+import { loadAverage, machineNotes } from './support/report.js';
+import { recordStatements } from './support/sql-recorder.js';
+import { ensureTripIndexes } from './support/trip-indexes.js';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '200000' },
+    requests: { type: 'string', default: '2000' },
+    batches: { type: 'string', default: '9' },
+    concurrency: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '3000' },
+    before: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+
+const count = (name: string, raw: string | undefined) => {
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer, got ${raw}`);
+  return value;
+};
+const rows = count('rows', values.rows);
+const requests = count('requests', values.requests);
+const batches = count('batches', values.batches);
+const concurrency = count('concurrency', values.concurrency);
+const warmupRequests = count('warmup', values.warmup);
+
+// The trips benchmark's "latest" case.
+const QUERY =
+  '{ trips(first: 100, orderBy: [PICKUP_AT_DESC]) { edges { node { tripId pickupAt dropoffAt tripDistance fareAmount pickupZip dropoffZip } } pageInfo { hasNextPage endCursor } } }';
+
+interface Target {
+  name: string;
+  server: ChildServer;
+  request: { path: string; method: 'GET' | 'POST'; body?: string };
+  port: number;
+  cpuUs: number[];
+  /** User time only: system time (mostly loopback TCP) is the noisiest part on a shared machine. */
+  userUs: number[];
+}
+
+/** User and system CPU time of a process so far, in ms (Linux /proc, clock ticks of 10 ms). */
+async function cpuTimes(pid: number): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+
+function send(target: Target): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path: target.request.path,
+        method: target.request.method,
+        agent,
+        headers: target.request.body
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(target.request.body) }
+          : {},
+      },
+      (response) => {
+        if (response.statusCode !== 200) reject(new Error(`${target.name} answered ${response.statusCode}`));
+        response.on('data', () => {});
+        response.on('end', resolve);
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(target.request.body);
+  });
+}
+
+async function load(target: Target, total: number): Promise<void> {
+  let next = 0;
+  const client = async () => {
+    while (next < total) {
+      next += 1;
+      await send(target);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+}
+
+const median = (list: number[]) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+const children: ChildServer[] = [];
+const database = await startBenchDatabase({ name: 'gateway-cpu' });
+try {
+  console.log(machineNotes());
+  const log = (line: string) => console.log(line);
+  await ensureSyntheticTrips(database.pool, { rows, seed: 2016, log });
+  if ((await ensureTripIndexes(database.pool, BENCH_SCHEMA, BENCH_TABLE)).length) {
+    await database.pool.query(`ANALYZE ${qualified(BENCH_SCHEMA, BENCH_TABLE)}`);
+  }
+  const env = {
+    ...(await buildGateway(log)),
+    DATABASE_URL: database.connectionString,
+    PG_POOL_MAX: '10',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    ROLLUP_POLL_MS: '0',
+    RESPONSE_CACHE: 'off',
+  };
+  const profileDir = path.resolve(
+    '.data',
+    'bench-profiles',
+    `gateway-cpu-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  );
+  if (values.profile) await mkdir(profileDir, { recursive: true });
+
+  const config = loadConfig(env);
+  if (!config.database) throw new Error('no database in the benchmark configuration');
+  const { statements } = await recordStatements(createDb(database.pool, config.database), async (recording) => {
+    const connection = await loadTripConnection(recording, { first: 100, orderBy: ['PICKUP_AT_DESC'] }, config.limits);
+    await connection.pageInfo.hasNextPage();
+  });
+
+  const targets: Target[] = [];
+  const start = async (
+    name: string,
+    script: string,
+    request: Target['request'],
+    extraEnv = {},
+    nodeArgs: string[] = [],
+  ) => {
+    const server = await startChildServer({ script, env: { ...env, ...extraEnv }, label: name, nodeArgs });
+    children.push(server);
+    targets.push({ name, server, request, port: Number(new URL(server.url).port), cpuUs: [], userUs: [] });
+  };
+  const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const graphql = { path: '/graphql', method: 'POST', body: JSON.stringify({ query: QUERY }) } as const;
+  await start('gateway', 'bench/support/gateway-server.ts', graphql, {}, profileArgs);
+  // --before a,b,…: several other trees, named before, before2, … (a bisect in one run).
+  for (const [index, dir] of (values.before?.split(',') ?? []).entries()) {
+    const name = index === 0 ? 'before' : `before${index + 1}`;
+    await start(name, path.join(path.resolve(dir), 'bench/support/gateway-server.ts'), graphql);
+  }
+  await start(
+    'baseline',
+    'bench/support/baseline-server.ts',
+    { path: '/latest', method: 'GET' },
+    { BASELINE_ROUTES: JSON.stringify({ '/latest': statements }) },
+    profileArgs,
+  );
+
+  for (const target of targets) await load(target, warmupRequests);
+  for (let batch = 0; batch < batches; batch += 1) {
+    // Alternate the order, so a busy spell on the shared machine falls on each alike.
+    const order = batch % 2 ? [...targets].reverse() : targets;
+    for (const target of order) {
+      const before = await cpuTimes(target.server.pid);
+      await load(target, requests);
+      const after = await cpuTimes(target.server.pid);
+      target.cpuUs.push(((after.user + after.system - before.user - before.system) * 1000) / requests);
+      target.userUs.push(((after.user - before.user) * 1000) / requests);
+    }
+  }
+
+  const baseline = targets.find((target) => target.name === 'baseline')!;
+  console.log(
+    `\n${batches} batches × ${requests} requests, ${concurrency} in flight; CPU µs per request (server process)`,
+  );
+  const gateway = targets.find((target) => target.name === 'gateway')!;
+  for (const [label, of] of [
+    ['user + system', (target: Target) => target.cpuUs],
+    ['user only', (target: Target) => target.userUs],
+  ] as const) {
+    console.log(`${label}:`);
+    for (const target of targets) {
+      const differences = of(target).map((us, index) => us - of(baseline)[index]!);
+      console.log(
+        `  ${target.name.padEnd(9)} median ${median(of(target)).toFixed(0).padStart(5)} µs` +
+          (target === baseline ? '' : `   − baseline: median ${median(differences).toFixed(0).padStart(5)} µs`) +
+          `   batches: ${of(target)
+            .map((us) => us.toFixed(0))
+            .join(' ')}`,
+      );
+    }
+    for (const other of targets.filter((target) => target.name.startsWith('before'))) {
+      const differences = of(gateway).map((us, index) => us - of(other)[index]!);
+      console.log(`  gateway − ${other.name}, batch by batch: median ${median(differences).toFixed(0)} µs`);
+    }
+  }
+  console.log(`Load average now ${loadAverage()}.`);
+  if (values.profile) {
+    const pids = targets.map((target) => `${target.name} ${target.server.pid}`).join(', ');
+    console.log(`CPU profiles (main thread: the larger file of a pid): ${profileDir} (${pids})`);
+  }
+} finally {
+  agent.destroy();
+  for (const child of children.reverse()) await child.stop();
+  await database.stop();
+}

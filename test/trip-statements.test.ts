@@ -1,0 +1,262 @@
+import type { CompiledQuery } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type DatabaseConfig } from '../src/config/env.js';
+import { createDb, type Db } from '../src/db/database.js';
+import { sameParameters } from '../src/db/statement-cache.js';
+import { ensureSyncedTable } from '../src/dev/synced-table.js';
+import { UserInputError } from '../src/errors.js';
+import type { CursorValues } from '../src/trips/cursor.js';
+import type { TripFilter } from '../src/trips/filter.js';
+import { resolveOrdering, reverse, TRIP_ORDER_BY, type SortKey, type TripOrderBy } from '../src/trips/ordering.js';
+import { parseTripFilter, type ParsedTripFilter } from '../src/trips/parse-filter.js';
+import { countTrips, existsAtOrBefore, findTripPage } from '../src/trips/queries.js';
+import { installZipZones } from '../src/zones/install-zip-zones.js';
+import { BOROUGHS } from '../src/zones/nyc-zip-codes.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { insertTrickyTrips } from './support/trips-fixture.js';
+
+/**
+ * The trips statements' cached text (db/statement-cache.ts) must send exactly
+ * what Kysely compiles for the same request. Random filters, orderings and
+ * cursors run twice: on a Db whose cache is warm from earlier requests of the
+ * same shapes with other values, and on a fresh Db (an empty cache: Kysely
+ * builds and compiles the statement). Text, parameters and rows must be equal.
+ */
+
+type Rng = () => number;
+
+/** Deterministic (mulberry32), so a failure names a case that can be rerun. */
+function rng(seed: number): Rng {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(random: Rng, list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+const shuffled = <T>(random: Rng, list: readonly T[]): T[] =>
+  list
+    .map((item) => ({ item, order: random() }))
+    .sort((a, b) => a.order - b.order)
+    .map(({ item }) => item);
+
+const KINDS = {
+  tripId: 'bigint',
+  pickupAt: 'instant',
+  dropoffAt: 'instant',
+  pickupZip: 'int',
+  dropoffZip: 'int',
+  fareAmount: 'float',
+  tripDistance: 'float',
+  pickupBorough: 'borough',
+  dropoffBorough: 'borough',
+} as const;
+type Field = keyof typeof KINDS;
+
+const TWINS: Partial<Record<Field, Field>> = {
+  pickupAt: 'dropoffAt',
+  dropoffAt: 'pickupAt',
+  pickupZip: 'dropoffZip',
+  dropoffZip: 'pickupZip',
+  fareAmount: 'tripDistance',
+  tripDistance: 'fareAmount',
+  pickupBorough: 'dropoffBorough',
+  dropoffBorough: 'pickupBorough',
+};
+
+const OPERATORS: Record<(typeof KINDS)[Field], readonly string[]> = {
+  bigint: ['eq', 'in', 'gt', 'gte', 'lt', 'lte'],
+  instant: ['gt', 'gte', 'lt', 'lte', 'isNull'],
+  int: ['eq', 'ne', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'isNull'],
+  float: ['eq', 'gt', 'gte', 'lt', 'lte', 'isNull'],
+  borough: ['eq', 'ne', 'in', 'notIn', 'isNull'],
+};
+
+function scalar(kind: (typeof KINDS)[Field], values: Rng): unknown {
+  switch (kind) {
+    case 'bigint':
+      return String(Math.floor(values() * 2000));
+    case 'instant':
+      return new Date(Date.UTC(2016, 0, 1) + Math.floor(values() * 48 * 3_600_000));
+    case 'int':
+      return pick(values, [10001, 10011, 10019, 11371, 11430, 10022, 99999]);
+    case 'float':
+      return Math.round(values() * 200) / 10;
+    case 'borough':
+      return pick(values, BOROUGHS);
+  }
+}
+
+/** A filter whose structure comes from `shape` and whose values from `values`: equal shapes, other values. */
+function randomFilter(shape: Rng, values: Rng, depth = 0): TripFilter {
+  const filter: Record<string, unknown> = {};
+  for (const field of shuffled(shape, Object.keys(KINDS) as Field[]).slice(0, Math.floor(shape() * 3))) {
+    const kind = KINDS[field];
+    const conditions: Record<string, unknown> = {};
+    for (const operator of shuffled(shape, OPERATORS[kind]).slice(0, 1 + Math.floor(shape() * 2))) {
+      // From `values`: a shape key that missed isNull's value would then reuse the other one's text.
+      if (operator === 'isNull') conditions[operator] = values() < 0.5;
+      else if (operator === 'in' || operator === 'notIn') {
+        conditions[operator] = Array.from({ length: 1 + Math.floor(values() * 3) }, () => scalar(kind, values));
+      } else conditions[operator] = scalar(kind, values);
+    }
+    // An operator given as null counts as absent.
+    if (shape() < 0.1) conditions.isNull = null;
+    // Sometimes its twin of the same type instead, from `values`: a shape key must tell fields apart too.
+    const twin = TWINS[field];
+    filter[twin && !(twin in filter) && values() < 0.2 ? twin : field] = conditions;
+  }
+  if (depth < 2) {
+    for (const combinator of ['and', 'or'] as const) {
+      if (shape() < 0.25) {
+        filter[combinator] = Array.from({ length: 1 + Math.floor(shape() * 2) }, () =>
+          randomFilter(shape, values, depth + 1),
+        );
+      }
+    }
+    if (shape() < 0.2) filter.not = randomFilter(shape, values, depth + 1);
+  }
+  return filter as TripFilter;
+}
+
+const ORDER_BY_NAMES = TRIP_ORDER_BY.filter((name) => !name.startsWith('TRIP_ID'));
+
+function randomOrdering(shape: Rng): TripOrderBy[] {
+  const names = shuffled(shape, ORDER_BY_NAMES).filter(
+    (name, index, all) => all.findIndex((other) => other.split('_A')[0] === name.split('_A')[0]) === index,
+  );
+  const ordering = shuffled(shape, names)
+    .filter(
+      (name, index, all) =>
+        all.findIndex((other) => other.replace(/_(ASC|DESC)$/, '') === name.replace(/_(ASC|DESC)$/, '')) === index,
+    )
+    .slice(0, 1 + Math.floor(shape() * 2));
+  if (shape() < 0.3) ordering.push(pick(shape, ['TRIP_ID_ASC', 'TRIP_ID_DESC'] as const));
+  if (shape() < 0.15) return [pick(shape, ['TRIP_ID_ASC', 'TRIP_ID_DESC'] as const)];
+  return ordering;
+}
+
+function cursorValue(key: SortKey, values: Rng): string {
+  switch (key.kind) {
+    case 'timestamptz':
+      return new Date(Date.UTC(2016, 0, 1) + Math.floor(values() * 40) * 3_600_000).toISOString().replace('Z', '123Z');
+    case 'float8':
+      return String(Math.round(values() * 160) / 10);
+    case 'int8':
+      return String(Math.floor(values() * 1800));
+  }
+}
+
+/** NULL or not at random (the text depends on which values are NULL: a shape key must tell them apart). */
+function randomCursor(keys: readonly SortKey[], values: Rng): CursorValues {
+  return keys.map((key) => (key.nullable && values() < 0.3 ? null : cursorValue(key, values)));
+}
+
+interface Case {
+  filter: ParsedTripFilter;
+  keys: SortKey[];
+  after?: CursorValues;
+  before?: CursorValues;
+  limit: number;
+  direction: 'forward' | 'backward';
+}
+
+function randomCase(shapeSeed: number, valueSeed: number): Case | undefined {
+  const shape = rng(shapeSeed);
+  const values = rng(valueSeed);
+  try {
+    const filter = parseTripFilter(shape() < 0.2 ? undefined : randomFilter(shape, values));
+    const keys = resolveOrdering(randomOrdering(shape));
+    const after = shape() < 0.5 ? randomCursor(keys, values) : undefined;
+    const before = shape() < 0.3 ? randomCursor(keys, values) : undefined;
+    const direction = shape() < 0.5 ? 'forward' : 'backward';
+    return { filter, keys, after, before, limit: Math.floor(values() * 25), direction };
+  } catch (error) {
+    // An empty range (gt above lt) is refused by the parser; such a filter never reaches a statement.
+    if (error instanceof UserInputError) return undefined;
+    throw error;
+  }
+}
+
+describe('cached trips statements', () => {
+  let database: TestDatabase;
+  let config: DatabaseConfig;
+  let warm: Db;
+  let warmSent: CompiledQuery[] = [];
+  let freshSent: CompiledQuery[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('trip_statements');
+    await ensureSyncedTable(database.pool, 'default', 'trips_synced');
+    await insertTrickyTrips(database.pool, 600);
+    config = loadConfig({ DATABASE_URL: database.url }).database!;
+    await installZipZones(database.pool, config.gatewaySchema);
+    warm = createDb(database.pool, config, undefined, (query) => warmSent.push(query));
+  });
+  afterAll(() => database.drop());
+
+  /** What each statement family sends for one case, and answers. */
+  async function run(db: Db, request: Case): Promise<unknown[]> {
+    const answers: unknown[] = [await findTripPage(db, request)];
+    for (const cursor of [request.after, request.before]) {
+      if (!cursor) continue;
+      answers.push(await existsAtOrBefore(db, request.filter, request.keys, cursor));
+      answers.push(await existsAtOrBefore(db, request.filter, reverse(request.keys), cursor));
+    }
+    answers.push(await countTrips(db, request.filter));
+    return answers;
+  }
+
+  it('sends what Kysely compiles, for random filters, orderings and cursors', async () => {
+    const SHAPES = 60;
+    let compared = 0;
+    let fromCache = 0;
+    for (let index = 0; index < 600; index += 1) {
+      const request = randomCase(1 + (index % SHAPES), 10_000 + index);
+      if (!request) continue;
+      warmSent = [];
+      freshSent = [];
+      const warmAnswers = await run(warm, request);
+      // A new Db has an empty cache: every statement is built and compiled by Kysely.
+      const fresh = createDb(database.pool, config, undefined, (query) => freshSent.push(query));
+      const freshAnswers = await run(fresh, request);
+      const where = `case ${index}: ${request.filter.key} ${JSON.stringify(request)}`;
+      expect(warmAnswers, where).toEqual(freshAnswers);
+      expect(
+        warmSent.map((query) => query.sql),
+        where,
+      ).toEqual(freshSent.map((query) => query.sql));
+      warmSent.forEach((query, position) => {
+        const expected = freshSent[position]!.parameters;
+        expect(
+          sameParameters(query.parameters, expected),
+          `${where}\n${JSON.stringify([query.parameters, expected])}`,
+        ).toBe(true);
+      });
+      compared += warmSent.length;
+      // CompiledQuery.raw sends a raw node; Kysely's own compile a select node.
+      fromCache += warmSent.filter((query) => query.query.kind === 'RawNode').length;
+    }
+    expect(compared).toBeGreaterThan(1000);
+    // Most statements reused a text compiled for an earlier case of the same shape.
+    expect(fromCache / compared).toBeGreaterThan(0.5);
+  }, 120_000);
+
+  it('compiles afresh on a Db with plugins (they may rewrite the statement)', async () => {
+    const sent: CompiledQuery[] = [];
+    const db = createDb(database.pool, config, undefined, (query) => sent.push(query));
+    const filter = parseTripFilter({ fareAmount: { gte: 5 } });
+    await countTrips(db, filter);
+    await countTrips(db, filter);
+    const withPlugin = db.withPlugin({
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => args.result,
+    });
+    await countTrips(withPlugin, filter);
+    expect(sent.map((query) => query.query.kind)).toEqual(['SelectQueryNode', 'RawNode', 'SelectQueryNode']);
+  });
+});
