@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type DatabaseConfig } from '../src/config/env.js';
 import { createDb, type Db } from '../src/db/database.js';
 import { sameParameters } from '../src/db/statement-cache.js';
+import { seededRandom, type Random } from '../src/dev/pipeline/random-trips.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { UserInputError } from '../src/errors.js';
 import type { CursorValues } from '../src/trips/cursor.js';
@@ -23,22 +24,8 @@ import { insertTrickyTrips } from './support/trips-fixture.js';
  * builds and compiles the statement). Text, parameters and rows must be equal.
  */
 
-type Rng = () => number;
-
-/** Deterministic (mulberry32), so a failure names a case that can be rerun. */
-function rng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(random: Rng, list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-const shuffled = <T>(random: Rng, list: readonly T[]): T[] =>
+const pick = <T>(random: Random, list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+const shuffled = <T>(random: Random, list: readonly T[]): T[] =>
   list
     .map((item) => ({ item, order: random() }))
     .sort((a, b) => a.order - b.order)
@@ -76,7 +63,7 @@ const OPERATORS: Record<(typeof KINDS)[Field], readonly string[]> = {
   borough: ['eq', 'ne', 'in', 'notIn', 'isNull'],
 };
 
-function scalar(kind: (typeof KINDS)[Field], values: Rng): unknown {
+function scalar(kind: (typeof KINDS)[Field], values: Random): unknown {
   switch (kind) {
     case 'bigint':
       return String(Math.floor(values() * 2000));
@@ -92,7 +79,7 @@ function scalar(kind: (typeof KINDS)[Field], values: Rng): unknown {
 }
 
 /** A filter whose structure comes from `shape` and whose values from `values`: equal shapes, other values. */
-function randomFilter(shape: Rng, values: Rng, depth = 0): TripFilter {
+function randomFilter(shape: Random, values: Random, depth = 0): TripFilter {
   const filter: Record<string, unknown> = {};
   for (const field of shuffled(shape, Object.keys(KINDS) as Field[]).slice(0, Math.floor(shape() * 3))) {
     const kind = KINDS[field];
@@ -125,7 +112,7 @@ function randomFilter(shape: Rng, values: Rng, depth = 0): TripFilter {
 
 const ORDER_BY_NAMES = TRIP_ORDER_BY.filter((name) => !name.startsWith('TRIP_ID'));
 
-function randomOrdering(shape: Rng): TripOrderBy[] {
+function randomOrdering(shape: Random): TripOrderBy[] {
   const names = shuffled(shape, ORDER_BY_NAMES).filter(
     (name, index, all) => all.findIndex((other) => other.split('_A')[0] === name.split('_A')[0]) === index,
   );
@@ -140,7 +127,7 @@ function randomOrdering(shape: Rng): TripOrderBy[] {
   return ordering;
 }
 
-function cursorValue(key: SortKey, values: Rng): string {
+function cursorValue(key: SortKey, values: Random): string {
   switch (key.kind) {
     case 'timestamptz':
       return new Date(Date.UTC(2016, 0, 1) + Math.floor(values() * 40) * 3_600_000).toISOString().replace('Z', '123Z');
@@ -152,7 +139,7 @@ function cursorValue(key: SortKey, values: Rng): string {
 }
 
 /** NULL or not at random (the text depends on which values are NULL: a shape key must tell them apart). */
-function randomCursor(keys: readonly SortKey[], values: Rng): CursorValues {
+function randomCursor(keys: readonly SortKey[], values: Random): CursorValues {
   return keys.map((key) => (key.nullable && values() < 0.3 ? null : cursorValue(key, values)));
 }
 
@@ -166,8 +153,8 @@ interface Case {
 }
 
 function randomCase(shapeSeed: number, valueSeed: number): Case | undefined {
-  const shape = rng(shapeSeed);
-  const values = rng(valueSeed);
+  const shape = seededRandom(shapeSeed);
+  const values = seededRandom(valueSeed);
   try {
     const filter = parseTripFilter(shape() < 0.2 ? undefined : randomFilter(shape, values));
     const keys = resolveOrdering(randomOrdering(shape));
