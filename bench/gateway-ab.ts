@@ -25,14 +25,19 @@ import type * as LoggerModule from '../src/logger.js';
 import { loadConfig } from '../src/config/env.js';
 import { createDb } from '../src/db/database.js';
 import { createPool } from '../src/db/pool.js';
-import { qualified } from '../src/db/sql-identifiers.js';
 import { silentLogger } from '../src/logger.js';
 import { loadTripConnection } from '../src/trips/connection.js';
-import { BENCH_SCHEMA, BENCH_TABLE, ensureSyntheticTrips, startBenchDatabase } from './support/bench-database.js';
+import { startBenchDatabase } from './support/bench-database.js';
 import { buildGateway } from './support/production-build.js';
 import { loadAverage, machineNotes } from './support/report.js';
 import { recordStatements } from './support/sql-recorder.js';
-import { ensureTripIndexes } from './support/trip-indexes.js';
+import {
+  LATEST_QUERY,
+  median,
+  positiveInt,
+  prepareTripsTable,
+  uncachedGatewayEnv,
+} from './support/latest-page-harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,18 +48,9 @@ const { values } = parseArgs({
     before: { type: 'string' },
   },
 });
-const count = (name: string, raw: string | undefined) => {
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer, got ${raw}`);
-  return value;
-};
-const requests = count('requests', values.requests);
-const batches = count('batches', values.batches);
-const concurrency = count('concurrency', values.concurrency);
-
-// The trips benchmark's "latest" case.
-const QUERY =
-  '{ trips(first: 100, orderBy: [PICKUP_AT_DESC]) { edges { node { tripId pickupAt dropoffAt tripDistance fareAmount pickupZip dropoffZip } } pageInfo { hasNextPage endCursor } } }';
+const requests = positiveInt('requests', values.requests);
+const batches = positiveInt('batches', values.batches);
+const concurrency = positiveInt('concurrency', values.concurrency);
 
 interface Target {
   name: string;
@@ -71,12 +67,6 @@ async function loadTree(root: string) {
     ...(await load<typeof LoggerModule>('logger.js')),
   };
 }
-
-const median = (list: readonly number[]) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 async function batch(target: Target, total: number): Promise<number> {
   const started = process.cpuUsage();
@@ -97,18 +87,10 @@ const closers: (() => Promise<void>)[] = [];
 try {
   console.log(machineNotes());
   const log = (line: string) => console.log(line);
-  await ensureSyntheticTrips(database.pool, { rows: count('rows', values.rows), seed: 2016, log });
-  if ((await ensureTripIndexes(database.pool, BENCH_SCHEMA, BENCH_TABLE)).length) {
-    await database.pool.query(`ANALYZE ${qualified(BENCH_SCHEMA, BENCH_TABLE)}`);
-  }
+  await prepareTripsTable(database.pool, positiveInt('rows', values.rows), log);
   await buildGateway(log);
   const env = {
-    DATABASE_URL: database.connectionString,
-    PG_POOL_MAX: '10',
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    ROLLUP_POLL_MS: '0',
-    RESPONSE_CACHE: 'off',
+    ...uncachedGatewayEnv(database.connectionString),
   };
 
   const targets: Target[] = [];
@@ -124,7 +106,7 @@ try {
     const init = {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: QUERY }),
+      body: JSON.stringify({ query: LATEST_QUERY }),
     };
     targets.push({
       name,

@@ -23,14 +23,19 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/env.js';
 import { createDb } from '../src/db/database.js';
-import { qualified } from '../src/db/sql-identifiers.js';
 import { loadTripConnection } from '../src/trips/connection.js';
-import { BENCH_SCHEMA, BENCH_TABLE, ensureSyntheticTrips, startBenchDatabase } from './support/bench-database.js';
+import { startBenchDatabase } from './support/bench-database.js';
 import { startChildServer, type ChildServer } from './support/child-server.js';
 import { buildGateway } from './support/production-build.js';
 import { loadAverage, machineNotes } from './support/report.js';
 import { recordStatements } from './support/sql-recorder.js';
-import { ensureTripIndexes } from './support/trip-indexes.js';
+import {
+  LATEST_QUERY,
+  median,
+  positiveInt,
+  prepareTripsTable,
+  uncachedGatewayEnv,
+} from './support/latest-page-harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,20 +49,11 @@ const { values } = parseArgs({
   },
 });
 
-const count = (name: string, raw: string | undefined) => {
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer, got ${raw}`);
-  return value;
-};
-const rows = count('rows', values.rows);
-const requests = count('requests', values.requests);
-const batches = count('batches', values.batches);
-const concurrency = count('concurrency', values.concurrency);
-const warmupRequests = count('warmup', values.warmup);
-
-// The trips benchmark's "latest" case.
-const QUERY =
-  '{ trips(first: 100, orderBy: [PICKUP_AT_DESC]) { edges { node { tripId pickupAt dropoffAt tripDistance fareAmount pickupZip dropoffZip } } pageInfo { hasNextPage endCursor } } }';
+const rows = positiveInt('rows', values.rows);
+const requests = positiveInt('requests', values.requests);
+const batches = positiveInt('batches', values.batches);
+const concurrency = positiveInt('concurrency', values.concurrency);
+const warmupRequests = positiveInt('warmup', values.warmup);
 
 interface Target {
   name: string;
@@ -114,29 +110,15 @@ async function load(target: Target, total: number): Promise<void> {
   await Promise.all(Array.from({ length: concurrency }, client));
 }
 
-const median = (list: number[]) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-
 const children: ChildServer[] = [];
 const database = await startBenchDatabase({ name: 'gateway-cpu' });
 try {
   console.log(machineNotes());
   const log = (line: string) => console.log(line);
-  await ensureSyntheticTrips(database.pool, { rows, seed: 2016, log });
-  if ((await ensureTripIndexes(database.pool, BENCH_SCHEMA, BENCH_TABLE)).length) {
-    await database.pool.query(`ANALYZE ${qualified(BENCH_SCHEMA, BENCH_TABLE)}`);
-  }
+  await prepareTripsTable(database.pool, rows, log);
   const env = {
     ...(await buildGateway(log)),
-    DATABASE_URL: database.connectionString,
-    PG_POOL_MAX: '10',
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    ROLLUP_POLL_MS: '0',
-    RESPONSE_CACHE: 'off',
+    ...uncachedGatewayEnv(database.connectionString),
   };
   const profileDir = path.resolve(
     '.data',
@@ -165,7 +147,7 @@ try {
     targets.push({ name, server, request, port: Number(new URL(server.url).port), cpuUs: [], userUs: [] });
   };
   const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const graphql = { path: '/graphql', method: 'POST', body: JSON.stringify({ query: QUERY }) } as const;
+  const graphql = { path: '/graphql', method: 'POST', body: JSON.stringify({ query: LATEST_QUERY }) } as const;
   await start('gateway', 'bench/support/gateway-server.ts', graphql, {}, profileArgs);
   // --before a,b,…: several other trees, named before, before2, … (a bisect in one run).
   for (const [index, dir] of (values.before?.split(',') ?? []).entries()) {

@@ -32,6 +32,7 @@ import { fmtInt, fmtMs, formatTable, loadAverage, machineNotes } from './support
 import { recordStatements, type RecordedStatement } from './support/sql-recorder.js';
 import { ensureTripIndexes } from './support/trip-indexes.js';
 import { ensurePostGraphilePeer, POSTGRAPHILE_VERSION } from './support/postgraphile-peer.js';
+import { positiveInt } from './support/latest-page-harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,13 +55,6 @@ const { values } = parseArgs({
   },
   allowNegative: true,
 });
-
-function positiveInt(name: string, raw: string | undefined, min = 1): number {
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min)
-    throw new Error(`--${name}: expected an integer ≥ ${min}, got ${raw}`);
-  return value;
-}
 
 const rows = positiveInt('rows', values.rows);
 const seed = positiveInt('seed', values.seed, 0);

@@ -1,0 +1,47 @@
+/**
+ * What the two A/B CPU harnesses (gateway-cpu.ts over HTTP, gateway-ab.ts
+ * in-process) share: the trips benchmark's "latest" page, the table it reads
+ * (loaded and indexed once), the uncached gateway's environment, and their
+ * small numeric helpers.
+ */
+import type pg from 'pg';
+import { qualified } from '../../src/db/sql-identifiers.js';
+import { BENCH_SCHEMA, BENCH_TABLE, ensureSyntheticTrips } from './bench-database.js';
+import { ensureTripIndexes } from './trip-indexes.js';
+
+/** The trips benchmark's "latest" case. */
+export const LATEST_QUERY =
+  '{ trips(first: 100, orderBy: [PICKUP_AT_DESC]) { edges { node { tripId pickupAt dropoffAt tripDistance fareAmount pickupZip dropoffZip } } pageInfo { hasNextPage endCursor } } }';
+
+export function positiveInt(name: string, raw: string | undefined, min = 1): number {
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new Error(`--${name}: expected an integer ≥ ${min}, got ${raw}`);
+  return value;
+}
+
+export function median(list: readonly number[]): number {
+  const sorted = [...list].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The synced table with `rows` synthetic trips (seed 2016, as the trips benchmark) and its indexes. */
+export async function prepareTripsTable(pool: pg.Pool, rows: number, log: (line: string) => void): Promise<void> {
+  await ensureSyntheticTrips(pool, { rows, seed: 2016, log });
+  if ((await ensureTripIndexes(pool, BENCH_SCHEMA, BENCH_TABLE)).length) {
+    await pool.query(`ANALYZE ${qualified(BENCH_SCHEMA, BENCH_TABLE)}`);
+  }
+}
+
+/** The gateway as the trips benchmark's uncached contestant runs it. */
+export function uncachedGatewayEnv(databaseUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    PG_POOL_MAX: '10',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    ROLLUP_POLL_MS: '0',
+    RESPONSE_CACHE: 'off',
+  };
+}
