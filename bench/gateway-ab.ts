@@ -23,19 +23,17 @@ import type * as AppModule from '../src/app.js';
 import type * as ConfigModule from '../src/config/env.js';
 import type * as LoggerModule from '../src/logger.js';
 import { loadConfig } from '../src/config/env.js';
-import { createDb } from '../src/db/database.js';
 import { createPool } from '../src/db/pool.js';
 import { silentLogger } from '../src/logger.js';
-import { loadTripConnection } from '../src/trips/connection.js';
 import { startBenchDatabase } from './support/bench-database.js';
 import { buildGateway } from './support/production-build.js';
 import { loadAverage, machineNotes } from './support/report.js';
-import { recordStatements } from './support/sql-recorder.js';
 import {
   LATEST_QUERY,
   median,
   positiveInt,
   prepareTripsTable,
+  recordLatestStatements,
   uncachedGatewayEnv,
 } from './support/latest-page-harness.js';
 
@@ -122,10 +120,7 @@ try {
   // The baseline: what the gateway's data layer sends for the page, through pg, as JSON.
   const config = loadConfig(env);
   if (!config.database) throw new Error('no database in the benchmark configuration');
-  const { statements } = await recordStatements(createDb(database.pool, config.database), async (recording) => {
-    const connection = await loadTripConnection(recording, { first: 100, orderBy: ['PICKUP_AT_DESC'] }, config.limits);
-    await connection.pageInfo.hasNextPage();
-  });
+  const statements = await recordLatestStatements(database.pool, config);
   const pool = createPool(config.database, { logger: silentLogger, applicationName: 'bench-baseline' });
   closers.push(() => pool.end());
   targets.push({

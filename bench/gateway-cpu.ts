@@ -22,18 +22,16 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/env.js';
-import { createDb } from '../src/db/database.js';
-import { loadTripConnection } from '../src/trips/connection.js';
 import { startBenchDatabase } from './support/bench-database.js';
 import { startChildServer, type ChildServer } from './support/child-server.js';
 import { buildGateway } from './support/production-build.js';
 import { loadAverage, machineNotes } from './support/report.js';
-import { recordStatements } from './support/sql-recorder.js';
 import {
   LATEST_QUERY,
   median,
   positiveInt,
   prepareTripsTable,
+  recordLatestStatements,
   uncachedGatewayEnv,
 } from './support/latest-page-harness.js';
 
@@ -128,11 +126,7 @@ try {
   if (values.profile) await mkdir(profileDir, { recursive: true });
 
   const config = loadConfig(env);
-  if (!config.database) throw new Error('no database in the benchmark configuration');
-  const { statements } = await recordStatements(createDb(database.pool, config.database), async (recording) => {
-    const connection = await loadTripConnection(recording, { first: 100, orderBy: ['PICKUP_AT_DESC'] }, config.limits);
-    await connection.pageInfo.hasNextPage();
-  });
+  const statements = await recordLatestStatements(database.pool, config);
 
   const targets: Target[] = [];
   const start = async (

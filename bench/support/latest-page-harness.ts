@@ -2,12 +2,16 @@
  * What the two A/B CPU harnesses (gateway-cpu.ts over HTTP, gateway-ab.ts
  * in-process) share: the trips benchmark's "latest" page, the table it reads
  * (loaded and indexed once), the uncached gateway's environment, and their
- * small numeric helpers.
+ * small numeric helpers, and the statements the baseline replays.
  */
 import type pg from 'pg';
+import type { Config } from '../../src/config/env.js';
+import { createDb } from '../../src/db/database.js';
 import { qualified } from '../../src/db/sql-identifiers.js';
 import { BENCH_SCHEMA, BENCH_TABLE, ensureSyntheticTrips } from './bench-database.js';
+import { recordStatements, type RecordedStatement } from './sql-recorder.js';
 import { ensureTripIndexes } from './trip-indexes.js';
+import { loadTripConnection } from '../../src/trips/connection.js';
 
 /** The trips benchmark's "latest" case. */
 export const LATEST_QUERY =
@@ -44,4 +48,14 @@ export function uncachedGatewayEnv(databaseUrl: string): Record<string, string> 
     ROLLUP_POLL_MS: '0',
     RESPONSE_CACHE: 'off',
   };
+}
+
+/** The statements the gateway sends for the latest page (with its next-page flag): the baseline replays them. */
+export async function recordLatestStatements(pool: pg.Pool, config: Config): Promise<RecordedStatement[]> {
+  if (!config.database) throw new Error('no database in the benchmark configuration');
+  const { statements } = await recordStatements(createDb(pool, config.database), async (recording) => {
+    const connection = await loadTripConnection(recording, { first: 100, orderBy: ['PICKUP_AT_DESC'] }, config.limits);
+    await connection.pageInfo.hasNextPage();
+  });
+  return statements;
 }
