@@ -1,6 +1,7 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
 import { precompiled } from '../db/precompiled-sql.js';
+import { memoizedStatement } from '../db/statement-memo.js';
 import { compileTripFilter } from '../trips/filter.js';
 import type { ParsedTripFilter } from '../trips/parse-filter.js';
 import type { TimeRange } from './bucket-estimate.js';
@@ -33,7 +34,14 @@ import {
  * rollup, proven fresh by the caller beforehand or, with `proof`, by the same
  * statement (RollupService.answer).
  */
-export type AggregateSource = { kind: 'raw' } | { kind: 'rollup'; grain: Grain; proof?: RawBuilder<SqlBool> };
+export type AggregateSource = { kind: 'raw' } | { kind: 'rollup'; grain: Grain; proof?: StatementProof };
+
+/** A condition the statement checks in its own snapshot (RollupService's freshness proof). */
+export interface StatementProof {
+  readonly condition: RawBuilder<SqlBool>;
+  /** Equal for two proofs only when their text and parameters are equal: part of the statement's memo key. */
+  readonly key: string;
+}
 export const RAW: AggregateSource = Object.freeze({ kind: 'raw' });
 
 /**
@@ -52,8 +60,21 @@ interface ProofColumn {
 
 /** The proof as one more column: an uncorrelated subquery, evaluated once per statement. */
 function proofColumn(source: AggregateSource): RawBuilder<unknown>[] {
-  return source.kind === 'rollup' && source.proof ? [sql`${source.proof} AS proven`] : [];
+  return source.kind === 'rollup' && source.proof ? [sql`${source.proof.condition} AS proven`] : [];
 }
+
+/**
+ * A statement's memo key (db/statement-memo.ts): its kind, the source (grain
+ * and proof) and the caller's parts, which must be everything else that
+ * decides the text and parameters. Joined by NUL, which no part contains:
+ * filter keys are JSON (which escapes it), the rest are names and numbers.
+ */
+function memoKey(kind: string, source: AggregateSource, parts: readonly string[]): string {
+  const from = source.kind === 'raw' ? 'raw' : `rollup:${source.grain}:${source.proof?.key ?? ''}`;
+  return [kind, from, ...parts].join('\u0000');
+}
+
+const measureKey = (measures: ReadonlySet<Measure>) => MEASURES.filter((measure) => measures.has(measure)).join(',');
 
 function provenBy(rows: readonly ProofColumn[]): boolean | null {
   return rows[0]?.proven ?? null;
@@ -113,10 +134,16 @@ export async function findTripStats(
   source: AggregateSource = RAW,
   measures: ReadonlySet<Measure> = ALL_MEASURES,
 ): Promise<Sourced<TripStats>> {
-  const { rows } = await sql<StatsColumns & ProofColumn>`
-    SELECT ${sql.join([statsSelection(source, measures), ...proofColumn(source)])}
-    FROM ${fromClause(source, new Set())}
-    WHERE ${whereClause(source, filter)}`.execute(db);
+  const statement = memoizedStatement(
+    db,
+    memoKey('stats', source, [measureKey(measures), filter.key]),
+    () =>
+      sql<StatsColumns & ProofColumn>`
+      SELECT ${sql.join([statsSelection(source, measures), ...proofColumn(source)])}
+      FROM ${fromClause(source, new Set())}
+      WHERE ${whereClause(source, filter)}`,
+  );
+  const { rows } = await db.executeQuery(statement);
   const row = rows[0];
   if (!row) throw new Error('findTripStats: an aggregate without GROUP BY returned no row');
   return { value: toTripStats(row), proven: provenBy(rows) };
@@ -252,13 +279,24 @@ function firstStage(
     ) AS r ${boroughJoins(joins)}`;
 }
 
-/** One grouped statement: keys k0..kN in groupBy order, the stats, ordered totally and limited. */
-export async function findTripGroups(
-  db: Db,
-  query: TripGroupQuery,
-  source: AggregateSource = RAW,
-): Promise<Sourced<TripGroupRow[]>> {
-  if (query.first === 0) return { value: [], proven: null };
+/**
+ * Every field of a TripGroupQuery as it goes into the statement's memo key. A
+ * record over the interface's keys: a field added to TripGroupQuery does not
+ * compile until it is part of the key.
+ */
+const GROUP_QUERY_PARTS: { readonly [F in keyof Required<TripGroupQuery>]: (query: TripGroupQuery) => string } = {
+  dimensions: (query) => query.dimensions.join(','),
+  filter: (query) => query.filter.key,
+  orderBy: (query) => query.orderBy.join(','),
+  first: (query) => String(query.first),
+  timeZone: (query) => query.timeZone,
+  measures: (query) => measureKey(query.measures ?? ALL_MEASURES),
+  pickupBin: (query) => query.pickupBin ?? '',
+};
+const GROUP_QUERY_KEY = Object.values(GROUP_QUERY_PARTS);
+
+/** The grouped statement findTripGroups runs (memoized by every part of the query and source). */
+function groupStatement(query: TripGroupQuery, source: AggregateSource): RawBuilder<RawGroupRow> {
   const boroughColumns = sourceBoroughColumns(source);
   const keys = query.dimensions.map(
     (dimension, index) =>
@@ -275,7 +313,7 @@ export async function findTripGroups(
     source.kind === 'rollup'
       ? !readsEveryKey(source.grain, query.dimensions, boroughColumns)
       : Boolean(query.pickupBin) && bucketsPickupTime(query.dimensions);
-  const { rows } = await sql<RawGroupRow>`
+  return sql<RawGroupRow>`
     SELECT ${sql.join([
       ...keys,
       // A first stage yields partials, which recombine like a rollup's.
@@ -289,7 +327,22 @@ export async function findTripGroups(
     }
     GROUP BY ${sql.join(query.dimensions.map((_, index) => sql.ref(`k${index}`)))}
     ORDER BY ${sql.join(groupOrderTerms(query.orderBy, query.dimensions.length))}
-    LIMIT ${query.first}`.execute(db);
+    LIMIT ${query.first}`;
+}
+
+/** One grouped statement: keys k0..kN in groupBy order, the stats, ordered totally and limited. */
+export async function findTripGroups(
+  db: Db,
+  query: TripGroupQuery,
+  source: AggregateSource = RAW,
+): Promise<Sourced<TripGroupRow[]>> {
+  if (query.first === 0) return { value: [], proven: null };
+  const key = memoKey(
+    'groups',
+    source,
+    GROUP_QUERY_KEY.map((part) => part(query)),
+  );
+  const { rows } = await db.executeQuery(memoizedStatement(db, key, () => groupStatement(query, source)));
   const groups = rows.map((row) => {
     const group: TripGroupRow = {
       pickupZip: null,
@@ -321,11 +374,17 @@ export async function findZoneStats(
 ): Promise<Sourced<Map<number, TripStats>>> {
   if (zips.length === 0) return { value: new Map(), proven: null };
   const column = sql.ref(side === 'pickup' ? 'pickup_zip' : 'dropoff_zip');
-  const { rows } = await sql<StatsColumns & ProofColumn & { zip: number }>`
-    SELECT ${sql.join([sql`${column} AS zip`, statsSelection(source, ALL_MEASURES), ...proofColumn(source)])}
-    FROM ${fromClause(source, new Set())}
-    WHERE ${whereClause(source, filter, [sql<SqlBool>`${column} = ANY(${zips}::int4[])`])}
-    GROUP BY ${column}`.execute(db);
+  const key = memoKey('zones', source, [side, zips.join(','), filter.key]);
+  const statement = memoizedStatement(
+    db,
+    key,
+    () => sql<StatsColumns & ProofColumn & { zip: number }>`
+      SELECT ${sql.join([sql`${column} AS zip`, statsSelection(source, ALL_MEASURES), ...proofColumn(source)])}
+      FROM ${fromClause(source, new Set())}
+      WHERE ${whereClause(source, filter, [sql<SqlBool>`${column} = ANY(${zips}::int4[])`])}
+      GROUP BY ${column}`,
+  );
+  const { rows } = await db.executeQuery(statement);
   return { value: new Map(rows.map((row) => [row.zip, toTripStats(row)])), proven: provenBy(rows) };
 }
 

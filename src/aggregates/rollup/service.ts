@@ -3,7 +3,7 @@ import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { installGatewaySchema, type SchemaStep } from '../../db/gateway-schema/installer.js';
 import type { Logger } from '../../logger.js';
-import { RAW, type AggregateSource, type Sourced } from '../queries.js';
+import { RAW, type AggregateSource, type Sourced, type StatementProof } from '../queries.js';
 import { hasWholeHourOffsets, pickupBinFor, WHOLE_HOUR_SPAN, type PickupBin } from '../time-zones.js';
 import { analyzeRollup, buildRollup, type BuildOutcome } from './build.js';
 import { hasChangeTrigger, installChangeTrigger } from './change-trigger.js';
@@ -57,6 +57,9 @@ const WAKE_DEBOUNCE_MS = 100;
  * whether a proven-fresh rollup grain can answer it. It never waits for a
  * rebuild: a query that finds the rollup stale goes to the raw table.
  */
+/** See RollupService.#serviceId. */
+let nextServiceId = 0;
+
 export class RollupService {
   readonly #deps: RollupServiceDeps;
   #timer: NodeJS.Timeout | undefined;
@@ -75,6 +78,10 @@ export class RollupService {
   #freshnessCheck: CompiledQuery<StateRow> | undefined;
   /** What the last freshness check found (see #speculate). */
   #lastFresh: FreshRollup | null = null;
+  /** The proof of the last speculated signature (#proofOf). */
+  #proof: { signature: string; proof: StatementProof } | undefined;
+  /** Tells this service's proofs from another's in the statement memo (another target, same Db). */
+  readonly #serviceId = (nextServiceId += 1);
 
   constructor(deps: RollupServiceDeps) {
     this.#deps = deps;
@@ -293,10 +300,21 @@ export class RollupService {
     if (!this.enabled || !needs || !rollup) return null;
     const source = await this.#sourceFor(needs, rollup);
     if (source.kind !== 'rollup') return null;
-    const proof = sql<SqlBool>`EXISTS (SELECT 1 FROM ${sql.table('trip_rollup_state')}
-                                       WHERE id = 1 AND signature = ${rollup.signature}
-                                         AND signature = ${currentSignature(this.#target)})`;
-    return { source: { ...source, proof }, signature: rollup.signature };
+    return { source: { ...source, proof: this.#proofOf(rollup.signature) }, signature: rollup.signature };
+  }
+
+  /**
+   * The proof for a signature, built once per signature (every speculative statement carries it; its key
+   * lets the statement memo tell proofs apart: the signature, and this service, whose target is in the text).
+   */
+  #proofOf(signature: string): StatementProof {
+    if (this.#proof?.signature !== signature) {
+      const condition = sql<SqlBool>`EXISTS (SELECT 1 FROM ${sql.table('trip_rollup_state')}
+                                             WHERE id = 1 AND signature = ${signature}
+                                               AND signature = ${currentSignature(this.#target)})`;
+      this.#proof = { signature, proof: { condition, key: `${this.#serviceId}:${signature}` } };
+    }
+    return this.#proof.proof;
   }
 
   /**
