@@ -32,11 +32,18 @@ function memoOf(db: Db): LRUCache<string, CompiledQuery> | undefined {
   if (!memo) {
     memo = new LRUCache({
       maxSize: MAX_CHARS,
-      sizeCalculation: (compiled, key) => key.length + compiled.sql.length + JSON.stringify(compiled.parameters).length,
+      sizeCalculation: (compiled, key) => key.length + compiled.sql.length + parameterChars(compiled.parameters),
     });
     memos.set(executor.adapter, memo);
   }
   return memo;
+}
+
+/** About the characters the parameters hold (whatever their types: a BigInt would make JSON.stringify throw). */
+function parameterChars(parameters: readonly unknown[]): number {
+  let chars = 0;
+  for (const value of parameters) chars += Array.isArray(value) ? parameterChars(value) : String(value).length + 1;
+  return chars;
 }
 
 /** `build()` compiled, or the statement compiled for an earlier request with the same `key`. */
