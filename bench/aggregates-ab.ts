@@ -17,7 +17,6 @@
  * ticks (10 ms): with 150 requests a round, ±67 µs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,6 +27,7 @@ import { BENCH_QUERIES } from './aggregate-queries.js';
 import { processCpuMs } from './support/child-server.js';
 import { median, positiveInt } from './support/latest-page-harness.js';
 import { buildGateway } from './support/production-build.js';
+import { sequentialPoster } from './support/timed-post.js';
 import { loadAverage } from './support/report.js';
 
 const { values } = parseArgs({
@@ -85,27 +85,7 @@ async function start(root: string): Promise<Servers> {
 await buildGateway(console.log);
 const before = await start(values.before);
 const after = await start(fileURLToPath(new URL('..', import.meta.url)));
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-
-function timedPost(target: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const request = http.request(
-      target,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
-      (response) => {
-        response.resume();
-        response.on('end', () =>
-          response.statusCode === 200
-            ? resolve(performance.now() - started)
-            : reject(new Error(`${target}: ${response.statusCode}`)),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+const { post: timedPost, close: closeConnections } = sequentialPoster();
 
 console.log(`load average before: ${loadAverage()}; ${rounds} rounds × ${requests} requests per target`);
 console.log(
@@ -146,6 +126,7 @@ for (const query of BENCH_QUERIES.filter((candidate) => wanted.includes(candidat
   );
 }
 console.log(`load average after: ${loadAverage()}`);
+closeConnections();
 for (const servers of [before, after]) {
   servers.child.kill('SIGTERM');
   await new Promise((resolve) => servers.child.once('exit', resolve));

@@ -11,7 +11,6 @@
  * one database per row count (loaded once, reused by later runs).
  */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import { V8_FLAGS } from '../src/server/fast-paths/v8-flags.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
 import { processCpuMs } from './support/child-server.js';
 import { buildGateway } from './support/production-build.js';
+import { sequentialPoster } from './support/timed-post.js';
 
 const { values } = parseArgs({
   options: {
@@ -144,27 +144,7 @@ async function measure(url: string, body: string): Promise<Figures> {
   };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-
-function timedPost(url: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const request = http.request(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
-      (response) => {
-        response.resume();
-        response.on('end', () =>
-          response.statusCode === 200
-            ? resolve(performance.now() - started)
-            : reject(new Error(`${url}: ${response.statusCode}`)),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+const { post: timedPost, close: closeConnections } = sequentialPoster();
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -374,7 +354,7 @@ log(
     .join(' ')}`,
 );
 
-agent.destroy();
+closeConnections();
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
 // The table goes back to exactly --rows trips, so the next run reuses it (its rollup then needs a full build).
