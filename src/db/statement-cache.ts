@@ -26,16 +26,31 @@ const MAX_CHARS = 2_000_000;
 
 const caches = new WeakMap<DialectAdapter, LRUCache<string, string>>();
 
-function cacheOf(db: Db): LRUCache<string, string> | undefined {
+/**
+ * `db`'s entry in a per-adapter store, created on first use; undefined for a
+ * Db with plugins (see above). Shared with the aggregate statement memo.
+ */
+export function perAdapter<T>(store: WeakMap<DialectAdapter, T>, db: Db, create: () => T): T | undefined {
   const executor = db.getExecutor();
   if (executor.plugins.length > 0) return undefined;
-  let cache = caches.get(executor.adapter);
-  if (!cache) {
-    cache = new LRUCache({ maxSize: MAX_CHARS, sizeCalculation: (text, shape) => text.length + shape.length });
-    caches.set(executor.adapter, cache);
+  let entry = store.get(executor.adapter);
+  if (entry === undefined) {
+    entry = create();
+    store.set(executor.adapter, entry);
   }
-  return cache;
+  return entry;
 }
+
+const cacheOf = (db: Db) =>
+  perAdapter(
+    caches,
+    db,
+    () =>
+      new LRUCache<string, string>({
+        maxSize: MAX_CHARS,
+        sizeCalculation: (text, shape) => text.length + shape.length,
+      }),
+  );
 
 export interface StatementPlan {
   /** Determines the statement's text, given the Db. */

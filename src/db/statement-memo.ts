@@ -1,6 +1,7 @@
 import { CompiledQuery, type DialectAdapter, type RawBuilder } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Db } from './database.js';
+import { perAdapter } from './statement-cache.js';
 
 /**
  * Whole compiled statements (text and parameters) kept per request
@@ -26,19 +27,16 @@ const MAX_CHARS = 4_000_000;
 
 const memos = new WeakMap<DialectAdapter, LRUCache<string, CompiledQuery>>();
 
-function memoOf(db: Db): LRUCache<string, CompiledQuery> | undefined {
-  const executor = db.getExecutor();
-  if (executor.plugins.length > 0) return undefined;
-  let memo = memos.get(executor.adapter);
-  if (!memo) {
-    memo = new LRUCache({
-      maxSize: MAX_CHARS,
-      sizeCalculation: (compiled, key) => key.length + compiled.sql.length + parameterChars(compiled.parameters),
-    });
-    memos.set(executor.adapter, memo);
-  }
-  return memo;
-}
+const memoOf = (db: Db) =>
+  perAdapter(
+    memos,
+    db,
+    () =>
+      new LRUCache<string, CompiledQuery>({
+        maxSize: MAX_CHARS,
+        sizeCalculation: (compiled, key) => key.length + compiled.sql.length + parameterChars(compiled.parameters),
+      }),
+  );
 
 /** About the characters the parameters hold (whatever their types: a BigInt would make JSON.stringify throw). */
 function parameterChars(parameters: readonly unknown[]): number {
