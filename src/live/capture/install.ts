@@ -279,8 +279,8 @@ function triggerFunction(fn: string, log: string, notifyChannel: string | null):
       -- only when something really changed (a sync written as INSERT ... ON CONFLICT DO UPDATE
       -- rewrites unchanged rows, and those are no change to stream); a changed key is a delete
       -- of the old key and an insert of the new one. One full join instead of a join and two
-      -- anti-joins cut the trigger's time per 1,000-row upsert by about a fifth
-      -- (bench/capture-writes.ts). The keys of each op are disjoint, so the order of the
+      -- anti-joins cut the trigger's time per 1,000-row upsert by about a fifth (track_functions,
+      -- docs/performance.md, "Live change capture"). The keys of each op are disjoint, so the order of the
       -- (at most three) log rows it writes does not matter to a reader.
       INSERT INTO ${log} (relid, op, ids, ${oldCols})
       SELECT TG_RELID, c.op, array_agg(c.id ORDER BY c.id),
