@@ -45,7 +45,9 @@ export function captureTriggerNames(gatewaySchema: string) {
  *   bulk path of a sync stays cheap: one array per statement); updates and
  *   deletes also record the rows as they were before (the *before image*), so
  *   a reader can tell whether a row left or entered a filter, and whether a
- *   delete followed by a re-insert changed anything at all.
+ *   delete followed by a re-insert changed anything at all. An update that
+ *   keeps its keys records every row it wrote, changed or not; the reader
+ *   drops the unchanged ones (their before image equals the table).
  * - `capture_state`: the pruning horizon. Changes of transactions below it
  *   were dropped by retention; a cursor whose snapshot xmin is below it has
  *   lost changes and gets CURSOR_EXPIRED.
@@ -86,10 +88,12 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
            relid oid NOT NULL,
            op "char" NOT NULL CHECK (op IN ('I', 'U', 'D')),
            ids bigint[] NOT NULL,
+           max_id bigint,
            ${oldColumns}
          )`,
       )
       .execute(trx);
+    await addMaxId(trx, log);
     await sql.raw(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${CAPTURE_TABLES.log}_xid`)} ON ${log} (xid)`).execute(trx);
     await storeArraysUncompressed(trx, log);
     // A new (or recreated) change record starts at the current snapshot: cursors older than it expire.
@@ -198,6 +202,22 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
 }
 
 /**
+ * A change record's largest key (lets a reader skip records it has paged past
+ * without reading their arrays). Records written before this column existed
+ * have sorted ids and no max_id; a reader takes their last id instead.
+ * Checked first: ALTER TABLE would take an exclusive lock on every start.
+ */
+async function addMaxId(db: Db, log: string): Promise<void> {
+  const { rows } = await sql<{ present: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM pg_attribute a
+                    WHERE a.attrelid = to_regclass(${log}) AND a.attname = 'max_id' AND NOT a.attisdropped) AS present`.execute(
+    db,
+  );
+  if (rows[0]?.present) return;
+  await sql.raw(`ALTER TABLE ${log} ADD COLUMN max_id bigint`).execute(db);
+}
+
+/**
  * The change log's arrays (one per writing statement: 300,000 ids for a bulk
  * COPY) are stored out of line but not compressed. With the default storage,
  * compressing them took a quarter of a COPY's time (bench/capture-writes.ts:
@@ -269,36 +289,54 @@ function triggerFunction(fn: string, log: string, notifyChannel: string | null):
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
   DECLARE
     written bigint := 0;
+    written_seq bigint;
+    old_ids bigint[];
+    new_ids bigint[];
   BEGIN
     IF TG_OP = 'INSERT' THEN
-      INSERT INTO ${log} (relid, op, ids)
-      SELECT TG_RELID, 'I', array_agg(n.id ORDER BY n.id) FROM new_rows n HAVING count(*) > 0;
+      INSERT INTO ${log} (relid, op, ids, max_id)
+      SELECT TG_RELID, 'I', array_agg(n.id ORDER BY n.id), max(n.id) FROM new_rows n HAVING count(*) > 0;
       GET DIAGNOSTICS written = ROW_COUNT;
     ELSIF TG_OP = 'UPDATE' THEN
-      -- One pass over both transition tables: rows present on both sides are updates, recorded
-      -- only when something really changed (a sync written as INSERT ... ON CONFLICT DO UPDATE
-      -- rewrites unchanged rows, and those are no change to stream); a changed key is a delete
-      -- of the old key and an insert of the new one. One full join instead of a join and two
-      -- anti-joins cut the trigger's time per 1,000-row upsert by about a fifth (track_functions,
-      -- docs/performance.md, "Live change capture"). The keys of each op are disjoint, so the order of the
-      -- (at most three) log rows it writes does not matter to a reader.
-      INSERT INTO ${log} (relid, op, ids, ${oldCols})
-      SELECT TG_RELID, c.op, array_agg(c.id ORDER BY c.id),
-             ${cols.map((column) => `CASE WHEN c.op = 'I' THEN NULL ELSE array_agg(c.${column} ORDER BY c.id) END`).join(', ')}
-        FROM (SELECT CASE WHEN n.id IS NULL THEN 'D' WHEN o.id IS NULL THEN 'I' ELSE 'U' END::"char" AS op,
-                     coalesce(o.id, n.id) AS id, ${cols.map((column) => `o.${column}`).join(', ')}
-                FROM old_rows o FULL JOIN new_rows n ON n.id = o.id
-               WHERE o.id IS NULL OR n.id IS NULL OR ${tuple('o')} IS DISTINCT FROM ${tuple('n')}) c
-       GROUP BY c.op;
+      -- The common case, a sync's INSERT ... ON CONFLICT DO UPDATE or an UPDATE that keeps every
+      -- key: the old and new transition tables hold the same keys in the same order (the executor
+      -- appends both sides of each row together), so one record of the keys and their before images,
+      -- read from the old side alone, is exact. Joining the two sides to skip rows rewritten unchanged
+      -- cost more than recording them: the join and its sorts were a third of the trigger's time per
+      -- 1,000-row upsert (docs/performance.md, "Live change capture"), and a reader drops a
+      -- row whose before image equals the table anyway. The ids are not sorted; max_id stands in for
+      -- the last one (see queries.ts).
+      SELECT array_agg(n.id) INTO new_ids FROM new_rows n;
+      INSERT INTO ${log} (relid, op, ids, ${oldCols}, max_id)
+      SELECT TG_RELID, 'U', array_agg(o.id), ${cols.map((column) => `array_agg(o.${column})`).join(', ')}, max(o.id)
+        FROM old_rows o HAVING count(*) > 0
+      RETURNING seq, ids INTO written_seq, old_ids;
       GET DIAGNOSTICS written = ROW_COUNT;
+      IF written > 0 AND old_ids IS DISTINCT FROM new_ids THEN
+        -- A key changed (or the sides came in another order): take that record back and pair the rows
+        -- by key. Rows present on both sides are updates, recorded only when something really changed;
+        -- a changed key is a delete of the old key and an insert of the new one. The keys of each op
+        -- are disjoint, so the order of the (at most three) records does not matter to a reader.
+        DELETE FROM ${log} WHERE seq = written_seq;
+        INSERT INTO ${log} (relid, op, ids, ${oldCols}, max_id)
+        SELECT TG_RELID, c.op, array_agg(c.id ORDER BY c.id),
+               ${cols.map((column) => `CASE WHEN c.op = 'I' THEN NULL ELSE array_agg(c.${column} ORDER BY c.id) END`).join(', ')},
+               max(c.id)
+          FROM (SELECT CASE WHEN n.id IS NULL THEN 'D' WHEN o.id IS NULL THEN 'I' ELSE 'U' END::"char" AS op,
+                       coalesce(o.id, n.id) AS id, ${cols.map((column) => `o.${column}`).join(', ')}
+                  FROM old_rows o FULL JOIN new_rows n ON n.id = o.id
+                 WHERE o.id IS NULL OR n.id IS NULL OR ${tuple('o')} IS DISTINCT FROM ${tuple('n')}) c
+         GROUP BY c.op;
+        GET DIAGNOSTICS written = ROW_COUNT;
+      END IF;
     ELSIF TG_OP = 'DELETE' THEN
-      INSERT INTO ${log} (relid, op, ids, ${oldCols})
-      SELECT TG_RELID, 'D', array_agg(o.id ORDER BY o.id), ${images('o')} FROM old_rows o HAVING count(*) > 0;
+      INSERT INTO ${log} (relid, op, ids, ${oldCols}, max_id)
+      SELECT TG_RELID, 'D', array_agg(o.id ORDER BY o.id), ${images('o')}, max(o.id) FROM old_rows o HAVING count(*) > 0;
       GET DIAGNOSTICS written = ROW_COUNT;
     ELSIF TG_OP = 'TRUNCATE' THEN
       EXECUTE format(
-        'INSERT INTO ${log.replace(/%/g, '%%')} (relid, op, ids, ${oldCols})
-         SELECT $1, ''D'', array_agg(o.id ORDER BY o.id), ${images('o').replace(/'/g, "''")}
+        'INSERT INTO ${log.replace(/%/g, '%%')} (relid, op, ids, ${oldCols}, max_id)
+         SELECT $1, ''D'', array_agg(o.id ORDER BY o.id), ${images('o').replace(/'/g, "''")}, max(o.id)
            FROM %s o HAVING count(*) > 0', TG_RELID::regclass) USING TG_RELID;
       GET DIAGNOSTICS written = ROW_COUNT;
     END IF;

@@ -130,9 +130,11 @@ export function netChangesCtes(relations: CaptureRelations): string {
         JOIN ${log} l
           ON l.relid = $5::regclass
          AND l.xid >= least(pg_snapshot_xmin(f.low), pg_snapshot_xmin(f.high))
-         -- ids are sorted in each record: one wholly at or below the split matters only if it
-         -- is newer than the high snapshot (a catch-up in id order skips what it has paged past).
-         AND (f.split IS NULL OR l.ids[array_upper(l.ids, 1)] > f.split OR NOT pg_visible_in_snapshot(l.xid, f.high))
+         -- A record wholly at or below the split matters only if it is newer than the high snapshot
+         -- (a catch-up in id order skips what it has paged past). Records older than max_id have
+         -- their ids sorted, the largest last.
+         AND (f.split IS NULL OR coalesce(l.max_id, l.ids[array_upper(l.ids, 1)]) > f.split
+              OR NOT pg_visible_in_snapshot(l.xid, f.high))
        CROSS JOIN LATERAL unnest(l.ids, ${list('l', old)}) WITH ORDINALITY AS u(key, ${old.join(', ')}, n)
        WHERE NOT pg_visible_in_snapshot(l.xid, CASE WHEN u.key <= f.split THEN f.high ELSE f.low END)
     ),

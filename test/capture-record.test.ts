@@ -1,0 +1,123 @@
+/**
+ * The change record as the capture trigger writes it, and the reader's use of
+ * it, below the feed: what one statement records, and that a page cut by key
+ * (a position with a split) reads exactly the changes it has not covered.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../src/db/database.js';
+import { ensureSyncedTable } from '../src/dev/synced-table.js';
+import { installCapture } from '../src/live/capture/install.js';
+import { readNetChanges, readSnapshot, type CaptureRelations } from '../src/live/capture/queries.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { insertTrips } from './support/live.js';
+
+const relations: CaptureRelations = {
+  synced: '"default"."trips_synced"',
+  schema: 'default',
+  table: 'trips_synced',
+  gatewaySchema: 'lakebase_graphql',
+};
+
+interface LogRow {
+  op: string;
+  ids: string[];
+  max_id: string | null;
+  fares: (number | null)[] | null;
+}
+
+describe('the change record', () => {
+  let database: TestDatabase;
+  let db: Db;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('capture_record');
+    await ensureSyncedTable(database.pool, 'default', 'trips_synced');
+    db = createDb(database.pool, { schema: 'default', table: 'trips_synced', gatewaySchema: 'lakebase_graphql' });
+    await installCapture(db, { ...relations, notifyChannel: null });
+    await insertTrips(database.pool, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  async function recordsSince(seq: number): Promise<LogRow[]> {
+    const { rows } = await database.pool.query<LogRow>(
+      `SELECT op, ids::text[] AS ids, max_id::text AS max_id, old_fare_amount AS fares
+         FROM lakebase_graphql.trip_change_log WHERE seq > $1 ORDER BY seq`,
+      [seq],
+    );
+    return rows;
+  }
+  async function lastSeq(): Promise<number> {
+    const { rows } = await database.pool.query<{ seq: number | null }>(
+      `SELECT max(seq)::int AS seq FROM lakebase_graphql.trip_change_log`,
+    );
+    return rows[0]?.seq ?? 0;
+  }
+
+  it('records an upsert that keeps its keys as one update record, in the order written, with its largest key', async () => {
+    const seq = await lastSeq();
+    // ON CONFLICT takes the rows in the order given: 9, 2, 7. Trip 2 is rewritten unchanged.
+    await database.pool.query(
+      `INSERT INTO "default".trips_synced AS t (id, fare_amount)
+       SELECT v.id, v.fare FROM (VALUES (9, 90.5), (2, NULL::float8), (7, 70.5)) v(id, fare)
+       ON CONFLICT (id) DO UPDATE SET fare_amount = coalesce(EXCLUDED.fare_amount, t.fare_amount)`,
+    );
+    // The before images as insertTrips wrote them (fare 2.5 + id % 15).
+    expect(await recordsSince(seq)).toEqual([{ op: 'U', ids: ['9', '2', '7'], max_id: '9', fares: [11.5, 4.5, 9.5] }]);
+  });
+
+  it('falls back to pairing rows by key when an update changes a key', async () => {
+    const seq = await lastSeq();
+    await database.pool.query(
+      `UPDATE "default".trips_synced SET id = CASE id WHEN 4 THEN 40004 ELSE id END,
+              fare_amount = CASE id WHEN 6 THEN 66.5 ELSE fare_amount END
+        WHERE id IN (3, 4, 6)`,
+    );
+    const records = await recordsSince(seq);
+    expect(records.map((record) => [record.op, record.ids, record.max_id]).sort()).toEqual([
+      ['D', ['4'], '4'],
+      ['I', ['40004'], '40004'],
+      // Trip 3 was rewritten unchanged: on this path, unchanged rows are not recorded.
+      ['U', ['6'], '6'],
+    ]);
+  });
+
+  it('reads a record whose largest key is not its last for a position split below that key', async () => {
+    const low = await readSnapshot(db);
+    await database.pool.query(
+      `INSERT INTO "default".trips_synced AS t (id, fare_amount)
+       SELECT v.id, v.fare FROM (VALUES (10, 100.25), (1, 10.25), (5, 50.25)) v(id, fare)
+       ON CONFLICT (id) DO UPDATE SET fare_amount = EXCLUDED.fare_amount`,
+    );
+    const high = await readSnapshot(db);
+    // Ids up to 8 are at `high` (already taken into account), the others still at `low`:
+    // only trip 10's change is news, though the record's last id is 5.
+    const read = await readNetChanges(db, relations, [{ position: { low, high, split: 8n }, limit: 100 }]);
+    expect(
+      read.changes[0]!.map((change) => [change.id, change.before?.fare_amount, change.after?.fare_amount]),
+    ).toEqual([['10', 2.5 + (10 % 15), 100.25]]);
+    // From `low` alone, all three are news.
+    const all = await readNetChanges(db, relations, [{ position: { low, high: low, split: null }, limit: 100 }]);
+    expect(all.changes[0]!.map((change) => change.id)).toEqual(['1', '5', '10']);
+  });
+
+  it('reports no change for rows an upsert rewrote unchanged', async () => {
+    const low = await readSnapshot(db);
+    await database.pool.query(
+      `INSERT INTO "default".trips_synced AS t (id, fare_amount)
+       SELECT v.id, NULL FROM (VALUES (2), (7), (8)) v(id)
+       ON CONFLICT (id) DO UPDATE SET fare_amount = coalesce(EXCLUDED.fare_amount, t.fare_amount)`,
+    );
+    const read = await readNetChanges(db, relations, [{ position: { low, high: low, split: null }, limit: 100 }]);
+    expect(read.changes[0]).toEqual([]);
+  });
+
+  it('gains max_id when installed over a change record created before the column existed', async () => {
+    await database.pool.query(`ALTER TABLE lakebase_graphql.trip_change_log DROP COLUMN max_id`);
+    await installCapture(db, { ...relations, notifyChannel: null });
+    const seq = await lastSeq();
+    await database.pool.query(`UPDATE "default".trips_synced SET fare_amount = 1.25 WHERE id IN (1, 2)`);
+    expect((await recordsSince(seq)).map((record) => record.max_id)).toEqual(['2']);
+  });
+});
