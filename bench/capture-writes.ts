@@ -22,12 +22,8 @@ import { parseArgs } from 'node:util';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readFile } from 'node:fs/promises';
-import type pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
-import { createDb } from '../src/db/database.js';
-import { ensureSyncedTable } from '../src/dev/synced-table.js';
-import { captureTriggerNames, installCapture } from '../src/live/capture/install.js';
-import { startBenchDatabase } from './support/bench-database.js';
+import { fillTable, pairedSummary, startCaptureBench, tidy, upsertThousand } from './support/capture-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,25 +39,8 @@ const block = Number(values.block);
 const copyRows = Number(values['copy-rows']);
 const loadavg = async () => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 
-const database = await startBenchDatabase({ name: 'capture-writes', fresh: true });
-const pool = database.pool;
-await ensureSyncedTable(pool, 'default', 'trips_synced');
-await pool.query(`CREATE INDEX IF NOT EXISTS trips_pickup ON "default".trips_synced (tpep_pickup_datetime)`);
-const db = createDb(pool, { schema: 'default', table: 'trips_synced', gatewaySchema: 'lakebase_graphql' });
-await installCapture(db, {
-  schema: 'default',
-  table: 'trips_synced',
-  gatewaySchema: 'lakebase_graphql',
-  notifyChannel: 'lakebase_graphql_sync',
-});
-const triggers = Object.values(captureTriggerNames('lakebase_graphql'));
-const writer = await pool.connect();
-
-async function setCapture(on: boolean): Promise<void> {
-  for (const name of triggers) {
-    await writer.query(`ALTER TABLE "default".trips_synced ${on ? 'ENABLE ALWAYS' : 'DISABLE'} TRIGGER "${name}"`);
-  }
-}
+const bench = await startCaptureBench('capture-writes');
+const { writer, setCapture } = bench;
 
 function copyText(first: number, count: number): Buffer[] {
   const chunks: Buffer[] = [];
@@ -80,10 +59,10 @@ function copyText(first: number, count: number): Buffer[] {
   return chunks;
 }
 
-async function copy(client: pg.PoolClient, first: number, count: number): Promise<number> {
+async function copy(first: number, count: number): Promise<number> {
   const chunks = copyText(first, count);
   const started = performance.now();
-  const stream = client.query(
+  const stream = writer.query(
     pgCopyStreams.from(
       `COPY "default".trips_synced (id, tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, fare_amount, pickup_zip, dropoff_zip) FROM STDIN`,
     ),
@@ -101,13 +80,7 @@ async function upsertBlock(): Promise<number> {
   for (let i = 0; i < block; i += 1) {
     const first = nextUpsert;
     nextUpsert = first + 1000 > rows ? 1 : first + 1000;
-    await writer.query(
-      `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, fare_amount, pickup_zip, dropoff_zip)
-       SELECT g, timestamptz '2024-01-01', timestamptz '2024-01-01 00:20', 1.5 + $3 % 3, $3 + g % 5, 10001, 11430
-         FROM generate_series($1::int, $2::int) g
-       ON CONFLICT (id) DO UPDATE SET fare_amount = EXCLUDED.fare_amount, trip_distance = EXCLUDED.trip_distance`,
-      [first, Math.min(rows, first + 999), fare],
-    );
+    await upsertThousand(writer, first, Math.min(rows, first + 999), fare);
   }
   return (performance.now() - started) / block;
 }
@@ -115,7 +88,7 @@ async function upsertBlock(): Promise<number> {
 /** ms per 1,000 rows of one COPY of new ids; the rows are deleted again with the capture off, untimed. */
 async function copyBlock(on: boolean): Promise<number> {
   const first = rows + 1;
-  const ms = await copy(writer, first, copyRows);
+  const ms = await copy(first, copyRows);
   if (on) await setCapture(false);
   await writer.query(`DELETE FROM "default".trips_synced WHERE id >= $1`, [first]);
   return (ms / copyRows) * 1000;
@@ -133,8 +106,7 @@ console.log(
     `load average ${await loadavg()}`,
 );
 await setCapture(false);
-await copy(writer, 1, rows);
-await writer.query('VACUUM ANALYZE "default".trips_synced');
+await fillTable(writer, rows);
 for (let round = 1; round <= rounds; round += 1) {
   const order = Math.random() < 0.5 ? modes : ([...modes].reverse() as Mode[]);
   for (const mode of order) {
@@ -149,27 +121,19 @@ for (let round = 1; round <= rounds; round += 1) {
   // The change log and the table's dead rows grow the same for both modes; kept small, untimed.
   if (round % 10 === 0) {
     await setCapture(false);
-    await writer.query('DELETE FROM lakebase_graphql.trip_change_log');
-    await writer.query('VACUUM lakebase_graphql.trip_change_log');
-    await writer.query('VACUUM "default".trips_synced');
+    await tidy(writer);
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]!;
 for (const kind of ['upsert', 'copy'] as const) {
   const { off, on } = times[kind];
-  // Both modes of a round ran back to back, so their ratio is paired: drift moves both alike.
-  const paired = on.map((value, round) => value / off[round]! - 1);
-  const slower = median(paired) * 100;
-  const added = median(on.map((value, round) => value - off[round]!));
+  const summary = pairedSummary(on, off);
+  const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   console.log(
-    `${kind.padEnd(6)} ms per 1,000 rows: capture off ${median(off).toFixed(3)}, on ${median(on).toFixed(3)} ` +
-      `(+${added.toFixed(3)} ms paired): ${slower.toFixed(1)}% slower, median of ${paired.length} paired rounds ` +
-      `(interquartile ${(quantile(paired, 0.25) * 100).toFixed(1)}% to ${(quantile(paired, 0.75) * 100).toFixed(1)}%) ` +
-      `(goal <= 10%: ${slower <= 10 ? 'met' : 'NOT met'})`,
+    `${kind.padEnd(6)} ms per 1,000 rows: capture off ${pairedSummary(off, off).median.toFixed(3)}, on ${summary.median.toFixed(3)} ` +
+      `(+${summary.added.toFixed(3)} ms paired): ${percent(summary.slower)} slower, median of ${on.length} paired rounds ` +
+      `(interquartile ${percent(summary.q1)} to ${percent(summary.q3)}) (goal <= 10%: ${summary.slower <= 0.1 ? 'met' : 'NOT met'})`,
   );
 }
 console.log(`load average after: ${await loadavg()}`);
-writer.release();
-await database.stop();
+await bench.stop();

@@ -1,0 +1,170 @@
+/**
+ * Where the capture trigger's cost on batched upserts goes (issue 12): the
+ * installed trigger function with its UPDATE branch swapped for other bodies,
+ * each timed against the capture switched off, in interleaved blocks.
+ *
+ *   npx tsx bench/capture-trigger-bodies.ts [--rows 100000] [--rounds 80] [--block 10]
+ *
+ * Each round runs every body (and "off") once, in a random order: one untimed
+ * block of `block` 1,000-row upserts (the body is planned again after the
+ * swap), then one timed block. Prints per body the median, over the rounds, of
+ * the time it adds per 1,000-row upsert over "off" in the same round.
+ * A diagnostic: the bodies other than "installed" are not exact captures.
+ */
+import { parseArgs } from 'node:util';
+import { TRIP_DATA_COLUMNS } from '../src/db/tables.js';
+import {
+  CAPTURE_FUNCTION,
+  fillTable,
+  GATEWAY_SCHEMA,
+  pairedSummary,
+  startCaptureBench,
+  tidy,
+  upsertThousand,
+} from './support/capture-bench.js';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '80' },
+    block: { type: 'string', default: '10' },
+  },
+});
+const rows = Number(values.rows);
+const rounds = Number(values.rounds);
+const block = Number(values.block);
+
+const bench = await startCaptureBench('capture-trigger-bodies');
+const { writer, setCapture } = bench;
+const { rows: definition } = await writer.query<{ text: string }>(`SELECT pg_get_functiondef($1::regproc) AS text`, [
+  CAPTURE_FUNCTION,
+]);
+const installed = definition[0]!.text;
+const UPDATE = "ELSIF TG_OP = 'UPDATE' THEN";
+const DELETE = "ELSIF TG_OP = 'DELETE' THEN";
+const DECLARED = 'written bigint := 0;';
+if (!installed.includes(UPDATE) || !installed.includes(DELETE) || !installed.includes(DECLARED)) {
+  throw new Error(`${CAPTURE_FUNCTION} no longer has the branches this benchmark swaps; update it`);
+}
+
+const log = `${GATEWAY_SCHEMA}.trip_change_log`;
+const columns = TRIP_DATA_COLUMNS;
+const images = columns.map((column) => `old_${column}`).join(', ');
+const arrays = (alias: string, order = '') => columns.map((c) => `array_agg(${alias}.${c}${order})`).join(', ');
+const tuple = (alias: string) => `(${columns.map((c) => `${alias}.${c}`).join(', ')})`;
+const typed = ['timestamptz', 'timestamptz', 'float8', 'float8', 'int', 'int'];
+
+/** The installed function with its UPDATE branch replaced (and extra declarations). */
+function withUpdate(branch: string, declare = ''): string {
+  const from = installed.indexOf(UPDATE);
+  const to = installed.indexOf(DELETE);
+  return (installed.slice(0, from) + `${UPDATE}\n${branch}\n    ` + installed.slice(to)).replace(
+    DECLARED,
+    `${DECLARED} ${declare}`,
+  );
+}
+
+interface Body {
+  sql?: string;
+  /** Run before and after the body's blocks (table settings it needs). */
+  setUp?: string;
+  tearDown?: string;
+}
+
+const oldSideOnly = (from: string) =>
+  withUpdate(
+    `SELECT array_agg(n.id) INTO new_ids FROM new_rows n;
+     INSERT INTO ${log} (relid, op, ids, ${images}, max_id)
+     SELECT TG_RELID, 'U', array_agg(o.id), ${arrays('o')}, max(o.id) FROM ${from} o HAVING count(*) > 0
+     RETURNING ids INTO old_ids;
+     GET DIAGNOSTICS written = ROW_COUNT;`,
+  );
+
+const bodies: Record<string, Body> = {
+  off: {},
+  installed: { sql: installed },
+  'join by key (previous)': {
+    sql: withUpdate(`INSERT INTO ${log} (relid, op, ids, ${images}, max_id)
+      SELECT TG_RELID, c.op, array_agg(c.id ORDER BY c.id),
+             ${columns.map((c) => `CASE WHEN c.op = 'I' THEN NULL ELSE array_agg(c.${c} ORDER BY c.id) END`).join(', ')}, max(c.id)
+        FROM (SELECT CASE WHEN n.id IS NULL THEN 'D' WHEN o.id IS NULL THEN 'I' ELSE 'U' END::"char" AS op,
+                     coalesce(o.id, n.id) AS id, ${columns.map((c) => `o.${c}`).join(', ')}
+                FROM old_rows o FULL JOIN new_rows n ON n.id = o.id
+               WHERE o.id IS NULL OR n.id IS NULL OR ${tuple('o')} IS DISTINCT FROM ${tuple('n')}) c
+       GROUP BY c.op;
+      GET DIAGNOSTICS written = ROW_COUNT;`),
+  },
+  'old side, sorted by key': { sql: oldSideOnly('(SELECT * FROM old_rows ORDER BY id)') },
+  'old side, changed columns only': {
+    sql: withUpdate(
+      `SELECT array_agg(n.id), ${arrays('n')} INTO new_ids, ${columns.map((_, i) => `n${i}`).join(', ')} FROM new_rows n;
+       SELECT array_agg(o.id), max(o.id), ${arrays('o')} INTO old_ids, top, ${columns.map((_, i) => `o${i}`).join(', ')} FROM old_rows o;
+       INSERT INTO ${log} (relid, op, ids, ${images}, max_id)
+       VALUES (TG_RELID, 'U', old_ids, ${columns.map((_, i) => `CASE WHEN o${i} IS DISTINCT FROM n${i} THEN o${i} END`).join(', ')}, top);
+       GET DIAGNOSTICS written = ROW_COUNT;`,
+      `top bigint; ${typed.map((type, i) => `o${i} ${type}[]; n${i} ${type}[];`).join(' ')}`,
+    ),
+  },
+  'old side, rows of ~120 trips kept inline': {
+    sql: withUpdate(
+      `SELECT count(*) INTO top FROM old_rows;
+       INSERT INTO ${log} (relid, op, ids, ${images}, max_id)
+       SELECT TG_RELID, 'U', array_agg(o.id), ${arrays('o')}, max(o.id) FROM old_rows o GROUP BY o.id % ceil(top / 120.0)::bigint;
+       GET DIAGNOSTICS written = ROW_COUNT;`,
+      'top bigint;',
+    ),
+    setUp: `ALTER TABLE ${log} SET (toast_tuple_target = 8160)`,
+    tearDown: `ALTER TABLE ${log} RESET (toast_tuple_target)`,
+  },
+  'keys of both sides, no record': {
+    sql: withUpdate(`SELECT array_agg(n.id) INTO new_ids FROM new_rows n;
+      SELECT array_agg(o.id) INTO old_ids FROM old_rows o;`),
+  },
+  'empty body': { sql: withUpdate('PERFORM 1;') },
+};
+
+await setCapture(false);
+await fillTable(writer, rows);
+let next = 1;
+let fare = 20;
+async function timedBlock(): Promise<number> {
+  fare += 1;
+  const started = performance.now();
+  for (let i = 0; i < block; i += 1) {
+    const first = next;
+    next = first + 1000 > rows ? 1 : first + 1000;
+    await upsertThousand(writer, first, Math.min(rows, first + 999), fare);
+  }
+  return (performance.now() - started) / block;
+}
+
+// BODIES='installed|empty body' times only those (and off).
+const names = process.env.BODIES ? ['off', ...process.env.BODIES.split('|')] : Object.keys(bodies);
+for (const name of names) if (!(name in bodies)) throw new Error(`BODIES: no body named "${name}"`);
+const times: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+console.log(`capture-trigger-bodies: ${rows} rows, ${rounds} rounds of ${block} upserts per body`);
+for (let round = 1; round <= rounds; round += 1) {
+  const order = [...names].sort(() => Math.random() - 0.5);
+  for (const name of order) {
+    const body = bodies[name]!;
+    await setCapture(body.sql !== undefined);
+    if (body.sql) await writer.query(body.sql);
+    if (body.setUp) await writer.query(body.setUp);
+    await timedBlock();
+    times[name]!.push(await timedBlock());
+    if (body.tearDown) await writer.query(body.tearDown);
+  }
+  if (round % 20 === 0) {
+    await setCapture(false);
+    await tidy(writer);
+  }
+}
+await writer.query(installed);
+for (const name of names) {
+  const summary = pairedSummary(times[name]!, times.off!);
+  console.log(
+    `${name.padEnd(42)} ${summary.median.toFixed(3)} ms per 1,000-row upsert, ` +
+      `+${summary.added.toFixed(3)} ms over off (paired median; ${(summary.slower * 100).toFixed(1)}%)`,
+  );
+}
+await bench.stop();

@@ -1,0 +1,115 @@
+/**
+ * What the capture benchmarks share (bench/capture-writes.ts,
+ * bench/capture-trigger-bodies.ts): a fresh embedded Postgres holding the
+ * synced table with the capture installed, one writer connection, a switch for
+ * the capture's triggers, the sync's batched upsert, and the paired summary of
+ * interleaved blocks.
+ */
+import type pg from 'pg';
+import { createDb } from '../../src/db/database.js';
+import { ensureSyncedTable } from '../../src/dev/synced-table.js';
+import { captureTriggerNames, installCapture } from '../../src/live/capture/install.js';
+import { startBenchDatabase, type BenchDatabase } from './bench-database.js';
+
+export const GATEWAY_SCHEMA = 'lakebase_graphql';
+export const CAPTURE_FUNCTION = `${GATEWAY_SCHEMA}.capture_trip_changes`;
+
+export interface CaptureBench {
+  database: BenchDatabase;
+  /** The one connection every timed statement runs on. */
+  writer: pg.PoolClient;
+  setCapture(on: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startCaptureBench(name: string): Promise<CaptureBench> {
+  const database = await startBenchDatabase({ name, fresh: true });
+  await ensureSyncedTable(database.pool, 'default', 'trips_synced');
+  await database.pool.query(`CREATE INDEX IF NOT EXISTS trips_pickup ON "default".trips_synced (tpep_pickup_datetime)`);
+  const db = createDb(database.pool, { schema: 'default', table: 'trips_synced', gatewaySchema: GATEWAY_SCHEMA });
+  await installCapture(db, {
+    schema: 'default',
+    table: 'trips_synced',
+    gatewaySchema: GATEWAY_SCHEMA,
+    notifyChannel: 'lakebase_graphql_sync',
+  });
+  const triggers = Object.values(captureTriggerNames(GATEWAY_SCHEMA));
+  const writer = await database.pool.connect();
+  return {
+    database,
+    writer,
+    async setCapture(on) {
+      for (const name of triggers) {
+        await writer.query(`ALTER TABLE "default".trips_synced ${on ? 'ENABLE ALWAYS' : 'DISABLE'} TRIGGER "${name}"`);
+      }
+    },
+    async stop() {
+      writer.release();
+      await database.stop();
+    },
+  };
+}
+
+/**
+ * An incremental sync rewriting 1,000 existing rows: new fares and distances
+ * (a new `fare` each block), so every row really changes.
+ */
+export async function upsertThousand(writer: pg.PoolClient, first: number, last: number, fare: number): Promise<void> {
+  await writer.query(
+    `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, fare_amount, pickup_zip, dropoff_zip)
+     SELECT g, timestamptz '2024-01-01', timestamptz '2024-01-01 00:20', 1.5 + $3 % 3, $3 + g % 5, 10001, 11430
+       FROM generate_series($1::int, $2::int) g
+     ON CONFLICT (id) DO UPDATE SET fare_amount = EXCLUDED.fare_amount, trip_distance = EXCLUDED.trip_distance`,
+    [first, last, fare],
+  );
+}
+
+/** Rows 1..rows, written with the capture off. */
+export async function fillTable(writer: pg.PoolClient, rows: number): Promise<void> {
+  await writer.query(
+    `INSERT INTO "default".trips_synced
+     SELECT g, timestamptz '2024-01-01' + g * interval '1 minute', timestamptz '2024-01-01 00:20' + g * interval '1 minute',
+            1.5, 10, 10001, 11430
+       FROM generate_series(1, $1::int) g`,
+    [rows],
+  );
+  await writer.query('VACUUM ANALYZE "default".trips_synced');
+}
+
+/** Empties the change log (both modes grow the table's dead rows alike); untimed. */
+export async function tidy(writer: pg.PoolClient): Promise<void> {
+  await writer.query(`DELETE FROM ${GATEWAY_SCHEMA}.trip_change_log`);
+  await writer.query(`VACUUM ${GATEWAY_SCHEMA}.trip_change_log`);
+  await writer.query('VACUUM "default".trips_synced');
+}
+
+export interface PairedSummary {
+  /** Median of the rounds' (measured / baseline - 1). */
+  slower: number;
+  /** Median of the rounds' (measured - baseline). */
+  added: number;
+  q1: number;
+  q3: number;
+  median: number;
+}
+
+const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
+const at = (xs: readonly number[], q: number) => sorted(xs)[Math.floor((xs.length - 1) * q)]!;
+
+/**
+ * Rounds ran both series back to back, so each round's ratio is paired: the
+ * machine's drift moves both alike. The median of those ratios is the figure.
+ */
+export function pairedSummary(measured: readonly number[], baseline: readonly number[]): PairedSummary {
+  const ratios = measured.map((value, round) => value / baseline[round]! - 1);
+  return {
+    slower: at(ratios, 0.5),
+    added: at(
+      measured.map((value, round) => value - baseline[round]!),
+      0.5,
+    ),
+    q1: at(ratios, 0.25),
+    q3: at(ratios, 0.75),
+    median: at(measured, 0.5),
+  };
+}
