@@ -20,7 +20,7 @@ import {
   pairedSummary,
   startCaptureBench,
   tidy,
-  upsertThousand,
+  upsertBlocks,
 } from './support/capture-bench.js';
 
 const { values } = parseArgs({
@@ -125,18 +125,7 @@ const bodies: Record<string, Body> = {
 
 await setCapture(false);
 await fillTable(writer, rows);
-let next = 1;
-let fare = 20;
-async function timedBlock(): Promise<number> {
-  fare += 1;
-  const started = performance.now();
-  for (let i = 0; i < block; i += 1) {
-    const first = next;
-    next = first + 1000 > rows ? 1 : first + 1000;
-    await upsertThousand(writer, first, Math.min(rows, first + 999), fare);
-  }
-  return (performance.now() - started) / block;
-}
+const timedBlock = upsertBlocks(writer, rows, block);
 
 // BODIES='installed|empty body' times only those (and off).
 const names = process.env.BODIES ? ['off', ...process.env.BODIES.split('|')] : Object.keys(bodies);

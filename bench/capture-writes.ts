@@ -23,7 +23,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readFile } from 'node:fs/promises';
 import pgCopyStreams from 'pg-copy-streams';
-import { fillTable, pairedSummary, startCaptureBench, tidy, upsertThousand } from './support/capture-bench.js';
+import { fillTable, pairedSummary, startCaptureBench, tidy, upsertBlocks } from './support/capture-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,19 +71,7 @@ async function copy(first: number, count: number): Promise<number> {
   return performance.now() - started;
 }
 
-let nextUpsert = 1;
-let fare = 20;
-/** ms per 1,000-row upsert statement, over one block. */
-async function upsertBlock(): Promise<number> {
-  fare += 1;
-  const started = performance.now();
-  for (let i = 0; i < block; i += 1) {
-    const first = nextUpsert;
-    nextUpsert = first + 1000 > rows ? 1 : first + 1000;
-    await upsertThousand(writer, first, Math.min(rows, first + 999), fare);
-  }
-  return (performance.now() - started) / block;
-}
+const upsertBlock = upsertBlocks(writer, rows, block);
 
 /** ms per 1,000 rows of one COPY of new ids; the rows are deleted again with the capture off, untimed. */
 async function copyBlock(on: boolean): Promise<number> {

@@ -51,17 +51,30 @@ export async function startCaptureBench(name: string): Promise<CaptureBench> {
 }
 
 /**
- * An incremental sync rewriting 1,000 existing rows: new fares and distances
- * (a new `fare` each block), so every row really changes.
+ * Blocks of an incremental sync's writes: each call runs `block` upserts of
+ * 1,000 existing rows (walking through ids 1..rows), with new fares and
+ * distances for the block, so every row really changes. Resolves to the ms
+ * per statement.
  */
-export async function upsertThousand(writer: pg.PoolClient, first: number, last: number, fare: number): Promise<void> {
-  await writer.query(
-    `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, fare_amount, pickup_zip, dropoff_zip)
-     SELECT g, timestamptz '2024-01-01', timestamptz '2024-01-01 00:20', 1.5 + $3 % 3, $3 + g % 5, 10001, 11430
-       FROM generate_series($1::int, $2::int) g
-     ON CONFLICT (id) DO UPDATE SET fare_amount = EXCLUDED.fare_amount, trip_distance = EXCLUDED.trip_distance`,
-    [first, last, fare],
-  );
+export function upsertBlocks(writer: pg.PoolClient, rows: number, block: number): () => Promise<number> {
+  let next = 1;
+  let fare = 20;
+  return async () => {
+    fare += 1;
+    const started = performance.now();
+    for (let i = 0; i < block; i += 1) {
+      const first = next;
+      next = first + 1000 > rows ? 1 : first + 1000;
+      await writer.query(
+        `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, fare_amount, pickup_zip, dropoff_zip)
+         SELECT g, timestamptz '2024-01-01', timestamptz '2024-01-01 00:20', 1.5 + $3 % 3, $3 + g % 5, 10001, 11430
+           FROM generate_series($1::int, $2::int) g
+         ON CONFLICT (id) DO UPDATE SET fare_amount = EXCLUDED.fare_amount, trip_distance = EXCLUDED.trip_distance`,
+        [first, Math.min(rows, first + 999), fare],
+      );
+    }
+    return (performance.now() - started) / block;
+  };
 }
 
 /** Rows 1..rows, written with the capture off. */
