@@ -18,6 +18,7 @@ import {
   fillTable,
   GATEWAY_SCHEMA,
   pairedSummary,
+  signed,
   startCaptureBench,
   tidy,
   upsertBlocks,
@@ -153,7 +154,7 @@ for (const name of names) {
   const summary = pairedSummary(times[name]!, times.off!);
   console.log(
     `${name.padEnd(42)} ${summary.median.toFixed(3)} ms per 1,000-row upsert, ` +
-      `+${summary.added.toFixed(3)} ms over off (paired median; ${(summary.slower * 100).toFixed(1)}%)`,
+      `${signed(summary.added)} ms over off (paired median; ${(summary.slower * 100).toFixed(1)}%)`,
   );
 }
 await bench.stop();

@@ -23,7 +23,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readFile } from 'node:fs/promises';
 import pgCopyStreams from 'pg-copy-streams';
-import { fillTable, pairedSummary, startCaptureBench, tidy, upsertBlocks } from './support/capture-bench.js';
+import { fillTable, pairedSummary, signed, startCaptureBench, tidy, upsertBlocks } from './support/capture-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -119,7 +119,7 @@ for (const kind of ['upsert', 'copy'] as const) {
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   console.log(
     `${kind.padEnd(6)} ms per 1,000 rows: capture off ${pairedSummary(off, off).median.toFixed(3)}, on ${summary.median.toFixed(3)} ` +
-      `(+${summary.added.toFixed(3)} ms paired): ${percent(summary.slower)} slower, median of ${on.length} paired rounds ` +
+      `(${signed(summary.added)} ms paired): ${percent(summary.slower)} slower, median of ${on.length} paired rounds ` +
       `(interquartile ${percent(summary.q1)} to ${percent(summary.q3)}) (goal <= 10%: ${summary.slower <= 0.1 ? 'met' : 'NOT met'})`,
   );
 }

@@ -126,3 +126,6 @@ export function pairedSummary(measured: readonly number[], baseline: readonly nu
     median: at(measured, 0.5),
   };
 }
+
+/** A difference with its sign: +1.234 or -0.567. */
+export const signed = (ms: number): string => `${ms >= 0 ? '+' : ''}${ms.toFixed(3)}`;
