@@ -117,6 +117,34 @@ const bodies: Record<string, Body> = {
     setUp: `ALTER TABLE ${log} SET (toast_tuple_target = 8160)`,
     tearDown: `ALTER TABLE ${log} RESET (toast_tuple_target)`,
   },
+  'old side, ARRAY() per column': {
+    sql: withUpdate(
+      `new_ids := ARRAY(SELECT n.id FROM new_rows n);
+     INSERT INTO ${log} (relid, op, ids, ${images}, max_id)
+     SELECT TG_RELID, 'U', ARRAY(SELECT o.id FROM old_rows o), ${columns.map((c) => `ARRAY(SELECT o.${c} FROM old_rows o)`).join(', ')},
+            (SELECT max(o.id) FROM old_rows o)
+      WHERE EXISTS (SELECT 1 FROM old_rows)
+     RETURNING ids INTO old_ids;
+     GET DIAGNOSTICS written = ROW_COUNT;`,
+    ),
+  },
+  'installed, without NOTIFY': { sql: installed.replace(/PERFORM pg_notify\([^;]*;/, 'NULL;') },
+  'old side, arrays built, keys-only record': {
+    sql: withUpdate(
+      `SELECT array_agg(n.id) INTO new_ids FROM new_rows n;
+     SELECT array_agg(o.id), ${arrays('o')} INTO old_ids, ${columns.map((_, i) => `o${i}`).join(', ')} FROM old_rows o;
+     INSERT INTO ${log} (relid, op, ids, max_id) VALUES (TG_RELID, 'U', old_ids, 0);
+     GET DIAGNOSTICS written = ROW_COUNT;`,
+      typed.map((type, i) => `o${i} ${type}[];`).join(' '),
+    ),
+  },
+  'old side, arrays built, no record': {
+    sql: withUpdate(
+      `SELECT array_agg(n.id) INTO new_ids FROM new_rows n;
+     SELECT array_agg(o.id), ${arrays('o')} INTO old_ids, ${columns.map((_, i) => `o${i}`).join(', ')} FROM old_rows o;`,
+      typed.map((type, i) => `o${i} ${type}[];`).join(' '),
+    ),
+  },
   'keys of both sides, no record': {
     sql: withUpdate(`SELECT array_agg(n.id) INTO new_ids FROM new_rows n;
       SELECT array_agg(o.id) INTO old_ids FROM old_rows o;`),
