@@ -302,10 +302,10 @@ function triggerFunction(fn: string, log: string, notifyChannel: string | null):
       -- key: the old and new transition tables hold the same keys in the same order (the executor
       -- appends both sides of each row together), so one record of the keys and their before images,
       -- read from the old side alone, is exact. Joining the two sides to skip rows rewritten unchanged
-      -- cost more than recording them: the join and its sorts were a third of the trigger's time per
-      -- 1,000-row upsert (docs/performance.md, "Live change capture"), and a reader drops a
-      -- row whose before image equals the table anyway. The ids are not sorted; max_id stands in for
-      -- the last one (see queries.ts).
+      -- cost more than recording them: the join and its sorts were a third to two fifths of the
+      -- trigger's cost per 1,000-row upsert (docs/performance.md, "Live change capture"), and a reader
+      -- drops a row whose before image equals the table anyway. The ids are not sorted; max_id stands
+      -- in for the last one (see queries.ts).
       SELECT array_agg(n.id) INTO new_ids FROM new_rows n;
       INSERT INTO ${log} (relid, op, ids, ${oldCols}, max_id)
       SELECT TG_RELID, 'U', array_agg(o.id), ${cols.map((column) => `array_agg(o.${column})`).join(', ')}, max(o.id)
