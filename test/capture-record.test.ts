@@ -120,4 +120,32 @@ describe('the change record', () => {
     await database.pool.query(`UPDATE "default".trips_synced SET fare_amount = 1.25 WHERE id IN (1, 2)`);
     expect((await recordsSince(seq)).map((record) => record.max_id)).toEqual(['2']);
   });
+
+  it('pages through a long rewrite of unchanged rows to the one real change behind it', async () => {
+    // A retried sync batch rewrites rows with the values they have: recorded, and dropped by the reader.
+    await insertTrips(
+      database.pool,
+      Array.from({ length: 3000 }, (_, i) => 1000 + i),
+    );
+    let position = { low: await readSnapshot(db), high: '', split: null as bigint | null };
+    position.high = position.low;
+    await database.pool.query(
+      `INSERT INTO "default".trips_synced AS t (id, fare_amount)
+       SELECT g, NULL FROM generate_series(1000, 3999) g
+       ON CONFLICT (id) DO UPDATE SET fare_amount = CASE WHEN t.id = 3999 THEN 39.99 ELSE t.fare_amount END`,
+    );
+    const seen: string[] = [];
+    let pages = 0;
+    for (;;) {
+      const read = await readNetChanges(db, relations, [{ position, limit: 100 }]);
+      pages += 1;
+      seen.push(...read.changes[0]!.map((change) => `${change.id} ${change.after?.fare_amount}`));
+      position = read.positions[0]!;
+      if (!read.more[0]) break;
+      expect(pages).toBeLessThan(100);
+    }
+    expect(seen).toEqual(['3999 39.99']);
+    // 3,000 unsettled ids, 100 a page: the position moved forward on every page.
+    expect(pages).toBe(30);
+  });
 });
