@@ -23,6 +23,7 @@ import {
   tidy,
   upsertBlocks,
 } from './support/capture-bench.js';
+import { positiveInt } from './support/latest-page-harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,9 +32,9 @@ const { values } = parseArgs({
     block: { type: 'string', default: '10' },
   },
 });
-const rows = Number(values.rows);
-const rounds = Number(values.rounds);
-const block = Number(values.block);
+const rows = positiveInt('rows', values.rows, 1000);
+const rounds = positiveInt('rounds', values.rounds);
+const block = positiveInt('block', values.block);
 
 const bench = await startCaptureBench('capture-trigger-bodies');
 const { writer, setCapture } = bench;
@@ -53,7 +54,13 @@ const columns = TRIP_DATA_COLUMNS;
 const images = columns.map((column) => `old_${column}`).join(', ');
 const arrays = (alias: string, order = '') => columns.map((c) => `array_agg(${alias}.${c}${order})`).join(', ');
 const tuple = (alias: string) => `(${columns.map((c) => `${alias}.${c}`).join(', ')})`;
-const typed = ['timestamptz', 'timestamptz', 'float8', 'float8', 'int', 'int'];
+// Each column's type as the table holds it, for the bodies that keep arrays in variables.
+const { rows: typeRows } = await writer.query<{ name: string; type: string }>(
+  `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+    WHERE attrelid = '"default".trips_synced'::regclass AND attnum > 0 AND NOT attisdropped`,
+);
+const typeOf = new Map(typeRows.map((row) => [row.name, row.type]));
+const typed = columns.map((column) => typeOf.get(column)!);
 
 /** The installed function with its UPDATE branch replaced (and extra declarations). */
 function withUpdate(branch: string, declare = ''): string {
@@ -181,7 +188,7 @@ await writer.query(installed);
 for (const name of names) {
   const summary = pairedSummary(times[name]!, times.off!);
   console.log(
-    `${name.padEnd(42)} ${summary.median.toFixed(3)} ms per 1,000-row upsert, ` +
+    `${name.padEnd(42)} ${summary.measured.toFixed(3)} ms per 1,000-row upsert, ` +
       `${signed(summary.added)} ms over off (paired median; ${(summary.slower * 100).toFixed(1)}%)`,
   );
 }

@@ -21,9 +21,10 @@
 import { parseArgs } from 'node:util';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { readFile } from 'node:fs/promises';
 import pgCopyStreams from 'pg-copy-streams';
 import { fillTable, pairedSummary, signed, startCaptureBench, tidy, upsertBlocks } from './support/capture-bench.js';
+import { positiveInt } from './support/latest-page-harness.js';
+import { loadAverage } from './support/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,11 +34,10 @@ const { values } = parseArgs({
     'copy-rows': { type: 'string', default: '20000' },
   },
 });
-const rows = Number(values.rows);
-const rounds = Number(values.rounds);
-const block = Number(values.block);
-const copyRows = Number(values['copy-rows']);
-const loadavg = async () => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+const rows = positiveInt('rows', values.rows, 1000);
+const rounds = positiveInt('rounds', values.rounds);
+const block = positiveInt('block', values.block);
+const copyRows = positiveInt('copy-rows', values['copy-rows']);
 
 const bench = await startCaptureBench('capture-writes');
 const { writer, setCapture } = bench;
@@ -91,7 +91,7 @@ const times: Record<'upsert' | 'copy', Record<Mode, number[]>> = {
 
 console.log(
   `capture-writes: ${rows} rows, ${rounds} rounds of ${block} upserts and one ${copyRows}-row COPY per mode; ` +
-    `load average ${await loadavg()}`,
+    `load average ${loadAverage()}`,
 );
 await setCapture(false);
 await fillTable(writer, rows);
@@ -118,10 +118,10 @@ for (const kind of ['upsert', 'copy'] as const) {
   const summary = pairedSummary(on, off);
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   console.log(
-    `${kind.padEnd(6)} ms per 1,000 rows: capture off ${pairedSummary(off, off).median.toFixed(3)}, on ${summary.median.toFixed(3)} ` +
+    `${kind.padEnd(6)} ms per 1,000 rows: capture off ${summary.baseline.toFixed(3)}, on ${summary.measured.toFixed(3)} ` +
       `(${signed(summary.added)} ms paired): ${percent(summary.slower)} slower, median of ${on.length} paired rounds ` +
       `(interquartile ${percent(summary.q1)} to ${percent(summary.q3)}) (goal <= 10%: ${summary.slower <= 0.1 ? 'met' : 'NOT met'})`,
   );
 }
-console.log(`load average after: ${await loadavg()}`);
+console.log(`load average after: ${loadAverage()}`);
 await bench.stop();

@@ -10,6 +10,7 @@ import { createDb } from '../../src/db/database.js';
 import { ensureSyncedTable } from '../../src/dev/synced-table.js';
 import { captureTriggerNames, installCapture } from '../../src/live/capture/install.js';
 import { startBenchDatabase, type BenchDatabase } from './bench-database.js';
+import { median } from './latest-page-harness.js';
 
 export const GATEWAY_SCHEMA = 'lakebase_graphql';
 export const CAPTURE_FUNCTION = `${GATEWAY_SCHEMA}.capture_trip_changes`;
@@ -101,13 +102,16 @@ export interface PairedSummary {
   slower: number;
   /** Median of the rounds' (measured - baseline). */
   added: number;
+  /** Interquartile range of the rounds' ratios. */
   q1: number;
   q3: number;
-  median: number;
+  /** Median of the measured series and of the baseline. */
+  measured: number;
+  baseline: number;
 }
 
-const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
-const at = (xs: readonly number[], q: number) => sorted(xs)[Math.floor((xs.length - 1) * q)]!;
+const quartile = (xs: readonly number[], q: 0.25 | 0.75) =>
+  [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]!;
 
 /**
  * Rounds ran both series back to back, so each round's ratio is paired: the
@@ -116,14 +120,12 @@ const at = (xs: readonly number[], q: number) => sorted(xs)[Math.floor((xs.lengt
 export function pairedSummary(measured: readonly number[], baseline: readonly number[]): PairedSummary {
   const ratios = measured.map((value, round) => value / baseline[round]! - 1);
   return {
-    slower: at(ratios, 0.5),
-    added: at(
-      measured.map((value, round) => value - baseline[round]!),
-      0.5,
-    ),
-    q1: at(ratios, 0.25),
-    q3: at(ratios, 0.75),
-    median: at(measured, 0.5),
+    slower: median(ratios),
+    added: median(measured.map((value, round) => value - baseline[round]!)),
+    q1: quartile(ratios, 0.25),
+    q3: quartile(ratios, 0.75),
+    measured: median(measured),
+    baseline: median(baseline),
   };
 }
 
