@@ -34,7 +34,7 @@ const embedded = await startEmbeddedPostgres({
 const config = loadConfig({
   DATABASE_URL: embedded.connectionString.replace(/\/postgres$/, `/bench_${Number(values.rows.replace(/_/g, ''))}`),
 }).database!;
-const pool = createPool(config, { logger: createLogger('warn') });
+const pool = createPool(config, { logger: createLogger('warn'), typeParsers: 'pg' });
 const db = createDb(pool, config);
 
 // As the benchmark's daily-month-ny asks (one measure), and hours of day over every trip.

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import type { Logger } from '../logger.js';
 import { pgSslOption } from './ssl.js';
+import { gatewayTypeParsers } from './timestamptz-parser.js';
 
 /** A static password, or a function pg calls for every new connection (Lakebase OAuth tokens). */
 export type PasswordSource = string | (() => Promise<string>);
@@ -12,6 +13,11 @@ export interface PoolOptions {
   Client?: typeof pg.Client;
   logger: Logger;
   applicationName?: string;
+  /**
+   * 'gateway' (the default): timestamptz read by db/timestamptz-parser.ts, the same Dates faster.
+   * 'pg': pg's own parsers, for a benchmark baseline that stands for plain `pg` as its users run it.
+   */
+  typeParsers?: 'gateway' | 'pg';
 }
 
 /** Where and as whom to connect: shared by the pool and the dedicated (LISTEN) connections. */
@@ -35,6 +41,7 @@ export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Poo
     connectionTimeoutMillis: 10_000,
     statement_timeout: config.statementTimeoutMs || undefined,
     application_name: options.applicationName ?? 'lakebase-graphql',
+    ...(options.typeParsers === 'pg' ? {} : { types: gatewayTypeParsers }),
     ...(options.Client === undefined ? {} : { Client: options.Client }),
   });
   // An idle connection that dies (database restart, network blip, token-expired
