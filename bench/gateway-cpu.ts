@@ -11,6 +11,7 @@
  *   npx tsx bench/gateway-cpu.ts --before /tmp/old-tree    # also a gateway from another checkout (built there;
  *                                                          # several, comma-separated, for a bisect)
  *   npx tsx bench/gateway-cpu.ts --profile                 # CPU profiles of the servers in .data/bench-profiles
+ *   npx tsx bench/gateway-cpu.ts --filtered                # the trips benchmark's "filtered" page instead of "latest"
  *
  * Unlike `npm run bench -- trips` there is no throughput figure: the load is a
  * fixed number of requests with a few in flight, and only CPU time is compared.
@@ -27,6 +28,7 @@ import { startChildServer, type ChildServer } from './support/child-server.js';
 import { buildGateway } from './support/production-build.js';
 import { loadAverage, machineNotes } from './support/report.js';
 import {
+  FILTERED_QUERY,
   LATEST_QUERY,
   median,
   positiveInt,
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3000' },
     before: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    filtered: { type: 'boolean', default: false },
   },
 });
 
@@ -126,7 +129,7 @@ try {
   if (values.profile) await mkdir(profileDir, { recursive: true });
 
   const config = loadConfig(env);
-  const statements = await recordLatestStatements(database.pool, config);
+  const statements = await recordLatestStatements(database.pool, config, values.filtered);
 
   const targets: Target[] = [];
   const start = async (
@@ -141,7 +144,11 @@ try {
     targets.push({ name, server, request, port: Number(new URL(server.url).port), cpuUs: [], userUs: [] });
   };
   const profileArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const graphql = { path: '/graphql', method: 'POST', body: JSON.stringify({ query: LATEST_QUERY }) } as const;
+  const graphql = {
+    path: '/graphql',
+    method: 'POST',
+    body: JSON.stringify({ query: values.filtered ? FILTERED_QUERY : LATEST_QUERY }),
+  } as const;
   await start('gateway', 'bench/support/gateway-server.ts', graphql, {}, profileArgs);
   // --before a,b,…: several other trees, named before, before2, … (a bisect in one run).
   for (const [index, dir] of (values.before?.split(',') ?? []).entries()) {

@@ -51,10 +51,26 @@ export function uncachedGatewayEnv(databaseUrl: string): Record<string, string> 
 }
 
 /** The statements the gateway sends for the latest page (with its next-page flag): the baseline replays them. */
-export async function recordLatestStatements(pool: pg.Pool, config: Config): Promise<RecordedStatement[]> {
+/** The trips benchmark's "filtered" case: the same page with a ZIP and a fare range. */
+export const FILTERED_QUERY = LATEST_QUERY.replace(
+  'orderBy: [PICKUP_AT_DESC]',
+  'orderBy: [PICKUP_AT_DESC], filter: { pickupZip: { eq: 10001 }, fareAmount: { gte: 10, lte: 30 } }',
+);
+
+/** The statements the gateway sends for LATEST_QUERY, or for FILTERED_QUERY with `filtered`. */
+export async function recordLatestStatements(
+  pool: pg.Pool,
+  config: Config,
+  filtered = false,
+): Promise<RecordedStatement[]> {
   if (!config.database) throw new Error('no database in the benchmark configuration');
+  const args = {
+    first: 100,
+    orderBy: ['PICKUP_AT_DESC' as const],
+    ...(filtered ? { filter: { pickupZip: { eq: 10001 }, fareAmount: { gte: 10, lte: 30 } } } : {}),
+  };
   const { statements } = await recordStatements(createDb(pool, config.database), async (recording) => {
-    const connection = await loadTripConnection(recording, { first: 100, orderBy: ['PICKUP_AT_DESC'] }, config.limits);
+    const connection = await loadTripConnection(recording, args, config.limits);
     await connection.pageInfo.hasNextPage();
   });
   return statements;
