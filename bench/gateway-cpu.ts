@@ -12,6 +12,8 @@
  *                                                          # several, comma-separated, for a bisect)
  *   npx tsx bench/gateway-cpu.ts --profile                 # CPU profiles of the servers in .data/bench-profiles
  *   npx tsx bench/gateway-cpu.ts --filtered                # the trips benchmark's "filtered" page instead of "latest"
+ *   npx tsx bench/gateway-cpu.ts --floor                   # `{ __typename }` against a bare node:http answer (no SQL):
+ *                                                          # the fixed cost of a GraphQL request
  *
  * Unlike `npm run bench -- trips` there is no throughput figure: the load is a
  * fixed number of requests with a few in flight, and only CPU time is compared.
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     before: { type: 'string' },
     profile: { type: 'boolean', default: false },
     filtered: { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
   },
 });
 
@@ -147,7 +150,9 @@ try {
   const graphql = {
     path: '/graphql',
     method: 'POST',
-    body: JSON.stringify({ query: values.filtered ? FILTERED_QUERY : LATEST_QUERY }),
+    body: JSON.stringify({
+      query: values.floor ? '{ __typename }' : values.filtered ? FILTERED_QUERY : LATEST_QUERY,
+    }),
   } as const;
   await start('gateway', 'bench/support/gateway-server.ts', graphql, {}, profileArgs);
   // --before a,b,…: several other trees, named before, before2, … (a bisect in one run).
@@ -159,7 +164,8 @@ try {
     'baseline',
     'bench/support/baseline-server.ts',
     { path: '/latest', method: 'GET' },
-    { BASELINE_ROUTES: JSON.stringify({ '/latest': statements }) },
+    // The floor's baseline runs no statement: it answers `{"data":[]}` from node:http.
+    { BASELINE_ROUTES: JSON.stringify({ '/latest': values.floor ? [] : statements }) },
     profileArgs,
   );
 

@@ -3,11 +3,12 @@
  * package or project file (self time) and by function (self and inclusive
  * time), so a benchmark's hot spots can be read without a browser.
  *
- *   npx tsx bench/support/profile-summary.ts <file.cpuprofile> [--top 30] [--last 30]
+ *   npx tsx bench/support/profile-summary.ts <file.cpuprofile> [--top 30] [--last 30] [--skip-last 3]
  *
  * --last N keeps only the samples of the profile's last N seconds: a benchmark
  * child is profiled from its start, and its set-up (10,000 connections) would
- * otherwise drown the steady state the benchmark measures.
+ * otherwise drown the steady state the benchmark measures. --skip-last N also
+ * leaves out the final N seconds (a child's shutdown: closing 10,000 streams).
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -26,7 +27,7 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '30' }, last: { type: 'string' } },
+  options: { top: { type: 'string', default: '30' }, last: { type: 'string' }, 'skip-last': { type: 'string' } },
 });
 const file = positionals[0];
 if (!file) throw new Error('usage: profile-summary.ts <file.cpuprofile> [--top N]');
@@ -41,10 +42,12 @@ const elapsed: number[] = [];
 let clock = 0;
 for (const delta of profile.timeDeltas) elapsed.push((clock += delta));
 const from = values.last === undefined ? 0 : clock - Number(values.last) * 1e6;
+const to = clock - Number(values['skip-last'] ?? 0) * 1e6;
 
 const selfMicros = new Map<number, number>();
 profile.samples.forEach((id, index) => {
-  if ((elapsed[index] ?? 0) < from) return;
+  const at = elapsed[index] ?? 0;
+  if (at < from || at > to) return;
   selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
 });
 const total = [...selfMicros.values()].reduce((a, b) => a + b, 0);
