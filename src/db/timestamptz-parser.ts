@@ -7,7 +7,7 @@ import pg from 'pg';
  * Why: a page of 100 trips carries 200 instants, and postgres-date was the
  * largest single cost of the gateway's CPU per page after socket writes (about
  * a tenth of its busy time in `npx tsx bench/gateway-cpu.ts --profile`; see
- * docs/performance.md, "Timestamps"). Postgres writes a timestamptz in one
+ * docs/performance.md, "Trips and aggregates, 2026-12-03"). Postgres writes a timestamptz in one
  * fixed shape whenever DateStyle is ISO (its default, and the only style
  * postgres-date reads): `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM[:SS]]`. That
  * shape is read here by character position. Anything else (BC years, years
