@@ -140,8 +140,8 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
          )`,
       )
       .execute(trx);
-    // Pages are ranges of n (the row's place in key order): a bounded range costs its page under any plan,
-    // where `key > last` could be planned as a scan of the rest of the window.
+    // Pages are ranges of n (the row's place in key order), read through this index by a row comparison that
+    // no other index can serve (windows.ts, readWindowPage): a page costs its own rows whatever the statistics.
     await sql
       .raw(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${CAPTURE_TABLES.windowRows}_n`)} ON ${windowRows} (window_id, n)`)
       .execute(trx);
