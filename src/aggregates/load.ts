@@ -18,7 +18,7 @@ import {
 import { rollupNeeds } from './rollup/planner.js';
 import type { FreshRollup, RollupService } from './rollup/service.js';
 import type { TripGroupOrder } from './group-order.js';
-import { ALL_MEASURES, EMPTY_TRIP_STATS, type Measure, type TripStats } from './stats.js';
+import { ALL_MEASURE_STATS, EMPTY_TRIP_STATS, type MeasureStat, type TripStats } from './stats.js';
 import { resolveTimeZone } from './time-zones.js';
 
 /** What the aggregate resolvers need from the request context. */
@@ -47,7 +47,7 @@ function freshRollup(ctx: AggregateContext): () => Promise<FreshRollup | null> {
 export async function loadTripStats(
   ctx: AggregateContext,
   filter: TripFilter | null | undefined,
-  measures: ReadonlySet<Measure> = ALL_MEASURES,
+  measures: ReadonlySet<MeasureStat> = ALL_MEASURE_STATS,
 ): Promise<TripStats> {
   const parsed = parseTripFilter(filter);
   return ctx.rollups.answer(rollupNeeds(parsed), freshRollup(ctx), (source) =>
@@ -55,20 +55,20 @@ export async function loadTripStats(
   );
 }
 
-/** Measures an ordering sorts by must be aggregated even when the response does not show them. */
-const ORDER_MEASURES: Partial<Record<TripGroupOrder, Measure>> = {
-  FARE_AMOUNT_SUM_ASC: 'fare',
-  FARE_AMOUNT_SUM_DESC: 'fare',
-  FARE_AMOUNT_AVG_ASC: 'fare',
-  FARE_AMOUNT_AVG_DESC: 'fare',
-  TRIP_DISTANCE_AVG_ASC: 'distance',
-  TRIP_DISTANCE_AVG_DESC: 'distance',
+/** The aggregate an ordering sorts by must be computed even when the response does not show it. */
+const ORDER_MEASURES: Partial<Record<TripGroupOrder, MeasureStat>> = {
+  FARE_AMOUNT_SUM_ASC: 'fare_sum',
+  FARE_AMOUNT_SUM_DESC: 'fare_sum',
+  FARE_AMOUNT_AVG_ASC: 'fare_avg',
+  FARE_AMOUNT_AVG_DESC: 'fare_avg',
+  TRIP_DISTANCE_AVG_ASC: 'distance_avg',
+  TRIP_DISTANCE_AVG_DESC: 'distance_avg',
 };
 
 export async function loadTripGroups(
   ctx: AggregateContext,
   args: TripGroupsArgs,
-  selected: ReadonlySet<Measure> = ALL_MEASURES,
+  selected: ReadonlySet<MeasureStat> = ALL_MEASURE_STATS,
 ): Promise<TripGroupRow[]> {
   const request = checkGroupArgs(args, ctx.config.limits);
   const timeZone = await resolveTimeZone(ctx.db, request.timeZone);

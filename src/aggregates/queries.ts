@@ -16,14 +16,20 @@ import { groupOrderTerms, type TripGroupOrder } from './group-order.js';
 import { GRAINS, type Grain } from './rollup/grains.js';
 import { WHOLE_HOUR_SPAN, type PickupBin } from './time-zones.js';
 import {
-  ALL_MEASURES,
+  ALL_MEASURE_STATS,
   MEASURE_EXPRESSIONS,
   MEASURES,
+  measureStatsKey,
   type Measure,
-  oncePerMeasureSet,
+  type MeasureStat,
+  oncePerStatSet,
+  PARTS_OF,
   rawStatsSelection,
   rollupColumn,
+  ROLLUP_PARTS,
+  type RollupPart,
   rollupStatsSelection,
+  STATS,
   toTripStats,
   type StatsColumns,
   type TripStats,
@@ -74,8 +80,6 @@ function memoKey(kind: string, source: AggregateSource, parts: readonly string[]
   return [kind, from, ...parts].join('\u0000');
 }
 
-const measureKey = (measures: ReadonlySet<Measure>) => MEASURES.filter((measure) => measures.has(measure)).join(',');
-
 function provenBy(rows: readonly ProofColumn[]): boolean | null {
   return rows[0]?.proven ?? null;
 }
@@ -123,8 +127,8 @@ function whereClause(
   return parts.length ? sql.join(parts, sql` AND `) : sql`true`;
 }
 
-function statsSelection(source: AggregateSource, measures: ReadonlySet<Measure>): RawBuilder<unknown> {
-  return source.kind === 'raw' ? rawStatsSelection(measures) : rollupStatsSelection(measures);
+function statsSelection(source: AggregateSource, stats: ReadonlySet<MeasureStat>): RawBuilder<unknown> {
+  return source.kind === 'raw' ? rawStatsSelection(stats) : rollupStatsSelection(stats);
 }
 
 /** Totals over the trips matching the filter: always exactly one row. */
@@ -132,11 +136,11 @@ export async function findTripStats(
   db: Db,
   filter: ParsedTripFilter,
   source: AggregateSource = RAW,
-  measures: ReadonlySet<Measure> = ALL_MEASURES,
+  measures: ReadonlySet<MeasureStat> = ALL_MEASURE_STATS,
 ): Promise<Sourced<TripStats>> {
   const statement = memoizedStatement(
     db,
-    memoKey('stats', source, [measureKey(measures), filter.key]),
+    memoKey('stats', source, [measureStatsKey(measures), filter.key]),
     () =>
       sql<StatsColumns & ProofColumn>`
       SELECT ${sql.join([statsSelection(source, measures), ...proofColumn(source)])}
@@ -156,8 +160,8 @@ export interface TripGroupQuery {
   first: number;
   /** Canonical name from pg_timezone_names (see time-zones.ts). */
   timeZone: string;
-  /** Measures to aggregate; the others come back null. Default: all. */
-  measures?: ReadonlySet<Measure>;
+  /** Aggregates to compute (`fare_avg`, …); the others come back null. Default: all. */
+  measures?: ReadonlySet<MeasureStat>;
   /**
    * UTC bins that map onto whole local bins in the zone (pickupBinFor): time
    * buckets over the synced table may then be computed from them (firstStage).
@@ -216,30 +220,31 @@ const PICKUP_BINNED: Record<PickupBin, RawBuilder<unknown>> = {
  * a rollup's so rollupStatsSelection recombines them: computed from the
  * trips' own values, or recombined from a rollup grain's partials.
  */
-function buildPartials(kind: AggregateSource['kind'], measures: ReadonlySet<Measure>): RawBuilder<unknown> {
-  const part = (measure: Measure, name: 'sum' | 'nonnull' | 'min' | 'max') => sql.ref(rollupColumn(measure, name));
+function buildPartials(kind: AggregateSource['kind'], stats: ReadonlySet<MeasureStat>): RawBuilder<unknown> {
+  const part = (measure: Measure, name: RollupPart) => sql.ref(rollupColumn(measure, name));
   return sql.join([
     kind === 'raw' ? sql`count(*) AS trips_part` : sql`sum(trips_part) AS trips_part`,
-    ...MEASURES.filter((measure) => measures.has(measure)).flatMap((measure) => {
+    ...MEASURES.flatMap((measure) => {
+      // The partials the selected aggregates of this measure recombine from (an average: sum and non-null count).
+      const needed = new Set(STATS.filter((stat) => stats.has(`${measure}_${stat}`)).flatMap((stat) => PARTS_OF[stat]));
       const value = MEASURE_EXPRESSIONS[measure];
-      const aggregates =
-        kind === 'raw'
-          ? { sum: sql`sum(${value})`, nonnull: sql`count(${value})`, min: sql`min(${value})`, max: sql`max(${value})` }
-          : {
-              sum: sql`sum(${part(measure, 'sum')})`,
-              nonnull: sql`sum(${part(measure, 'nonnull')})`,
-              min: sql`min(${part(measure, 'min')})`,
-              max: sql`max(${part(measure, 'max')})`,
-            };
-      return (['sum', 'nonnull', 'min', 'max'] as const).map(
+      const aggregates: Record<RollupPart, RawBuilder<unknown>> = kind === 'raw'
+        ? { sum: sql`sum(${value})`, nonnull: sql`count(${value})`, min: sql`min(${value})`, max: sql`max(${value})` }
+        : {
+            sum: sql`sum(${part(measure, 'sum')})`,
+            nonnull: sql`sum(${part(measure, 'nonnull')})`,
+            min: sql`min(${part(measure, 'min')})`,
+            max: sql`max(${part(measure, 'max')})`,
+          };
+      return ROLLUP_PARTS.filter((name) => needed.has(name)).map(
         (name) => sql`${aggregates[name]} AS ${part(measure, name)}`,
       );
     }),
   ]);
 }
 
-const buildRawPartials = (measures: ReadonlySet<Measure>) => buildPartials('raw', measures);
-const buildRollupPartials = (measures: ReadonlySet<Measure>) => buildPartials('rollup', measures);
+const buildRawPartials = (stats: ReadonlySet<MeasureStat>) => buildPartials('raw', stats);
+const buildRollupPartials = (stats: ReadonlySet<MeasureStat>) => buildPartials('rollup', stats);
 
 /**
  * The source pre-aggregated to just the columns the dimensions read; the
@@ -268,8 +273,8 @@ function firstStage(
   );
   const partials =
     source.kind === 'raw'
-      ? oncePerMeasureSet('raw-partials', query.measures ?? ALL_MEASURES, buildRawPartials)
-      : oncePerMeasureSet('rollup-partials', query.measures ?? ALL_MEASURES, buildRollupPartials);
+      ? oncePerStatSet('raw-partials', query.measures ?? ALL_MEASURE_STATS, buildRawPartials)
+      : oncePerStatSet('rollup-partials', query.measures ?? ALL_MEASURE_STATS, buildRollupPartials);
   // Grouped by position: by name, GROUP BY would take the table's own tpep_pickup_datetime.
   return sql`(
       SELECT ${sql.join([...columns, partials])}
@@ -290,7 +295,7 @@ const GROUP_QUERY_PARTS: { readonly [F in keyof Required<TripGroupQuery>]: (quer
   orderBy: (query) => query.orderBy.join(','),
   first: (query) => String(query.first),
   timeZone: (query) => query.timeZone,
-  measures: (query) => measureKey(query.measures ?? ALL_MEASURES),
+  measures: (query) => measureStatsKey(query.measures ?? ALL_MEASURE_STATS),
   pickupBin: (query) => query.pickupBin ?? '',
 };
 const GROUP_QUERY_KEY = Object.values(GROUP_QUERY_PARTS);
@@ -308,7 +313,7 @@ function groupStatement(query: TripGroupQuery, source: AggregateSource): RawBuil
       return join && !(borough && boroughColumns.has(borough)) ? [join] : [];
     }),
   );
-  const measures = query.measures ?? ALL_MEASURES;
+  const measures = query.measures ?? ALL_MEASURE_STATS;
   const staged =
     source.kind === 'rollup'
       ? !readsEveryKey(source.grain, query.dimensions, boroughColumns)
@@ -379,7 +384,7 @@ export async function findZoneStats(
     db,
     key,
     () => sql<StatsColumns & ProofColumn & { zip: number }>`
-      SELECT ${sql.join([sql`${column} AS zip`, statsSelection(source, ALL_MEASURES), ...proofColumn(source)])}
+      SELECT ${sql.join([sql`${column} AS zip`, statsSelection(source, ALL_MEASURE_STATS), ...proofColumn(source)])}
       FROM ${fromClause(source, new Set())}
       WHERE ${whereClause(source, filter, [sql<SqlBool>`${column} = ANY(${zips}::int4[])`])}
       GROUP BY ${column}`,

@@ -1,5 +1,5 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { ALL_MEASURES, type Measure } from '../aggregates/stats.js';
+import { ALL_MEASURE_STATS, STATS, type Measure, type MeasureStat, type Stat } from '../aggregates/stats.js';
 
 const FIELD_MEASURES: Record<string, Measure> = {
   fareAmount: 'fare',
@@ -7,29 +7,40 @@ const FIELD_MEASURES: Record<string, Measure> = {
   durationMinutes: 'duration',
 };
 
+const isStat = (name: string): name is Stat => (STATS as readonly string[]).includes(name);
+
 /**
- * The measures a tripStats / tripGroups field selects (under `stats` for
- * groups), so the SQL aggregates only those: each measure is four aggregates
- * per row scanned. Aliases and fragments are followed; anything it cannot read
- * (a directive) falls back to every measure.
+ * The aggregates a tripStats / tripGroups field selects (under `stats` for
+ * groups), such as `fare_avg` for `fareAmount { avg }`, so the SQL computes
+ * only those. Aliases and fragments are followed; anything it cannot read (a
+ * directive, which may depend on variables) falls back to every aggregate.
  */
-export function selectedMeasures(info: GraphQLResolveInfo, under?: string): ReadonlySet<Measure> {
-  const measures = new Set<Measure>();
+export function selectedMeasures(info: GraphQLResolveInfo, under?: string): ReadonlySet<MeasureStat> {
+  const stats = new Set<MeasureStat>();
   let unsure = false;
-  const visit = (selectionSet: SelectionSetNode | undefined, depth: number) => {
+  /** Walks a selection set through inline fragments and fragment spreads, handing each field on. */
+  const fields = (
+    selectionSet: SelectionSetNode | undefined,
+    onField: (name: string, field: SelectionSetNode | undefined) => void,
+  ) => {
     for (const selection of selectionSet?.selections ?? []) {
       if (selection.directives?.length) unsure = true;
-      if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet, depth);
+      if (selection.kind === Kind.INLINE_FRAGMENT) fields(selection.selectionSet, onField);
       else if (selection.kind === Kind.FRAGMENT_SPREAD)
-        visit(info.fragments[selection.name.value]?.selectionSet, depth);
-      else if (under && depth === 0) {
-        if (selection.name.value === under) visit(selection.selectionSet, 1);
-      } else {
-        const measure = FIELD_MEASURES[selection.name.value];
-        if (measure) measures.add(measure);
-      }
+        fields(info.fragments[selection.name.value]?.selectionSet, onField);
+      else onField(selection.name.value, selection.selectionSet);
     }
   };
-  for (const node of info.fieldNodes) visit(node.selectionSet, 0);
-  return unsure ? ALL_MEASURES : measures;
+  const onStatsField = (name: string, selectionSet: SelectionSetNode | undefined) => {
+    const measure = FIELD_MEASURES[name];
+    if (!measure) return;
+    fields(selectionSet, (stat) => {
+      if (isStat(stat)) stats.add(`${measure}_${stat}`);
+    });
+  };
+  for (const node of info.fieldNodes) {
+    if (under) fields(node.selectionSet, (name, selectionSet) => name === under && fields(selectionSet, onStatsField));
+    else fields(node.selectionSet, onStatsField);
+  }
+  return unsure ? ALL_MEASURE_STATS : stats;
 }

@@ -22,7 +22,7 @@ export interface TestGateway {
 export async function startTestGateway(
   label: string,
   env: Record<string, string> = {},
-  options: Pick<AppOptions, 'sync' | 'otelEnv' | 'webDir'> & {
+  options: Pick<AppOptions, 'sync' | 'otelEnv' | 'webDir' | 'onQuery'> & {
     logger?: Logger;
     /** Another gateway's database (a restart): kept when this gateway closes. */
     database?: TestDatabase;
