@@ -20,10 +20,10 @@ import {
   MEASURE_EXPRESSIONS,
   MEASURES,
   measureStatsKey,
-  type Measure,
   type MeasureStat,
   oncePerStatSet,
   PARTS_OF,
+  recombinedPart,
   rawStatsSelection,
   rollupColumn,
   ROLLUP_PARTS,
@@ -221,23 +221,21 @@ const PICKUP_BINNED: Record<PickupBin, RawBuilder<unknown>> = {
  * trips' own values, or recombined from a rollup grain's partials.
  */
 function buildPartials(kind: AggregateSource['kind'], stats: ReadonlySet<MeasureStat>): RawBuilder<unknown> {
-  const part = (measure: Measure, name: RollupPart) => sql.ref(rollupColumn(measure, name));
   return sql.join([
     kind === 'raw' ? sql`count(*) AS trips_part` : sql`sum(trips_part) AS trips_part`,
     ...MEASURES.flatMap((measure) => {
       // The partials the selected aggregates of this measure recombine from (an average: sum and non-null count).
       const needed = new Set(STATS.filter((stat) => stats.has(`${measure}_${stat}`)).flatMap((stat) => PARTS_OF[stat]));
       const value = MEASURE_EXPRESSIONS[measure];
-      const aggregates: Record<RollupPart, RawBuilder<unknown>> = kind === 'raw'
-        ? { sum: sql`sum(${value})`, nonnull: sql`count(${value})`, min: sql`min(${value})`, max: sql`max(${value})` }
-        : {
-            sum: sql`sum(${part(measure, 'sum')})`,
-            nonnull: sql`sum(${part(measure, 'nonnull')})`,
-            min: sql`min(${part(measure, 'min')})`,
-            max: sql`max(${part(measure, 'max')})`,
-          };
-      return ROLLUP_PARTS.filter((name) => needed.has(name)).map(
-        (name) => sql`${aggregates[name]} AS ${part(measure, name)}`,
+      const fromTrips: Record<RollupPart, RawBuilder<unknown>> = {
+        sum: sql`sum(${value})`,
+        nonnull: sql`count(${value})`,
+        min: sql`min(${value})`,
+        max: sql`max(${value})`,
+      };
+      return ROLLUP_PARTS.filter((part) => needed.has(part)).map(
+        (part) =>
+          sql`${kind === 'raw' ? fromTrips[part] : recombinedPart(measure, part)} AS ${sql.ref(rollupColumn(measure, part))}`,
       );
     }),
   ]);

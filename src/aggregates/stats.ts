@@ -104,6 +104,12 @@ export function rollupColumn(measure: Measure, part: RollupPart): string {
   return `${measure}_${part}_part`;
 }
 
+/** How one partial combines over rollup rows (or first-stage rows): sums and counts add, extremes take theirs. */
+export function recombinedPart(measure: Measure, part: RollupPart): RawBuilder<unknown> {
+  const column = sql.ref(rollupColumn(measure, part));
+  return part === 'min' ? sql`min(${column})` : part === 'max' ? sql`max(${column})` : sql`sum(${column})`;
+}
+
 /** The partials an aggregate is recombined from: an average needs the sum and the count of non-null values. */
 export const PARTS_OF: Record<Stat, readonly RollupPart[]> = {
   sum: ['sum'],
@@ -119,12 +125,12 @@ export function rollupStatsSelection(stats: ReadonlySet<MeasureStat> = ALL_MEASU
 
 function buildRollupStatsSelection(stats: ReadonlySet<MeasureStat>): RawBuilder<unknown> {
   return selectStats(sql`coalesce(sum(trips_part), 0)::int8 AS trips_count`, stats, (measure) => {
-    const part = (name: RollupPart) => sql.ref(rollupColumn(measure, name));
+    const part = (name: RollupPart) => recombinedPart(measure, name);
     return {
-      sum: sql`sum(${part('sum')})`,
-      avg: sql`sum(${part('sum')}) / nullif(sum(${part('nonnull')}), 0)::float8`,
-      min: sql`min(${part('min')})`,
-      max: sql`max(${part('max')})`,
+      sum: part('sum'),
+      avg: sql`${part('sum')} / nullif(${part('nonnull')}, 0)::float8`,
+      min: part('min'),
+      max: part('max'),
     };
   });
 }

@@ -38,9 +38,11 @@ export function selectedMeasures(info: GraphQLResolveInfo, under?: string): Read
       if (isStat(stat)) stats.add(`${measure}_${stat}`);
     });
   };
-  for (const node of info.fieldNodes) {
-    if (under) fields(node.selectionSet, (name, selectionSet) => name === under && fields(selectionSet, onStatsField));
-    else fields(node.selectionSet, onStatsField);
-  }
+  const onField = under
+    ? (name: string, selectionSet: SelectionSetNode | undefined) => {
+        if (name === under) fields(selectionSet, onStatsField);
+      }
+    : onStatsField;
+  for (const node of info.fieldNodes) fields(node.selectionSet, onField);
   return unsure ? ALL_MEASURE_STATS : stats;
 }

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { TripRollupStateTable } from '../../db/tables.js';
-import { MEASURE_EXPRESSIONS, MEASURES, rollupColumn } from '../stats.js';
+import { MEASURE_EXPRESSIONS, MEASURES, recombinedPart, ROLLUP_PARTS, rollupColumn } from '../stats.js';
 import { GRAIN_NAMES, GRAINS, type Grain, type RollupKey } from './grains.js';
 import { changeState, type ChangeState, type SignatureTarget } from './signature.js';
 
@@ -25,7 +25,6 @@ export type BuildOutcome =
 /** Keys of the grains aggregated straight from the trips, in one scan. */
 const KEY_COLUMNS: readonly RollupKey[] = ['pickup_zip', 'dropoff_zip', 'tpep_pickup_datetime', 'fare_amount'];
 const ALL_KEYS: readonly RollupKey[] = [...KEY_COLUMNS, 'pickup_borough', 'dropoff_borough'];
-const PARTS = ['sum', 'nonnull', 'min', 'max'] as const;
 
 /**
  * Borough grains are derived from the ZIP x hour grains (a borough is a set of
@@ -50,15 +49,10 @@ function groupingMask(grain: Grain): number {
   return KEY_COLUMNS.reduce((mask, column, index) => (keys.includes(column) ? mask : mask | (1 << (last - index))), 0);
 }
 
-const partialColumns = MEASURES.flatMap((measure) => PARTS.map((part) => sql.ref(rollupColumn(measure, part))));
+const partialColumns = MEASURES.flatMap((measure) => ROLLUP_PARTS.map((part) => sql.ref(rollupColumn(measure, part))));
 
 /** Partials of partials: how rollup rows of one key combine. */
-const combinedPartials = MEASURES.flatMap((measure) =>
-  PARTS.map((part) => {
-    const column = sql.ref(rollupColumn(measure, part));
-    return part === 'min' ? sql`min(${column})` : part === 'max' ? sql`max(${column})` : sql`sum(${column})`;
-  }),
-);
+const combinedPartials = MEASURES.flatMap((measure) => ROLLUP_PARTS.map((part) => recombinedPart(measure, part)));
 
 /**
  * One statement: aggregates the trips with ids past `afterId` (all of them
