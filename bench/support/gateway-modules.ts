@@ -5,6 +5,7 @@
  * Why dist/ matters: see production-build.ts.
  */
 import type * as AppModule from '../../src/app.js';
+import type * as AggregateLoadModule from '../../src/aggregates/load.js';
 import type * as ConfigModule from '../../src/config/env.js';
 import type * as IdentifiersModule from '../../src/db/sql-identifiers.js';
 import type * as LoggerModule from '../../src/logger.js';
@@ -22,3 +23,4 @@ export const { loadConfig } = await load<typeof ConfigModule>('config/env.js');
 export const { qualified } = await load<typeof IdentifiersModule>('db/sql-identifiers.js');
 export const { createLogger } = await load<typeof LoggerModule>('logger.js');
 export const { listen } = await load<typeof HttpModule>('server/http/listen.js');
+export const { loadTripStats } = await load<typeof AggregateLoadModule>('aggregates/load.js');
