@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { insertTrickyTrips } from './support/trips-fixture.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -170,5 +170,51 @@ describe('the response cache', () => {
       expect(body.errors?.[0]?.extensions?.code).toBe('SYNC_NOT_CONFIGURED');
     }
     expect(cache.store.stats.hits).toBe(hits);
+  });
+
+  it('refuses an oversized list variable without the cache warning on the console', async () => {
+    // The variable guard stops execution; placed after the cache it left the cache's execute uncalled, and
+    // @envelop/response-cache printed a console warning for every such request, past the gateway's logger.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const ids = Array.from({ length: 5000 }, (_, i) => String(i));
+      for (let i = 0; i < 2; i += 1) {
+        const { body } = await gw.query('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids });
+        expect(body.data).toBeUndefined();
+        expect(body.errors?.[0]?.message).toMatch(/^\$ids: lists 5000 items; at most \d+/);
+        // Its claim to compute the answer ended with it: a second such request does not wait for it.
+        expect(gw.app.responseCache!.store.computing).toBe(0);
+      }
+      expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('lets a request refused before execution (limits, validation) end its claim on the answer at once', async () => {
+    // A request claims the answer it is about to compute, and identical ones wait for it to be stored. One
+    // refused before execution never reaches the cache's store: without the release, the next identical
+    // request waited 5 s for the claim to time out.
+    const store = gw.app.responseCache!.store;
+    const refused = [
+      [
+        'a validation error',
+        '{ trips(first: 1) { edges { node { noSuchField } } } }',
+        /Cannot query field "noSuchField"/,
+      ],
+      ['a page over the limit', '{ trips(first: 100000) { edges { node { tripId } } } }', /first/],
+      [
+        'a list literal over the limit',
+        `{ nodes(ids: [${Array.from({ length: 1500 }, (_, i) => `"${i}"`).join(',')}]) { id } }`,
+        /ids: lists 1500 items/,
+      ],
+    ] as const;
+    for (const [name, query, message] of refused) {
+      for (let i = 0; i < 2; i += 1) {
+        const { body } = await gw.query(query);
+        expect(body.errors?.[0]?.message, name).toMatch(message);
+        expect(store.computing, name).toBe(0);
+      }
+    }
   });
 });

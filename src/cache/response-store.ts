@@ -59,7 +59,17 @@ export class ResponseStore implements Cache {
   readonly #versions: TableVersionTracker;
   #discarded = 0;
   #hits = 0;
-  readonly #computing = new Map<string, { promise: Promise<void>; settle: () => void; timer: NodeJS.Timeout }>();
+  readonly #computing = new Map<
+    string,
+    {
+      promise: Promise<void>;
+      settle: () => void;
+      timer: NodeJS.Timeout;
+      owner: object;
+      /** The answer is being stored (set): it settles when that ends, not when its request is answered. */
+      storing: boolean;
+    }
+  >();
 
   constructor(versions: TableVersionTracker, maxBytes: number) {
     this.#versions = versions;
@@ -86,17 +96,17 @@ export class ResponseStore implements Cache {
    * every request arriving between a sync and the first stored answer runs the same statements, and under
    * load answers take longer than syncs are apart, so none is ever stored.
    */
-  awaitComputation(key: string): Promise<void> | undefined {
+  awaitComputation(key: string, owner: object): Promise<void> | undefined {
     const tag = versionTagOf(key);
     if (tag === null || tag !== this.#versions.latest.tag || this.#lru.has(key)) return undefined;
     const running = this.#computing.get(key);
     if (running) return running.promise;
     let settle!: () => void;
     const promise = new Promise<void>((resolve) => (settle = resolve));
-    // Should the computing request never report back (it failed before the cache saw its result), give up.
+    // A backstop only: release() ends every claim when its request is answered, stored or not.
     const timer = setTimeout(() => this.settle(key), COMPUTATION_WAIT_MS);
     timer.unref();
-    this.#computing.set(key, { promise, settle, timer });
+    this.#computing.set(key, { promise, settle, timer, owner, storing: false });
     return undefined;
   }
 
@@ -107,6 +117,21 @@ export class ResponseStore implements Cache {
     this.#computing.delete(key);
     clearTimeout(running.timer);
     running.settle();
+  }
+
+  /**
+   * `owner`'s request has been answered: if its claim on `key` is still open, the answer will never be
+   * stored (refused before execution: a document limit, the query cost, a list variable, a validation
+   * error), so the requests waiting on it go on now instead of after COMPUTATION_WAIT_MS.
+   */
+  release(key: string, owner: object): void {
+    const running = this.#computing.get(key);
+    if (running?.owner === owner && !running.storing) this.settle(key);
+  }
+
+  /** Keys being computed right now (tests). */
+  get computing(): number {
+    return this.#computing.size;
   }
 
   get(key: string): ExecutionResult | undefined {
@@ -120,6 +145,9 @@ export class ResponseStore implements Cache {
   set(key: string, result: ExecutionResult): Promise<void> | undefined {
     const tag = versionTagOf(key);
     if (tag === null) return undefined;
+    // Storing checks the version again, asynchronously: the request may be answered before it ends.
+    const running = this.#computing.get(key);
+    if (running) running.storing = true;
     const stored = this.#store(key, tag, result);
     if (!stored) {
       this.settle(key);

@@ -8,7 +8,7 @@ import { corsOptions } from './cors.js';
 import { useErrorMasking } from '../plugins/error-masking.js';
 import { boundedParserCache, useDocumentLimits } from '../plugins/document-limits.js';
 import { usePersistedOperationsFromManifest } from '../plugins/persisted-operations.js';
-import { useRequestGuards } from '../plugins/request-guards.js';
+import { useRequestGuards, useVariableGuards } from '../plugins/request-guards.js';
 import { useQueryCost } from '../plugins/query-cost.js';
 import { renderGraphiQL } from '../web-page.js';
 
@@ -168,6 +168,8 @@ export function createGateway({
           field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined,
       }),
       useRequestBodyLimit(maxRequestBodyBytes ?? edge.maxRequestBodyBytes),
+      // Before every plugin that wraps execution (the response cache in `plugins`): see useVariableGuards.
+      useVariableGuards(edge.maxListItems),
       // Fast path (fast-paths/compiled-execution.ts); GRAPHQL_JIT=off leaves every query on graphql-js.
       ...(services.config.fastPaths.graphqlJit
         ? [

@@ -26,7 +26,7 @@ const MAX_VALUE_DEPTH = 32;
  *   subscription asked with `Accept: application/json`) gets 406 with a body
  *   saying what to accept, and its subscription is ended at once instead of
  *   staying registered;
- * - list arguments and list variables are capped in length and nesting;
+ * - list arguments are capped in length and nesting (list variables: useVariableGuards);
  * - error messages are cut to a bounded length (a syntax error quotes the
  *   offending token, which can be a 2 MB string);
  * - graphql-js' "Validation aborted." gets a message that says what to do.
@@ -98,14 +98,6 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
           ),
         );
       };
-    },
-    onExecute({ args, setResultAndStopExecution }) {
-      const error = checkVariables(args.variableValues, options.maxListItems);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const error = checkVariables(args.variableValues, options.maxListItems);
-      if (error) setResultAndStopExecution({ errors: [error] });
     },
     onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor, acceptableMediaTypes }) {
       if (!resultProcessor) {
@@ -186,6 +178,25 @@ function literalListsRule(maxItems: number): ValidationRule {
 }
 
 /** The first list variable that is too long or nested too deeply (literals are checked while validating). */
+/**
+ * List variables capped in length and nesting, as useRequestGuards caps list literals. A plugin of its own
+ * because of where it must sit: before the response cache. A plugin that stops execution after the cache's
+ * onExecute has run leaves the cache's wrapped execute uncalled, and @envelop/response-cache then prints a
+ * console warning (outside the gateway's logger) for every such request.
+ */
+export function useVariableGuards(maxListItems: number): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const error = checkVariables(args.variableValues, maxListItems);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const error = checkVariables(args.variableValues, maxListItems);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+  };
+}
+
 function checkVariables(
   variables: Readonly<Record<string, unknown>> | null | undefined,
   maxItems: number,

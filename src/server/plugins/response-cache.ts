@@ -42,9 +42,15 @@ const SYNC_STATUS = /\bsyncStatus\b/;
  *   never stored. Mutations and subscriptions are never stored by the plugin.
  */
 export function useGatewayResponseCache({ versions, store, admin }: ResponseCacheOptions): Plugin<GatewayContext>[] {
+  /** The key each request claimed to compute (ResponseStore.awaitComputation), released once it is answered. */
+  const claims = new WeakMap<Request, string>();
   const validateFirst: Plugin<GatewayContext> = {
     async onRequest({ request }) {
       if (request.headers.has('if-none-match')) await versions.fresh();
+    },
+    onResponse({ request }) {
+      const key = claims.get(request);
+      if (key !== undefined) store.release(key, request);
     },
   };
   const responseCache = useResponseCache<GatewayContext>({
@@ -64,7 +70,9 @@ export function useGatewayResponseCache({ versions, store, admin }: ResponseCach
       if (version.tag === null) return UNCACHED_KEY;
       const key = responseKey(version.tag, params.sessionId != null, hash);
       // Another request is computing this very answer: wait for it rather than run the same statements.
-      await store.awaitComputation(key);
+      const running = store.awaitComputation(key, params.request);
+      if (running) await running;
+      else claims.set(params.request, key);
       return key;
     },
     shouldCacheResult: ({ cacheKey, result }) => {
