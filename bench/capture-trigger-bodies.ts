@@ -102,6 +102,15 @@ const bodies: Record<string, Body> = {
        GROUP BY c.op;
       GET DIAGNOSTICS written = ROW_COUNT;`),
   },
+  // What the installed body costs when it is known that no key changed (an UPDATE whose SET list leaves the key
+  // out), so the NEW side is neither read nor compared: the most a key-change flag could save.
+  'old side, NEW side not read': {
+    sql: withUpdate(
+      `INSERT INTO ${log} (relid, op, ids, ${images}, max_id)
+     SELECT TG_RELID, 'U', array_agg(o.id), ${arrays('o')}, max(o.id) FROM old_rows o HAVING count(*) > 0;
+     GET DIAGNOSTICS written = ROW_COUNT;`,
+    ),
+  },
   'old side, sorted by key': { sql: oldSideOnly('(SELECT * FROM old_rows ORDER BY id)') },
   'old side, changed columns only': {
     sql: withUpdate(
