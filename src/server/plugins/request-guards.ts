@@ -177,7 +177,6 @@ function literalListsRule(maxItems: number): ValidationRule {
   });
 }
 
-/** The first list variable that is too long or nested too deeply (literals are checked while validating). */
 /**
  * List variables capped in length and nesting, as useRequestGuards caps list literals. A plugin of its own
  * because of where it must sit: before the response cache. A plugin that stops execution after the cache's
@@ -197,6 +196,7 @@ export function useVariableGuards(maxListItems: number): Plugin {
   };
 }
 
+/** The first list variable that is too long or nested too deeply (literals are checked while validating). */
 function checkVariables(
   variables: Readonly<Record<string, unknown>> | null | undefined,
   maxItems: number,
