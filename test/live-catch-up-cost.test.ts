@@ -46,9 +46,8 @@ describe('a long catch-up', () => {
   /**
    * Buffers touched so far by the window statements in this database. Only those: the feed's own read of
    * the change record also runs every tick, and while the subscriber drains its buffer the loop ticks on
-   * its poll interval, so that read's share grows with the catch-up's wall time, not its backlog (a slow CI
-   * run counted 930 of them for the 8,000-change catch-up, not 400, and the ratio came out 6.1). That
-   * the catch-up reads its gap through windows, not by rescanning it, is asserted apart (catchUp).
+   * its poll interval, so that read's share follows the catch-up's wall time, not its backlog. That the
+   * catch-up reads its gap through windows, not by rescanning it, is asserted apart (catchUp).
    */
   async function windowWork(): Promise<WindowWork> {
     const { rows } = await gw.database.pool.query<{ blocks: string | null; calls: string | null }>(
