@@ -10,6 +10,7 @@ import type * as ConfigModule from '../../src/config/env.js';
 import type * as IdentifiersModule from '../../src/db/sql-identifiers.js';
 import type * as LoggerModule from '../../src/logger.js';
 import type * as HttpModule from '../../src/server/http/listen.js';
+import type * as SchemaModule from '../../src/schema/index.js';
 import { GATEWAY_BUILD_ENV } from './production-build.js';
 
 const tree = process.env[GATEWAY_BUILD_ENV] === 'dist' ? 'dist' : 'src';
@@ -24,3 +25,4 @@ export const { qualified } = await load<typeof IdentifiersModule>('db/sql-identi
 export const { createLogger } = await load<typeof LoggerModule>('logger.js');
 export const { listen } = await load<typeof HttpModule>('server/http/listen.js');
 export const { loadTripStats } = await load<typeof AggregateLoadModule>('aggregates/load.js');
+export const { buildSchema } = await load<typeof SchemaModule>('schema/index.js');
