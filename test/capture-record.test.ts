@@ -8,6 +8,7 @@ import { createDb, type Db } from '../src/db/database.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { installCapture } from '../src/live/capture/install.js';
 import { readNetChanges, readSnapshot, type CaptureRelations } from '../src/live/capture/queries.js';
+import { closeWindow, openWindow, readWindowPage } from '../src/live/capture/windows.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { insertTrips } from './support/live.js';
 
@@ -147,5 +148,39 @@ describe('the change record', () => {
     expect(seen).toEqual(['3999 39.99']);
     // 3,000 unsettled ids, 100 a page: the position moved forward on every page.
     expect(pages).toBe(30);
+  });
+
+  it('drops the primary key window rows had before 2026-12-03, and pages a window through its one index', async () => {
+    const windowRows = 'lakebase_graphql.trip_change_window_rows';
+    await database.pool.query(`ALTER TABLE ${windowRows} ADD PRIMARY KEY (window_id, key)`);
+    await installCapture(db, { ...relations, notifyChannel: null });
+    const { rows: indexes } = await database.pool.query<{ name: string }>(
+      `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = $1::regclass`,
+      [windowRows],
+    );
+    expect(indexes.map((index) => index.name)).toEqual(['lakebase_graphql.trip_change_window_rows_n']);
+
+    const start = { low: await readSnapshot(db), high: '', split: null as bigint | null };
+    start.high = start.low;
+    await insertTrips(
+      database.pool,
+      Array.from({ length: 250 }, (_, i) => 20_000 + i),
+    );
+    const window = await openWindow(db, relations, start);
+    expect(window.rows).toBe(250);
+    const seen: string[] = [];
+    let position = start;
+    for (let pages = 0; ; pages += 1) {
+      expect(pages).toBeLessThan(3);
+      const page = (await readWindowPage(db, relations, window, position, 100))!;
+      seen.push(...page.changes.map((change) => change.id));
+      position = page.position;
+      if (!page.more) break;
+      // A position this window's pages did not lead to: it cannot say where that is, so the reader opens another.
+      expect(await readWindowPage(db, relations, window, { ...position, split: position.split! - 1n }, 100)).toBeNull();
+    }
+    expect(seen).toEqual(Array.from({ length: 250 }, (_, i) => String(20_000 + i)));
+    expect(position).toEqual({ low: window.snapshot, high: window.snapshot, split: null });
+    await closeWindow(db, relations, window);
   });
 });

@@ -114,7 +114,7 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
          )`,
       )
       .execute(trx);
-    // Catch-up windows (windows.ts): a long catch-up's net changes, computed once and then paged by key.
+    // Catch-up windows (windows.ts): a long catch-up's net changes, computed once and then paged by their place in key order.
     // UNLOGGED: a crash empties them, and a reader whose window is gone computes a new one.
     await sql
       .raw(
@@ -135,16 +135,16 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
            op "char" NOT NULL,
            inserted boolean NOT NULL,
            id bigint,
-           ${windowColumns},
-           PRIMARY KEY (window_id, key)
+           ${windowColumns}
          )`,
       )
       .execute(trx);
-    // Pages are ranges of n (the row's place in key order), read through this index by a row comparison that
-    // no other index can serve (windows.ts, readWindowPage): a page costs its own rows whatever the statistics.
+    // Pages are ranges of n (the row's place in key order), and this is the table's only index, so that
+    // every plan with an index reads just the page's rows (windows.ts, windowPageSql).
     await sql
       .raw(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${CAPTURE_TABLES.windowRows}_n`)} ON ${windowRows} (window_id, n)`)
       .execute(trx);
+    await dropWindowKeyIndex(trx, windowRows);
     await sql
       .raw(
         `INSERT INTO ${state} (relid, horizon)
@@ -199,6 +199,20 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
         WHERE relid = ${quoteLiteral(synced)}::regclass`,
     )
     .execute(db);
+}
+
+/**
+ * Window rows had a primary key on (window_id, key) before 2026-12-03. A page read could take it for its
+ * window_id and scan the whole window (windows.ts, windowPageSql), so it goes. Checked first: ALTER TABLE
+ * would take an exclusive lock on every start.
+ */
+async function dropWindowKeyIndex(db: Db, windowRows: string): Promise<void> {
+  const { rows } = await sql<{ name: string }>`
+    SELECT conname AS name FROM pg_constraint
+     WHERE conrelid = to_regclass(${windowRows}) AND contype = 'p'`.execute(db);
+  for (const { name } of rows) {
+    await sql.raw(`ALTER TABLE ${windowRows} DROP CONSTRAINT ${quoteIdent(name)}`).execute(db);
+  }
 }
 
 /**
