@@ -8,11 +8,17 @@
  *   direct          the same document run by graphql-jit on the gateway's schema
  *                   and services, then JSON.stringify: no yoga
  *   … at once       the rollup answer replaced by a stored result, returned at once
- *   … after a timer the same, returned after one setTimeout(0)
+ *   … after a timer the same, returned after one setTimeout(0): the process idles
+ *                   about 1 ms, as it does while a statement is in flight
+ *   … after immediates  returned after 1.1 ms of setImmediate turns: as many
+ *                   event-loop turns as the machine makes in that time, no idling
+ *   … after a spin  returned after 1.1 ms of busy waiting: neither
  *
  * So "gateway after a timer − gateway at once" against "direct after a timer −
- * direct at once" is what crossing one event-loop turn costs inside yoga's
- * pipeline and outside it; the real statement is there to compare with.
+ * direct at once" is what one wait costs inside yoga's pipeline and outside it,
+ * and the immediates and the spin tell event-loop turns from idling apart: the
+ * spin and the immediates add the same CPU to both paths, so gateway − direct
+ * moves only with what differs. The real statement is there to compare with.
  *
  *   npx tsx bench/await-cost.ts [--batches 8] [--requests 200] [--warmup 800] [--rows 1000000]
  *
@@ -72,10 +78,18 @@ try {
   type Answer = typeof app.rollups.answer;
   const realAnswer: Answer = app.rollups.answer.bind(app.rollups);
   let stored: unknown;
-  let mode: 'real' | 'at once' | 'after a timer' = 'real';
+  let mode: 'real' | 'at once' | 'after a timer' | 'after immediates' | 'after a spin' = 'real';
   app.rollups.answer = (async (needs, fresh, compute) => {
     if (mode === 'real' || stored === undefined) return (stored = await realAnswer(needs, fresh, compute));
     if (mode === 'after a timer') await new Promise((resolve) => setTimeout(resolve, 0));
+    if (mode === 'after immediates') {
+      const until = performance.now() + 1.1;
+      while (performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (mode === 'after a spin') {
+      const until = performance.now() + 1.1;
+      while (performance.now() < until);
+    }
     return stored;
   }) as Answer;
 
@@ -109,6 +123,10 @@ try {
     ['direct at once', as(direct, 'at once')],
     ['gateway after a timer', as(gateway, 'after a timer')],
     ['direct after a timer', as(direct, 'after a timer')],
+    ['gateway after immediates', as(gateway, 'after immediates')],
+    ['direct after immediates', as(direct, 'after immediates')],
+    ['gateway after a spin', as(gateway, 'after a spin')],
+    ['direct after a spin', as(direct, 'after a spin')],
   ];
   const cpu = new Map(targets.map(([name]) => [name, [] as number[]]));
   for (let index = 0; index < warmup; index += 1) for (const [, run] of targets) await run();
@@ -129,6 +147,10 @@ try {
       `${paired('gateway at once', 'direct at once').toFixed(0)} µs (answered at once); ` +
       `one timer wait adds ${paired('gateway after a timer', 'gateway at once').toFixed(0)} µs through the gateway, ` +
       `${paired('direct after a timer', 'direct at once').toFixed(0)} µs called directly`,
+  );
+  const waits = ['at once', 'after a timer', 'after immediates', 'after a spin'] as const;
+  console.log(
+    `gateway − direct: ${waits.map((how) => `${how} ${paired(`gateway ${how}`, `direct ${how}`).toFixed(0)} µs`).join(', ')}`,
   );
   console.log(`load average after: ${loadAverage()}`);
 } finally {
