@@ -32,6 +32,8 @@ export interface LoadReport {
   errors: number;
   closed: number;
   cpuMicros: number;
+  /** Rows received per latency in ms (index), so the reports of several load processes can be merged. */
+  histogram: Record<number, number>;
 }
 
 const QUERY = 'subscription { tripsAdded { cursor trips { tripId pickupAt } } }';
@@ -150,6 +152,7 @@ function report(): LoadReport {
     errors,
     closed,
     cpuMicros: cpu.user + cpu.system - cpuAtReset,
+    histogram: Object.fromEntries([...histogram.entries()].filter(([, count]) => count > 0)),
   };
 }
 

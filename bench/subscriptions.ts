@@ -5,6 +5,12 @@
  *
  *   npx tsx bench/subscriptions.ts [--subscribers 1000,5000,10000] [--wakeups poll,notify]
  *     [--seconds 20] [--syncs-per-second 1] [--rows-per-sync 10] [--mode distinct|single]
+ *     [--load-processes 1]
+ *
+ * --load-processes N splits the subscribers over N load-generator processes.
+ * One process reads every socket on one core, one after the other, so its own
+ * reading time shows up as delivery latency; real clients read in parallel.
+ * The default stays 1, the figures recorded before the option existed.
  *
  * Reports per scenario: delivery latency p50/p90/p99/max (row written →
  * received by the client), whether every subscriber got every row, the
@@ -31,6 +37,7 @@ interface Options {
   syncsPerSecond: number;
   rowsPerSync: number;
   mode: 'distinct' | 'single';
+  loadProcesses: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -45,6 +52,7 @@ function parseOptions(argv: string[]): Options {
     syncsPerSecond: Number(value('syncs-per-second', '1')),
     rowsPerSync: Number(value('rows-per-sync', '10')),
     mode: value('mode', 'distinct') as Options['mode'],
+    loadProcesses: Number(value('load-processes', '1')),
   };
 }
 
@@ -146,19 +154,35 @@ async function runScenario(
   nextId: { value: number },
 ): Promise<Result> {
   const gateway = await startGateway(databaseUrl, wakeup);
-  const load = spawnWithFiles(path.join(here, 'sse-clients.ts'), { NODE_ENV: 'production' });
-  await ask(load, {}, 'ready', 60_000);
-  const origin = new URL(gateway.url).origin;
-  const connected = await ask<{ ms: number }>(
-    load,
-    { type: 'connect', origin, count: subscribers, mode: options.mode, concurrency: 200 },
-    'connected',
+  const loads = Array.from({ length: options.loadProcesses }, () =>
+    spawnWithFiles(path.join(here, 'sse-clients.ts'), { NODE_ENV: 'production' }),
   );
+  const all = <T>(message: object, replyType: string, timeoutMs?: number) =>
+    Promise.all(loads.map((load) => ask<T>(load, message, replyType, timeoutMs)));
+  await all({}, 'ready', 60_000);
+  const origin = new URL(gateway.url).origin;
+  const share = (index: number) =>
+    Math.floor((subscribers * (index + 1)) / loads.length) - Math.floor((subscribers * index) / loads.length);
+  const connected = {
+    ms: Math.max(
+      ...(
+        await Promise.all(
+          loads.map((load, index) =>
+            ask<{ ms: number }>(
+              load,
+              { type: 'connect', origin, count: share(index), mode: options.mode, concurrency: 200 },
+              'connected',
+            ),
+          ),
+        )
+      ).map((reply) => reply.ms),
+    ),
+  };
   await sleep(2000);
 
   const stats = () => ask<GatewayStats>(gateway.child, { type: 'stats' }, 'stats');
   await admin.query('SELECT pg_stat_statements_reset()');
-  await ask(load, { type: 'reset' }, 'reset');
+  await all({ type: 'reset' }, 'reset');
   const before = await stats();
   const startedAt = Date.now();
   let maxRss = before.rss;
@@ -197,12 +221,12 @@ async function runScenario(
   clearInterval(rssSampler);
   const after = await stats();
   const live = await ask<GatewayStats>(gateway.child, { type: 'stats', collectGarbage: true }, 'stats');
-  const report = await ask<LoadReport>(load, { type: 'report' }, 'report');
+  const report = mergeReports(await all<LoadReport>({ type: 'report' }, 'report'));
   const statements = await statementsAgainstSyncedTable(admin, database);
   const measuredSeconds = (Date.now() - startedAt) / 1000;
-  load.send({ type: 'close' });
+  for (const load of loads) load.send({ type: 'close' });
   gateway.child.send({ type: 'stop' });
-  await Promise.all([once(load), once(gateway.child)]);
+  await Promise.all([...loads.map(once), once(gateway.child)]);
   const rowsWritten = nextId.value - firstId;
   return {
     subscribers,
@@ -221,6 +245,45 @@ async function runScenario(
     statementsPerSecond: statements / measuredSeconds,
     feedStatementsPerSecond: (after.feed.feedStatements - before.feed.feedStatements) / measuredSeconds,
     ticksPerSecond: (after.feed.ticks - before.feed.ticks) / measuredSeconds,
+  };
+}
+
+/** One report for several load processes: counts added, latencies merged from their histograms. */
+function mergeReports(reports: LoadReport[]): LoadReport {
+  const histogram: Record<number, number> = {};
+  for (const report of reports) {
+    for (const [ms, count] of Object.entries(report.histogram))
+      histogram[Number(ms)] = (histogram[Number(ms)] ?? 0) + count;
+  }
+  const samples = reports.reduce((sum, report) => sum + report.samples, 0);
+  const latencies = Object.keys(histogram)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const percentile = (fraction: number) => {
+    const rank = Math.ceil(samples * fraction);
+    let seen = 0;
+    for (const ms of latencies) {
+      seen += histogram[ms]!;
+      if (seen >= rank) return ms;
+    }
+    return latencies.at(-1) ?? 0;
+  };
+  const sum = (pick: (report: LoadReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
+  return {
+    type: 'report',
+    clients: sum((report) => report.clients),
+    connected: sum((report) => report.connected),
+    minRows: Math.min(...reports.map((report) => report.minRows)),
+    maxRows: Math.max(...reports.map((report) => report.maxRows)),
+    samples,
+    p50: percentile(0.5),
+    p90: percentile(0.9),
+    p99: percentile(0.99),
+    max: latencies.at(-1) ?? 0,
+    errors: sum((report) => report.errors),
+    closed: sum((report) => report.closed),
+    cpuMicros: sum((report) => report.cpuMicros),
+    histogram,
   };
 }
 
@@ -262,7 +325,7 @@ export async function runSubscriptionsBenchmark(argv: string[]): Promise<void> {
 
   console.log(
     `subscriptions benchmark: ${options.seconds} s per scenario, ${options.syncsPerSecond} sync/s × ${options.rowsPerSync} rows, ` +
-      `${options.mode} connections, ${os.cpus().length} CPUs, Node ${process.version}`,
+      `${options.mode} connections, ${options.loadProcesses} load process(es), ${os.cpus().length} CPUs, Node ${process.version}`,
   );
   const results: Result[] = [];
   try {
@@ -270,7 +333,9 @@ export async function runSubscriptionsBenchmark(argv: string[]): Promise<void> {
       for (const subscribers of options.subscribers) {
         const result = await runScenario(options, subscribers, wakeup, url.toString(), admin, writer, database, nextId);
         results.push(result);
-        console.log(JSON.stringify(result));
+        // The histogram is for merging load processes' reports, not for reading.
+        const { histogram: _histogram, ...report } = result.report;
+        console.log(JSON.stringify({ ...result, report }));
       }
     }
   } finally {
