@@ -6,7 +6,7 @@
  * would touch about 16 times the buffers for 4 times the backlog.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netChangesSql } from '../src/live/capture/queries.js';
+import { netChangesSql, type CaptureRelations } from '../src/live/capture/queries.js';
 import { CAPTURE_TABLES } from '../src/live/capture/tables.js';
 import { openWindowSql, windowPageSql } from '../src/live/capture/windows.js';
 import { ChangeStream, startLiveGateway, type LiveGateway } from './support/live.js';
@@ -32,6 +32,7 @@ interface WindowWork {
 
 describe('a long catch-up', () => {
   let gw: LiveGateway;
+  let relations: CaptureRelations;
   beforeAll(async () => {
     gw = await startLiveGateway('live_catch_up_cost', {
       LIVE_POLL_INTERVAL_MS: '50',
@@ -41,6 +42,12 @@ describe('a long catch-up', () => {
       ROLLUP_POLL_MS: '3600000',
     });
     await gw.database.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    relations = {
+      synced: '"default"."trips_synced"',
+      schema: 'default',
+      table: 'trips_synced',
+      gatewaySchema: gw.config.database.gatewaySchema,
+    };
   });
   afterAll(() => gw.close());
 
@@ -151,12 +158,6 @@ describe('a long catch-up', () => {
   }
 
   it('reads each page of a window with work in proportion to the page, whatever the statistics say', async () => {
-    const relations = {
-      synced: '"default"."trips_synced"',
-      schema: 'default',
-      table: 'trips_synced',
-      gatewaySchema: gw.config.database.gatewaySchema,
-    };
     const windowRows = `"${relations.gatewaySchema}".${CAPTURE_TABLES.windowRows}`;
     const windows = `"${relations.gatewaySchema}".${CAPTURE_TABLES.windows}`;
     /** A window over `count` new rows, opened as openWindow does. */
@@ -220,12 +221,6 @@ describe('a long catch-up', () => {
   });
 
   it('reads a page, and opens a catch-up window, over a gap of changes with work in proportion to the gap', async () => {
-    const relations = {
-      synced: '"default"."trips_synced"',
-      schema: 'default',
-      table: 'trips_synced',
-      gatewaySchema: gw.config.database.gatewaySchema,
-    };
     /** Rows the statement's plan processed, for a gap of `count` changes written by one statement (a sync batch). */
     const work = async (sql: string, firstId: number, count: number): Promise<number> => {
       const { rows: before } = await gw.database.pool.query<{ snap: string }>(
