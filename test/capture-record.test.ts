@@ -183,4 +183,28 @@ describe('the change record', () => {
     expect(position).toEqual({ low: window.snapshot, high: window.snapshot, split: null });
     await closeWindow(db, relations, window);
   });
+
+  it("reads the first page of a window whose start has the window's own snapshot", async () => {
+    // A reader's last ordinary read and the window it then opens see the same snapshot when nothing
+    // committed in between. Made certain here by one REPEATABLE READ transaction for both.
+    const low = await readSnapshot(db);
+    await insertTrips(
+      database.pool,
+      Array.from({ length: 30 }, (_, i) => 30_000 + i),
+    );
+    const { start, window } = await db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        // Ids up to 30,009 already read at this snapshot: the window holds the 20 after them.
+        const start = { low, high: await readSnapshot(trx), split: 30_009n };
+        return { start, window: await openWindow(trx, relations, start) };
+      });
+    expect(window.snapshot).toBe(start.high);
+    expect(window.rows).toBe(20);
+    const page = await readWindowPage(db, relations, window, start, 100);
+    expect(page?.changes.map((change) => change.id)).toEqual(Array.from({ length: 20 }, (_, i) => String(30_010 + i)));
+    expect(page?.more).toBe(false);
+    await closeWindow(db, relations, window);
+  });
 });

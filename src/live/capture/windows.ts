@@ -2,7 +2,7 @@ import { CompiledQuery } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
 import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
-import type { ChangePosition } from './position.js';
+import { positionKey, type ChangePosition } from './position.js';
 import {
   netChangeColumns,
   netChangesCtes,
@@ -41,9 +41,10 @@ export interface CatchUpWindow {
   settled: number;
   rows: number;
   /**
-   * For each position a page of this window ended at (its split key), the n read up to. Pages find where
-   * they start here rather than by looking the key up: see windowPageSql for why the table has no index on key.
-   * One entry per page read (a 10-million-row window in catch-up pages of 5,000: 2,000), gone with the window.
+   * The n read up to at each position a page can start from (positionKey): 0 at the window's start, then the
+   * last n of every page read. Pages find where they start here rather than by looking the key up: see
+   * windowPageSql for why the table has no index on key. One entry per page read (a 10-million-row window in
+   * catch-up pages of 5,000: 2,000), gone with the window.
    */
   readonly readTo: Map<string, number>;
 }
@@ -100,7 +101,14 @@ export async function openWindow(db: Db, relations: CaptureRelations, start: Cha
     ]),
   );
   const head = result[0]!;
-  return { id: head.id, start, snapshot: head.snapshot, rows: head.rows, settled: head.settled, readTo: new Map() };
+  return {
+    id: head.id,
+    start,
+    snapshot: head.snapshot,
+    rows: head.rows,
+    settled: head.settled,
+    readTo: new Map([[positionKey(start), 0]]),
+  };
 }
 
 /**
@@ -147,10 +155,12 @@ export async function readWindowPage(
   position: ChangePosition,
   limit: number,
 ): Promise<WindowPage | null> {
-  const first = position.high !== window.snapshot;
-  const readTo = first ? 0 : position.split === null ? undefined : window.readTo.get(position.split.toString());
+  const readTo = window.readTo.get(positionKey(position));
   if (readTo === undefined) return null;
-  const take = (first ? window.settled : 0) + limit;
+  // The first page is known by its position, the window's start, not by its snapshot differing from the
+  // window's: when nothing committed between the reader's last read and the window, they are the same
+  // snapshot, and the first page then went looking for a place it had not read yet and opened another window.
+  const take = (readTo === 0 ? window.settled : 0) + limit;
   const { rows: result } = await db.executeQuery<QueryRow & { n: number | null }>(
     CompiledQuery.raw(windowPageSql(relations), [window.id, readTo, take]),
   );
@@ -163,8 +173,9 @@ export async function readWindowPage(
   if (!more || last === undefined || last === null) {
     return { changes, more: false, position: { low: window.snapshot, high: window.snapshot, split: null } };
   }
-  window.readTo.set(BigInt(last).toString(), Number(lastRow!.n));
-  return { changes, more, position: { low: window.start.low, high: window.snapshot, split: BigInt(last) } };
+  const next = { low: window.start.low, high: window.snapshot, split: BigInt(last) };
+  window.readTo.set(positionKey(next), Number(lastRow!.n));
+  return { changes, more, position: next };
 }
 
 export async function closeWindow(db: Db, relations: CaptureRelations, window: CatchUpWindow): Promise<void> {
