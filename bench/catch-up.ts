@@ -24,6 +24,7 @@ import { createClient } from 'graphql-sse';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
+import { ask } from './support/child-ipc.js';
 import type { GatewayStats } from './support/gateway-process.js';
 import { positiveInt } from './support/latest-page-harness.js';
 import { buildGateway } from './support/production-build.js';
@@ -56,20 +57,6 @@ const writer = new pg.Pool({ connectionString: url, max: 2 });
 await ensureSyncedTable(writer, 'default', 'trips_synced');
 const GATEWAY_SCHEMA = 'lakebase_graphql';
 
-function ask<T>(child: ChildProcess, message: object | null, replyType: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${replyType} from the gateway within 120 s`)), 120_000);
-    const onMessage = (reply: { type: string }) => {
-      if (reply.type !== replyType) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(reply as T);
-    };
-    child.on('message', onMessage);
-    if (message) child.send(message);
-  });
-}
-
 async function startGateway(root: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/support/gateway-process.ts')], {
     cwd: root,
@@ -85,7 +72,7 @@ async function startGateway(root: string): Promise<{ child: ChildProcess; url: s
       NODE_ENV: 'production',
     },
   });
-  const ready = await ask<{ url: string }>(child, null, 'ready');
+  const ready = await ask<{ url: string }>(child, null, 'ready', 120_000);
   return { child, url: ready.url };
 }
 

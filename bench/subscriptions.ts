@@ -27,6 +27,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/dev/embedded-postgres.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import type { LoadReport } from './sse-clients.js';
+import { ask } from './support/child-ipc.js';
 import type { GatewayStats } from './support/gateway-process.js';
 import { buildGateway } from './support/production-build.js';
 
@@ -60,21 +61,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const gatewayBuild = await buildGateway((line) => console.log(line));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Sends a message and waits for the first reply of the given type. */
-function ask<T>(child: ChildProcess, message: object, replyType: string, timeoutMs = 600_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${replyType} from child within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (reply: { type: string }) => {
-      if (reply.type !== replyType) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(reply as T);
-    };
-    child.on('message', onMessage);
-    if (Object.keys(message).length > 0) child.send(message);
-  });
-}
-
 async function startGateway(
   databaseUrl: string,
   wakeup: 'poll' | 'notify',
@@ -96,7 +82,7 @@ async function startGateway(
     // BENCH_GATEWAY_NODE_FLAGS: extra V8/Node flags for the gateway process, e.g. --max-semi-space-size=32.
     `--expose-gc ${process.env.BENCH_GATEWAY_NODE_FLAGS ?? ''}`,
   );
-  const ready = await ask<{ url: string }>(child, {}, 'ready', 60_000);
+  const ready = await ask<{ url: string }>(child, null, 'ready', 60_000);
   return { child, url: ready.url };
 }
 
@@ -157,27 +143,23 @@ async function runScenario(
   const loads = Array.from({ length: options.loadProcesses }, () =>
     spawnWithFiles(path.join(here, 'sse-clients.ts'), { NODE_ENV: 'production' }),
   );
-  const all = <T>(message: object, replyType: string, timeoutMs?: number) =>
+  const all = <T>(message: object | null, replyType: string, timeoutMs?: number) =>
     Promise.all(loads.map((load) => ask<T>(load, message, replyType, timeoutMs)));
-  await all({}, 'ready', 60_000);
+  await all(null, 'ready', 60_000);
   const origin = new URL(gateway.url).origin;
   const share = (index: number) =>
     Math.floor((subscribers * (index + 1)) / loads.length) - Math.floor((subscribers * index) / loads.length);
-  const connected = {
-    ms: Math.max(
-      ...(
-        await Promise.all(
-          loads.map((load, index) =>
-            ask<{ ms: number }>(
-              load,
-              { type: 'connect', origin, count: share(index), mode: options.mode, concurrency: 200 },
-              'connected',
-            ),
-          ),
-        )
-      ).map((reply) => reply.ms),
+  const replies = await Promise.all(
+    loads.map((load, index) =>
+      ask<{ ms: number }>(
+        load,
+        { type: 'connect', origin, count: share(index), mode: options.mode, concurrency: 200 },
+        'connected',
+      ),
     ),
-  };
+  );
+  // Connected once the slowest load process has all of its subscribers.
+  const connected = { ms: Math.max(...replies.map((reply) => reply.ms)) };
   await sleep(2000);
 
   const stats = () => ask<GatewayStats>(gateway.child, { type: 'stats' }, 'stats');
