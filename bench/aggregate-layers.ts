@@ -16,15 +16,13 @@
  * `npm run bench -- aggregates --rows <rows>` once first. The gateway runs from
  * its production build (dist/), as the other benchmarks run it.
  */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CompiledQuery } from 'kysely';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
 import type { MeasureStat } from '../src/aggregates/stats.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
 import { median, positiveInt } from './support/latest-page-harness.js';
-import { buildGateway } from './support/production-build.js';
+import { startInProcessGateway } from './support/in-process-gateway.js';
 import { loadAverage } from './support/report.js';
 
 const { values } = parseArgs({
@@ -40,39 +38,16 @@ const requests = positiveInt('requests', values.requests);
 const warmup = positiveInt('warmup', values.warmup, 0);
 const rows = positiveInt('rows', values.rows);
 
-// gateway-modules picks the tree from the environment when it is first imported: build, then import.
-Object.assign(process.env, await buildGateway(console.log));
-const { createApp, createLogger, loadConfig, loadTripStats } = await import('./support/gateway-modules.js');
-
 const query = BENCH_QUERIES.find((candidate) => candidate.name === 'fare-range-stats')!;
 // The same request for the data layer: the query's filter and the aggregates its selection asks for.
 const filter = { fareAmount: { gte: 10, lt: 20 } };
 const selected = new Set<MeasureStat>(['fare_sum', 'fare_avg', 'fare_min', 'fare_max', 'distance_avg', 'duration_avg']);
 
-const embedded = await startEmbeddedPostgres({
-  dataDir: fileURLToPath(new URL('../.data/bench-pg', import.meta.url)),
-  persistent: true,
-});
-const url = embedded.connectionString.replace(/\/postgres$/, `/bench_${rows}`);
-const loaded = loadConfig({
-  ...process.env,
-  DATABASE_URL: url,
-  ROLLUP_POLL_MS: '0',
-  LOG_LEVEL: 'warn',
-  RESPONSE_CACHE: 'off',
-});
-if (!loaded.database) throw new Error('no database in the configuration');
 let recording: CompiledQuery[] | null = null;
-const app = createApp({
-  config: { ...loaded, database: loaded.database },
-  logger: createLogger('warn'),
-  onQuery: (statement) => recording?.push(statement),
-});
+const { app, url, modules, close } = await startInProcessGateway(rows, (statement) => recording?.push(statement));
+const { loadTripStats } = modules;
 const pool = new pg.Pool({ connectionString: url, max: 4 });
 try {
-  await app.initialised;
-  await app.rollups.refresh();
-
   const post = (body: string) => async () => {
     const response = await app.gateway.fetch('http://bench/graphql', {
       method: 'POST',
@@ -125,6 +100,5 @@ try {
   console.log(`load average after: ${loadAverage()}`);
 } finally {
   await pool.end();
-  await app.close();
-  await embedded.stop();
+  await close();
 }

@@ -26,14 +26,12 @@
  * `npm run bench -- aggregates --rows <rows>` once first. The gateway runs from
  * its production build (dist/), as the other benchmarks run it.
  */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
-import { startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
 import { median, positiveInt } from './support/latest-page-harness.js';
-import { buildGateway } from './support/production-build.js';
+import { startInProcessGateway } from './support/in-process-gateway.js';
 import { loadAverage } from './support/report.js';
 
 const { values } = parseArgs({
@@ -49,31 +47,12 @@ const requests = positiveInt('requests', values.requests);
 const warmup = positiveInt('warmup', values.warmup, 0);
 const rows = positiveInt('rows', values.rows);
 
-// gateway-modules picks the tree from the environment when it is first imported: build, then import.
-Object.assign(process.env, await buildGateway(console.log));
-const { buildSchema, createApp, createLogger, loadConfig } = await import('./support/gateway-modules.js');
-
 const zipAll = BENCH_QUERIES.find((candidate) => candidate.name === 'zip-all')!;
 const document = zipAll.graphql.replace('first: 300', 'first: 1');
 
-const embedded = await startEmbeddedPostgres({
-  dataDir: fileURLToPath(new URL('../.data/bench-pg', import.meta.url)),
-  persistent: true,
-});
-const url = embedded.connectionString.replace(/\/postgres$/, `/bench_${rows}`);
-const loaded = loadConfig({
-  ...process.env,
-  DATABASE_URL: url,
-  ROLLUP_POLL_MS: '0',
-  LOG_LEVEL: 'warn',
-  RESPONSE_CACHE: 'off',
-});
-if (!loaded.database) throw new Error('no database in the configuration');
-const app = createApp({ config: { ...loaded, database: loaded.database }, logger: createLogger('warn') });
+const { app, modules, close } = await startInProcessGateway(rows);
+const { buildSchema } = modules;
 try {
-  await app.initialised;
-  await app.rollups.refresh();
-
   // The rollup answer, replaceable: the real statement, or a result stored from it (at once or after a timer).
   type Answer = typeof app.rollups.answer;
   const realAnswer: Answer = app.rollups.answer.bind(app.rollups);
@@ -154,6 +133,5 @@ try {
   );
   console.log(`load average after: ${loadAverage()}`);
 } finally {
-  await app.close();
-  await embedded.stop();
+  await close();
 }
