@@ -1,6 +1,7 @@
 import { getOperationAST, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series-metrics.js';
 
 /**
  * The request metrics `@graphql-yoga/plugin-prometheus` (over `@envelop/prometheus`) exported here, with the
@@ -8,8 +9,9 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  * of the cost per request. With operation names off (their label values would come from clients), those
  * plugins rebuilt and filtered every label object generically and kept several maps and closures per request:
  * ~20 µs of CPU for `{ __typename }` and ~50 µs for a page of trips, out of 0.7–0.9 ms (docs/performance.md,
- * "Uncached path"). Here the labels are made once per parsed document (yoga's parse cache hands out the same
- * DocumentNode for the same text) and a request carries one small state object.
+ * "Uncached path"). Here the series are resolved once per parsed document (yoga's parse cache hands out the
+ * same DocumentNode for the same text) and observed through series-metrics.ts, without prom-client's
+ * per-observation label work; a request carries one small state object.
  *
  * - graphql_envelop_phase_{parse,validate,context,execute,subscribe}{operationType}: time of each phase;
  * - graphql_envelop_request_duration{operationType}, graphql_envelop_request{operationType}: per operation
@@ -21,22 +23,38 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export interface GraphQLMetricsOptions {
   registry: Registry;
   endpoint: string;
-  /** The HTTP histogram's labels (operation names are bounded by the caller). */
+  /**
+   * The HTTP histogram's labels (operation names are bounded by the caller). A function of its arguments
+   * only: its series is kept per operation, method and status.
+   */
   httpLabels: (params: {
     operationName: string | undefined;
     operationType: string | undefined;
-    request: Request;
-    response: Response;
+    method: string;
+    statusCode: number;
   }) => Record<'operationName' | 'operationType' | 'method' | 'statusCode', string | number>;
 }
 
-type TypeLabels = { operationType: string };
+type TypeLabels = { operationType: string | undefined };
 
-interface OperationState {
+/** An operation type's series, resolved once per parsed document. */
+interface OperationSeries {
   labels: TypeLabels;
+  parse: HistogramSeries;
+  validate: HistogramSeries;
+  context: HistogramSeries;
+  execute: HistogramSeries;
+  subscribe: HistogramSeries;
+  requestDuration: HistogramSeries;
+  requests: CounterSeries;
 }
 
-const NO_OPERATION = Object.freeze({ operationType: undefined }) as unknown as TypeLabels;
+interface HttpOperation {
+  name?: string;
+  type?: string;
+  /** By method and status code. */
+  series: Map<string, HistogramSeries>;
+}
 
 /** The plugin's documented help texts. */
 const HELP = {
@@ -53,7 +71,7 @@ const HELP = {
 
 export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMetricsOptions): Plugin {
   const histogram = (name: string, help: string, labelNames: string[]) =>
-    new Histogram({ name, help, labelNames, registers: [registry] });
+    new SeriesHistogram({ name, help, labelNames, registry });
   const typeOnly = ['operationType'];
   const parse = histogram('graphql_envelop_phase_parse', HELP.parse, typeOnly);
   const validate = histogram('graphql_envelop_phase_validate', HELP.validate, typeOnly);
@@ -67,12 +85,13 @@ export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMet
     'method',
     'statusCode',
   ]);
-  const requests = new Counter({
+  const requests = new SeriesCounter({
     name: 'graphql_envelop_request',
     help: HELP.request,
     labelNames: typeOnly,
-    registers: [registry],
+    registry,
   });
+  // Errors are rare: prom-client's own counter, whose labels (paths) are not known in advance.
   const errors = new Counter({
     name: 'graphql_envelop_error_result',
     help: HELP.errors,
@@ -80,21 +99,32 @@ export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMet
     registers: [registry],
   });
 
+  const seriesOf = (labels: TypeLabels): OperationSeries => ({
+    labels,
+    parse: parse.series(labels),
+    validate: validate.series(labels),
+    context: context.series(labels),
+    execute: execute.series(labels),
+    subscribe: subscribe.series(labels),
+    requestDuration: requestDuration.series(labels),
+    requests: requests.series(labels),
+  });
+  // An absent value is an absent label to prom-client, as with the plugin.
+  let noOperation: OperationSeries | undefined;
   /** `{ operationType }` of the document's first definition (where the plugins read it), once per document. */
-  const labelsByDocument = new WeakMap<DocumentNode, TypeLabels>();
-  const labelsOf = (document: DocumentNode): TypeLabels => {
-    let labels = labelsByDocument.get(document);
-    if (!labels) {
+  const seriesByDocument = new WeakMap<DocumentNode, OperationSeries>();
+  const operationSeriesOf = (document: DocumentNode): OperationSeries => {
+    let series = seriesByDocument.get(document);
+    if (!series) {
       const first = document.definitions[0] as { operation?: string } | undefined;
-      // An absent value is an absent label to prom-client, as with the plugin.
-      labels = Object.freeze({ operationType: first?.operation }) as TypeLabels;
-      labelsByDocument.set(document, labels);
+      series = seriesOf(Object.freeze({ operationType: first?.operation }));
+      seriesByDocument.set(document, series);
     }
-    return labels;
+    return series;
   };
   /** The HTTP histogram's operation, per document and operation name (getOperationAST, as yoga's plugin). */
-  const httpOperations = new WeakMap<DocumentNode, Map<string, { name?: string; type?: string }>>();
-  const httpOperationOf = (document: DocumentNode, operationName: string | undefined) => {
+  const httpOperations = new WeakMap<DocumentNode, Map<string, HttpOperation>>();
+  const httpOperationOf = (document: DocumentNode, operationName: string | undefined): HttpOperation => {
     let byName = httpOperations.get(document);
     if (!byName) {
       byName = new Map();
@@ -104,16 +134,27 @@ export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMet
     let operation = byName.get(key);
     if (!operation) {
       const ast = getOperationAST(document, operationName);
-      operation = { name: ast?.name?.value, type: ast?.operation };
+      operation = { name: ast?.name?.value, type: ast?.operation, series: new Map() };
       // Names come from clients: only remember what this document defines.
       if (ast || byName.size < 10) byName.set(key, operation);
     }
     return operation;
   };
+  const httpSeriesOf = (operation: HttpOperation, method: string, statusCode: number): HistogramSeries => {
+    const key = `${method} ${statusCode}`;
+    let series = operation.series.get(key);
+    if (!series) {
+      series = http.series(
+        httpLabels({ operationName: operation.name, operationType: operation.type, method, statusCode }),
+      );
+      operation.series.set(key, series);
+    }
+    return series;
+  };
 
-  const operations = new WeakMap<object, OperationState>();
+  const operations = new WeakMap<object, OperationSeries>();
   const started = new WeakMap<Request, number>();
-  const httpOperation = new WeakMap<Request, { name?: string; type?: string }>();
+  const httpOperation = new WeakMap<Request, HttpOperation>();
 
   // Absent values stay in the label object (prom-client prints them as "undefined"), as the plugins did.
   const countError = (labels: TypeLabels | undefined, phase: string | undefined, error?: GraphQLError) => {
@@ -146,13 +187,14 @@ export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMet
         const elapsed = (Date.now() - start) / 1000;
         if (result === null || result instanceof Error) {
           operations.delete(ctx);
-          parse.observe(NO_OPERATION, elapsed);
+          noOperation ??= seriesOf(Object.freeze({ operationType: undefined }));
+          noOperation.parse.observe(elapsed);
           countError(undefined, 'parse', result ?? undefined);
           return;
         }
-        const labels = labelsOf(result);
-        operations.set(ctx, { labels });
-        parse.observe(labels, elapsed);
+        const series = operationSeriesOf(result);
+        operations.set(ctx, series);
+        series.parse.observe(elapsed);
         const request = (ctx as { request?: Request }).request;
         if (request) {
           const name = (ctx as { params?: { operationName?: string | null } }).params?.operationName ?? undefined;
@@ -165,13 +207,13 @@ export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMet
       if (!state) return undefined;
       const start = Date.now();
       return ({ valid }) => {
-        validate.observe(state.labels, (Date.now() - start) / 1000);
+        state.validate.observe((Date.now() - start) / 1000);
         if (!valid) countError(state.labels, 'validate');
       };
     },
     onContextBuilding({ context: ctx }) {
       const state = operations.get(ctx);
-      if (state) context.observe(state.labels, 0);
+      if (state) state.context.observe(0);
     },
     onExecute({ args }) {
       const state = operations.get(args.contextValue);
@@ -179,9 +221,9 @@ export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMet
       const start = Date.now();
       const end = () => {
         const elapsed = (Date.now() - start) / 1000;
-        execute.observe(state.labels, elapsed);
-        requestDuration.observe(state.labels, elapsed);
-        requests.inc(state.labels);
+        state.execute.observe(elapsed);
+        state.requestDuration.observe(elapsed);
+        state.requests.inc();
       };
       return {
         onExecuteDone({ result }) {
@@ -200,9 +242,9 @@ export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMet
       const start = Date.now();
       const end = () => {
         const elapsed = (Date.now() - start) / 1000;
-        subscribe.observe(state.labels, elapsed);
-        requestDuration.observe(state.labels, elapsed);
-        requests.inc(state.labels);
+        state.subscribe.observe(elapsed);
+        state.requestDuration.observe(elapsed);
+        state.requests.inc();
       };
       return {
         onSubscribeResult({ result }) {
@@ -222,10 +264,7 @@ export function useGraphQLMetrics({ registry, endpoint, httpLabels }: GraphQLMet
       const start = started.get(request);
       const operation = httpOperation.get(request);
       if (start === undefined || !operation) return;
-      http.observe(
-        httpLabels({ operationName: operation.name, operationType: operation.type, request, response }),
-        (Date.now() - start) / 1000,
-      );
+      httpSeriesOf(operation, request.method, response.status).observe((Date.now() - start) / 1000);
     },
   };
 }

@@ -1,11 +1,12 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type pg from 'pg';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { RollupService } from '../aggregates/rollup/service.js';
 import type { StatementCounter } from '../db/database.js';
 import type { TripFeedStats } from '../live/trip-feed.js';
 import { useGraphQLMetrics } from './graphql-metrics.js';
+import { SeriesCounter, SeriesHistogram, type CounterSeries } from './series-metrics.js';
 import type { SyncService } from '../sync/service.js';
 
 /** What /metrics reads at scrape time: the counters the gateway keeps anyway. */
@@ -68,23 +69,27 @@ export function createMetrics(sources: MetricSources) {
     labelNames: ['code'],
     registers: [registry],
   });
-  const responses = new Counter({
+  // Counted on every request and statement: series-metrics.ts, with the series kept here.
+  const responses = new SeriesCounter({
     name: 'lakebase_http_responses_total',
     help: 'HTTP responses by status code (including requests refused before GraphQL: 413, 415, 429, 403)',
     labelNames: ['status'],
-    registers: [registry],
+    registry,
   });
-  const sqlDuration = new Histogram({
+  const responsesByStatus = new Map<number, CounterSeries>();
+  const sqlDuration = new SeriesHistogram({
     name: 'lakebase_sql_statement_duration_seconds',
     help: 'Duration of SQL statements sent while serving requests and the live feed, by result',
     labelNames: ['result'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [registry],
+    registry,
   });
+  const sqlOk = sqlDuration.series({ result: 'ok' });
+  const sqlError = sqlDuration.series({ result: 'error' });
   const previous = sources.statements.onStatement;
   sources.statements.onStatement = (ok, ms, sql) => {
     previous?.(ok, ms, sql);
-    sqlDuration.observe({ result: ok ? 'ok' : 'error' }, ms / 1000);
+    (ok ? sqlOk : sqlError).observe(ms / 1000);
   };
 
   gauge(registry, 'lakebase_sql_statements', 'SQL statements sent (total since start)', ['result'], (set) => {
@@ -173,11 +178,11 @@ export function createMetrics(sources: MetricSources) {
   const requestMetrics = useGraphQLMetrics({
     registry,
     endpoint: '/metrics',
-    httpLabels: ({ operationName, operationType, request, response }) => ({
+    httpLabels: ({ operationName, operationType, method, statusCode }) => ({
       operationName: operationLabel(operationName),
       operationType: operationType ?? 'unknown',
-      method: request.method,
-      statusCode: response.status,
+      method,
+      statusCode,
     }),
   });
 
@@ -190,7 +195,12 @@ export function createMetrics(sources: MetricSources) {
       else if (!isAsyncIterable(result)) countErrors((result as ExecutionResult).errors);
     },
     onResponse({ response }) {
-      responses.inc({ status: String(response.status) });
+      let series = responsesByStatus.get(response.status);
+      if (!series) {
+        series = responses.series({ status: String(response.status) });
+        responsesByStatus.set(response.status, series);
+      }
+      series.inc();
     },
   };
   return { registry, plugins: [requestMetrics, observer] };
