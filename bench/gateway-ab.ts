@@ -10,6 +10,8 @@
  *
  *   npx tsx bench/gateway-ab.ts --before /tmp/base         # 40 batches × 200 requests each, 4 in flight
  *   npx tsx bench/gateway-ab.ts --batches 60 --requests 300
+ *   npx tsx bench/gateway-ab.ts --floor --before /tmp/base # `{ __typename }`: the fixed cost of a request
+ *                                                          # (baseline: the same answer's JSON, no statement)
  *
  * Requests go through `gateway.fetch` (no sockets): the loopback TCP time that
  * dominates the noise of bench/gateway-cpu.ts is left out, and so is node:http's
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     batches: { type: 'string', default: '40' },
     concurrency: { type: 'string', default: '4' },
     before: { type: 'string' },
+    floor: { type: 'boolean', default: false },
   },
 });
 const requests = positiveInt('requests', values.requests);
@@ -104,7 +107,7 @@ try {
     const init = {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: LATEST_QUERY }),
+      body: JSON.stringify({ query: values.floor ? '{ __typename }' : LATEST_QUERY }),
     };
     targets.push({
       name,
@@ -131,6 +134,7 @@ try {
     name: 'baseline',
     us: [],
     send: async () => {
+      if (values.floor) return JSON.stringify({ data: { __typename: 'Query' } });
       const results: unknown[][] = [];
       for (const statement of statements)
         results.push((await pool.query(statement.sql, [...statement.parameters])).rows);

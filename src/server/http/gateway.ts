@@ -6,7 +6,7 @@ import { useRequestBodyLimit } from '../plugins/body-limit.js';
 import { useCompiledExecution } from '../fast-paths/compiled-execution.js';
 import { corsOptions } from './cors.js';
 import { useErrorMasking } from '../plugins/error-masking.js';
-import { boundedParserCache, useDocumentLimits } from '../plugins/document-limits.js';
+import { boundedParserCache, useDocumentLimits, useValidationCache } from '../plugins/document-limits.js';
 import { usePersistedOperationsFromManifest } from '../plugins/persisted-operations.js';
 import { useRequestGuards, useVariableGuards } from '../plugins/request-guards.js';
 import { useQueryCost } from '../plugins/query-cost.js';
@@ -139,6 +139,8 @@ export function createGateway({
     plugins: [
       // First: it times every request, including those a later plugin answers early (limits, /metrics).
       ...(edge.accessLog ? [useAccessLog(services.logger)] : []),
+      // Before every other onValidate hook: see useValidationCache (off with the parse cache).
+      ...(edge.documentCacheBytes > 0 ? [useValidationCache()] : []),
       ...firstPlugins,
       {
         // Synchronous for every other method: an async hook costs each GraphQL POST a few promise turns.

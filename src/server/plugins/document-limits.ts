@@ -107,9 +107,9 @@ const BYTES_PER_SOURCE_BYTE = 20;
  * take rather than by entry count (yoga's default is 1,000 entries of any
  * size, which a few dozen 2 MB documents turned into gigabytes). An entry
  * weighs its source length times BYTES_PER_SOURCE_BYTE; documents over
- * LARGEST_CACHED_SOURCE are never cached. The validation cache and the
- * compiled-execution cache are keyed weakly by the cached DocumentNode, so
- * they shrink with it.
+ * LARGEST_CACHED_SOURCE are never cached. The validation cache
+ * (useValidationCache) and the compiled-execution cache are keyed weakly by the
+ * cached DocumentNode, so they shrink with it.
  */
 export function boundedParserCache(budgetBytes: number) {
   if (budgetBytes === 0) return false as const;
@@ -119,5 +119,38 @@ export function boundedParserCache(budgetBytes: number) {
       sizeCalculation: (_value, key) => Math.max(key.length * BYTES_PER_SOURCE_BYTE, 1),
       maxEntrySize: Math.min(LARGEST_CACHED_SOURCE * BYTES_PER_SOURCE_BYTE, budgetBytes),
     });
-  return { documentCache: make<DocumentNode>(), errorCache: make<object>(), validationCache: true };
+  // Yoga's own validation cache keys its entries by the names of the validation rules, read on every
+  // request: useValidationCache does without.
+  return { documentCache: make<DocumentNode>(), errorCache: make<object>(), validationCache: false };
+}
+
+/**
+ * Validation results by schema and parsed document. Yoga's cache (turned off in boundedParserCache) keys
+ * them first by the joined names of the request's rules, which it reads from ~30 rule functions on every
+ * request, a few microseconds each time. This gateway's rules are the same for every request (the spec's,
+ * and those its plugins add: depth, aliases, directives, list literals, introspection), so the schema and
+ * the document are the whole key. Place it before every other plugin with an onValidate hook: its
+ * after-hook then stores the result before their after-hooks rewrite it, and on a hit they rewrite the
+ * stored result the same way again.
+ */
+export function useValidationCache(): Plugin {
+  const bySchema = new WeakMap<object, WeakMap<DocumentNode, readonly Error[]>>();
+  return {
+    onValidate({ params: { schema, documentAST }, setResult }) {
+      let byDocument = bySchema.get(schema);
+      if (!byDocument) {
+        byDocument = new WeakMap();
+        bySchema.set(schema, byDocument);
+      }
+      const cached = byDocument.get(documentAST);
+      if (cached) {
+        setResult(cached);
+        return undefined;
+      }
+      const store = byDocument;
+      return ({ result }) => {
+        store.set(documentAST, result);
+      };
+    },
+  };
 }
