@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayContext } from '../src/schema/context.js';
 import { buildSchema } from '../src/schema/index.js';
 import { createGateway, type Gateway } from '../src/server/http/gateway.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -15,7 +16,7 @@ describe('validation cache', () => {
   beforeAll(async () => {
     gw = await startTestGateway('validation_cache');
     // Sits after the cache, so its validate function runs only when the cache missed.
-    const counting: Plugin = {
+    const counting: Plugin<GatewayContext> = {
       onValidate({ validateFn, setValidationFn }) {
         setValidationFn((...args) => {
           validations += 1;
