@@ -35,6 +35,23 @@ describe('the default edge', () => {
     expect(await ready.json()).toEqual({ status: 'ready', responseCache: cacheOff });
   });
 
+  it("a query asked for as an event stream only is answered in the gateway's stream; JSON otherwise", async () => {
+    for (const accept of ['text/event-stream', 'TEXT/EVENT-STREAM; charset=utf-8']) {
+      const streamed = await post(gw.origin, { query: '{ __typename }' }, { accept });
+      expect(streamed.headers.get('content-type')).toBe('text/event-stream');
+      // The gateway's own framing (server/sse/response.ts), not yoga's: it tells proxies not to buffer.
+      expect(streamed.headers.get('x-accel-buffering')).toBe('no');
+      const text = await streamed.text();
+      expect(text).toContain('event: next\ndata: {"data":{"__typename":"Query"}}\n\n');
+      expect(text).toContain('event: complete');
+    }
+    for (const accept of ['application/json', 'text/event-stream, application/json', '*/*']) {
+      const plain = await post(gw.origin, { query: '{ __typename }' }, { accept });
+      expect(plain.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
+      expect(await plain.json()).toEqual({ data: { __typename: 'Query' } });
+    }
+  });
+
   it('CORS: same origin by default, nothing echoed to another origin, no credentials', async () => {
     const preflight = await fetch(`${gw.origin}/graphql`, {
       method: 'OPTIONS',

@@ -65,6 +65,9 @@ function useEventStreamResponses(keepAliveMs: number, directWrites: boolean): Pl
   return {
     onResultProcess({ request, result, setResultProcessor, serverContext }) {
       if (Array.isArray(result)) return;
+      // A single result goes out as SSE only when the client accepts nothing else: without "event-stream" in
+      // Accept that cannot be, and most requests are answered without parsing the header.
+      if (!isAsyncIterable(result) && !/event-stream/i.test(request.headers.get('accept') ?? '')) return;
       const accepted = mediaTypes(request);
       const streamable = accepted.some((type) => type === 'text/event-stream' || type === 'text/*' || type === '*/*');
       const onlyEventStream = accepted.length > 0 && accepted.every((type) => type === 'text/event-stream');
