@@ -89,9 +89,29 @@ describe('series metrics print as prom-client prints', () => {
     fast.series({ status: '429' }).inc(2);
     expect(await ours.metrics()).toBe(await theirs.metrics());
 
+    // After a reset both print only what is observed again, though callers keep their handles.
     ours.resetMetrics();
+    theirs.resetMetrics();
     ok.inc();
-    expect(await ours.metrics()).toContain('c{status="200"} 1\nc{status="429"} 0');
+    reference.inc({ status: '200' });
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('c{status="200"} 1\n');
+    expect(await ours.metrics()).not.toContain('429');
+  });
+
+  it('a series resolved but never observed is not printed, as prom-client has no such series', async () => {
+    const theirs = new Registry();
+    const ours = new Registry();
+    const reference = new Histogram({ name: 'h', help: 'x', labelNames: ['operationType'], registers: [theirs] });
+    const fast = new SeriesHistogram({ name: 'h', help: 'x', labelNames: ['operationType'], registry: ours });
+    const counter = new SeriesCounter({ name: 'c', help: 'x', labelNames: ['operationType'], registry: ours });
+    new Counter({ name: 'c', help: 'x', labelNames: ['operationType'], registers: [theirs] });
+    fast.series({ operationType: 'subscription' });
+    counter.series({ operationType: 'query' });
+    fast.series({ operationType: 'query' }).observe(0.01);
+    reference.observe({ operationType: 'query' }, 0.01);
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).not.toContain('subscription');
   });
 
   it('a label the family does not have is refused; a non-finite value is dropped, not thrown', async () => {

@@ -83,7 +83,9 @@ abstract class Family<S extends { labels: LabelValues }> {
   /** What the Registry prints (prom-client calls this before get() when present). */
   async getForPromString(): Promise<Exported> {
     const values: ExportedValue[] = [];
-    for (const series of this.#series.values()) values.push(...this.export(series));
+    // A series prints from its first observation, as prom-client's do: a caller may resolve series it never
+    // observes through (the subscribe phase of a query's document).
+    for (const series of this.#series.values()) if (this.observed(series)) values.push(...this.export(series));
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 
@@ -97,12 +99,13 @@ abstract class Family<S extends { labels: LabelValues }> {
     return exported;
   }
 
-  /** Registry.resetMetrics(): every series back to zero (callers keep their handles, so none is dropped). */
+  /** Registry.resetMetrics(): every series back to zero and unprinted until observed again, as prom-client's. */
   reset(): void {
     for (const series of this.#series.values()) this.zero(series);
   }
 
   protected abstract zero(series: S): void;
+  protected abstract observed(series: S): boolean;
 }
 
 export class HistogramSeries {
@@ -144,6 +147,10 @@ export class SeriesHistogram extends Family<HistogramSeries> {
     return new HistogramSeries(labels, this.#buckets);
   }
 
+  protected observed(series: HistogramSeries): boolean {
+    return series.count > 0;
+  }
+
   protected zero(series: HistogramSeries): void {
     series.counts.fill(0);
     series.sum = 0;
@@ -170,13 +177,17 @@ export class SeriesHistogram extends Family<HistogramSeries> {
 export class CounterSeries {
   readonly labels: LabelValues;
   value = 0;
+  /** Printed once inc() was called, even by 0 (prom-client's rule). */
+  incremented = false;
 
   constructor(labels: LabelValues) {
     this.labels = labels;
   }
 
   inc(by = 1): void {
-    if (Number.isFinite(by) && by >= 0) this.value += by;
+    if (!Number.isFinite(by) || by < 0) return;
+    this.value += by;
+    this.incremented = true;
   }
 }
 
@@ -187,7 +198,12 @@ export class SeriesCounter extends Family<CounterSeries> {
     return new CounterSeries(labels);
   }
 
+  protected observed(series: CounterSeries): boolean {
+    return series.incremented;
+  }
+
   protected zero(series: CounterSeries): void {
+    series.incremented = false;
     series.value = 0;
   }
 
