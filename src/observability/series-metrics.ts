@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
  * the label names, builds a string from the label values, looks it up in a
  * dictionary and finds the bucket through another one. A request observes
  * nine of them, which cost a tenth of the gateway's CPU for `{ __typename }`
- * (docs/performance.md, "Per-request metrics"). Here the caller asks once for
+ * (docs/performance.md, "Per-request cost, 2026-12-03 afternoon"). Here the caller asks once for
  * a series (a handle on one combination of label values) and keeps it, per
  * parsed document or per status; an observation is then a loop over the
  * bounds and three additions.
