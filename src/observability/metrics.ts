@@ -6,7 +6,7 @@ import type { RollupService } from '../aggregates/rollup/service.js';
 import type { StatementCounter } from '../db/database.js';
 import type { TripFeedStats } from '../live/trip-feed.js';
 import { useGraphQLMetrics } from './graphql-metrics.js';
-import { SeriesCounter, SeriesHistogram, type CounterSeries } from './series-metrics.js';
+import { SeriesCounter, SeriesHistogram } from './series-metrics.js';
 import type { SyncService } from '../sync/service.js';
 
 /** What /metrics reads at scrape time: the counters the gateway keeps anyway. */
@@ -69,14 +69,13 @@ export function createMetrics(sources: MetricSources) {
     labelNames: ['code'],
     registers: [registry],
   });
-  // Counted on every request and statement: series-metrics.ts, with the series kept here.
+  // Counted on every request and statement: series-metrics.ts (the SQL series are kept here).
   const responses = new SeriesCounter({
     name: 'lakebase_http_responses_total',
     help: 'HTTP responses by status code (including requests refused before GraphQL: 413, 415, 429, 403)',
     labelNames: ['status'],
     registry,
   });
-  const responsesByStatus = new Map<number, CounterSeries>();
   const sqlDuration = new SeriesHistogram({
     name: 'lakebase_sql_statement_duration_seconds',
     help: 'Duration of SQL statements sent while serving requests and the live feed, by result',
@@ -195,12 +194,7 @@ export function createMetrics(sources: MetricSources) {
       else if (!isAsyncIterable(result)) countErrors((result as ExecutionResult).errors);
     },
     onResponse({ response }) {
-      let series = responsesByStatus.get(response.status);
-      if (!series) {
-        series = responses.series({ status: String(response.status) });
-        responsesByStatus.set(response.status, series);
-      }
-      series.inc();
+      responses.series({ status: String(response.status) }).inc();
     },
   };
   return { registry, plugins: [requestMetrics, observer] };
