@@ -5,6 +5,7 @@ import type { GatewayContext, GatewayServices } from '../../schema/context.js';
 import { useRequestBodyLimit } from '../plugins/body-limit.js';
 import { useCompiledExecution } from '../fast-paths/compiled-execution.js';
 import { corsOptions } from './cors.js';
+import { GatewayURLPattern, GRAPHQL_ENDPOINT } from './graphql-endpoint.js';
 import { useErrorMasking } from '../plugins/error-masking.js';
 import { boundedParserCache, useDocumentLimits, useValidationCache } from '../plugins/document-limits.js';
 import { usePersistedOperationsFromManifest } from '../plugins/persisted-operations.js';
@@ -93,11 +94,8 @@ export function createGateway({
   const persisted = usePersistedOperationsFromManifest(edge.persistedOperations, edge.persistedOperationsManifest);
   return createYoga<Record<string, never>, GatewayContext>({
     schema,
-    // A URLPattern: exactly /graphql and /api/graphql. /api/graphql is the same
-    // API for OAuth token callers (BI tools, scripts, services), whom the
-    // Databricks Apps proxy lets through only on paths under /api/. The stream
-    // paths (`<path>/stream`) are in sse/transport.ts.
-    graphqlEndpoint: '{/api}?/graphql',
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    fetchAPI: { URLPattern: GatewayURLPattern },
     landingPage: false,
     // Yoga answers any URL *ending* in its health endpoint with an empty 200 before any plugin of ours runs,
     // which shadowed our /health (documented JSON, see health.ts). A fragment never reaches a server, so this
