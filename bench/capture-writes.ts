@@ -10,6 +10,9 @@
  * - a block of `block` batched upserts of 1,000 existing rows each
  *   (INSERT ... ON CONFLICT DO UPDATE with new fares and distances, so every
  *   row really changes, as an incremental sync rewrites rows);
+ * - a block of `block` applies of the local sync pipeline's own incremental
+ *   statement (`applyNetChanges`: the net changes of one source version,
+ *   1,000 existing trips rewritten, read from the change feed and upserted);
  * - one COPY of `copy-rows` new trips (a bulk sync), removed again untimed.
  *
  * Why short interleaved blocks and not one long run per mode: this machine's
@@ -22,7 +25,15 @@ import { parseArgs } from 'node:util';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pgCopyStreams from 'pg-copy-streams';
-import { fillTable, pairedSummary, signed, startCaptureBench, tidy, upsertBlocks } from './support/capture-bench.js';
+import {
+  fillTable,
+  pairedSummary,
+  pipelineApplyBlocks,
+  signed,
+  startCaptureBench,
+  tidy,
+  upsertBlocks,
+} from './support/capture-bench.js';
 import { positiveInt } from './support/latest-page-harness.js';
 import { loadAverage } from './support/report.js';
 
@@ -72,6 +83,7 @@ async function copy(first: number, count: number): Promise<number> {
 }
 
 const upsertBlock = upsertBlocks(writer, rows, block);
+const pipelineApply = pipelineApplyBlocks(writer, rows, block);
 
 /** ms per 1,000 rows of one COPY of new ids; the rows are deleted again with the capture off, untimed. */
 async function copyBlock(on: boolean): Promise<number> {
@@ -84,8 +96,10 @@ async function copyBlock(on: boolean): Promise<number> {
 
 const modes = ['off', 'on'] as const;
 type Mode = (typeof modes)[number];
-const times: Record<'upsert' | 'copy', Record<Mode, number[]>> = {
+const kinds = ['upsert', 'pipeline', 'copy'] as const;
+const times: Record<(typeof kinds)[number], Record<Mode, number[]>> = {
   upsert: { off: [], on: [] },
+  pipeline: { off: [], on: [] },
   copy: { off: [], on: [] },
 };
 
@@ -95,6 +109,7 @@ console.log(
 );
 await setCapture(false);
 await fillTable(writer, rows);
+await pipelineApply.prepare();
 for (let round = 1; round <= rounds; round += 1) {
   const order = Math.random() < 0.5 ? modes : ([...modes].reverse() as Mode[]);
   for (const mode of order) {
@@ -104,21 +119,27 @@ for (let round = 1; round <= rounds; round += 1) {
   }
   for (const mode of order) {
     await setCapture(mode === 'on');
+    await pipelineApply.run(); // untimed, as above
+    times.pipeline[mode].push(await pipelineApply.run());
+  }
+  for (const mode of order) {
+    await setCapture(mode === 'on');
     times.copy[mode].push(await copyBlock(mode === 'on'));
   }
   // The change log and the table's dead rows grow the same for both modes; kept small, untimed.
   if (round % 10 === 0) {
     await setCapture(false);
     await tidy(writer);
+    await pipelineApply.tidy();
   }
 }
 
-for (const kind of ['upsert', 'copy'] as const) {
+for (const kind of kinds) {
   const { off, on } = times[kind];
   const summary = pairedSummary(on, off);
   const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
   console.log(
-    `${kind.padEnd(6)} ms per 1,000 rows: capture off ${summary.baseline.toFixed(3)}, on ${summary.measured.toFixed(3)} ` +
+    `${kind.padEnd(8)} ms per 1,000 rows: capture off ${summary.baseline.toFixed(3)}, on ${summary.measured.toFixed(3)} ` +
       `(${signed(summary.added)} ms paired): ${percent(summary.slower)} slower, median of ${on.length} paired rounds ` +
       `(interquartile ${percent(summary.q1)} to ${percent(summary.q3)}) (goal <= 10%: ${summary.slower <= 0.1 ? 'met' : 'NOT met'})`,
   );

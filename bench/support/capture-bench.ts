@@ -9,6 +9,15 @@ import type pg from 'pg';
 import { createDb } from '../../src/db/database.js';
 import { ensureSyncedTable } from '../../src/dev/synced-table.js';
 import { captureTriggerNames, installCapture } from '../../src/live/capture/install.js';
+import { applyNetChanges } from '../../src/dev/pipeline/apply.js';
+import {
+  columnList,
+  pipelineNames,
+  relations,
+  TRIP_COLUMNS,
+  type PipelineNames,
+} from '../../src/dev/pipeline/names.js';
+import { preparePipeline } from '../../src/dev/pipeline/prepare.js';
 import { startBenchDatabase, type BenchDatabase } from './bench-database.js';
 import { median } from './latest-page-harness.js';
 
@@ -88,6 +97,67 @@ export async function fillTable(writer: pg.PoolClient, rows: number): Promise<vo
     [rows],
   );
   await writer.query('VACUUM ANALYZE "default".trips_synced');
+}
+
+/**
+ * The local sync pipeline's own incremental apply (`applyNetChanges`, the
+ * statement a TRIGGERED or CONTINUOUS sync runs): each call writes `block`
+ * source versions, each rewriting 1,000 existing trips with new fares and
+ * distances (untimed, like the upstream commit it stands for), and times the
+ * apply of each version into the synced table. Resolves to the ms per apply.
+ * The source holds the synced table's rows (copied untimed by the first call).
+ */
+export function pipelineApplyBlocks(
+  writer: pg.PoolClient,
+  rows: number,
+  block: number,
+): { prepare(): Promise<void>; run(): Promise<number>; tidy(): Promise<void> } {
+  const names: PipelineNames = pipelineNames({ sourceSchema: 'bench_source', pipelineSchema: 'bench_pipeline' });
+  const r = relations(names);
+  let next = 1;
+  let fare = 20;
+  const headVersion = async (): Promise<number> => {
+    const { rows: head } = await writer.query<{ version: string }>(`SELECT max(version) AS version FROM ${r.commits}`);
+    return Number(head[0]?.version ?? 0);
+  };
+  const commitVersion = async (): Promise<number> => {
+    fare += 1;
+    const first = next;
+    next = first + 1000 > rows ? 1 : first + 1000;
+    await writer.query(
+      `UPDATE ${r.source} SET fare_amount = $3::numeric + id % 5, trip_distance = 1.5 + $3::numeric % 3
+        WHERE id BETWEEN $1 AND $2`,
+      [first, Math.min(rows, first + 999), fare],
+    );
+    return headVersion();
+  };
+  return {
+    async prepare() {
+      await preparePipeline(writer, names, 'TRIGGERED');
+      await writer.query(`SELECT set_config('lakebase_dev.capture_changes', 'off', false)`);
+      await writer.query(
+        `INSERT INTO ${r.source} (${columnList(TRIP_COLUMNS)}) SELECT ${columnList(TRIP_COLUMNS)} FROM ${r.synced}`,
+      );
+      await writer.query(`SELECT set_config('lakebase_dev.capture_changes', 'on', false)`);
+      await writer.query(`VACUUM ANALYZE ${r.source}`);
+    },
+    async run() {
+      let total = 0;
+      for (let i = 0; i < block; i += 1) {
+        const version = await commitVersion();
+        const started = performance.now();
+        const changed = await applyNetChanges(writer, names, version - 1, version);
+        total += performance.now() - started;
+        if (changed !== 1000) throw new Error(`pipeline apply of version ${version} wrote ${changed} rows, not 1000`);
+      }
+      return total / block;
+    },
+    /** The applied versions' change rows and the source's dead rows, dropped untimed like tidy() below. */
+    async tidy() {
+      await writer.query(`DELETE FROM ${r.changes}`);
+      await writer.query(`VACUUM ${r.changes}, ${r.source}`);
+    },
+  };
 }
 
 /** Empties the change log (both modes grow the table's dead rows alike); untimed. */
