@@ -1,0 +1,226 @@
+/**
+ * The README's client configurations for frontend teams, exactly as written
+ * there ("For frontend teams"), against a gateway on a real port: Apollo
+ * Client 4 (HTTP link for queries, a graphql-sse link for subscriptions) and
+ * urql with Graphcache. Each example is written out as a module with the
+ * gateway's origin in place of `https://<app-url>` and imported, so a
+ * configuration that a current release of the client no longer accepts (Apollo
+ * Client 4 dropped the `uri` option) fails here rather than in a user's app.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CombinedGraphQLErrors, gql, type ApolloClient } from '@apollo/client';
+import type { Client as UrqlClient } from 'urql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen, type Listening } from '../src/server/http/listen.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// Inside the project (so the examples' imports resolve to its node_modules), ignored by git and by tsc.
+const examplesDir = path.join(root, '.data', 'readme-examples', String(process.pid));
+
+let gateway: TestGateway;
+let http: Listening;
+let origin: string;
+
+/** The fenced block right after `<!-- example: name -->` in the README, as a module exporting `client`. */
+async function readmeClient<T>(name: string): Promise<T> {
+  const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+  const match = new RegExp(`<!-- example: ${name} -->\\s*\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\``).exec(readme);
+  if (!match?.[1]) throw new Error(`README.md has no example "${name}"`);
+  if (!match[1].includes('https://<app-url>')) throw new Error(`README.md example "${name}" no longer names <app-url>`);
+  const file = path.join(examplesDir, `${name}.ts`);
+  await writeFile(file, `${match[1].replaceAll('https://<app-url>', origin)}\nexport { client };\n`);
+  return ((await import(pathToFileURL(file).href)) as { client: T }).client;
+}
+
+// Fares 10..16 on trips 1..7, zips alternating between Manhattan (10001) and Brooklyn (11201).
+const TRIPS = 7;
+async function insert(ids: number[]): Promise<void> {
+  await gateway.database.pool.query(
+    `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, tpep_dropoff_datetime, fare_amount, pickup_zip, dropoff_zip)
+     SELECT i, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 minute',
+            timestamptz '2024-01-01 00:20:00+00' + i * interval '1 minute', 9 + i,
+            CASE WHEN i % 2 = 0 THEN 11201 ELSE 10001 END, 10022
+       FROM unnest($1::int8[]) AS i`,
+    [ids.map(String)],
+  );
+}
+
+/** Trip ids by fare, highest first, of trips with a fare of at least `minFare`: what SQL says the pages hold. */
+async function idsByFareDesc(minFare: number, limit: number): Promise<string[]> {
+  const { rows } = await gateway.database.pool.query<{ id: string }>(
+    `SELECT id::text AS id FROM "default".trips_synced WHERE fare_amount >= $1 ORDER BY fare_amount DESC LIMIT $2`,
+    [minFare, limit],
+  );
+  return rows.map((row) => row.id);
+}
+
+beforeAll(async () => {
+  gateway = await startTestGateway('frontend_clients', { LIVE_POLL_INTERVAL_MS: '50' });
+  await insert(Array.from({ length: TRIPS }, (_, i) => i + 1));
+  http = await listen(gateway.app.gateway, 0, '127.0.0.1');
+  origin = new URL(http.url).origin;
+  await mkdir(examplesDir, { recursive: true });
+});
+afterAll(async () => {
+  await http?.close();
+  await gateway?.close();
+  await rm(examplesDir, { recursive: true, force: true });
+});
+
+interface TripsPage {
+  trips: {
+    edges: { cursor: string; node: { id: string; tripId: string; fareAmount: number; pickupZone: Zone | null } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
+interface Zone {
+  zip: number;
+  borough: string | null;
+}
+
+const TRIPS_QUERY = `query Trips($first: Int!, $after: String, $filter: TripFilter, $orderBy: [TripOrderBy!]) {
+  trips(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    edges { cursor node { id tripId fareAmount pickupZone { zip borough } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const FIRST_PAGE = { first: 3, filter: { fareAmount: { gte: 11 } }, orderBy: ['FARE_AMOUNT_DESC'] };
+const BAD_ARGUMENT = '{ trips(first: -1) { totalCount } }';
+
+describe('Apollo Client 4, configured as in the README', () => {
+  let client: ApolloClient;
+  beforeAll(async () => {
+    client = await readmeClient<ApolloClient>('apollo-client');
+  });
+  afterAll(() => client?.stop());
+
+  it('pages trips with fetchMore into one cached list, in the order SQL gives', async () => {
+    const query = gql(TRIPS_QUERY);
+    const watched = client.watchQuery<TripsPage>({ query, variables: FIRST_PAGE });
+    const subscription = watched.subscribe(() => {});
+    try {
+      const first = await watched.refetch();
+      const page1 = first.data!.trips;
+      expect(page1.edges.map((edge) => edge.node.tripId)).toEqual(await idsByFareDesc(11, 3));
+      expect(page1.pageInfo.hasNextPage).toBe(true);
+
+      await watched.fetchMore({ variables: { after: page1.pageInfo.endCursor } });
+      // The watched query sees the merged list once the cache broadcasts it (after fetchMore resolves, in Apollo 4).
+      const merged = () => (watched.getCurrentResult().data as TripsPage | undefined)?.trips;
+      const six = await idsByFareDesc(11, 6);
+      await expect.poll(() => merged()?.edges.map((edge) => edge.node.tripId), { timeout: 5_000 }).toEqual(six);
+      expect(merged()?.pageInfo.hasNextPage).toBe(false);
+      // The cached list answers the first page's variables too: one list per filter and ordering.
+      const cached = client.readQuery<TripsPage>({ query, variables: FIRST_PAGE });
+      expect(cached?.trips.edges.map((edge) => edge.node.tripId)).toEqual(six);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  it('normalises Zone by zip and Trip by its Relay id', async () => {
+    await client.query<TripsPage>({
+      query: gql(TRIPS_QUERY),
+      variables: { first: TRIPS },
+      fetchPolicy: 'network-only',
+    });
+    const cache = client.cache.extract() as Record<string, { __typename?: string; borough?: string }>;
+    const zones = Object.entries(cache).filter(([, entry]) => entry.__typename === 'Zone');
+    expect(zones.map(([key]) => key).sort()).toEqual(['Zone:{"zip":10001}', 'Zone:{"zip":11201}']);
+    expect(cache[client.cache.identify({ __typename: 'Zone', zip: 10001 })!]?.borough).toBe('Manhattan');
+    expect(cache[client.cache.identify({ __typename: 'Zone', zip: 11201 })!]?.borough).toBe('Brooklyn');
+    const trips = Object.values(cache).filter((entry) => entry.__typename === 'Trip');
+    expect(trips).toHaveLength(TRIPS);
+
+    const node = await client.query<{ trip: { id: string; fareAmount: number } }>({
+      query: gql`
+        query One($tripId: BigInt!) {
+          trip(tripId: $tripId) {
+            id
+            fareAmount
+          }
+        }
+      `,
+      variables: { tripId: '7' },
+    });
+    expect(node.data?.trip.fareAmount).toBe(16);
+    expect(client.cache.identify({ __typename: 'Trip', id: node.data!.trip.id })).toBe(`Trip:${node.data!.trip.id}`);
+  });
+
+  it('raises a bad argument as a GraphQL error that names it', async () => {
+    const failure = await client.query({ query: gql(BAD_ARGUMENT), fetchPolicy: 'network-only' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(CombinedGraphQLErrors.is(failure)).toBe(true);
+    const errors = (failure as CombinedGraphQLErrors).errors;
+    expect(errors[0]?.extensions?.argument).toBe('first');
+    expect(errors[0]?.message).toContain('first');
+  });
+
+  it('streams tripsAdded over the graphql-sse link, every new row once', async () => {
+    const batches: string[][] = [];
+    const errors: unknown[] = [];
+    const subscription = client
+      .subscribe<{ tripsAdded: { cursor: string; trips: { tripId: string }[] } }>({
+        query: gql`
+          subscription {
+            tripsAdded {
+              cursor
+              trips {
+                tripId
+              }
+            }
+          }
+        `,
+      })
+      .subscribe({
+        next: (result) => {
+          if (result.error) errors.push(result.error);
+          if (result.data) batches.push(result.data.tripsAdded.trips.map((trip) => trip.tripId));
+        },
+        error: (error: unknown) => errors.push(error),
+      });
+    try {
+      await expect.poll(() => batches.length, { timeout: 20_000 }).toBeGreaterThan(0);
+      expect(batches[0]).toEqual([]);
+      await insert([101, 102]);
+      await insert([103]);
+      await expect.poll(() => batches.flat().sort(), { timeout: 20_000 }).toEqual(['101', '102', '103']);
+      expect(errors).toEqual([]);
+    } finally {
+      subscription.unsubscribe();
+      await gateway.database.pool.query('DELETE FROM "default".trips_synced WHERE id > $1', [TRIPS]);
+    }
+  });
+});
+
+describe('urql with Graphcache, configured as in the README', () => {
+  let client: UrqlClient;
+  beforeAll(async () => {
+    client = await readmeClient<UrqlClient>('urql-client');
+  });
+
+  it('merges pages of trips into one cached list (relayPagination), in the order SQL gives', async () => {
+    const page1 = await client.query<TripsPage>(TRIPS_QUERY, FIRST_PAGE).toPromise();
+    expect(page1.error).toBeUndefined();
+    expect(page1.data!.trips.edges.map((edge) => edge.node.tripId)).toEqual(await idsByFareDesc(11, 3));
+
+    const page2 = await client
+      .query<TripsPage>(TRIPS_QUERY, { ...FIRST_PAGE, after: page1.data!.trips.pageInfo.endCursor })
+      .toPromise();
+    expect(page2.error).toBeUndefined();
+    const merged = client.readQuery<TripsPage>(TRIPS_QUERY, FIRST_PAGE);
+    expect(merged?.data?.trips.edges.map((edge) => edge.node.tripId)).toEqual(await idsByFareDesc(11, 6));
+    expect(merged?.data?.trips.edges[0]?.node.pickupZone?.borough).toBe('Manhattan');
+  });
+
+  it('reports a bad argument as a GraphQL error that names it', async () => {
+    const result = await client.query(BAD_ARGUMENT, {}).toPromise();
+    expect(result.error?.graphQLErrors[0]?.extensions.argument).toBe('first');
+    expect(result.error?.graphQLErrors[0]?.message).toContain('first');
+  });
+});
