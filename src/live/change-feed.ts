@@ -18,6 +18,7 @@ import {
   type StreamKind,
   type TripChangeEvent,
 } from './change-subscriber.js';
+import { ActivitySignal, FilterGroups, type FilterGroup } from './filter-groups.js';
 import { CURSOR_EXPIRED } from './stream-cursor.js';
 import { feedCounters, TickLoop } from './tick-loop.js';
 
@@ -44,13 +45,10 @@ export interface SubscribeArgs {
   after?: string | null;
 }
 
-interface Group {
+interface Group extends FilterGroup<ChangeSubscriber> {
   kind: StreamKind;
   matches: TripMatcher | null;
-  subscribers: Set<ChangeSubscriber>;
 }
-
-const DELIVERY_SLICE = 500;
 
 /**
  * The exact change feed of this process (capture by trigger, see
@@ -68,17 +66,19 @@ export class ChangeFeed {
   private readonly relations: CaptureRelations;
   private readonly stream: string;
   private readonly logger: Logger;
-  private readonly onActivityChange: ((active: boolean) => void) | undefined;
+  private readonly activity: ActivitySignal;
   private readonly repair: () => Promise<void>;
   private readonly wakeUpsReliable: () => boolean;
-  private active = false;
 
   private position: ChangePosition | undefined;
   private horizon: bigint | null = null;
   private readonly pending = new Set<ChangeSubscriber>();
   private readonly joining = new Set<ChangeSubscriber>();
-  private readonly groups = new Map<string, Group>();
-  private liveCount = 0;
+  private readonly groups = new FilterGroups<ChangeSubscriber, Group>((first) => ({
+    kind: first.kind,
+    matches: first.filter.root ? first.matches : null,
+    subscribers: new Set(),
+  }));
   /** Catch-up windows (capture/windows.ts) of subscribers far behind, and how many subscribers use each. */
   private readonly windows = new Map<ChangeSubscriber, CatchUpWindow>();
   private readonly windowUsers = new Map<string, number>();
@@ -102,7 +102,7 @@ export class ChangeFeed {
     this.relations = options.relations;
     this.stream = options.stream;
     this.logger = options.logger;
-    this.onActivityChange = options.onActivityChange;
+    this.activity = new ActivitySignal(options.onActivityChange);
     this.repair = options.repair;
     this.wakeUpsReliable = options.wakeUpsReliable ?? (() => false);
     this.loop = new TickLoop({
@@ -148,7 +148,7 @@ export class ChangeFeed {
       counters: this.counters,
     });
     this.pending.add(subscriber);
-    this.noteActivity();
+    this.activity.update(true);
     this.wake('subscribe');
     return subscriber;
   }
@@ -166,11 +166,7 @@ export class ChangeFeed {
     this.stopped = true;
     await this.loop.stop();
     this.dropFeedWindow();
-    const everyone = [
-      ...this.pending,
-      ...this.joining,
-      ...[...this.groups.values()].flatMap((g) => [...g.subscribers]),
-    ];
+    const everyone = [...this.pending, ...this.joining, ...this.groups.subscribers()];
     for (const subscriber of everyone) {
       const cursor = subscriber.resumeCursor;
       const field = subscriber.kind === 'added' ? 'tripsAdded' : 'tripChanges';
@@ -186,14 +182,14 @@ export class ChangeFeed {
 
   stats() {
     let queuedRows = 0;
-    for (const group of this.groups.values()) for (const s of group.subscribers) queuedRows += s.queuedRows;
+    for (const s of this.groups.subscribers()) queuedRows += s.queuedRows;
     for (const s of this.joining) queuedRows += s.queuedRows;
     return {
       mechanism: 'trigger' as const,
       pollIntervalMs: this.pollIntervalMs,
       pending: this.pending.size,
       catchingUp: this.joining.size,
-      live: this.liveCount,
+      live: this.groups.live,
       filterGroups: this.groups.size,
       catchUpWindows: this.windowUsers.size + (this.feedWindow ? 1 : 0),
       queuedRows,
@@ -205,7 +201,7 @@ export class ChangeFeed {
   }
 
   private get size(): number {
-    return this.pending.size + this.joining.size + this.liveCount;
+    return this.pending.size + this.joining.size + this.groups.live;
   }
 
   /** One tick: steps while a page came back full (or a catching-up subscriber with room has more). */
@@ -238,7 +234,7 @@ export class ChangeFeed {
     // Catch-up pages as large as half the buffer (the room a subscriber needs to take part).
     const catchUpLimit = Math.max(limit, Math.floor(this.config.subscriberBufferRows / 2));
     const requests: PositionRequest[] = [];
-    const following = this.position !== undefined && this.liveCount > 0;
+    const following = this.position !== undefined && this.groups.live > 0;
     // The feed reads its own position in the shared statement unless it is far behind (its window).
     const feedInStatement = following && !this.feedWindow && !this.feedWantsWindow;
     if (feedInStatement) requests.push({ position: this.position!, limit });
@@ -291,7 +287,7 @@ export class ChangeFeed {
       // Repaired first: a client that re-reads on the error then gets a position past the repair.
       for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
       await this.repair();
-      const lost = [...this.joining, ...[...this.groups.values()].flatMap((g) => [...g.subscribers])];
+      const lost = [...this.joining, ...this.groups.subscribers()];
       for (const subscriber of lost) subscriber.terminate(captureLost());
       this.dropFeedWindow();
       this.position = undefined;
@@ -380,7 +376,7 @@ export class ChangeFeed {
       const start = atSnapshot(read.snapshot);
       if (positionKey(start) === feedKey) {
         subscriber.startLive(start);
-        this.join(subscriber);
+        this.groups.add(subscriber);
       } else {
         subscriber.startJoining(start);
         this.joining.add(subscriber);
@@ -460,57 +456,24 @@ export class ChangeFeed {
     this.joining.delete(subscriber);
     this.leaveWindow(subscriber, false);
     subscriber.startLive(this.position!);
-    this.join(subscriber);
+    this.groups.add(subscriber);
   }
 
-  /** Hands a read's changes to every live subscriber, in slices with a turn of the event loop between them. */
+  /** Hands a read's changes to every live subscriber (FilterGroups.fanOut: in slices, one view per filter). */
   private async deliver(changes: readonly NetChange[], from: ChangePosition, to: ChangePosition): Promise<void> {
-    let budget = DELIVERY_SLICE;
-    for (const group of [...this.groups.values()]) {
-      const view = viewOf(group.kind, group.matches, changes);
-      const chunk: ChangeChunk = { ...view, from, to, shared: true };
-      for (const subscriber of [...group.subscribers]) {
-        subscriber.offer(chunk, true);
-        if (--budget === 0) {
-          budget = DELIVERY_SLICE;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-    }
-  }
-
-  private join(subscriber: ChangeSubscriber): void {
-    let group = this.groups.get(subscriber.filterKey);
-    if (!group) {
-      group = {
-        kind: subscriber.kind,
-        matches: subscriber.filter.root ? subscriber.matches : null,
-        subscribers: new Set(),
-      };
-      this.groups.set(subscriber.filterKey, group);
-    }
-    group.subscribers.add(subscriber);
-    this.liveCount += 1;
+    await this.groups.fanOut(
+      (group): ChangeChunk => ({ ...viewOf(group.kind, group.matches, changes), from, to, shared: true }),
+      (subscriber, chunk) => subscriber.offer(chunk, true),
+    );
   }
 
   private release(subscriber: ChangeSubscriber): void {
     this.pending.delete(subscriber);
     this.joining.delete(subscriber);
     this.leaveWindow(subscriber, false);
-    const group = this.groups.get(subscriber.filterKey);
-    if (group?.subscribers.delete(subscriber)) {
-      this.liveCount -= 1;
-      if (group.subscribers.size === 0) this.groups.delete(subscriber.filterKey);
-    }
+    this.groups.delete(subscriber);
     this.loop.idle();
-    this.noteActivity();
-  }
-
-  private noteActivity(): void {
-    const active = this.size > 0;
-    if (active === this.active) return;
-    this.active = active;
-    this.onActivityChange?.(active);
+    this.activity.update(this.size > 0);
   }
 }
 

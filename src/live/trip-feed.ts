@@ -9,6 +9,7 @@ import { readMatchingTripsBetween, readNewestTripId, readTripsAfter } from './qu
 import { decodeStreamCursor, encodeStreamCursor } from './stream-cursor.js';
 import { TripSubscriber, type FeedChunk, type TripStreamEvent } from './subscriber.js';
 import { describeError, gatewayError } from '../errors.js';
+import { ActivitySignal, FilterGroups, type FilterGroup } from './filter-groups.js';
 import { feedCounters, TickLoop } from './tick-loop.js';
 
 export interface TripFeedOptions {
@@ -43,15 +44,12 @@ export interface TripFeedStats {
   position: string | null;
 }
 
-interface FilterGroup {
+interface Group extends FilterGroup<TripSubscriber> {
   matches: TripMatcher | null;
-  subscribers: Set<TripSubscriber>;
 }
 
 /** Longest wait between attempts of a failing catch-up page. */
 const MAX_BACKOFF_MS = 5000;
-/** Subscribers served per turn of the event loop during a fan-out. */
-const DELIVERY_SLICE = 500;
 
 /**
  * The one change feed of this process. Each tick runs one keyset statement
@@ -74,15 +72,16 @@ export class TripFeed {
   private readonly config: LiveConfig;
   private readonly stream: string;
   private readonly logger: Logger;
-  private readonly onActivityChange: ((active: boolean) => void) | undefined;
-  private active = false;
+  private readonly activity: ActivitySignal;
 
   /** undefined until the first tick has read where the table ends. */
   private position: FeedPosition | undefined;
   private readonly pending = new Set<TripSubscriber>();
   private readonly catchingUp = new Set<TripSubscriber>();
-  private readonly groups = new Map<string, FilterGroup>();
-  private liveCount = 0;
+  private readonly groups = new FilterGroups<TripSubscriber, Group>((first) => ({
+    matches: first.filter.root ? first.matches : null,
+    subscribers: new Set(),
+  }));
   private readonly pagesInFlight = new Map<string, Promise<MatchableTripRow[]>>();
 
   private readonly loop: TickLoop;
@@ -94,7 +93,7 @@ export class TripFeed {
     this.config = options.config;
     this.stream = options.stream;
     this.logger = options.logger;
-    this.onActivityChange = options.onActivityChange;
+    this.activity = new ActivitySignal(options.onActivityChange);
     this.loop = new TickLoop({
       logger: this.logger,
       run: () => this.runTick(),
@@ -133,7 +132,7 @@ export class TripFeed {
       counters: this.counters,
     });
     this.pending.add(subscriber);
-    this.noteActivity();
+    this.activity.update(true);
     // Starts at a position read after this call, i.e. the newest row present at subscribe time.
     this.wake('subscribe');
     return subscriber;
@@ -151,11 +150,7 @@ export class TripFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop.stop();
-    const everyone = [
-      ...this.pending,
-      ...this.catchingUp,
-      ...[...this.groups.values()].flatMap((g) => [...g.subscribers]),
-    ];
+    const everyone = [...this.pending, ...this.catchingUp, ...this.groups.subscribers()];
     for (const subscriber of everyone) {
       const cursor = subscriber.resumeCursor;
       subscriber.terminate(
@@ -170,12 +165,12 @@ export class TripFeed {
 
   stats(): TripFeedStats {
     let queuedRows = 0;
-    for (const group of this.groups.values()) for (const s of group.subscribers) queuedRows += s.queuedRows;
+    for (const s of this.groups.subscribers()) queuedRows += s.queuedRows;
     for (const s of this.catchingUp) queuedRows += s.queuedRows;
     return {
       pending: this.pending.size,
       catchingUp: this.catchingUp.size,
-      live: this.liveCount,
+      live: this.groups.live,
       filterGroups: this.groups.size,
       queuedRows,
       ...this.counters,
@@ -184,7 +179,7 @@ export class TripFeed {
   }
 
   private get size(): number {
-    return this.pending.size + this.catchingUp.size + this.liveCount;
+    return this.pending.size + this.catchingUp.size + this.groups.live;
   }
 
   private async runTick(): Promise<void> {
@@ -207,7 +202,7 @@ export class TripFeed {
 
   /** Moves the feed position to the end of the table, handing every row on the way to subscribers. */
   private async advance(): Promise<void> {
-    if (this.position === undefined || (this.liveCount === 0 && this.catchingUp.size === 0)) {
+    if (this.position === undefined || (this.groups.live === 0 && this.catchingUp.size === 0)) {
       // Nobody follows the feed: jump to the end instead of reading rows nobody wants.
       const newest = await this.counted('feed', () => readNewestTripId(this.db));
       this.position = this.position === undefined ? newest : laterOf(this.position, newest);
@@ -227,25 +222,19 @@ export class TripFeed {
   }
 
   /**
-   * Hands a page of rows to every subscriber, in slices with a turn of the
-   * event loop between them: each slice's events reach the sockets while the
-   * next is prepared, and a fan-out to ten thousand streams never blocks other
-   * requests for its whole duration. Subscribers that join or catch up meanwhile
-   * are covered by their position (a chunk up to it is ignored).
+   * Hands a page of rows to every subscriber: each catching-up one its own
+   * filtered rows, the live ones through FilterGroups.fanOut (in slices, one
+   * set of chunks per filter). Subscribers that join or catch up meanwhile are
+   * covered by their position (a chunk up to it is ignored).
    */
   private async deliver(rows: readonly MatchableTripRow[], upTo: FeedPosition): Promise<void> {
     for (const subscriber of this.catchingUp) subscriber.offer({ rows: rows.filter(subscriber.matches), upTo });
-    let budget = DELIVERY_SLICE;
-    for (const group of [...this.groups.values()]) {
-      const chunks = this.sharedChunks(group.matches ? rows.filter(group.matches) : rows, upTo);
-      for (const subscriber of [...group.subscribers]) {
+    await this.groups.fanOut(
+      (group) => this.sharedChunks(group.matches ? rows.filter(group.matches) : rows, upTo),
+      (subscriber, chunks) => {
         for (const chunk of chunks) subscriber.offer(chunk);
-        if (--budget === 0) {
-          budget = DELIVERY_SLICE;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-    }
+      },
+    );
   }
 
   /** Splits a group's rows into event-sized chunks, so that every subscriber can send each one as is. */
@@ -265,7 +254,7 @@ export class TripFeed {
     const position = this.position ?? null;
     if (subscriber.resumeFrom === undefined) {
       subscriber.startLive(position);
-      this.join(subscriber);
+      this.groups.add(subscriber);
       return;
     }
     subscriber.startCatchUp(position);
@@ -289,7 +278,7 @@ export class TripFeed {
       if (target === null || (subscriber.position !== null && subscriber.position >= target)) {
         this.catchingUp.delete(subscriber);
         subscriber.goLive();
-        this.join(subscriber);
+        this.groups.add(subscriber);
         return;
       }
       await subscriber.waitForRoom();
@@ -339,33 +328,12 @@ export class TripFeed {
     return page;
   }
 
-  private join(subscriber: TripSubscriber): void {
-    let group = this.groups.get(subscriber.filterKey);
-    if (!group) {
-      group = { matches: subscriber.filter.root ? subscriber.matches : null, subscribers: new Set() };
-      this.groups.set(subscriber.filterKey, group);
-    }
-    group.subscribers.add(subscriber);
-    this.liveCount += 1;
-  }
-
   private release(subscriber: TripSubscriber): void {
     this.pending.delete(subscriber);
     this.catchingUp.delete(subscriber);
-    const group = this.groups.get(subscriber.filterKey);
-    if (group?.subscribers.delete(subscriber)) {
-      this.liveCount -= 1;
-      if (group.subscribers.size === 0) this.groups.delete(subscriber.filterKey);
-    }
+    this.groups.delete(subscriber);
     this.loop.idle();
-    this.noteActivity();
-  }
-
-  private noteActivity(): void {
-    const active = this.size > 0;
-    if (active === this.active) return;
-    this.active = active;
-    this.onActivityChange?.(active);
+    this.activity.update(this.size > 0);
   }
 
   private async counted<T>(kind: 'feed' | 'catch-up', run: () => Promise<T>): Promise<T> {
