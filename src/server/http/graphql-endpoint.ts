@@ -35,12 +35,10 @@ export class GatewayURLPattern extends URLPattern {
     this.paths = endpoint === GRAPHQL_ENDPOINT ? GRAPHQL_PATHS : undefined;
   }
 
-  // Yoga passes a URL object, which URLPattern accepts as a string (its href); the type says so.
-  override test(input?: URLPatternInput | URL, baseURL?: string): boolean {
-    if (input instanceof URL) {
-      if (this.paths !== undefined && baseURL === undefined) return this.paths.has(input.pathname);
-      return super.test(input.href, baseURL);
-    }
+  // Yoga passes a URL object: a URLPatternInit to URLPattern (its protocol, pathname, ... are the init's fields).
+  override test(input?: URLPatternInput, baseURL?: string): boolean {
+    if (this.paths !== undefined && input instanceof URL && baseURL === undefined)
+      return this.paths.has(input.pathname);
     return super.test(input, baseURL);
   }
 }
