@@ -42,8 +42,10 @@ describe('validation cache', () => {
 
   it('validates a document once and answers it the same way every time', async () => {
     const query = '{ trips(first: 1) { totalCount } }';
+    const before = validations;
     const first = await post(query);
     const counted = validations;
+    expect(counted - before).toBe(1);
     const second = await post(query);
     expect(second).toEqual(first);
     expect(first.body.errors).toBeUndefined();
