@@ -1,7 +1,8 @@
 /**
  * Aggregates A/B (issue 15): the uncached gateway of this checkout against the
- * one of another checkout, and both against the same statements through pg,
- * for iterating on the uncached aggregate path. Each tree's servers run as
+ * one of another checkout (or of this one started with other node flags), and
+ * each against the same statements through pg in its own process, for
+ * iterating on the uncached aggregate path. Each tree's servers run as
  * bench/aggregates.ts runs them (bench/aggregates-servers.ts, production
  * build, production V8 flags); requests go one at a time, in rounds that
  * alternate the order of the targets, and each figure is the median over
@@ -10,6 +11,10 @@
  *
  *   npx tsx bench/aggregates-ab.ts --before /tmp/old-tree [--queries zip-all,fare-range-stats]
  *                                  [--rounds 8] [--requests 150] [--warmup 1500] [--rows 1000000]
+ *                                  [--before-flags=--single-threaded-gc] [--after-flags='...']
+ *
+ * Without --before, both sides are this checkout; --before-flags and --after-flags add node flags
+ * (space-separated) after production's V8 flags, so one tree can be compared with itself under other flags.
  *
  * The other checkout must be built there (npm ci && npx tsc -p tsconfig.build.json); this one is built
  * here. The data is the aggregates benchmark's (.data/bench-pg, database bench_<rows>): run
@@ -38,9 +43,18 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '150' },
     warmup: { type: 'string', default: '1500' },
     rows: { type: 'string', default: '1000000' },
+    'before-flags': { type: 'string', default: '' },
+    'after-flags': { type: 'string', default: '' },
   },
 });
-if (!values.before) throw new Error('--before: the path of another checkout (built there) is required');
+const here = fileURLToPath(new URL('..', import.meta.url));
+const flagsOf = (text: string) => text.split(/\s+/).filter(Boolean);
+const beforeFlags = flagsOf(values['before-flags']);
+const afterFlags = flagsOf(values['after-flags']);
+if (!values.before && beforeFlags.join(' ') === afterFlags.join(' '))
+  throw new Error(
+    '--before: another checkout (built there) is required, unless --before-flags and --after-flags differ',
+  );
 const rounds = positiveInt('rounds', values.rounds);
 const requests = positiveInt('requests', values.requests);
 const warmup = positiveInt('warmup', values.warmup, 0);
@@ -67,12 +81,16 @@ interface Servers {
   baseline: string;
 }
 
-async function start(root: string): Promise<Servers> {
-  const child = spawn(process.execPath, [...V8_FLAGS, '--import', 'tsx', `${root}/bench/aggregates-servers.ts`], {
-    cwd: root,
-    env: { ...process.env, BENCH_GATEWAY_BUILD: 'dist', DATABASE_URL: url, ROLLUPS: 'on', BENCH_APPEND_ROWS: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function start(root: string, flags: readonly string[]): Promise<Servers> {
+  const child = spawn(
+    process.execPath,
+    [...V8_FLAGS, ...flags, '--import', 'tsx', `${root}/bench/aggregates-servers.ts`],
+    {
+      cwd: root,
+      env: { ...process.env, BENCH_GATEWAY_BUILD: 'dist', DATABASE_URL: url, ROLLUPS: 'on', BENCH_APPEND_ROWS: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const ready = await new Promise<{ gateway: string; baseline: string }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${root}: servers exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -83,13 +101,17 @@ async function start(root: string): Promise<Servers> {
 }
 
 await buildGateway(console.log);
-const before = await start(values.before);
-const after = await start(fileURLToPath(new URL('..', import.meta.url)));
+const before = await start(values.before ?? here, beforeFlags);
+const after = await start(here, afterFlags);
+console.log(
+  `before: ${values.before ?? 'this checkout'} ${[...V8_FLAGS, ...beforeFlags].join(' ')}; ` +
+    `after: this checkout ${[...V8_FLAGS, ...afterFlags].join(' ')}`,
+);
 const { post: timedPost, close: closeConnections } = sequentialPoster();
 
 console.log(`load average before: ${loadAverage()}; ${rounds} rounds × ${requests} requests per target`);
 console.log(
-  '| query | p50 before / after / same SQL ms | added over same SQL, before → after | after − before: p50, CPU |',
+  "| query | p50 before / after / same SQL (before's process, after's) ms | added over same SQL, before → after | after − before: p50, CPU |",
 );
 console.log('|---|---|---|---|');
 for (const query of BENCH_QUERIES.filter((candidate) => wanted.includes(candidate.name))) {
@@ -97,6 +119,7 @@ for (const query of BENCH_QUERIES.filter((candidate) => wanted.includes(candidat
   const targets = {
     before: { url: before.gateway, body, pid: before.child.pid! },
     after: { url: after.gateway, body, pid: after.child.pid! },
+    pgBefore: { url: `${before.baseline}/same/${query.name}`, body: '{}', pid: before.child.pid! },
     pg: { url: `${after.baseline}/same/${query.name}`, body: '{}', pid: after.child.pid! },
   };
   type Name = keyof typeof targets;
@@ -104,7 +127,7 @@ for (const query of BENCH_QUERIES.filter((candidate) => wanted.includes(candidat
   for (let index = 0; index < warmup; index += 1) {
     for (const target of Object.values(targets)) await timedPost(target.url, target.body);
   }
-  const measured: Record<Name, { p50: number; cpu: number }[]> = { before: [], after: [], pg: [] };
+  const measured: Record<Name, { p50: number; cpu: number }[]> = { before: [], after: [], pgBefore: [], pg: [] };
   for (let round = 0; round < rounds; round += 1) {
     for (const name of round % 2 ? [...names].reverse() : names) {
       const target = targets[name];
@@ -120,8 +143,8 @@ for (const query of BENCH_QUERIES.filter((candidate) => wanted.includes(candidat
     median(measured[a].map((round, index) => round[figure] - measured[b][index]![figure]));
   const signed = (value: number, digits: number) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
   console.log(
-    `| ${query.name} | ${p50('before')} / ${p50('after')} / ${p50('pg')} | ` +
-      `${signed(paired('before', 'pg', 'p50'), 3)} → ${signed(paired('after', 'pg', 'p50'), 3)} ms | ` +
+    `| ${query.name} | ${p50('before')} / ${p50('after')} / ${p50('pgBefore')}, ${p50('pg')} | ` +
+      `${signed(paired('before', 'pgBefore', 'p50'), 3)} → ${signed(paired('after', 'pg', 'p50'), 3)} ms | ` +
       `${signed(paired('after', 'before', 'p50'), 3)} ms, ${signed(paired('after', 'before', 'cpu'), 0)} µs |`,
   );
 }
