@@ -35,7 +35,6 @@ import { parse } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery as CompiledGraphQL } from 'graphql-jit';
 import type { CompiledQuery } from 'kysely';
 import pg from 'pg';
-import type { GatewayContext } from '../src/schema/context.js';
 import { BENCH_QUERIES } from './aggregate-queries.js';
 import { median, positiveInt } from './support/latest-page-harness.js';
 import { startInProcessGateway } from './support/in-process-gateway.js';
@@ -101,17 +100,11 @@ const handlers: Record<'gateway' | 'bypass' | 'pg', http.RequestListener> = {
   bypass: (request, response) => {
     void readBody(request).then(async (text) => {
       const params = JSON.parse(text) as { query: string; variables?: Record<string, unknown> };
-      const context: GatewayContext = {
-        config: services.config,
-        db: services.db,
-        statements: services.statements,
-        logger: services.logger,
-        sync: services.sync,
-        live: services.live,
-        rollups: services.rollups,
-        request: new Request('http://127.0.0.1/graphql', { method: 'POST' }),
-        requestId: 'bypass',
-      };
+      const context = gateway.modules.gatewayContext(
+        services,
+        new Request('http://127.0.0.1/graphql', { method: 'POST' }),
+        'bypass',
+      );
       sendJson(response, JSON.stringify(await compiledFor(params.query)(undefined, context, params.variables ?? {})));
     });
   },

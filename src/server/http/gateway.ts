@@ -133,20 +133,7 @@ export function createGateway({
     maskedErrors: true,
     // Replaced by useRequestBodyLimit below, which enforces the same limit more cheaply.
     maxRequestBodySize: false,
-    // One literal of fixed shape rather than a spread of `services`: the spread cost 11–12 µs per request
-    // (bench/gateway-ab.ts --floor), a tenth of `{ __typename }`. The return type makes a service added to
-    // GatewayServices a compile error here until it is passed on.
-    context: ({ request }): GatewayContext => ({
-      config: services.config,
-      db: services.db,
-      statements: services.statements,
-      logger: services.logger,
-      sync: services.sync,
-      live: services.live,
-      rollups: services.rollups,
-      request,
-      requestId: requestIdOf(request),
-    }),
+    context: ({ request }) => gatewayContext(services, request, requestIdOf(request)),
     plugins: [
       // First: it times every request, including those a later plugin answers early (limits, /metrics).
       ...(edge.accessLog ? [useAccessLog(services.logger)] : []),
@@ -203,6 +190,25 @@ export function createGateway({
       useRequestGuards({ maxListItems: edge.maxListItems, maxErrorMessageChars: edge.maxErrorMessageChars }),
     ],
   });
+}
+
+/**
+ * What resolvers see for one request. One literal of fixed shape rather than a spread of `services`: the spread
+ * cost 11–12 µs per request (bench/gateway-ab.ts --floor), a tenth of `{ __typename }`. The return type makes a
+ * service added to GatewayServices a compile error here until it is passed on.
+ */
+export function gatewayContext(services: GatewayServices, request: Request, requestId: string): GatewayContext {
+  return {
+    config: services.config,
+    db: services.db,
+    statements: services.statements,
+    logger: services.logger,
+    sync: services.sync,
+    live: services.live,
+    rollups: services.rollups,
+    request,
+    requestId,
+  };
 }
 
 /** GRAPHQL_INTROSPECTION=false: graphql-js' own rule refuses __schema and __type (not __typename). */
