@@ -35,6 +35,15 @@ describe('the default edge', () => {
     expect(await ready.json()).toEqual({ status: 'ready', responseCache: cacheOff });
   });
 
+  it('/health and /ready answer HEAD as they answer GET, without a body (load balancers probe with HEAD)', async () => {
+    for (const path of ['/health', '/ready']) {
+      const head = await fetch(`${gw.origin}${path}`, { method: 'HEAD' });
+      expect(head.status, path).toBe(200);
+      expect(head.headers.get('content-type'), path).toMatch(/^application\/json/);
+      expect(await head.text(), path).toBe('');
+    }
+  });
+
   it("a query asked for as an event stream only is answered in the gateway's stream; JSON otherwise", async () => {
     for (const accept of ['text/event-stream', 'TEXT/EVENT-STREAM; charset=utf-8']) {
       const streamed = await post(gw.origin, { query: '{ __typename }' }, { accept });

@@ -46,7 +46,9 @@ export function useAccessLog(logger: Logger): Plugin {
       requestIdOf(request);
     },
     onParams({ params, request }) {
-      if (params.operationName) operations.set(request, params.operationName.slice(0, 100));
+      // Before yoga's own parameter check: a client may send any JSON value as operationName.
+      if (typeof params.operationName === 'string' && params.operationName !== '')
+        operations.set(request, params.operationName.slice(0, 100));
     },
     onExecute: ({ args }) => noteOperation(args),
     onSubscribe: ({ args }) => noteOperation(args),

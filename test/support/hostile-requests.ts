@@ -254,6 +254,33 @@ export function hostileRequests(): HostileRequest[] {
       json(NODES, { ids: JSON.parse(nested(40, '"VHJpcDoz"')) as unknown }),
       /^\$ids: nests deeper than 32 levels/,
     ),
+    // JSON.parse reads these; anything recursive after it (the response cache's key, graphql-js' coercion) would
+    // overflow the stack. ~200 KB each, under the default body limit.
+    post(
+      'ids variable nested 100k deep',
+      `{"query":${JSON.stringify(NODES)},"variables":{"ids":${nested(100_000, '"VHJpcDoz"')}}}`,
+      /^\$ids: nests deeper than 32 levels/,
+    ),
+    post(
+      'filter variable nested 15k deep',
+      `{"query":${JSON.stringify(TRIPS)},"variables":{"filter":${nested(15_000, '{"fareAmount":{"gt":1}}', '{"not":', '}')}}}`,
+      /^\$filter: nests deeper than 32 levels/,
+    ),
+    post(
+      'variables an array nested 100k deep',
+      `{"query":"{ __typename }","variables":${nested(100_000, '1')}}`,
+      /^variables: must be an object of variable values by name, but an array was given/,
+    ),
+    get(
+      'GET variables nested 2k deep',
+      `query=${encodeURIComponent(NODES)}&variables=${encodeURIComponent(`{"ids":${nested(2_000, '"VHJpcDoz"')}}`)}`,
+      /^\$ids: nests deeper than 32 levels/,
+    ),
+    post(
+      'operationName an object',
+      JSON.stringify({ query: '{ __typename }', operationName: {} }),
+      /^operationName: must be a string or null, but an object was given/,
+    ),
     post(
       'filter literal nested 40 deep',
       json(`{ trips(filter: ${nested(40, '{ fareAmount: { gt: 1 } }', '{ not: ', '}')}) { totalCount } }`),

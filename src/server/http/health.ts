@@ -21,7 +21,8 @@ export interface HealthDetails {
 export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: HealthDetails = {}, timeoutMs = 2000) {
   const report = details.report ?? (() => ({}));
   return async (request: Request): Promise<Response | undefined> => {
-    if (request.method !== 'GET') return undefined;
+    // HEAD too: load balancers and uptime checks probe with it (node:http leaves the body out).
+    if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
     const { pathname } = new URL(request.url);
     if (pathname === '/health') {
       return Response.json({

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../errors.js';
 import { GraphQLError, Kind, type ASTNode, type ExecutionResult, type ValidationRule, type ValueNode } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { errorResponse } from '../http/error-response.js';
 
 export interface RequestGuardOptions {
@@ -33,6 +33,38 @@ const MAX_VALUE_DEPTH = 32;
  */
 export function useRequestGuards(options: RequestGuardOptions): Plugin {
   const operationNames = new WeakMap<Request, string>();
+  /**
+   * Checks of the parsed parameters, before any other plugin sees them:
+   * - variables nested past MAX_VALUE_DEPTH are refused. JSON.parse reads 100,000 levels of `[` without
+   *   trouble, but the response cache hashes the variables and graphql-js coerces them, both recursively: such
+   *   a body overflowed the stack, which yoga answered with a 500, before the execute-time guard
+   *   (useVariableGuards) ran. So are variables sent as an array; other shapes of `variables` are left to
+   *   yoga's own check, which names them;
+   * - an operationName that is not a string: yoga checks the type of `query`, `variables` and `extensions`
+   *   but not this one, and passed `{}` on as a name that matches no operation.
+   */
+  const checkParsedParams = ({ requestParserResult }: { requestParserResult: GraphQLParams | GraphQLParams[] }) => {
+    for (const params of Array.isArray(requestParserResult) ? requestParserResult : [requestParserResult]) {
+      const operationName: unknown = params.operationName;
+      if (operationName != null && typeof operationName !== 'string') {
+        const type = Array.isArray(operationName) ? 'array' : typeof operationName;
+        const given = `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+        throw new GraphQLError(`operationName: must be a string or null, but ${given} was given`, {
+          extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode, argument: 'operationName' },
+        });
+      }
+      const variables: unknown = params.variables;
+      // An array may nest as deep as an object; yoga's own check of the shape comes after the response cache's key.
+      if (Array.isArray(variables)) {
+        throw new GraphQLError('variables: must be an object of variable values by name, but an array was given', {
+          extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode, argument: 'variables' },
+        });
+      }
+      if (variables === null || typeof variables !== 'object') continue;
+      const error = checkVariables(variables as Record<string, unknown>, options.maxListItems);
+      if (error) throw error;
+    }
+  };
   return {
     onParams({ params, request }) {
       if (typeof params.operationName === 'string') operationNames.set(request, params.operationName.slice(0, 100));
@@ -81,6 +113,7 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
           return parse(req);
         });
       }
+      return { onRequestParseDone: checkParsedParams };
     },
     onValidate({ addValidationRule }) {
       addValidationRule(literalListsRule(options.maxListItems));
