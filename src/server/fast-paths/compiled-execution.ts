@@ -124,13 +124,26 @@ export function useCompiledExecution({ onCompile }: CompiledExecutionOptions = {
           execution.variableValues ?? {},
           { maxErrors: 50 },
         );
-        // As graphql-js' execute answers bad variables: errors only, no data.
-        if (variables.errors) return { errors: variables.errors };
+        // As yoga's executor answers bad variables: errors only, no data, and HTTP 400 (a request error; GraphQL
+        // over HTTP requires a 4xx for a response without data under application/graphql-response+json).
+        if (variables.errors) return { errors: variables.errors.map(asRequestError) };
         const result = await compiled.query(execution.rootValue, execution.contextValue, variables.coerced);
         return withDocumentErrors(result, execution.document);
       });
     },
   };
+}
+
+/**
+ * Marks an error that stops a request before execution as @graphql-tools/executor (yoga's executor) marks its
+ * own: `extensions.http.status` 400, defined as a non-enumerable property so that the error's JSON is unchanged.
+ * Without it the first request of a document (graphql-js) was answered 400 and every later one (compiled) 200.
+ */
+function asRequestError(error: GraphQLError): GraphQLError {
+  Object.defineProperty(error, 'extensions', {
+    value: { ...error.extensions, http: { ...(error.extensions['http'] as object | undefined), status: 400 } },
+  });
+  return error;
 }
 
 /** The compiled query, or why there is none. */
