@@ -26,7 +26,9 @@ const MAX_VALUE_DEPTH = 32;
  *   subscription asked with `Accept: application/json`) gets 406 with a body
  *   saying what to accept, and its subscription is ended at once instead of
  *   staying registered;
- * - list arguments are capped in length and nesting (list variables: useVariableGuards);
+ * - list arguments are capped in length and nesting (list variables: useVariableGuards, and right after
+ *   the body is parsed, before the response cache hashes them: checkParsedParams);
+ * - an operationName that is not a string is refused with 400;
  * - error messages are cut to a bounded length (a syntax error quotes the
  *   offending token, which can be a 2 MB string);
  * - graphql-js' "Validation aborted." gets a message that says what to do.
@@ -65,6 +67,7 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
       if (error) throw error;
     }
   };
+  const parseDone = { onRequestParseDone: checkParsedParams };
   return {
     onParams({ params, request }) {
       if (typeof params.operationName === 'string') operationNames.set(request, params.operationName.slice(0, 100));
@@ -113,7 +116,7 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
           return parse(req);
         });
       }
-      return { onRequestParseDone: checkParsedParams };
+      return parseDone;
     },
     onValidate({ addValidationRule }) {
       addValidationRule(literalListsRule(options.maxListItems));
