@@ -206,6 +206,23 @@ describe('graphql-sse streams per client (MAX_STREAMS_PER_CLIENT)', () => {
     other.close();
   });
 
+  it("answers HEAD on a reservation's stream 405 at once, and the reservation still opens with GET", async () => {
+    const d = { authorization: 'Bearer stream-client-d' };
+    const token = (await reserve(d)).text;
+    for (const path of ['/graphql/stream', '/api/graphql/stream']) {
+      // graphql-sse alone treats this HEAD as the GET that opens the stream: no headers until the first event.
+      const head = await fetch(`${gw.origin}${path}`, {
+        method: 'HEAD',
+        headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token, ...d },
+        signal: AbortSignal.timeout(2000),
+      });
+      expect(head.status, path).toBe(405);
+      expect(head.headers.get('allow'), path).toBe('GET, POST, PUT, DELETE');
+    }
+    const stream = await openStream(token, d);
+    stream.close();
+  });
+
   it('counts a reservation on /api/graphql/stream like one on /graphql/stream', async () => {
     const c = { authorization: 'Bearer stream-client-c' };
     const put = (path: string) => fetch(`${gw.origin}${path}`, { method: 'PUT', headers: c });

@@ -168,6 +168,12 @@ function useGraphQLSseProtocol(
       if (!mayBeStreamPath(request.url)) return;
       const path = new URL(request.url, 'http://gateway').pathname;
       if ((path !== STREAM_ENDPOINT && path !== API_STREAM_ENDPOINT) || !handler) return;
+      // graphql-sse answers HEAD like GET when it asks for an event stream: a HEAD naming a reservation opened
+      // its stream (so the real GET got 409 and the events went to a response without a body), and its headers
+      // waited for the first event. HEAD is answered as graphql-sse answers it for any other Accept.
+      if (request.method === 'HEAD') {
+        return endResponse(new yogaFetch.Response(null, { status: 405, headers: { allow: 'GET, POST, PUT, DELETE' } }));
+      }
       serverContexts.set(request, (serverContext ?? {}) as Record<string, unknown>);
       if (request.method === 'PUT') {
         const client = perClient?.identity(request, serverContext) ?? '';
