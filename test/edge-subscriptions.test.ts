@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
 
 const SUBSCRIPTION = 'subscription($after: String) { tripsAdded(after: $after) { cursor trips { tripId } } }';
@@ -81,12 +81,14 @@ describe('subscriber slots', () => {
     expect(operation.status).toBe(202);
     await until(() => subscribers() === 1, 'the orphan operation to subscribe');
     await until(() => subscribers() === 0, 'the reservation to expire');
-    // The token is gone: a second reservation under it is accepted again.
-    const again = await fetch(`${gw.origin}/graphql/stream`, {
-      method: 'PUT',
-      headers: { 'x-graphql-event-stream-token': token },
+    // The token is gone: an operation sent to it finds no stream.
+    const late = await fetch(`${gw.origin}/graphql/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token },
+      body: JSON.stringify({ query: SUBSCRIPTION, extensions: { operationId: 'op2' } }),
     });
-    expect(again.status).toBe(201);
+    expect(late.status).toBe(404);
+    await late.arrayBuffer();
   });
 
   it("a request that fails to open a reservation's stream does not stop its expiry", async () => {
@@ -233,6 +235,76 @@ describe('graphql-sse streams per client (MAX_STREAMS_PER_CLIENT)', () => {
     expect(((await refused.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(
       /MAX_STREAMS_PER_CLIENT/,
     );
+  });
+});
+
+describe('graphql-sse stream tokens', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('edge_stream_tokens', { STREAM_RESERVATION_TTL_MS: '3600000' });
+  });
+  afterAll(() => gw.close());
+  const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('are chosen by the server, never by the client that reserves', async () => {
+    // graphql-sse took a PUT's token from this header: a client could name the stream it reserved.
+    const chosen = '00000000-0000-4000-8000-000000000000';
+    const put = await fetch(`${gw.origin}/graphql/stream`, {
+      method: 'PUT',
+      headers: { 'x-graphql-event-stream-token': chosen },
+    });
+    expect(put.status).toBe(201);
+    const token = await put.text();
+    expect(token).toMatch(UUID_V4);
+    expect(token).not.toBe(chosen);
+    const again = await fetch(`${gw.origin}/graphql/stream?token=${chosen}`, { method: 'PUT' });
+    expect(await again.text()).not.toBe(chosen);
+  });
+
+  it('do not come from Math.random', async () => {
+    // graphql-sse's default drew every hex digit from Math.random, whose state a client can recover from
+    // the tokens it is given; with Math.random pinned, those tokens were all alike.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    try {
+      const tokens = new Set<string>();
+      for (let i = 0; i < 3; i += 1) {
+        tokens.add(await (await fetch(`${gw.origin}/graphql/stream`, { method: 'PUT' })).text());
+      }
+      expect(tokens.size).toBe(3);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it("answers a token named after an object's own members as an unknown one, never with a 500", async () => {
+    const operation = JSON.stringify({ query: SUBSCRIPTION, extensions: { operationId: 'op' } });
+    for (const token of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      for (const path of ['/graphql/stream', `/graphql/stream?token=${token}`]) {
+        const headers: Record<string, string> = path.includes('?') ? {} : { 'x-graphql-event-stream-token': token };
+        const post = await fetch(`${gw.origin}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: operation,
+        });
+        expect(post.status, `POST ${path} ${token}`).toBe(404);
+        await post.arrayBuffer();
+        const remove = await fetch(`${gw.origin}${path}${path.includes('?') ? '&' : '?'}operationId=op`, {
+          method: 'DELETE',
+          headers,
+        });
+        expect(remove.status, `DELETE ${path} ${token}`).toBe(404);
+        await remove.arrayBuffer();
+        const open = await fetch(`${gw.origin}${path}`, {
+          headers: { accept: 'text/event-stream', ...headers },
+          signal: AbortSignal.timeout(5000),
+        });
+        // No stream by that name: graphql-sse reads the GET as a distinct-connection operation, which has none.
+        expect(open.status, `GET ${path} ${token}`).toBe(400);
+        await open.arrayBuffer();
+      }
+    }
+    const health = await fetch(`${gw.origin}/graphql?query=%7B__typename%7D`);
+    expect(await health.json()).toEqual({ data: { __typename: 'Query' } });
   });
 });
 

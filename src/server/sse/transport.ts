@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
@@ -129,6 +130,12 @@ function useGraphQLSseProtocol(
       yogaFetch = yoga.fetchAPI;
       handler = createHandler(
         {
+          // A token is the only credential to a reservation's stream: whoever opens it first receives the events
+          // of every operation sent to it. graphql-sse's default made tokens from Math.random (whose state can be
+          // recovered from a few outputs, and every client sees its own tokens) and took a PUT's token from the
+          // client when it sent one. Here the server always chooses, from the CSPRNG; the other methods name one.
+          // An empty string is no stream: graphql-sse then answers as for a token it does not know.
+          authenticate: (req) => (req.method === 'PUT' ? randomUUID() : (streamToken(req.raw) ?? '')),
           onSubscribe: async (req, params) => {
             const enveloped = yoga.getEnveloped({ ...serverContexts.get(req.raw), request: req.raw, params });
             let document: DocumentNode;
@@ -266,11 +273,20 @@ function requestError(error: unknown): ExecutionResult {
   return { data: null, errors: [withoutHttpStatus(graphqlError)] };
 }
 
+/** The form of every token the gateway issues (`randomUUID`). */
+const TOKEN_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * The reservation a request names, when it names one in the form the gateway issues. Anything else names
+ * none: graphql-sse looks tokens up in a plain object, where `constructor` or `__proto__` would find
+ * Object's own members and its handler would throw on them.
+ */
 function streamToken(request: Request): string | undefined {
-  const header = request.headers.get(TOKEN_HEADER);
-  if (header) return header;
   const query = request.url.indexOf('?');
-  return query < 0 ? undefined : (new URLSearchParams(request.url.slice(query + 1)).get(TOKEN_QUERY) ?? undefined);
+  const token =
+    request.headers.get(TOKEN_HEADER) ||
+    (query < 0 ? undefined : new URLSearchParams(request.url.slice(query + 1)).get(TOKEN_QUERY));
+  return token && TOKEN_FORM.test(token) ? token : undefined;
 }
 
 /** Resolves when the response has room for more, or never will. */
