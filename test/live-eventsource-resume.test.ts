@@ -90,4 +90,20 @@ describe('a native EventSource resumes from Last-Event-ID', () => {
     await reader.cancel();
     expect(text).toMatch(/^id: [^\n]+\nevent: next\ndata: \{"data":\{"tripsAdded":\{"trips":\[\]\}\}\}/m);
   });
+
+  it('names Last-Event-ID, not after, when the id an EventSource sends back is no stream cursor', async () => {
+    // The client passed no `after`: an error about `after` would blame an input it never sent.
+    for (const field of ['tripsAdded { trips { tripId } }', 'tripChanges { cursor }']) {
+      const response = await fetch(`${gw.origin}/graphql?query=${encodeURIComponent(`subscription { ${field} }`)}`, {
+        headers: { accept: 'text/event-stream', 'last-event-id': 'not-a-cursor' },
+      });
+      const text = await response.text();
+      const data = /event: next\ndata: (.*)\n/.exec(text)?.[1];
+      const error = (JSON.parse(data!) as { errors: { message: string; extensions: { argument?: string } }[] })
+        .errors[0]!;
+      expect(error.message, field).toMatch(/^Last-Event-ID: is not a valid stream cursor/);
+      expect(error.extensions.argument, field).toBe('Last-Event-ID');
+      expect(text, field).toMatch(/event: complete/);
+    }
+  });
 });

@@ -4,7 +4,6 @@ import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
 import type { TripRow } from '../db/tables.js';
 import type { Logger } from '../logger.js';
-import type { TripFilter } from '../trips/filter.js';
 import { parseTripFilter } from '../trips/parse-filter.js';
 import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
 import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
@@ -19,6 +18,7 @@ import {
   type TripChangeEvent,
 } from './change-subscriber.js';
 import { ActivitySignal, FilterGroups, type FilterGroup } from './filter-groups.js';
+import type { SubscribeArgs } from './subscribe-args.js';
 import { CURSOR_EXPIRED } from './stream-cursor.js';
 import { feedCounters, TickLoop } from './tick-loop.js';
 
@@ -38,11 +38,6 @@ export interface ChangeFeedOptions {
    * being true, so the next tick is not an hour away.
    */
   wakeUpsReliable?: () => boolean;
-}
-
-export interface SubscribeArgs {
-  filter?: TripFilter | null;
-  after?: string | null;
 }
 
 interface Group extends FilterGroup<ChangeSubscriber> {
@@ -119,9 +114,10 @@ export class ChangeFeed {
     const field = kind === 'added' ? 'tripsAdded' : 'tripChanges';
     // Parsed once (trips/parse-filter.ts): the matcher and the group key come from one validated form.
     const filter = parseTripFilter(args.filter, 'filter');
-    const resumeFrom = args.after == null ? undefined : decodeChangeCursor('after', args.after, this.stream);
+    const afterFrom = args.afterFrom ?? 'after';
+    const resumeFrom = args.after == null ? undefined : decodeChangeCursor(afterFrom, args.after, this.stream);
     if (resumeFrom !== undefined && this.horizon !== null && positionXmin(resumeFrom) < this.horizon) {
-      throw expired('after');
+      throw expired(afterFrom);
     }
     if (this.stopped) {
       throw gatewayError('SHUTTING_DOWN', `${field}: the gateway is shutting down; subscribe again in a moment`);
@@ -140,6 +136,7 @@ export class ChangeFeed {
       matches: compileTripMatcher(filter),
       resumeFrom,
       resumeCursor: args.after ?? undefined,
+      afterFrom,
       bufferRows: this.config.subscriberBufferRows,
       eventMaxRows: this.config.eventMaxRows,
       encodeCursor: (position) => encodeChangeCursor(this.stream, position),
@@ -327,7 +324,7 @@ export class ChangeFeed {
       for (const subscriber of subscribers) {
         if (subscriber.state !== 'joining') continue;
         if (expiredNow) {
-          subscriber.terminate(expired('after'));
+          subscriber.terminate(expired(subscriber.afterFrom));
           continue;
         }
         const items = viewOf(subscriber.kind, subscriber.matches, read.changes[index]!);
@@ -390,7 +387,7 @@ export class ChangeFeed {
   private stillJoining(subscriber: ChangeSubscriber, from: ChangePosition): boolean {
     if (subscriber.state !== 'joining') return false;
     if (this.horizon !== null && positionXmin(from) < this.horizon) {
-      subscriber.terminate(expired('after'));
+      subscriber.terminate(expired(subscriber.afterFrom));
       return false;
     }
     return true;

@@ -7,6 +7,7 @@ import type { ChangePosition } from './capture/position.js';
 import { markShareable } from './shared-events.js';
 import { StreamQueue, type TripStreamTermination } from './stream-queue.js';
 import { LagMeter } from './lag-meter.js';
+import type { AfterSource } from './subscribe-args.js';
 
 /** One change of Subscription.tripChanges. */
 export interface TripChangeEvent {
@@ -55,6 +56,8 @@ export interface ChangeSubscriberOptions {
   /** The decoded `after` cursor; undefined starts now. */
   resumeFrom: ChangePosition | undefined;
   resumeCursor: string | undefined;
+  /** Where the resume cursor came from, named in the errors about it. */
+  afterFrom: AfterSource;
   bufferRows: number;
   eventMaxRows: number;
   encodeCursor(position: ChangePosition): string;
@@ -79,6 +82,7 @@ export class ChangeSubscriber extends StreamQueue<StreamBatch> {
   readonly filterKey: string;
   readonly matches: TripMatcher;
   readonly resumeFrom: ChangePosition | undefined;
+  readonly afterFrom: AfterSource;
 
   private readonly options: ChangeSubscriberOptions;
   private readonly events: StreamBatch[] = [];
@@ -96,6 +100,7 @@ export class ChangeSubscriber extends StreamQueue<StreamBatch> {
     this.filterKey = options.filterKey;
     this.matches = options.matches;
     this.resumeFrom = options.resumeFrom;
+    this.afterFrom = options.afterFrom;
     this.lastCursor = options.resumeCursor;
     this.position = options.resumeFrom;
   }

@@ -1,7 +1,6 @@
 import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import type { TripFilter } from '../trips/filter.js';
 import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
 import { parseTripFilter } from '../trips/parse-filter.js';
 import { laterOf, type FeedPosition } from './position.js';
@@ -11,6 +10,7 @@ import { TripSubscriber, type FeedChunk, type TripStreamEvent } from './subscrib
 import { describeError, gatewayError } from '../errors.js';
 import { ActivitySignal, FilterGroups, type FilterGroup } from './filter-groups.js';
 import { feedCounters, TickLoop } from './tick-loop.js';
+import type { SubscribeArgs } from './subscribe-args.js';
 
 export interface TripFeedOptions {
   db: Db;
@@ -108,9 +108,10 @@ export class TripFeed {
    * A new subscription. Arguments are checked here, synchronously, so bad ones
    * fail the subscribe call (an error event) before anything is registered.
    */
-  subscribe(args: { filter?: TripFilter | null; after?: string | null }): AsyncIterableIterator<TripStreamEvent> {
+  subscribe(args: SubscribeArgs): AsyncIterableIterator<TripStreamEvent> {
     const filter = parseTripFilter(args.filter, 'filter');
-    const resumeFrom = args.after == null ? undefined : decodeStreamCursor('after', args.after, this.stream);
+    const resumeFrom =
+      args.after == null ? undefined : decodeStreamCursor(args.afterFrom ?? 'after', args.after, this.stream);
     if (this.stopped) {
       throw gatewayError('SHUTTING_DOWN', 'tripsAdded: the gateway is shutting down; subscribe again in a moment');
     }

@@ -61,7 +61,7 @@ builder.subscriptionField('tripChanges', (t) =>
     },
     // An EventSource reconnecting after a drop says where it got to in Last-Event-ID (server/sse/event-ids.ts).
     subscribe: (_root, args, ctx) =>
-      ctx.live.subscribeChanges({ ...args, after: resumeAfter(ctx.request, args.after) }) as AsyncIterable<unknown>,
+      ctx.live.subscribeChanges({ ...args, ...resumeAfter(ctx.request, args.after) }) as AsyncIterable<unknown>,
     resolve: (event) => {
       if (event instanceof TripStreamTermination) throw event.error;
       return event as StreamBatch;

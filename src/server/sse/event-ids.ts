@@ -1,3 +1,4 @@
+import type { AfterSource } from '../../live/subscribe-args.js';
 import type { ExecutionResult } from 'graphql';
 
 /**
@@ -36,9 +37,14 @@ export function eventIdOf(result: ExecutionResult): string | undefined {
 /**
  * Where a subscription starts: after the Last-Event-ID an EventSource sends
  * when it reconnects, which is newer than the `after` still written in the
- * URL it reconnects to; otherwise `after` as given.
+ * URL it reconnects to; otherwise `after` as given. `afterFrom` names the
+ * input in errors: a client that passed no `after` must not be told its
+ * `after` is at fault.
  */
-export function resumeAfter(request: Request | undefined, after: string | null | undefined): string | null | undefined {
+export function resumeAfter(
+  request: Request | undefined,
+  after: string | null | undefined,
+): { after: string | null | undefined; afterFrom: AfterSource } {
   const lastEventId = request?.headers.get('last-event-id')?.trim();
-  return lastEventId ? lastEventId : after;
+  return lastEventId ? { after: lastEventId, afterFrom: 'Last-Event-ID' } : { after, afterFrom: 'after' };
 }
