@@ -8,6 +8,7 @@
  * Driven over IPC: connect → reset (start of the measured window) → report → close.
  */
 import { payloadOf, RawSseSubscription, type SseEvent } from '../test/support/raw-sse.js';
+import { NetSseSubscription } from './support/net-sse.js';
 
 export interface ConnectRequest {
   type: 'connect';
@@ -15,6 +16,8 @@ export interface ConnectRequest {
   count: number;
   mode: 'distinct' | 'single';
   concurrency: number;
+  /** How a distinct-connections stream is read: off the socket (net-sse.ts), or through node:http (raw-sse.ts). */
+  reader: 'net' | 'http';
 }
 
 export interface LoadReport {
@@ -40,7 +43,7 @@ const QUERY = 'subscription { tripsAdded { cursor trips { tripId pickupAt } } }'
 const MAX_MS = 60_000;
 
 interface Client {
-  subscription?: RawSseSubscription;
+  subscription?: { close(): void };
   rows: number;
   started: boolean;
 }
@@ -103,13 +106,14 @@ async function connect(request: ConnectRequest): Promise<void> {
     while (next < request.count) {
       const client: Client = { rows: 0, started: false };
       clients[next++] = client;
-      client.subscription = await RawSseSubscription.open({
-        origin: request.origin,
-        mode: request.mode,
-        query: QUERY,
-        onEvent: (event) => onEvent(client, event, request.mode),
+      const handlers = {
+        onEvent: (event: SseEvent) => onEvent(client, event, request.mode),
         onClose: () => (closed += 1),
-      });
+      };
+      client.subscription =
+        request.reader === 'net' && request.mode === 'distinct'
+          ? await NetSseSubscription.open({ origin: request.origin, query: QUERY, ...handlers })
+          : await RawSseSubscription.open({ origin: request.origin, mode: request.mode, query: QUERY, ...handlers });
     }
   };
   await Promise.all(Array.from({ length: request.concurrency }, openOne));
