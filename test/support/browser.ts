@@ -2,7 +2,7 @@
  * A real browser for the dashboard tests: Debian's headless Chromium
  * (chromium-headless-shell, or chromium), driven by playwright-core. Its own
  * browser downloads are not reachable from CI, so the binary must be installed
- * (.ci/run installs it with apt-get when missing).
+ * (scripts/test-system-packages.sh, which `npm test` and .ci/run run first, installs it with apt-get when missing).
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
