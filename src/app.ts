@@ -1,6 +1,7 @@
 import type { CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import { RollupService } from './aggregates/rollup/service.js';
+import { DatabaseActivity } from './db/database-activity.js';
 import type { Config, DatabaseConfig } from './config/env.js';
 import { createDb, StatementCounter, type Db } from './db/database.js';
 import { createPool, type PasswordSource } from './db/pool.js';
@@ -16,6 +17,7 @@ import { createMetrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
 import { healthRoutes, type Readiness } from './server/http/health.js';
 import { useClientLimits } from './server/plugins/client-limits.js';
+import { useDatabaseActivity } from './server/plugins/database-activity.js';
 import { useGatewayResponseCache } from './server/plugins/response-cache.js';
 import { useSharedSubscriptionResults } from './server/plugins/shared-subscription-results.js';
 import { useSseTransports } from './server/sse/transport.js';
@@ -88,6 +90,15 @@ export function createApp({
   const readiness: Readiness = { initialised: false };
   // Background work (installs, rollup builds) shares the pool but is not counted as serving requests.
   const maintenanceDb = createDb(pool, config.database);
+  // `live` is created below; the subscriber count is read only when a quiet period is checked.
+  const activity = new DatabaseActivity({
+    idleAfterMs: config.database.idleAfterMs ?? 0,
+    busy: () => {
+      const stats = live.feed.stats();
+      return stats.pending + stats.catchingUp + stats.live > 0;
+    },
+    logger,
+  });
   const rollups = new RollupService({
     db,
     maintenanceDb,
@@ -97,6 +108,7 @@ export function createApp({
     notifyChannel: config.live.notifyChannel,
     logger,
     options: config.rollups,
+    activity,
   });
   // The feeds' reads are shared by every subscriber, not work done for a request: not counted either.
   const live = createLiveTrips({
@@ -109,6 +121,11 @@ export function createApp({
     syncStatus: sync?.status,
     onRowsChanged: () => rollups.wake(),
     retryMs,
+    activity,
+  });
+  activity.onResume(() => {
+    live.listener?.resume();
+    rollups.wake();
   });
   const services = { config, db, statements, logger, sync: sync ?? null, live, rollups };
   const responseCache = config.responseCache.enabled ? createResponseCache() : null;
@@ -153,7 +170,12 @@ export function createApp({
   const gateway = createGateway({
     schema: buildSchema(),
     services,
-    firstPlugins: [clientLimits.plugin, ...(tracing ? [tracing.plugin] : []), ...(metrics?.plugins ?? [])],
+    firstPlugins: [
+      useDatabaseActivity(activity),
+      clientLimits.plugin,
+      ...(tracing ? [tracing.plugin] : []),
+      ...(metrics?.plugins ?? []),
+    ],
     plugins: [
       ...(responseCache ? useGatewayResponseCache({ ...responseCache, admin: sync?.admin ?? null }) : []),
       ...useSseTransports({
@@ -168,6 +190,10 @@ export function createApp({
       healthRoutes(pool, readiness, {
         liveChanges: () => live.mechanism,
         report: () => ({
+          backgroundDatabaseWork: {
+            state: activity.paused ? 'paused' : 'running',
+            idleAfterMs: config.database.idleAfterMs ?? 0,
+          },
           responseCache: responseCache
             ? { mode: responseCache.versions.latest.mode, ...responseCache.store.stats }
             : { mode: 'off', reason: 'RESPONSE_CACHE=off' },

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createApp, type App } from './app.js';
-import { loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
+import { defaultIdleAfterMs, loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
 import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
 import { wireDatabricks } from './databricks-wiring.js';
 import { createLogger, type Logger } from './logger.js';
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     dev = await startDevEnvironment(logger);
     database = dev.database;
   } else {
-    logger.info('using the configured database', describe(database));
+    database = { ...database, idleAfterMs: database.idleAfterMs ?? defaultIdleAfterMs(databricksConfig) };
+    logger.info('using the configured database', { ...describe(database), idleAfterMs: database.idleAfterMs });
   }
 
   // Nothing started here may outlive a failed start: the embedded cluster above would keep its port and

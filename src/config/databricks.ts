@@ -61,6 +61,17 @@ export interface DatabricksConfig {
   admin: RefreshAdminConfig;
 }
 
+/**
+ * DB_IDLE_AFTER_MS when unset (db/database-activity.ts): two minutes where the compute may scale to zero (a Lakebase
+ * Autoscaling endpoint, or a synced table read through the `postgres` API, which only Autoscaling serves), and never
+ * elsewhere: a Provisioned instance or a plain Postgres does not suspend, and keeping rollups warm costs nothing there.
+ */
+export function defaultIdleAfterMs(config: Pick<DatabricksConfig, 'lakebase'>): number {
+  const target = config.lakebase;
+  const autoscaling = target?.kind === 'endpoint' || (target?.kind === 'synced-table' && target.api === 'postgres');
+  return autoscaling ? 120_000 : 0;
+}
+
 const ENDPOINT_PATTERN = /^projects\/[^/\s]+\/branches\/[^/\s]+\/endpoints\/[^/\s]+$/;
 // Three dot-separated parts; backtick-quoted parts may contain dots.
 const UC_PART = '(?:`[^`]+`|[^.`\\s]+)';

@@ -33,6 +33,11 @@ export interface DatabaseConfig {
   poolMax: number;
   /** Seconds; connections are retired before this so none outlives an OAuth token. */
   maxLifetimeSeconds: number;
+  /**
+   * DB_IDLE_AFTER_MS: background queries pause after this long without requests or subscribers (0 = never);
+   * undefined until main.ts derives it from the Lakebase target (db/database-activity.ts).
+   */
+  idleAfterMs: number | undefined;
   statementTimeoutMs: number;
 }
 
@@ -102,6 +107,7 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     // Lakebase OAuth tokens live one hour and are checked only at login, so a
     // connection must be retired before the token that opened it expires.
     maxLifetimeSeconds: read(env, 'PG_MAX_LIFETIME_SECONDS'),
+    idleAfterMs: read(env, 'DB_IDLE_AFTER_MS'),
     statementTimeoutMs: read(env, 'PG_STATEMENT_TIMEOUT_MS'),
   };
   const url = read(env, 'DATABASE_URL');

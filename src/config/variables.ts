@@ -265,6 +265,16 @@ export const VARIABLES = {
     10,
     24 * 3600,
   ),
+  DB_IDLE_AFTER_MS: derivedInt(
+    {
+      group: 'Database',
+      meaning:
+        'no request or subscriber for this long: background queries pause, so a scale-to-zero compute can suspend (0 = never)',
+      shownDefault: '120000 on Lakebase Autoscaling, else 0',
+    },
+    0,
+    86_400_000,
+  ),
   PG_STATEMENT_TIMEOUT_MS: int(
     { group: 'Database', meaning: 'per-statement timeout (0 = none)' },
     30_000,

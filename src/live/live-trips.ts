@@ -83,6 +83,8 @@ export interface LiveTripsOptions {
   onRowsChanged?: () => void;
   /** Delay between attempts while the synced table does not exist yet. */
   retryMs?: number;
+  /** While paused (db/database-activity.ts), no pruning and no LISTEN reconnects; listener.resume() ends it. */
+  activity?: { readonly paused: boolean };
 }
 
 export function createLiveTrips({
@@ -96,6 +98,7 @@ export function createLiveTrips({
   syncStatus,
   onRowsChanged,
   retryMs = 2000,
+  activity,
 }: LiveTripsOptions): LiveTrips {
   const log = logger.child({ component: 'live-trips' });
   const stream = streamIdentity(database.schema, database.table);
@@ -149,6 +152,8 @@ export function createLiveTrips({
   const startPruning = () => {
     const everyMs = Math.max(1000, Math.min(300_000, (live.changeRetentionSeconds * 1000) / 4));
     const prune = async () => {
+      // Retention is a bound, not a schedule: a paused gateway prunes at its first tick after resuming.
+      if (activity?.paused) return;
       try {
         const result = await pruneChangeRecord(maintenanceDb, relations, live.changeRetentionSeconds);
         if (result.dropped > 0) log.info('pruned the change record', { ...result });
@@ -305,6 +310,7 @@ export function createLiveTrips({
           onLost: () => feed.wake('listen lost'),
           logger: log,
           maxLifetimeMs: database.maxLifetimeSeconds * 1000,
+          paused: () => activity?.paused ?? false,
         });
   return {
     get feed() {

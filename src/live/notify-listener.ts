@@ -18,6 +18,11 @@ export interface NotifyListenerOptions {
    * OAuth token is only checked at login, and no session should outlive it.
    */
   maxLifetimeMs: number;
+  /**
+   * While true, a lost or recycled connection is not replaced (db/database-activity.ts: a scale-to-zero compute
+   * closes idle connections when it suspends, and reconnecting would wake it); `resume()` connects again.
+   */
+  paused?: () => boolean;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -35,6 +40,8 @@ export class NotifyListener {
   private recycleTimer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
   private established = 0;
+  /** Not connected because the owner paused background work; resume() connects. */
+  private parked = false;
 
   constructor(private readonly options: NotifyListenerOptions) {}
 
@@ -51,6 +58,23 @@ export class NotifyListener {
     if (!this.stopped) return;
     this.stopped = false;
     this.connecting = this.connect();
+  }
+
+  /** Connects again if a pause left the listener without a connection. */
+  resume(): void {
+    if (!this.parked || this.stopped) return;
+    this.parked = false;
+    this.connecting = this.connect();
+  }
+
+  /** True, and nothing reconnects, while the owner has paused background work. */
+  private park(): boolean {
+    if (!this.options.paused?.()) return false;
+    this.parked = true;
+    this.options.logger.info('not listening for sync notifications while background database work is paused', {
+      channel: this.options.channel,
+    });
+    return true;
   }
 
   async stop(): Promise<void> {
@@ -113,6 +137,7 @@ export class NotifyListener {
     client.end().catch(() => {});
     if (this.stopped) return;
     this.options.onLost?.();
+    if (this.park()) return;
     this.failures += 1;
     this.options.logger.warn('sync notification connection lost; reconnecting', {
       channel: this.options.channel,
@@ -128,6 +153,7 @@ export class NotifyListener {
     this.client = undefined;
     client.removeAllListeners('end');
     client.end().catch(() => {});
+    if (this.park()) return;
     this.connecting = this.connect();
   }
 
@@ -135,6 +161,7 @@ export class NotifyListener {
     if (this.stopped) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
+      if (this.park()) return;
       this.connecting = this.connect();
     }, delayMs);
     this.retryTimer.unref();

@@ -47,6 +47,8 @@ export interface RollupServiceDeps {
   notifyChannel: string | null;
   logger: Logger;
   options: RollupOptions;
+  /** While paused (db/database-activity.ts) the maintainer sends nothing; requests still check freshness themselves. */
+  activity?: { readonly paused: boolean };
 }
 
 /** Notifications arrive per statement; a sync of many statements is one check. */
@@ -202,7 +204,7 @@ export class RollupService {
   }
 
   async #tick(): Promise<void> {
-    if (this.#building || !this.#installed) return;
+    if (this.#building || !this.#installed || this.#deps.activity?.paused) return;
     try {
       await this.#ensureChangeTrigger();
       const { rows } = await sql<{
