@@ -189,11 +189,11 @@ export function createApp({
     routes: firstAnswer(
       healthRoutes(pool, readiness, {
         liveChanges: () => live.mechanism,
+        backgroundDatabaseWork: () => ({
+          state: activity.paused ? 'paused' : 'running',
+          idleAfterMs: config.database.idleAfterMs ?? 0,
+        }),
         report: () => ({
-          backgroundDatabaseWork: {
-            state: activity.paused ? 'paused' : 'running',
-            idleAfterMs: config.database.idleAfterMs ?? 0,
-          },
           responseCache: responseCache
             ? { mode: responseCache.versions.latest.mode, ...responseCache.store.stats }
             : { mode: 'off', reason: 'RESPONSE_CACHE=off' },

@@ -30,7 +30,13 @@ describe('the default edge', () => {
     // liveChanges: how live changes are found (docs/subscriptions.md); the exact capture on this database.
     // The test gateway runs with RESPONSE_CACHE=off (test/support/gateway.ts); /health and /ready say so.
     const cacheOff = { mode: 'off', reason: 'RESPONSE_CACHE=off' };
-    expect(await response.json()).toEqual({ status: 'ok', liveChanges: 'trigger', responseCache: cacheOff });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      liveChanges: 'trigger',
+      // DB_IDLE_AFTER_MS is 0 away from Lakebase Autoscaling: background database work never pauses.
+      backgroundDatabaseWork: { state: 'running', idleAfterMs: 0 },
+      responseCache: cacheOff,
+    });
     const ready = await fetch(`${gw.origin}/ready`);
     expect(await ready.json()).toEqual({ status: 'ready', responseCache: cacheOff });
   });

@@ -14,6 +14,8 @@ export interface Readiness {
 export interface HealthDetails {
   /** How live changes are found: trigger (exact), key-high-water (fallback) or pending. */
   liveChanges?: () => string;
+  /** Whether background database work is paused for a quiet period (db/database-activity.ts); /health only. */
+  backgroundDatabaseWork?: () => Record<string, unknown>;
   /** Extra facts for /health and /ready (e.g. the response cache's mode); must not touch the database. */
   report?: () => Record<string, unknown>;
 }
@@ -28,6 +30,7 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: Healt
       return Response.json({
         status: 'ok',
         ...(details.liveChanges ? { liveChanges: details.liveChanges() } : {}),
+        ...(details.backgroundDatabaseWork ? { backgroundDatabaseWork: details.backgroundDatabaseWork() } : {}),
         ...report(),
       });
     }
