@@ -17,7 +17,7 @@
  * keeps the chunk sizes (in bytes) and the string lengths the same.
  */
 import net from 'node:net';
-import type { SseEvent } from '../../test/support/raw-sse.js';
+import { takeSseEvents, type SseEvent } from '../../test/support/raw-sse.js';
 
 export interface NetSseOptions {
   origin: string;
@@ -131,17 +131,6 @@ export class NetSseSubscription {
   }
 
   private receive(text: string): void {
-    this.events = this.events === '' ? text : this.events + text;
-    for (let end = this.events.indexOf('\n\n'); end >= 0; end = this.events.indexOf('\n\n')) {
-      const block = this.events.slice(0, end);
-      this.events = this.events.slice(end + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-      }
-      if (data.length > 0 || event !== 'message') this.options.onEvent({ event, data: data.join('\n') });
-    }
+    this.events = takeSseEvents(this.events + text, this.options.onEvent);
   }
 }

@@ -108,20 +108,26 @@ export class RawSseSubscription {
   }
 
   private receive(chunk: string): void {
-    this.buffer += chunk;
-    for (let end = this.buffer.indexOf('\n\n'); end >= 0; end = this.buffer.indexOf('\n\n')) {
-      const block = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) this.options.onComment?.();
-        else if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-      }
-      if (data.length > 0 || event !== 'message') this.options.onEvent({ event, data: data.join('\n') });
-    }
+    this.buffer = takeSseEvents(this.buffer + chunk, this.options.onEvent, this.options.onComment);
   }
+}
+
+/** Hands each complete event (up to a blank line) in `text` to `onEvent`; returns the incomplete rest. */
+export function takeSseEvents(text: string, onEvent: (event: SseEvent) => void, onComment?: () => void): string {
+  let rest = text;
+  for (let end = rest.indexOf('\n\n'); end >= 0; end = rest.indexOf('\n\n')) {
+    const block = rest.slice(0, end);
+    rest = rest.slice(end + 2);
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) onComment?.();
+      else if (line.startsWith('event:')) event = line.slice(6).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+    }
+    if (data.length > 0 || event !== 'message') onEvent({ event, data: data.join('\n') });
+  }
+  return rest;
 }
 
 /** Unwraps single-connection events ({ id, payload }) so both modes read the same. */
