@@ -78,6 +78,21 @@ describe('the response cache', () => {
     expect(await ready.json()).toMatchObject({ status: 'ready', responseCache: { mode: 'exact', entries: 2 } });
   });
 
+  it('reads the version on a new connection when its own was closed while idle, and stays exact', async () => {
+    // What a Lakebase Autoscaling compute does when it suspends: it closes idle connections.
+    await expectAnswersEqualSql();
+    const closed = await gw.database.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'lakebase-graphql response cache'`,
+    );
+    expect(closed.rowCount).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const reads = gw.app.responseCache!.versions.reads;
+    await expectServedFromCache();
+    expect(gw.app.responseCache!.versions.latest.mode).toBe('exact');
+    expect(gw.app.responseCache!.versions.reads - reads).toBe(2);
+  });
+
   it('answers equal SQL at once after an insert', async () => {
     await expectAnswersEqualSql();
     await writer.query(

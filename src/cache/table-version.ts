@@ -140,7 +140,7 @@ export class TableVersionTracker {
     return { mode: 'source-version', tag: digest(`source:${commit}:${signature ?? ''}`) };
   }
 
-  async #signature(): Promise<string | null> {
+  async #signature(retried = false): Promise<string | null> {
     if (!this.#options.connect || this.#closed) {
       const { rows } = await this.#options.db.executeQuery(this.#query);
       return rows[0]?.signature ?? null;
@@ -149,8 +149,10 @@ export class TableVersionTracker {
     if (this.#client && Date.now() - this.#client.since > lifetime) this.#dropConnection();
     this.#client ??= { connection: this.#connect(this.#options.connect), since: Date.now() };
     const own = this.#client;
+    let connected = false;
     try {
       const client = await own.connection;
+      connected = true;
       // Prepared once per connection: the same text every time.
       const { rows } = await client.query<{ signature: string | null }>({
         name: 'lakebase_graphql_table_version',
@@ -159,6 +161,9 @@ export class TableVersionTracker {
       return rows[0]?.signature ?? null;
     } catch (error) {
       if (this.#client === own) this.#dropConnection();
+      // A connection the server closed while it sat idle (a scale-to-zero compute suspending, a restart, a
+      // recycled backend) fails its next read: once on a new connection, before serving this request uncached.
+      if (connected && !retried) return this.#signature(true);
       throw error;
     }
   }
