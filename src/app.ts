@@ -164,6 +164,7 @@ export function createApp({
         sync: sync ?? null,
         tokens,
         subscriptions: clientLimits.openSubscriptions,
+        databaseActivity: activity,
       })
     : undefined;
   const tracing: Tracing | undefined = createTracing(otelEnv, statements);

@@ -117,6 +117,7 @@ describe('a quiet gateway leaves a scale-to-zero database alone', () => {
     // Quiet for longer than DB_IDLE_AFTER_MS: /health says so (probes are not activity).
     await until(async () => (await health()).backgroundDatabaseWork.state === 'paused', 'the pause');
     expect((await health()).backgroundDatabaseWork.idleAfterMs).toBe(600);
+    expect(await (await fetch(`${gw.origin}/metrics`)).text()).toMatch(/^lakebase_background_database_work_paused 1$/m);
     await sleep(300); // a poll that had started before the pause ends
     const pausedAt = await databaseNow();
     await sleep(800);
@@ -137,6 +138,7 @@ describe('a quiet gateway leaves a scale-to-zero database alone', () => {
     await stream.started();
     await until(() => gw.app.live.listener!.listening, 'LISTEN again');
     expect((await health()).backgroundDatabaseWork.state).toBe('running');
+    expect(await (await fetch(`${gw.origin}/metrics`)).text()).toMatch(/^lakebase_background_database_work_paused 0$/m);
     const resumedAt = await databaseNow();
     await insertTrips(gw.database.pool, [1, 2, 3]);
     await stream.untilRows(3, 15_000);

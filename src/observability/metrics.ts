@@ -39,6 +39,8 @@ export interface MetricSources {
   tokens?: { readonly issuedCount: number; readonly failedCount: number };
   /** Subscriptions currently held, per transport and in total (edge bookkeeping). */
   subscriptions?: () => number;
+  /** Whether background database work is paused for a quiet period (db/database-activity.ts). */
+  databaseActivity?: { readonly paused: boolean };
 }
 
 /** Distinct operation names kept as label values; later ones are reported as "other" (label cardinality is memory). */
@@ -154,6 +156,16 @@ export function createMetrics(sources: MetricSources) {
     const count = sources.subscriptions;
     gauge(registry, 'lakebase_subscriptions_open', 'Open subscriptions (all transports)', [], (set) =>
       set({}, count()),
+    );
+  }
+  if (sources.databaseActivity) {
+    const activity = sources.databaseActivity;
+    gauge(
+      registry,
+      'lakebase_background_database_work_paused',
+      '1 while the gateway sends no background queries, so that a scale-to-zero compute can suspend (DB_IDLE_AFTER_MS)',
+      [],
+      (set) => set({}, activity.paused ? 1 : 0),
     );
   }
   new Gauge({
