@@ -276,6 +276,41 @@ describe('graphql-sse stream tokens', () => {
     }
   });
 
+  it('refuses operation ids graphql-sse would coerce, echo at any length, or find taken in a plain object', async () => {
+    const token = await (await fetch(`${gw.origin}/graphql/stream`, { method: 'PUT' })).text();
+    const send = (operationId: unknown) =>
+      fetch(`${gw.origin}/graphql/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token },
+        body: JSON.stringify({ query: SUBSCRIPTION, extensions: { operationId } }),
+      });
+    const cases: [unknown, RegExp][] = [
+      [5, /^extensions\.operationId: must be a string of 1 to 128 characters, but got a number$/],
+      [{ a: 1 }, /but got an object$/],
+      ['', /but got 0 characters$/],
+      ['x'.repeat(129), /but got 129 characters$/],
+      ['constructor', /^extensions\.operationId: "constructor" cannot name an operation/],
+      ['__proto__', /"__proto__" cannot name an operation/],
+    ];
+    for (const [operationId, message] of cases) {
+      const refused = await send(operationId);
+      expect(refused.status, JSON.stringify(operationId)).toBe(400);
+      const body = (await refused.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(body.errors[0]!.message).toMatch(message);
+      expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    }
+    const remove = await fetch(`${gw.origin}/graphql/stream?operationId=constructor`, {
+      method: 'DELETE',
+      headers: { 'x-graphql-event-stream-token': token },
+    });
+    expect(remove.status).toBe(400);
+    await remove.arrayBuffer();
+    // An ordinary id is still the stream's to run.
+    const accepted = await send('op-1');
+    expect(accepted.status).toBe(202);
+    await accepted.arrayBuffer();
+  });
+
   it("answers a token named after an object's own members as an unknown one, never with a 500", async () => {
     const operation = JSON.stringify({ query: SUBSCRIPTION, extensions: { operationId: 'op' } });
     for (const token of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {

@@ -203,37 +203,48 @@ function useGraphQLSseProtocol(
         });
       }
       const token = streamToken(request);
-      const accept = request.headers.get('accept') ?? '';
-      // A request for an unopened reservation's stream: its expiry waits for the answer.
-      const opening =
-        token !== undefined && accept.includes('text/event-stream') && reservations.opening(token) ? token : undefined;
-      const response = (serverContext as { res?: unknown } | undefined)?.res;
-      if (response instanceof ServerResponse) {
-        byRequest.set(request, response);
-        if (token && accept.includes('text/event-stream')) {
-          byToken.set(token, response);
-          response.once('close', () => {
-            if (byToken.get(token) === response) byToken.delete(token);
-          });
-        }
-      }
-      return handler(request).then(
-        (answer) => {
-          if (opening !== undefined) {
-            const opened =
-              answer.status === 200 && Boolean(answer.headers.get('content-type')?.startsWith('text/event-stream'));
-            reservations.opened(opening, opened);
-            // The stream ends when its client goes away: the server aborts the request's signal (graphql-sse
-            // disposes of the stream on the same signal).
-            if (opened) onceAborted(request.signal, () => reservations.closed(opening));
+      const handle = handler;
+      const forward = () => {
+        const accept = request.headers.get('accept') ?? '';
+        // A request for an unopened reservation's stream: its expiry waits for the answer.
+        const opening =
+          token !== undefined && accept.includes('text/event-stream') && reservations.opening(token)
+            ? token
+            : undefined;
+        const response = (serverContext as { res?: unknown } | undefined)?.res;
+        if (response instanceof ServerResponse) {
+          byRequest.set(request, response);
+          if (token && accept.includes('text/event-stream')) {
+            byToken.set(token, response);
+            response.once('close', () => {
+              if (byToken.get(token) === response) byToken.delete(token);
+            });
           }
-          endResponse(answer);
-        },
-        (error: unknown) => {
-          if (opening !== undefined) reservations.opened(opening, false);
-          throw error;
-        },
-      );
+        }
+        return handle(request).then(
+          (answer) => {
+            if (opening !== undefined) {
+              const opened =
+                answer.status === 200 && Boolean(answer.headers.get('content-type')?.startsWith('text/event-stream'));
+              reservations.opened(opening, opened);
+              // The stream ends when its client goes away: the server aborts the request's signal (graphql-sse
+              // disposes of the stream on the same signal).
+              if (opened) onceAborted(request.signal, () => reservations.closed(opening));
+            }
+            endResponse(answer);
+          },
+          (error: unknown) => {
+            if (opening !== undefined) reservations.opened(opening, false);
+            throw error;
+          },
+        );
+      };
+      if (token !== undefined && (request.method === 'POST' || request.method === 'DELETE')) {
+        return operationIdRefusal(request).then((refusal) =>
+          refusal === undefined ? forward() : endResponse(errorResponse(400, refusal, 'BAD_REQUEST')),
+        );
+      }
+      return forward();
     },
   };
 }
@@ -271,6 +282,47 @@ function withoutHttpStatus(error: GraphQLError): GraphQLError {
 function requestError(error: unknown): ExecutionResult {
   const graphqlError = error instanceof GraphQLError ? error : new GraphQLError(String(error));
   return { data: null, errors: [withoutHttpStatus(graphqlError)] };
+}
+
+const MAX_OPERATION_ID = 128;
+
+/**
+ * Why an operation sent to (POST) or stopped on (DELETE) a reservation's stream names an operation id graphql-sse
+ * would mishandle, if it does: it coerces any JSON value to a string (`5`, `"[object Object]"`), echoes an id of
+ * any length in every event of the operation, and keeps operations in a plain object, where `constructor` is
+ * taken ("Operation with ID already exists"). Anything else about the request is left to graphql-sse to answer.
+ */
+async function operationIdRefusal(request: Request): Promise<string | undefined> {
+  let id: unknown;
+  let where: string;
+  if (request.method === 'DELETE') {
+    where = 'operationId';
+    const query = request.url.indexOf('?');
+    id = query < 0 ? undefined : (new URLSearchParams(request.url.slice(query + 1)).get('operationId') ?? undefined);
+  } else {
+    where = 'extensions.operationId';
+    try {
+      const body = JSON.parse(await request.clone().text()) as { extensions?: { operationId?: unknown } } | null;
+      id = typeof body?.extensions === 'object' ? body.extensions?.operationId : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (id === undefined) return undefined;
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_OPERATION_ID) {
+    const kind = typeof id;
+    const given =
+      kind === 'string'
+        ? `${(id as string).length} characters`
+        : id === null
+          ? 'null'
+          : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+    return `${where}: must be a string of 1 to ${MAX_OPERATION_ID} characters, but got ${given}`;
+  }
+  if (Object.hasOwn(Object.prototype, id)) {
+    return `${where}: "${id}" cannot name an operation (it is a member of every JavaScript object); use another id`;
+  }
+  return undefined;
 }
 
 /** The form of every token the gateway issues (`randomUUID`). */
