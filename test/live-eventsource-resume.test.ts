@@ -102,6 +102,8 @@ describe('a native EventSource resumes from Last-Event-ID', () => {
       const error = (JSON.parse(data!) as { errors: { message: string; extensions: { argument?: string } }[] })
         .errors[0]!;
       expect(error.message, field).toMatch(/^Last-Event-ID: is not a valid stream cursor/);
+      // Advice a page can follow: it cannot leave out the header its EventSource sends.
+      expect(error.message, field).toMatch(/close it, and open a new one with after: <a cursor> to resume/);
       expect(error.extensions.argument, field).toBe('Last-Event-ID');
       expect(text, field).toMatch(/event: complete/);
     }

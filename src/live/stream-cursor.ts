@@ -4,6 +4,7 @@ import { openCursor, sealCursor } from './cursor-envelope.js';
 import { decodeCursor } from '../trips/cursor.js';
 import { resolveOrdering } from '../trips/ordering.js';
 import type { FeedPosition } from './position.js';
+import { LAST_EVENT_ID_ADVICE } from './subscribe-args.js';
 
 /**
  * tripsAdded cursors: the stream position (every row with a greater id comes
@@ -44,8 +45,10 @@ export function decodeStreamCursor(argument: string, cursor: string, stream: str
   const malformed = () =>
     new UserInputError(
       argument,
-      'is not a valid tripsAdded cursor; pass the cursor of the last TripBatch received ' +
-        '(or a trips(orderBy: [TRIP_ID_ASC]) cursor), or omit it to start at the newest row',
+      argument === 'Last-Event-ID'
+        ? `is not a valid tripsAdded cursor; ${LAST_EVENT_ID_ADVICE}`
+        : 'is not a valid tripsAdded cursor; pass the cursor of the last TripBatch received ' +
+            '(or a trips(orderBy: [TRIP_ID_ASC]) cursor), or omit it to start at the newest row',
     );
   const parsed = openCursor(cursor, 512);
   if (parsed === undefined) throw malformed();

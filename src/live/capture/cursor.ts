@@ -1,6 +1,7 @@
 import { UserInputError } from '../../errors.js';
 import { openCursor, sealCursor } from '../cursor-envelope.js';
 import { CURSOR_EXPIRED } from '../stream-cursor.js';
+import { LAST_EVENT_ID_ADVICE } from '../subscribe-args.js';
 import { isSnapshotText, type ChangePosition } from './position.js';
 
 /**
@@ -32,8 +33,10 @@ export function decodeChangeCursor(argument: string, cursor: string, stream: str
   const malformed = () =>
     new UserInputError(
       argument,
-      'is not a valid stream cursor; pass the cursor of the last batch received (or a trips streamCursor), ' +
-        'or omit it to start now',
+      argument === 'Last-Event-ID'
+        ? `is not a valid stream cursor; ${LAST_EVENT_ID_ADVICE}`
+        : 'is not a valid stream cursor; pass the cursor of the last batch received (or a trips streamCursor), ' +
+            'or omit it to start now',
     );
   const parsed = openCursor(cursor, MAX_LENGTH);
   if (parsed === undefined) throw malformed();
