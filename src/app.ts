@@ -90,15 +90,9 @@ export function createApp({
   const readiness: Readiness = { initialised: false };
   // Background work (installs, rollup builds) shares the pool but is not counted as serving requests.
   const maintenanceDb = createDb(pool, config.database);
+  const idleAfterMs = config.database.idleAfterMs ?? 0;
   // `live` is created below; the subscriber count is read only when a quiet period is checked.
-  const activity = new DatabaseActivity({
-    idleAfterMs: config.database.idleAfterMs ?? 0,
-    busy: () => {
-      const stats = live.feed.stats();
-      return stats.pending + stats.catchingUp + stats.live > 0;
-    },
-    logger,
-  });
+  const activity = new DatabaseActivity({ idleAfterMs, busy: () => live.feed.size > 0, logger });
   const rollups = new RollupService({
     db,
     maintenanceDb,
@@ -172,7 +166,8 @@ export function createApp({
     schema: buildSchema(),
     services,
     firstPlugins: [
-      useDatabaseActivity(activity),
+      // With no quiet period to end (DB_IDLE_AFTER_MS=0, the default off Autoscaling) no request needs to say so.
+      ...(idleAfterMs > 0 ? [useDatabaseActivity(activity)] : []),
       clientLimits.plugin,
       ...(tracing ? [tracing.plugin] : []),
       ...(metrics?.plugins ?? []),
@@ -192,7 +187,7 @@ export function createApp({
         liveChanges: () => live.mechanism,
         backgroundDatabaseWork: () => ({
           state: activity.paused ? 'paused' : 'running',
-          idleAfterMs: config.database.idleAfterMs ?? 0,
+          idleAfterMs,
         }),
         report: () => ({
           responseCache: responseCache

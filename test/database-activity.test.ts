@@ -3,16 +3,9 @@ import { defaultIdleAfterMs } from '../src/config/databricks.js';
 import { DatabaseActivity } from '../src/db/database-activity.js';
 import { createLogger } from '../src/logger.js';
 import { insertTrips, sleep, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
+import { eventually } from './support/pipeline.js';
 
 const quiet = createLogger('error');
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('DatabaseActivity', () => {
   it('pauses after the quiet period, not while anyone subscribes, and a request resumes it once', () => {
@@ -109,13 +102,17 @@ describe('a quiet gateway leaves a scale-to-zero database alone', () => {
     // Running: the rollup maintainer polls. Requests (which send no statement) keep the gateway active: on a
     // loaded machine its start alone may have outlasted DB_IDLE_AFTER_MS.
     const start = await databaseNow();
-    await until(async () => {
-      await gw.query('{ __typename }');
-      return (await gatewayStatementsSince(start)) > 0;
-    }, 'a background statement while active');
+    await eventually(
+      async () => {
+        await gw.query('{ __typename }');
+        return gatewayStatementsSince(start);
+      },
+      (count) => count > 0,
+      'a background statement while active',
+    );
 
     // Quiet for longer than DB_IDLE_AFTER_MS: /health says so (probes are not activity).
-    await until(async () => (await health()).backgroundDatabaseWork.state === 'paused', 'the pause');
+    await eventually(health, (body) => body.backgroundDatabaseWork.state === 'paused', 'the pause');
     expect((await health()).backgroundDatabaseWork.idleAfterMs).toBe(600);
     expect(await (await fetch(`${gw.origin}/metrics`)).text()).toMatch(/^lakebase_background_database_work_paused 1$/m);
     await sleep(300); // a poll that had started before the pause ends
@@ -129,14 +126,15 @@ describe('a quiet gateway leaves a scale-to-zero database alone', () => {
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = current_database() AND application_name = 'lakebase-graphql-listen'`,
     );
-    await until(() => !gw.app.live.listener!.listening, 'the listener to see its connection go');
+    const listening = async () => gw.app.live.listener!.listening;
+    await eventually(listening, (up) => !up, 'the listener to see its connection go');
     await sleep(800);
     expect(await listenBackends()).toBe(0);
 
     // A subscriber's request resumes everything, and gets its rows.
     const stream = new TripStream(gw.client('distinct'), {});
     await stream.started();
-    await until(() => gw.app.live.listener!.listening, 'LISTEN again');
+    await eventually(listening, (up) => up, 'LISTEN again');
     expect((await health()).backgroundDatabaseWork.state).toBe('running');
     expect(await (await fetch(`${gw.origin}/metrics`)).text()).toMatch(/^lakebase_background_database_work_paused 0$/m);
     const resumedAt = await databaseNow();

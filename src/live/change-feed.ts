@@ -197,7 +197,8 @@ export class ChangeFeed {
     };
   }
 
-  private get size(): number {
+  /** Subscribers of every state (the tick loop's and the database activity's "anyone subscribed"). */
+  get size(): number {
     return this.pending.size + this.joining.size + this.groups.live;
   }
 

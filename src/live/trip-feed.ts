@@ -179,7 +179,8 @@ export class TripFeed {
     };
   }
 
-  private get size(): number {
+  /** Subscribers of every state (the tick loop's and the database activity's "anyone subscribed"). */
+  get size(): number {
     return this.pending.size + this.catchingUp.size + this.groups.live;
   }
 
