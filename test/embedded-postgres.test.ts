@@ -75,6 +75,10 @@ describe('embedded Postgres as root', () => {
         } finally {
           await embedded.stop();
         }
+        // A throwaway cluster takes its moved folder with it: runs of the suite left empty /var/tmp folders behind.
+        const { existsSync } = await import('node:fs');
+        expect(existsSync(embedded.dataDir)).toBe(false);
+        expect(existsSync(path.dirname(embedded.dataDir))).toBe(false);
       } finally {
         await rm(outer, { recursive: true, force: true });
       }

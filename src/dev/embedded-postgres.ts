@@ -15,7 +15,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -78,7 +78,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const packaged = packagedBinaries();
   const notice = options.notice ?? log;
   const binaries = runAs ? await reachableBinaries(packaged, runAs, notice) : packaged;
-  let dataDir = path.resolve(options.dataDir);
+  const requestedDataDir = path.resolve(options.dataDir);
+  let dataDir = requestedDataDir;
   await mkdir(path.dirname(dataDir), { recursive: true });
   if (runAs) dataDir = await reachableDataDir(dataDir, runAs, notice);
   const port = options.port && options.port > 0 ? options.port : await freePort();
@@ -122,7 +123,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
           server.kill('SIGINT');
           await exited;
         }
-        if (options.persistent === false) await rm(dataDir, { recursive: true, force: true });
+        if (options.persistent === false) {
+          await rm(dataDir, { recursive: true, force: true });
+          // A moved data directory's /var/tmp folder exists only for it: leave no empty folder behind.
+          if (dataDir !== requestedDataDir) await rmdir(path.dirname(dataDir)).catch(() => {});
+        }
       })()),
   };
 }
