@@ -189,6 +189,7 @@ export function createApp({
           state: activity.paused ? 'paused' : 'running',
           idleAfterMs,
         }),
+        idle: () => activity.paused,
         report: () => ({
           responseCache: responseCache
             ? { mode: responseCache.versions.latest.mode, ...responseCache.store.stats }

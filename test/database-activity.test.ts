@@ -117,7 +117,12 @@ describe('a quiet gateway leaves a scale-to-zero database alone', () => {
     expect(await (await fetch(`${gw.origin}/metrics`)).text()).toMatch(/^lakebase_background_database_work_paused 1$/m);
     await sleep(300); // a poll that had started before the pause ends
     const pausedAt = await databaseNow();
-    await sleep(800);
+    await sleep(400);
+    // A readiness probe while paused answers without a query: its SELECT 1 would keep the compute awake.
+    const ready = await fetch(`${gw.origin}/ready`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { database: string }).database).toMatch(/^not probed while the gateway is idle/);
+    await sleep(400);
     expect(await gatewayStatementsSince(pausedAt)).toBe(0);
 
     // A suspending compute closes idle connections: the LISTEN connection is not replaced while paused.

@@ -16,6 +16,11 @@ export interface HealthDetails {
   liveChanges?: () => string;
   /** Whether background database work is paused for a quiet period (db/database-activity.ts); /health only. */
   backgroundDatabaseWork?: () => Record<string, unknown>;
+  /**
+   * True while the gateway is idle (DB_IDLE_AFTER_MS): /ready then answers without a query, since a probe's
+   * `SELECT 1` every few seconds would keep a scale-to-zero compute awake for ever.
+   */
+  idle?: () => boolean;
   /** Extra facts for /health and /ready (e.g. the response cache's mode); must not touch the database. */
   report?: () => Record<string, unknown>;
 }
@@ -40,6 +45,15 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: Healt
         { status: 'starting', reason: 'database initialisation has not completed' },
         { status: 503 },
       );
+    }
+    if (details.idle?.()) {
+      // Ready, unverified: a suspended compute wakes on the next query, and that query (a request, so activity)
+      // makes the following probe check the database again.
+      return Response.json({
+        status: 'ready',
+        database: 'not probed while the gateway is idle (DB_IDLE_AFTER_MS), so a scale-to-zero compute may suspend',
+        ...report(),
+      });
     }
     try {
       await withTimeout(pool.query('SELECT 1'), timeoutMs);
