@@ -124,9 +124,13 @@ describe.each(FLAVOURS)('$name', (flavour) => {
     });
 
     it('403 on the table names the grant; 403 on the pipeline names the pipeline permission', async () => {
-      fake.failNext(flavour.route, { status: 403 });
+      const denial = `User ${CLIENT_ID} does not have SELECT on Table '${TABLE}'.`;
+      fake.failNext(flavour.route, { status: 403, errorCode: 'PERMISSION_DENIED', message: denial });
       const read = await syncApiError(source().getSyncedTable());
       expect(read.message).toContain(`needs SELECT on ${TABLE}`);
+      // The workspace's own words, not the raw body: real errors carry a RequestInfo detail the SDK cannot parse.
+      expect(read.message).toContain(`(PERMISSION_DENIED: ${denial})`);
+      expect(read.message).not.toContain('Response from server');
       expect(read.message).toContain(CLIENT_ID);
       // A 403 is not a reason to ask the other API.
       expect(fake.count(otherFlavour(flavour).route)).toBe(0);

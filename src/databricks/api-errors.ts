@@ -59,7 +59,34 @@ export function describeApiFailure(error: unknown, context: ApiCallContext): Api
   } else {
     hint = 'the request did not complete';
   }
-  return { status, message: `${context.what}: ${hint} (${errorMessage(error)})` };
+  return { status, message: `${context.what}: ${hint} (${sdkErrorText(error)})` };
+}
+
+/**
+ * The workspace's own words for a failed call. Real error bodies carry a `details` list whose
+ * `google.rpc.RequestInfo` entry has no `metadata`; @databricks/sdk-experimental 0.17 then fails to
+ * parse the body and its message becomes "Response from server (Not Found) {…the raw JSON…}". This
+ * reads `error_code` and `message` from that body itself.
+ */
+export function sdkErrorText(error: unknown): string {
+  if (error instanceof ApiError && typeof error.response === 'string') {
+    const body = parsedErrorBody(error.response);
+    if (body) return body.errorCode === undefined ? body.message : `${body.errorCode}: ${body.message}`;
+  }
+  return errorMessage(error);
+}
+
+function parsedErrorBody(raw: string): { errorCode?: string; message: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { error_code: errorCode, message } = parsed as Record<string, unknown>;
+  if (typeof message !== 'string' || message === '') return undefined;
+  return typeof errorCode === 'string' ? { errorCode, message } : { message };
 }
 
 /** Describes a failure of the SDK's own authentication (OIDC discovery, client-credentials token). */

@@ -150,7 +150,19 @@ function sendError(response: http.ServerResponse, failure: ScriptedFailure) {
   sendJson(
     response,
     failure.status,
-    { error_code: errorCode, message: failure.message ?? `scripted ${failure.status} from the fake workspace` },
+    {
+      error_code: errorCode,
+      message: failure.message ?? `scripted ${failure.status} from the fake workspace`,
+      // What every real error carries (databricks-sdk-go apierr/details.go): a RequestInfo entry, with no
+      // `metadata`, which @databricks/sdk-experimental 0.17 cannot parse (src/databricks/api-errors.ts).
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.RequestInfo',
+          request_id: randomUUID(),
+          serving_data: '',
+        },
+      ],
+    },
     headers,
   );
 }
