@@ -58,6 +58,13 @@ describe('loadDatabricksConfig', () => {
     });
   });
 
+  it('takes a synced table name copied from SQL, backticks and all, as the REST path names it', () => {
+    const named = (name: string) => loadDatabricksConfig({ SYNCED_TABLE_NAME: name }).syncedTableName;
+    expect(named('`my-catalog`.default.`trips-synced`')).toBe('my-catalog.default.trips-synced');
+    expect(named('`cat``s`.default.trips_synced')).toBe('cat`s.default.trips_synced');
+    expect(named('main.default.trips_synced')).toBe('main.default.trips_synced');
+  });
+
   it('asks the postgres API first for the synced table, unless Provisioned is configured or SYNCED_TABLE_API says', () => {
     expect(loadDatabricksConfig({}).syncedTableApi).toBe('postgres');
     expect(loadDatabricksConfig({ LAKEBASE_ENDPOINT: 'projects/p/branches/b/endpoints/e' }).syncedTableApi).toBe(
@@ -75,6 +82,9 @@ describe('loadDatabricksConfig', () => {
     [{ LAKEBASE_INSTANCE_NAME: 'a', LAKEBASE_ENDPOINT: 'projects/p/branches/b/endpoints/e' }, 'LAKEBASE_ENDPOINT'],
     [{ LAKEBASE_ENDPOINT: 'p/branches/b' }, 'LAKEBASE_ENDPOINT'],
     [{ SYNCED_TABLE_NAME: 'trips_synced' }, 'SYNCED_TABLE_NAME'],
+    [{ SYNCED_TABLE_NAME: 'main.`my.schema`.trips_synced' }, 'SYNCED_TABLE_NAME'],
+    [{ SYNCED_TABLE_NAME: 'main.default.trips synced' }, 'SYNCED_TABLE_NAME'],
+    [{ SYNCED_TABLE_NAME: 'main.default.trips/synced' }, 'SYNCED_TABLE_NAME'],
     [{ SYNCED_TABLE_API: 'lakebase' }, 'SYNCED_TABLE_API'],
     [{ GATEWAY_ADMIN_TOKEN: 'short' }, 'GATEWAY_ADMIN_TOKEN'],
     [{ GATEWAY_TRUST_FORWARDED_IDENTITY: 'yes' }, 'GATEWAY_TRUST_FORWARDED_IDENTITY'],

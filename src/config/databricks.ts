@@ -73,9 +73,12 @@ export function defaultIdleAfterMs(config: Pick<DatabricksConfig, 'lakebase'>): 
 }
 
 const ENDPOINT_PATTERN = /^projects\/[^/\s]+\/branches\/[^/\s]+\/endpoints\/[^/\s]+$/;
-// Three dot-separated parts; backtick-quoted parts may contain dots.
-const UC_PART = '(?:`[^`]+`|[^.`\\s]+)';
-const UC_FULL_NAME = new RegExp(`^${UC_PART}\\.${UC_PART}\\.${UC_PART}$`);
+// Three dot-separated parts, each bare or backtick-quoted as SQL writes it (`my-catalog`.default.trips).
+const UC_PART = '(?:`(?:[^`]|``)+`|[^.`]+)';
+const UC_FULL_NAME = new RegExp(`^(${UC_PART})\\.(${UC_PART})\\.(${UC_PART})$`);
+/** What Unity Catalog refuses in an object name, even quoted: period, space, slash, ASCII control characters, DEL. */
+// eslint-disable-next-line no-control-regex
+const UC_FORBIDDEN = /[. /\u0000-\u001f\u007f]/;
 /** Below this an admin token is guessable; refuse rather than silently accept it. */
 const MIN_ADMIN_TOKEN_LENGTH = 16;
 
@@ -108,15 +111,31 @@ function parseProfile(env: Env): string | undefined {
   return standard ?? alias;
 }
 
+/**
+ * The synced table's full name as the REST APIs take it (`synced_tables/{catalog}.{schema}.{table}`, entity
+ * names unquoted). A name copied from SQL may carry backticks; they are removed here, since in a path they
+ * would name another table.
+ */
 function parseSyncedTableName(env: Env): string | undefined {
   const name = read(env, 'SYNCED_TABLE_NAME');
-  if (name !== undefined && !UC_FULL_NAME.test(name)) {
+  if (name === undefined) return undefined;
+  const parts = UC_FULL_NAME.exec(name)?.slice(1);
+  if (!parts) {
     throw new ConfigError(
       'SYNCED_TABLE_NAME',
       `expected a Unity Catalog full name catalog.schema.table (e.g. main.default.trips_synced), got "${name}"`,
     );
   }
-  return name;
+  const names = parts.map((part) => (part.startsWith('`') ? part.slice(1, -1).replaceAll('``', '`') : part));
+  const invalid = names.find((part) => UC_FORBIDDEN.test(part) || part.length > 255);
+  if (invalid !== undefined) {
+    throw new ConfigError(
+      'SYNCED_TABLE_NAME',
+      `"${invalid}" cannot be a Unity Catalog name (no period, space, slash or control character, at most 255 ` +
+        `characters, even in backticks); got "${name}"`,
+    );
+  }
+  return names.join('.');
 }
 
 function parseSyncedTableApi(env: Env): SyncedTableApi {
