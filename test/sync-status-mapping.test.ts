@@ -271,6 +271,40 @@ describe('toSyncStatus on the Autoscaling (postgres API) shape', () => {
     });
   });
 
+  it('adds the Unity Catalog entity state when it is not ACTIVE, and the Provisioned provisioning phase', () => {
+    const failedEntity = toSyncStatus(
+      {
+        ...autoscaling,
+        status: { ...autoscaling.status, message: 'Creating table.', unity_catalog_provisioning_state: 'FAILED' },
+      },
+      now,
+    );
+    expect(failedEntity.message).toBe('Creating table.; Unity Catalog table state FAILED');
+    const active = { ...autoscaling, status: { ...autoscaling.status, unity_catalog_provisioning_state: 'ACTIVE' } };
+    expect(toSyncStatus(active, now).message).toBe(toSyncStatus(autoscaling, now).message);
+
+    const provisioning = toSyncStatus(
+      {
+        ...online,
+        unity_catalog_provisioning_state: 'PROVISIONING',
+        data_synchronization_status: {
+          detailed_state: 'SYNCED_TABLE_PROVISIONING_INITIAL_SNAPSHOT',
+          provisioning_status: {
+            initial_pipeline_sync_progress: {
+              provisioning_phase: 'PROVISIONING_PHASE_MAIN',
+              sync_progress_completion: 0.25,
+            },
+          },
+        },
+      },
+      now,
+    );
+    expect(provisioning).toMatchObject({
+      state: 'PROVISIONING_INITIAL_SNAPSHOT',
+      message: 'provisioning phase PROVISIONING_PHASE_MAIN; Unity Catalog table state PROVISIONING',
+    });
+  });
+
   it('an unknown state is reported and maps to UNKNOWN', () => {
     const seen: Array<string | undefined> = [];
     const status = toSyncStatus({ ...autoscaling, status: { detailed_state: 'SYNCED_TABLE_HIBERNATING' } }, now, {

@@ -33,6 +33,8 @@ export interface SyncedTableInfo {
     provisioning_status?: { initial_pipeline_sync_progress?: PipelineProgress };
     failed_status?: { last_processed_commit_version?: number; timestamp?: string };
   };
+  /** The table's entity in Unity Catalog (ACTIVE, PROVISIONING, UPDATING, DEGRADED, FAILED, DELETING), apart from its data. */
+  unity_catalog_provisioning_state?: string;
 }
 
 export interface SyncedTablePosition {
@@ -43,6 +45,8 @@ export interface SyncedTablePosition {
 
 export interface PipelineProgress {
   estimated_completion_time_seconds?: number;
+  /** Provisioned only (SyncedTablePipelineProgress); Autoscaling has it at the top of `status`. */
+  provisioning_phase?: string;
   latest_version_currently_processing?: number;
   sync_progress_completion?: number;
   synced_row_count?: number;

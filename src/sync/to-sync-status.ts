@@ -119,7 +119,8 @@ const SYNCED_TABLES_PREFIX = 'synced_tables/';
  * last_sync_time, which remain while last_sync is absent, e.g. during a full
  * refresh); ongoing_sync_progress → progress (latest_version_currently_processing
  * has no field in the contract, as on Provisioned); provisioning_phase is
- * appended to message while the table is provisioning; project is implied by
+ * appended to message while the table is provisioning, and
+ * unity_catalog_provisioning_state when it is not ACTIVE; project is implied by
  * the configured endpoint and has no field.
  */
 function fromPostgresSyncedTable(table: PostgresSyncedTable, now: Date, options: MappingOptions): SyncStatus {
@@ -142,11 +143,12 @@ function fromPostgresSyncedTable(table: PostgresSyncedTable, now: Date, options:
       endedAt: timestamp(status.last_sync_time),
     };
   }
-  const phase = state.startsWith('PROVISIONING') ? status.provisioning_phase : undefined;
-  const message =
-    phase === undefined
-      ? (status.message ?? null)
-      : [status.message, `provisioning phase ${phase}`].filter(Boolean).join('; ');
+  const message = messageWithNotes(
+    status.message,
+    state,
+    status.provisioning_phase,
+    status.unity_catalog_provisioning_state,
+  );
   const tableName = table.name.startsWith(SYNCED_TABLES_PREFIX)
     ? table.name.slice(SYNCED_TABLES_PREFIX.length)
     : table.name;
@@ -162,6 +164,25 @@ function fromPostgresSyncedTable(table: PostgresSyncedTable, now: Date, options:
     stalenessSeconds: staleness(lastSync, now),
     checkedAt: now,
   };
+}
+
+/**
+ * The workspace's message, with what the contract has no field for: the provisioning phase while the table
+ * provisions, and the Unity Catalog entity's state when it is not ACTIVE (a first deploy whose table entity
+ * FAILED would otherwise show only as a pipeline state).
+ */
+function messageWithNotes(
+  message: string | undefined,
+  state: string,
+  provisioningPhase: string | undefined,
+  catalogState: string | undefined,
+): string | null {
+  const notes = [
+    message,
+    state.startsWith('PROVISIONING') && provisioningPhase ? `provisioning phase ${provisioningPhase}` : undefined,
+    catalogState && catalogState !== 'ACTIVE' ? `Unity Catalog table state ${catalogState}` : undefined,
+  ].filter(Boolean);
+  return notes.length === 0 ? null : notes.join('; ');
 }
 
 export function toSyncStatus(table: AnySyncedTable, now: Date, options: MappingOptions = {}): SyncStatus {
@@ -188,7 +209,12 @@ function fromSyncedDatabaseTable(info: SyncedTableInfo, now: Date, options: Mapp
     sourceTableName: info.spec?.source_table_full_name ?? null,
     schedulingPolicy: schedulingPolicy(info.spec?.scheduling_policy),
     state,
-    message: status.message ?? null,
+    message: messageWithNotes(
+      status.message,
+      state,
+      progress?.provisioning_phase,
+      info.unity_catalog_provisioning_state,
+    ),
     pipelineId: status.pipeline_id ?? null,
     lastSync,
     progress: progress ? toProgress(progress) : null,
