@@ -136,6 +136,64 @@ describe('bad input', () => {
 
   it('rejects an out-of-range ZIP', () =>
     expectError('{ zone(zip: -3) { zip } }', {}, /zip: must be a 5-digit ZIP/, 'zip'));
+
+  describe('a literal the schema refuses names the argument, as every other refusal does', () => {
+    async function expectLiteralError(query: string, pattern: RegExp, argument: string) {
+      const { status, body } = await gw.query(query);
+      expect(status).toBe(400);
+      const error = body.errors![0]!;
+      expect(error.message).toMatch(pattern);
+      expect(error.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED', argument });
+      expect(error.locations).toHaveLength(1);
+    }
+
+    it('a scalar of ours, in its own words', async () => {
+      await expectLiteralError(
+        '{ trip(tripId: "twelve") { tripId } }',
+        /^tripId: BigInt must be a decimal integer string such as "21932", got "twelve"$/,
+        'tripId',
+      );
+      await expectLiteralError(
+        '{ trips(filter: { and: [{ fareAmount: { gt: 1 } }, { pickupAt: { gte: "2016-02-30T00:00:00Z" } }] }) { totalCount } }',
+        /^filter\.and\[1\]\.pickupAt\.gte: DateTime "2016-02-30T00:00:00Z" is not a calendar date/,
+        'filter.and[1].pickupAt.gte',
+      );
+    });
+
+    it("graphql-js' built-in scalars, unknown input fields and directive arguments", async () => {
+      await expectLiteralError('{ trips(first: "x") { totalCount } }', /^first: Int cannot represent/, 'first');
+      await expectLiteralError(
+        '{ trips(filter: { fareAmount: { gt: 1, around: 3 } }) { totalCount } }',
+        /^filter\.fareAmount\.around: Field "around" is not defined/,
+        'filter.fareAmount.around',
+      );
+      await expectLiteralError(
+        '{ trips(first: 1) @include(if: "yes") { totalCount } }',
+        /^@include\.if: Boolean cannot represent/,
+        '@include.if',
+      );
+    });
+  });
+
+  it('a variable graphql-js cannot coerce is BAD_USER_INPUT naming the variable', async () => {
+    for (const variables of [{ filter: { tripId: { eq: '12abc' } } }, { first: 'ten' }]) {
+      const { status, body } = await gw.query(TRIPS, variables);
+      expect(status).toBe(400);
+      expect(body.errors![0]!.extensions).toEqual({
+        code: 'BAD_USER_INPUT',
+        argument: `$${Object.keys(variables)[0]}`,
+      });
+    }
+    const { body } = await gw.query(TRIPS, { filter: { tripId: { eq: '12abc' } } });
+    expect(body.errors![0]!.message).toMatch(
+      /^Variable "\$filter" got invalid value "12abc" at "filter\.tripId\.eq"; BigInt/,
+    );
+    const missing = await gw.query('query($id: BigInt!) { trip(tripId: $id) { tripId } }', {});
+    expect(missing.body.errors![0]!).toMatchObject({
+      message: 'Variable "$id" of required type "BigInt!" was not provided.',
+      extensions: { code: 'BAD_USER_INPUT', argument: '$id' },
+    });
+  });
 });
 
 describe('unexpected errors', () => {

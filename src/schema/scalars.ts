@@ -2,17 +2,34 @@ import { GraphQLError, Kind } from 'graphql';
 import { builder } from './builder.js';
 import { formatIsoInstant } from './iso-instant.js';
 
+/**
+ * A value a scalar refuses. Not a GraphQLError on purpose: graphql-js then reports a literal's refusal on
+ * the literal's node, so the gateway can name the argument it was given for (validation-arguments.ts).
+ * Variables get a GraphQLError with the same words (asVariableError).
+ */
+class ScalarInputError extends Error {}
+
+function asVariableError<T>(parse: (value: unknown) => T): (value: unknown) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw error instanceof ScalarInputError ? new GraphQLError(error.message) : error;
+    }
+  };
+}
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 function parseBigInt(value: unknown): string {
   const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
   if (typeof text !== 'string' || !/^-?\d{1,19}$/.test(text.trim())) {
-    throw new GraphQLError(`BigInt must be a decimal integer string such as "21932", got ${JSON.stringify(value)}`);
+    throw new ScalarInputError(`BigInt must be a decimal integer string such as "21932", got ${JSON.stringify(value)}`);
   }
   const parsed = BigInt(text.trim());
   if (parsed < INT64_MIN || parsed > INT64_MAX) {
-    throw new GraphQLError(`BigInt ${text} is outside the 64-bit range`);
+    throw new ScalarInputError(`BigInt ${text} is outside the 64-bit range`);
   }
   return parsed.toString();
 }
@@ -20,10 +37,10 @@ function parseBigInt(value: unknown): string {
 builder.scalarType('BigInt', {
   description: 'A 64-bit integer, serialized as a decimal string.',
   serialize: (value) => String(value),
-  parseValue: parseBigInt,
+  parseValue: asVariableError(parseBigInt),
   parseLiteral: (ast) => {
     if (ast.kind === Kind.STRING || ast.kind === Kind.INT) return parseBigInt(ast.value);
-    throw new GraphQLError('BigInt must be given as a string or integer literal');
+    throw new ScalarInputError('BigInt must be given as a string or integer literal');
   },
 });
 
@@ -32,22 +49,22 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 
 function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_INSTANT.test(value)) {
-    throw new GraphQLError(
+    throw new ScalarInputError(
       `DateTime must be an ISO-8601 instant with an offset, e.g. "2016-02-14T16:52:13Z", got ${JSON.stringify(value)}`,
     );
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a valid date`);
+  if (Number.isNaN(date.getTime())) throw new ScalarInputError(`DateTime ${JSON.stringify(value)} is not a valid date`);
   // Date rolls impossible days over (2016-02-30 becomes March 1st): compare the written fields with what it made.
   const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
   if (month < 1 || month > 12 || !isDayOfMonth(year, month, day)) {
-    throw new GraphQLError(
+    throw new ScalarInputError(
       `DateTime ${JSON.stringify(value)} is not a calendar date: ${value.slice(0, 10)} does not exist`,
     );
   }
   // Postgres has no year 0 and the synced data starts in the 2010s; years before 1 AD are certainly mistakes.
   if (year < 1)
-    throw new GraphQLError(`DateTime ${JSON.stringify(value)} is out of range: the year must be 0001 or later`);
+    throw new ScalarInputError(`DateTime ${JSON.stringify(value)} is out of range: the year must be 0001 or later`);
   return date;
 }
 
@@ -60,9 +77,9 @@ function isDayOfMonth(year: number, month: number, day: number): boolean {
 builder.scalarType('DateTime', {
   description: 'An ISO-8601 instant with offset, e.g. 2016-02-14T16:52:13.000Z.',
   serialize: (value) => formatIsoInstant(value instanceof Date ? value : new Date(value)),
-  parseValue: parseDateTime,
+  parseValue: asVariableError(parseDateTime),
   parseLiteral: (ast) => {
     if (ast.kind === Kind.STRING) return parseDateTime(ast.value);
-    throw new GraphQLError('DateTime must be given as a string literal');
+    throw new ScalarInputError('DateTime must be given as a string literal');
   },
 });

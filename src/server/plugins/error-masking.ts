@@ -2,17 +2,18 @@ import { GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { type ErrorCode } from '../../errors.js';
+import { withVariableCode } from './validation-arguments.js';
 
 /**
  * Errors the caller caused (GraphQLError: bad arguments, cursors, limits) pass
- * through. Anything else is a bug or an outage: it is logged with the request
+ * through (a variable graphql-js could not coerce gets its code: withVariableCode). Anything else is a bug or an outage: it is logged with the request
  * id and replaced by a generic error that carries the same id, so a user's bug
  * report can be matched to the log line without leaking internals (SQL, hosts).
  */
 export function useErrorMasking(): Plugin<GatewayContext> {
   const mask = (context: GatewayContext, error: GraphQLError): GraphQLError => {
     const original = error.originalError;
-    if (!original || original instanceof GraphQLError) return error;
+    if (!original || original instanceof GraphQLError) return withVariableCode(error);
     context.logger.error('resolver failed', {
       requestId: context.requestId,
       path: error.path?.join('.'),

@@ -2,6 +2,7 @@ import type { ErrorCode } from '../../errors.js';
 import { GraphQLError, Kind, type ASTNode, type ExecutionResult, type ValidationRule, type ValueNode } from 'graphql';
 import { isAsyncIterable, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { errorResponse } from '../http/error-response.js';
+import { withArgumentPaths } from './validation-arguments.js';
 
 export interface RequestGuardOptions {
   /** Most items in any list argument or list variable. */
@@ -31,7 +32,8 @@ const MAX_VALUE_DEPTH = 32;
  * - an operationName that is not a string is refused with 400;
  * - error messages are cut to a bounded length (a syntax error quotes the
  *   offending token, which can be a 2 MB string);
- * - graphql-js' "Validation aborted." gets a message that says what to do.
+ * - graphql-js' "Validation aborted." gets a message that says what to do;
+ * - a validation error about an argument's value names the argument (validation-arguments.ts).
  */
 export function useRequestGuards(options: RequestGuardOptions): Plugin {
   const operationNames = new WeakMap<Request, string>();
@@ -118,12 +120,12 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
       }
       return parseDone;
     },
-    onValidate({ addValidationRule }) {
+    onValidate({ addValidationRule, params: { documentAST } }) {
       addValidationRule(literalListsRule(options.maxListItems));
       return ({ result, setResult }) => {
-        if (!result.some((error) => error.message === 'Validation aborted.')) return;
+        if (result.length === 0) return;
         setResult(
-          result.map((error) =>
+          withArgumentPaths(documentAST, result).map((error) =>
             error.message === 'Validation aborted.'
               ? new GraphQLError(
                   'the document is too large to validate (too many fields or fragment spreads to compare); ' +
