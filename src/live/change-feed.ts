@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { gatewayError } from '../errors.js';
+import { gatewayError, UserInputError } from '../errors.js';
 import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
 import type { TripRow } from '../db/tables.js';
@@ -8,7 +8,14 @@ import { parseTripFilter } from '../trips/parse-filter.js';
 import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
 import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
 import { atSnapshot, positionKey, positionXmin, type ChangePosition } from './capture/position.js';
-import { readNetChanges, type CaptureRelations, type NetChange, type PositionRequest } from './capture/queries.js';
+import {
+  isDataException,
+  positionAccepted,
+  readNetChanges,
+  type CaptureRelations,
+  type NetChange,
+  type PositionRequest,
+} from './capture/queries.js';
 import { closeWindow, openWindow, readWindowPage, type CatchUpWindow } from './capture/windows.js';
 import {
   ChangeSubscriber,
@@ -204,7 +211,33 @@ export class ChangeFeed {
 
   /** One tick: steps while a page came back full (or a catching-up subscriber with room has more). */
   private async runTick(): Promise<void> {
-    while (!this.stopped && (await this.step()));
+    for (;;) {
+      try {
+        while (!this.stopped && (await this.step()));
+        return;
+      } catch (error) {
+        // A position the database refuses must fail the subscriber who sent it, not the statement every
+        // subscriber shares (and so every tick): decodeChangeCursor follows Postgres' parser, and this is
+        // the net under it.
+        if (!isDataException(error) || !(await this.dropRefusedPositions())) throw error;
+      }
+    }
+  }
+
+  /** Ends the catching-up subscribers whose position the database refuses; returns whether there were any. */
+  private async dropRefusedPositions(): Promise<boolean> {
+    let dropped = false;
+    for (const subscriber of [...this.joining]) {
+      if (subscriber.state !== 'joining' || subscriber.position === undefined) continue;
+      if (await positionAccepted(this.db, subscriber.position)) continue;
+      this.logger.warn('a live cursor names a position the database refuses; that subscriber is ended', {
+        argument: subscriber.afterFrom,
+      });
+      subscriber.terminate(refusedCursor(subscriber.afterFrom));
+      this.release(subscriber);
+      dropped = true;
+    }
+    return dropped;
   }
 
   /** The poll in force: a rare safety net while NOTIFY wakes the feed at every commit, else the configured poll. */
@@ -515,6 +548,13 @@ function expired(argument: string): GraphQLError {
   return new GraphQLError(
     `${argument}: the change record no longer reaches back to this cursor (older than LIVE_CHANGE_RETENTION_SECONDS); ${RECOVER_HINT}`,
     { extensions: { code: CURSOR_EXPIRED, argument } },
+  );
+}
+
+function refusedCursor(argument: string): GraphQLError {
+  return new UserInputError(
+    argument,
+    `is not a valid stream cursor (the database cannot read its position); ${RECOVER_HINT}`,
   );
 }
 

@@ -17,6 +17,8 @@ import { isSnapshotText, type ChangePosition } from './position.js';
 const KIND = 'stream';
 const VERSION = 2;
 const MAX_LENGTH = 16_384;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 export const RECOVER_HINT =
   're-read the rows you need with the trips query, selecting streamCursor, and subscribe with after: <that streamCursor>';
@@ -72,5 +74,8 @@ export function decodeChangeCursor(argument: string, cursor: string, stream: str
   if (parsed.length !== 6 || typeof high !== 'string' || !isSnapshotText(high)) throw malformed();
   if (split === null) return { low, high, split: null };
   if (typeof split !== 'string' || !/^-?\d{1,19}$/.test(split)) throw malformed();
-  return { low, high, split: BigInt(split) };
+  const key = BigInt(split);
+  // A trip id is a bigint: a split past its range would be refused by the feed's shared statement.
+  if (key < INT64_MIN || key > INT64_MAX) throw malformed();
+  return { low, high, split: key };
 }

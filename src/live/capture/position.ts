@@ -24,9 +24,28 @@ export interface ChangePosition {
 }
 
 const SNAPSHOT = /^(\d{1,20}):(\d{1,20}):((\d{1,20})(,\d{1,20})*)?$/;
+const XID8_MAX = 2n ** 64n - 1n;
+const XID_MASK = 2n ** 32n - 1n;
 
+/**
+ * Whether Postgres would read `text` as a pg_snapshot: its parser's rules (parse_snapshot in xid8funcs.c), so
+ * that a forged cursor is refused here, naming the argument, and never reaches the feed's shared statement,
+ * where the database's refusal would fail every subscriber's tick. xmin and xmax are valid transaction ids
+ * (the low 32 bits not 0), xmin <= xmax, and the in-progress ids lie in [xmin, xmax) in ascending order.
+ */
 export function isSnapshotText(text: string): boolean {
-  return text.length <= 8192 && SNAPSHOT.test(text);
+  if (text.length > 8192 || !SNAPSHOT.test(text)) return false;
+  const [xminText, xmaxText, xipText] = text.split(':') as [string, string, string];
+  const xmin = BigInt(xminText);
+  const xmax = BigInt(xmaxText);
+  if (xmax > XID8_MAX || (xmin & XID_MASK) === 0n || (xmax & XID_MASK) === 0n || xmax < xmin) return false;
+  let last = xmin;
+  for (const item of xipText === '' ? [] : xipText.split(',')) {
+    const xid = BigInt(item);
+    if (xid < last || xid >= xmax) return false;
+    last = xid;
+  }
+  return true;
 }
 
 /** The snapshot's xmin: every transaction below it is finished. */

@@ -265,3 +265,25 @@ export async function readSnapshot(db: Db): Promise<string> {
   const { rows } = await sql<{ snap: string }>`SELECT pg_current_snapshot()::text AS snap`.execute(db);
   return rows[0]!.snap;
 }
+
+/**
+ * Whether the database reads a position (its snapshots and split key) at all. Asked only after a shared
+ * statement failed on a data exception, to find the subscriber whose cursor caused it (change-feed.ts).
+ */
+export async function positionAccepted(db: Db, position: ChangePosition): Promise<boolean> {
+  try {
+    await sql`SELECT ${position.low}::pg_snapshot, ${position.high}::pg_snapshot, ${position.split?.toString() ?? null}::int8`.execute(
+      db,
+    );
+    return true;
+  } catch (error) {
+    if (isDataException(error)) return false;
+    throw error;
+  }
+}
+
+/** SQLSTATE class 22: the database refused a value (not an outage, not a bug in a statement's shape). */
+export function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
