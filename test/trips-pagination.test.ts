@@ -140,3 +140,47 @@ describe('trips keyset pagination', () => {
     expect(result.pageInfo.startCursor).toBeNull();
   });
 });
+
+describe('keyset pagination over the floats a Delta double can hold', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('pagination_floats');
+    await gw.database.pool.query(
+      `INSERT INTO "default".trips_synced (id, fare_amount, trip_distance)
+       SELECT g, (ARRAY['NaN', 'Infinity', '-Infinity', '5e-324', '1.7976931348623157e308', '-0', '0.1', NULL])[g % 8 + 1]::float8,
+              (ARRAY['1e-300', 'NaN', '2.5', '-Infinity'])[g % 4 + 1]::float8
+         FROM generate_series(1, 40) AS g`,
+    );
+  });
+  afterAll(() => gw.close());
+
+  for (const orderBy of [['FARE_AMOUNT_ASC'], ['FARE_AMOUNT_DESC'], ['TRIP_DISTANCE_ASC', 'FARE_AMOUNT_DESC']]) {
+    it(`pages ${orderBy.join(',')} past NaN, infinities and subnormals, matching SQL`, async () => {
+      const ids: string[] = [];
+      let after: string | null = null;
+      for (let pageNo = 0; pageNo < 100; pageNo += 1) {
+        const { body } = await gw.query<PageResult>(PAGE, { first: 3, after, orderBy });
+        expect(body.errors).toBeUndefined();
+        ids.push(...body.data!.trips.edges.map((edge) => edge.node.tripId));
+        if (!body.data!.trips.pageInfo.hasNextPage) break;
+        after = body.data!.trips.pageInfo.endCursor;
+      }
+      const { rows } = await gw.database.pool.query<{ id: string }>(
+        `SELECT id FROM "default".trips_synced ORDER BY ${sqlOrder(orderBy as TripOrderBy[])}`,
+      );
+      expect(ids).toEqual(rows.map((row) => row.id));
+    });
+  }
+
+  it('refuses a cursor whose number Postgres would not read, naming after', async () => {
+    for (const fare of ['1e-400', '1e400', '0b11', '0x1f', ' 1', '1_000', 'nan', '']) {
+      const after = Buffer.from(JSON.stringify([1, 'fare_amount:asc,id:asc', [fare, '1']])).toString('base64url');
+      const { status, body } = await gw.query(PAGE, { first: 2, after, orderBy: ['FARE_AMOUNT_ASC'] });
+      expect(status, fare).toBe(200); // a field error: data is null, not absent
+      expect(body.errors![0]).toMatchObject({
+        message: expect.stringMatching(/^after: is not a valid cursor/) as unknown,
+        extensions: { code: 'BAD_USER_INPUT', argument: 'after' },
+      });
+    }
+  });
+});

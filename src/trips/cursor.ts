@@ -57,7 +57,7 @@ function isValidKeyText(key: SortKey, value: string): boolean {
     case 'int8':
       return /^-?\d{1,19}$/.test(value) && BigInt(value) >= INT8_MIN && BigInt(value) <= INT8_MAX;
     case 'float8':
-      return value.trim() !== '' && Number.isFinite(Number(value));
+      return isFloat8Text(value);
     case 'timestamptz':
       // Written by cursorKeyExpression in queries.ts: UTC, microseconds.
       // A real calendar day (Date.parse rolls 2016-02-30 over to March 1st) in a year Postgres has (no year 0).
@@ -68,4 +68,23 @@ function isValidKeyText(key: SortKey, value: string): boolean {
         new Date(value).toISOString().slice(0, 10) === value.slice(0, 10)
       );
   }
+}
+
+// What float8::text writes (cursorKeyExpression): a decimal, maybe with an exponent, or one of the special values a
+// synced double column can hold (Delta doubles can be NaN or infinite, and such a row must not end the paging).
+const FLOAT8_TEXT = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
+const FLOAT8_SPECIAL = new Set(['NaN', 'Infinity', '-Infinity']);
+
+/**
+ * Whether Postgres reads `value` as a float8 the way a cursor written by this gateway holds it. Number() alone
+ * also reads "0b11", "0x1f" and " 1 ", and turns "1e-400" into 0 where Postgres refuses it as out of range:
+ * such a cursor reached the statement and came back as an internal error.
+ */
+function isFloat8Text(value: string): boolean {
+  if (FLOAT8_SPECIAL.has(value)) return true;
+  if (value.length > 64 || !FLOAT8_TEXT.test(value)) return false;
+  const number = Number(value);
+  if (!Number.isFinite(number)) return false;
+  // Underflow: non-zero digits that round to 0.
+  return number !== 0 || !/[1-9]/.test(value.replace(/e.*$/i, ''));
 }
