@@ -161,9 +161,10 @@ describe('keyset pagination over the floats a Delta double can hold', () => {
       for (let pageNo = 0; pageNo < 100; pageNo += 1) {
         const { body } = await gw.query<PageResult>(PAGE, { first: 3, after, orderBy });
         expect(body.errors).toBeUndefined();
-        ids.push(...body.data!.trips.edges.map((edge) => edge.node.tripId));
-        if (!body.data!.trips.pageInfo.hasNextPage) break;
-        after = body.data!.trips.pageInfo.endCursor;
+        const trips: PageResult['trips'] = body.data!.trips;
+        ids.push(...trips.edges.map((edge) => edge.node.tripId));
+        if (!trips.pageInfo.hasNextPage) break;
+        after = trips.pageInfo.endCursor;
       }
       const { rows } = await gw.database.pool.query<{ id: string }>(
         `SELECT id FROM "default".trips_synced ORDER BY ${sqlOrder(orderBy as TripOrderBy[])}`,
