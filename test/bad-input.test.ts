@@ -244,4 +244,19 @@ describe('query cost', () => {
     );
     expect(body.errors?.[0]?.message).toMatch(/query cost/);
   });
+
+  it('counts fragments that spread fragments once each, not once per spread', async () => {
+    // 700 spreads of F1, each 700 of F2, each 700 of F3: 343 million uses of viewer { canRefresh } (2 points).
+    // Walked spread by spread, this blocked the event loop for 35 s before answering.
+    const spreads = (name: string) => Array.from({ length: 700 }, () => `...${name}`).join(' ');
+    const { status, body } = await gw.query(
+      `query Q { ...F0 } fragment F0 on Query { ${spreads('F1')} } fragment F1 on Query { ${spreads('F2')} }
+       fragment F2 on Query { ${spreads('F3')} } fragment F3 on Query { viewer { canRefresh } }`,
+    );
+    expect(status).toBeLessThan(500);
+    expect(body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^query cost 686000000 exceeds the limit of 5000/) as unknown,
+      extensions: { code: 'QUERY_TOO_COMPLEX', cost: 686_000_000, maxCost: 5000 },
+    });
+  });
 });
