@@ -197,6 +197,31 @@ describe('the default edge', () => {
       await http.close();
     }
   });
+
+  it('answers a Host header that makes no URL with 400 naming it, not a 500 with a stack trace', async () => {
+    const { port } = new URL(gw.origin);
+    const raw = (head: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`${head}\r\nConnection: close\r\n\r\n`));
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk.toString()));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+    for (const host of ['x:99999', 'a b', '[::1', '%zz', ':80']) {
+      for (const target of ['/graphql?query=%7B__typename%7D', '/health']) {
+        const answer = await raw(`GET ${target} HTTP/1.1\r\nHost: ${host}`);
+        expect(answer, `${host} ${target}`).toMatch(/^HTTP\/1\.1 400 /);
+        const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as {
+          errors: { message: string; extensions: { code: string } }[];
+        };
+        expect(body.errors[0]!.message).toContain(`the Host header ${JSON.stringify(host)}`);
+        expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+      }
+    }
+    // A usable Host still works, the same connection handling as ever.
+    expect(await raw('GET /health HTTP/1.1\r\nHost: 127.0.0.1')).toMatch(/^HTTP\/1\.1 200 /);
+  });
 });
 
 describe('a configured edge: CORS origins, persisted operations only, no introspection, rate limit', () => {

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { ErrorCode } from '../../errors.js';
 import type { Gateway } from './gateway.js';
 
 export interface Listening {
@@ -21,7 +22,11 @@ export async function listen(
 ): Promise<Listening> {
   // Node checks both timeouts on this interval (30 s by default): a tighter check keeps them close to their value.
   const connectionsCheckingInterval = Math.min(5000, Math.max(100, Math.floor(timeouts.requestTimeoutMs / 4)));
-  const server = createServer({ connectionsCheckingInterval }, gateway);
+  const handle: RequestListener = gateway;
+  const server = createServer({ connectionsCheckingInterval }, (request, response) => {
+    if (hasParsableUrl(request)) void handle(request, response);
+    else refuseUnparsableUrl(request, response);
+  });
   // requestTimeout covers receiving the request only, so it never cuts an SSE response however long it
   // streams; a client that declares Content-Length: 1000 and sends 10 bytes is answered 408 and closed.
   server.requestTimeout = timeouts.requestTimeoutMs;
@@ -43,4 +48,29 @@ export async function listen(
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The fetch adapter (whatwg-node) makes each request's URL from `http://<Host header><request target>` and
+ * answered one that does not parse (`Host: x:99999`, `Host: a b`, `[::1`) with a 500 carrying its stack trace.
+ */
+function hasParsableUrl(request: IncomingMessage): boolean {
+  return URL.canParse(`http://${request.headers.host ?? 'localhost'}${request.url ?? ''}`);
+}
+
+function refuseUnparsableUrl(request: IncomingMessage, response: ServerResponse): void {
+  const host = JSON.stringify((request.headers.host ?? '').slice(0, 100));
+  const body = JSON.stringify({
+    errors: [
+      {
+        message: `the Host header ${host} and the request target do not form a URL; send the server's host name (and port)`,
+        extensions: { code: 'BAD_REQUEST' satisfies ErrorCode },
+      },
+    ],
+  });
+  response.writeHead(400, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  response.end(body);
 }
