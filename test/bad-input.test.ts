@@ -102,6 +102,21 @@ describe('bad input', () => {
     await expectError('{ trip(tripId: "99999999999999999999") { tripId } }', {}, /BigInt/);
   });
 
+  it('rejects a DateTime whose offset takes the instant out of the years 0001-9999 (Postgres refused it)', async () => {
+    await expectError(
+      TRIPS,
+      { filter: { pickupAt: { gte: '0001-01-01T00:00:00+14:00' } } },
+      /"0001-01-01T00:00:00\+14:00" is out of range: in UTC it falls in the year 0; instants from 0001 to 9999/,
+      '$filter',
+    );
+    await expectError(
+      '{ tripStats(filter: { dropoffAt: { lt: "9999-12-31T23:59:59-14:00" } }) { count } }',
+      {},
+      /^filter\.dropoffAt\.lt: DateTime "9999-12-31T23:59:59-14:00" is out of range: in UTC it falls in the year 10000/,
+      'filter.dropoffAt.lt',
+    );
+  });
+
   it('rejects a DateTime without an offset', () =>
     expectError(TRIPS, { filter: { pickupAt: { gte: '2016-01-01 10:00' } } }, /DateTime must be an ISO-8601 instant/));
 

@@ -65,6 +65,14 @@ function parseDateTime(value: unknown): Date {
   // Postgres has no year 0 and the synced data starts in the 2010s; years before 1 AD are certainly mistakes.
   if (year < 1)
     throw new ScalarInputError(`DateTime ${JSON.stringify(value)} is out of range: the year must be 0001 or later`);
+  // The instant, not the written date: "0001-01-01T00:00:00+14:00" is in year 0 in UTC, and a year past 9999
+  // has no ISO form the driver can send (both reached Postgres and came back as internal errors).
+  const utcYear = date.getUTCFullYear();
+  if (utcYear < 1 || utcYear > 9999) {
+    throw new ScalarInputError(
+      `DateTime ${JSON.stringify(value)} is out of range: in UTC it falls in the year ${utcYear}; instants from 0001 to 9999 are accepted`,
+    );
+  }
   return date;
 }
 
