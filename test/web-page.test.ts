@@ -72,6 +72,15 @@ describe('the dashboard files', () => {
     expect(escaped.status).not.toBe(200);
   });
 
+  it('keeps no trace of a miss: an asset written after a 404 (a rebuild while running) is served', async () => {
+    // A miss used to stay cached: a client asking for invented names grew the process without bound.
+    expect((await get(gateway, '/assets/late-Zz9.js')).status).toBe(404);
+    await writeFile(path.join(dir, 'assets', 'late-Zz9.js'), 'console.log("late");\n');
+    const late = await get(gateway, '/assets/late-Zz9.js', { 'accept-encoding': 'identity' });
+    expect(late.status).toBe(200);
+    expect(await late.text()).toBe('console.log("late");\n');
+  });
+
   it('says how to build the page when it is not built, and the API still answers', async () => {
     const response = await get(unbuilt, '/');
     expect(response.status).toBe(503);

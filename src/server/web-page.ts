@@ -141,7 +141,11 @@ export function webPageRoutes(webDir: string = DEFAULT_WEB_DIR, { graphiql = tru
       const relative = path.posix.normalize(pathname.slice(1));
       if (!relative.startsWith('assets/') || relative.includes('..')) return undefined;
       const file = await load(relative, IMMUTABLE);
-      return file ? respond(request, file) : new Response('not found\n', { status: 404 });
+      if (file) return respond(request, file);
+      // Only files that exist stay cached: a miss kept an entry per name asked for, so a client inventing
+      // names grew the process without bound (150 MB per 20,000).
+      cache.delete(relative);
+      return new Response('not found\n', { status: 404 });
     }
     if (graphiql && pathname.startsWith(GRAPHIQL_PREFIX)) {
       return graphiqlAsset(request, pathname.slice(GRAPHIQL_PREFIX.length));
