@@ -198,6 +198,30 @@ describe('the default edge', () => {
     }
   });
 
+  it('reads a JSON body whatever the case of its media type and the spaces around its parameters', async () => {
+    for (const type of [
+      'Application/Json',
+      'application/JSON',
+      'application/json ; charset=utf-8',
+      ' application/json;charset=UTF-8',
+    ]) {
+      const response = await fetch(`${gw.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(response.status, type).toBe(200);
+      expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    }
+    // Still refused: what a cross-site form can send.
+    const form = await fetch(`${gw.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded' },
+      body: 'query=%7B__typename%7D',
+    });
+    expect(form.status).toBe(415);
+  });
+
   it('answers a Host header that makes no URL with 400 naming it, not a 500 with a stack trace', async () => {
     const { port } = new URL(gw.origin);
     const raw = (head: string) =>

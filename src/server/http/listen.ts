@@ -24,8 +24,14 @@ export async function listen(
   const connectionsCheckingInterval = Math.min(5000, Math.max(100, Math.floor(timeouts.requestTimeoutMs / 4)));
   const handle: RequestListener = gateway;
   const server = createServer({ connectionsCheckingInterval }, (request, response) => {
-    if (hasParsableUrl(request)) void handle(request, response);
-    else refuseUnparsableUrl(request, response);
+    if (!hasParsableUrl(request)) {
+      refuseUnparsableUrl(request, response);
+      return;
+    }
+    const type = request.headers['content-type'];
+    if (type !== undefined && !CANONICAL_MEDIA_TYPE.test(type))
+      request.headers['content-type'] = canonicalMediaType(type);
+    void handle(request, response);
   });
   // requestTimeout covers receiving the request only, so it never cuts an SSE response however long it
   // streams; a client that declares Content-Length: 1000 and sends 10 bytes is answered 408 and closed.
@@ -73,4 +79,17 @@ function refuseUnparsableUrl(request: IncomingMessage, response: ServerResponse)
     'Content-Length': Buffer.byteLength(body),
   });
   response.end(body);
+}
+
+/** A media type as clients usually send it: lower case, parameters (if any) straight after a semicolon. */
+const CANONICAL_MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(?:;(?: ?[^\s;]+)+)*$/;
+
+/**
+ * Media types are case-insensitive and may have spaces around their semicolons (RFC 9110, 8.3.1), but yoga and
+ * graphql-sse compare `application/json` as written: `Application/Json` or `application/json ; charset=utf-8`
+ * were refused with 415. The type is lower-cased and the spaces dropped; parameter values are kept as sent.
+ */
+function canonicalMediaType(value: string): string {
+  const [type = '', ...parameters] = value.split(';');
+  return [type.trim().toLowerCase(), ...parameters.map((parameter) => parameter.trim()).filter(Boolean)].join(';');
 }
