@@ -242,7 +242,7 @@ describe('the change record', () => {
     }
   });
 
-  it('is reported on /health, and without the privilege the gateway falls back to the key high-water mark and says so', async () => {
+  it('is reported on /health, and switched off the gateway falls back to the key high-water mark and says why', async () => {
     const exact = await startLiveGateway('live_exact_health', {});
     try {
       const health = (await (await fetch(`${exact.origin}/health`)).json()) as { liveChanges: string };
@@ -257,10 +257,13 @@ describe('the change record', () => {
       const health = (await (await fetch(`${fallback.origin}/health`)).json()) as { liveChanges: string };
       expect(health.liveChanges).toBe('key-high-water');
       const warning = lines.find((line) => line.level === 'warn' && line.message.includes('NOT exact'));
-      expect(warning?.message).toContain('GRANT TRIGGER');
+      // Switched off on purpose, so the advice is the switch (the missing grant's advice: aggregates-rollup-trigger).
+      expect(warning?.message).toContain('LIVE_CHANGE_CAPTURE=off');
+      expect(warning?.message).not.toContain('GRANT TRIGGER');
       const stream = new ChangeStream(fallback.client('distinct'));
       await stream.until(() => stream.errors.length > 0, 'the error');
       expect(stream.errors[0]!.extensions?.code).toBe('CHANGE_CAPTURE_UNAVAILABLE');
+      expect(stream.errors[0]!.message).toContain('LIVE_CHANGE_CAPTURE=off');
       stream.close();
     } finally {
       await fallback.close();

@@ -166,6 +166,8 @@ export function createLiveTrips({
     pruneTimer.unref();
   };
 
+  // Switched off on purpose: the advice is to switch it on, not a grant.
+  const switchedOff = live.capture === 'off';
   const fallBack = async (reason: string) => {
     mechanism = 'key-high-water';
     let replication = false;
@@ -179,12 +181,15 @@ export function createLiveTrips({
     } catch {
       // The warning below is what matters.
     }
+    const consequence =
+      'tripsAdded falls back to the key high-water mark (id > newest id streamed): a row whose id is not above ' +
+      'the newest one streamed, or that commits after a higher id, is never streamed; tripChanges is unavailable. ';
     log.warn(
-      'live changes: NOT exact. The change capture cannot be installed, so tripsAdded falls back to the key ' +
-        'high-water mark (id > newest id streamed): a row whose id is not above the newest one streamed, or that ' +
-        'commits after a higher id, is never streamed; tripChanges is unavailable. ' +
-        `Fix: GRANT TRIGGER ON ${relations.synced} TO <the gateway role>, and let that role create objects in ` +
-        `schema ${database.gatewaySchema} (GRANT CREATE ON SCHEMA ... or make it the owner), then restart.`,
+      switchedOff
+        ? `live changes: NOT exact. LIVE_CHANGE_CAPTURE=off, so ${consequence}Fix: unset LIVE_CHANGE_CAPTURE (or set it to auto) and restart.`
+        : `live changes: NOT exact. The change capture cannot be installed, so ${consequence}` +
+            `Fix: GRANT TRIGGER ON ${relations.synced} TO <the gateway role>, and let that role create objects in ` +
+            `schema ${database.gatewaySchema} (GRANT CREATE ON SCHEMA ... or make it the owner), then restart.`,
       { reason, replicationRole: replication, mechanism },
     );
   };
@@ -264,8 +269,11 @@ export function createLiveTrips({
       if (changeFeed) return changeFeed.subscribe('changes', args);
       throw gatewayError(
         'CHANGE_CAPTURE_UNAVAILABLE',
-        'tripChanges: this gateway cannot capture changes exactly (the role may not install the change capture ' +
-          `on ${relations.synced}); GRANT TRIGGER on it to the gateway's role and restart. See /health (liveChanges).`,
+        switchedOff
+          ? 'tripChanges: the change capture is switched off on this gateway (LIVE_CHANGE_CAPTURE=off), so changes ' +
+              'cannot be streamed exactly; see /health (liveChanges).'
+          : 'tripChanges: this gateway cannot capture changes exactly (the role may not install the change capture ' +
+              `on ${relations.synced}); GRANT TRIGGER on it to the gateway's role and restart. See /health (liveChanges).`,
       );
     });
   const listener =
