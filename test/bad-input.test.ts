@@ -141,12 +141,29 @@ describe('bad input', () => {
     return expectError(TRIPS, { filter }, /nest deeper than 8 levels/);
   });
 
-  it('rejects a query nested past the depth limit', () =>
-    expectError('{ trips { edges { node { pickupZone { zip } } } } }', {}, /depth/i));
+  it('rejects a query nested past the depth limit, naming the setting', async () => {
+    const { body } = await gw.query('{ trips { edges { node { pickupZone { zip } } } } }');
+    expect(body.errors![0]).toMatchObject({
+      message: 'the query nests selections 5 levels deep; at most 4 are allowed (MAX_QUERY_DEPTH)',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'MAX_QUERY_DEPTH', max: 4, found: 5 },
+    });
+  });
 
-  it('rejects too many aliases', () => {
+  it('rejects too many aliases, naming the setting', async () => {
     const fields = Array.from({ length: 30 }, (_, i) => `a${i}: trip(tripId: "${i}") { tripId }`).join(' ');
-    return expectError(`{ ${fields} }`, {}, /alias/i);
+    const { body } = await gw.query(`{ ${fields} }`);
+    expect(body.errors![0]).toMatchObject({
+      message: 'the query has 30 aliases; at most 20 are allowed (MAX_ALIASES)',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'MAX_ALIASES' },
+    });
+  });
+
+  it('rejects too many directives, naming the setting', async () => {
+    const { body } = await gw.query(`{ __typename ${'@skip(if: false) '.repeat(60)}}`);
+    expect(body.errors![0]).toMatchObject({
+      message: 'the query has 60 directives; at most 50 are allowed (MAX_DIRECTIVES)',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'MAX_DIRECTIVES' },
+    });
   });
 
   it('rejects an out-of-range ZIP', () =>

@@ -6,6 +6,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
+import { withLimitNames } from './limit-errors.js';
 
 export interface DocumentLimits {
   maxTokens: number;
@@ -26,7 +27,15 @@ export function useDocumentLimits(
   limits: DocumentLimits,
   onReject: (error: GraphQLError) => void,
 ): Plugin<Record<string, unknown>>[] {
-  const rejected = [(_ctx: unknown, error: GraphQLError) => onReject(error)];
+  const rejected = [
+    (_ctx: unknown, error: GraphQLError) => {
+      onReject(error);
+      // graphql-armor throws its own error right after this handler, out of validation (so no after-hook sees
+      // it): throwing the rewritten one first is the only way to give it a code and the setting's name.
+      const named = withLimitNames(error);
+      if (named !== error) throw named;
+    },
+  ];
   return [
     useNestingLimit(MAX_NESTING, onReject),
     maxTokensPlugin({ n: limits.maxTokens, onReject: rejected, propagateOnRejection: true }),
