@@ -60,8 +60,22 @@ describe('bad input', () => {
       '{ trips(first: 2, orderBy: [FARE_AMOUNT_ASC]) { pageInfo { endCursor } } }',
     );
     const cursor = body.data!.trips.pageInfo.endCursor;
-    await expectError(TRIPS, { first: 2, after: cursor, orderBy: ['PICKUP_AT_DESC'] }, /different orderBy/, 'after');
-    await expectError(TRIPS, { last: 2, before: cursor }, /different orderBy/, 'before');
+    // In the API's words, not the table's columns.
+    await expectError(
+      TRIPS,
+      { first: 2, after: cursor, orderBy: ['PICKUP_AT_DESC'] },
+      /^after: cursor was issued for orderBy: \[FARE_AMOUNT_ASC\]; cursors are only valid/,
+      'after',
+    );
+    await expectError(TRIPS, { last: 2, before: cursor }, /issued for orderBy: \[FARE_AMOUNT_ASC\]/, 'before');
+    // A forged signature is not echoed back.
+    const forged = Buffer.from(JSON.stringify([1, '<script>:asc', ['1']])).toString('base64url');
+    await expectError(
+      TRIPS,
+      { first: 2, after: forged },
+      /^after: cursor was issued for a different orderBy; /,
+      'after',
+    );
   });
 
   it('rejects an unknown enum value', () =>

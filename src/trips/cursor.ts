@@ -1,5 +1,5 @@
 import { UserInputError } from '../errors.js';
-import { orderingSignature, type SortKey } from './ordering.js';
+import { describeSignature, orderingSignature, type SortKey } from './ordering.js';
 
 /**
  * A cursor is the position of a row in one ordering: the row's sort-key values
@@ -38,9 +38,16 @@ export function decodeCursor(argument: string, cursor: string, keys: readonly So
   }
   const [, signature, values] = parsed as [number, string, unknown];
   if (signature !== orderingSignature(keys)) {
+    let issuedFor: string | undefined;
+    try {
+      issuedFor = describeSignature(signature);
+    } catch {
+      issuedFor = undefined; // a forged signature that names a column twice
+    }
     throw new UserInputError(
       argument,
-      `cursor was issued for a different orderBy (${signature}); cursors are only valid with the ordering that produced them`,
+      `cursor was issued for ${issuedFor === undefined ? 'a different orderBy' : `orderBy: ${issuedFor}`}; ` +
+        'cursors are only valid with the ordering that produced them',
     );
   }
   if (!Array.isArray(values) || values.length !== keys.length) throw malformed();

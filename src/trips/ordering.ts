@@ -67,3 +67,26 @@ export function orderingSignature(keys: readonly SortKey[]): string {
 export function reverse(keys: readonly SortKey[]): SortKey[] {
   return keys.map((key) => ({ ...key, direction: key.direction === 'asc' ? 'desc' : 'asc' }));
 }
+
+/**
+ * An ordering signature in the API's words (`[FARE_AMOUNT_ASC, PICKUP_AT_DESC]`, the implied id tie-breaker left
+ * out), for errors; undefined when the signature is not one this gateway writes (a forged cursor is not echoed).
+ */
+export function describeSignature(signature: string): string | undefined {
+  const parts = signature.split(',');
+  if (parts.length > Object.keys(COLUMNS).length) return undefined;
+  const values: string[] = [];
+  for (const part of parts) {
+    const [column, direction] = part.split(':');
+    const name = Object.entries(COLUMNS).find(([, spec]) => spec.column === column)?.[0];
+    if (name === undefined || (direction !== 'asc' && direction !== 'desc')) return undefined;
+    values.push(`${name}_${direction.toUpperCase()}`);
+  }
+  // The tie-breaker resolveOrdering appends may or may not be something the client wrote: the shorter form
+  // that gives the same signature is what it most likely sent.
+  const candidates = values.length > 1 ? [values.slice(0, -1), values] : [values];
+  const written = candidates.find(
+    (candidate) => orderingSignature(resolveOrdering(candidate as TripOrderBy[])) === signature,
+  );
+  return written === undefined ? undefined : `[${written.join(', ')}]`;
+}
