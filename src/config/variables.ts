@@ -387,11 +387,14 @@ export const VARIABLES = {
     1_000_000,
   ),
 
-  LIVE_LISTEN_HOST: text({
-    group: 'Live subscriptions',
-    meaning:
-      "host[:port] for the LISTEN connection only: the endpoint's direct host when `PGHOST` is a pooled one (which cannot carry LISTEN)",
-  }),
+  LIVE_LISTEN_HOST: text(
+    {
+      group: 'Live subscriptions',
+      meaning:
+        "host[:port] for the LISTEN connection only: the endpoint's direct host when `PGHOST` is a pooled one (which cannot carry LISTEN)",
+    },
+    '`PGHOST`',
+  ),
 
   LIVE_CHANGE_CAPTURE: oneOf(
     {
@@ -599,10 +602,13 @@ export const VARIABLES = {
     { group: 'Databricks', meaning: 'Lakebase Provisioned instance to request credentials for' },
     'from the synced table',
   ),
-  LAKEBASE_ENDPOINT: text({
-    group: 'Databricks',
-    meaning: 'instead, a Lakebase Autoscaling endpoint, `projects/<p>/branches/<b>/endpoints/<e>`',
-  }),
+  LAKEBASE_ENDPOINT: text(
+    {
+      group: 'Databricks',
+      meaning: 'instead, a Lakebase Autoscaling endpoint, `projects/<p>/branches/<b>/endpoints/<e>`',
+    },
+    'from the synced table',
+  ),
   SYNCED_TABLE_NAME: text({
     group: 'Databricks',
     meaning:
