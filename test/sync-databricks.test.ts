@@ -261,6 +261,26 @@ describe.each(FLAVOURS)('$name', (flavour) => {
       expect(await first.next()).toEqual({ done: true, value: undefined });
     });
 
+    it('a poll every TTL reads anew: a change reaches subscribers within one TTL, not two', async () => {
+      const status = new CachedSyncStatus(source(), {
+        ttlSeconds: 5,
+        now,
+        pollIntervalMs: 5_000,
+        logger: silentLogger,
+      });
+      const iterator = status.subscribe();
+      await iterator.next();
+      fake.setSyncedTable(tableInfo('SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE', 46));
+      // The interval's next poll: a TTL after the previous one started, a little less after its read settled.
+      clock += 4_900;
+      await status.poll();
+      expect((await iterator.next()).value).toMatchObject({ lastSync: { sourceCommitVersion: '46' } });
+      // Clients' reads still share the cache for the TTL.
+      await status.get();
+      expect(fake.count(flavour.route)).toBe(2);
+      await iterator.return?.();
+    });
+
     it('a slow subscriber skips to the newest status', async () => {
       const status = cached(0);
       const iterator = status.subscribe();

@@ -80,9 +80,10 @@ export class CachedSyncStatus {
     return this.listeners.size > 0;
   }
 
-  get(): Promise<SyncStatus> {
+  /** The status, from the cache when it settled less than `maxAgeMs` (the TTL) ago. */
+  get(maxAgeMs = this.ttlMs): Promise<SyncStatus> {
     const entry = this.entry;
-    if (entry && (entry.settledAt === undefined || this.now().getTime() - entry.settledAt < this.ttlMs)) {
+    if (entry && (entry.settledAt === undefined || this.now().getTime() - entry.settledAt < maxAgeMs)) {
       return entry.promise;
     }
     const fresh: CacheEntry = { promise: this.read(), settledAt: undefined };
@@ -159,7 +160,9 @@ export class CachedSyncStatus {
   private async pollOnce(): Promise<void> {
     let status: SyncStatus;
     try {
-      status = await this.get();
+      // A poll every TTL found the entry its previous poll had cached a moment after it started, still a little
+      // under the TTL old: it took that, and subscribers saw a change up to two TTLs late (10 s by default).
+      status = await this.get(Math.min(this.ttlMs, this.pollIntervalMs / 2));
       this.lastPollError = undefined;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
