@@ -1,4 +1,6 @@
+import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { publicResult } from '../src/server/sse/response.js';
 import { startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
 
 const SUBSCRIPTION = 'subscription($after: String) { tripsAdded(after: $after) { cursor trips { tripId } } }';
@@ -370,5 +372,38 @@ describe('a fast reader and one large sync (SUBSCRIBER_TOO_SLOW false positive)'
     expect(stream.ids).toHaveLength(20_000);
     expect(gw.app.live.feed.stats().tooSlow).toBe(0);
     stream.close();
+  });
+});
+
+describe('errors over the single-connection stream', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('sse_single_errors');
+  });
+  afterAll(() => gw.close());
+
+  it('name a bad variable as the distinct mode does', async () => {
+    const errorsOf = (mode: 'single' | 'distinct') =>
+      new Promise<{ errors?: readonly { extensions?: unknown }[] }[]>((resolve, reject) => {
+        const results: { errors?: readonly { extensions?: unknown }[] }[] = [];
+        gw.client(mode).subscribe(
+          { query: SUBSCRIPTION, variables: { after: 5 } },
+          { next: (result) => results.push(result), error: reject, complete: () => resolve(results) },
+        );
+      });
+    for (const mode of ['single', 'distinct'] as const) {
+      const [result] = await errorsOf(mode);
+      expect(result!.errors![0]!.extensions, mode).toEqual({ code: 'BAD_USER_INPUT', argument: '$after' });
+    }
+  });
+
+  it("leave out extensions.http, the status yoga answers with, which graphql-sse's own writer kept", () => {
+    const error = new GraphQLError('refreshSyncedTable: not allowed', {
+      extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+    });
+    expect(publicResult({ data: null, errors: [error] })).toEqual({
+      data: null,
+      errors: [{ message: 'refreshSyncedTable: not allowed', extensions: { code: 'FORBIDDEN' } }],
+    });
   });
 });

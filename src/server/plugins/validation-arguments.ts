@@ -101,9 +101,10 @@ function argumentPaths(document: DocumentNode): Map<ASTNode, string> {
  */
 export function withVariableCode(error: GraphQLError): GraphQLError {
   const node = error.nodes?.[0];
-  if (node?.kind !== Kind.VARIABLE_DEFINITION || error.path !== undefined || error.extensions.code !== undefined) {
-    return error;
-  }
+  const { code, argument } = error.extensions;
+  if (node?.kind !== Kind.VARIABLE_DEFINITION || error.path !== undefined || argument !== undefined) return error;
+  // yoga's executor codes a subscription's bad variable BAD_USER_INPUT itself, but names nothing.
+  if (code !== undefined && code !== 'BAD_USER_INPUT') return error;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     originalError: error.originalError,

@@ -1,6 +1,6 @@
 import { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
 import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { directSocket, encodeChunk } from '../fast-paths/direct-sse-writes.js';
@@ -162,6 +162,15 @@ export function encodeEvent(result: SerializableResult): Buffer {
 /** JSON of a result, without the internals yoga strips too (extensions.http, error http status, unexpected). */
 function serialize(result: SerializableResult): string {
   if (!result.errors?.length) return result.stringify ? result.stringify(result) : JSON.stringify(withoutHttp(result));
+  return JSON.stringify(publicResult(result));
+}
+
+/**
+ * A result with errors as a client may see it: each error's JSON without `http` (the status yoga answers
+ * with) or `unexpected`. The single-connection stream (graphql-sse's own writer) sends it through this too.
+ */
+export function publicResult(result: ExecutionResult): FormattedExecutionResult {
+  if (!result.errors?.length) return withoutHttp(result) as FormattedExecutionResult;
   const errors = result.errors.map((error) => {
     const json = error.toJSON();
     if (json.extensions) {
@@ -170,7 +179,8 @@ function serialize(result: SerializableResult): string {
     }
     return json;
   });
-  return JSON.stringify({ ...withoutHttp(result), errors });
+  const { stringify: _stringify, ...rest } = withoutHttp(result);
+  return { ...rest, errors } as FormattedExecutionResult;
 }
 
 /** extensions.http tells yoga the status and headers (the response cache's ETag): never part of the body. */

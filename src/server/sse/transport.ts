@@ -6,7 +6,7 @@ import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { errorResponse } from '../http/error-response.js';
 import { StreamReservations } from './reservations.js';
-import { createSseProcessor } from './response.js';
+import { createSseProcessor, publicResult } from './response.js';
 
 export const STREAM_ENDPOINT = '/graphql/stream';
 /** The same stream for token callers behind the Databricks Apps proxy (only /api/ paths reach the app). */
@@ -161,10 +161,15 @@ function useGraphQLSseProtocol(
             if (isAsyncIterable(result) || 'data' in result) return result;
             return { ...result, data: null, errors: result.errors?.map(withoutHttpStatus) };
           },
-          onNext: async (_ctx, req) => {
+          onNext: async (_ctx, req, result) => {
             const token = streamToken(req.raw);
             const stream = (token ? byToken.get(token) : undefined) ?? byRequest.get(req.raw);
             if (stream) await drained(stream);
+            // graphql-sse writes the result's JSON itself: errors would carry extensions.http (yoga's status).
+            const { errors } = result as ExecutionResult;
+            // Formatted errors are plain JSON, which is all graphql-sse does with them.
+            if (errors?.length) return publicResult(result as ExecutionResult) as unknown as ExecutionResult;
+            return undefined;
           },
         },
         yoga.fetchAPI,
