@@ -222,6 +222,40 @@ describe('the default edge', () => {
     expect(form.status).toBe(415);
   });
 
+  it('says why a body is not JSON without echoing it, and refuses a compressed body naming its encoding', async () => {
+    const send = (body: BodyInit, headers: Record<string, string> = {}) =>
+      fetch(`${gw.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const bad = await send('{bad');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({
+      errors: [
+        {
+          message: expect.stringMatching(
+            /^the POST body is not valid JSON \(Expected property name or '\}' in JSON at position 1/,
+          ) as unknown,
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ],
+    });
+    const { gzipSync } = await import('node:zlib');
+    const gzip = await send(gzipSync('{"query":"{ __typename }"}'), { 'content-encoding': 'gzip' });
+    expect(gzip.status).toBe(415);
+    expect(((await gzip.json()) as { errors: { message: string }[] }).errors[0]!.message).toBe(
+      'Content-Encoding "gzip" is not accepted; send the body uncompressed',
+    );
+    // Accept that allows nothing the gateway writes: each acceptable type listed once.
+    const refused = await send(JSON.stringify({ query: '{ __typename }' }), { accept: ';;;,,/,' });
+    expect(refused.status).toBe(406);
+    const listed = ((await refused.json()) as { errors: { message: string }[] }).errors[0]!.message;
+    const types = listed.slice(listed.indexOf('accept one of ') + 'accept one of '.length).split(', ');
+    expect(types.length).toBeGreaterThan(1);
+    expect(new Set(types).size).toBe(types.length);
+  });
+
   it('answers a Host header that makes no URL with 400 naming it, not a 500 with a stack trace', async () => {
     const { port } = new URL(gw.origin);
     const raw = (head: string) =>

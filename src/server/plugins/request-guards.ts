@@ -88,6 +88,25 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
           );
           return;
         }
+        const encoding = request.headers.get('content-encoding');
+        if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') {
+          // Nothing here inflates a body: a gzip body was read as JSON and refused as "invalid JSON".
+          endResponse(
+            errorResponse(
+              415,
+              `Content-Encoding ${JSON.stringify(encoding.slice(0, 50))} is not accepted; send the body uncompressed`,
+              'UNSUPPORTED_MEDIA_TYPE',
+            ),
+          );
+          return;
+        }
+        if (requestParser) {
+          const parse = requestParser;
+          setRequestParser((req) => {
+            const parsed = parse(req);
+            return isPromiseLike(parsed) ? Promise.resolve(parsed).catch(rethrowBodyError) : parsed;
+          });
+        }
       }
       if (!requestParser) {
         endResponse(
@@ -148,7 +167,7 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
               406,
               streaming
                 ? 'this operation is a subscription: send Accept: text/event-stream (GraphQL over SSE)'
-                : `none of the accepted media types can carry the result; accept one of ${acceptableMediaTypes.join(', ')}`,
+                : `none of the accepted media types can carry the result; accept one of ${[...new Set(acceptableMediaTypes)].join(', ')}`,
               'NOT_ACCEPTABLE',
             ),
           'application/json',
@@ -278,4 +297,24 @@ function checkLiteral(value: ValueNode, maxItems: number, depth: number): string
     }
   }
   return undefined;
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
+ * yoga's "POST body sent invalid JSON." put the parser's error in extensions.originalError, with its echo of
+ * the body (binary, for a compressed one). The reason goes into the message instead, without the echo.
+ */
+function rethrowBodyError(error: unknown): never {
+  if (error instanceof Error && error.message === 'POST body sent invalid JSON.') {
+    const original = (error as GraphQLError).extensions?.['originalError'] as { message?: unknown } | undefined;
+    const message = typeof original?.message === 'string' ? original.message : '';
+    const reason = message.replace(/, ".*" is not valid JSON$/s, '').slice(0, 200);
+    throw new GraphQLError(`the POST body is not valid JSON${reason === '' ? '' : ` (${reason})`}`, {
+      extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode },
+    });
+  }
+  throw error;
 }
