@@ -407,3 +407,61 @@ describe('errors over the single-connection stream', () => {
     });
   });
 });
+
+describe("graphql-sse's refusals on /graphql/stream", () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('sse_refusals');
+  });
+  afterAll(() => gw.close());
+
+  const stream = (method: string, headers: Record<string, string> = {}, body?: string) =>
+    fetch(`${gw.origin}/graphql/stream`, { method, headers, body });
+  async function expectRefusal(answer: Response, status: number, message: RegExp, extensions: Record<string, unknown>) {
+    expect(answer.status).toBe(status);
+    const body = (await answer.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    expect(body.errors[0]!.message).toMatch(message);
+    expect(body.errors[0]!.extensions).toEqual(extensions);
+  }
+
+  it('say what to fix, with a code, instead of "Stream not found", "Missing query" or an empty 415', async () => {
+    await expectRefusal(await stream('GET'), 404, /^no stream for this token: reserve one with PUT \/graphql\/stream/, {
+      code: 'BAD_REQUEST',
+      argument: 'X-GraphQL-Event-Stream-Token',
+    });
+    const unknown = {
+      accept: 'text/event-stream',
+      'x-graphql-event-stream-token': '00000000-0000-4000-8000-000000000000',
+    };
+    await expectRefusal(await stream('GET', unknown), 400, /^no operation: a GET that names a stream token/, {
+      code: 'BAD_REQUEST',
+    });
+    const token = await (await stream('PUT')).text();
+    const json = { 'content-type': 'application/json', 'x-graphql-event-stream-token': token };
+    await expectRefusal(
+      await stream('POST', json, JSON.stringify({ query: '{ __typename }' })),
+      400,
+      /^extensions\.operationId: required/,
+      { code: 'BAD_REQUEST', argument: 'extensions.operationId' },
+    );
+    await expectRefusal(
+      await stream(
+        'POST',
+        json,
+        JSON.stringify({ query: '{ __typename }', variables: [1], extensions: { operationId: 'a' } }),
+      ),
+      400,
+      /^variables: must be an object$/,
+      { code: 'BAD_REQUEST', argument: 'variables' },
+    );
+    await expectRefusal(await stream('POST', json, '{'), 400, /^the body is not valid JSON \(/, {
+      code: 'BAD_REQUEST',
+    });
+    await expectRefusal(
+      await stream('POST', { 'content-type': 'text/plain', 'x-graphql-event-stream-token': token }, 'x'),
+      415,
+      /^unsupported media type: send operations with Content-Type: application\/json/,
+      { code: 'UNSUPPORTED_MEDIA_TYPE' },
+    );
+  });
+});

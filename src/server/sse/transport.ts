@@ -6,6 +6,7 @@ import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { errorResponse } from '../http/error-response.js';
 import { StreamReservations } from './reservations.js';
+import { explainStreamRefusal } from './refusals.js';
 import { createSseProcessor, publicResult } from './response.js';
 
 export const STREAM_ENDPOINT = '/graphql/stream';
@@ -201,7 +202,7 @@ function useGraphQLSseProtocol(
           );
         }
         return handler(request).then(async (response) => {
-          if (response.status !== 201) return endResponse(response);
+          if (response.status !== 201) return endResponse(await explainStreamRefusal(response, path));
           const token = await response.text();
           reservations.reserved(token, client);
           endResponse(new yogaFetch.Response(token, { status: 201, headers: response.headers }));
@@ -227,7 +228,7 @@ function useGraphQLSseProtocol(
           }
         }
         return handle(request).then(
-          (answer) => {
+          async (answer) => {
             if (opening !== undefined) {
               const opened =
                 answer.status === 200 && Boolean(answer.headers.get('content-type')?.startsWith('text/event-stream'));
@@ -236,7 +237,7 @@ function useGraphQLSseProtocol(
               // disposes of the stream on the same signal).
               if (opened) onceAborted(request.signal, () => reservations.closed(opening));
             }
-            endResponse(answer);
+            endResponse(answer.status < 400 ? answer : await explainStreamRefusal(answer, path));
           },
           (error: unknown) => {
             if (opening !== undefined) reservations.opened(opening, false);
