@@ -458,6 +458,16 @@ describe("graphql-sse's refusals on /graphql/stream", () => {
       code: 'BAD_REQUEST',
     });
     await expectRefusal(
+      await stream(
+        'POST',
+        json,
+        JSON.stringify({ query: '{ __typename }', operationName: {}, extensions: { operationId: 'b' } }),
+      ),
+      400,
+      /^operationName: must be a string or null, but an object was given$/,
+      { code: 'BAD_REQUEST' },
+    );
+    await expectRefusal(
       await stream('POST', { 'content-type': 'text/plain', 'x-graphql-event-stream-token': token }, 'x'),
       415,
       /^unsupported media type: send operations with Content-Type: application\/json/,

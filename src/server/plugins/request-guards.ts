@@ -49,11 +49,9 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
    */
   const checkParsedParams = ({ requestParserResult }: { requestParserResult: GraphQLParams | GraphQLParams[] }) => {
     for (const params of Array.isArray(requestParserResult) ? requestParserResult : [requestParserResult]) {
-      const operationName: unknown = params.operationName;
-      if (operationName != null && typeof operationName !== 'string') {
-        const type = Array.isArray(operationName) ? 'array' : typeof operationName;
-        const given = `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
-        throw new GraphQLError(`operationName: must be a string or null, but ${given} was given`, {
+      const problem = operationNameProblem(params.operationName);
+      if (problem !== undefined) {
+        throw new GraphQLError(problem, {
           extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode, argument: 'operationName' },
         });
       }
@@ -317,4 +315,11 @@ function rethrowBodyError(error: unknown): never {
     });
   }
   throw error;
+}
+
+/** Why `operationName` is not a name (the single-connection stream asks too: sse/transport.ts). */
+export function operationNameProblem(operationName: unknown): string | undefined {
+  if (operationName == null || typeof operationName === 'string') return undefined;
+  const type = Array.isArray(operationName) ? 'array' : typeof operationName;
+  return `operationName: must be a string or null, but ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} was given`;
 }

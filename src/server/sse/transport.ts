@@ -6,6 +6,7 @@ import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { errorResponse } from '../http/error-response.js';
 import { StreamReservations } from './reservations.js';
+import { operationNameProblem } from '../plugins/request-guards.js';
 import { explainStreamRefusal } from './refusals.js';
 import { createSseProcessor, publicResult } from './response.js';
 
@@ -246,7 +247,7 @@ function useGraphQLSseProtocol(
         );
       };
       if (token !== undefined && (request.method === 'POST' || request.method === 'DELETE')) {
-        return operationIdRefusal(request).then((refusal) =>
+        return operationRefusal(request).then((refusal) =>
           refusal === undefined ? forward() : endResponse(errorResponse(400, refusal, 'BAD_REQUEST')),
         );
       }
@@ -296,9 +297,10 @@ const MAX_OPERATION_ID = 128;
  * Why an operation sent to (POST) or stopped on (DELETE) a reservation's stream names an operation id graphql-sse
  * would mishandle, if it does: it coerces any JSON value to a string (`5`, `"[object Object]"`), echoes an id of
  * any length in every event of the operation, and keeps operations in a plain object, where `constructor` is
- * taken ("Operation with ID already exists"). Anything else about the request is left to graphql-sse to answer.
+ * taken ("Operation with ID already exists"). And an operationName that is not a string, which graphql-sse passed
+ * on to fail as an event. Anything else about the request is left to graphql-sse to answer.
  */
-async function operationIdRefusal(request: Request): Promise<string | undefined> {
+async function operationRefusal(request: Request): Promise<string | undefined> {
   let id: unknown;
   let where: string;
   if (request.method === 'DELETE') {
@@ -307,12 +309,16 @@ async function operationIdRefusal(request: Request): Promise<string | undefined>
     id = query < 0 ? undefined : (new URLSearchParams(request.url.slice(query + 1)).get('operationId') ?? undefined);
   } else {
     where = 'extensions.operationId';
+    let body: { extensions?: { operationId?: unknown }; operationName?: unknown } | null;
     try {
-      const body = JSON.parse(await request.clone().text()) as { extensions?: { operationId?: unknown } } | null;
-      id = typeof body?.extensions === 'object' ? body.extensions?.operationId : undefined;
+      body = JSON.parse(await request.clone().text()) as typeof body;
     } catch {
       return undefined;
     }
+    id = typeof body?.extensions === 'object' ? body.extensions?.operationId : undefined;
+    // As /graphql answers it, not with an event saying no operation could be determined.
+    const nameProblem = operationNameProblem(body?.operationName);
+    if (nameProblem !== undefined) return nameProblem;
   }
   if (id === undefined) return undefined;
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_OPERATION_ID) {
