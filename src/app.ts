@@ -23,6 +23,8 @@ import { useSharedSubscriptionResults } from './server/plugins/shared-subscripti
 import { useSseTransports } from './server/sse/transport.js';
 import { createGateway, type Gateway } from './server/http/gateway.js';
 import { webPageRoutes } from './server/web-page.js';
+import { dashboardLimitProblems } from './server/dashboard-limits.js';
+import { readPersistedManifest } from './server/plugins/persisted-operations.js';
 import { installGatewaySchema } from './db/gateway-schema/installer.js';
 import { zipZonesStep } from './zones/install-zip-zones.js';
 import { describeError } from './errors.js';
@@ -140,6 +142,7 @@ export function createApp({
     return { versions, store: new ResponseStore(versions, config.responseCache.maxBytes) };
   }
   const { edge } = config;
+  warnOfDashboardLimits(edge.persistedOperationsManifest, config.limits, logger);
   const clientLimits = useClientLimits({
     trustProxy: edge.trustProxy,
     rateLimitRequests: edge.rateLimitRequests,
@@ -267,4 +270,17 @@ function firstAnswer(...routes: Route[]): Route {
     }
     return undefined;
   };
+}
+
+/** The dashboard's operations against the limits (dashboard-limits.ts); without its manifest, nothing to say. */
+function warnOfDashboardLimits(manifestPath: string, limits: Config['limits'], logger: Logger): void {
+  let documents: ReadonlyMap<string, string>;
+  try {
+    documents = readPersistedManifest(manifestPath);
+  } catch {
+    return;
+  }
+  for (const problem of dashboardLimitProblems(documents.values(), limits)) {
+    logger.warn(`the dashboard at / cannot load: ${problem}`);
+  }
 }

@@ -28,29 +28,38 @@ export interface CostOptions {
   maxListSize: number;
 }
 
+/** The cost of one operation of `document` with these variables; undefined when it names no operation. */
+export function operationCost(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>>,
+  options: CostOptions,
+): number | undefined {
+  const operation = document.definitions.find(
+    (definition): definition is OperationDefinitionNode =>
+      definition.kind === Kind.OPERATION_DEFINITION &&
+      (operationName == null || definition.name?.value === operationName),
+  );
+  if (!operation) return undefined;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return selectionCost(operation.selectionSet, 1, {
+    fragments,
+    variables,
+    options,
+    visiting: new Set(),
+    fragmentCosts: new Map(),
+  });
+}
+
 export function useQueryCost(options: CostOptions): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const document: DocumentNode = args.document;
-      const operation = document.definitions.find(
-        (definition): definition is OperationDefinitionNode =>
-          definition.kind === Kind.OPERATION_DEFINITION &&
-          (args.operationName == null || definition.name?.value === args.operationName),
-      );
-      if (!operation) return;
-      const fragments = new Map<string, FragmentDefinitionNode>();
-      for (const definition of document.definitions) {
-        if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-      }
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-      const cost = selectionCost(operation.selectionSet, 1, {
-        fragments,
-        variables,
-        options,
-        visiting: new Set(),
-        fragmentCosts: new Map(),
-      });
-      if (cost > options.maxCost) {
+      const cost = operationCost(args.document, args.operationName, variables, options);
+      if (cost !== undefined && cost > options.maxCost) {
         setResultAndStopExecution({
           errors: [
             gatewayError(
@@ -68,7 +77,7 @@ export function useQueryCost(options: CostOptions): Plugin {
 
 interface CostState {
   fragments: Map<string, FragmentDefinitionNode>;
-  variables: Record<string, unknown>;
+  variables: Readonly<Record<string, unknown>>;
   options: CostOptions;
   visiting: Set<string>;
   /**
@@ -137,7 +146,7 @@ function listSize(field: FieldNode, state: CostState): number {
   return Math.min(size ?? state.options.defaultListSize(field.name.value) ?? 1, state.options.maxListSize);
 }
 
-function evaluate(value: ValueNode, variables: Record<string, unknown>): unknown {
+function evaluate(value: ValueNode, variables: Readonly<Record<string, unknown>>): unknown {
   switch (value.kind) {
     case Kind.VARIABLE:
       return variables[value.name.value];
