@@ -173,6 +173,21 @@ describe('keyset pagination over the floats a Delta double can hold', () => {
     });
   }
 
+  it('answers a NaN or infinite value as graphql-js does (null and why), on the first request as on later ones', async () => {
+    const query = '{ trips(first: 8, orderBy: [TRIP_ID_ASC]) { edges { node { tripId fareAmount } } } }';
+    // The first request runs on graphql-js, the second compiled (fast-paths/compiled-execution.ts).
+    const answers = [await gw.query(query), await gw.query(query)];
+    for (const { body } of answers) {
+      // ids 1, 2 and 8 of the fixture: Infinity, -Infinity and NaN fares.
+      expect(body.errors!.map((error) => [error.path?.join('.'), error.message, error.extensions?.code])).toEqual([
+        ['trips.edges.0.node.fareAmount', 'Float cannot represent non numeric value: Infinity', undefined],
+        ['trips.edges.1.node.fareAmount', 'Float cannot represent non numeric value: -Infinity', undefined],
+        ['trips.edges.7.node.fareAmount', 'Float cannot represent non numeric value: NaN', undefined],
+      ]);
+    }
+    expect(answers[0]!.body.data).toEqual(answers[1]!.body.data);
+  });
+
   it('refuses a cursor whose number Postgres would not read, naming after', async () => {
     for (const fare of ['1e-400', '1e400', '0b11', '0x1f', ' 1', '1_000', 'nan', '']) {
       const after = Buffer.from(JSON.stringify([1, 'fare_amount:asc,id:asc', [fare, '1']])).toString('base64url');

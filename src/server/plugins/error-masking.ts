@@ -10,10 +10,19 @@ import { withVariableCode } from './validation-arguments.js';
  * id and replaced by a generic error that carries the same id, so a user's bug
  * report can be matched to the log line without leaking internals (SQL, hosts).
  */
+/** graphql-js' words when a leaf's value cannot be serialized (completeLeafValue). */
+const NOT_REPRESENTABLE = /^(Int|Float|String|Boolean|ID) cannot represent /;
+
 export function useErrorMasking(): Plugin<GatewayContext> {
   const mask = (context: GatewayContext, error: GraphQLError): GraphQLError => {
     const original = error.originalError;
     if (!original || original instanceof GraphQLError) return withVariableCode(error);
+    // A value the type cannot carry (a double column's NaN or Infinity in a Float): the data's doing, not a bug.
+    // graphql-js says so; yoga's executor rethrows it as a plain Error, which read as an internal error (and was
+    // logged as one) on a document's first request, while the compiled path said what graphql-js says.
+    if (NOT_REPRESENTABLE.test(original.message)) {
+      return new GraphQLError(original.message, { nodes: error.nodes, path: error.path });
+    }
     context.logger.error('resolver failed', {
       requestId: context.requestId,
       path: error.path?.join('.'),
