@@ -7,7 +7,7 @@ import { decodeChangeCursor } from '../src/live/capture/cursor.js';
 import { isSnapshotText } from '../src/live/capture/position.js';
 import { sealCursor } from '../src/live/cursor-envelope.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
+import { cursorForger, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
 
 describe('isSnapshotText reads what Postgres reads as a pg_snapshot', () => {
   let db: TestDatabase;
@@ -81,11 +81,7 @@ describe('a forged cursor fails its sender, and nobody else', () => {
   it('refuses snapshots Postgres would refuse, naming after, while an honest subscriber gets its rows', async () => {
     const honest = new TripStream(gw.client('distinct'));
     await honest.started();
-    const { body } = await gw.query<{ trips: { streamCursor: string } }>('{ trips(first: 1) { streamCursor } }');
-    const [kind, version, stream, low] = JSON.parse(
-      Buffer.from(body.data!.trips.streamCursor, 'base64url').toString(),
-    ) as [string, number, string, string];
-    const xmin = BigInt(low.split(':')[0]!);
+    const { xmin, withSnapshot } = await cursorForger(gw);
     const forged = [
       `${xmin}:${xmin}:${xmin + 50n}`, // an in-progress id outside [xmin, xmax)
       `${xmin + 100n}:${xmin}:`, // xmin after xmax
@@ -93,7 +89,7 @@ describe('a forged cursor fails its sender, and nobody else', () => {
     ];
     for (const snapshot of forged) {
       for (const mode of ['distinct', 'single'] as const) {
-        const hostile = new TripStream(gw.client(mode), { after: sealCursor([kind, version, stream, snapshot]) });
+        const hostile = new TripStream(gw.client(mode), { after: withSnapshot(snapshot) });
         await hostile.untilEnded();
         expect(hostile.errors[0]).toMatchObject({
           message: expect.stringMatching(/^after: is not a valid stream cursor/) as unknown,

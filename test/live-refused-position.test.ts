@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as PositionModule from '../src/live/capture/position.js';
-import { sealCursor } from '../src/live/cursor-envelope.js';
-import { insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
+import { cursorForger, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
 
 vi.mock('../src/live/capture/position.js', async (importOriginal) => {
   const original = await importOriginal<typeof PositionModule>();
@@ -23,13 +22,9 @@ describe('a position the database refuses', () => {
   it('ends its subscriber with BAD_USER_INPUT; the feed and the others go on', async () => {
     const honest = new TripStream(gw.client('distinct'));
     await honest.started();
-    const { body } = await gw.query<{ trips: { streamCursor: string } }>('{ trips(first: 1) { streamCursor } }');
-    const [kind, version, stream, low] = JSON.parse(
-      Buffer.from(body.data!.trips.streamCursor, 'base64url').toString(),
-    ) as [string, number, string, string];
-    const xmin = BigInt(low.split(':')[0]!);
+    const { xmin, withSnapshot } = await cursorForger(gw);
     const hostile = new TripStream(gw.client('distinct'), {
-      after: sealCursor([kind, version, stream, `${xmin}:${xmin}:${xmin + 50n}`]),
+      after: withSnapshot(`${xmin}:${xmin}:${xmin + 50n}`),
     });
     await hostile.untilEnded();
     expect(hostile.errors[0]).toMatchObject({
