@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   QUERY_TOO_COMPLEX: 'the query costs more than MAX_QUERY_COST',
   FORBIDDEN: 'the caller may not do this',
   INTERNAL_SERVER_ERROR: 'unexpected; the log has the details under the request id',
+  DATABASE_BUSY: 'every pooled database connection stayed busy while the request waited (PG_POOL_MAX); retry shortly',
   SHUTTING_DOWN: 'the gateway is stopping; resume from the cursor',
   TOO_MANY_SUBSCRIBERS: 'LIVE_MAX_SUBSCRIBERS reached',
   SUBSCRIBER_TOO_SLOW: 'the subscriber fell behind its buffer; resume from the cursor',

@@ -31,6 +31,8 @@ export interface DatabaseConfig {
   /** Schema the gateway owns for its reference data and rollups. */
   gatewaySchema: string;
   poolMax: number;
+  /** How long a query waits for a free pooled connection before DATABASE_BUSY. */
+  poolWaitMs: number;
   /** Seconds; connections are retired before this so none outlives an OAuth token. */
   maxLifetimeSeconds: number;
   /**
@@ -104,6 +106,7 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     table: read(env, 'TRIPS_TABLE'),
     gatewaySchema: read(env, 'GATEWAY_SCHEMA'),
     poolMax: read(env, 'PG_POOL_MAX'),
+    poolWaitMs: read(env, 'PG_POOL_WAIT_MS'),
     // Lakebase OAuth tokens live one hour and are checked only at login, so a
     // connection must be retired before the token that opened it expires.
     maxLifetimeSeconds: read(env, 'PG_MAX_LIFETIME_SECONDS'),

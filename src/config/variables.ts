@@ -259,6 +259,12 @@ export const VARIABLES = {
     'lakebase_graphql',
   ),
   PG_POOL_MAX: int({ group: 'Database', meaning: 'connections per process' }, 10, 1, 1000),
+  PG_POOL_WAIT_MS: int(
+    { group: 'Database', meaning: 'how long a query waits for a free pooled connection (then `DATABASE_BUSY`)' },
+    10_000,
+    50,
+    600_000,
+  ),
   PG_MAX_LIFETIME_SECONDS: int(
     { group: 'Database', meaning: 'retire connections before a one-hour OAuth token expires' },
     45 * 60,

@@ -38,7 +38,7 @@ export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Poo
     max: config.poolMax,
     maxLifetimeSeconds: config.maxLifetimeSeconds,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: config.poolWaitMs,
     statement_timeout: config.statementTimeoutMs || undefined,
     application_name: options.applicationName ?? 'lakebase-graphql',
     ...(options.typeParsers === 'pg' ? {} : { types: gatewayTypeParsers }),

@@ -10,6 +10,9 @@ import { withVariableCode } from './validation-arguments.js';
  * id and replaced by a generic error that carries the same id, so a user's bug
  * report can be matched to the log line without leaking internals (SQL, hosts).
  */
+/** pg-pool's error when no connection frees up within connectionTimeoutMillis (db/pool.ts). */
+const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
+
 /** graphql-js' words when a leaf's value cannot be serialized (completeLeafValue). */
 const NOT_REPRESENTABLE = /^(Int|Float|String|Boolean|ID) cannot represent /;
 
@@ -22,6 +25,18 @@ export function useErrorMasking(): Plugin<GatewayContext> {
     // logged as one) on a document's first request, while the compiled path said what graphql-js says.
     if (NOT_REPRESENTABLE.test(original.message)) {
       return new GraphQLError(original.message, { nodes: error.nodes, path: error.path });
+    }
+    // pg-pool's wait for a connection ran out: load, not a bug; a client may retry. Logged, as it means the pool
+    // is too small for what is asked of it.
+    if (original.message === POOL_TIMEOUT) {
+      context.logger.warn('no free database connection in time (PG_POOL_MAX)', {
+        requestId: context.requestId,
+        path: error.path?.join('.'),
+      });
+      return new GraphQLError(
+        'the database had no free connection in time: every one of PG_POOL_MAX stayed busy while this request waited; retry shortly',
+        { nodes: error.nodes, path: error.path, extensions: { code: 'DATABASE_BUSY' satisfies ErrorCode } },
+      );
     }
     context.logger.error('resolver failed', {
       requestId: context.requestId,

@@ -1,0 +1,82 @@
+/**
+ * Load, not a bug: a request that waits past PG_POOL_WAIT_MS for a pooled connection gets DATABASE_BUSY,
+ * which a client may retry, and the log says the pool is too small; it used to be an INTERNAL_SERVER_ERROR.
+ * And checking many new time zones at once no longer takes every pooled connection.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { insertTrickyTrips } from './support/trips-fixture.js';
+
+describe('a pool with no free connection', () => {
+  let gw: TestGateway;
+  const lines: { level: string; msg: string }[] = [];
+  beforeAll(async () => {
+    const logger = createLogger('warn', {}, (_level, line) =>
+      lines.push(JSON.parse(line) as { level: string; msg: string }),
+    );
+    gw = await startTestGateway(
+      'database_busy',
+      { PG_POOL_MAX: '1', PG_POOL_WAIT_MS: '200', ROLLUPS: 'off' },
+      { logger },
+    );
+  });
+  afterAll(() => gw.close());
+
+  it('answers DATABASE_BUSY, and says so in the log', async () => {
+    const held = await gw.app.pool.connect();
+    try {
+      const { body } = await gw.query('{ tripStats { count } }');
+      expect(body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/^the database had no free connection in time/) as unknown,
+        extensions: { code: 'DATABASE_BUSY' },
+      });
+      expect(lines.some((line) => line.level === 'warn' && line.msg.startsWith('no free database connection'))).toBe(
+        true,
+      );
+      expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    } finally {
+      held.release();
+    }
+    expect((await gw.query('{ tripStats { count } }')).body.errors).toBeUndefined();
+  });
+});
+
+describe('many new time zones at once', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('zone_checks');
+    await insertTrickyTrips(gw.database.pool, 300);
+  });
+  afterAll(() => gw.close());
+
+  it('are checked one at a time, and every answer is the one the zone gets once it is known', async () => {
+    const { rows } = await gw.database.pool.query<{ name: string }>(
+      `SELECT name FROM pg_timezone_names WHERE name LIKE 'America/%' ORDER BY name LIMIT 16`,
+    );
+    const zones = rows.map((row) => row.name);
+    const query = `query($tz: String!) { tripGroups(groupBy: [PICKUP_DAY_OF_WEEK, PICKUP_HOUR_OF_DAY], timeZone: $tz, first: 500) {
+      pickupDayOfWeek pickupHourOfDay stats { count fareAmount { sum } } } }`;
+    let concurrentChecks = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const { rows: active } = await gw.database.pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'active' AND query LIKE '%AS aligned%' AND pid <> pg_backend_pid()`,
+        );
+        concurrentChecks = Math.max(concurrentChecks, Number(active[0]!.n));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    const first = await Promise.all(zones.map((tz) => gw.query(query, { tz })));
+    watching = false;
+    await watcher;
+    expect(concurrentChecks).toBe(1);
+    // Asked again, each zone is known (checked, or checked now): the same answer.
+    for (const [index, tz] of zones.entries()) {
+      expect(first[index]!.body.errors, tz).toBeUndefined();
+      expect((await gw.query(query, { tz })).body.data, tz).toEqual(first[index]!.body.data);
+    }
+  });
+});
