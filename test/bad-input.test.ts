@@ -131,6 +131,20 @@ describe('bad input', () => {
     );
   });
 
+  it('rejects a DateTime finer than a millisecond (a Date dropped the digits and answers disagreed with SQL)', async () => {
+    await expectError(
+      '{ tripStats(filter: { pickupAt: { gte: "2016-03-13T07:00:00.0004Z" } }) { count } }',
+      {},
+      /^filter\.pickupAt\.gte: DateTime "2016-03-13T07:00:00\.0004Z" is finer than a millisecond/,
+      'filter.pickupAt.gte',
+    );
+    // Zeros past the millisecond say nothing more, and are accepted.
+    const { body } = await gw.query(
+      '{ tripStats(filter: { pickupAt: { gte: "2016-03-13T07:00:00.123000Z" } }) { count } }',
+    );
+    expect(body.errors).toBeUndefined();
+  });
+
   it('rejects a DateTime without an offset', () =>
     expectError(TRIPS, { filter: { pickupAt: { gte: '2016-01-01 10:00' } } }, /DateTime must be an ISO-8601 instant/));
 

@@ -53,6 +53,14 @@ function parseDateTime(value: unknown): Date {
       `DateTime must be an ISO-8601 instant with an offset, e.g. "2016-02-14T16:52:13Z", got ${JSON.stringify(value)}`,
     );
   }
+  // A Date keeps milliseconds: finer digits would be dropped without a word, and a filter at 07:00:00.0004
+  // would then count a trip at 07:00:00 that SQL leaves out.
+  const fraction = /\.(\d+)/.exec(value)?.[1] ?? '';
+  if (/[1-9]/.test(fraction.slice(3))) {
+    throw new ScalarInputError(
+      `DateTime ${JSON.stringify(value)} is finer than a millisecond; instants are given to the millisecond at most`,
+    );
+  }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new ScalarInputError(`DateTime ${JSON.stringify(value)} is not a valid date`);
   // Date rolls impossible days over (2016-02-30 becomes March 1st): compare the written fields with what it made.
