@@ -10,6 +10,9 @@ import { withVariableCode } from './validation-arguments.js';
  * id and replaced by a generic error that carries the same id, so a user's bug
  * report can be matched to the log line without leaking internals (SQL, hosts).
  */
+/** SQLSTATE numeric_value_out_of_range ("value out of range: overflow"). */
+const NUMERIC_OUT_OF_RANGE = '22003';
+
 /** pg-pool's error when no connection frees up within connectionTimeoutMillis (db/pool.ts). */
 const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
 
@@ -25,6 +28,14 @@ export function useErrorMasking(): Plugin<GatewayContext> {
     // logged as one) on a document's first request, while the compiled path said what graphql-js says.
     if (NOT_REPRESENTABLE.test(original.message)) {
       return new GraphQLError(original.message, { nodes: error.nodes, path: error.path });
+    }
+    // The data's doing too: Postgres computes in double precision and refuses a sum past its range (two fares
+    // of 1e308) rather than answer Infinity, which a Float could not carry either.
+    if ((original as { code?: unknown }).code === NUMERIC_OUT_OF_RANGE) {
+      return new GraphQLError(
+        `the answer is beyond what a Float can carry: the database refused to compute it (${original.message})`,
+        { nodes: error.nodes, path: error.path },
+      );
     }
     // pg-pool's wait for a connection ran out: load, not a bug; a client may retry. Logged, as it means the pool
     // is too small for what is asked of it.

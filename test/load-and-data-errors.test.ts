@@ -1,7 +1,9 @@
 /**
- * Load, not a bug: a request that waits past PG_POOL_WAIT_MS for a pooled connection gets DATABASE_BUSY,
- * which a client may retry, and the log says the pool is too small; it used to be an INTERNAL_SERVER_ERROR.
- * And checking many new time zones at once no longer takes every pooled connection.
+ * Errors that load or the data cause, not bugs: each says what happened instead of INTERNAL_SERVER_ERROR.
+ * - a request that waits past PG_POOL_WAIT_MS for a pooled connection gets DATABASE_BUSY (a client may retry),
+ *   and the log says the pool is too small;
+ * - checking many new time zones at once no longer takes every pooled connection;
+ * - a sum past the range of a double is null with the database's reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
@@ -78,5 +80,33 @@ describe('many new time zones at once', () => {
       expect(first[index]!.body.errors, tz).toBeUndefined();
       expect((await gw.query(query, { tz })).body.data, tz).toEqual(first[index]!.body.data);
     }
+  });
+});
+
+describe('sums past the range of a double', () => {
+  let gw: TestGateway;
+  const lines: { level: string; msg: string }[] = [];
+  beforeAll(async () => {
+    const logger = createLogger('warn', {}, (_level, line) =>
+      lines.push(JSON.parse(line) as { level: string; msg: string }),
+    );
+    gw = await startTestGateway('float_overflow', {}, { logger });
+    await gw.database.pool.query(
+      `INSERT INTO "default".trips_synced (id, fare_amount, trip_distance) VALUES (1, 1e308, 1), (2, 1e308, 1), (3, 5, 1)`,
+    );
+  });
+  afterAll(() => gw.close());
+
+  it('get the reason, not an internal error, and sums in range still answer', async () => {
+    const { body } = await gw.query('{ all: tripStats { count fareAmount { sum } } }');
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors![0]).toMatchObject({
+      path: ['all'],
+      message: expect.stringMatching(/^the answer is beyond what a Float can carry: .*out of range/) as unknown,
+    });
+    expect(body.errors![0]!.extensions?.code).toBeUndefined();
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    const one = await gw.query('{ tripStats(filter: { tripId: { eq: "3" } }) { fareAmount { sum } } }');
+    expect(one.body).toEqual({ data: { tripStats: { fareAmount: { sum: 5 } } } });
   });
 });
