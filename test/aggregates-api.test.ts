@@ -60,6 +60,26 @@ describe('tripGroups arguments, limits and ordering', () => {
     expect(await groups({ groupBy: ['PICKUP_DAY'], timeZone: 'america/new_york', first: 1 })).toHaveLength(1);
   });
 
+  it('refuses zone names the database would read as an abbreviation with a fixed offset (CET has summer time)', async () => {
+    expect(await groupsError({ groupBy: ['PICKUP_DAY'], timeZone: 'CET' })).toMatchObject({
+      argument: 'timeZone',
+      message:
+        'timeZone: "CET" is also an abbreviation, which the database reads as a fixed UTC+01:00 all year, not as the zone ' +
+        'with its summer time; use a region\'s name such as "Europe/Paris" (or "Etc/GMT-1" for that fixed offset)',
+    });
+    expect(await groupsError({ groupBy: ['PICKUP_DAY'], timeZone: 'wet' })).toMatchObject({
+      message: expect.stringContaining('fixed UTC+00:00 all year') as unknown,
+    });
+    // Why: the abbreviation and the zone disagree in July.
+    const { rows } = await gw.database.pool.query<{ abbreviation: string; zone: string }>(
+      `SELECT (timestamptz '2016-07-01 22:30+00' AT TIME ZONE 'CET')::text AS abbreviation,
+              (timestamptz '2016-07-01 22:30+00' AT TIME ZONE 'Europe/Brussels')::text AS zone`,
+    );
+    expect(rows[0]).toEqual({ abbreviation: '2016-07-01 23:30:00', zone: '2016-07-02 00:30:00' });
+    // A name whose abbreviation means the same (EST is UTC-05:00 all year either way) is accepted.
+    expect(await groups({ groupBy: ['PICKUP_DAY'], timeZone: 'EST', first: 1 })).toHaveLength(1);
+  });
+
   it('caps first at MAX_GROUPS and rejects negative values', async () => {
     expect(await groupsError({ groupBy: ['PICKUP_ZIP'], first: 501 })).toMatchObject({
       argument: 'first',

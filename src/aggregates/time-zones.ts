@@ -9,11 +9,46 @@ import { UserInputError } from '../errors.js';
  * Only names from pg_timezone_names are accepted: AT TIME ZONE would also take
  * POSIX specs such as "UTC+5", whose sign is the opposite of ISO 8601's.
  */
-const catalogs = new WeakMap<Db, Promise<ReadonlyMap<string, string>>>();
+interface Catalog {
+  /** Canonical names by lower-cased name. */
+  names: ReadonlyMap<string, string>;
+  /** Zone names that are also abbreviations with another meaning, with the abbreviation's offset in seconds. */
+  misread: ReadonlyMap<string, number>;
+}
 
-async function loadCatalog(db: Db): Promise<ReadonlyMap<string, string>> {
+const catalogs = new WeakMap<Db, Promise<Catalog>>();
+
+async function loadCatalog(db: Db): Promise<Catalog> {
   const { rows } = await sql<{ name: string }>`SELECT name FROM pg_timezone_names`.execute(db);
-  return new Map(rows.map((row) => [row.name.toLowerCase(), row.name]));
+  return {
+    names: new Map(rows.map((row) => [row.name.toLowerCase(), row.name])),
+    misread: await misreadZoneNames(db),
+  };
+}
+
+/**
+ * Names that are a zone and an abbreviation at once (CET, EET, MET, WET, EST, …). AT TIME ZONE reads the
+ * abbreviation first: 'CET' buckets at a fixed +01:00 all year, while the zone CET has summer time. The zone's
+ * own offsets are read with the session's TimeZone setting, which takes zone names only, in January and July;
+ * the names whose zone differs from their abbreviation are refused. (EST and GMT agree with theirs.)
+ */
+async function misreadZoneNames(db: Db): Promise<ReadonlyMap<string, number>> {
+  const { rows: both } = await sql<{ name: string; seconds: number }>`
+    SELECT n.name, extract(epoch FROM a.utc_offset)::int AS seconds
+      FROM pg_timezone_names n JOIN pg_timezone_abbrevs a ON lower(a.abbrev) = lower(n.name)`.execute(db);
+  if (both.length === 0) return new Map();
+  return db.transaction().execute(async (trx) => {
+    const misread = new Map<string, number>();
+    for (const { name, seconds } of both) {
+      await sql`SELECT set_config('TimeZone', ${name}, true)`.execute(trx);
+      const { rows } = await sql<{ january: number; july: number }>`
+        SELECT extract(timezone FROM timestamptz '2016-01-15 12:00+00')::int AS january,
+               extract(timezone FROM timestamptz '2016-07-15 12:00+00')::int AS july`.execute(trx);
+      const zone = rows[0];
+      if (zone && (zone.january !== seconds || zone.july !== seconds)) misread.set(name, seconds);
+    }
+    return misread;
+  });
 }
 
 /** The canonical spelling of an IANA time zone name, or a UserInputError naming `argument`. */
@@ -27,11 +62,26 @@ export async function resolveTimeZone(db: Db, name: string, argument = 'timeZone
     // A failed load (database briefly unreachable) must not be remembered.
     catalog.catch(() => catalogs.delete(db));
   }
-  const canonical = (await catalog).get(trimmed.toLowerCase());
+  const { names, misread } = await catalog;
+  const canonical = names.get(trimmed.toLowerCase());
   if (!canonical) {
     throw new UserInputError(
       argument,
       `unknown time zone ${JSON.stringify(name)}; use an IANA name such as "America/New_York" or "UTC"`,
+    );
+  }
+  const fixed = misread.get(canonical);
+  if (fixed !== undefined) {
+    const hours = fixed / 3600;
+    const offset = `UTC${hours < 0 ? '-' : '+'}${String(Math.trunc(Math.abs(hours))).padStart(2, '0')}:${String((Math.abs(fixed) % 3600) / 60).padStart(2, '0')}`;
+    // Etc/GMT names count the other way round (Etc/GMT-1 is UTC+01:00), and exist for whole hours only.
+    const etc = Number.isInteger(hours)
+      ? ` (or "Etc/GMT${hours === 0 ? '' : hours > 0 ? `-${hours}` : `+${-hours}`}" for that fixed offset)`
+      : '';
+    throw new UserInputError(
+      argument,
+      `${JSON.stringify(name)} is also an abbreviation, which the database reads as a fixed ${offset} all year, not as ` +
+        `the zone with its summer time; use a region's name such as "Europe/Paris"${etc}`,
     );
   }
   return canonical;
