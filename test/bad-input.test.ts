@@ -163,6 +163,14 @@ describe('bad input', () => {
     await expectError(TRIPS, { filter: { tripId: { gt: '10', lt: '5' } } }, /tripId: the range is empty/);
   });
 
+  it('rejects a filter of more than 200 conditions, naming the filter and where the limit was reached', () =>
+    expectError(
+      TRIPS,
+      { filter: { or: Array.from({ length: 201 }, (_, i) => ({ fareAmount: { gte: i, lt: i + 1 } })) } },
+      /^filter: has more than 200 conditions in all \(the limit for one filter, reached at filter\.or\[100\]\.fareAmount\); list values in one `in`/,
+      'filter',
+    ));
+
   it('rejects filters nested too deeply', () => {
     let filter: Record<string, unknown> = { fareAmount: { gt: 1 } };
     for (let level = 0; level < 12; level += 1) filter = { not: filter };

@@ -66,7 +66,7 @@ const NO_FILTER: ParsedTripFilter = { root: undefined, key: 'null' };
 
 export function parseTripFilter(input: TripFilter | null | undefined, path = 'filter'): ParsedTripFilter {
   if (input === null || input === undefined) return NO_FILTER;
-  const root = parseNode(input, path, 0, { conditions: 0 });
+  const root = parseNode(input, path, 0, { conditions: 0, argument: path });
   return { root, key: canonicalKey(input) };
 }
 
@@ -91,6 +91,8 @@ function applyField<F extends TripFilterField, R>(
 
 interface ParseState {
   conditions: number;
+  /** The argument the whole filter came in (the limit on conditions is the whole filter's). */
+  argument: string;
 }
 
 type Scalar = number | string | Date;
@@ -198,7 +200,11 @@ function boroughOperators(spec: Record<string, unknown>, path: string, state: Pa
 function countCondition(state: ParseState, path: string): void {
   state.conditions += 1;
   if (state.conditions > FILTER_LIMITS.maxConditions) {
-    throw new UserInputError(path, `the filter has more than ${FILTER_LIMITS.maxConditions} conditions`);
+    throw new UserInputError(
+      state.argument,
+      `has more than ${FILTER_LIMITS.maxConditions} conditions in all (the limit for one filter, reached at ${path}); ` +
+        'list values in one `in` instead of one condition each, or split the query',
+    );
   }
 }
 
