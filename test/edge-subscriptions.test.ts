@@ -467,6 +467,17 @@ describe("graphql-sse's refusals on /graphql/stream", () => {
       /^operationName: must be a string or null, but an object was given$/,
       { code: 'BAD_REQUEST' },
     );
+    // The same for a distinct connection's operation, sent to the stream path without a token.
+    await expectRefusal(
+      await stream(
+        'POST',
+        { 'content-type': 'application/json', accept: 'text/event-stream' },
+        JSON.stringify({ query: '{ __typename }', operationName: {} }),
+      ),
+      400,
+      /^operationName: must be a string or null, but an object was given$/,
+      { code: 'BAD_REQUEST' },
+    );
     await expectRefusal(
       await stream('POST', { 'content-type': 'text/plain', 'x-graphql-event-stream-token': token }, 'x'),
       415,

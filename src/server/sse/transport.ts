@@ -246,8 +246,9 @@ function useGraphQLSseProtocol(
           },
         );
       };
-      if (token !== undefined && (request.method === 'POST' || request.method === 'DELETE')) {
-        return operationRefusal(request).then((refusal) =>
+      // Every POST (an operation for a reservation, or a distinct connection's own); a DELETE names a reservation.
+      if (request.method === 'POST' || (token !== undefined && request.method === 'DELETE')) {
+        return operationRefusal(request, token !== undefined).then((refusal) =>
           refusal === undefined ? forward() : endResponse(errorResponse(400, refusal, 'BAD_REQUEST')),
         );
       }
@@ -300,7 +301,7 @@ const MAX_OPERATION_ID = 128;
  * taken ("Operation with ID already exists"). And an operationName that is not a string, which graphql-sse passed
  * on to fail as an event. Anything else about the request is left to graphql-sse to answer.
  */
-async function operationRefusal(request: Request): Promise<string | undefined> {
+async function operationRefusal(request: Request, reserved: boolean): Promise<string | undefined> {
   let id: unknown;
   let where: string;
   if (request.method === 'DELETE') {
@@ -319,6 +320,8 @@ async function operationRefusal(request: Request): Promise<string | undefined> {
     // As /graphql answers it, not with an event saying no operation could be determined.
     const nameProblem = operationNameProblem(body?.operationName);
     if (nameProblem !== undefined) return nameProblem;
+    // A distinct connection's operation has no id to check.
+    if (!reserved) return undefined;
   }
   if (id === undefined) return undefined;
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_OPERATION_ID) {
