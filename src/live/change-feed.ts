@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { gatewayError, UserInputError } from '../errors.js';
 import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
+import { isDataException } from '../db/sql-state.js';
 import type { TripRow } from '../db/tables.js';
 import type { Logger } from '../logger.js';
 import { parseTripFilter } from '../trips/parse-filter.js';
@@ -9,7 +10,6 @@ import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../
 import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
 import { atSnapshot, positionKey, positionXmin, type ChangePosition } from './capture/position.js';
 import {
-  isDataException,
   positionAccepted,
   readNetChanges,
   type CaptureRelations,

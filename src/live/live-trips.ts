@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { CachedSyncStatus } from '../sync/cached-sync-status.js';
 import { parseSyncNotification, parseTableChange } from '../sync/sync-notification.js';
 import { qualified } from '../db/sql-identifiers.js';
+import { sqlState } from '../db/sql-state.js';
 import { CaptureUnavailable, installCapture } from './capture/install.js';
 import type { CaptureRelations } from './capture/queries.js';
 import { pruneChangeRecord } from './capture/retention.js';
@@ -202,7 +203,7 @@ export function createLiveTrips({
     try {
       await installCapture(maintenanceDb, captureTarget);
     } catch (error) {
-      const state = sqlState(error);
+      const state = captureSqlState(error);
       // The table is not there yet, or the pipeline held it locked: try again later.
       if (state === '42P01' || state === '55P03' || state === '40P01') {
         log.info('live changes: the change capture is not installed yet; retrying', {
@@ -348,8 +349,6 @@ export function createLiveTrips({
   };
 }
 
-function sqlState(error: unknown): string | undefined {
-  if (error instanceof CaptureUnavailable) return error.sqlState;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+function captureSqlState(error: unknown): string | undefined {
+  return error instanceof CaptureUnavailable ? error.sqlState : sqlState(error);
 }

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { headVersion } from '../pipeline/change-feed.js';
 import { randomTrips } from '../pipeline/random-trips.js';
 import { insertTrips, knownZips, maxTripId } from '../pipeline/source-writes.js';
-import { checkout, sqlState } from '../pipeline/transaction.js';
+import { sqlState } from '../../db/sql-state.js';
+import { checkout } from '../pipeline/transaction.js';
 import { parseIds, type DevCommand } from './command.js';
 import { withPipeline } from './pipeline-session.js';
 

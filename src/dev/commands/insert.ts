@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { headVersion } from '../pipeline/change-feed.js';
-import { sqlState } from '../pipeline/transaction.js';
+import { sqlState } from '../../db/sql-state.js';
 import { randomTrips } from '../pipeline/random-trips.js';
 import { insertNewTrips, insertTrips, knownZips, type TripInput } from '../pipeline/source-writes.js';
 import { parseCount, parseNumber, type DevCommand } from './command.js';

@@ -1,14 +1,8 @@
 import type pg from 'pg';
+import { sqlState } from '../../db/sql-state.js';
 
 /** SQLSTATEs after which the whole transaction can simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
-
-export function sqlState(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
-}
 
 /**
  * A pooled connection with an error listener for as long as it is checked out:

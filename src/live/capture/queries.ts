@@ -1,5 +1,6 @@
 import { CompiledQuery, sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { isDataException } from '../../db/sql-state.js';
 import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
 import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
 import type { MatchableTripRow } from '../../trips/match-filter.js';
@@ -280,10 +281,4 @@ export async function positionAccepted(db: Db, position: ChangePosition): Promis
     if (isDataException(error)) return false;
     throw error;
   }
-}
-
-/** SQLSTATE class 22: the database refused a value (not an outage, not a bug in a statement's shape). */
-export function isDataException(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('22');
 }

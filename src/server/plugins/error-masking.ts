@@ -1,17 +1,9 @@
 import { GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
+import { NUMERIC_VALUE_OUT_OF_RANGE, sqlState } from '../../db/sql-state.js';
 import { type ErrorCode } from '../../errors.js';
 import { withVariableCode } from './validation-arguments.js';
-
-/**
- * Errors the caller caused (GraphQLError: bad arguments, cursors, limits) pass
- * through (a variable graphql-js could not coerce gets its code: withVariableCode). Anything else is a bug or an outage: it is logged with the request
- * id and replaced by a generic error that carries the same id, so a user's bug
- * report can be matched to the log line without leaking internals (SQL, hosts).
- */
-/** SQLSTATE numeric_value_out_of_range ("value out of range: overflow"). */
-const NUMERIC_OUT_OF_RANGE = '22003';
 
 /** pg-pool's error when no connection frees up within connectionTimeoutMillis (db/pool.ts). */
 const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
@@ -19,35 +11,58 @@ const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
 /** graphql-js' words when a leaf's value cannot be serialized (completeLeafValue). */
 const NOT_REPRESENTABLE = /^(Int|Float|String|Boolean|ID) cannot represent /;
 
+/** A failure that is the data's or the load's doing, not a bug: what the client is told instead. */
+interface KnownFailure {
+  message: string;
+  code?: ErrorCode;
+  /** Said in the log at warn level (the operator can act on it); the others are the data's and not logged. */
+  warning?: string;
+}
+
+function knownFailure(original: Error): KnownFailure | undefined {
+  // A value the type cannot carry (a double column's NaN or Infinity in a Float). graphql-js says so; yoga's
+  // executor rethrows it as a plain Error, which read as an internal error on a document's first request.
+  if (NOT_REPRESENTABLE.test(original.message)) return { message: original.message };
+  // Postgres computes in double precision and refuses a sum past its range (two fares of 1e308) rather than
+  // answer Infinity, which a Float could not carry either.
+  if (sqlState(original) === NUMERIC_VALUE_OUT_OF_RANGE) {
+    return {
+      message: `the answer is beyond what a Float can carry: the database refused to compute it (${original.message})`,
+    };
+  }
+  // pg-pool's wait for a connection ran out: load, and a client may retry; the pool may be too small.
+  if (original.message === POOL_TIMEOUT) {
+    return {
+      message:
+        'the database had no free connection in time: every one of PG_POOL_MAX stayed busy while this request waited; retry shortly',
+      code: 'DATABASE_BUSY' satisfies ErrorCode,
+      warning: 'no free database connection in time (PG_POOL_MAX)',
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Errors the caller caused (GraphQLError: bad arguments, cursors, limits) pass through (a variable graphql-js
+ * could not coerce gets its code: withVariableCode), and so do the data's and the load's (knownFailure), with
+ * what happened. Anything else is a bug or an outage: it is logged with the request id and replaced by a
+ * generic error that carries the same id, so a user's bug report can be matched to the log line without
+ * leaking internals (SQL, hosts).
+ */
 export function useErrorMasking(): Plugin<GatewayContext> {
   const mask = (context: GatewayContext, error: GraphQLError): GraphQLError => {
     const original = error.originalError;
     if (!original || original instanceof GraphQLError) return withVariableCode(error);
-    // A value the type cannot carry (a double column's NaN or Infinity in a Float): the data's doing, not a bug.
-    // graphql-js says so; yoga's executor rethrows it as a plain Error, which read as an internal error (and was
-    // logged as one) on a document's first request, while the compiled path said what graphql-js says.
-    if (NOT_REPRESENTABLE.test(original.message)) {
-      return new GraphQLError(original.message, { nodes: error.nodes, path: error.path });
-    }
-    // The data's doing too: Postgres computes in double precision and refuses a sum past its range (two fares
-    // of 1e308) rather than answer Infinity, which a Float could not carry either.
-    if ((original as { code?: unknown }).code === NUMERIC_OUT_OF_RANGE) {
-      return new GraphQLError(
-        `the answer is beyond what a Float can carry: the database refused to compute it (${original.message})`,
-        { nodes: error.nodes, path: error.path },
-      );
-    }
-    // pg-pool's wait for a connection ran out: load, not a bug; a client may retry. Logged, as it means the pool
-    // is too small for what is asked of it.
-    if (original.message === POOL_TIMEOUT) {
-      context.logger.warn('no free database connection in time (PG_POOL_MAX)', {
-        requestId: context.requestId,
-        path: error.path?.join('.'),
+    const known = knownFailure(original);
+    if (known) {
+      if (known.warning) {
+        context.logger.warn(known.warning, { requestId: context.requestId, path: error.path?.join('.') });
+      }
+      return new GraphQLError(known.message, {
+        nodes: error.nodes,
+        path: error.path,
+        ...(known.code ? { extensions: { code: known.code } } : {}),
       });
-      return new GraphQLError(
-        'the database had no free connection in time: every one of PG_POOL_MAX stayed busy while this request waited; retry shortly',
-        { nodes: error.nodes, path: error.path, extensions: { code: 'DATABASE_BUSY' satisfies ErrorCode } },
-      );
     }
     context.logger.error('resolver failed', {
       requestId: context.requestId,
