@@ -69,24 +69,25 @@ export function reverse(keys: readonly SortKey[]): SortKey[] {
 }
 
 /**
- * An ordering signature in the API's words (`[FARE_AMOUNT_ASC, PICKUP_AT_DESC]`, the implied id tie-breaker left
- * out), for errors; undefined when the signature is not one this gateway writes (a forged cursor is not echoed).
+ * An ordering signature in the API's words (`[FARE_AMOUNT_ASC, PICKUP_AT_DESC]`), for errors; undefined when a
+ * part names no sort key, so nothing a client forged is echoed (only the enum's own names are). The id
+ * tie-breaker resolveOrdering appends, in the first key's direction, is left out as the client did not write it.
  */
 export function describeSignature(signature: string): string | undefined {
-  const parts = signature.split(',');
-  if (parts.length > Object.keys(COLUMNS).length) return undefined;
   const values: string[] = [];
-  for (const part of parts) {
+  for (const part of signature.split(',').slice(0, Object.keys(COLUMNS).length)) {
     const [column, direction] = part.split(':');
     const name = Object.entries(COLUMNS).find(([, spec]) => spec.column === column)?.[0];
     if (name === undefined || (direction !== 'asc' && direction !== 'desc')) return undefined;
     values.push(`${name}_${direction.toUpperCase()}`);
   }
-  // The tie-breaker resolveOrdering appends may or may not be something the client wrote: the shorter form
-  // that gives the same signature is what it most likely sent.
-  const candidates = values.length > 1 ? [values.slice(0, -1), values] : [values];
-  const written = candidates.find(
-    (candidate) => orderingSignature(resolveOrdering(candidate as TripOrderBy[])) === signature,
-  );
-  return written === undefined ? undefined : `[${written.join(', ')}]`;
+  const first = values[0];
+  if (
+    first !== undefined &&
+    values.length > 1 &&
+    values.at(-1) === `TRIP_ID_${first.slice(first.lastIndexOf('_') + 1)}`
+  ) {
+    values.pop();
+  }
+  return `[${values.join(', ')}]`;
 }
