@@ -227,9 +227,17 @@ export class ChangeFeed {
   /** Ends the catching-up subscribers whose position the database refuses; returns whether there were any. */
   private async dropRefusedPositions(): Promise<boolean> {
     let dropped = false;
+    // One check per distinct position: subscribers resuming from one cursor share it.
+    const accepted = new Map<string, boolean>();
     for (const subscriber of [...this.joining]) {
       if (subscriber.state !== 'joining' || subscriber.position === undefined) continue;
-      if (await positionAccepted(this.db, subscriber.position)) continue;
+      const key = positionKey(subscriber.position);
+      let ok = accepted.get(key);
+      if (ok === undefined) {
+        ok = await positionAccepted(this.db, subscriber.position);
+        accepted.set(key, ok);
+      }
+      if (ok) continue;
       this.logger.warn('a live cursor names a position the database refuses; that subscriber is ended', {
         argument: subscriber.afterFrom,
       });
