@@ -188,11 +188,7 @@ export function createApp({
     routes: firstAnswer(
       healthRoutes(pool, readiness, {
         liveChanges: () => live.mechanism,
-        backgroundDatabaseWork: () => ({
-          state: activity.paused ? 'paused' : 'running',
-          idleAfterMs,
-        }),
-        idle: () => activity.paused,
+        databaseActivity: activity,
         report: () => ({
           responseCache: responseCache
             ? { mode: responseCache.versions.latest.mode, ...responseCache.store.stats }

@@ -35,6 +35,11 @@ export class DatabaseActivity {
     this.#last = this.#now();
   }
 
+  /** DB_IDLE_AFTER_MS (0: never pause). */
+  get idleAfterMs(): number {
+    return this.options.idleAfterMs;
+  }
+
   /** Whether background work should leave the database alone now. */
   get paused(): boolean {
     const { idleAfterMs } = this.options;

@@ -14,13 +14,12 @@ export interface Readiness {
 export interface HealthDetails {
   /** How live changes are found: trigger (exact), key-high-water (fallback) or pending. */
   liveChanges?: () => string;
-  /** Whether background database work is paused for a quiet period (db/database-activity.ts); /health only. */
-  backgroundDatabaseWork?: () => Record<string, unknown>;
   /**
-   * True while the gateway is idle (DB_IDLE_AFTER_MS): /ready then answers without a query, since a probe's
-   * `SELECT 1` every few seconds would keep a scale-to-zero compute awake for ever.
+   * Whether background database work is paused for a quiet period (db/database-activity.ts): /health reports
+   * it, and while it is, /ready answers without a query, since a probe's `SELECT 1` every few seconds would keep
+   * a scale-to-zero compute awake for ever.
    */
-  idle?: () => boolean;
+  databaseActivity?: { readonly paused: boolean; readonly idleAfterMs: number };
   /** Extra facts for /health and /ready (e.g. the response cache's mode); must not touch the database. */
   report?: () => Record<string, unknown>;
 }
@@ -35,7 +34,14 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: Healt
       return Response.json({
         status: 'ok',
         ...(details.liveChanges ? { liveChanges: details.liveChanges() } : {}),
-        ...(details.backgroundDatabaseWork ? { backgroundDatabaseWork: details.backgroundDatabaseWork() } : {}),
+        ...(details.databaseActivity
+          ? {
+              backgroundDatabaseWork: {
+                state: details.databaseActivity.paused ? 'paused' : 'running',
+                idleAfterMs: details.databaseActivity.idleAfterMs,
+              },
+            }
+          : {}),
         ...report(),
       });
     }
@@ -46,7 +52,7 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: Healt
         { status: 503 },
       );
     }
-    if (details.idle?.()) {
+    if (details.databaseActivity?.paused) {
       // Ready, unverified: a suspended compute wakes on the next query, and that query (a request, so activity)
       // makes the following probe check the database again.
       return Response.json({
