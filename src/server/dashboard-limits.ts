@@ -1,7 +1,6 @@
-import { parse } from 'graphql';
+import { Kind, parse } from 'graphql';
 import type { LimitsConfig } from '../config/env.js';
-import { costOptions } from './http/gateway.js';
-import { operationCost } from './plugins/query-cost.js';
+import { costOptions, operationCost } from './plugins/query-cost.js';
 
 /**
  * The page size the dashboard asks for (web/src/trips/useTrips.ts PAGE_SIZE; test/dashboard-limits.test.ts
@@ -26,7 +25,8 @@ export function dashboardLimitProblems(documents: Iterable<string>, limits: Limi
   for (const text of documents) {
     const document = parse(text);
     for (const definition of document.definitions) {
-      if (definition.kind !== 'OperationDefinition' || definition.operation !== 'query' || !definition.name) continue;
+      if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'query' || !definition.name)
+        continue;
       const name = definition.name.value;
       const cost = operationCost(document, name, { first: DASHBOARD_PAGE_SIZE }, options);
       if (cost !== undefined && cost > limits.maxCost) {

@@ -10,8 +10,7 @@ import { useErrorMasking } from '../plugins/error-masking.js';
 import { boundedParserCache, useDocumentLimits, useValidationCache } from '../plugins/document-limits.js';
 import { usePersistedOperationsFromManifest } from '../plugins/persisted-operations.js';
 import { useRequestGuards, useVariableGuards } from '../plugins/request-guards.js';
-import { useQueryCost, type CostOptions } from '../plugins/query-cost.js';
-import type { LimitsConfig } from '../../config/env.js';
+import { costOptions, useQueryCost } from '../plugins/query-cost.js';
 import { renderGraphiQL } from '../web-page.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -81,16 +80,6 @@ subscription NewTrips {
   }
 }
 `;
-
-/** How the gateway costs an operation (MAX_QUERY_COST); the dashboard check (dashboard-limits.ts) uses the same. */
-export function costOptions(limits: LimitsConfig): CostOptions {
-  return {
-    maxCost: limits.maxCost,
-    maxListSize: Math.max(limits.maxPageSize, limits.maxGroups),
-    // Lists whose size is implicit: the default page sizes the resolvers apply.
-    defaultListSize: (field) => (field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined),
-  };
-}
 
 export function createGateway({
   schema,

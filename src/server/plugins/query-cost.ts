@@ -8,6 +8,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { LimitsConfig } from '../../config/env.js';
 import { gatewayError } from '../../errors.js';
 
 /**
@@ -26,6 +27,16 @@ export interface CostOptions {
    * itself with an error naming the argument, which says more than a cost.
    */
   maxListSize: number;
+}
+
+/** How the gateway costs an operation under these limits (the plugin and the dashboard check, dashboard-limits.ts). */
+export function costOptions(limits: LimitsConfig): CostOptions {
+  return {
+    maxCost: limits.maxCost,
+    maxListSize: Math.max(limits.maxPageSize, limits.maxGroups),
+    // Lists whose size is implicit: the default page sizes the resolvers apply.
+    defaultListSize: (field) => (field === 'trips' ? limits.defaultPageSize : field === 'tripGroups' ? 100 : undefined),
+  };
 }
 
 /** The cost of one operation of `document` with these variables; undefined when it names no operation. */
