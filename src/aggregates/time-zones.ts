@@ -51,6 +51,13 @@ async function misreadZoneNames(db: Db): Promise<ReadonlyMap<string, number>> {
   });
 }
 
+/** `UTC+01:00` for 3600 seconds. */
+function utcOffset(seconds: number): string {
+  const minutes = Math.abs(seconds) / 60;
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `UTC${seconds < 0 ? '-' : '+'}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+}
+
 /** The canonical spelling of an IANA time zone name, or a UserInputError naming `argument`. */
 export async function resolveTimeZone(db: Db, name: string, argument = 'timeZone'): Promise<string> {
   const trimmed = name.trim();
@@ -73,15 +80,14 @@ export async function resolveTimeZone(db: Db, name: string, argument = 'timeZone
   const fixed = misread.get(canonical);
   if (fixed !== undefined) {
     const hours = fixed / 3600;
-    const offset = `UTC${hours < 0 ? '-' : '+'}${String(Math.trunc(Math.abs(hours))).padStart(2, '0')}:${String((Math.abs(fixed) % 3600) / 60).padStart(2, '0')}`;
     // Etc/GMT names count the other way round (Etc/GMT-1 is UTC+01:00), and exist for whole hours only.
     const etc = Number.isInteger(hours)
-      ? ` (or "Etc/GMT${hours === 0 ? '' : hours > 0 ? `-${hours}` : `+${-hours}`}" for that fixed offset)`
+      ? ` (or "Etc/GMT${hours === 0 ? '' : hours > 0 ? -hours : `+${-hours}`}" for that fixed offset)`
       : '';
     throw new UserInputError(
       argument,
-      `${JSON.stringify(name)} is also an abbreviation, which the database reads as a fixed ${offset} all year, not as ` +
-        `the zone with its summer time; use a region's name such as "Europe/Paris"${etc}`,
+      `${JSON.stringify(name)} is also an abbreviation, which the database reads as a fixed ${utcOffset(fixed)} all ` +
+        `year, not as the zone with its summer time; use a region's name such as "Europe/Paris"${etc}`,
     );
   }
   return canonical;
