@@ -392,14 +392,19 @@ export async function findZoneStats(
 }
 
 /**
- * First and last pickup instants, to bound a time bucketing whose filter
+ * First and last finite pickup instants, to bound a time bucketing whose filter
  * leaves an end open. Two index probes with the recommended pickup index
- * (docs/aggregates.md); a full scan without it.
+ * (docs/aggregates.md); a full scan without it. Rows at 'infinity' or
+ * '-infinity' add at most two buckets, which the estimate leaves out; with
+ * them in the range, every time bucketing would be refused as endless.
  */
 export async function findPickupRange(db: Db): Promise<TimeRange | null> {
+  const trips = sql.table('trips');
   const { rows } = await sql<{ lower: Date | null; upper: Date | null }>`
-    SELECT min(tpep_pickup_datetime) AS lower, max(tpep_pickup_datetime) AS upper
-    FROM ${sql.table('trips')}`.execute(db);
+    SELECT (SELECT min(tpep_pickup_datetime) FROM ${trips} WHERE tpep_pickup_datetime > '-infinity') AS lower,
+           (SELECT max(tpep_pickup_datetime) FROM ${trips} WHERE tpep_pickup_datetime < 'infinity') AS upper`.execute(
+    db,
+  );
   const row = rows[0];
   return row?.lower && row.upper ? { lower: row.lower, upper: row.upper } : null;
 }

@@ -45,11 +45,15 @@ export function measureStatsKey(stats: ReadonlySet<MeasureStat>): string {
  * interval (exact microseconds) rather than two float epochs, and is NULL when
  * either timestamp is NULL. date_part (not extract) keeps it float8: extract
  * returns numeric since Postgres 14, which sums an order of magnitude slower.
+ * An infinite timestamp counts as a missing one: 'infinity' − 'infinity' is an
+ * error in Postgres, so one such row would fail every duration statistic and
+ * the rollups' maintenance, and any other infinite duration would turn a whole
+ * table's sum into one a Float cannot carry.
  */
 export const MEASURE_EXPRESSIONS: Record<Measure, RawBuilder<number | null>> = {
   fare: sql`fare_amount`,
   distance: sql`trip_distance`,
-  duration: sql`(date_part('epoch', tpep_dropoff_datetime - tpep_pickup_datetime) / 60)`,
+  duration: sql`(date_part('epoch', CASE WHEN isfinite(tpep_pickup_datetime) AND isfinite(tpep_dropoff_datetime) THEN tpep_dropoff_datetime - tpep_pickup_datetime END) / 60)`,
 };
 
 /**

@@ -1,6 +1,14 @@
 import type { ColumnType, Selectable } from 'kysely';
 
 /**
+ * A timestamptz as pg reads it: a Date, or ±Infinity for Postgres' 'infinity'
+ * and '-infinity'. A Delta timestamp is never infinite, but the synced table is
+ * a Postgres table that anyone with write access can give one, and every
+ * reader must answer for it rather than fail (see DateTime in schema/scalars.ts).
+ */
+export type Instant = Date | number;
+
+/**
  * The Lakebase synced table, exactly as the sync pipeline creates it from the
  * Unity Catalog source (samples.nyctaxi.trips plus an id primary key).
  * Non-key columns of a synced table may hold NULL.
@@ -9,8 +17,8 @@ import type { ColumnType, Selectable } from 'kysely';
  */
 export interface TripsSyncedTable {
   id: ColumnType<string, string | bigint | number, never>;
-  tpep_pickup_datetime: Date | null;
-  tpep_dropoff_datetime: Date | null;
+  tpep_pickup_datetime: ColumnType<Instant | null, Date | null, Date | null>;
+  tpep_dropoff_datetime: ColumnType<Instant | null, Date | null, Date | null>;
   trip_distance: number | null;
   fare_amount: number | null;
   pickup_zip: number | null;

@@ -7,7 +7,8 @@ import type { GatewayContext } from './context.js';
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
   Scalars: {
-    DateTime: { Input: Date; Output: Date | string };
+    // number: ±Infinity, pg's reading of a timestamptz 'infinity' (db/tables.ts, Instant).
+    DateTime: { Input: Date; Output: Date | string | number };
     BigInt: { Input: string; Output: string | bigint | number };
     ID: { Input: string; Output: string | number | bigint };
   };

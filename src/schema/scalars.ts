@@ -90,9 +90,26 @@ function isDayOfMonth(year: number, month: number, day: number): boolean {
   return day >= 1 && day <= days;
 }
 
+/**
+ * The message starts as graphql-js' own serialization failures do ("Float cannot represent …"), which the error
+ * masking passes on as the data's doing (server/plugins/error-masking.ts): the field is null with this reason, the
+ * rest of the answer stands.
+ */
+function serializeDateTime(value: unknown): string {
+  const date = value instanceof Date ? value : new Date(value as string | number);
+  if (Number.isNaN(date.getTime())) {
+    const held =
+      value === Infinity ? "'infinity'" : value === -Infinity ? "'-infinity'" : JSON.stringify(String(value));
+    throw new TypeError(
+      `DateTime cannot represent ${held}: the database holds a timestamp that no ISO-8601 instant can express`,
+    );
+  }
+  return formatIsoInstant(date);
+}
+
 builder.scalarType('DateTime', {
   description: 'An ISO-8601 instant with offset, e.g. 2016-02-14T16:52:13.000Z.',
-  serialize: (value) => formatIsoInstant(value instanceof Date ? value : new Date(value)),
+  serialize: serializeDateTime,
   parseValue: asVariableError(parseDateTime),
   parseLiteral: (ast) => {
     if (ast.kind === Kind.STRING) return parseDateTime(ast.value);

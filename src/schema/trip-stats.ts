@@ -27,7 +27,7 @@ export const TripStatsRef = builder.objectRef<TripStats>('TripStats').implement(
     durationMinutes: t.expose('durationMinutes', {
       type: NumberStatsRef,
       nullable: false,
-      description: 'Minutes from pickup to dropoff; trips missing either time are left out.',
+      description: 'Minutes from pickup to dropoff; trips missing either time (or with an infinite one) are left out.',
     }),
   }),
 });

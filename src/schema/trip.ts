@@ -57,8 +57,10 @@ export const TripRef = builder.loadableNode('Trip', {
     dropoffZip: t.exposeInt('dropoffZip'),
     durationMinutes: t.float({
       description: 'Minutes between pickup and dropoff.',
+      // Number(): an Instant is a Date or ±Infinity; an infinite trip's duration is a Float it cannot carry, and
+      // the answer says so (error masking) rather than fail.
       resolve: ({ pickupAt: start, dropoffAt: end }) =>
-        start && end ? (end.getTime() - start.getTime()) / 60_000 : null,
+        start !== null && end !== null ? (Number(end) - Number(start)) / 60_000 : null,
     }),
     pickupZone: t.field({ type: ZoneRef, resolve: (trip) => trip.pickupZip }),
     dropoffZone: t.field({ type: ZoneRef, resolve: (trip) => trip.dropoffZip }),

@@ -61,16 +61,19 @@ function isValidKeyText(key: SortKey, value: string): boolean {
     case 'float8':
       return isFloat8Text(value);
     case 'timestamptz':
-      // Written by cursorKeyExpression in queries.ts: UTC, microseconds.
+      // Written by cursorKeyExpression in keyset.ts: UTC, microseconds, or Postgres' infinite timestamps.
       // A real calendar day (Date.parse rolls 2016-02-30 over to March 1st) in a year Postgres has (no year 0).
       return (
-        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(value) &&
-        !Number.isNaN(Date.parse(value)) &&
-        value.slice(0, 4) !== '0000' &&
-        new Date(value).toISOString().slice(0, 10) === value.slice(0, 10)
+        INFINITE_TIMESTAMPS.has(value) ||
+        (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(value) &&
+          !Number.isNaN(Date.parse(value)) &&
+          value.slice(0, 4) !== '0000' &&
+          new Date(value).toISOString().slice(0, 10) === value.slice(0, 10))
       );
   }
 }
+
+const INFINITE_TIMESTAMPS = new Set(['infinity', '-infinity']);
 
 // What float8::text writes (cursorKeyExpression): a decimal, maybe with an exponent, or one of the special values a
 // synced double column can hold (Delta doubles can be NaN or infinite, and such a row must not end the paging).

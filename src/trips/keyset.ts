@@ -83,7 +83,11 @@ export function cursorKeyExpression(key: SortKey): RawBuilder<string | null> {
   const k = sql.ref(key.column);
   switch (key.kind) {
     case 'timestamptz':
-      return sql<string | null>`to_char(${k} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+      // to_char gives NULL for 'infinity' and '-infinity', which would read back as a NULL key and page that row
+      // again (or skip the rows between): their own text is what the cursor keeps instead.
+      return sql<
+        string | null
+      >`coalesce(to_char(${k} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), ${k}::text)`;
     case 'float8':
     case 'int8':
       return sql<string | null>`${k}::text`;

@@ -1,4 +1,4 @@
-import type { TripRow } from '../db/tables.js';
+import type { Instant, TripRow } from '../db/tables.js';
 
 /**
  * A trip as the GraphQL `Trip` type reads it: the columns under their GraphQL
@@ -8,8 +8,8 @@ import type { TripRow } from '../db/tables.js';
  */
 export interface Trip {
   tripId: string;
-  pickupAt: Date | null;
-  dropoffAt: Date | null;
+  pickupAt: Instant | null;
+  dropoffAt: Instant | null;
   tripDistance: number | null;
   fareAmount: number | null;
   pickupZip: number | null;

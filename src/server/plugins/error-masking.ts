@@ -8,8 +8,8 @@ import { withVariableCode } from './validation-arguments.js';
 /** pg-pool's error when no connection frees up within connectionTimeoutMillis (db/pool.ts). */
 const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
 
-/** graphql-js' words when a leaf's value cannot be serialized (completeLeafValue). */
-const NOT_REPRESENTABLE = /^(Int|Float|String|Boolean|ID) cannot represent /;
+/** graphql-js' words when a leaf's value cannot be serialized (completeLeafValue), and DateTime's (scalars.ts). */
+const NOT_REPRESENTABLE = /^(Int|Float|String|Boolean|ID|DateTime) cannot represent /;
 
 /** A failure that is the data's or the load's doing, not a bug: what the client is told instead. */
 interface KnownFailure {
@@ -20,7 +20,8 @@ interface KnownFailure {
 }
 
 function knownFailure(original: Error): KnownFailure | undefined {
-  // A value the type cannot carry (a double column's NaN or Infinity in a Float). graphql-js says so; yoga's
+  // A value the type cannot carry (a double column's NaN or Infinity in a Float, a timestamp's 'infinity' in a
+  // DateTime). graphql-js says so; yoga's
   // executor rethrows it as a plain Error, which read as an internal error on a document's first request.
   if (NOT_REPRESENTABLE.test(original.message)) return { message: original.message };
   // Postgres computes in double precision and refuses a sum past its range (two fares of 1e308) rather than
