@@ -176,7 +176,13 @@ export function createApp({
       ...(metrics?.plugins ?? []),
     ],
     plugins: [
-      ...(responseCache ? useGatewayResponseCache({ ...responseCache, admin: sync?.admin ?? null }) : []),
+      ...(responseCache
+        ? useGatewayResponseCache({
+            ...responseCache,
+            admin: sync?.admin ?? null,
+            cursorLifetimeMs: config.live.changeRetentionSeconds * 1000,
+          })
+        : []),
       ...useSseTransports({
         keepAliveMs: config.live.keepAliveMs,
         reservationTtlMs: edge.streamReservationTtlMs,

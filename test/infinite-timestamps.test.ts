@@ -65,7 +65,7 @@ describe('infinite timestamps in the synced table', () => {
       };
       const walk = async (direction: 'forward' | 'backward'): Promise<string[]> => {
         const seen: string[] = [];
-        let cursor: string | null = null;
+        let cursor: string | undefined;
         for (let page = 0; page < 50; page += 1) {
           const query =
             direction === 'forward'
@@ -75,7 +75,7 @@ describe('infinite timestamps in the synced table', () => {
                    edges { cursor node { tripId } } pageInfo { hasNextPage hasPreviousPage } } }`;
           const { body } = await gw.query<Page>(query, { c: cursor });
           expect(body.errors).toBeUndefined();
-          const edges = body.data!.trips.edges;
+          const edges: Page['trips']['edges'] = body.data!.trips.edges;
           const ids = edges.map((edge) => edge.node.tripId);
           if (direction === 'forward') seen.push(...ids);
           else seen.unshift(...ids);

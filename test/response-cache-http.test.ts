@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDatabricksConfig } from '../src/config/databricks.js';
+import { ROLLUP_TABLE_NAMES } from '../src/db/tables.js';
 import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import { CachedSyncStatus } from '../src/sync/cached-sync-status.js';
 import { DatabricksSyncSource } from '../src/sync/databricks-source.js';
@@ -81,10 +82,70 @@ describe('HTTP validation of GET queries', () => {
   });
 
   it('answers a made-up or foreign If-None-Match with the full answer', async () => {
-    for (const tag of ['"nonsense"', '*', 'W/"x"', '"abc.s.def"']) {
+    for (const tag of ['"nonsense"', 'W/"x"', '"abc.s.def"', 'nonsense']) {
       const response = await get(gw, LATEST, { 'if-none-match': tag });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual(await latestFromSql(gw.database.pool));
+    }
+  });
+
+  it("reads If-None-Match as RFC 9110 does: weak tags, lists and * name the request's own answer", async () => {
+    const etag = (await get(gw, LATEST)).headers.get('etag')!;
+    await settled(gw);
+    for (const field of [`W/${etag}`, `"other", ${etag}`, `W/"x",W/${etag}`, '*']) {
+      const response = await get(gw, LATEST, { 'if-none-match': field });
+      expect(response.status, field).toBe(304);
+      // The 304 repeats what the 200 said about caching (RFC 9110 15.4.5).
+      expect(response.headers.get('etag')).toBe(etag);
+      expect(response.headers.get('cache-control')).toBe('no-cache');
+    }
+  });
+
+  it("never answers 304 for another request's tag: another query, other variables, a POST", async () => {
+    const byFare = 'query($n: Int!) { trips(first: $n, orderBy: [FARE_AMOUNT_DESC]) { edges { node { tripId } } } }';
+    const twoUrl = `http://gateway.test/graphql?query=${encodeURIComponent(byFare)}&variables=${encodeURIComponent('{"n":2}')}`;
+    const two = await gw.app.gateway.fetch(twoUrl, { headers: { accept: 'application/graphql-response+json' } });
+    const etag = two.headers.get('etag')!;
+    expect(etag).toMatch(/^"/);
+    await settled(gw);
+    // The plugin's own check answered 304 to any request naming any current entry.
+    const other = await get(gw, '{ tripStats { count } }', { 'if-none-match': etag });
+    expect(other.status).toBe(200);
+    expect(await other.json()).toMatchObject({ data: { tripStats: { count: '200' } } });
+    const three = await gw.app.gateway.fetch(twoUrl.replace('%22n%22%3A2', '%22n%22%3A3'), {
+      headers: { accept: 'application/graphql-response+json', 'if-none-match': etag },
+    });
+    expect(three.status).toBe(200);
+    expect(((await three.json()) as { data: { trips: { edges: unknown[] } } }).data.trips.edges).toHaveLength(3);
+    // A POST is answered in full, even naming its own tag: only GET and HEAD are conditional here.
+    const post = await gw.app.gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'if-none-match': etag },
+      body: JSON.stringify({ query: byFare, variables: { n: 2 } }),
+    });
+    expect(post.status).toBe(200);
+    expect(((await post.json()) as { data: { trips: { edges: unknown[] } } }).data.trips.edges).toHaveLength(2);
+  });
+
+  it('keeps an answer closer than half the retention to its stream cursor expiry out of the cache', async () => {
+    // A table left unwritten keeps its entry current; the stream cursor in it still expires with time.
+    const shortLived = await startTestGateway(
+      'response_cache_cursor_age',
+      { ROLLUP_POLL_MS: '0', RESPONSE_CACHE: 'on', LIVE_CHANGE_RETENTION_SECONDS: '2' },
+      { database: gw.database },
+    );
+    try {
+      const query = '{ trips(first: 1) { streamCursor } }';
+      const first = await get(shortLived, query);
+      await settled(shortLived);
+      const hits = shortLived.app.responseCache!.store.stats.hits;
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const later = await get(shortLived, query, { 'if-none-match': first.headers.get('etag')! });
+      expect(later.status).toBe(200);
+      expect(later.headers.get('etag')).not.toBe(first.headers.get('etag'));
+      expect(shortLived.app.responseCache!.store.stats.hits).toBe(hits);
+    } finally {
+      await shortLived.close();
     }
   });
 });
@@ -201,6 +262,62 @@ describe('with a sync pipeline: caller scopes, syncStatus, and the source-versio
     expect(store.stats.hits).toBe(hits + 2);
     const readerAgain = await get(gw, LATEST, { 'x-admin-token': 'not-the-token' });
     expect(readerAgain.headers.get('etag')).toBe(reader.headers.get('etag'));
+  });
+
+  it("never answers one caller with another scope's tag, and says which headers the answer varies by", async () => {
+    const viewer = '{ viewer { canRefresh } }';
+    const admin = { 'x-admin-token': ADMIN_TOKEN };
+    const reader = await get(gw, viewer);
+    const asAdmin = await get(gw, viewer, admin);
+    for (const response of [reader, asAdmin]) expect(response.headers.get('vary')).toBe('Authorization, X-Admin-Token');
+    await settled(gw);
+    const adminWithReaderTag = await get(gw, viewer, { ...admin, 'if-none-match': reader.headers.get('etag')! });
+    expect(adminWithReaderTag.status).toBe(200);
+    expect(await adminWithReaderTag.json()).toEqual({ data: { viewer: { canRefresh: true } } });
+    const readerWithAdminTag = await get(gw, viewer, { 'if-none-match': asAdmin.headers.get('etag')! });
+    expect(readerWithAdminTag.status).toBe(200);
+    expect(await readerWithAdminTag.json()).toEqual({ data: { viewer: { canRefresh: false } } });
+    const adminOwnTag = await get(gw, viewer, { ...admin, 'if-none-match': asAdmin.headers.get('etag')! });
+    expect(adminOwnTag.status).toBe(304);
+    expect(adminOwnTag.headers.get('cache-control')).toBe('private, no-cache');
+    expect(adminOwnTag.headers.get('vary')).toBe('Authorization, X-Admin-Token');
+  });
+
+  it('runs a mutation that names a current tag in If-None-Match', async () => {
+    const etag = (await get(gw, LATEST)).headers.get('etag')!;
+    await settled(gw);
+    fake.pipelines.add('p1');
+    const response = await gw.app.gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-admin-token': ADMIN_TOKEN, 'if-none-match': etag },
+      body: JSON.stringify({ query: 'mutation { refreshSyncedTable { updateId } }' }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { data?: { refreshSyncedTable: { updateId: string } } };
+    expect(body.data?.refreshSyncedTable.updateId).toMatch(/\S/);
+  });
+
+  it('serves uncached, not from the source version, while the change signature cannot be read', async () => {
+    const cache = gw.app.responseCache!;
+    const before = await gw.query(LATEST);
+    expect(cache.versions.latest.mode).toBe('exact');
+    await settled(gw);
+    const signature = `lakebase_graphql.${ROLLUP_TABLE_NAMES.signature}`;
+    await gw.database.pool.query(`ALTER FUNCTION ${signature}() RENAME TO signature_away`);
+    try {
+      await gw.database.pool.query(`UPDATE "default".trips_synced SET fare_amount = fare_amount + 1 WHERE id IN (
+        SELECT id FROM "default".trips_synced ORDER BY id DESC LIMIT 3)`);
+      const during = await gw.query(LATEST);
+      expect(cache.versions.latest.mode).toBe('off');
+      expect(during.body).toEqual(await latestFromSql(gw.database.pool));
+      expect(during.body).not.toEqual(before.body);
+    } finally {
+      await gw.database.pool.query(
+        `ALTER FUNCTION lakebase_graphql.signature_away() RENAME TO ${ROLLUP_TABLE_NAMES.signature}`,
+      );
+    }
+    await gw.query(LATEST);
+    expect(cache.versions.latest.mode).toBe('exact');
   });
 
   it('never caches syncStatus, alone or beside cached fields', async () => {

@@ -124,12 +124,15 @@ export class TableVersionTracker {
 
   async #read(): Promise<TableVersion> {
     this.#reads += 1;
-    let signature: string | null = null;
+    let signature: string | null;
     try {
       signature = await this.#signature();
     } catch (error) {
-      // E.g. the gateway schema is not installed yet: serve uncached rather than fail the request.
+      // E.g. the gateway schema is not installed yet, or the connection is gone. Whether a write committed is
+      // unknown, so no entry can be proven current: serve uncached rather than fail the request. Not keyed on
+      // the source version either: its staleness is the price of a table without a trigger, not of a failed read.
       this.#report(`cannot read the synced table's change signature: ${(error as Error).message}`);
+      return OFF;
     }
     if (signature?.startsWith('trigger:')) return { mode: 'exact', tag: digest(signature) };
     const commit = await this.#sourceCommitVersion();

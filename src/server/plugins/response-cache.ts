@@ -1,11 +1,12 @@
 import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
-import type { Plugin } from 'graphql-yoga';
-import { callerScope } from '../../cache/caller-scope.js';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { callerScope, scopeHeaders } from '../../cache/caller-scope.js';
 import { isScopedKey, responseKey, type ResponseStore } from '../../cache/response-store.js';
 import type { TableVersionTracker } from '../../cache/table-version.js';
 import type { RefreshAdminConfig } from '../../config/databricks.js';
 import type { GatewayContext } from '../../schema/context.js';
+import { ifNoneMatchNames } from '../http/if-none-match.js';
 import { STREAM_ENDPOINT } from '../sse/transport.js';
 
 export interface ResponseCacheOptions {
@@ -13,6 +14,12 @@ export interface ResponseCacheOptions {
   store: ResponseStore;
   /** Who may refresh (the one caller property that changes answers today); null without a sync pipeline. */
   admin: RefreshAdminConfig | null;
+  /**
+   * How long a stream cursor stays valid (LIVE_CHANGE_RETENTION_SECONDS). An answer may carry one
+   * (TripConnection.streamCursor), and a table left unwritten keeps its entry current for ever: keys roll over
+   * every half of this, so an answer served is never closer than that to its cursor's expiry.
+   */
+  cursorLifetimeMs: number;
 }
 
 /** Never a cache key of the store (it has no version tag): such answers are computed and not stored. */
@@ -35,18 +42,53 @@ const SYNC_STATUS = /\bsyncStatus\b/;
  *   committed before the request is never answered from an older entry, in
  *   this process or any other;
  * - a hit is answered before parsing, validation and execution;
- * - the key is the ETag; the plugin answers `If-None-Match` with 304 while
- *   the entry is current. The version read comes first (here, in onRequest),
- *   so a 304 is never given for a table that has changed since;
+ * - the key is the ETag. `If-None-Match` is evaluated here, not by the
+ *   plugin, which would answer 304 to any request naming any current entry:
+ *   another query, another caller's scope, even a mutation, which then never
+ *   ran. Here a GET (or HEAD) gets 304 only when the header names the key of
+ *   this very request, computed from a fresh version read (so never for a
+ *   table that has changed since), and its answer is one that is cached;
+ *   other methods ignore the header;
  * - Query.syncStatus (read from the pipeline, not the table) has a TTL of 0:
  *   never stored. Mutations and subscriptions are never stored by the plugin.
  */
-export function useGatewayResponseCache({ versions, store, admin }: ResponseCacheOptions): Plugin<GatewayContext>[] {
+export function useGatewayResponseCache({
+  versions,
+  store,
+  admin,
+  cursorLifetimeMs,
+}: ResponseCacheOptions): Plugin<GatewayContext>[] {
   /** The key each request claimed to compute (ResponseStore.awaitComputation), released once it is answered. */
   const claims = new WeakMap<Request, string>();
-  const validateFirst: Plugin<GatewayContext> = {
-    async onRequest({ request }) {
-      if (request.headers.has('if-none-match')) await versions.fresh();
+  /** Each request's key, and the If-None-Match of a GET or HEAD, for the 304 decision once the answer is known. */
+  const keys = new WeakMap<Request, string>();
+  const conditions = new WeakMap<Request, string>();
+  const vary = scopeHeaders(admin).join(', ');
+  const keyPeriodMs = Math.max(1_000, Math.floor(cursorLifetimeMs / 2));
+  const headersFor = (key: string): Record<string, string> => ({
+    // Revalidate every time (the answer changes with any sync); a caller-scoped answer is for the caller alone.
+    'Cache-Control': isScopedKey(key) ? 'private, no-cache' : 'no-cache',
+    ...(vary === '' ? {} : { Vary: vary }),
+  });
+  const conditional: Plugin<GatewayContext> = {
+    onRequest({ request }) {
+      const condition = request.headers.get('if-none-match');
+      if (condition === null) return;
+      request.headers.delete('if-none-match');
+      if (request.method === 'GET' || request.method === 'HEAD') conditions.set(request, condition);
+    },
+    onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
+      const condition = conditions.get(request);
+      const key = keys.get(request);
+      if (condition === undefined || key === undefined || key === UNCACHED_KEY || !resultProcessor) return;
+      if (Array.isArray(result) || isAsyncIterable(result) || result.errors?.length) return;
+      if (!ifNoneMatchNames(condition, key)) return;
+      // RFC 9110 15.4.5: a 304 repeats the ETag and the caching fields the 200 would have had.
+      const headers = { ETag: key, ...headersFor(key) };
+      setResultProcessor(
+        (_result, fetchAPI) => new fetchAPI.Response(null, { status: 304, headers }),
+        'application/json',
+      );
     },
     onResponse({ request }) {
       const key = claims.get(request);
@@ -68,7 +110,9 @@ export function useGatewayResponseCache({ versions, store, admin }: ResponseCach
       if (NOT_A_QUERY.test(params.documentString) || SYNC_STATUS.test(params.documentString)) return UNCACHED_KEY;
       const [version, hash] = await Promise.all([versions.fresh(), defaultBuildResponseCacheKey(params)]);
       if (version.tag === null) return UNCACHED_KEY;
-      const key = responseKey(version.tag, params.sessionId != null, hash);
+      const period = Math.floor(Date.now() / keyPeriodMs).toString(36);
+      const key = responseKey(version.tag, params.sessionId != null, `${period}.${hash}`);
+      keys.set(params.request, key);
       // Another request is computing this very answer: wait for it rather than run the same statements.
       const running = store.awaitComputation(key, params.request);
       if (running) await running;
@@ -83,11 +127,10 @@ export function useGatewayResponseCache({ versions, store, admin }: ResponseCach
       }
       const extensions = (result.extensions ??= {});
       const http = (extensions.http ??= {}) as { headers?: Record<string, string> };
-      // Revalidate every time (the answer changes with any sync); a caller-scoped answer is for the caller alone.
-      (http.headers ??= {})['Cache-Control'] = isScopedKey(cacheKey) ? 'private, no-cache' : 'no-cache';
+      Object.assign((http.headers ??= {}), headersFor(cacheKey));
       return true;
     },
   });
   // The plugin is typed for yoga's initial context only; it reads nothing of ours.
-  return [validateFirst, responseCache as unknown as Plugin<GatewayContext>];
+  return [conditional, responseCache as unknown as Plugin<GatewayContext>];
 }
