@@ -225,13 +225,16 @@ export function createApp({
         // /health shows the cache's mode as of its last version read: read one now, not at the first query.
         if (responseCache) void responseCache.versions.fresh();
         readiness.initialised = true;
+        delete readiness.lastFailure;
         logger.info('gateway schema ready', { schema: config.database.gatewaySchema, zipZones: zones.total });
         return;
       } catch (error) {
+        // /ready repeats it: a platform's health page shows that, not the log.
+        readiness.lastFailure = describeError(error);
         logger.error('cannot initialise the gateway schema; retrying', {
           attempt,
           schema: config.database.gatewaySchema,
-          error: describeError(error),
+          error: readiness.lastFailure,
         });
         await new Promise((resolve) => setTimeout(resolve, retryMs));
       }

@@ -127,6 +127,36 @@ describe('the gateway schema installer', () => {
   });
 });
 
+describe('while the database cannot be reached', () => {
+  it('/ready says why the last attempt failed, not only that startup is unfinished', async () => {
+    const loaded = loadConfig({
+      DATABASE_URL: 'postgres://postgres:postgres@127.0.0.1:1/nowhere',
+      ROLLUP_POLL_MS: '0',
+    });
+    const app = createApp({
+      config: { ...loaded, database: loaded.database! },
+      logger: createLogger('error', {}, () => {}),
+      retryMs: 50,
+    });
+    try {
+      await expect
+        .poll(
+          async () => {
+            const response = await app.gateway.fetch('http://gateway.test/ready');
+            return { status: response.status, body: (await response.json()) as { reason: string } };
+          },
+          { timeout: 10_000 },
+        )
+        .toMatchObject({
+          status: 503,
+          body: { reason: expect.stringMatching(/the last attempt failed: .*ECONNREFUSED 127\.0\.0\.1:1/) as unknown },
+        });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('a rollup build whose connection dies', () => {
   it('rejects with the cause, not with a failed unlock on the dead connection', async () => {
     const config = configFor('dead_build');

@@ -22,6 +22,8 @@ export interface EdgeConfig {
   /** Whole-request read timeout (slow-loris); 0 is not allowed. */
   requestTimeoutMs: number;
   headersTimeoutMs: number;
+  /** On shutdown, how long running requests may take to finish (SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs: number;
   /** Browser origins allowed to call cross-site; empty = same origin only. `*` allows any origin, without credentials. */
   corsOrigins: readonly string[] | '*';
   introspection: boolean;
@@ -80,6 +82,7 @@ export function parseEdgeConfig(env: Env, production: boolean): EdgeConfig {
     documentCacheBytes: read(env, 'DOCUMENT_CACHE_BYTES'),
     requestTimeoutMs: read(env, 'HTTP_REQUEST_TIMEOUT_MS'),
     headersTimeoutMs: read(env, 'HTTP_HEADERS_TIMEOUT_MS'),
+    shutdownGraceMs: read(env, 'SHUTDOWN_GRACE_MS'),
     corsOrigins: origins(env),
     // On by default, production included: the API is public to its users and its schema is committed in the
     // repository. A locked-down deployment sets both to false and PERSISTED_OPERATIONS=only.

@@ -516,6 +516,15 @@ export const VARIABLES = {
     100,
     3_600_000,
   ),
+  SHUTDOWN_GRACE_MS: int(
+    {
+      group: 'Edge',
+      meaning: 'on SIGTERM, how long running requests may finish before their connections are cut (Apps kills at 15 s)',
+    },
+    10_000,
+    0,
+    600_000,
+  ),
   CORS_ORIGINS: text(
     {
       group: 'Edge',

@@ -4,6 +4,8 @@ import { errorMessage } from '../../errors.js';
 export interface Readiness {
   /** Set once startup work that needs the database (reference data) has finished. */
   initialised: boolean;
+  /** Why the last attempt at that work failed (the step and what to check, for Lakebase), while it is retried. */
+  lastFailure?: string;
 }
 
 /**
@@ -47,10 +49,11 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: Healt
     }
     if (pathname !== '/ready') return undefined;
     if (!readiness.initialised) {
-      return Response.json(
-        { status: 'starting', reason: 'database initialisation has not completed' },
-        { status: 503 },
-      );
+      const reason =
+        readiness.lastFailure === undefined
+          ? 'database initialisation has not completed'
+          : `database initialisation has not completed; the last attempt failed: ${readiness.lastFailure}`;
+      return Response.json({ status: 'starting', reason }, { status: 503 });
     }
     if (details.databaseActivity?.paused) {
       // Ready, unverified: a suspended compute wakes on the next query, and that query (a request, so activity)

@@ -12,6 +12,8 @@ export interface HttpTimeouts {
   /** Most time a client may take to send a whole request (headers and body): slow-loris. */
   requestTimeoutMs: number;
   headersTimeoutMs: number;
+  /** On close, how long requests already running may take before their connections are cut. */
+  shutdownGraceMs?: number;
 }
 
 export async function listen(
@@ -23,7 +25,10 @@ export async function listen(
   // Node checks both timeouts on this interval (30 s by default): a tighter check keeps them close to their value.
   const connectionsCheckingInterval = Math.min(5000, Math.max(100, Math.floor(timeouts.requestTimeoutMs / 4)));
   const handle: RequestListener = gateway;
+  const open = new Set<ServerResponse>();
   const server = createServer({ connectionsCheckingInterval }, (request, response) => {
+    open.add(response);
+    response.once('close', () => open.delete(response));
     if (!hasParsableUrl(request)) {
       refuseUnparsableUrl(request, response);
       return;
@@ -48,12 +53,55 @@ export async function listen(
   return {
     server,
     url: `http://${shownHost}:${actualPort}/graphql`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeGracefully(server, open, timeouts.shutdownGraceMs ?? 0),
   };
+}
+
+/**
+ * Stops accepting connections, lets requests already running finish (a page waiting on a lock, a slow
+ * aggregate) for up to `graceMs`, and only then cuts what is left: cutting at once answered them with nothing
+ * (curl: "Empty reply from server") while the log said 200. Connections with nothing running are closed at
+ * once and as each response ends. Event streams still open end cleanly (their final chunk): by now the live
+ * feed has sent each operation its SHUTTING_DOWN and `complete` (main.ts stops it first), and a
+ * single-connection stream would otherwise stay open, waiting for operations that will not come.
+ */
+function closeGracefully(server: Server, open: Set<ServerResponse>, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => {
+      clearInterval(idleSweep);
+      clearTimeout(deadline);
+      resolve();
+    });
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+    const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.closeIdleConnections();
+    // A moment for events already queued on their way out (the SHUTTING_DOWN just sent) to be written.
+    setTimeout(
+      () => {
+        for (const response of open) if (isEventStream(response)) endEventStream(response);
+      },
+      Math.min(100, graceMs),
+    ).unref();
+  });
+}
+
+/**
+ * The fetch adapter writes its headers with writeHead(status, headers), which Node does not keep for
+ * getHeader(); the header block it sent is in the undocumented `_header` (test/graceful-shutdown.test.ts
+ * fails if a Node release drops it: streams would then be cut at the deadline, as before).
+ */
+function isEventStream(response: ServerResponse): boolean {
+  if (!response.headersSent) return false;
+  const sent = (response as unknown as { _header?: unknown })._header;
+  const type = typeof sent === 'string' ? sent : String(response.getHeader('content-type') ?? '');
+  return /(?:^|\n)content-type:\s*text\/event-stream/i.test(type) || /^text\/event-stream/i.test(type);
+}
+
+function endEventStream(response: ServerResponse): void {
+  // What was piping the stream into the response may still try to write (a keep-alive comment): that write
+  // fails quietly instead of as an unhandled 'error'.
+  response.on('error', () => {});
+  response.end();
 }
 
 /**

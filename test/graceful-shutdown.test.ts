@@ -1,0 +1,131 @@
+/**
+ * Shutdown as SIGTERM runs it (main.ts): the live feed stops (each subscriber gets SHUTTING_DOWN with its
+ * cursor), then the listener closes. Requests already running must still get their answers (they were cut,
+ * "Empty reply from server", while the log said 200), and a single-connection event stream must end as a
+ * complete HTTP response, not a cut connection.
+ */
+import http from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listen, type Listening } from '../src/server/http/listen.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { insertTrips, sleep } from './support/live.js';
+
+const TIMEOUTS = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, shutdownGraceMs: 5_000 };
+
+function request(
+  origin: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = http.request(`${origin}${path}`, { method, headers, agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      response.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+describe('shutting down', () => {
+  let gw: TestGateway | undefined;
+  let server: Listening | undefined;
+  afterEach(async () => {
+    await server?.close();
+    await gw?.close();
+    gw = undefined;
+    server = undefined;
+  });
+
+  async function start(label: string): Promise<string> {
+    gw = await startTestGateway(label, { LIVE_POLL_INTERVAL_MS: '100' });
+    await insertTrips(gw.database.pool, [1, 2, 3]);
+    server = await listen(gw.app.gateway, 0, '127.0.0.1', TIMEOUTS);
+    return new URL(server.url).origin;
+  }
+
+  it('lets a request that is running finish, then closes', async () => {
+    const origin = await start('shutdown_inflight');
+    const lock = await gw!.database.pool.connect();
+    let closed = false;
+    try {
+      await lock.query('BEGIN; LOCK TABLE "default".trips_synced IN ACCESS EXCLUSIVE MODE');
+      const answer = request(
+        origin,
+        'POST',
+        '/graphql',
+        { 'content-type': 'application/json', accept: 'application/json' },
+        JSON.stringify({ query: '{ trips(first: 3) { edges { node { tripId } } } }' }),
+      );
+      // The page's statement waits on the lock: the request is running when the listener closes.
+      for (let waited = 0; waited < 100; waited += 1) {
+        const { rows } = await gw!.database.pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+        );
+        if (rows[0]!.n !== '0') break;
+        await sleep(20);
+      }
+      const closing = server!.close().then(() => (closed = true));
+      await sleep(300);
+      expect(closed).toBe(false);
+      await lock.query('COMMIT');
+      const { status, body } = await answer;
+      expect(status).toBe(200);
+      expect(JSON.parse(body)).toEqual({
+        data: { trips: { edges: [{ node: { tripId: '3' } }, { node: { tripId: '2' } }, { node: { tripId: '1' } }] } },
+      });
+      await closing;
+      server = undefined;
+    } finally {
+      lock.release();
+    }
+    // No new connection once closed.
+    await expect(request(origin, 'GET', '/health', {})).rejects.toThrow();
+  });
+
+  it('ends a single-connection event stream as a complete response, after SHUTTING_DOWN', async () => {
+    const origin = await start('shutdown_stream');
+    const reserved = await request(origin, 'PUT', '/graphql/stream', { accept: 'text/plain' });
+    expect(reserved.status).toBe(201);
+    const token = reserved.body;
+    const stream = new Promise<{ complete: boolean; text: string }>((resolve, reject) => {
+      const outgoing = http.request(`${origin}/graphql/stream`, {
+        headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token },
+        agent: false,
+      });
+      outgoing.on('response', (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        // 'end' only for a body that ended as HTTP says (the last chunk); a cut connection is 'aborted'.
+        response.on('end', () => resolve({ complete: response.complete, text }));
+        response.on('aborted', () => resolve({ complete: false, text }));
+        response.on('error', () => resolve({ complete: false, text }));
+      });
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+    const started = await request(
+      origin,
+      'POST',
+      '/graphql/stream',
+      { 'x-graphql-event-stream-token': token, 'content-type': 'application/json', accept: 'application/json' },
+      JSON.stringify({ query: 'subscription { tripsAdded { cursor } }', extensions: { operationId: 'op' } }),
+    );
+    expect(started.status).toBe(202);
+    await sleep(300);
+
+    await gw!.app.live.stop();
+    await server!.close();
+    server = undefined;
+    const { complete, text } = await stream;
+    expect(text).toContain('SHUTTING_DOWN');
+    expect(text).toMatch(/event: complete/);
+    expect(complete).toBe(true);
+  });
+});
