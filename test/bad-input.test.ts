@@ -161,6 +161,18 @@ describe('bad input', () => {
       /pickupAt: the range is empty/,
     );
     await expectError(TRIPS, { filter: { tripId: { gt: '10', lt: '5' } } }, /tripId: the range is empty/);
+    // Both lower bounds given: the tighter one (gte 10) crosses lt 7, although gt 5 alone would not.
+    await expectError(
+      TRIPS,
+      { filter: { fareAmount: { gt: 5, gte: 10, lt: 7 } } },
+      /^filter\.fareAmount: the range is empty \(gte 10 and lt 7\)/,
+      'filter.fareAmount',
+    );
+    await expectError(
+      TRIPS,
+      { filter: { fareAmount: { gte: 3, lt: 9, lte: 2 } } },
+      /^filter\.fareAmount: the range is empty \(gte 3 and lte 2\)/,
+    );
   });
 
   it('rejects a filter of more than 200 conditions, naming the filter and where the limit was reached', () =>

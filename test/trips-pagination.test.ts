@@ -134,10 +134,19 @@ describe('trips keyset pagination', () => {
     expect(between.pageInfo.hasPreviousPage).toBe(true);
   });
 
-  it('answers first: 0 with an empty page', async () => {
+  it('answers first: 0 with an empty page, and still says whether rows lie beyond it', async () => {
     const result = await page({ first: 0 });
     expect(result.edges).toEqual([]);
     expect(result.pageInfo.startCursor).toBeNull();
+    expect(result.pageInfo.hasNextPage).toBe(true);
+    const some = await page({ first: 5, orderBy: ['FARE_AMOUNT_ASC'] });
+    const before = await page({ last: 0, before: some.edges[3]!.cursor, orderBy: ['FARE_AMOUNT_ASC'] });
+    expect(before.edges).toEqual([]);
+    expect(before.pageInfo.hasPreviousPage).toBe(true);
+    const atStart = await page({ last: 0, before: some.edges[0]!.cursor, orderBy: ['FARE_AMOUNT_ASC'] });
+    expect(atStart.pageInfo.hasPreviousPage).toBe(false);
+    const nothing = await page({ first: 0, filter: { fareAmount: { gt: 1e9 } } });
+    expect(nothing.pageInfo.hasNextPage).toBe(false);
   });
 });
 

@@ -224,16 +224,30 @@ function checkRange(spec: Record<string, unknown>, path: string): void {
   }
 }
 
+/**
+ * The tighter of a side's two bounds (`gt: 5, gte: 10` is `gte: 10`): the range is empty when the tighter
+ * bounds cross, whichever operators were written.
+ */
 function pickBound(
   spec: Record<string, unknown>,
   strict: string,
   inclusive: string,
 ): { op: string; value: Scalar } | undefined {
+  let picked: { op: string; value: Scalar } | undefined;
   for (const op of [strict, inclusive]) {
     const v = spec[op];
-    if (v !== null && v !== undefined && !Array.isArray(v) && typeof v !== 'boolean') return { op, value: v as Scalar };
+    if (v === null || v === undefined || Array.isArray(v) || typeof v === 'boolean') continue;
+    const bound = { op, value: v as Scalar };
+    if (!picked) {
+      picked = bound;
+      continue;
+    }
+    // Lower bounds (gt/gte): the larger is tighter; upper bounds (lt/lte): the smaller. On a tie, the strict one.
+    const cmp = compareScalars(bound.value, picked.value);
+    const lower = strict === 'gt';
+    if (lower ? cmp > 0 : cmp < 0) picked = bound;
   }
-  return undefined;
+  return picked;
 }
 
 function compareScalars(a: Scalar, b: Scalar): number {

@@ -69,7 +69,8 @@ export async function findTripPage(db: Db, request: TripPageRequest): Promise<Tr
   const wanted = request.limit + 1;
   const rows: TripPageRow[] = [];
   for (const [index, values] of segmentValues.entries()) {
-    if (rows.length >= wanted || request.limit === 0) break;
+    // Also for first: 0 / last: 0: the one row fetched is what says whether there are more (Relay's flags).
+    if (rows.length >= wanted) break;
     const limit = wanted - rows.length;
     const plan = {
       shape: `page|${segmentShape}|segment ${index}|${boundShape}|${filter.shape}`,
