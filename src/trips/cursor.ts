@@ -68,12 +68,41 @@ function isValidKeyText(key: SortKey, value: string): boolean {
         (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(value) &&
           !Number.isNaN(Date.parse(value)) &&
           value.slice(0, 4) !== '0000' &&
-          new Date(value).toISOString().slice(0, 10) === value.slice(0, 10))
+          new Date(value).toISOString().slice(0, 10) === value.slice(0, 10)) ||
+        isEraTimestampText(value)
       );
   }
 }
 
 const INFINITE_TIMESTAMPS = new Set(['infinity', '-infinity']);
+
+/**
+ * The form cursorKeyExpression writes for instants outside the years 0001–9999 (BC ones, or past 9999), which
+ * the plain form cannot say: `44-03-15T…Z BC` read as AD would put the cursor two thousand years off. Checked
+ * as Postgres would read it (a real day of the proleptic Gregorian calendar, a time of day, inside timestamptz'
+ * range: 4714-11-24 BC to 294276 AD), so a forged one is refused rather than failing in the database.
+ */
+function isEraTimestampText(value: string): boolean {
+  const match = /^(\d{4,6})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.\d{6}Z (AD|BC)$/.exec(value);
+  if (!match) return false;
+  const [year, month, day, hours, minutes, seconds] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const bc = match[7] === 'BC';
+  if (year < 1 || hours > 23 || minutes > 59 || seconds > 59 || month < 1 || month > 12) return false;
+  // Astronomical numbering for the leap rule: 1 BC is year 0, a leap year.
+  const astronomical = bc ? 1 - year : year;
+  const leap = astronomical % 4 === 0 && (astronomical % 100 !== 0 || astronomical % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  if (day < 1 || day > days) return false;
+  if (bc) return year < 4714 || (year === 4714 && (month > 11 || (month === 11 && day >= 24)));
+  return year <= 294276;
+}
 
 // What float8::text writes (cursorKeyExpression): a decimal, maybe with an exponent, or one of the special values a
 // synced double column can hold (Delta doubles can be NaN or infinite, and such a row must not end the paging).

@@ -83,11 +83,12 @@ export function cursorKeyExpression(key: SortKey): RawBuilder<string | null> {
   const k = sql.ref(key.column);
   switch (key.kind) {
     case 'timestamptz':
-      // to_char gives NULL for 'infinity' and '-infinity', which would read back as a NULL key and page that row
-      // again (or skip the rows between): their own text is what the cursor keeps instead.
-      return sql<
-        string | null
-      >`coalesce(to_char(${k} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), ${k}::text)`;
+      // The plain form says neither the era nor a year past 9999 as Postgres reads it back, and to_char gives
+      // NULL for 'infinity' and '-infinity' (read back as a NULL key: that row again, or rows skipped). Those
+      // rare instants take the form with the era, and the infinite ones their own text.
+      return sql<string | null>`CASE WHEN ${k} >= '0001-01-01 00:00:00+00' AND ${k} < '10000-01-01 00:00:00+00'
+        THEN to_char(${k} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        ELSE coalesce(to_char(${k} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z" BC'), ${k}::text) END`;
     case 'float8':
     case 'int8':
       return sql<string | null>`${k}::text`;
