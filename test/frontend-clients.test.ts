@@ -11,6 +11,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CombinedGraphQLErrors, gql, type ApolloClient } from '@apollo/client';
+import type { Client as SseClient } from 'graphql-sse';
 import type { Client as UrqlClient } from 'urql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, type Listening } from '../src/server/http/listen.js';
@@ -26,13 +27,18 @@ let origin: string;
 
 /** The fenced block right after `<!-- example: name -->` in the README, as a module exporting `client`. */
 async function readmeClient<T>(name: string): Promise<T> {
+  return (await readmeModule<{ client: T }>(name, ['client'])).client;
+}
+
+/** The same, exporting the named declarations of the example. */
+async function readmeModule<T>(name: string, exported: readonly string[]): Promise<T> {
   const readme = await readFile(path.join(root, 'README.md'), 'utf8');
   const match = new RegExp(`<!-- example: ${name} -->\\s*\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\``).exec(readme);
   if (!match?.[1]) throw new Error(`README.md has no example "${name}"`);
   if (!match[1].includes('https://<app-url>')) throw new Error(`README.md example "${name}" no longer names <app-url>`);
   const file = path.join(examplesDir, `${name}.ts`);
-  await writeFile(file, `${match[1].replaceAll('https://<app-url>', origin)}\nexport { client };\n`);
-  return ((await import(pathToFileURL(file).href)) as { client: T }).client;
+  await writeFile(file, `${match[1].replaceAll('https://<app-url>', origin)}\nexport { ${exported.join(', ')} };\n`);
+  return (await import(pathToFileURL(file).href)) as T;
 }
 
 // Fares 10..16 on trips 1..7, zips alternating between Manhattan (10001) and Brooklyn (11201).
@@ -222,5 +228,49 @@ describe('urql with Graphcache, configured as in the README', () => {
     const result = await client.query(BAD_ARGUMENT, {}).toPromise();
     expect(result.error?.graphQLErrors[0]?.extensions.argument).toBe('first');
     expect(result.error?.graphQLErrors[0]?.message).toContain('first');
+  });
+});
+
+describe('graphql-sse, following trips as in the README', () => {
+  type Follow = (
+    onTrips: (trips: { tripId: string }[], cursor: string) => void,
+    after?: string,
+    signal?: AbortSignal,
+  ) => Promise<void>;
+  let example: { client: SseClient; followTrips: Follow };
+  beforeAll(async () => {
+    example = await readmeModule('graphql-sse-resume', ['client', 'followTrips']);
+  });
+  afterAll(() => example?.client.dispose());
+
+  it('gets every new trip exactly once across a dropped connection', async () => {
+    const received: string[] = [];
+    let batches = 0;
+    const stop = new AbortController();
+    const following = example.followTrips(
+      (trips) => {
+        batches += 1;
+        received.push(...trips.map((trip) => trip.tripId));
+      },
+      undefined,
+      stop.signal,
+    );
+    try {
+      await expect.poll(() => batches, { timeout: 5_000 }).toBeGreaterThan(0); // subscribed: the first, empty batch
+      await insert([101, 102, 103]);
+      await expect.poll(() => received.length, { timeout: 5_000 }).toBe(3);
+      // The connection drops (a proxy, a network change); rows are written before the client is back.
+      http.server.closeAllConnections();
+      await insert([104, 105]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await insert([106]);
+      await expect.poll(() => received.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(received).toEqual(['101', '102', '103', '104', '105', '106']);
+    } finally {
+      stop.abort();
+      example.client.dispose();
+      await following;
+    }
   });
 });
