@@ -85,3 +85,71 @@ describe('embedded Postgres as root', () => {
     },
   );
 });
+
+describe('embedded Postgres left running by a killed gateway', () => {
+  it('is stopped and started again by the next start, which says so', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { spawn } = await import('node:child_process');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { freePort, startEmbeddedPostgres } = await import('../src/dev/embedded-postgres.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-orphan-'));
+    const dataDir = path.join(dir, 'pg');
+    const port = await freePort();
+    // A gateway's process that starts the server, then dies without stopping it (kill -9).
+    const starter = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('./src/dev/embedded-postgres.ts').then(async (m) => {
+           const db = await m.startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port} });
+           console.log('ready ' + db.dataDir);
+         });`,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const usedDir = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      starter.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /ready (.+)\n/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      starter.once('exit', (code) => reject(new Error(`the starter exited (${code}) before the server was up`)));
+    });
+    const killed = new Promise((resolve) => starter.once('exit', resolve));
+    starter.kill('SIGKILL');
+    await killed;
+
+    const notices: string[] = [];
+    const { runningServerOf, stopServer } = await import('../src/dev/orphaned-postgres.js');
+    const embedded = await startEmbeddedPostgres({
+      dataDir,
+      port,
+      persistent: false,
+      notice: (line) => notices.push(line),
+    }).catch(async (error: unknown) => {
+      // Leave no server behind when the start fails.
+      const left = await runningServerOf(usedDir);
+      if (left) await stopServer(left.pid);
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    });
+    try {
+      expect(embedded.dataDir).toBe(usedDir);
+      expect(notices.some((line) => /stopping the embedded PostgreSQL left running in .* \(pid \d+\)/.test(line))).toBe(
+        true,
+      );
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: embedded.connectionString });
+      await client.connect();
+      expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await client.end();
+    } finally {
+      await embedded.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { runningServerOf, stopServer } from './orphaned-postgres.js';
 
 export interface EmbeddedDatabase {
   connectionString: string;
@@ -103,6 +104,21 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     } catch (error) {
       throw failure('initdb failed', error);
     }
+  }
+  const running = await runningServerOf(dataDir);
+  if (running && !running.orphaned) {
+    throw new EmbeddedPostgresSetupError(
+      `the embedded PostgreSQL in ${dataDir} is already running (pid ${running.pid}, started by process ` +
+        `${running.parent ?? 'unknown'}): another npm start or test run uses it; stop that one, or give this one ` +
+        'its own EMBEDDED_PG_DIR and EMBEDDED_PG_PORT',
+    );
+  }
+  if (running) {
+    notice(
+      `stopping the embedded PostgreSQL left running in ${dataDir} (pid ${running.pid}) by a gateway that ` +
+        'was killed before it could stop it; then starting it again',
+    );
+    await stopServer(running.pid);
   }
   let server: ChildProcess;
   try {
