@@ -8,6 +8,7 @@ import { createApp, type App } from './app.js';
 import { defaultIdleAfterMs, loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
 import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
 import { wireDatabricks } from './databricks-wiring.js';
+import { resolvePreferredSsl } from './db/ssl-preference.js';
 import { createLogger, type Logger } from './logger.js';
 import { listen } from './server/http/listen.js';
 import { v8FlagsState } from './server/fast-paths/v8-flags.js';
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
     database = { ...database, idleAfterMs: database.idleAfterMs ?? defaultIdleAfterMs(databricksConfig) };
     logger.info('using the configured database', { ...describe(database), idleAfterMs: database.idleAfterMs });
   }
+
+  database = await resolvePreferredSsl(database, logger);
 
   // Nothing started here may outlive a failed start: the embedded cluster above would keep its port and
   // data directory, and the next `npm start` would find them taken.

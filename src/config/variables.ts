@@ -251,7 +251,14 @@ export const VARIABLES = {
   PGDATABASE: text({ group: 'Database', meaning: 'database name' }, '`databricks_postgres`'),
   PGUSER: text({ group: 'Database', meaning: 'user (required with `PGHOST`)' }),
   PGPASSWORD: text({ group: 'Database', meaning: 'static password; unset with `PGHOST`: Lakebase OAuth tokens' }),
-  PGSSLMODE: oneOf({ group: 'Database', meaning: 'SSL mode (`sslmode` in `DATABASE_URL` wins)' }, SSL_MODES, 'prefer'),
+  PGSSLMODE: oneOf(
+    {
+      group: 'Database',
+      meaning: 'SSL mode (`sslmode` in `DATABASE_URL` wins); `prefer`: TLS if the server offers it (asked at startup)',
+    },
+    SSL_MODES,
+    'prefer',
+  ),
   PGSCHEMA: identifier({ group: 'Database', meaning: 'schema of the synced table' }, 'default'),
   TRIPS_TABLE: identifier({ group: 'Database', meaning: 'name of the synced table' }, 'trips_synced'),
   GATEWAY_SCHEMA: identifier(

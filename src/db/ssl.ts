@@ -11,8 +11,8 @@ export function pgSslOption(mode: SslMode): false | ConnectionOptions {
     case 'disable':
     case 'allow':
     case 'prefer':
-      // pg has no opportunistic TLS; "prefer"/"allow" therefore connect in the clear,
-      // which is what libpq does against a server without SSL.
+      // pg has no opportunistic TLS. The gateway settles "prefer" at startup by asking the server
+      // (ssl-preference.ts); where it is still "prefer" (a test's app), and for "allow", in the clear.
       return false;
     case 'require':
       return { rejectUnauthorized: false };
