@@ -216,9 +216,12 @@ describe('bundle files', () => {
     ).scheduling_policy = 'HOURLY';
     expect(errorsOf(policy).join('\n')).toContain('must be equal to one of the allowed values');
 
-    const capacity = structuredClone(lakebase);
-    object(object(object(capacity.resources, 'r').database_instances, 'd').trips_db, 'i').capacity = 2;
-    expect(errorsOf(capacity).join('\n')).toContain('/resources/database_instances/trips_db/capacity must be string');
+    const instance = structuredClone(lakebase);
+    object(object(instance.resources, 'r').synced_database_tables, 's').trips_synced = {
+      ...object(object(object(instance.resources, 'r').synced_database_tables, 's').trips_synced, 't'),
+      database_instance_name: 7,
+    };
+    expect(errorsOf(instance).join('\n')).toContain('/database_instance_name must be string');
 
     const app = readYaml('provisioned/app.yml');
     const permission = structuredClone(app);
@@ -322,14 +325,16 @@ describe('bundle content (Provisioned alternative)', () => {
     expect(spec.source_table_full_name).toBe('${var.catalog}.${var.schema}.trips');
     expect(spec.primary_key_columns).toEqual(['id']);
     expect(spec.scheduling_policy).toBe('${var.sync_policy}');
-    expect(syncedTable.database_instance_name).toBe('${resources.database_instances.trips_db.name}');
+    // An existing instance, by name: a new one would be created as an Autoscaling project (since March 2026).
+    expect(syncedTable.database_instance_name).toBe('${var.instance_name}');
+    expect(resources.database_instances).toBeUndefined();
     expect(resources.postgres_projects).toBeUndefined();
   });
 
   it('gives the app the database as a resource with CAN_CONNECT_AND_CREATE', () => {
     const database = appResources.find((entry) => entry.database !== undefined);
     expect(database?.database).toEqual({
-      instance_name: '${resources.database_instances.trips_db.name}',
+      instance_name: '${var.instance_name}',
       database_name: '${var.database_name}',
       permission: 'CAN_CONNECT_AND_CREATE',
     });
@@ -344,7 +349,7 @@ describe.each(variants)('bundle content, both variants: $name', ({ files }) => {
     const targets = object(config.targets, 'targets');
     const dev = object(object(targets.dev, 'dev').variables, 'dev variables');
     const prod = object(object(targets.prod, 'prod').variables, 'prod variables');
-    expect(dev.instance_capacity).not.toEqual(prod.instance_capacity);
+    expect(dev.instance_name).not.toEqual(prod.instance_name);
     expect(dev.max_cu).not.toEqual(prod.max_cu);
     expect(dev.sync_policy).not.toEqual(prod.sync_policy);
     for (const policy of [dev.sync_policy, prod.sync_policy]) {
