@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
 import { wireDatabricks } from './databricks-wiring.js';
 import { resolvePreferredSsl } from './db/ssl-preference.js';
 import { createLogger, type Logger } from './logger.js';
+import { tracingSettings } from './observability/tracing.js';
 import { listen } from './server/http/listen.js';
 import { v8FlagsState } from './server/fast-paths/v8-flags.js';
 import { DEFAULT_WEB_DIR } from './server/web-page.js';
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   // Before any database work: a Lakebase setting missing on Databricks Apps should stop startup at once.
   const databricksConfig = exitOnConfigError(() => loadDatabricksConfig());
   const databricks = exitOnConfigError(() => wireDatabricks(databricksConfig, config.database, logger));
+  const tracing = exitOnConfigError(() => tracingSettings(process.env));
+  if (tracing) logger.info('tracing on', { endpoint: tracing.endpoint, protocol: tracing.protocol });
 
   let dev: DevEnvironment | undefined;
   let database = config.database;

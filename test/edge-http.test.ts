@@ -1,3 +1,5 @@
+import { createServer as createHttp2Server } from 'node:http2';
+import { tracingSettings } from '../src/observability/tracing.js';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -417,5 +419,56 @@ describe('OpenTelemetry', () => {
     expect(statements.length).toBeGreaterThanOrEqual(1);
     expect(statements.every((span) => span.traceId === operation!.traceId)).toBe(true);
     expect(statements[0]!.attributes.map((attribute) => attribute.key)).toContain('db.statement');
+  });
+});
+
+describe('OpenTelemetry settings', () => {
+  it('refuses an endpoint that is no http(s) URL, and an unknown protocol, naming the variable', () => {
+    for (const endpoint of ['not a url', 'ftp://collector:4317', 'localhost:4318']) {
+      expect(() => tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })).toThrow(
+        /^OTEL_EXPORTER_OTLP_ENDPOINT: .* is not an http:\/\/ or https:\/\/ URL/,
+      );
+    }
+    expect(() =>
+      tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }),
+    ).toThrow(/^OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" is not one of grpc, http\/protobuf, http\/json/);
+    expect(tracingSettings({})).toBeUndefined();
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })).toEqual({
+      endpoint: 'http://c:4318',
+      protocol: 'http',
+    });
+  });
+
+  it('exports over gRPC when OTEL_EXPORTER_OTLP_PROTOCOL=grpc (Databricks Apps telemetry)', async () => {
+    // An HTTP/2 server that answers the OTLP trace service's Export as a gRPC server does.
+    const calls: { path: string; contentType: string }[] = [];
+    const receiver = createHttp2Server((request, response) => {
+      calls.push({ path: request.url, contentType: String(request.headers['content-type']) });
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'application/grpc' });
+        response.addTrailers({ 'grpc-status': '0' });
+        response.end(Buffer.from([0, 0, 0, 0, 0])); // an empty ExportTraceServiceResponse, gRPC-framed
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as { port: number };
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    const gw = await startLiveGateway('edge_otel_grpc', {}, { otelEnv: process.env });
+    try {
+      const response = await post(gw.origin, { query: 'query Traced { trips(first: 1) { totalCount } }' });
+      expect(response.status).toBe(200);
+      await gw.app.tracing!.flush();
+      expect(calls).toContainEqual({
+        path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+        contentType: 'application/grpc',
+      });
+    } finally {
+      await gw.close();
+      for (const key of Object.keys(env)) if (!(key in saved)) delete process.env[key];
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });

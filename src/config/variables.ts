@@ -604,8 +604,15 @@ export const VARIABLES = {
   METRICS: flag({ group: 'Observability', meaning: 'Prometheus metrics on `/metrics`' }, true),
   OTEL_EXPORTER_OTLP_ENDPOINT: text({
     group: 'Observability',
-    meaning: 'OpenTelemetry traces over OTLP/HTTP when set: a span per operation, SQL statements as its children',
+    meaning: 'OpenTelemetry traces to this http(s) URL when set: a span per operation, SQL statements as its children',
   }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: text(
+    {
+      group: 'Observability',
+      meaning: '`grpc` (as Databricks Apps telemetry sets it), `http/protobuf` or `http/json`',
+    },
+    '`http/protobuf`',
+  ),
   OTEL_SERVICE_NAME: text({ group: 'Observability', meaning: 'service name on the traces' }, '`lakebase-graphql`'),
 
   // Databricks

@@ -1,10 +1,12 @@
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ConfigError } from '../config/variables.js';
 import type { StatementCounter } from '../db/database.js';
 
 export interface Tracing {
@@ -17,23 +19,61 @@ export interface Tracing {
 /** Longest SQL text put on a span. */
 const MAX_STATEMENT_CHARS = 2000;
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** OTLP over gRPC (Databricks Apps' telemetry collector speaks it) or over HTTP (JSON), as the OTEL_* variables say. */
+export type OtlpProtocol = 'grpc' | 'http';
+
+const PROTOCOLS: Record<string, OtlpProtocol> = { grpc: 'grpc', 'http/json': 'http', 'http/protobuf': 'http' };
+
+/**
+ * The tracing settings, checked at startup like every other variable: a malformed endpoint or an unknown
+ * protocol was silently accepted, and every span was lost. Undefined: tracing is off (no endpoint).
+ * `http/protobuf` is sent as OTLP/HTTP with JSON, which OTLP/HTTP receivers accept on the same path.
+ */
+export function tracingSettings(env: Env): { endpoint: string; protocol: OtlpProtocol } | undefined {
+  const endpoint = (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT)?.trim();
+  if (!endpoint) return undefined;
+  const variable = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()
+    ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+    : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+    throw new ConfigError(
+      variable,
+      `${JSON.stringify(endpoint)} is not an http:// or https:// URL of an OTLP receiver`,
+    );
+  }
+  const protocolVariable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim()
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const named = (env[protocolVariable]?.trim() || 'http/protobuf').toLowerCase();
+  const protocol = PROTOCOLS[named];
+  if (!protocol) {
+    throw new ConfigError(protocolVariable, `${JSON.stringify(named)} is not one of grpc, http/protobuf, http/json`);
+  }
+  return { endpoint, protocol };
+}
+
 /**
  * OpenTelemetry traces, on when OTEL_EXPORTER_OTLP_ENDPOINT is set (the
- * exporter reads it and the other standard OTEL_* variables itself). Each
+ * exporter reads it and the other standard OTEL_* variables itself), over the
+ * protocol OTEL_EXPORTER_OTLP_PROTOCOL names (tracingSettings). Each
  * GraphQL operation is a span; each SQL statement sent while it runs is a
  * child span, found through the active context (AsyncLocalStorage), so
  * DataLoader batches and the rollup's statements land under the operation
  * that caused them.
  */
 export function createTracing(
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
   statements: StatementCounter,
   serviceName = 'lakebase-graphql',
 ): Tracing | undefined {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) return undefined;
+  const settings = tracingSettings(env);
+  if (!settings) return undefined;
+  const exporter = settings.protocol === 'grpc' ? new GrpcTraceExporter() : new HttpTraceExporter();
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME?.trim() || serviceName }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+    spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   // Installs the AsyncLocalStorage context manager and the global tracer provider.
   provider.register();
