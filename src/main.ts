@@ -76,10 +76,19 @@ async function main(): Promise<void> {
   } catch (error) {
     await app?.close().catch(() => undefined);
     await dev?.stop().catch(() => undefined);
-    if ((error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (code === 'EADDRINUSE') {
       throw new Error(`port ${config.port} on ${config.host} is already in use: stop what holds it, or set PORT`, {
         cause: error,
       });
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL') {
+      throw new ConfigError(
+        'HOST',
+        `${JSON.stringify(config.host)} is not an address of this machine to listen on (${code}); ` +
+          'use 0.0.0.0 (every interface), 127.0.0.1 (this machine only) or one of its addresses',
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -145,6 +154,12 @@ function logUnexpected(logger: Logger, message: string, reason: unknown): void {
 }
 
 main().catch((error: unknown) => {
+  // Found only once startup got that far (HOST when listening, the persisted operations manifest): still a
+  // setting to fix, not a crash, so no stack trace and the same exit status as the others.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`lakebase-graphql: configuration error: ${error.message}\n`);
+    process.exit(78);
+  }
   if (error instanceof Error && error.name === 'EmbeddedPostgresSetupError') {
     // A setup the embedded database cannot work in; the message says what to do.
     process.stderr.write(`lakebase-graphql: cannot start the embedded database: ${error.message}\n`);

@@ -141,3 +141,44 @@ describe('EMBEDDED_PG_DIR', () => {
     expect(embeddedDataDir({ EMBEDDED_PG_DIR: '/srv/pg' })).toBe('/srv/pg');
   });
 });
+
+describe('settings found wrong only once startup is under way', () => {
+  // The real entrypoint, as production starts it: these used to exit 1 with a stack trace, one without naming
+  // the variable.
+  async function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://u:p@127.0.0.1:1/none',
+        PORT: '0',
+        LOG_LEVEL: 'error',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { code, stderr };
+  }
+
+  it('a HOST that is no address of this machine exits 78, naming HOST', async () => {
+    const { code, stderr } = await start({ HOST: 'not a host' });
+    expect(stderr).toMatch(
+      /^lakebase-graphql: configuration error: HOST: "not a host" is not an address of this machine/m,
+    );
+    expect(code).toBe(78);
+  }, 60_000);
+
+  it('an unreadable persisted operations manifest exits 78, naming the variable', async () => {
+    const { code, stderr } = await start({
+      PERSISTED_OPERATIONS: 'only',
+      PERSISTED_OPERATIONS_MANIFEST: '/nonexistent/manifest.json',
+    });
+    expect(stderr).toMatch(/^lakebase-graphql: configuration error: PERSISTED_OPERATIONS_MANIFEST: cannot read/m);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(code).toBe(78);
+  }, 60_000);
+});

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, read, type Env } from './variables.js';
 
 /**
@@ -50,8 +52,21 @@ export interface EdgeConfig {
 export const PERSISTED_OPERATIONS_MODES = ['off', 'allow', 'only'] as const;
 export type PersistedOperationsMode = (typeof PERSISTED_OPERATIONS_MODES)[number];
 
-/** Written by the dashboard's GraphQL Code Generator client preset (persistedDocuments: true). */
-export const DEFAULT_PERSISTED_OPERATIONS_MANIFEST = 'web/src/gql/persisted-documents.json';
+/**
+ * Written by the dashboard's GraphQL Code Generator client preset (persistedDocuments: true). Found from this
+ * file, not the working directory (as web/dist is): started from elsewhere, PERSISTED_OPERATIONS=only could not
+ * start and the dashboard-limits warning was silently skipped. A relative PERSISTED_OPERATIONS_MANIFEST is still
+ * read from the working directory, as a path given on a command line is.
+ */
+export const DEFAULT_PERSISTED_OPERATIONS_MANIFEST = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'web',
+  'src',
+  'gql',
+  'persisted-documents.json',
+);
 
 function origins(env: Env): readonly string[] | '*' {
   const value = read(env, 'CORS_ORIGINS');
