@@ -148,7 +148,7 @@ export function createApp({
     rateLimitRequests: edge.rateLimitRequests,
     rateLimitWindowMs: edge.rateLimitWindowMs,
     maxSubscriptionsPerClient: edge.maxSubscriptionsPerClient,
-    exempt: (pathname) => pathname === '/health' || pathname === '/ready' || pathname === '/metrics',
+    exempt: (pathname) => /^(?:\/api)?\/(?:health|ready)$/.test(pathname) || pathname === '/metrics',
   });
   const metrics = edge.metrics
     ? createMetrics({

@@ -43,6 +43,16 @@ describe('the default edge', () => {
     expect(await ready.json()).toEqual({ status: 'ready', responseCache: cacheOff });
   });
 
+  it('/api/health and /api/ready answer as /health and /ready (token callers behind the Apps proxy reach /api/ only)', async () => {
+    for (const path of ['/health', '/ready']) {
+      const direct = await fetch(`${gw.origin}${path}`);
+      const api = await fetch(`${gw.origin}/api${path}`);
+      expect(api.status, path).toBe(direct.status);
+      expect(await api.json(), path).toEqual(await direct.json());
+    }
+    expect((await fetch(`${gw.origin}/api/healthz`)).status).toBe(404);
+  });
+
   it('/health and /ready answer HEAD as they answer GET, without a body (load balancers probe with HEAD)', async () => {
     for (const path of ['/health', '/ready']) {
       const head = await fetch(`${gw.origin}${path}`, { method: 'HEAD' });

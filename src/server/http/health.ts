@@ -31,7 +31,8 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: Healt
   return async (request: Request): Promise<Response | undefined> => {
     // HEAD too: load balancers and uptime checks probe with it (node:http leaves the body out).
     if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
-    const { pathname } = new URL(request.url);
+    // Under /api/ as well: behind the Databricks Apps proxy a token caller (a script, a monitor) reaches only those.
+    const pathname = new URL(request.url).pathname.replace(/^\/api(?=\/(?:health|ready)$)/, '');
     if (pathname === '/health') {
       return Response.json({
         status: 'ok',
