@@ -9,28 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { listen, type Listening } from '../src/server/http/listen.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { insertTrips, sleep } from './support/live.js';
+import { send as request } from './support/raw-sse.js';
 
 const TIMEOUTS = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, shutdownGraceMs: 5_000 };
-
-function request(
-  origin: string,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = http.request(`${origin}${path}`, { method, headers, agent: false }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-      response.on('error', reject);
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
 
 describe('shutting down', () => {
   let gw: TestGateway | undefined;

@@ -137,7 +137,8 @@ export function payloadOf(event: SseEvent, mode: 'distinct' | 'single'): unknown
   return mode === 'single' ? parsed.payload : parsed;
 }
 
-function send(
+/** One plain HTTP request on its own connection, its whole body read. */
+export function send(
   origin: string,
   method: string,
   path: string,
