@@ -78,6 +78,13 @@ export function orderByTerms(keys: readonly SortKey[]): RawBuilder<unknown> {
   );
 }
 
+/** The instants the plain cursor form says exactly (cursor.ts reads it back): the years 0001–9999. */
+const PLAIN_FROM = sql.raw(`'0001-01-01 00:00:00+00'`);
+const PLAIN_UNTIL = sql.raw(`'10000-01-01 00:00:00+00'`);
+const PLAIN_FORM = sql.raw(`'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`);
+const ERA_FORM = sql.raw(`'YYYY-MM-DD"T"HH24:MI:SS.US"Z" BC'`);
+const utcText = (k: RawBuilder<unknown>, form: RawBuilder<unknown>) => sql`to_char(${k} AT TIME ZONE 'UTC', ${form})`;
+
 /** Exact text of a sort key for the cursor; timestamps in UTC with microseconds (JS Dates would truncate them). */
 export function cursorKeyExpression(key: SortKey): RawBuilder<string | null> {
   const k = sql.ref(key.column);
@@ -86,9 +93,9 @@ export function cursorKeyExpression(key: SortKey): RawBuilder<string | null> {
       // The plain form says neither the era nor a year past 9999 as Postgres reads it back, and to_char gives
       // NULL for 'infinity' and '-infinity' (read back as a NULL key: that row again, or rows skipped). Those
       // rare instants take the form with the era, and the infinite ones their own text.
-      return sql<string | null>`CASE WHEN ${k} >= '0001-01-01 00:00:00+00' AND ${k} < '10000-01-01 00:00:00+00'
-        THEN to_char(${k} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        ELSE coalesce(to_char(${k} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z" BC'), ${k}::text) END`;
+      return sql<
+        string | null
+      >`CASE WHEN ${k} >= ${PLAIN_FROM} AND ${k} < ${PLAIN_UNTIL} THEN ${utcText(k, PLAIN_FORM)} ELSE coalesce(${utcText(k, ERA_FORM)}, ${k}::text) END`;
     case 'float8':
     case 'int8':
       return sql<string | null>`${k}::text`;
