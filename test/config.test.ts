@@ -182,3 +182,17 @@ describe('settings found wrong only once startup is under way', () => {
     expect(code).toBe(78);
   }, 60_000);
 });
+
+describe('LIVE_LISTEN_HOST', () => {
+  it('takes a name, an IPv4 or IPv6 address, with or without a port', () => {
+    const read = (value: string) => loadConfig({ LIVE_LISTEN_HOST: value }).live.listenHost;
+    expect(read('ep-direct.example.com')).toEqual({ host: 'ep-direct.example.com', port: undefined });
+    expect(read('10.0.0.7:5433')).toEqual({ host: '10.0.0.7', port: 5433 });
+    expect(read('::1')).toEqual({ host: '::1', port: undefined });
+    expect(read('[::1]:5432')).toEqual({ host: '::1', port: 5432 });
+    expect(read('[fe80::1:2]')).toEqual({ host: 'fe80::1:2', port: undefined });
+    for (const bad of ['host:0', 'host:70000', '[::1]:x', 'a b', '[nothex]:5432']) {
+      expect(() => read(bad), bad).toThrow(/^LIVE_LISTEN_HOST: expected a host name, an IP address/);
+    }
+  });
+});

@@ -54,10 +54,17 @@ export function parseLiveConfig(env: Env): LiveConfig {
 function listenHost(env: Env): LiveConfig['listenHost'] {
   const raw = read(env, 'LIVE_LISTEN_HOST');
   if (raw === undefined) return null;
-  const match = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(raw);
-  const port = match?.[2] === undefined ? undefined : Number(match[2]);
+  // A name or IPv4 address, or an IPv6 address: bare, or in brackets when a port follows ([::1]:5432).
+  const match =
+    /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(raw) ??
+    /^\[([0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)\](?::(\d{1,5}))?$/.exec(raw) ??
+    /^([0-9A-Fa-f]*:[0-9A-Fa-f:.]*)()$/.exec(raw);
+  const port = match?.[2] === undefined || match[2] === '' ? undefined : Number(match[2]);
   if (!match || (port !== undefined && (port < 1 || port > 65_535))) {
-    throw new ConfigError('LIVE_LISTEN_HOST', `expected a host name or host:port, got "${raw}"`);
+    throw new ConfigError(
+      'LIVE_LISTEN_HOST',
+      `expected a host name, an IP address, host:port or [IPv6]:port, got "${raw}"`,
+    );
   }
   return { host: match[1]!, port };
 }
