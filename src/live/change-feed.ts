@@ -366,7 +366,7 @@ export class ChangeFeed {
       for (const subscriber of subscribers) {
         if (subscriber.state !== 'joining') continue;
         if (expiredNow) {
-          subscriber.terminate(expired(subscriber.afterFrom));
+          subscriber.terminate(expired(subscriber.afterFrom, 'catching up'));
           continue;
         }
         const items = viewOf(subscriber.kind, subscriber.matches, read.changes[index]!);
@@ -429,7 +429,7 @@ export class ChangeFeed {
   private stillJoining(subscriber: ChangeSubscriber, from: ChangePosition): boolean {
     if (subscriber.state !== 'joining') return false;
     if (this.horizon !== null && positionXmin(from) < this.horizon) {
-      subscriber.terminate(expired(subscriber.afterFrom));
+      subscriber.terminate(expired(subscriber.afterFrom, 'catching up'));
       return false;
     }
     return true;
@@ -552,11 +552,18 @@ export function viewOf(
   return { items, ids };
 }
 
-function expired(argument: string): GraphQLError {
-  return new GraphQLError(
-    `${argument}: the change record no longer reaches back to this cursor (older than LIVE_CHANGE_RETENTION_SECONDS); ${RECOVER_HINT}`,
-    { extensions: { code: CURSOR_EXPIRED, argument } },
-  );
+/**
+ * `catching up`: the cursor was valid when the subscription started, but the stream, still catching up from
+ * it, fell behind what the change record keeps (retention is applied by every gateway sharing the gateway
+ * schema, so the shortest LIVE_CHANGE_RETENTION_SECONDS among them is the one that counts).
+ */
+function expired(argument: string, when: 'at start' | 'catching up' = 'at start'): GraphQLError {
+  const what =
+    when === 'at start'
+      ? 'the change record no longer reaches back to this cursor (older than LIVE_CHANGE_RETENTION_SECONDS)'
+      : 'while this stream was catching up from it, the change record dropped changes it still needed ' +
+        '(LIVE_CHANGE_RETENTION_SECONDS; the shortest among gateways sharing GATEWAY_SCHEMA applies)';
+  return new GraphQLError(`${argument}: ${what}; ${RECOVER_HINT}`, { extensions: { code: CURSOR_EXPIRED, argument } });
 }
 
 function refusedCursor(argument: string): GraphQLError {
