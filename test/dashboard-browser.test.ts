@@ -18,7 +18,13 @@ import { SyncWorker } from '../src/dev/pipeline/worker.js';
 import { DEFAULT_WEB_DIR } from '../src/server/web-page.js';
 import { launchBrowser } from './support/browser.js';
 import { readDisplayedRows } from './support/grid-rows.js';
-import { ADMIN_EMAIL, buildDashboard, startDashboardGateway, type DashboardGateway } from './support/dashboard.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_TOKEN,
+  buildDashboard,
+  startDashboardGateway,
+  type DashboardGateway,
+} from './support/dashboard.js';
 import type { TestDatabase } from './support/database.js';
 import {
   createPipelineTestDatabase,
@@ -254,6 +260,73 @@ describe('the dashboard at /', () => {
     await expectRenderedAsSql(page, where, [from, to]);
   });
 
+  it("reads a pickup time without an offset as New York time (the table's), whatever the browser's zone", async () => {
+    const berlin = await browser.newContext({ viewport: { width: 1400, height: 1000 }, timezoneId: 'Europe/Berlin' });
+    try {
+      // A wall-clock window of the data, in New York: six hours from the median pickup's hour.
+      const [window] = await sql<{ from: string; to: string }>(
+        `SELECT to_char(h, 'YYYY-MM-DD"T"HH24:MI') AS from, to_char(h + interval '6 hours', 'YYYY-MM-DD"T"HH24:MI') AS to
+           FROM (SELECT date_trunc('hour', percentile_disc(0.5) WITHIN GROUP (ORDER BY tpep_pickup_datetime)
+                        AT TIME ZONE 'America/New_York') AS h FROM ${synced()}) AS m`,
+      );
+      const { from, to } = window!;
+      const where = `tpep_pickup_datetime >= ($1::timestamp AT TIME ZONE 'America/New_York')
+                 AND tpep_pickup_datetime < ($2::timestamp AT TIME ZONE 'America/New_York')`;
+      const expected = await count(where, [from, to]);
+      expect(expected).toBeGreaterThan(0);
+      const page = await openDashboard(`?${new URLSearchParams({ from, to })}`, await berlin.newPage());
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-testid=total-count]')?.textContent?.replace(/,/g, '') === String(n),
+        expected,
+        WAIT,
+      );
+      await expectRenderedAsSql(page, where, [from, to]);
+    } finally {
+      await berlin.close();
+    }
+  });
+
+  it('says which filter value does not read, loads nothing for it, and does not keep asking', async () => {
+    const page = await context.newPage();
+    opened.push(page);
+    let pageRequests = 0;
+    page.on('request', (request) => {
+      if (request.url().endsWith('/graphql') && (request.postData() ?? '').includes('TripsPage')) pageRequests += 1;
+    });
+    // 30 February (Date.parse made it 1 March) and letters in the ZIP: both used to be dropped without a word.
+    await page.goto(`${gateway.origin}/?from=2016-02-30T00:00&zip=abc`);
+    const problems = page.locator('[data-testid=filter-problems]');
+    await problems.waitFor(WAIT);
+    expect(await problems.textContent()).toMatch(/Pickup from: "2016-02-30T00:00" is not a real date and time/);
+    expect(await problems.textContent()).toMatch(/Pickup ZIP: "abc" is not a 5-digit ZIP code/);
+    expect(await page.getAttribute('input[name=from]', 'aria-invalid')).toBe('true');
+    await page.locator('[data-testid=live-state][data-state=stopped]').waitFor(WAIT);
+
+    // A filter the gateway refuses (an empty fare range): its message once, no retry every 2 s.
+    await page.goto(`${gateway.origin}/?fareMin=50&fareMax=10`);
+    await page.locator('.count .error').waitFor(WAIT);
+    expect(await page.locator('.count .error').textContent()).toMatch(/fareAmount: the range is empty/);
+    const asked = pageRequests;
+    await page.waitForTimeout(4_500);
+    expect(pageRequests).toBe(asked);
+    expect(await page.getAttribute('[data-testid=live-state]', 'data-state')).toBe('stopped');
+  });
+
+  it('fits a phone: no sideways scrolling at 375 px, the table full width', async () => {
+    const phone = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    try {
+      const page = await openDashboard('', await phone.newPage());
+      const widths = await page.evaluate(() => ({
+        document: document.documentElement.scrollWidth,
+        table: document.querySelector('[data-testid=trips-grid]')?.getBoundingClientRect().width ?? 0,
+      }));
+      expect(widths.document).toBeLessThanOrEqual(375);
+      expect(widths.table).toBeGreaterThan(300);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('renders both charts from the aggregate API, with data matching SQL', async () => {
     const page = await openDashboard();
     const hours = page.locator('[data-testid=chart-hours]');
@@ -348,6 +421,18 @@ describe('the Sync panel', () => {
     expect(await page.locator('[data-testid=sync-state]').textContent()).toMatch(/^ONLINE/);
     expect(await page.locator('[data-testid=sync-now]').count()).toBe(0);
     await page.close();
+  });
+
+  it('takes the admin token in the panel (a browser cannot send X-Admin-Token otherwise), then offers "Sync now"', async () => {
+    const page = await openDashboard();
+    await page.locator('[data-testid=sync-state]').waitFor(WAIT);
+    expect(await page.locator('[data-testid=sync-now]').count()).toBe(0);
+    await page.locator('summary', { hasText: 'Admin token' }).click();
+    await page.fill('input[name=admin-token]', ADMIN_TOKEN);
+    await page.locator('button', { hasText: 'Use token' }).click();
+    await page.locator('[data-testid=sync-now]').waitFor(WAIT);
+    await page.locator('button', { hasText: 'Forget token' }).click();
+    await page.locator('[data-testid=sync-now]').waitFor({ ...WAIT, state: 'detached' });
   });
 
   it('offers "Sync now" to an admin, and it starts a pipeline update', async () => {

@@ -11,6 +11,8 @@ import { DEFAULT_WEB_DIR } from '../../src/server/web-page.js';
 import { startPipelineGateway, type PipelineGateway } from './pipeline-gateway.js';
 
 export const ADMIN_EMAIL = 'ada@example.com';
+/** GATEWAY_ADMIN_TOKEN of the dashboard's gateway: what a local user enters in the sync panel. */
+export const ADMIN_TOKEN = 'dashboard-admin-token-0123456789';
 
 /** Builds web/dist unless it is the build of the current sources; a failed build fails the tests (never an old page). */
 export async function buildDashboard(): Promise<void> {
@@ -40,5 +42,6 @@ export function startDashboardGateway(
     status: { ttlSeconds: 1 },
     // As on Databricks Apps: the proxy's identity header names the caller; only ADMIN_EMAIL may refresh.
     admins: [ADMIN_EMAIL],
+    adminToken: ADMIN_TOKEN,
   });
 }

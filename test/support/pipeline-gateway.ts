@@ -32,6 +32,8 @@ export interface PipelineGatewayOptions {
    * (X-Forwarded-Email), which is then trusted; none: nobody may.
    */
   admins?: readonly string[];
+  /** GATEWAY_ADMIN_TOKEN. */
+  adminToken?: string;
   logger?: Logger;
 }
 
@@ -48,7 +50,7 @@ export interface PipelineGateway {
 }
 
 export async function startPipelineGateway(options: PipelineGatewayOptions): Promise<PipelineGateway> {
-  const { names, logger = silentLogger, admins = [] } = options;
+  const { names, logger = silentLogger, admins = [], adminToken } = options;
   const loaded = loadConfig({
     DATABASE_URL: options.url,
     PGSCHEMA: names.syncedSchema,
@@ -64,7 +66,7 @@ export async function startPipelineGateway(options: PipelineGatewayOptions): Pro
       status,
       admin: {
         principals: new Set(admins),
-        token: undefined,
+        token: adminToken,
         trustForwardedIdentity: admins.length > 0,
         identityHeader: 'x-forwarded-email',
       },

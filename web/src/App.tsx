@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { SyncPanel } from './sync/SyncPanel';
 import { FilterBar } from './trips/FilterBar';
-import { filtersToSearch, readFilters, toTripFilter, type Filters } from './trips/filters';
+import { filterProblems, filtersToSearch, readFilters, toTripFilter, type Filters } from './trips/filters';
 import { TripsGrid } from './trips/TripsGrid';
 import { useTrips } from './trips/useTrips';
 import type { LiveState } from './live/trip-changes';
@@ -14,6 +14,7 @@ const LIVE_LABELS: Record<LiveState, string> = {
   connected: 'Live',
   reconnecting: 'Reconnecting…',
   behind: 'Catching up…',
+  stopped: 'Not live',
 };
 
 export function App() {
@@ -26,7 +27,9 @@ export function App() {
   const search = filtersToSearch(filters);
   // One TripFilter object per distinct filter, so effects restart only when it really changes.
   const filter = useMemo(() => toTripFilter(readFilters(search)), [search]);
-  const trips = useTrips(filter);
+  const problems = useMemo(() => filterProblems(readFilters(search)), [search]);
+  const problemList = Object.values(problems);
+  const trips = useTrips(filter, problemList.length === 0);
 
   const applyFilters = (next: Filters) => {
     const nextSearch = filtersToSearch(next);
@@ -51,9 +54,14 @@ export function App() {
           GraphiQL
         </a>
       </header>
-      <FilterBar key={search} filters={filters} onChange={applyFilters} />
+      <FilterBar key={search} filters={filters} problems={problems} onChange={applyFilters} />
       <div className="layout">
         <section className="table" aria-label="Trips" data-live-changes={trips.changeCount}>
+          {problemList.length > 0 && (
+            <p className="error" role="alert" data-testid="filter-problems">
+              The filter was not applied: {problemList.join('; ')}.
+            </p>
+          )}
           <p className="count">
             <strong data-testid="total-count">
               {trips.totalCount === null ? '…' : trips.totalCount.toLocaleString('en-US')}

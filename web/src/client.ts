@@ -75,8 +75,36 @@ const cache = cacheExchange({
   },
 });
 
+const ADMIN_TOKEN_KEY = 'lakebase-graphql:admin-token';
+
+/**
+ * The refresh admin token (GATEWAY_ADMIN_TOKEN) entered in the sync panel, kept for this tab only
+ * (sessionStorage: gone when the tab closes) and sent as X-Admin-Token with the page's queries and mutations.
+ * A browser cannot otherwise send that header, so "Sync now" stayed hidden to anyone using the token locally.
+ */
+export function adminToken(): string | null {
+  try {
+    return sessionStorage.getItem(ADMIN_TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setAdminToken(token: string | null): void {
+  try {
+    if (token === null || token.trim() === '') sessionStorage.removeItem(ADMIN_TOKEN_KEY);
+    else sessionStorage.setItem(ADMIN_TOKEN_KEY, token.trim());
+  } catch {
+    // Storage refused (a private mode): the token is simply not kept.
+  }
+}
+
 export const urqlClient = new Client({
   url: '/graphql',
+  fetchOptions: () => {
+    const token = adminToken();
+    return token === null ? {} : { headers: { 'X-Admin-Token': token } };
+  },
   exchanges: [
     cache,
     fetchExchange,

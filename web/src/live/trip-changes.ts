@@ -25,7 +25,8 @@ export interface TripChange {
 }
 
 /** connected: streaming; reconnecting: the stream ended, trying again; behind: the gateway said we fell behind and we are catching up. */
-export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'behind';
+/** `stopped`: the table has no stream (its filter is refused, or does not read); the others come from the stream. */
+export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'behind' | 'stopped';
 
 export interface LiveOptions {
   filter: TripFilter | null;

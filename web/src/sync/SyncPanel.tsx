@@ -2,8 +2,9 @@
  * The synced table's freshness, live through syncStatusChanged, and "Sync now"
  * (refreshSyncedTable) for callers the gateway allows (viewer.canRefresh).
  */
-import { useState } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
+import { adminToken, setAdminToken } from '../client';
 import type { SyncStatusFieldsFragment } from '../gql/graphql';
 import { RefreshSyncedTableMutation, SyncPanelQuery, SyncStatusChangedSubscription } from '../operations';
 
@@ -15,7 +16,20 @@ function describeStaleness(seconds: number | null | undefined): string {
 }
 
 export function SyncPanel() {
-  const [panel] = useQuery({ query: SyncPanelQuery });
+  const [panel, reloadPanel] = useQuery({ query: SyncPanelQuery });
+  const [tokenDraft, setTokenDraft] = useState('');
+  const [hasToken, setHasToken] = useState(() => adminToken() !== null);
+  const saveToken = (token: string | null) => {
+    setAdminToken(token);
+    setHasToken(adminToken() !== null);
+    setTokenDraft('');
+    // canRefresh is per caller: ask again with (or without) the token.
+    reloadPanel({ requestPolicy: 'network-only' });
+  };
+  const submitToken = (event: FormEvent) => {
+    event.preventDefault();
+    saveToken(tokenDraft);
+  };
   const [changed] = useSubscription({ query: SyncStatusChangedSubscription });
   const [refresh, runRefresh] = useMutation(RefreshSyncedTableMutation);
   const [started, setStarted] = useState<string | null>(null);
@@ -55,6 +69,32 @@ export function SyncPanel() {
         >
           Sync now
         </button>
+      )}
+      {status && !canRefresh && !hasToken && (
+        <details>
+          <summary>Admin token</summary>
+          <form onSubmit={submitToken}>
+            <label>
+              Refresh admin token (GATEWAY_ADMIN_TOKEN), kept in this tab only
+              <input
+                name="admin-token"
+                type="password"
+                autoComplete="off"
+                value={tokenDraft}
+                onChange={(event) => setTokenDraft(event.target.value)}
+              />
+            </label>
+            <button type="submit">Use token</button>
+          </form>
+        </details>
+      )}
+      {hasToken && (
+        <p className="muted">
+          {canRefresh ? 'Admin token in use.' : 'The admin token was not accepted.'}{' '}
+          <button type="button" onClick={() => saveToken(null)}>
+            Forget token
+          </button>
+        </p>
       )}
       {started && <p data-testid="sync-started">Sync started{started === 'started' ? '' : ` (update ${started})`}.</p>}
       {refresh.error && <p className="error">{refresh.error.graphQLErrors[0]?.message ?? refresh.error.message}</p>}

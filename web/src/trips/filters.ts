@@ -1,6 +1,10 @@
 /**
  * The table's filters, kept in the URL (?borough=&zip=&fareMin=&fareMax=&from=&to=)
  * so a filtered view can be shared and survives a reload, mapped to TripFilter.
+ * A value that does not read as what its field needs is reported (filterProblems)
+ * and the table waits for it to be fixed: dropping it would show every trip under
+ * a filter the user believes is applied, and Date.parse would move 2016-02-30 to
+ * March 1st.
  */
 import type { TripFilter } from '../gql/graphql';
 
@@ -9,14 +13,26 @@ export interface Filters {
   zip: string;
   fareMin: string;
   fareMax: string;
-  /** Pickup time range, ISO instants (or datetime-local values, read in the browser's zone). */
+  /** Pickup time range: New York wall-clock time (YYYY-MM-DDTHH:MM, as the table shows it) or an ISO instant. */
   from: string;
   to: string;
 }
 
 const KEYS = ['borough', 'zip', 'fareMin', 'fareMax', 'from', 'to'] as const;
 
+const LABELS: Record<keyof Filters, string> = {
+  borough: 'Borough',
+  zip: 'Pickup ZIP',
+  fareMin: 'Fare from',
+  fareMax: 'Fare to',
+  from: 'Pickup from',
+  to: 'Pickup to',
+};
+
 export const BOROUGHS = ['Manhattan', 'Brooklyn', 'Queens', 'Bronx', 'Staten Island'];
+
+/** The zone the table's pickup column and the charts are shown in, so a time typed in the filter means the same. */
+export const TABLE_TIME_ZONE = 'America/New_York';
 
 export function readFilters(search: string): Filters {
   const params = new URLSearchParams(search);
@@ -30,29 +46,100 @@ export function filtersToSearch(filters: Filters): string {
   return text === '' ? '' : `?${text}`;
 }
 
-function instant(value: string): string | undefined {
-  if (value === '') return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+type Read<T> = { value: T } | { problem: string };
+
+const WALL_CLOCK = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?$/;
+const WITH_OFFSET = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)$/;
+
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-function number(value: string): number | undefined {
-  if (value === '') return undefined;
-  const parsed = Number(value);
-  return Number.isFinite(parsed) ? parsed : undefined;
+/** Minutes the zone is ahead of UTC at `utcMs`. */
+function zoneOffsetMinutes(utcMs: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const part = (type: string) => Number(parts.find((entry) => entry.type === type)?.value);
+  const local = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return Math.round((local - Math.floor(utcMs / 1000) * 1000) / 60_000);
 }
 
-/** Null when no filter is set. Values that do not parse are left out (the inputs show them as invalid). */
+function instant(text: string): Read<string | undefined> {
+  if (text === '') return { value: undefined };
+  const expected = { problem: `"${text}" is not a date and time such as 2016-02-01T07:30 (New York time)` };
+  const wall = WALL_CLOCK.exec(text);
+  const match = wall ?? WITH_OFFSET.exec(text);
+  if (!match) return expected;
+  const [year, month, day, hours, minutes] = match.slice(1, 6).map(Number) as [number, number, number, number, number];
+  const seconds = Number(match[6] ?? 0);
+  if (!isCalendarDay(year, month, day) || hours > 23 || minutes > 59 || seconds > 59) {
+    return { problem: `"${text}" is not a real date and time` };
+  }
+  if (!wall) return { value: new Date(Date.parse(text)).toISOString() };
+  // New York wall-clock time to an instant: the offset at the guess, then again at the result (near a DST change).
+  const asUtc = Date.UTC(year, month - 1, day, hours, minutes, seconds);
+  const first = asUtc - zoneOffsetMinutes(asUtc, TABLE_TIME_ZONE) * 60_000;
+  return { value: new Date(asUtc - zoneOffsetMinutes(first, TABLE_TIME_ZONE) * 60_000).toISOString() };
+}
+
+function number(text: string): Read<number | undefined> {
+  if (text === '') return { value: undefined };
+  const parsed = Number(text);
+  return Number.isFinite(parsed) ? { value: parsed } : { problem: `"${text}" is not a number` };
+}
+
+function zip(text: string): Read<number | undefined> {
+  if (text === '') return { value: undefined };
+  return /^\d{5}$/.test(text) ? { value: Number(text) } : { problem: `"${text}" is not a 5-digit ZIP code` };
+}
+
+function borough(text: string): Read<string | undefined> {
+  if (text === '') return { value: undefined };
+  return BOROUGHS.includes(text) ? { value: text } : { problem: `"${text}" is not one of ${BOROUGHS.join(', ')}` };
+}
+
+function readAll(filters: Filters) {
+  return {
+    borough: borough(filters.borough),
+    zip: zip(filters.zip),
+    fareMin: number(filters.fareMin),
+    fareMax: number(filters.fareMax),
+    from: instant(filters.from),
+    to: instant(filters.to),
+  } satisfies Record<keyof Filters, Read<unknown>>;
+}
+
+/** What is wrong with each field that does not read, by field: the form marks them, the table waits. */
+export function filterProblems(filters: Filters): Partial<Record<keyof Filters, string>> {
+  const problems: Partial<Record<keyof Filters, string>> = {};
+  for (const [key, read] of Object.entries(readAll(filters)) as [keyof Filters, Read<unknown>][]) {
+    if ('problem' in read) problems[key] = `${LABELS[key]}: ${read.problem}`;
+  }
+  return problems;
+}
+
+/** Null when no filter is set. Call only when filterProblems finds none (a field that does not read is left out). */
 export function toTripFilter(filters: Filters): TripFilter | null {
+  const read = readAll(filters);
+  const value = <T>(field: Read<T | undefined>): T | undefined => ('value' in field ? field.value : undefined);
   const filter: TripFilter = {};
-  if (filters.borough !== '') filter.pickupBorough = { eq: filters.borough };
-  const zip = number(filters.zip);
-  if (zip !== undefined && Number.isInteger(zip)) filter.pickupZip = { eq: zip };
-  const fareMin = number(filters.fareMin);
-  const fareMax = number(filters.fareMax);
+  const pickupBorough = value(read.borough);
+  if (pickupBorough !== undefined) filter.pickupBorough = { eq: pickupBorough };
+  const pickupZip = value(read.zip);
+  if (pickupZip !== undefined) filter.pickupZip = { eq: pickupZip };
+  const fareMin = value(read.fareMin);
+  const fareMax = value(read.fareMax);
   if (fareMin !== undefined || fareMax !== undefined) filter.fareAmount = { gte: fareMin, lte: fareMax };
-  const from = instant(filters.from);
-  const to = instant(filters.to);
+  const from = value(read.from);
+  const to = value(read.to);
   if (from !== undefined || to !== undefined) filter.pickupAt = { gte: from, lt: to };
   return Object.keys(filter).length === 0 ? null : filter;
 }

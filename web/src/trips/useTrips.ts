@@ -5,6 +5,7 @@
  * starts there, so every change after that read arrives exactly once.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CombinedError } from 'urql';
 import { urqlClient } from '../client';
 import type { TripFilter } from '../gql/graphql';
 import { subscribeTripChanges, type LiveState, type TripChange } from '../live/trip-changes';
@@ -26,7 +27,23 @@ export interface TripsState {
   loadMore(): void;
 }
 
-export function useTrips(filter: TripFilter | null): TripsState {
+/** Errors that the same request gets every time: retrying them only repeats the refusal. */
+const FINAL_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX', 'FORBIDDEN']);
+
+/** What the table says of a failed page: the gateway's own words, with the request id it logged them under. */
+function describeFailure(error: CombinedError): { message: string; final: boolean } {
+  const graphQLErrors = error.graphQLErrors;
+  if (graphQLErrors.length === 0) return { message: error.message, final: false };
+  const requestId = graphQLErrors.map((e) => e.extensions?.requestId).find((id) => typeof id === 'string');
+  const message = graphQLErrors.map((e) => e.message).join('; ');
+  return {
+    message: requestId === undefined ? message : `${message} (request id ${String(requestId)})`,
+    final: graphQLErrors.every((e) => FINAL_CODES.has(String(e.extensions?.code))),
+  };
+}
+
+/** `enabled` false: the filter has fields that do not read (filters.ts); nothing is loaded until they are fixed. */
+export function useTrips(filter: TripFilter | null, enabled = true): TripsState {
   // Bumped to re-render when the window's rows change (the window itself is mutable).
   const [, setVersion] = useState(0);
   const [loading, setLoading] = useState(true);
@@ -36,6 +53,8 @@ export function useTrips(filter: TripFilter | null): TripsState {
   const windowRef = useRef(new TripWindow());
   const inFlight = useRef(false);
   const generation = useRef(0);
+  /** The last page failed in a way a retry would repeat (bad input): the first page is not retried. */
+  const finalFailure = useRef(false);
 
   /** Loads the next page; resolves with the first page's streamCursor (else null). */
   const loadPage = useCallback(
@@ -54,7 +73,9 @@ export function useTrips(filter: TripFilter | null): TripsState {
           .toPromise();
         if (gen !== generation.current) return null;
         if (result.error || !result.data) {
-          setError(result.error?.message ?? 'no data');
+          const failure = result.error ? describeFailure(result.error) : { message: 'no data', final: false };
+          finalFailure.current = failure.final;
+          setError(failure.message);
           return null;
         }
         const page = result.data.trips;
@@ -85,7 +106,15 @@ export function useTrips(filter: TripFilter | null): TripsState {
     const gen = ++generation.current;
     windowRef.current = new TripWindow();
     inFlight.current = false;
+    finalFailure.current = false;
     setVersion((v) => v + 1);
+    setError(null);
+    // Whatever the previous filter's stream said, this one has none yet.
+    setLive({ state: enabled ? 'connecting' : 'stopped' });
+    if (!enabled) {
+      setLoading(false);
+      return;
+    }
     let stop: (() => void) | undefined;
     let cancelled = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -93,8 +122,10 @@ export function useTrips(filter: TripFilter | null): TripsState {
       const streamCursor = await loadPage(gen);
       if (cancelled) return;
       if (streamCursor === null) {
-        // The first page failed (the error is shown): try again shortly.
-        retry = setTimeout(() => void start(), 2000);
+        // Refused input gets the same answer every time: say so, and stop. Anything else (the gateway or the
+        // database away): try again shortly; the error stays shown until a page loads.
+        if (finalFailure.current) setLive({ state: 'stopped' });
+        else retry = setTimeout(() => void start(), 2000);
         return;
       }
       stop = subscribeTripChanges({
@@ -118,7 +149,7 @@ export function useTrips(filter: TripFilter | null): TripsState {
       clearTimeout(retry);
       stop?.();
     };
-  }, [filter, loadPage, restarts]);
+  }, [filter, enabled, loadPage, restarts]);
 
   const trips = windowRef.current;
   return {
@@ -130,6 +161,8 @@ export function useTrips(filter: TripFilter | null): TripsState {
     live: live.state,
     liveDetail: live.detail,
     changeCount,
-    loadMore: () => void loadPage(generation.current),
+    loadMore: () => {
+      if (enabled) void loadPage(generation.current);
+    },
   };
 }
