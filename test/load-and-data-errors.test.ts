@@ -110,3 +110,37 @@ describe('sums past the range of a double', () => {
     expect(one.body).toEqual({ data: { tripStats: { fareAmount: { sum: 5 } } } });
   });
 });
+
+describe('a statement past PG_STATEMENT_TIMEOUT_MS', () => {
+  let gw: TestGateway;
+  const lines: { level: string; msg: string }[] = [];
+  beforeAll(async () => {
+    const logger = createLogger('warn', {}, (_level, line) =>
+      lines.push(JSON.parse(line) as { level: string; msg: string }),
+    );
+    gw = await startTestGateway('statement_timeout', { PG_STATEMENT_TIMEOUT_MS: '200', ROLLUPS: 'off' }, { logger });
+    await insertTrickyTrips(gw.database.pool, 50);
+  });
+  afterAll(() => gw.close());
+
+  it('answers STATEMENT_TIMEOUT with what to do, not an internal error, and says so in the log', async () => {
+    // A lock stands in for a question too big for the setting: the statement waits past 200 ms, then is stopped.
+    const holder = await gw.database.pool.connect();
+    try {
+      await holder.query('BEGIN; LOCK TABLE "default".trips_synced IN ACCESS EXCLUSIVE MODE');
+      const { body } = await gw.query('{ tripStats { count } }');
+      expect(body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(
+          /^the database stopped this statement when it ran past PG_STATEMENT_TIMEOUT_MS/,
+        ) as unknown,
+        extensions: { code: 'STATEMENT_TIMEOUT' },
+      });
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect(lines.some((line) => line.level === 'warn' && /PG_STATEMENT_TIMEOUT_MS/.test(line.msg))).toBe(true);
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    expect((await gw.query('{ tripStats { count } }')).body).toEqual({ data: { tripStats: { count: '50' } } });
+  });
+});

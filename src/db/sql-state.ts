@@ -11,3 +11,6 @@ export function isDataException(error: unknown): boolean {
 
 /** numeric_value_out_of_range: "value out of range: overflow", e.g. a float8 sum past 1.8e308. */
 export const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
+
+/** query_canceled: a statement stopped by statement_timeout (PG_STATEMENT_TIMEOUT_MS), or cancelled. */
+export const QUERY_CANCELED = '57014';

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
-import { NUMERIC_VALUE_OUT_OF_RANGE, sqlState } from '../../db/sql-state.js';
+import { NUMERIC_VALUE_OUT_OF_RANGE, QUERY_CANCELED, sqlState } from '../../db/sql-state.js';
 import { type ErrorCode } from '../../errors.js';
 import { withVariableCode } from './validation-arguments.js';
 
@@ -29,6 +29,17 @@ function knownFailure(original: Error): KnownFailure | undefined {
   if (sqlState(original) === NUMERIC_VALUE_OUT_OF_RANGE) {
     return {
       message: `the answer is beyond what a Float can carry: the database refused to compute it (${original.message})`,
+    };
+  }
+  // statement_timeout (PG_STATEMENT_TIMEOUT_MS) stopped a statement: the question is too big for the setting, which
+  // a BI user could not tell from a gateway bug when it read as an internal error.
+  if (sqlState(original) === QUERY_CANCELED) {
+    return {
+      message:
+        'the database stopped this statement when it ran past PG_STATEMENT_TIMEOUT_MS: ask for less ' +
+        '(a narrower filter, a coarser time bucket, fewer groups), or raise the setting',
+      code: 'STATEMENT_TIMEOUT' satisfies ErrorCode,
+      warning: 'a statement ran past PG_STATEMENT_TIMEOUT_MS and was stopped',
     };
   }
   // pg-pool's wait for a connection ran out: load, and a client may retry; the pool may be too small.
