@@ -14,3 +14,6 @@ export const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
 
 /** query_canceled: a statement stopped by statement_timeout (PG_STATEMENT_TIMEOUT_MS), or cancelled. */
 export const QUERY_CANCELED = '57014';
+
+/** insufficient_privilege: the role may not do this (a missing grant). */
+export const INSUFFICIENT_PRIVILEGE = '42501';

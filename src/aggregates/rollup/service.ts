@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { INSUFFICIENT_PRIVILEGE, sqlState } from '../../db/sql-state.js';
 import { installGatewaySchema, type SchemaStep } from '../../db/gateway-schema/installer.js';
 import type { Logger } from '../../logger.js';
 import { RAW, type AggregateSource, type Sourced, type StatementProof } from '../queries.js';
@@ -151,20 +152,34 @@ export class RollupService {
   async #ensureChangeTrigger(): Promise<void> {
     if (this.#deps.options.freshness !== 'trigger') return;
     const target = this.#target;
+    const table = `${target.schema}.${target.table}`;
     try {
-      if (await hasChangeTrigger(this.#deps.maintenanceDb, target)) return;
+      if (await hasChangeTrigger(this.#deps.maintenanceDb, target)) {
+        if (this.#triggerProblem !== null) this.#deps.logger.info('rollup change trigger in place again', { table });
+        this.#triggerProblem = null;
+        return;
+      }
       await installChangeTrigger(this.#deps.maintenanceDb, target);
       this.#triggerProblem = null;
-      this.#deps.logger.info('rollup change trigger installed', { table: `${target.schema}.${target.table}` });
+      this.#deps.logger.info('rollup change trigger installed', { table });
     } catch (error) {
       const message = describeError(error);
       if (message !== this.#triggerProblem) {
+        // Only a refusal is the role's doing; anything else (no free connection, the database away) is passing,
+        // and advising a grant the role already has sent operators the wrong way.
+        const refused = sqlState(error) === INSUFFICIENT_PRIVILEGE;
         this.#deps.logger.warn(
-          'rollups unused: cannot install the change trigger that proves them fresh; aggregates use the synced table',
+          refused
+            ? 'rollups unused: cannot install the change trigger that proves them fresh; aggregates use the synced table'
+            : 'rollups unused until the next check: could not check or install their change trigger; aggregates use the synced table',
           {
-            table: `${target.schema}.${target.table}`,
+            table,
             error: message,
-            fix: 'grant the gateway role TRIGGER on the synced table (or own it), or set ROLLUP_FRESHNESS=statistics',
+            ...(refused
+              ? {
+                  fix: 'grant the gateway role TRIGGER on the synced table (or own it), or set ROLLUP_FRESHNESS=statistics',
+                }
+              : {}),
           },
         );
       }
