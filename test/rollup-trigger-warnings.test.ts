@@ -4,13 +4,14 @@
  * is in place again. A full pool used to be logged as a missing permission, never withdrawn.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type * as ChangeTrigger from '../src/aggregates/rollup/change-trigger.js';
 import { createLogger } from '../src/logger.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const failures = vi.hoisted(() => ({ next: 0 }));
 
 vi.mock('../src/aggregates/rollup/change-trigger.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../src/aggregates/rollup/change-trigger.js')>();
+  const original = await importOriginal<typeof ChangeTrigger>();
   return {
     ...original,
     hasChangeTrigger: async (...args: Parameters<typeof original.hasChangeTrigger>) => {
