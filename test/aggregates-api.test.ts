@@ -112,6 +112,15 @@ describe('tripGroups arguments, limits and ordering', () => {
     });
     expect(narrowed.length).toBeGreaterThan(24);
     expect(await groups({ groupBy: ['PICKUP_WEEK'], first: 500 })).not.toHaveLength(0);
+    // Trips without a pickup time make one bucket at most, whatever span the others cover: answered, not refused.
+    const undated = await groups({ groupBy: ['PICKUP_HOUR'], filter: { pickupAt: { isNull: true } } });
+    const [row] = (
+      await gw.database.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM "default".trips_synced WHERE tpep_pickup_datetime IS NULL`,
+      )
+    ).rows;
+    expect(undated.reduce((total, group) => total + Number(group.stats.count), 0)).toBe(Number(row!.n));
+    expect(undated.length).toBeLessThanOrEqual(1);
   });
 
   it('reports filter mistakes with the path of the input at fault', async () => {

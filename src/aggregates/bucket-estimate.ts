@@ -7,13 +7,15 @@ export interface TimeRange {
   upper: Date;
 }
 
-type Bounds = { lower?: Date; upper?: Date };
+/** `none`: every matching row's pickup is NULL (pickupAt isNull: true): one group at most, whatever the table holds. */
+type Bounds = { lower?: Date; upper?: Date; none?: boolean };
 
 /** The pickupAt bounds each field imposes on every matching row; only pickupAt has any. */
 const FIELD_BOUNDS: FieldTable<Bounds> = {
   pickupAt: (range) => ({
     lower: [range.gt, range.gte].reduce<Date | undefined>((a, b) => (b && (!a || b > a) ? b : a), undefined),
     upper: [range.lt, range.lte].reduce<Date | undefined>((a, b) => (b && (!a || b < a) ? b : a), undefined),
+    none: range.isNull === true,
   }),
   tripId: () => ({}),
   dropoffAt: () => ({}),
@@ -34,9 +36,10 @@ export function pickupBounds(filter: ParsedTripFilter): Bounds {
   const bounds: Bounds = {};
   const visit = (node: FilterNode | undefined) => {
     if (!node) return;
-    for (const { lower, upper } of mapConditions(node, FIELD_BOUNDS)) {
+    for (const { lower, upper, none } of mapConditions(node, FIELD_BOUNDS)) {
       if (lower && (!bounds.lower || lower > bounds.lower)) bounds.lower = lower;
       if (upper && (!bounds.upper || upper < bounds.upper)) bounds.upper = upper;
+      if (none) bounds.none = true;
     }
     for (const child of node.and ?? []) visit(child);
   };
@@ -82,6 +85,7 @@ export async function checkBucketCount(
 ): Promise<void> {
   if (!unit) return;
   const bounds = pickupBounds(filter);
+  if (bounds.none) return;
   let { lower, upper } = bounds;
   if (!lower || !upper) {
     const data = await dataRange();
