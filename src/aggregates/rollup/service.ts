@@ -71,6 +71,12 @@ export class RollupService {
   #building: Promise<BuildOutcome> | undefined;
   /** Signature seen at the previous poll: a rebuild waits until the table has stopped changing for one interval. */
   #lastSeen: string | null = null;
+  /**
+   * The last insert-only change could not be appended (its ids were below the rollup's highest: a backfill, late
+   * trips, a pipeline writing out of key order) and took a full build. Until an append works again, insert-only
+   * changes wait for the table to hold still like any other: each one rebuilt everything at once before.
+   */
+  #insertsNeedFullBuild = false;
   #installed = false;
   /** The last trigger installation failure logged, so a missing privilege is reported once, not every poll. */
   #triggerProblem: string | null = null;
@@ -242,12 +248,14 @@ export class RollupService {
       // writing, every poll sees a new signature, and rebuilding each time would
       // only burn CPU. Build once it has held still for one interval, or at once
       // when there is no rollup at all.
-      const append = base !== null && base === builtBase;
+      const insertsOnly = base !== null && base === builtBase;
+      const append = insertsOnly && !this.#insertsNeedFullBuild;
       if (!append && built !== null && current !== this.#lastSeen) {
         this.#lastSeen = current;
         return;
       }
-      await this.refresh();
+      const outcome = await this.refresh();
+      if (insertsOnly && outcome.status === 'built') this.#insertsNeedFullBuild = outcome.build.kind === 'full';
     } catch (error) {
       this.#deps.logger.warn('rollup maintenance failed; queries use the raw table', {
         error: describeError(error),
