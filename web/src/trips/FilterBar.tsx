@@ -16,6 +16,8 @@ export function FilterBar({
     problems[key] === undefined ? {} : { 'aria-invalid': true as const, title: problems[key] };
   const set = (key: keyof Filters) => (event: { target: { value: string } }) =>
     setDraft({ ...draft, [key]: event.target.value });
+  /** What every input of the bar has: its field's name, value, change handler and problem. */
+  const bound = (key: keyof Filters) => ({ name: key, value: draft[key], onChange: set(key), ...invalid(key) });
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onChange(draft);
@@ -24,7 +26,7 @@ export function FilterBar({
     <form className="filters" onSubmit={submit} aria-label="Trip filters">
       <label>
         Borough
-        <select name="borough" value={draft.borough} onChange={set('borough')} {...invalid('borough')}>
+        <select {...bound('borough')}>
           <option value="">any</option>
           {BOROUGHS.map((borough) => (
             <option key={borough}>{borough}</option>
@@ -33,59 +35,23 @@ export function FilterBar({
       </label>
       <label>
         Pickup ZIP
-        <input
-          name="zip"
-          inputMode="numeric"
-          pattern="\d{5}"
-          value={draft.zip}
-          onChange={set('zip')}
-          size={6}
-          {...invalid('zip')}
-        />
+        <input inputMode="numeric" pattern="\d{5}" size={6} {...bound('zip')} />
       </label>
       <label>
         Fare from $
-        <input
-          name="fareMin"
-          type="number"
-          step="0.01"
-          value={draft.fareMin}
-          onChange={set('fareMin')}
-          {...invalid('fareMin')}
-        />
+        <input type="number" step="0.01" {...bound('fareMin')} />
       </label>
       <label>
         to $
-        <input
-          name="fareMax"
-          type="number"
-          step="0.01"
-          value={draft.fareMax}
-          onChange={set('fareMax')}
-          {...invalid('fareMax')}
-        />
+        <input type="number" step="0.01" {...bound('fareMax')} />
       </label>
       <label>
         Pickup from (New York)
-        <input
-          name="from"
-          value={draft.from}
-          onChange={set('from')}
-          placeholder="2016-02-01T00:00"
-          size={18}
-          {...invalid('from')}
-        />
+        <input placeholder="2016-02-01T00:00" size={18} {...bound('from')} />
       </label>
       <label>
         to
-        <input
-          name="to"
-          value={draft.to}
-          onChange={set('to')}
-          placeholder="2016-02-02T00:00"
-          size={18}
-          {...invalid('to')}
-        />
+        <input placeholder="2016-02-02T00:00" size={18} {...bound('to')} />
       </label>
       <button type="submit">Apply</button>
       <button
