@@ -300,6 +300,9 @@ describe('the dashboard at /', () => {
     expect(await problems.textContent()).toMatch(/Pickup from: "2016-02-30T00:00" is not a real date and time/);
     expect(await problems.textContent()).toMatch(/Pickup ZIP: "abc" is not a 5-digit ZIP code/);
     expect(await page.getAttribute('input[name=from]', 'aria-invalid')).toBe('true');
+    // Nor charts of another filter than the one typed (given the time their lazy chunk takes to arrive).
+    await page.waitForTimeout(1_500);
+    expect(await page.locator('[data-testid=chart-hours]').count()).toBe(0);
     await page.locator('[data-testid=live-state][data-state=stopped]').waitFor(WAIT);
 
     // A filter the gateway refuses (an empty fare range): its message once, no retry every 2 s.

@@ -80,9 +80,12 @@ export function App() {
           <SyncPanel />
         </aside>
       </div>
-      <Suspense fallback={<p className="muted">Loading charts…</p>}>
-        <Charts filter={filter} changeCount={trips.changeCount} />
-      </Suspense>
+      {/* Not for a filter that does not read: the charts would show another filter's data than the one typed. */}
+      {problemList.length === 0 && (
+        <Suspense fallback={<p className="muted">Loading charts…</p>}>
+          <Charts filter={filter} changeCount={trips.changeCount} />
+        </Suspense>
+      )}
     </main>
   );
 }
