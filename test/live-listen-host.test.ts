@@ -9,25 +9,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { loadConfig } from '../src/config/env.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { listen } from '../src/server/http/listen.js';
-import { createLogger, type Logger } from '../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import {
   startNotificationDroppingProxy,
   type NotificationDroppingProxy,
 } from './support/notification-dropping-proxy.js';
+import { capturingLogger } from './support/captured-log.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 let proxy: NotificationDroppingProxy;
 let gateway: TestGateway | undefined;
 const databases: TestDatabase[] = [];
-
-function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  return {
-    lines,
-    logger: createLogger('debug', {}, (_level, line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
-  };
-}
 
 beforeAll(async () => {
   const url = new URL(inject('adminDatabaseUrl'));

@@ -6,17 +6,14 @@
  * - a sum past the range of a double is null with the database's reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { capturingLogger } from './support/captured-log.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { insertTrickyTrips } from './support/trips-fixture.js';
 
 describe('a pool with no free connection', () => {
   let gw: TestGateway;
-  const lines: { level: string; msg: string }[] = [];
+  const { logger, lines } = capturingLogger('warn');
   beforeAll(async () => {
-    const logger = createLogger('warn', {}, (_level, line) =>
-      lines.push(JSON.parse(line) as { level: string; msg: string }),
-    );
     gw = await startTestGateway(
       'database_busy',
       { PG_POOL_MAX: '1', PG_POOL_WAIT_MS: '200', ROLLUPS: 'off' },
@@ -85,11 +82,8 @@ describe('many new time zones at once', () => {
 
 describe('sums past the range of a double', () => {
   let gw: TestGateway;
-  const lines: { level: string; msg: string }[] = [];
+  const { logger, lines } = capturingLogger('warn');
   beforeAll(async () => {
-    const logger = createLogger('warn', {}, (_level, line) =>
-      lines.push(JSON.parse(line) as { level: string; msg: string }),
-    );
     gw = await startTestGateway('float_overflow', {}, { logger });
     await gw.database.pool.query(
       `INSERT INTO "default".trips_synced (id, fare_amount, trip_distance) VALUES (1, 1e308, 1), (2, 1e308, 1), (3, 5, 1)`,
@@ -113,11 +107,8 @@ describe('sums past the range of a double', () => {
 
 describe('a statement past PG_STATEMENT_TIMEOUT_MS', () => {
   let gw: TestGateway;
-  const lines: { level: string; msg: string }[] = [];
+  const { logger, lines } = capturingLogger('warn');
   beforeAll(async () => {
-    const logger = createLogger('warn', {}, (_level, line) =>
-      lines.push(JSON.parse(line) as { level: string; msg: string }),
-    );
     gw = await startTestGateway('statement_timeout', { PG_STATEMENT_TIMEOUT_MS: '200', ROLLUPS: 'off' }, { logger });
     await insertTrickyTrips(gw.database.pool, 50);
   });

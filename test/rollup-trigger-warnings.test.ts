@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as ChangeTrigger from '../src/aggregates/rollup/change-trigger.js';
-import { createLogger } from '../src/logger.js';
+import { capturingLogger } from './support/captured-log.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const failures = vi.hoisted(() => ({ next: 0 }));
@@ -26,11 +26,8 @@ vi.mock('../src/aggregates/rollup/change-trigger.js', async (importOriginal) => 
 
 describe('a change-trigger check that fails for want of a connection', () => {
   let gw: TestGateway;
-  const lines: { level: string; msg: string; fix?: string }[] = [];
+  const { logger, lines } = capturingLogger('info');
   beforeAll(async () => {
-    const logger = createLogger('info', {}, (_level, line) =>
-      lines.push(JSON.parse(line) as { level: string; msg: string; fix?: string }),
-    );
     gw = await startTestGateway('rollup_trigger_warnings', { ROLLUP_POLL_MS: '0' }, { logger });
   });
   afterAll(() => gw.close());
