@@ -1,4 +1,5 @@
 import { GraphQLError, Kind } from 'graphql';
+import { isCalendarDay } from '../calendar.js';
 import { builder } from './builder.js';
 import { formatIsoInstant } from './iso-instant.js';
 
@@ -65,7 +66,7 @@ function parseDateTime(value: unknown): Date {
   if (Number.isNaN(date.getTime())) throw new ScalarInputError(`DateTime ${JSON.stringify(value)} is not a valid date`);
   // Date rolls impossible days over (2016-02-30 becomes March 1st): compare the written fields with what it made.
   const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
-  if (month < 1 || month > 12 || !isDayOfMonth(year, month, day)) {
+  if (!isCalendarDay(year, month, day)) {
     throw new ScalarInputError(
       `DateTime ${JSON.stringify(value)} is not a calendar date: ${value.slice(0, 10)} does not exist`,
     );
@@ -82,12 +83,6 @@ function parseDateTime(value: unknown): Date {
     );
   }
   return date;
-}
-
-function isDayOfMonth(year: number, month: number, day: number): boolean {
-  const days = new Date(Date.UTC(2000, month, 0)).getUTCDate(); // days in `month` of a leap year
-  if (month === 2 && day === 29) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return day >= 1 && day <= days;
 }
 
 /**

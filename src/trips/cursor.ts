@@ -1,3 +1,4 @@
+import { isCalendarDay } from '../calendar.js';
 import { UserInputError } from '../errors.js';
 import { describeSignature, orderingSignature, type SortKey } from './ordering.js';
 
@@ -94,12 +95,9 @@ function isEraTimestampText(value: string): boolean {
     number,
   ];
   const bc = match[7] === 'BC';
-  if (year < 1 || hours > 23 || minutes > 59 || seconds > 59 || month < 1 || month > 12) return false;
-  // Astronomical numbering for the leap rule: 1 BC is year 0, a leap year.
-  const astronomical = bc ? 1 - year : year;
-  const leap = astronomical % 4 === 0 && (astronomical % 100 !== 0 || astronomical % 400 === 0);
-  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
-  if (day < 1 || day > days) return false;
+  if (year < 1 || hours > 23 || minutes > 59 || seconds > 59 || !isCalendarDay(bc ? 1 - year : year, month, day)) {
+    return false;
+  }
   if (bc) return year < 4714 || (year === 4714 && (month > 11 || (month === 11 && day >= 24)));
   return year <= 294276;
 }
