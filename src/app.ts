@@ -15,7 +15,7 @@ import { TableVersionTracker } from './cache/table-version.js';
 import { connectDedicatedClient } from './db/dedicated-client.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
-import { healthRoutes, type Readiness } from './server/http/health.js';
+import { healthRoutes, probePath, type Readiness } from './server/http/health.js';
 import { useClientLimits } from './server/plugins/client-limits.js';
 import { useDatabaseActivity } from './server/plugins/database-activity.js';
 import { useGatewayResponseCache } from './server/plugins/response-cache.js';
@@ -148,7 +148,7 @@ export function createApp({
     rateLimitRequests: edge.rateLimitRequests,
     rateLimitWindowMs: edge.rateLimitWindowMs,
     maxSubscriptionsPerClient: edge.maxSubscriptionsPerClient,
-    exempt: (pathname) => /^(?:\/api)?\/(?:health|ready)$/.test(pathname) || pathname === '/metrics',
+    exempt: (pathname) => probePath(pathname) !== undefined || pathname === '/metrics',
   });
   const metrics = edge.metrics
     ? createMetrics({

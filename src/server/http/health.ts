@@ -26,13 +26,21 @@ export interface HealthDetails {
   report?: () => Record<string, unknown>;
 }
 
+/**
+ * Which probe a path asks for: /health and /ready, under /api/ as well (behind the Databricks Apps proxy a token
+ * caller, a script or a monitor, reaches only those). The rate limit exempts the same paths.
+ */
+export function probePath(pathname: string): '/health' | '/ready' | undefined {
+  const match = /^(?:\/api)?(\/health|\/ready)$/.exec(pathname);
+  return match ? (match[1] as '/health' | '/ready') : undefined;
+}
+
 export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: HealthDetails = {}, timeoutMs = 2000) {
   const report = details.report ?? (() => ({}));
   return async (request: Request): Promise<Response | undefined> => {
     // HEAD too: load balancers and uptime checks probe with it (node:http leaves the body out).
     if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
-    // Under /api/ as well: behind the Databricks Apps proxy a token caller (a script, a monitor) reaches only those.
-    const pathname = new URL(request.url).pathname.replace(/^\/api(?=\/(?:health|ready)$)/, '');
+    const pathname = probePath(new URL(request.url).pathname);
     if (pathname === '/health') {
       return Response.json({
         status: 'ok',
