@@ -18,15 +18,3 @@ export function callerScope(headers: HeaderSource, admin: RefreshAdminConfig | n
     return null;
   }
 }
-
-/**
- * The request headers callerScope reads, for HTTP's Vary: a browser or a shared cache that kept one caller's
- * answer must not hand it to a caller whose headers put them in another scope.
- */
-export function scopeHeaders(admin: RefreshAdminConfig | null): string[] {
-  if (!admin) return [];
-  const headers: string[] = [];
-  if (admin.token !== undefined) headers.push('Authorization', 'X-Admin-Token');
-  if (admin.principals.size > 0 && admin.trustForwardedIdentity) headers.push(admin.identityHeader);
-  return headers;
-}

@@ -50,6 +50,17 @@ function forwardedIdentity(headers: HeaderSource, header: string): string | unde
   return value === undefined || value === '' ? undefined : value;
 }
 
+/**
+ * The request headers the decision below reads (presentedTokens, forwardedIdentity), for HTTP's Vary: a browser
+ * or a shared cache that kept one caller's answer must not hand it to a caller these headers set apart.
+ */
+export function authorizationHeaders(admin: RefreshAdminConfig): string[] {
+  const headers: string[] = [];
+  if (admin.token !== undefined) headers.push('Authorization', 'X-Admin-Token');
+  if (admin.principals.size > 0 && admin.trustForwardedIdentity) headers.push(admin.identityHeader);
+  return headers;
+}
+
 /** Returns who is allowed, or throws RefreshForbiddenError saying what would be needed. */
 export function authorizeRefresh(headers: HeaderSource, admin: RefreshAdminConfig): RefreshCaller {
   const expectedToken = admin.token;

@@ -1,11 +1,12 @@
 import { defaultBuildResponseCacheKey } from '@envelop/response-cache';
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { callerScope, scopeHeaders } from '../../cache/caller-scope.js';
+import { callerScope } from '../../cache/caller-scope.js';
 import { isScopedKey, responseKey, type ResponseStore } from '../../cache/response-store.js';
 import type { TableVersionTracker } from '../../cache/table-version.js';
 import type { RefreshAdminConfig } from '../../config/databricks.js';
 import type { GatewayContext } from '../../schema/context.js';
+import { authorizationHeaders } from '../../sync/refresh-authorization.js';
 import { ifNoneMatchNames } from '../http/if-none-match.js';
 import { STREAM_ENDPOINT } from '../sse/transport.js';
 
@@ -63,7 +64,7 @@ export function useGatewayResponseCache({
   /** Each request's key, and the If-None-Match of a GET or HEAD, for the 304 decision once the answer is known. */
   const keys = new WeakMap<Request, string>();
   const conditions = new WeakMap<Request, string>();
-  const vary = scopeHeaders(admin).join(', ');
+  const vary = admin ? authorizationHeaders(admin).join(', ') : '';
   const keyPeriodMs = Math.max(1_000, Math.floor(cursorLifetimeMs / 2));
   const headersFor = (key: string): Record<string, string> => ({
     // Revalidate every time (the answer changes with any sync); a caller-scoped answer is for the caller alone.
