@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { SyncPanel } from './sync/SyncPanel';
 import { FilterBar } from './trips/FilterBar';
-import { filterProblems, filtersToSearch, readFilters, toTripFilter, type Filters } from './trips/filters';
+import { filtersToSearch, parseFilters, readFilters, type Filters } from './trips/filters';
 import { TripsGrid } from './trips/TripsGrid';
 import { useTrips } from './trips/useTrips';
 import type { LiveState } from './live/trip-changes';
@@ -26,8 +26,7 @@ export function App() {
   }, []);
   const search = filtersToSearch(filters);
   // One TripFilter object per distinct filter, so effects restart only when it really changes.
-  const filter = useMemo(() => toTripFilter(readFilters(search)), [search]);
-  const problems = useMemo(() => filterProblems(readFilters(search)), [search]);
+  const { filter, problems } = useMemo(() => parseFilters(readFilters(search)), [search]);
   const problemList = Object.values(problems);
   const trips = useTrips(filter, problemList.length === 0);
 

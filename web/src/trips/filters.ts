@@ -117,18 +117,20 @@ function readAll(filters: Filters) {
   } satisfies Record<keyof Filters, Read<unknown>>;
 }
 
-/** What is wrong with each field that does not read, by field: the form marks them, the table waits. */
-export function filterProblems(filters: Filters): Partial<Record<keyof Filters, string>> {
-  const problems: Partial<Record<keyof Filters, string>> = {};
-  for (const [key, read] of Object.entries(readAll(filters)) as [keyof Filters, Read<unknown>][]) {
-    if ('problem' in read) problems[key] = `${LABELS[key]}: ${read.problem}`;
-  }
-  return problems;
+export interface ParsedFilters {
+  /** Null when no filter is set; a field that does not read is left out (the table waits for it: problems). */
+  filter: TripFilter | null;
+  /** What is wrong with each field that does not read, by field: the form marks them, the table waits. */
+  problems: Partial<Record<keyof Filters, string>>;
 }
 
-/** Null when no filter is set. Call only when filterProblems finds none (a field that does not read is left out). */
-export function toTripFilter(filters: Filters): TripFilter | null {
+/** The URL's filters read once: the TripFilter they make, and the fields that do not read. */
+export function parseFilters(filters: Filters): ParsedFilters {
   const read = readAll(filters);
+  const problems: ParsedFilters['problems'] = {};
+  for (const [key, field] of Object.entries(read) as [keyof Filters, Read<unknown>][]) {
+    if ('problem' in field) problems[key] = `${LABELS[key]}: ${field.problem}`;
+  }
   const value = <T>(field: Read<T | undefined>): T | undefined => ('value' in field ? field.value : undefined);
   const filter: TripFilter = {};
   const pickupBorough = value(read.borough);
@@ -141,5 +143,5 @@ export function toTripFilter(filters: Filters): TripFilter | null {
   const from = value(read.from);
   const to = value(read.to);
   if (from !== undefined || to !== undefined) filter.pickupAt = { gte: from, lt: to };
-  return Object.keys(filter).length === 0 ? null : filter;
+  return { filter: Object.keys(filter).length === 0 ? null : filter, problems };
 }
