@@ -26,6 +26,8 @@ export interface AggregateContext {
   db: Db;
   config: { limits: Pick<LimitsConfig, 'maxGroups'> };
   rollups: RollupService;
+  /** Cancels the request's statements when its client goes away (GatewayContext.statementSignal). */
+  statementSignal?: AbortSignal | undefined;
 }
 
 interface RequestCache {
@@ -51,7 +53,7 @@ export async function loadTripStats(
 ): Promise<TripStats> {
   const parsed = parseTripFilter(filter);
   return ctx.rollups.answer(rollupNeeds(parsed), freshRollup(ctx), (source) =>
-    findTripStats(ctx.db, parsed, source, measures),
+    findTripStats(ctx.db, parsed, source, measures, ctx.statementSignal),
   );
 }
 
@@ -82,7 +84,7 @@ export async function loadTripGroups(
   const pickupBin = bucketsPickupTime(request.dimensions) ? await ctx.rollups.pickupBin(timeZone) : null;
   const query = { ...request, filter, timeZone, measures, pickupBin };
   return ctx.rollups.answer(rollupNeeds(filter, request.dimensions, timeZone), freshRollup(ctx), (source) =>
-    findTripGroups(ctx.db, query, source),
+    findTripGroups(ctx.db, query, source, ctx.statementSignal),
   );
 }
 
@@ -105,7 +107,7 @@ export function zoneStatsLoader(
     loader = new DataLoader<number, TripStats>(async (zips) => {
       const column = side === 'pickup' ? 'pickup_zip' : 'dropoff_zip';
       const stats = await ctx.rollups.answer(rollupNeeds(parsed, [], 'UTC', column), freshRollup(ctx), (source) =>
-        findZoneStats(ctx.db, side, parsed, zips, source),
+        findZoneStats(ctx.db, side, parsed, zips, source, ctx.statementSignal),
       );
       return zips.map((zip) => stats.get(zip) ?? EMPTY_TRIP_STATS);
     });

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { cancellableBy } from '../db/cancellable-driver.js';
 import type { Db } from '../db/database.js';
 import { precompiled } from '../db/precompiled-sql.js';
 import { memoizedStatement } from '../db/statement-memo.js';
@@ -137,6 +138,7 @@ export async function findTripStats(
   filter: ParsedTripFilter,
   source: AggregateSource = RAW,
   measures: ReadonlySet<MeasureStat> = ALL_MEASURE_STATS,
+  signal?: AbortSignal,
 ): Promise<Sourced<TripStats>> {
   const statement = memoizedStatement(
     db,
@@ -147,7 +149,7 @@ export async function findTripStats(
       FROM ${fromClause(source, new Set())}
       WHERE ${whereClause(source, filter)}`,
   );
-  const { rows } = await db.executeQuery(statement);
+  const { rows } = await db.executeQuery(cancellableBy(statement, signal));
   const row = rows[0];
   if (!row) throw new Error('findTripStats: an aggregate without GROUP BY returned no row');
   return { value: toTripStats(row), proven: provenBy(rows) };
@@ -338,6 +340,7 @@ export async function findTripGroups(
   db: Db,
   query: TripGroupQuery,
   source: AggregateSource = RAW,
+  signal?: AbortSignal,
 ): Promise<Sourced<TripGroupRow[]>> {
   if (query.first === 0) return { value: [], proven: null };
   const key = memoKey(
@@ -345,7 +348,8 @@ export async function findTripGroups(
     source,
     GROUP_QUERY_KEY.map((part) => part(query)),
   );
-  const { rows } = await db.executeQuery(memoizedStatement(db, key, () => groupStatement(query, source)));
+  const statement = memoizedStatement(db, key, () => groupStatement(query, source));
+  const { rows } = await db.executeQuery(cancellableBy(statement, signal));
   const groups = rows.map((row) => {
     const group: TripGroupRow = {
       pickupZip: null,
@@ -374,6 +378,7 @@ export async function findZoneStats(
   filter: ParsedTripFilter,
   zips: readonly number[],
   source: AggregateSource = RAW,
+  signal?: AbortSignal,
 ): Promise<Sourced<Map<number, TripStats>>> {
   if (zips.length === 0) return { value: new Map(), proven: null };
   const column = sql.ref(side === 'pickup' ? 'pickup_zip' : 'dropoff_zip');
@@ -387,7 +392,7 @@ export async function findZoneStats(
       WHERE ${whereClause(source, filter, [sql<SqlBool>`${column} = ANY(${zips}::int4[])`])}
       GROUP BY ${column}`,
   );
-  const { rows } = await db.executeQuery(statement);
+  const { rows } = await db.executeQuery(cancellableBy(statement, signal));
   return { value: new Map(rows.map((row) => [row.zip, toTripStats(row)])), proven: provenBy(rows) };
 }
 

@@ -34,16 +34,13 @@ export function createDb(
   onQuery?: (query: CompiledQuery) => void,
 ): Db {
   return new Kysely<Database>({
-    dialect: new TableMappingPostgresDialect(
-      { pool },
-      {
-        trips: { schema: config.schema, table: config.table },
-        zip_zones: { schema: config.gatewaySchema, table: 'zip_zones' },
-        trip_rollup: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.rollup },
-        trip_rollup_state: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.state },
-        trip_changes: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.changes },
-      },
-    ),
+    dialect: new TableMappingPostgresDialect(pool, {
+      trips: { schema: config.schema, table: config.table },
+      zip_zones: { schema: config.gatewaySchema, table: 'zip_zones' },
+      trip_rollup: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.rollup },
+      trip_rollup_state: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.state },
+      trip_changes: { schema: config.gatewaySchema, table: ROLLUP_TABLE_NAMES.changes },
+    }),
     log: (event) => {
       counter.record(event.level === 'query', event.queryDurationMillis, event.query.sql);
       onQuery?.(event.query);

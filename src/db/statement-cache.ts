@@ -1,5 +1,6 @@
 import { CompiledQuery, type Compilable, type DialectAdapter } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { cancellableBy } from './cancellable-driver.js';
 import type { Db } from './database.js';
 
 /**
@@ -59,14 +60,24 @@ export interface StatementPlan {
   readonly parameters: readonly unknown[];
 }
 
-/** The rows of `build()`'s statement, from text cached for `plan.shape` when there is one. */
-export async function cachedRows<Row>(db: Db, plan: StatementPlan, build: () => Compilable<Row>): Promise<Row[]> {
+/**
+ * The rows of `build()`'s statement, from text cached for `plan.shape` when there is one; cancelled when
+ * `signal` (the request's) aborts.
+ */
+export async function cachedRows<Row>(
+  db: Db,
+  plan: StatementPlan,
+  build: () => Compilable<Row>,
+  signal?: AbortSignal,
+): Promise<Row[]> {
   const cache = cacheOf(db);
   const text = cache?.get(plan.shape);
-  if (text !== undefined) return (await db.executeQuery(CompiledQuery.raw(text, [...plan.parameters]))).rows as Row[];
+  if (text !== undefined) {
+    return (await db.executeQuery(cancellableBy(CompiledQuery.raw(text, [...plan.parameters]), signal))).rows as Row[];
+  }
   const compiled = build().compile();
   if (cache && sameParameters(compiled.parameters, plan.parameters)) cache.set(plan.shape, compiled.sql);
-  return (await db.executeQuery(compiled)).rows;
+  return (await db.executeQuery(cancellableBy(compiled, signal))).rows;
 }
 
 /** As the driver sees them: strings, numbers, null, and arrays of those. */

@@ -2,10 +2,12 @@ import {
   PostgresDialect,
   PostgresQueryCompiler,
   SchemableIdentifierNode,
-  type PostgresDialectConfig,
+  type Driver,
   type QueryCompiler,
   type TableNode,
 } from 'kysely';
+import type pg from 'pg';
+import { CancellableDriver } from './cancellable-driver.js';
 
 /** Logical table name ("trips") to the configured qualified name. */
 export type TableMapping = Readonly<Record<string, { schema: string; table: string }>>;
@@ -36,12 +38,19 @@ class TableMappingCompiler extends PostgresQueryCompiler {
   }
 }
 
+/** Postgres with the table mapping, and statements a request's abort signal cancels (cancellable-driver.ts). */
 export class TableMappingPostgresDialect extends PostgresDialect {
   readonly #mapping: TableMapping;
+  readonly #pool: pg.Pool;
 
-  constructor(config: PostgresDialectConfig, mapping: TableMapping) {
-    super(config);
+  constructor(pool: pg.Pool, mapping: TableMapping) {
+    super({ pool });
+    this.#pool = pool;
     this.#mapping = mapping;
+  }
+
+  override createDriver(): Driver {
+    return new CancellableDriver(this.#pool);
   }
 
   override createQueryCompiler(): QueryCompiler {

@@ -22,4 +22,10 @@ export interface GatewayServices {
 export interface GatewayContext extends GatewayServices {
   requestId: string;
   request: Request;
+  /**
+   * Cancels the statements run for this request when its client goes away: the request's signal for queries and
+   * mutations; undefined for subscriptions, whose statements serve every subscriber sharing an event
+   * (server/plugins/statement-cancellation.ts).
+   */
+  statementSignal?: AbortSignal;
 }

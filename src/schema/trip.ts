@@ -44,7 +44,7 @@ export const TripRef = builder.loadableNode('Trip', {
   // Ids arrive as int8 decimals: from node(id:)/nodes(ids:) through TRIP_NODE_KEY (node.ts), from trip(tripId:)
   // through the BigInt scalar. One result per id, in order; null where absent.
   load: async (ids: string[], ctx) => {
-    const byId = new Map((await findTripsByIds(ctx.db, ids)).map((trip) => [trip.tripId, trip]));
+    const byId = new Map((await findTripsByIds(ctx.db, ids, ctx.statementSignal)).map((trip) => [trip.tripId, trip]));
     return ids.map((id) => byId.get(id) ?? null);
   },
   fields: (t) => ({
@@ -122,6 +122,9 @@ builder.queryFields((t) => ({
       orderBy: t.arg({ type: [TripOrderByEnum], defaultValue: [...DEFAULT_ORDER_BY] }),
     },
     resolve: (_root, args, ctx, info) =>
-      loadTripConnection(ctx.db, args, ctx.config.limits, { streamRead: selectsField(info, 'streamCursor') }),
+      loadTripConnection(ctx.db, args, ctx.config.limits, {
+        streamRead: selectsField(info, 'streamCursor'),
+        signal: ctx.statementSignal,
+      }),
   }),
 }));

@@ -5,7 +5,7 @@ import { builder } from './builder.js';
 /** Zones load through a per-request DataLoader: a page of trips costs one statement for all its zones. */
 export const ZoneRef = builder.loadableObject('Zone', {
   description: 'A NYC ZIP code with reference data and its trip statistics.',
-  load: (zips: number[], ctx) => findZonesByZips(ctx.db, zips),
+  load: (zips: number[], ctx) => findZonesByZips(ctx.db, zips, ctx.statementSignal),
   sort: (zone: ZoneRow) => zone.zip,
   fields: (t) => ({
     zip: t.exposeInt('zip', { nullable: false }),

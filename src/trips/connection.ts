@@ -65,7 +65,11 @@ export async function loadTripConnection(
   args: TripConnectionArgs,
   limits: LimitsConfig,
   /** Read the page in a snapshot that is also reported (TripConnection.streamCursor). */
-  options: { streamRead?: boolean } = {},
+  options: {
+    streamRead?: boolean;
+    /** Cancels the statements when it aborts (the request's: db/cancellable-driver.ts). */
+    signal?: AbortSignal | undefined;
+  } = {},
 ): Promise<TripConnection> {
   const { limit, direction } = pageSize(args, limits);
   const keys = resolveOrdering(args.orderBy ?? DEFAULT_ORDER_BY);
@@ -84,10 +88,10 @@ export async function loadTripConnection(
       .setIsolationLevel('repeatable read')
       .execute(async (trx) => {
         const read = await readStreamPosition(trx);
-        return { page: await findTripPage(trx, request), streamRead: read };
+        return { page: await findTripPage(trx, request, options.signal), streamRead: read };
       }));
   } else {
-    page = await findTripPage(db, request);
+    page = await findTripPage(db, request, options.signal);
   }
   const encode = cursorEncoder(keys);
   const cursorOf = (row: TripPageRow) => encode(cursorValuesOf(row, keys.length));
@@ -97,7 +101,7 @@ export async function loadTripConnection(
   // when rows really lie beyond the opposite cursor; we check instead of guessing.
   const hasMore = async () => page.hasMore;
   const beyond = (cursor: typeof after, forward: boolean) => async () =>
-    cursor ? existsAtOrBefore(db, filter, forward ? keys : reverse(keys), cursor) : false;
+    cursor ? existsAtOrBefore(db, filter, forward ? keys : reverse(keys), cursor, options.signal) : false;
   let total: Promise<string> | undefined;
   return {
     edges,
@@ -107,7 +111,7 @@ export async function loadTripConnection(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: () => (total ??= countTrips(db, filter)),
+    totalCount: () => (total ??= countTrips(db, filter, options.signal)),
     streamRead,
   };
 }

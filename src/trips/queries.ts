@@ -1,6 +1,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { CursorValues } from './cursor.js';
+import { cancellableBy } from '../db/cancellable-driver.js';
 import { cachedRows } from '../db/statement-cache.js';
 import { compileTripFilter, filterStatementShape } from './filter.js';
 import {
@@ -53,7 +54,7 @@ export interface TripPage {
  * the common case is exactly one statement, and its cost does not grow with
  * how deep into the result the cursor points.
  */
-export async function findTripPage(db: Db, request: TripPageRequest): Promise<TripPage> {
+export async function findTripPage(db: Db, request: TripPageRequest, signal?: AbortSignal): Promise<TripPage> {
   const forward = request.direction === 'forward';
   const scanKeys = forward ? request.keys : reverse(request.keys);
   const start = forward ? request.after : request.before;
@@ -76,21 +77,25 @@ export async function findTripPage(db: Db, request: TripPageRequest): Promise<Tr
       shape: `page|${segmentShape}|segment ${index}|${boundShape}|${filter.shape}`,
       parameters: [...filter.parameters, ...values, ...boundValues, limit],
     };
-    const batch = await cachedRows(db, plan, () =>
-      db
-        .selectFrom('trips')
-        .select(TRIP_SELECTION)
-        .select(scanKeys.map((key, position) => cursorKeyExpression(key).as(`k${position}`)))
-        .where((eb) => {
-          const segment = start ? segmentsAfter(scanKeys, start)[index] : undefined;
-          const bound = stop ? strictlyAfter(reverse(scanKeys), stop) : undefined;
-          const parts = [compileTripFilter(request.filter), segment, bound].filter(
-            (part): part is Expression<SqlBool> => part !== undefined,
-          );
-          return parts.length ? eb.and(parts) : sql<SqlBool>`true`;
-        })
-        .orderBy(orderByTerms(scanKeys))
-        .limit(limit),
+    const batch = await cachedRows(
+      db,
+      plan,
+      () =>
+        db
+          .selectFrom('trips')
+          .select(TRIP_SELECTION)
+          .select(scanKeys.map((key, position) => cursorKeyExpression(key).as(`k${position}`)))
+          .where((eb) => {
+            const segment = start ? segmentsAfter(scanKeys, start)[index] : undefined;
+            const bound = stop ? strictlyAfter(reverse(scanKeys), stop) : undefined;
+            const parts = [compileTripFilter(request.filter), segment, bound].filter(
+              (part): part is Expression<SqlBool> => part !== undefined,
+            );
+            return parts.length ? eb.and(parts) : sql<SqlBool>`true`;
+          })
+          .orderBy(orderByTerms(scanKeys))
+          .limit(limit),
+      signal,
     );
     for (const row of batch as unknown as TripPageRow[]) rows.push(row);
   }
@@ -109,46 +114,56 @@ export async function existsAtOrBefore(
   filter: ParsedTripFilter,
   keys: readonly SortKey[],
   cursor: CursorValues,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const shape = filterStatementShape(filter);
   const plan = {
     shape: `exists|${keysetShape(keys, cursor)}|${shape.shape}`,
     parameters: [...shape.parameters, ...strictlyAfterParameters(keys, cursor), 1],
   };
-  const rows = await cachedRows(db, plan, () =>
-    db
-      .selectFrom('trips')
-      .select(sql<number>`1`.as('one'))
-      .where((eb) => {
-        const notAfter = sql<SqlBool>`(${strictlyAfter(keys, cursor)}) IS NOT TRUE`;
-        const compiled = compileTripFilter(filter);
-        return compiled ? eb.and([compiled, notAfter]) : notAfter;
-      })
-      .limit(1),
+  const rows = await cachedRows(
+    db,
+    plan,
+    () =>
+      db
+        .selectFrom('trips')
+        .select(sql<number>`1`.as('one'))
+        .where((eb) => {
+          const notAfter = sql<SqlBool>`(${strictlyAfter(keys, cursor)}) IS NOT TRUE`;
+          const compiled = compileTripFilter(filter);
+          return compiled ? eb.and([compiled, notAfter]) : notAfter;
+        })
+        .limit(1),
+    signal,
   );
   return rows.length > 0;
 }
 
 /** Row count as a decimal string (bigint). */
-export async function countTrips(db: Db, filter: ParsedTripFilter): Promise<string> {
+export async function countTrips(db: Db, filter: ParsedTripFilter, signal?: AbortSignal): Promise<string> {
   const shape = filterStatementShape(filter);
-  const [row] = await cachedRows(db, { shape: `count|${shape.shape}`, parameters: shape.parameters }, () =>
-    db
-      .selectFrom('trips')
-      .select(sql<string>`count(*)`.as('count'))
-      .where(compileTripFilter(filter) ?? sql<SqlBool>`true`),
+  const [row] = await cachedRows(
+    db,
+    { shape: `count|${shape.shape}`, parameters: shape.parameters },
+    () =>
+      db
+        .selectFrom('trips')
+        .select(sql<string>`count(*)`.as('count'))
+        .where(compileTripFilter(filter) ?? sql<SqlBool>`true`),
+    signal,
   );
   if (!row) throw new Error('count(*) returned no row');
   return String(row.count);
 }
 
-export async function findTripsByIds(db: Db, ids: readonly string[]): Promise<Trip[]> {
+export async function findTripsByIds(db: Db, ids: readonly string[], signal?: AbortSignal): Promise<Trip[]> {
   if (ids.length === 0) return [];
-  return db
+  const statement = db
     .selectFrom('trips')
     .select(TRIP_SELECTION)
     .where(sql<SqlBool>`id = ANY(${ids}::int8[])`)
-    .execute();
+    .compile();
+  return (await db.executeQuery(cancellableBy(statement, signal))).rows;
 }
 
 /** The transaction's snapshot and the newest id in it: a live stream position (TripConnection.streamCursor). */

@@ -10,6 +10,7 @@ import { useErrorMasking } from '../plugins/error-masking.js';
 import { boundedParserCache, useDocumentLimits, useValidationCache } from '../plugins/document-limits.js';
 import { usePersistedOperationsFromManifest } from '../plugins/persisted-operations.js';
 import { useRequestGuards, useVariableGuards } from '../plugins/request-guards.js';
+import { useStatementCancellation } from '../plugins/statement-cancellation.js';
 import { costOptions, useQueryCost } from '../plugins/query-cost.js';
 import { renderGraphiQL } from '../web-page.js';
 
@@ -179,6 +180,7 @@ export function createGateway({
           ]
         : []),
       useErrorMasking(),
+      useStatementCancellation(),
       ...plugins,
       // Last: its result hook sees which result processor the others chose (406 when none).
       useRequestGuards({ maxListItems: edge.maxListItems, maxErrorMessageChars: edge.maxErrorMessageChars }),
@@ -202,6 +204,8 @@ export function gatewayContext(services: GatewayServices, request: Request, requ
     rollups: services.rollups,
     request,
     requestId,
+    // Set by useStatementCancellation for queries and mutations; here so that every context has one shape.
+    statementSignal: undefined,
   };
 }
 

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
+import { StatementCancelledError } from '../../db/cancellable-driver.js';
 import { NUMERIC_VALUE_OUT_OF_RANGE, QUERY_CANCELED, sqlState } from '../../db/sql-state.js';
 import { type ErrorCode } from '../../errors.js';
 import { withVariableCode } from './validation-arguments.js';
@@ -15,8 +16,11 @@ const NOT_REPRESENTABLE = /^(Int|Float|String|Boolean|ID|DateTime) cannot repres
 interface KnownFailure {
   message: string;
   code?: ErrorCode;
-  /** Said in the log at warn level (the operator can act on it); the others are the data's and not logged. */
-  warning?: string;
+  /**
+   * Said in the log: at warn level what the operator can act on, at info level what only explains a line
+   * (a cancelled statement); the data's failures are not logged.
+   */
+  log?: { level: 'warn' | 'info'; message: string };
 }
 
 function knownFailure(original: Error): KnownFailure | undefined {
@@ -31,6 +35,10 @@ function knownFailure(original: Error): KnownFailure | undefined {
       message: `the answer is beyond what a Float can carry: the database refused to compute it (${original.message})`,
     };
   }
+  // The client went away and its statement was cancelled (db/cancellable-driver.ts): nobody reads this answer.
+  if (original instanceof StatementCancelledError) {
+    return { message: original.message, log: { level: 'info', message: original.message } };
+  }
   // statement_timeout (PG_STATEMENT_TIMEOUT_MS) stopped a statement: the question is too big for the setting, which
   // a BI user could not tell from a gateway bug when it read as an internal error.
   if (sqlState(original) === QUERY_CANCELED) {
@@ -39,7 +47,7 @@ function knownFailure(original: Error): KnownFailure | undefined {
         'the database stopped this statement when it ran past PG_STATEMENT_TIMEOUT_MS: ask for less ' +
         '(a narrower filter, a coarser time bucket, fewer groups), or raise the setting',
       code: 'STATEMENT_TIMEOUT' satisfies ErrorCode,
-      warning: 'a statement ran past PG_STATEMENT_TIMEOUT_MS and was stopped',
+      log: { level: 'warn', message: 'a statement ran past PG_STATEMENT_TIMEOUT_MS and was stopped' },
     };
   }
   // pg-pool's wait for a connection ran out: load, and a client may retry; the pool may be too small.
@@ -48,7 +56,7 @@ function knownFailure(original: Error): KnownFailure | undefined {
       message:
         'the database had no free connection in time: every one of PG_POOL_MAX stayed busy while this request waited; retry shortly',
       code: 'DATABASE_BUSY' satisfies ErrorCode,
-      warning: 'no free database connection in time (PG_POOL_MAX)',
+      log: { level: 'warn', message: 'no free database connection in time (PG_POOL_MAX)' },
     };
   }
   return undefined;
@@ -67,8 +75,11 @@ export function useErrorMasking(): Plugin<GatewayContext> {
     if (!original || original instanceof GraphQLError) return withVariableCode(error);
     const known = knownFailure(original);
     if (known) {
-      if (known.warning) {
-        context.logger.warn(known.warning, { requestId: context.requestId, path: error.path?.join('.') });
+      if (known.log) {
+        context.logger[known.log.level](known.log.message, {
+          requestId: context.requestId,
+          path: error.path?.join('.'),
+        });
       }
       return new GraphQLError(known.message, {
         nodes: error.nodes,
