@@ -172,7 +172,7 @@ describe('infinite timestamps in the synced table', () => {
   it('groups by time bucket, the infinite buckets null with the reason', async () => {
     for (const dimension of ['PICKUP_HOUR', 'PICKUP_DAY', 'PICKUP_MONTH']) {
       const { body } = await gw.query<{ tripGroups: { pickupTime: string | null; stats: { count: string } }[] }>(
-        `{ tripGroups(groupBy: [${dimension}], first: 1000) { pickupTime stats { count } } }`,
+        `{ tripGroups(groupBy: [${dimension}], orderBy: [KEY_ASC], first: 1000) { pickupTime stats { count } } }`,
       );
       expectNoInternalErrors(body.errors);
       expect(body.errors?.length, dimension).toBe(2);
@@ -189,6 +189,11 @@ describe('infinite timestamps in the synced table', () => {
           .map((group) => group.stats.count)
           .sort(),
       ).toEqual(['2', '2', '3']);
+      // They sort as the instants they are (docs/aggregates.md): '-infinity' first, 'infinity' last before NULL.
+      const counts = groups.map((group) => group.stats.count);
+      expect([counts[0], counts.at(-2), counts.at(-1)], dimension).toEqual(['2', '3', '2']);
+      expect(groups[0]!.pickupTime).toBeNull();
+      expect(groups.slice(1, -2).every((group) => group.pickupTime !== null)).toBe(true);
     }
   });
 
