@@ -41,6 +41,81 @@ async function readmeModule<T>(name: string, exported: readonly string[]): Promi
   return (await import(pathToFileURL(file).href)) as T;
 }
 
+/** The GraphQL document in the fenced block right after `<!-- example: name -->` in the README. */
+async function readmeDocument(name: string): Promise<string> {
+  const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+  const match = new RegExp(`<!-- example: ${name} -->\\s*\`\`\`graphql\\n([\\s\\S]*?)\\n\`\`\``).exec(readme);
+  if (!match?.[1]) throw new Error(`README.md has no GraphQL example "${name}"`);
+  return match[1];
+}
+
+/**
+ * Trips 201..206 that the README's filtered page selects, picked up in two ZIPs and dropped off in four boroughs,
+ * run through `page`; what SQL says each trip's zones are must be what the client gives. Removed afterwards.
+ */
+async function expectReadmePageMatchesSql(page: (document: string) => Promise<ReadmePage | undefined>): Promise<void> {
+  await gateway.database.pool.query(
+    `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, tpep_dropoff_datetime, fare_amount, pickup_zip, dropoff_zip)
+     SELECT 200 + i, timestamptz '2016-02-10 12:00:00+00' + i * interval '1 hour',
+            timestamptz '2016-02-10 12:30:00+00' + i * interval '1 hour', 20 + i,
+            (ARRAY[10001, 10011])[i % 2 + 1], (ARRAY[11201, 10451, 11430, 10022, 99999, NULL])[i]
+       FROM generate_series(1, 6) AS i`,
+  );
+  try {
+    const { rows } = await gateway.database.pool.query<{
+      trip_id: string;
+      pickup_zip: number;
+      pickup_borough: string | null;
+      pickup_neighborhood: string | null;
+      dropoff_zip: number | null;
+      dropoff_borough: string | null;
+    }>(
+      `SELECT t.id::text AS trip_id, t.pickup_zip, p.borough AS pickup_borough, p.neighborhood AS pickup_neighborhood,
+              t.dropoff_zip, d.borough AS dropoff_borough
+         FROM "default".trips_synced t
+         LEFT JOIN lakebase_graphql.zip_zones p ON p.zip = t.pickup_zip
+         LEFT JOIN lakebase_graphql.zip_zones d ON d.zip = t.dropoff_zip
+        WHERE t.pickup_zip IN (10001, 10011) AND t.fare_amount >= 10 AND t.fare_amount < 60
+          AND t.tpep_pickup_datetime >= '2016-02-01T00:00:00-05:00'
+        ORDER BY t.fare_amount DESC, t.id DESC
+        LIMIT 50`,
+    );
+    expect(new Set(rows.map((row) => row.dropoff_borough)).size).toBeGreaterThan(3);
+    const data = await page(await readmeDocument('filtered-page'));
+    const nodes = data?.trips.edges.map((edge) => edge.node) ?? [];
+    expect(nodes.map((node) => node.tripId)).toEqual(rows.map((row) => row.trip_id));
+    for (const [index, node] of nodes.entries()) {
+      const row = rows[index]!;
+      // Apollo adds __typename to each object; what matters is the values.
+      const pickup = node.pickupZone && {
+        zip: node.pickupZone.zip,
+        borough: node.pickupZone.borough,
+        neighborhood: node.pickupZone.neighborhood,
+      };
+      const dropoff = node.dropoffZone && { zip: node.dropoffZone.zip, borough: node.dropoffZone.borough };
+      expect({ trip: node.tripId, pickup, dropoff }).toEqual({
+        trip: row.trip_id,
+        pickup: { zip: row.pickup_zip, borough: row.pickup_borough, neighborhood: row.pickup_neighborhood },
+        dropoff: row.dropoff_zip === null ? null : { zip: row.dropoff_zip, borough: row.dropoff_borough },
+      });
+    }
+  } finally {
+    await gateway.database.pool.query('DELETE FROM "default".trips_synced WHERE id > 200');
+  }
+}
+
+interface ReadmePage {
+  trips: {
+    edges: {
+      node: {
+        tripId: string;
+        pickupZone: { zip: number; borough: string | null; neighborhood: string | null } | null;
+        dropoffZone: { zip: number; borough: string | null } | null;
+      };
+    }[];
+  };
+}
+
 // Fares 10..16 on trips 1..7, zips alternating between Manhattan (10001) and Brooklyn (11201).
 const TRIPS = 7;
 async function insert(ids: number[]): Promise<void> {
@@ -202,6 +277,13 @@ describe('Apollo Client 4, configured as in the README', () => {
       await gateway.database.pool.query('DELETE FROM "default".trips_synced WHERE id > $1', [TRIPS]);
     }
   });
+
+  it("runs the README's filtered page with zones, each zone as SQL has it", async () => {
+    await expectReadmePageMatchesSql(
+      async (document) =>
+        (await client.query<ReadmePage>({ query: gql(document), variables: {}, fetchPolicy: 'network-only' })).data,
+    );
+  });
 });
 
 describe('urql with Graphcache, configured as in the README', () => {
@@ -228,6 +310,14 @@ describe('urql with Graphcache, configured as in the README', () => {
     const result = await client.query(BAD_ARGUMENT, {}).toPromise();
     expect(result.error?.graphQLErrors[0]?.extensions.argument).toBe('first');
     expect(result.error?.graphQLErrors[0]?.message).toContain('first');
+  });
+
+  it("runs the README's filtered page with zones, each zone as SQL has it", async () => {
+    await expectReadmePageMatchesSql(async (document) => {
+      const result = await client.query<ReadmePage>(document, {}, { requestPolicy: 'network-only' }).toPromise();
+      expect(result.error).toBeUndefined();
+      return result.data;
+    });
   });
 });
 
