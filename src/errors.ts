@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   /** graphql-js / yoga's codes, kept by the gateway where it rewrites their messages. */
   GRAPHQL_PARSE_FAILED: 'the document is not valid GraphQL syntax',
   GRAPHQL_VALIDATION_FAILED: 'the document does not validate against the schema',
+  OPERATION_RESOLUTION_FAILURE:
+    'the document holds several operations (or none) and operationName chooses none of them',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -204,14 +204,14 @@ describe('requests their clients abandon', () => {
     try {
       await first.query('BEGIN; LOCK TABLE "default".trips_synced IN ACCESS EXCLUSIVE MODE');
       const controller = new AbortController();
-      const abandoned = gw.app.gateway
-        .fetch('http://gateway.test/graphql', {
+      const abandoned = Promise.resolve(
+        gw.app.gateway.fetch('http://gateway.test/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify({ query: '{ tripStats { count } }' }),
           signal: controller.signal,
-        })
-        .catch(() => undefined);
+        }),
+      ).catch(() => undefined);
       await until('the first statement waits', async () => (await gatewayLockWaiters(database!.pool)) === 1);
       // The next request queues for the only connection.
       const waited = gw.query<{ trips: { edges: unknown[] } }>('{ trips(first: 2) { edges { node { tripId } } } }');

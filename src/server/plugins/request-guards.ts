@@ -174,7 +174,8 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
       }
       if (Array.isArray(result) || isAsyncIterable(result)) return;
       const single = result as ExecutionResult;
-      const unresolved = (error: GraphQLError) => error.extensions?.code === 'OPERATION_RESOLUTION_FAILURE';
+      const unresolved = (error: GraphQLError) =>
+        error.extensions?.code === ('OPERATION_RESOLUTION_FAILURE' satisfies ErrorCode);
       if (single.errors?.some((error) => error.message.length > options.maxErrorMessageChars || unresolved(error))) {
         const name = operationNames.get(request);
         setResult({
