@@ -64,12 +64,14 @@ export function useGatewayResponseCache({
   /** Each request's key, and the If-None-Match of a GET or HEAD, for the 304 decision once the answer is known. */
   const keys = new WeakMap<Request, string>();
   const conditions = new WeakMap<Request, string>();
-  const vary = admin ? authorizationHeaders(admin).join(', ') : '';
+  // One URL answers in several media types (JSON, graphql-response+json; an event stream and GraphiQL's page are
+  // not cached), and the caller's scope comes from its headers: a shared cache must key on both.
+  const vary = ['Accept', ...(admin ? authorizationHeaders(admin) : [])].join(', ');
   const keyPeriodMs = Math.max(1_000, Math.floor(cursorLifetimeMs / 2));
   const headersFor = (key: string): Record<string, string> => ({
     // Revalidate every time (the answer changes with any sync); a caller-scoped answer is for the caller alone.
     'Cache-Control': isScopedKey(key) ? 'private, no-cache' : 'no-cache',
-    ...(vary === '' ? {} : { Vary: vary }),
+    Vary: vary,
   });
   const conditional: Plugin<GatewayContext> = {
     onRequest({ request }) {
