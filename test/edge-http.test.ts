@@ -62,6 +62,53 @@ describe('the default edge', () => {
     }
   });
 
+  it('answers other methods on /graphql with 405 and Allow, HEAD included', async () => {
+    const url = `${gw.origin}/graphql?query=${encodeURIComponent('{ __typename }')}`;
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('GET, POST');
+    expect(await head.text()).toBe('');
+    const patch = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get('allow')).toBe('GET, POST');
+    expect(await patch.json()).toEqual({
+      errors: [
+        {
+          message: expect.stringMatching(/^PATCH requests .* use GET with \?query=/),
+          extensions: { code: 'METHOD_NOT_ALLOWED' },
+        },
+      ],
+    });
+  });
+
+  it("tells a client that sends only a persisted operation's id that persisted operations are off, as Apollo's link expects", async () => {
+    for (const body of [
+      {
+        extensions: {
+          persistedQuery: {
+            version: 1,
+            sha256Hash: 'ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38',
+          },
+        },
+      },
+      { documentId: 'sha256:abc123' },
+    ]) {
+      const response = await fetch(`${gw.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(400);
+      const { errors } = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(errors).toEqual([
+        {
+          message: expect.stringMatching(/^persisted operations are off on this gateway/),
+          extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' },
+        },
+      ]);
+    }
+  });
+
   it("a query asked for as an event stream only is answered in the gateway's stream; JSON otherwise", async () => {
     for (const accept of ['text/event-stream', 'TEXT/EVENT-STREAM; charset=utf-8']) {
       const streamed = await post(gw.origin, { query: '{ __typename }' }, { accept });
@@ -340,6 +387,12 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
     expect(((await arbitrary.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(
       /only runs persisted operations/,
     );
+    // By GET too, the short URL a CDN caches (yoga's GET parser dropped documentId).
+    const byGet = await fetch(`${gw.origin}/graphql?documentId=sha256:abc123`, {
+      headers: { accept: 'application/json' },
+    });
+    expect(byGet.status).toBe(200);
+    expect(await byGet.json()).toEqual({ data: { trips: { totalCount: '0' } } });
     const unknown = await post(gw.origin, { documentId: 'nope' });
     expect(((await unknown.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(
       /persisted operation not found/,

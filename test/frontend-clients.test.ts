@@ -7,6 +7,7 @@
  * configuration that a current release of the client no longer accepts (Apollo
  * Client 4 dropped the `uri` option) fails here rather than in a user's app.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -283,6 +284,37 @@ describe('Apollo Client 4, configured as in the README', () => {
       async (document) =>
         (await client.query<ReadmePage>({ query: gql(document), variables: {}, fetchPolicy: 'network-only' })).data,
     );
+  });
+});
+
+describe("Apollo's automatic persisted queries against the default gateway (PERSISTED_OPERATIONS=off)", () => {
+  it('fall back to sending the query, for every query', async () => {
+    const { ApolloClient, HttpLink, InMemoryCache } = await import('@apollo/client');
+    const { PersistedQueryLink } = await import('@apollo/client/link/persisted-queries');
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const sent: unknown[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      sent.push(JSON.parse(String(init?.body)));
+      return fetch(input, init);
+    };
+    const client = new ApolloClient({
+      link: new PersistedQueryLink({ sha256 }).concat(new HttpLink({ uri: `${origin}/graphql`, fetch: recording })),
+      cache: new InMemoryCache(),
+    });
+    try {
+      for (const fare of [11, 13]) {
+        const result = await client.query<TripsPage>({
+          query: gql(TRIPS_QUERY),
+          variables: { first: 2, filter: { fareAmount: { gte: fare } }, orderBy: ['FARE_AMOUNT_DESC'] },
+          fetchPolicy: 'network-only',
+        });
+        expect(result.data?.trips.edges.map((edge) => edge.node.tripId)).toEqual(await idsByFareDesc(fare, 2));
+      }
+      // The first query's hash was refused as not supported; the link then sent every query whole.
+      expect(sent.map((body) => typeof (body as { query?: unknown }).query === 'string')).toEqual([false, true, true]);
+    } finally {
+      client.stop();
+    }
   });
 });
 

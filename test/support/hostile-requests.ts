@@ -455,7 +455,7 @@ export function hostileRequests(): HostileRequest[] {
     post(
       'documentId while persisted operations are off',
       JSON.stringify({ documentId: 'sha256:abc' }),
-      /Must provide query string/,
+      /persisted operations are off on this gateway \(PERSISTED_OPERATIONS=off\): send the query itself/,
     ),
     // ---- other paths and methods
     { name: 'unknown path', path: '/graphql-nope', expect: /Not Found|404/ },

@@ -150,7 +150,7 @@ export function createGateway({
           });
         },
       },
-      ...(persisted ? [persisted] : []),
+      persisted,
       ...useDocumentLimits(
         {
           maxTokens: edge.maxTokens,

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../errors.js';
 import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import { GraphQLError } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import { ConfigError } from '../../config/env.js';
 import type { PersistedOperationsMode } from '../../config/edge.js';
@@ -51,12 +52,15 @@ function operationId(params: GraphQLParams): string | null {
  * other document as usual; `only` runs nothing but the manifest's operations
  * (a production gateway behind one known dashboard). yoga's persisted
  * operations plugin does the work.
+ *
+ * `off` still reads the id: a request that sends one instead of a query is
+ * told that persisted operations are not supported, in the words Apollo's
+ * PersistedQueryLink looks for (PERSISTED_QUERY_NOT_SUPPORTED), so that the
+ * link sends the query itself from then on. yoga's "Must provide query
+ * string." left every query of such a client failing.
  */
-export function usePersistedOperationsFromManifest(
-  mode: PersistedOperationsMode,
-  manifestPath: string,
-): Plugin | undefined {
-  if (mode === 'off') return undefined;
+export function usePersistedOperationsFromManifest(mode: PersistedOperationsMode, manifestPath: string): Plugin {
+  if (mode === 'off') return notSupported;
   const manifest = readPersistedManifest(manifestPath);
   return usePersistedOperations({
     allowArbitraryOperations: mode === 'allow',
@@ -73,9 +77,23 @@ export function usePersistedOperationsFromManifest(
         extensions: { code: 'PERSISTED_QUERY_ONLY' satisfies ErrorCode, http: { status: 400 } },
       },
       keyNotFound: {
-        message: 'this gateway only runs persisted operations: the request carries no documentId',
+        message:
+          mode === 'only'
+            ? 'this gateway only runs persisted operations: the request carries no documentId'
+            : 'the request carries neither a query nor a documentId (or extensions.persistedQuery.sha256Hash)',
         extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED' satisfies ErrorCode, http: { status: 400 } },
       },
     },
   });
 }
+
+const notSupported: Plugin = {
+  onParams({ params }) {
+    if (params.query || operationId(params) === null) return;
+    throw new GraphQLError(
+      'persisted operations are off on this gateway (PERSISTED_OPERATIONS=off): send the query itself ' +
+        "(Apollo's PersistedQueryLink does so by itself on this error)",
+      { extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' satisfies ErrorCode, http: { status: 400 } } },
+    );
+  },
+};

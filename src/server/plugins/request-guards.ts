@@ -22,7 +22,9 @@ const MAX_VALUE_DEPTH = 32;
  *   content types a cross-site HTML form can send without a CORS preflight,
  *   so refusing them is the CSRF protection for everything that is not a
  *   GET (and GET never runs a mutation);
- * - GET parameters that are not JSON (`variables=%7Bbad`) get 400 naming the parameter;
+ * - GET parameters that are not JSON (`variables=%7Bbad`) get 400 naming the parameter, and a GET's
+ *   `documentId` reaches the persisted operations (yoga's GET parser drops it);
+ * - methods other than GET and POST get 405 with `Allow`;
  * - an operation whose result no accepted media type can carry (a
  *   subscription asked with `Accept: application/json`) gets 406 with a body
  *   saying what to accept, and its subscription is ended at once instead of
@@ -107,11 +109,14 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
         }
       }
       if (!requestParser) {
+        // HEAD included: it would need its own refusal of mutations (yoga's is for GET), and revalidation is GET's.
         endResponse(
           errorResponse(
-            415,
-            `${request.method} requests to the GraphQL endpoint are not supported here; use GET with ?query= or POST with a JSON body`,
-            'UNSUPPORTED_MEDIA_TYPE',
+            405,
+            `${request.method} requests to the GraphQL endpoint are not supported here; use GET with ?query= ` +
+              '(it revalidates with If-None-Match) or POST with a JSON body',
+            'METHOD_NOT_ALLOWED',
+            { allow: 'GET, POST' },
           ),
         );
         return;
@@ -132,7 +137,14 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
               }
             }
           }
-          return parse(req);
+          // yoga's GET parser keeps query, operationName, variables and extensions only; GraphQL over HTTP's
+          // persisted documents send documentId, the short URL a CDN caches (persisted-operations.ts).
+          const documentId = url.searchParams.get('documentId');
+          if (documentId === null) return parse(req);
+          const parsed = parse(req);
+          return isPromiseLike(parsed)
+            ? Promise.resolve(parsed).then((params) => ({ ...params, documentId }))
+            : { ...parsed, documentId };
         });
       }
       return parseDone;

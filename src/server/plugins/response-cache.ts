@@ -46,7 +46,7 @@ const SYNC_STATUS = /\bsyncStatus\b/;
  * - the key is the ETag. `If-None-Match` is evaluated here, not by the
  *   plugin, which would answer 304 to any request naming any current entry:
  *   another query, another caller's scope, even a mutation, which then never
- *   ran. Here a GET (or HEAD) gets 304 only when the header names the key of
+ *   ran. Here a GET gets 304 only when the header names the key of
  *   this very request, computed from a fresh version read (so never for a
  *   table that has changed since), and its answer is one that is cached;
  *   other methods ignore the header;
@@ -61,7 +61,7 @@ export function useGatewayResponseCache({
 }: ResponseCacheOptions): Plugin<GatewayContext>[] {
   /** The key each request claimed to compute (ResponseStore.awaitComputation), released once it is answered. */
   const claims = new WeakMap<Request, string>();
-  /** Each request's key, and the If-None-Match of a GET or HEAD, for the 304 decision once the answer is known. */
+  /** Each request's key, and the If-None-Match of a GET, for the 304 decision once the answer is known. */
   const keys = new WeakMap<Request, string>();
   const conditions = new WeakMap<Request, string>();
   // One URL answers in several media types (JSON, graphql-response+json; an event stream and GraphiQL's page are
@@ -78,7 +78,8 @@ export function useGatewayResponseCache({
       const condition = request.headers.get('if-none-match');
       if (condition === null) return;
       request.headers.delete('if-none-match');
-      if (request.method === 'GET' || request.method === 'HEAD') conditions.set(request, condition);
+      // HEAD is refused before any of this (request-guards.ts: 405).
+      if (request.method === 'GET') conditions.set(request, condition);
     },
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       const condition = conditions.get(request);
