@@ -370,6 +370,23 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
       headers: { origin: DASHBOARD, 'access-control-request-method': 'POST' },
     });
     expect(allowed.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
+    // Every request header the README documents may be sent cross-origin, and the ETag read back.
+    const preflight = await fetch(`${gw.origin}/graphql`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: DASHBOARD,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, x-admin-token, authorization, x-request-id',
+      },
+    });
+    const allowedHeaders = (preflight.headers.get('access-control-allow-headers') ?? '').split(/,\s*/);
+    expect(allowedHeaders).toEqual(
+      expect.arrayContaining(['content-type', 'x-admin-token', 'authorization', 'x-request-id']),
+    );
+    const get = await fetch(`${gw.origin}/graphql?documentId=def456`, {
+      headers: { origin: DASHBOARD, accept: 'application/json' },
+    });
+    expect((get.headers.get('access-control-expose-headers') ?? '').split(/,\s*/)).toContain('etag');
     const denied = await fetch(`${gw.origin}/graphql`, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },

@@ -13,8 +13,18 @@ export function corsOptions(origins: readonly string[] | '*') {
     if (!origin) return false as const;
     const common = {
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      allowedHeaders: ['content-type', 'accept', 'authorization', 'x-request-id', 'x-graphql-event-stream-token'],
-      exposedHeaders: ['x-request-id'],
+      // x-admin-token: the README's other way to send the refresh token. (If-None-Match is set by the browser's
+      // own cache, which needs no preflight.)
+      allowedHeaders: [
+        'content-type',
+        'accept',
+        'authorization',
+        'x-admin-token',
+        'x-request-id',
+        'x-graphql-event-stream-token',
+      ],
+      // etag: a client revalidating by hand (If-None-Match) must be able to read the tag.
+      exposedHeaders: ['x-request-id', 'etag'],
       maxAge: 600,
     };
     if (origins === '*') return { ...common, origin: '*', credentials: false };
