@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   FORBIDDEN: 'the caller may not do this',
   INTERNAL_SERVER_ERROR: 'unexpected; the log has the details under the request id',
   DATABASE_BUSY: 'every pooled database connection stayed busy while the request waited (PG_POOL_MAX); retry shortly',
+  DATABASE_UNAVAILABLE:
+    'the database cannot be reached right now (down, restarting, refusing the login); retry shortly',
   STATEMENT_TIMEOUT: 'a statement ran past PG_STATEMENT_TIMEOUT_MS and the database stopped it; ask for less',
   SHUTTING_DOWN: 'the gateway is stopping; resume from the cursor',
   TOO_MANY_SUBSCRIBERS: 'LIVE_MAX_SUBSCRIBERS reached',

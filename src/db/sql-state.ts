@@ -17,3 +17,30 @@ export const QUERY_CANCELED = '57014';
 
 /** insufficient_privilege: the role may not do this (a missing grant). */
 export const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** Node's socket errors for a server that cannot be reached or went away. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * The database cannot serve right now (not this statement's fault, not a bug): unreachable, restarting, shut
+ * down under the connection, refusing the login, or the connection lost mid-statement. Class 08 is connection
+ * exception; 57P01–57P03 are admin_shutdown, crash_shutdown and cannot_connect_now; 28000/28P01 a refused login.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  const state = sqlState(error);
+  if (state !== undefined) {
+    return state.startsWith('08') || ['57P01', '57P02', '57P03', '28000', '28P01'].includes(state);
+  }
+  // pg's own words when the socket closes under a query or a connection attempt times out.
+  return error instanceof Error && /^Connection terminated/.test(error.message);
+}

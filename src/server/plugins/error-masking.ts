@@ -2,7 +2,8 @@ import { GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { StatementCancelledError } from '../../db/cancellable-driver.js';
-import { NUMERIC_VALUE_OUT_OF_RANGE, QUERY_CANCELED, sqlState } from '../../db/sql-state.js';
+import { isDatabaseUnavailable, NUMERIC_VALUE_OUT_OF_RANGE, QUERY_CANCELED, sqlState } from '../../db/sql-state.js';
+import { LakebaseConnectionError } from '../../lakebase/errors.js';
 import { type ErrorCode } from '../../errors.js';
 import { withVariableCode } from './validation-arguments.js';
 
@@ -20,8 +21,11 @@ interface KnownFailure {
    * Said in the log: at warn level what the operator can act on, at info level what only explains a line
    * (a cancelled statement); the data's failures are not logged.
    */
-  log?: { level: 'warn' | 'info'; message: string };
+  log?: { level: 'warn' | 'info'; message: string; detail?: string };
 }
+
+/** The same warning at most once in this long: an outage fails every request, and one line says it. */
+const REPEATED_WARNING_MS = 10_000;
 
 function knownFailure(original: Error): KnownFailure | undefined {
   // A value the type cannot carry (a double column's NaN or Infinity in a Float, a timestamp's 'infinity' in a
@@ -50,6 +54,15 @@ function knownFailure(original: Error): KnownFailure | undefined {
       log: { level: 'warn', message: 'a statement ran past PG_STATEMENT_TIMEOUT_MS and was stopped' },
     };
   }
+  // The database is down, restarting, or refuses the login: the client should retry later (/ready says why), which
+  // it could not tell from a bug when this read as an internal error.
+  if (original instanceof LakebaseConnectionError || isDatabaseUnavailable(original)) {
+    return {
+      message: 'the database cannot be reached right now; retry shortly (the gateway logs why, and /ready reports it)',
+      code: 'DATABASE_UNAVAILABLE' satisfies ErrorCode,
+      log: { level: 'warn', message: 'database unavailable; requests fail until it answers', detail: original.message },
+    };
+  }
   // pg-pool's wait for a connection ran out: load, and a client may retry; the pool may be too small.
   if (original.message === POOL_TIMEOUT) {
     return {
@@ -70,17 +83,26 @@ function knownFailure(original: Error): KnownFailure | undefined {
  * leaking internals (SQL, hosts).
  */
 export function useErrorMasking(): Plugin<GatewayContext> {
+  /** When each warning was last logged, and how many were left out since. */
+  const warned = new Map<string, { at: number; leftOut: number }>();
+  const log = (context: GatewayContext, error: GraphQLError, known: KnownFailure['log'] & object) => {
+    const fields = { requestId: context.requestId, path: error.path?.join('.'), detail: known.detail };
+    if (known.level === 'info') return context.logger.info(known.message, fields);
+    const now = Date.now();
+    const last = warned.get(known.message);
+    if (last && now - last.at < REPEATED_WARNING_MS) {
+      last.leftOut += 1;
+      return;
+    }
+    warned.set(known.message, { at: now, leftOut: 0 });
+    context.logger.warn(known.message, { ...fields, ...(last?.leftOut ? { sameWarningsLeftOut: last.leftOut } : {}) });
+  };
   const mask = (context: GatewayContext, error: GraphQLError): GraphQLError => {
     const original = error.originalError;
     if (!original || original instanceof GraphQLError) return withVariableCode(error);
     const known = knownFailure(original);
     if (known) {
-      if (known.log) {
-        context.logger[known.log.level](known.log.message, {
-          requestId: context.requestId,
-          path: error.path?.join('.'),
-        });
-      }
+      if (known.log) log(context, error, known.log);
       return new GraphQLError(known.message, {
         nodes: error.nodes,
         path: error.path,
