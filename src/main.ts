@@ -47,13 +47,12 @@ async function main(): Promise<void> {
     logger.info('using the configured database', { ...describe(database), idleAfterMs: database.idleAfterMs });
   }
 
-  database = await resolvePreferredSsl(database, logger);
-
   // Nothing started here may outlive a failed start: the embedded cluster above would keep its port and
   // data directory, and the next `npm start` would find them taken.
   let app: App | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
   try {
+    database = await resolvePreferredSsl(database, logger);
     if (!config.production) {
       const { ensureWebBuild } = await import('./dev/web-build.js');
       await ensureWebBuild(DEFAULT_WEB_DIR, logger);

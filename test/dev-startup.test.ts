@@ -61,4 +61,39 @@ describe('npm start in development', () => {
     expect(existsSync(path.join(actual, 'PG_VERSION'))).toBe(true);
     expect(existsSync(path.join(actual, 'postmaster.pid'))).toBe(false);
   }, 120_000);
+
+  it.each([
+    ['LOCAL_SYNC_POLICY', 'continous'],
+    ['LOCAL_SYNC_INTERVAL_MS', '5'],
+    ['PGSSLMODE', 'bogus'],
+    ['PGPORT', 'abc'],
+  ])(
+    'stops on %s=%s naming the variable, before it starts the embedded database',
+    async (name, value) => {
+      const dataDir = path.join(dir, `pg-${name.toLowerCase()}`);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          TMPDIR: process.env.TMPDIR,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          EMBEDDED_PG_DIR: dataDir,
+          EMBEDDED_PG_PORT: String(pgPort),
+          LOG_LEVEL: 'warn',
+          [name]: value,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(78);
+      expect(output).toContain(`configuration error: ${name}:`);
+      // Nothing was started: no cluster holds the port or the data directory.
+      expect(existsSync(dataDir)).toBe(false);
+    },
+    60_000,
+  );
 });

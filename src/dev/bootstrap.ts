@@ -9,7 +9,7 @@ import { read } from '../config/variables.js';
 import type { Logger } from '../logger.js';
 import type { SyncSource } from '../sync/source.js';
 import { embeddedDataDir } from './dev-database.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import { loadSampleIfEmpty } from './load/sample-if-empty.js';
 import {
   LocalSyncSource,
@@ -34,6 +34,13 @@ export async function startDevEnvironment(
 ): Promise<DevEnvironment> {
   const port = read(env, 'EMBEDDED_PG_PORT');
   const dataDir = embeddedDataDir(env);
+  // Every setting read before the cluster starts: a typo must stop startup with nothing left running.
+  const policy: SchedulingPolicy = read(env, 'LOCAL_SYNC_POLICY');
+  const intervalMs = read(env, 'LOCAL_SYNC_INTERVAL_MS');
+  const retentionMs = changeRetentionMs(env);
+  loadConfig({ ...env, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  // Unused without PGHOST, but a value that does not read is still a mistake to name.
+  if (env.PGPORT !== undefined) read(env, 'PGPORT');
   logger.warn(
     'No database configured (DATABASE_URL / PGHOST unset): starting the EMBEDDED PostgreSQL for local development. ' +
       'It is not Lakebase and is never used in production.',
@@ -46,6 +53,28 @@ export async function startDevEnvironment(
     log: (line) => logger.debug(line),
     notice: (line) => logger.warn(line),
   });
+  try {
+    return await startPipeline(logger, embedded, { env, port, dataDir, policy, intervalMs, retentionMs });
+  } catch (error) {
+    // The cluster must not outlive a failed start: it would hold its port and data directory.
+    await embedded.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startPipeline(
+  logger: Logger,
+  embedded: EmbeddedDatabase,
+  settings: {
+    env: NodeJS.ProcessEnv;
+    port: number;
+    dataDir: string;
+    policy: SchedulingPolicy;
+    intervalMs: number;
+    retentionMs: number | null;
+  },
+): Promise<DevEnvironment> {
+  const { env, port, dataDir, policy } = settings;
   const loaded = loadConfig({ ...env, DATABASE_URL: embedded.connectionString });
   if (!loaded.database) throw new Error('embedded database configuration missing');
   const database: DatabaseConfig = { ...loaded.database, source: 'embedded' };
@@ -64,15 +93,14 @@ export async function startDevEnvironment(
 
   // The Unity Catalog side, emulated: a source table with a change feed, and a
   // worker that syncs it into the synced table like Lakebase's pipeline does.
-  const policy: SchedulingPolicy = read(env, 'LOCAL_SYNC_POLICY');
   const names = pipelineNames({ syncedSchema: database.schema, syncedTable: database.table });
   const log = (line: string) => logger.info(line, { component: 'local-pipeline' });
   await seedLocalPipeline(pool, { names, policy, log });
   const worker = new SyncWorker(pool, {
     names,
     policy,
-    intervalMs: read(env, 'LOCAL_SYNC_INTERVAL_MS'),
-    changeRetentionMs: changeRetentionMs(env),
+    intervalMs: settings.intervalMs,
+    changeRetentionMs: settings.retentionMs,
     log,
   });
   let workerRunning = false;

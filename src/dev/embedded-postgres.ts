@@ -345,6 +345,20 @@ async function initialise(
   }
 }
 
+/**
+ * The environment of initdb and postgres: ours without the libpq variables. They are the gateway's client
+ * settings (PGHOST, PGPORT, PGUSER, …), but the server reads some of them too: PGPORT=abc made postgres refuse
+ * to start with a message about "port" that never named the variable.
+ */
+function serverEnvironment(locale: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { LC_MESSAGES: locale };
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('PG')) env[name] = value;
+  }
+  env.LC_MESSAGES = locale;
+  return env;
+}
+
 function run(
   command: string,
   args: string[],
@@ -353,7 +367,7 @@ function run(
   log: (line: string) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...runAs, env: { ...process.env, LC_MESSAGES: locale } });
+    const child = spawn(command, args, { ...runAs, env: serverEnvironment(locale) });
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => log(chunk.toString('utf8').trimEnd()));
     child.stderr.on('data', (chunk: Buffer) => {
@@ -381,7 +395,7 @@ function startServer(
   return new Promise((resolve, reject) => {
     const child = spawn(binaries.postgres, ['-D', dataDir, '-p', String(port), ...flags], {
       ...runAs,
-      env: { ...process.env, LC_MESSAGES: locale },
+      env: serverEnvironment(locale),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr.on('data', (chunk: Buffer) => {
