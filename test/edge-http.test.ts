@@ -236,6 +236,13 @@ describe('the default edge', () => {
   });
 
   it('cuts off a slow-loris request (declares 1000 bytes, sends 10)', async () => {
+    const counted = async (status: string) => {
+      const text = await (await fetch(`${gw.origin}/metrics`)).text();
+      return Number(
+        new RegExp(`^lakebase_http_responses_total\\{status="${status}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0,
+      );
+    };
+    const [timedOutBefore, badBefore] = [await counted('408'), await counted('400')];
     const http = await listen(gw.app.gateway, 0, '127.0.0.1', { requestTimeoutMs: 300, headersTimeoutMs: 300 });
     try {
       const { port } = new URL(http.url);
@@ -252,6 +259,9 @@ describe('the default edge', () => {
         setTimeout(() => reject(new Error(`still open after 10 s: ${received}`)), 10_000).unref();
       });
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      // The metrics count the 408 the client got, not the 400 the handler made of the cut body afterwards.
+      await expect.poll(() => counted('408'), { timeout: 5_000 }).toBe(timedOutBefore + 1);
+      expect(await counted('400')).toBe(badBefore);
     } finally {
       await http.close();
     }

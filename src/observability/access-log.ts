@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kind, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
+import { sentStatus } from './sent-status.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const ids = new WeakMap<Request, string>();
@@ -52,7 +53,7 @@ export function useAccessLog(logger: Logger): Plugin {
     },
     onExecute: ({ args }) => noteOperation(args),
     onSubscribe: ({ args }) => noteOperation(args),
-    onResponse({ request, response }) {
+    onResponse({ request, response, serverContext }) {
       const start = started.get(request);
       const id = requestIdOf(request);
       if (!response.headers.has('x-request-id')) response.headers.set('x-request-id', id);
@@ -64,7 +65,7 @@ export function useAccessLog(logger: Logger): Plugin {
         requestId: id,
         method: request.method,
         path,
-        status: response.status,
+        status: sentStatus(response, serverContext),
         operationName: operations.get(request) ?? null,
         durationMs: start === undefined ? null : Math.round((performance.now() - start) * 10) / 10,
       });

@@ -7,6 +7,7 @@ import type { StatementCounter } from '../db/database.js';
 import type { TripFeedStats } from '../live/trip-feed.js';
 import { useGraphQLMetrics } from './graphql-metrics.js';
 import { SeriesCounter, SeriesHistogram } from './series-metrics.js';
+import { sentStatus } from './sent-status.js';
 import type { SyncService } from '../sync/service.js';
 
 /** What /metrics reads at scrape time: the counters the gateway keeps anyway. */
@@ -205,8 +206,8 @@ export function createMetrics(sources: MetricSources) {
       if (Array.isArray(result)) for (const item of result) countErrors((item as ExecutionResult).errors);
       else if (!isAsyncIterable(result)) countErrors((result as ExecutionResult).errors);
     },
-    onResponse({ response }) {
-      responses.series({ status: String(response.status) }).inc();
+    onResponse({ response, serverContext }) {
+      responses.series({ status: String(sentStatus(response, serverContext)) }).inc();
     },
   };
   return { registry, plugins: [requestMetrics, observer] };
