@@ -79,6 +79,17 @@ describe('docs/bi-tools.md examples run against the local gateway', () => {
     expect(stdout).toMatch(/Queens\s+20/);
   }, 60_000);
 
+  it("Python: a variable that does not read raises the gateway's message, not a bare HTTP error", async () => {
+    const python = await pythonWithPandas();
+    const script = example('python').replace('"variables": {"first": 20}', '"variables": {"first": "20"}');
+    expect(script).toContain('"first": "20"');
+    const failure = await run(python, ['-c', script], { env }).then(
+      () => null,
+      (error: unknown) => error as { stderr: string },
+    );
+    expect(failure?.stderr).toMatch(/RuntimeError: Variable "\$first" got invalid value "20"/);
+  }, 60_000);
+
   it('Grafana Infinity: the POST it sends, read at data.tripGroups with the documented columns', async () => {
     const response = await fetch(`${env.GATEWAY_URL}/api/graphql`, {
       method: 'POST',
