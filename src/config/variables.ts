@@ -598,7 +598,11 @@ export const VARIABLES = {
 
   // Observability
   ACCESS_LOG: flag(
-    { group: 'Observability', meaning: 'one JSON line per request (request id, operation, status, duration)' },
+    {
+      group: 'Observability',
+      meaning:
+        'one JSON line per request (request id, operation, status, duration), at `info`: `LOG_LEVEL=warn` or `error` leaves it out',
+    },
     true,
   ),
   METRICS: flag({ group: 'Observability', meaning: 'Prometheus metrics on `/metrics`' }, true),
