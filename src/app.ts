@@ -231,12 +231,15 @@ export function createApp({
       } catch (error) {
         // /ready repeats it: a platform's health page shows that, not the log.
         readiness.lastFailure = describeError(error);
+        // Doubling up to 15 s: a database that refuses the login stays refused, and a line every 2 s buried the rest.
+        const retryInMs = Math.min(retryMs * 2 ** Math.min(attempt - 1, 10), Math.max(retryMs, 15_000));
         logger.error('cannot initialise the gateway schema; retrying', {
           attempt,
+          retryInMs,
           schema: config.database.gatewaySchema,
           error: readiness.lastFailure,
         });
-        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        await new Promise((resolve) => setTimeout(resolve, retryInMs));
       }
     }
   })();

@@ -101,12 +101,22 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    // Live streams first: subscribers get SHUTTING_DOWN with their resume
-    // cursor instead of a dropped connection.
-    await started.live.stop();
-    await server.close();
-    await started.close();
-    await dev?.stop();
+    const began = performance.now();
+    try {
+      // Live streams first: subscribers get SHUTTING_DOWN with their resume
+      // cursor instead of a dropped connection.
+      await started.live.stop();
+      const { cut } = await server.close();
+      if (cut > 0) {
+        logger.warn('requests still running at the end of SHUTDOWN_GRACE_MS were cut', { requests: cut });
+      }
+      await started.close();
+      await dev?.stop();
+    } catch (error) {
+      logUnexpected(logger, 'shutdown failed', error);
+      process.exit(1);
+    }
+    logger.info('stopped', { signal, ms: Math.round(performance.now() - began) });
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

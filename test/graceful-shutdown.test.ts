@@ -69,6 +69,39 @@ describe('shutting down', () => {
     await expect(request(origin, 'GET', '/health', {})).rejects.toThrow();
   });
 
+  it('cuts a request still running when the grace period ends, and says how many it cut', async () => {
+    gw = await startTestGateway('shutdown_cut', { LIVE_POLL_INTERVAL_MS: '100' });
+    server = await listen(gw.app.gateway, 0, '127.0.0.1', { ...TIMEOUTS, shutdownGraceMs: 300 });
+    const origin = new URL(server.url).origin;
+    const lock = await gw.database.pool.connect();
+    try {
+      await lock.query('BEGIN; LOCK TABLE "default".trips_synced IN ACCESS EXCLUSIVE MODE');
+      const answer = request(
+        origin,
+        'POST',
+        '/graphql',
+        { 'content-type': 'application/json', accept: 'application/json' },
+        JSON.stringify({ query: '{ trips(first: 3) { edges { node { tripId } } } }' }),
+      ).then(
+        () => 'answered',
+        () => 'cut',
+      );
+      for (let waited = 0; waited < 100; waited += 1) {
+        const { rows } = await gw.database.pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+        );
+        if (rows[0]!.n !== '0') break;
+        await sleep(20);
+      }
+      expect(await server.close()).toEqual({ cut: 1 });
+      server = undefined;
+      expect(await answer).toBe('cut');
+    } finally {
+      await lock.query('ROLLBACK');
+      lock.release();
+    }
+  });
+
   it('ends a single-connection event stream as a complete response, after SHUTTING_DOWN', async () => {
     const origin = await start('shutdown_stream');
     const reserved = await request(origin, 'PUT', '/graphql/stream', { accept: 'text/plain' });

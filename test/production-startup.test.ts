@@ -155,6 +155,12 @@ describe('production startup with Lakebase OAuth', () => {
     expect(fake.issued.map((credential) => credential.target)).toEqual(['trips-db']);
     expect(gateway.logs.join('\n')).toContain('database password: OAuth');
     await gateway.stop();
+    // A stop says it happened, after it began.
+    const messages = gateway.logs.map((line) =>
+      line.startsWith('{') ? (JSON.parse(line) as { msg: string }).msg : line,
+    );
+    expect(messages.indexOf('stopped')).toBeGreaterThan(messages.indexOf('shutting down'));
+    expect(messages).toContain('shutting down');
   });
 
   it('is not ready while credentials are refused, says why in the log, and recovers without a restart', async () => {

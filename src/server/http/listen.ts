@@ -5,7 +5,8 @@ import type { Gateway } from './gateway.js';
 export interface Listening {
   server: Server;
   url: string;
-  close(): Promise<void>;
+  /** Resolves once every connection is closed, with how many responses the grace period's end cut. */
+  close(): Promise<{ cut: number }>;
 }
 
 export interface HttpTimeouts {
@@ -65,15 +66,19 @@ export async function listen(
  * feed has sent each operation its SHUTTING_DOWN and `complete` (main.ts stops it first), and a
  * single-connection stream would otherwise stay open, waiting for operations that will not come.
  */
-function closeGracefully(server: Server, open: Set<ServerResponse>, graceMs: number): Promise<void> {
-  return new Promise<void>((resolve) => {
+function closeGracefully(server: Server, open: Set<ServerResponse>, graceMs: number): Promise<{ cut: number }> {
+  return new Promise((resolve) => {
+    let cut = 0;
     server.close(() => {
       clearInterval(idleSweep);
       clearTimeout(deadline);
-      resolve();
+      resolve({ cut });
     });
     const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
-    const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+    const deadline = setTimeout(() => {
+      cut = open.size;
+      server.closeAllConnections();
+    }, graceMs);
     server.closeIdleConnections();
     // A moment for events already queued on their way out (the SHUTTING_DOWN just sent) to be written.
     setTimeout(
