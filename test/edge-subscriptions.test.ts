@@ -454,6 +454,12 @@ describe("graphql-sse's refusals on /graphql/stream", () => {
       /^variables: must be an object$/,
       { code: 'BAD_REQUEST', argument: 'variables' },
     );
+    await expectRefusal(
+      await stream('POST', json, JSON.stringify({ extensions: { operationId: 'a' } })),
+      400,
+      /^query: required: a POST sends one operation as JSON/,
+      { code: 'BAD_REQUEST', argument: 'query' },
+    );
     await expectRefusal(await stream('POST', json, '{'), 400, /^the body is not valid JSON \(/, {
       code: 'BAD_REQUEST',
     });

@@ -6,18 +6,26 @@ import { errorResponse } from '../http/error-response.js';
  * "Operation ID is missing") or, for a media type, an empty 415. A client reading `errors[0]` then learns
  * neither what to fix nor which input it was. Its refusals are reworded here, the status kept.
  */
-const REWORDED: Record<string, (endpoint: string) => { message: string; argument?: string }> = {
+const REWORDED: Record<string, (endpoint: string, method: string) => { message: string; argument?: string }> = {
   'Stream not found': (endpoint) => ({
     message:
       `no stream for this token: reserve one with PUT ${endpoint}, then open it with GET and the token in ` +
       'X-GraphQL-Event-Stream-Token (an unopened reservation expires)',
     argument: 'X-GraphQL-Event-Stream-Token',
   }),
-  'Missing query': (endpoint) => ({
-    message:
-      'no operation: a GET that names a stream token must name one this gateway issued and that has not expired ' +
-      `(PUT ${endpoint} reserves one), and a GET without one must carry ?query=`,
-  }),
+  'Missing query': (endpoint, method) =>
+    method === 'POST'
+      ? {
+          message:
+            'query: required: a POST sends one operation as JSON { query, variables, extensions: { operationId } } ' +
+            '(with the stream token in X-GraphQL-Event-Stream-Token), or { query } alone for a stream of its own',
+          argument: 'query',
+        }
+      : {
+          message:
+            'no operation: a GET that names a stream token must name one this gateway issued and that has not expired ' +
+            `(PUT ${endpoint} reserves one), and a GET without one must carry ?query=`,
+        },
   'Operation ID is missing': () => ({
     message: "extensions.operationId: required for an operation sent to a reservation's stream",
     argument: 'extensions.operationId',
@@ -38,7 +46,7 @@ const REWORDED: Record<string, (endpoint: string) => { message: string; argument
 const MEDIA_TYPE_ADVICE =
   'send operations with Content-Type: application/json, and open streams with Accept: text/event-stream';
 
-export async function explainStreamRefusal(answer: Response, endpoint: string): Promise<Response> {
+export async function explainStreamRefusal(answer: Response, endpoint: string, method: string): Promise<Response> {
   if (answer.status < 400) return answer;
   if (answer.status === 415)
     return errorResponse(415, `unsupported media type: ${MEDIA_TYPE_ADVICE}`, 'UNSUPPORTED_MEDIA_TYPE');
@@ -53,7 +61,7 @@ export async function explainStreamRefusal(answer: Response, endpoint: string): 
   } catch {
     // Not JSON: the text is the message.
   }
-  const reworded = REWORDED[original]?.(endpoint);
+  const reworded = REWORDED[original]?.(endpoint, method);
   if (reworded) {
     const extensions = {
       code: 'BAD_REQUEST' satisfies ErrorCode,

@@ -203,7 +203,7 @@ function useGraphQLSseProtocol(
           );
         }
         return handler(request).then(async (response) => {
-          if (response.status !== 201) return endResponse(await explainStreamRefusal(response, path));
+          if (response.status !== 201) return endResponse(await explainStreamRefusal(response, path, request.method));
           const token = await response.text();
           reservations.reserved(token, client);
           endResponse(new yogaFetch.Response(token, { status: 201, headers: response.headers }));
@@ -238,7 +238,7 @@ function useGraphQLSseProtocol(
               // disposes of the stream on the same signal).
               if (opened) onceAborted(request.signal, () => reservations.closed(opening));
             }
-            endResponse(answer.status < 400 ? answer : await explainStreamRefusal(answer, path));
+            endResponse(answer.status < 400 ? answer : await explainStreamRefusal(answer, path, request.method));
           },
           (error: unknown) => {
             if (opening !== undefined) reservations.opened(opening, false);
