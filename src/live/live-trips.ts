@@ -135,7 +135,7 @@ export function createLiveTrips({
   if (live.notifyChannel !== null) {
     log.info('LISTEN connection host', {
       host: listenWhere,
-      direct: listenHost !== null ? 'LIVE_LISTEN_HOST' : 'PGHOST (checked by a probe notification)',
+      direct: listenHost !== null ? 'LIVE_LISTEN_HOST' : "the database's own host (checked by a probe notification)",
     });
   }
   const keyFeed = new TripFeed({ db, config: live, stream, logger: log, onActivityChange: followSyncStatus });
