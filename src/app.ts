@@ -229,6 +229,9 @@ export function createApp({
         logger.info('gateway schema ready', { schema: config.database.gatewaySchema, zipZones: zones.total });
         return;
       } catch (error) {
+        // Closed while installing (a start that failed later, such as a HOST that cannot be listened on): the
+        // failure is the close's doing, not the database's.
+        if (closed) return;
         // /ready repeats it: a platform's health page shows that, not the log.
         readiness.lastFailure = describeError(error);
         // Doubling up to 15 s: a database that refuses the login stays refused, and a line every 2 s buried the rest.
