@@ -47,7 +47,10 @@ export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Poo
   // An idle connection that dies (database restart, network blip, token-expired
   // disconnect) emits 'error' on the pool; unhandled, that would kill the process.
   pool.on('error', (error) => {
-    options.logger.warn('idle database connection closed', { error: error.message });
+    // While the pool ends (shutdown), its connections may still be closing when the server stops: expected.
+    if (pool.ending)
+      options.logger.debug('idle database connection closed while the pool ends', { error: error.message });
+    else options.logger.warn('idle database connection closed', { error: error.message });
   });
   // A checked-out connection that dies between two statements (a transaction,
   // a rollup build holding its advisory lock) emits 'error' on the client

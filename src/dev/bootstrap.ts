@@ -50,6 +50,7 @@ export async function startDevEnvironment(
     dataDir,
     port,
     persistent: true,
+    ownProcessGroup: true,
     log: (line) => logger.debug(line),
     notice: (line) => logger.warn(line),
   });
@@ -82,7 +83,11 @@ async function startPipeline(
   // Kept open for the pipeline worker and the status source: the worker's control connection, and
   // its CONTINUOUS writers (DEFAULT_RUNNER_SETTINGS.continuousWriters, capped by this size).
   const pool = new pg.Pool({ connectionString: embedded.connectionString, max: 6 });
-  pool.on('error', (error) => logger.warn('dev pipeline connection closed', { error: error.message }));
+  pool.on('error', (error) =>
+    pool.ending
+      ? logger.debug('dev pipeline connection closed while the pool ends', { error: error.message })
+      : logger.warn('dev pipeline connection closed', { error: error.message }),
+  );
   const table = `${database.schema}.${database.table}`;
   const sample = await loadSampleIfEmpty(pool, await ensured(pool, database));
   if (sample.action === 'loaded') {

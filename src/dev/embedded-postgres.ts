@@ -38,6 +38,12 @@ export interface EmbeddedOptions {
   log?: (line: string) => void;
   /** Where the binaries or the data had to go elsewhere (see the module comment); defaults to log. */
   notice?: (line: string) => void;
+  /**
+   * Runs postgres in a process group of its own, so that a terminal's Ctrl-C (SIGINT to the foreground group)
+   * reaches only the gateway, which then stops it after its own connections: postgres used to shut down at the
+   * same moment, and the gateway logged its connections' ends as database failures.
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** Startup cannot work as set up; the message says what to do. Not a bug, so no stack trace is needed. */
@@ -122,7 +128,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   let server: ChildProcess;
   try {
-    server = await startServer(binaries, dataDir, port, postgresFlags(options.persistent ?? true), runAs, remember);
+    server = await startServer(binaries, dataDir, port, postgresFlags(options.persistent ?? true), runAs, remember, {
+      detached: options.ownProcessGroup ?? false,
+    });
   } catch (error) {
     throw failure('the server exited early', error);
   }
@@ -390,11 +398,13 @@ function startServer(
   flags: string[],
   runAs: RunAs | undefined,
   log: (line: string) => void,
+  group: { detached: boolean },
 ): Promise<ChildProcess> {
   const locale = messagesLocale();
   return new Promise((resolve, reject) => {
     const child = spawn(binaries.postgres, ['-D', dataDir, '-p', String(port), ...flags], {
       ...runAs,
+      detached: group.detached,
       env: serverEnvironment(locale),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
