@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { sql, type CompiledQuery, type SqlBool } from 'kysely';
+import { StatementCancelledError } from '../../db/cancellable-driver.js';
 import type { Db } from '../../db/database.js';
 import { INSUFFICIENT_PRIVILEGE, sqlState } from '../../db/sql-state.js';
 import { installGatewaySchema, type SchemaStep } from '../../db/gateway-schema/installer.js';
@@ -363,9 +364,10 @@ export class RollupService {
     const speculative = await this.#speculate(needs);
     if (speculative) {
       const answer = await run(speculative.source).catch((error: unknown) => {
-        // Bad arguments are the caller's to report. Anything else (the rollup or the signature
-        // function dropped under us) is decided again by the checked path below.
-        if (error instanceof GraphQLError) throw error;
+        // Bad arguments are the caller's to report, and a statement its client abandoned says nothing about
+        // the rollup. Anything else (the rollup or the signature function dropped under us) is decided again
+        // by the checked path below.
+        if (error instanceof GraphQLError || error instanceof StatementCancelledError) throw error;
         this.#deps.logger.debug('rollup statement failed; checking freshness', { error: describeError(error) });
         this.#lastFresh = null;
         return null;
