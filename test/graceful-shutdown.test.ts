@@ -5,6 +5,7 @@
  * complete HTTP response, not a cut connection.
  */
 import http from 'node:http';
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen, type Listening } from '../src/server/http/listen.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -12,6 +13,27 @@ import { insertTrips, sleep } from './support/live.js';
 import { send as request } from './support/raw-sse.js';
 
 const TIMEOUTS = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, shutdownGraceMs: 5_000 };
+
+/** A trips page whose statement waits on a lock held by `lock` (a long request), once it is waiting. */
+async function requestHeldByLock(origin: string, lock: pg.PoolClient, pool: pg.Pool) {
+  await lock.query('BEGIN; LOCK TABLE "default".trips_synced IN ACCESS EXCLUSIVE MODE');
+  const answer = request(
+    origin,
+    'POST',
+    '/graphql',
+    { 'content-type': 'application/json', accept: 'application/json' },
+    JSON.stringify({ query: '{ trips(first: 3) { edges { node { tripId } } } }' }),
+  );
+  for (let waited = 0; waited < 100; waited += 1) {
+    const { rows } = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+    );
+    if (rows[0]!.n !== '0') break;
+    await sleep(20);
+  }
+  // Wrapped: returned bare, the async function's promise would wait for the answer itself.
+  return { answer };
+}
 
 describe('shutting down', () => {
   let gw: TestGateway | undefined;
@@ -35,22 +57,8 @@ describe('shutting down', () => {
     const lock = await gw!.database.pool.connect();
     let closed = false;
     try {
-      await lock.query('BEGIN; LOCK TABLE "default".trips_synced IN ACCESS EXCLUSIVE MODE');
-      const answer = request(
-        origin,
-        'POST',
-        '/graphql',
-        { 'content-type': 'application/json', accept: 'application/json' },
-        JSON.stringify({ query: '{ trips(first: 3) { edges { node { tripId } } } }' }),
-      );
       // The page's statement waits on the lock: the request is running when the listener closes.
-      for (let waited = 0; waited < 100; waited += 1) {
-        const { rows } = await gw!.database.pool.query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-        );
-        if (rows[0]!.n !== '0') break;
-        await sleep(20);
-      }
+      const { answer } = await requestHeldByLock(origin, lock, gw!.database.pool);
       const closing = server!.close().then(() => (closed = true));
       await sleep(300);
       expect(closed).toBe(false);
@@ -75,24 +83,10 @@ describe('shutting down', () => {
     const origin = new URL(server.url).origin;
     const lock = await gw.database.pool.connect();
     try {
-      await lock.query('BEGIN; LOCK TABLE "default".trips_synced IN ACCESS EXCLUSIVE MODE');
-      const answer = request(
-        origin,
-        'POST',
-        '/graphql',
-        { 'content-type': 'application/json', accept: 'application/json' },
-        JSON.stringify({ query: '{ trips(first: 3) { edges { node { tripId } } } }' }),
-      ).then(
+      const answer = (await requestHeldByLock(origin, lock, gw.database.pool)).answer.then(
         () => 'answered',
         () => 'cut',
       );
-      for (let waited = 0; waited < 100; waited += 1) {
-        const { rows } = await gw.database.pool.query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-        );
-        if (rows[0]!.n !== '0') break;
-        await sleep(20);
-      }
       expect(await server.close()).toEqual({ cut: 1 });
       server = undefined;
       expect(await answer).toBe('cut');

@@ -6,7 +6,7 @@
  * test cluster runs.
  */
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface NotificationDroppingProxy {
   port: number;
@@ -18,9 +18,8 @@ export async function startNotificationDroppingProxy(target: {
   host: string;
   port: number;
 }): Promise<NotificationDroppingProxy> {
-  const sockets = new Set<net.Socket>();
   const proxy: NotificationDroppingProxy = { port: 0, dropped: 0, close: async () => {} };
-  const server = net.createServer((client) => {
+  const server = await listenOnLoopback((client, sockets) => {
     const upstream = net.connect(target.port, target.host);
     sockets.add(client).add(upstream);
     client.pipe(upstream);
@@ -48,12 +47,7 @@ export async function startNotificationDroppingProxy(target: {
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.port = (server.address() as AddressInfo).port;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
+  proxy.port = server.port;
+  proxy.close = server.close;
   return proxy;
 }

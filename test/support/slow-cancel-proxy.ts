@@ -6,7 +6,7 @@
  * the test cluster runs.
  */
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 const CANCEL_REQUEST_CODE = 80877102;
 
@@ -21,20 +21,19 @@ export async function startSlowCancelProxy(
   target: { host: string; port: number },
   delayMs: number,
 ): Promise<SlowCancelProxy> {
-  const sockets = new Set<net.Socket>();
-  const proxy: SlowCancelProxy = { port: 0, cancels: { received: 0, forwarded: 0 }, close: async () => {} };
-  const server = net.createServer((client) => {
+  const cancels = { received: 0, forwarded: 0 };
+  const server = await listenOnLoopback((client, sockets) => {
     sockets.add(client);
     client.on('error', () => client.destroy());
     client.once('data', (first: Buffer) => {
       const isCancel = first.length === 16 && first.readInt32BE(4) === CANCEL_REQUEST_CODE;
-      if (isCancel) proxy.cancels.received += 1;
+      if (isCancel) cancels.received += 1;
       setTimeout(
         () => {
           const upstream = net.connect(target.port, target.host);
           sockets.add(upstream);
           upstream.write(first);
-          if (isCancel) proxy.cancels.forwarded += 1;
+          if (isCancel) cancels.forwarded += 1;
           client.pipe(upstream);
           upstream.pipe(client);
           const end = () => {
@@ -50,12 +49,5 @@ export async function startSlowCancelProxy(
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.port = (server.address() as AddressInfo).port;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    });
-  return proxy;
+  return { port: server.port, cancels, close: server.close };
 }
