@@ -185,6 +185,7 @@ export function createApp({
         : []),
       ...useSseTransports({
         keepAliveMs: config.live.keepAliveMs,
+        maxRequestBodyBytes: edge.maxRequestBodyBytes,
         reservationTtlMs: edge.streamReservationTtlMs,
         streamsPerClient: { max: edge.maxStreamsPerClient, identity: clientLimits.identityOf },
         directWrites: config.fastPaths.sseDirectWrites,

@@ -11,9 +11,18 @@
  * - A reservation not opened within `ttlMs` is dropped (graphql-sse never
  *   drops one on its own, and queues every event of the operations sent to it
  *   meanwhile).
+ * - Until it is opened, a reservation takes at most MAX_OPERATIONS_UNOPENED
+ *   operations: graphql-sse runs each at once and keeps its results until the
+ *   stream opens, so a client that never opened it (two reservations of
+ *   hundreds of 4 MB answers) held gigabytes for the whole `ttlMs`.
  */
+export const MAX_OPERATIONS_UNOPENED = 16;
+
 export class StreamReservations {
-  private readonly holders = new Map<string, { client: string; expiry?: NodeJS.Timeout }>();
+  private readonly holders = new Map<
+    string,
+    { client: string; expiry?: NodeJS.Timeout; opened?: boolean; operations: number }
+  >();
   private readonly heldBy = new Map<string, number>();
 
   constructor(
@@ -34,7 +43,7 @@ export class StreamReservations {
   /** A new reservation: held by `client` until its stream closes, or until `ttlMs` passes unopened. */
   reserved(token: string, client: string): void {
     this.release(token);
-    this.holders.set(token, { client });
+    this.holders.set(token, { client, operations: 0 });
     this.heldBy.set(client, (this.heldBy.get(client) ?? 0) + 1);
     this.arm(token);
   }
@@ -59,6 +68,18 @@ export class StreamReservations {
    */
   opened(token: string, opened: boolean): void {
     if (!opened) this.arm(token);
+    else {
+      const holder = this.holders.get(token);
+      if (holder) holder.opened = true;
+    }
+  }
+
+  /** Whether one more operation may be sent to `token`: always once its stream is open, a few until then. */
+  admitsOperation(token: string): boolean {
+    const holder = this.holders.get(token);
+    if (!holder || holder.opened) return true;
+    holder.operations += 1;
+    return holder.operations <= MAX_OPERATIONS_UNOPENED;
   }
 
   /** The stream of `token` ended: its client's slot is free. */

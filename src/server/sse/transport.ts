@@ -5,7 +5,8 @@ import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { errorResponse } from '../http/error-response.js';
-import { StreamReservations } from './reservations.js';
+import { MAX_OPERATIONS_UNOPENED, StreamReservations } from './reservations.js';
+import { DEFAULT_MAX_REQUEST_BODY_BYTES } from '../plugins/body-limit.js';
 import { operationNameProblem } from '../plugins/request-guards.js';
 import { explainStreamRefusal } from './refusals.js';
 import { createSseProcessor, publicResult } from './response.js';
@@ -46,6 +47,8 @@ const TOKEN_QUERY = 'token';
  */
 export function useSseTransports(options: {
   keepAliveMs: number;
+  /** MAX_REQUEST_BODY_BYTES, which graphql-sse's handler (answered before yoga's parser) would not enforce. */
+  maxRequestBodyBytes?: number;
   reservationTtlMs?: number;
   /** Bound on /graphql/stream reservations (opened or not) per client; none when absent. */
   streamsPerClient?: StreamsPerClient;
@@ -53,7 +56,11 @@ export function useSseTransports(options: {
 }): Plugin<GatewayContext>[] {
   return [
     useEventStreamResponses(options.keepAliveMs, options.directWrites ?? true),
-    useGraphQLSseProtocol(options.reservationTtlMs ?? 30_000, options.streamsPerClient),
+    useGraphQLSseProtocol(
+      options.reservationTtlMs ?? 30_000,
+      options.streamsPerClient,
+      options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES,
+    ),
   ];
 }
 
@@ -107,8 +114,10 @@ function mediaTypes(request: Request): string[] {
 function useGraphQLSseProtocol(
   reservationTtlMs: number,
   perClient: StreamsPerClient | undefined,
+  maxBodyBytes: number,
 ): Plugin<GatewayContext> {
   const byToken = new Map<string, ServerResponse>();
+  const waiting = new WaitingResults();
   const byRequest = new WeakMap<Request, ServerResponse>();
   const serverContexts = new WeakMap<Request, Record<string, unknown>>();
   let handler: ((request: Request) => Promise<Response>) | undefined;
@@ -166,7 +175,7 @@ function useGraphQLSseProtocol(
           onNext: async (_ctx, req, result) => {
             const token = streamToken(req.raw);
             const stream = (token ? byToken.get(token) : undefined) ?? byRequest.get(req.raw);
-            if (stream) await drained(stream);
+            if (stream) await waiting.untilDrained(stream);
             // graphql-sse writes the result's JSON itself: errors would carry extensions.http (yoga's status).
             const { errors } = result as ExecutionResult;
             // Formatted errors are plain JSON, which is all graphql-sse does with them.
@@ -246,6 +255,20 @@ function useGraphQLSseProtocol(
           },
         );
       };
+      if (request.method === 'POST') {
+        const tooLarge = bodyOverLimit(request, maxBodyBytes);
+        if (tooLarge) return endResponse(tooLarge);
+        if (token !== undefined && !reservations.admitsOperation(token)) {
+          return endResponse(
+            errorResponse(
+              429,
+              `this reservation already holds ${MAX_OPERATIONS_UNOPENED} operations and its stream is not open: ` +
+                `open it (GET ${path} with the token) before sending more`,
+              'TOO_MANY_STREAMS',
+            ),
+          );
+        }
+      }
       // Every POST (an operation for a reservation, or a distinct connection's own); a DELETE names a reservation.
       if (request.method === 'POST' || (token !== undefined && request.method === 'DELETE')) {
         return operationRefusal(request, token !== undefined).then((refusal) =>
@@ -357,6 +380,59 @@ function streamToken(request: Request): string | undefined {
 }
 
 /** Resolves when the response has room for more, or never will. */
+/**
+ * A body over MAX_REQUEST_BODY_BYTES, answered 413 as /graphql answers it; graphql-sse would read any size (a
+ * 100 MB POST took 330 MB). Only a declared length is checked: a chunked body is read by graphql-sse's own
+ * JSON parse, which Node's request timeout bounds in time, not size.
+ */
+function bodyOverLimit(request: Request, limit: number): Response | undefined {
+  const declared = request.headers.get('content-length');
+  if (declared === null) {
+    return errorResponse(
+      411,
+      `send operations to ${STREAM_ENDPOINT} with a Content-Length (at most MAX_REQUEST_BODY_BYTES, ${limit} bytes)`,
+      'BAD_REQUEST',
+    );
+  }
+  if (!/^\d+$/.test(declared)) return errorResponse(400, 'Content-Length header is invalid', 'BAD_REQUEST');
+  if (Number(declared) <= limit) return undefined;
+  return errorResponse(413, `Request body too large: the limit is ${limit} bytes`, 'REQUEST_ENTITY_TOO_LARGE');
+}
+
+/**
+ * Results of /graphql/stream operations held until their stream's socket drains. graphql-sse computes every
+ * operation's result at once and hands it over; while the client does not read, each waits here whole. A client
+ * that stopped reading and sent hundreds of operations with 4 MB answers took the process out of memory. So a
+ * stream may have at most PER_STREAM results waiting, and all streams together TOTAL: past either, the stream
+ * that asks is cut (its client is not reading), which releases everything it held.
+ */
+class WaitingResults {
+  static readonly PER_STREAM = 8;
+  static readonly TOTAL = 64;
+  readonly #byStream = new Map<ServerResponse, number>();
+  #total = 0;
+
+  async untilDrained(stream: ServerResponse): Promise<void> {
+    const wait = drained(stream);
+    if (!wait) return;
+    const held = this.#byStream.get(stream) ?? 0;
+    if (held >= WaitingResults.PER_STREAM || this.#total >= WaitingResults.TOTAL) {
+      stream.destroy();
+      return;
+    }
+    this.#byStream.set(stream, held + 1);
+    this.#total += 1;
+    try {
+      await wait;
+    } finally {
+      this.#total -= 1;
+      const left = (this.#byStream.get(stream) ?? 1) - 1;
+      if (left <= 0) this.#byStream.delete(stream);
+      else this.#byStream.set(stream, left);
+    }
+  }
+}
+
 function drained(response: ServerResponse): Promise<void> | undefined {
   if (!response.writableNeedDrain || response.destroyed || response.writableEnded) return undefined;
   return new Promise((resolve) => {
