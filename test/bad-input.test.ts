@@ -197,6 +197,14 @@ describe('bad input', () => {
     });
   });
 
+  it('counts the fields a query nests, not its fragment spreads (Relay and Apollo chain fragments)', async () => {
+    const { body } = await gw.query(
+      '{ trips(first: 1) { ...Edges } } fragment Edges on TripConnection { edges { ...Node } } ' +
+        'fragment Node on TripEdge { node { ... on Trip { tripId } } }',
+    );
+    expect(body.errors).toBeUndefined();
+  });
+
   it('rejects too many aliases, naming the setting', async () => {
     const fields = Array.from({ length: 30 }, (_, i) => `a${i}: trip(tripId: "${i}") { tripId }`).join(' ');
     const { body } = await gw.query(`{ ${fields} }`);

@@ -204,14 +204,14 @@ export function hostileRequests(): HostileRequest[] {
       'selection deep through a fragment chain',
       json(
         '{ __type(name: "Trip") { ...F0 } } ' +
-          Array.from({ length: 6 }, (_, i) => `fragment F${i} on __Type { ofType { ...F${i + 1} } }`).join(' ') +
-          ' fragment F6 on __Type { name }',
+          Array.from({ length: 11 }, (_, i) => `fragment F${i} on __Type { ofType { ...F${i + 1} } }`).join(' ') +
+          ' fragment F11 on __Type { name }',
       ),
       /the query nests selections \d+ levels deep; at most 10 are allowed \(MAX_QUERY_DEPTH\)/,
     ),
     post(
       'selection deep through inline fragments',
-      json(`{ __type(name: "Trip") ${nested(8, '{ name }', '{ ... on __Type { ofType ', '} }')} }`),
+      json(`{ __type(name: "Trip") ${nested(11, '{ name }', '{ ... on __Type { ofType ', '} }')} }`),
       /the query nests selections \d+ levels deep; at most 10 are allowed \(MAX_QUERY_DEPTH\)/,
     ),
     get(

@@ -39,7 +39,9 @@ export function useDocumentLimits(
   return [
     useNestingLimit(MAX_NESTING, onReject),
     maxTokensPlugin({ n: limits.maxTokens, onReject: rejected, propagateOnRejection: true }),
-    maxDepthPlugin({ n: limits.maxDepth, onReject: rejected, propagateOnRejection: true }),
+    // A fragment spread is no level of its own: Relay and Apollo clients chain fragments, and a query written
+    // with them was refused as deeper than the same query written out.
+    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true, onReject: rejected, propagateOnRejection: true }),
     maxAliasesPlugin({ n: limits.maxAliases, allowList: [], onReject: rejected, propagateOnRejection: true }),
     maxDirectivesPlugin({ n: limits.maxDirectives, onReject: rejected, propagateOnRejection: true }),
   ];
