@@ -189,6 +189,13 @@ export function hostileRequests(): HostileRequest[] {
       json(nested(100, '__typename', '{ a: __typename ', '}').replace(/^\{ a: __typename /, '{ ')),
       /nests brackets or braces more than 64 levels|Cannot query field/,
     ),
+    post(
+      '60 aliased groupings, each a scan of its own (a pool taken by one request)',
+      json(
+        `{ ${Array.from({ length: 60 }, (_, i) => `g${i}: tripGroups(groupBy: [PICKUP_ZIP], first: 1) { stats { count } }`).join(' ')} }`,
+      ),
+      /^the query asks for 60 pages, totals and groupings .*at most 50 are allowed in one request/,
+    ),
     // ---- over-deep queries: MAX_QUERY_DEPTH (10) for selections, graphql-js' introspection depth, 32 for values
     post(
       'selection 12 deep through real fields',

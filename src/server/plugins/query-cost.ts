@@ -65,9 +65,76 @@ export function operationCost(
   });
 }
 
+/**
+ * Root fields that each run statements of their own, whatever they select: a page of trips (with its count),
+ * totals, a grouping. The cost counts fields, so a grouping of 100 small groups cost 500 points: one request of
+ * 240 aliased groupings (each a scan of the table) stayed far under the limit and took the whole connection
+ * pool from everyone else. One request runs at most MAX_STATEMENT_FIELDS of them. Nested ones (Zone.pickups)
+ * are batched into one statement per distinct filter and are not counted.
+ */
+const STATEMENT_FIELDS = new Set(['trips', 'tripStats', 'tripGroups']);
+export const MAX_STATEMENT_FIELDS = 50;
+
+/** How many STATEMENT_FIELDS the operation selects at its root (through fragments, each counted once). */
+export function rootStatementFields(document: DocumentNode, operationName: string | null | undefined): number {
+  const operation = document.definitions.find(
+    (definition): definition is OperationDefinitionNode =>
+      definition.kind === Kind.OPERATION_DEFINITION &&
+      (operationName == null || definition.name?.value === operationName),
+  );
+  if (!operation) return 0;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const counted = new Map<string, number>();
+  const count = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (STATEMENT_FIELDS.has(selection.name.value)) total += 1;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        total += count(selection.selectionSet, visiting);
+      } else {
+        const name = selection.name.value;
+        const known = counted.get(name);
+        if (known !== undefined) {
+          total += known;
+          continue;
+        }
+        const fragment = fragments.get(name);
+        // Cycles are a validation error already; the guard only keeps this walk finite.
+        if (!fragment || visiting.has(name)) continue;
+        visiting.add(name);
+        const inFragment = count(fragment.selectionSet, visiting);
+        visiting.delete(name);
+        counted.set(name, inFragment);
+        total += inFragment;
+      }
+    }
+    return total;
+  };
+  return count(operation.selectionSet, new Set());
+}
+
 export function useQueryCost(options: CostOptions): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
+      const statements = rootStatementFields(args.document, args.operationName);
+      if (statements > MAX_STATEMENT_FIELDS) {
+        setResultAndStopExecution({
+          errors: [
+            gatewayError(
+              'QUERY_TOO_COMPLEX',
+              `the query asks for ${statements} pages, totals and groupings (trips, tripStats, tripGroups, aliases ` +
+                `included); at most ${MAX_STATEMENT_FIELDS} are allowed in one request, since each runs statements ` +
+                'of its own: split it',
+              { statements, maxStatements: MAX_STATEMENT_FIELDS },
+            ),
+          ],
+        });
+        return;
+      }
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
       const cost = operationCost(args.document, args.operationName, variables, options);
       if (cost !== undefined && cost > options.maxCost) {
