@@ -267,6 +267,39 @@ describe('the default edge', () => {
     }
   });
 
+  it('answers pipelined requests in order, a few at a time, and disconnects a client far ahead of its answers', async () => {
+    const http = await listen(gw.app.gateway, 0, '127.0.0.1');
+    try {
+      const { port } = new URL(http.url);
+      const pipeline = (count: number) =>
+        new Promise<{ answers: number; closed: boolean }>((resolve) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            const one = 'GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n';
+            socket.write(one.repeat(count));
+          });
+          let received = '';
+          const answers = () => received.split('HTTP/1.1 200 OK').length - 1;
+          socket.on('data', (chunk) => {
+            received += chunk.toString();
+            if (answers() === count) {
+              socket.destroy();
+              resolve({ answers: count, closed: false });
+            }
+          });
+          socket.on('close', () => resolve({ answers: answers(), closed: true }));
+          socket.on('error', () => {});
+        });
+      expect(await pipeline(20)).toEqual({ answers: 20, closed: false });
+      const flood = await pipeline(500);
+      expect(flood.closed).toBe(true);
+      expect(flood.answers).toBeLessThan(500);
+      // The gateway still serves.
+      expect((await fetch(`${gw.origin}/health`)).status).toBe(200);
+    } finally {
+      await http.close();
+    }
+  });
+
   it('reads a JSON body whatever the case of its media type and the spaces around its parameters', async () => {
     for (const type of [
       'Application/Json',

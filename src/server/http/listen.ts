@@ -27,6 +27,7 @@ export async function listen(
   const connectionsCheckingInterval = Math.min(5000, Math.max(100, Math.floor(timeouts.requestTimeoutMs / 4)));
   const handle: RequestListener = gateway;
   const open = new Set<ServerResponse>();
+  const connections = new PipelinedRequests();
   const server = createServer({ connectionsCheckingInterval }, (request, response) => {
     open.add(response);
     response.once('close', () => open.delete(response));
@@ -37,7 +38,7 @@ export async function listen(
     const type = request.headers['content-type'];
     if (type !== undefined && !CANONICAL_MEDIA_TYPE.test(type))
       request.headers['content-type'] = canonicalMediaType(type);
-    void handle(request, response);
+    connections.run(request, response, () => void handle(request, response));
   });
   // requestTimeout covers receiving the request only, so it never cuts an SSE response however long it
   // streams; a client that declares Content-Length: 1000 and sends 10 bytes is answered 408 and closed.
@@ -56,6 +57,43 @@ export async function listen(
     url: `http://${shownHost}:${actualPort}/graphql`,
     close: () => closeGracefully(server, open, timeouts.shutdownGraceMs ?? 0),
   };
+}
+
+/**
+ * HTTP/1.1 pipelining: Node parses every request a client writes without waiting for the answers and hands
+ * each to the handler at once (it only orders the responses). One connection that wrote 2,000 groupings ran
+ * them all at once (1.5 GB, every pooled connection taken). A connection now runs at most MAX_RUNNING requests
+ * at a time; the next wait their turn, and a client more than MAX_WAITING ahead of its answers is disconnected.
+ * Browsers and HTTP clients do not pipeline, so none of them waits here.
+ */
+class PipelinedRequests {
+  static readonly MAX_RUNNING = 6;
+  static readonly MAX_WAITING = 64;
+  readonly #bySocket = new WeakMap<object, { running: number; waiting: (() => void)[] }>();
+
+  run(request: IncomingMessage, response: ServerResponse, start: () => void): void {
+    const socket = request.socket;
+    let state = this.#bySocket.get(socket);
+    if (!state) {
+      state = { running: 0, waiting: [] };
+      this.#bySocket.set(socket, state);
+    }
+    const current = state;
+    const begin = () => {
+      current.running += 1;
+      response.once('close', () => {
+        current.running -= 1;
+        current.waiting.shift()?.();
+      });
+      start();
+    };
+    if (current.running < PipelinedRequests.MAX_RUNNING) return begin();
+    if (current.waiting.length >= PipelinedRequests.MAX_WAITING) {
+      socket.destroy();
+      return;
+    }
+    current.waiting.push(begin);
+  }
 }
 
 /**
