@@ -397,6 +397,8 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
     await writeFile(file, JSON.stringify(manifest));
     gw = await startLiveGateway('edge_configured', {
       CORS_ORIGINS: `${DASHBOARD}, https://bi.example.com`,
+      // Behind the Apps proxy, which authenticates each caller: a bearer token then names a client.
+      TRUST_PROXY: 'true',
       PERSISTED_OPERATIONS: 'only',
       PERSISTED_OPERATIONS_MANIFEST: file,
       GRAPHQL_INTROSPECTION: 'false',

@@ -41,6 +41,23 @@ function openStream(origin: string, variables: Record<string, unknown> = {}, hea
   return { first, close: () => controller.abort() };
 }
 
+describe('per-client limits without a trusted proxy', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('edge_untrusted_tokens', { MAX_SUBSCRIPTIONS_PER_CLIENT: '2' });
+  });
+  afterAll(() => gw.close());
+
+  it('key on the address, not on a bearer token nobody verified', async () => {
+    // A new made-up token per request was a new client each time.
+    const streams = [1, 2, 3].map((n) => openStream(gw.origin, {}, { authorization: `Bearer made-up-${n}` }));
+    expect((await streams[0]!.first).data).toBeTruthy();
+    expect((await streams[1]!.first).data).toBeTruthy();
+    expect((await streams[2]!.first).errors?.[0]?.extensions?.code).toBe('TOO_MANY_SUBSCRIPTIONS');
+    for (const stream of streams) stream.close();
+  });
+});
+
 describe('subscriber slots', () => {
   let gw: LiveGateway;
   const subscribers = () => {
@@ -49,6 +66,8 @@ describe('subscriber slots', () => {
   };
   beforeAll(async () => {
     gw = await startLiveGateway('edge_subscriptions', {
+      // Behind the Apps proxy, which authenticates each caller: a bearer token then names a client.
+      TRUST_PROXY: 'true',
       STREAM_RESERVATION_TTL_MS: '300',
       MAX_SUBSCRIPTIONS_PER_CLIENT: '2',
       LIVE_POLL_INTERVAL_MS: '50',
@@ -150,7 +169,12 @@ describe('graphql-sse streams per client (MAX_STREAMS_PER_CLIENT)', () => {
   let gw: LiveGateway;
   beforeAll(async () => {
     // Reservations do not expire during the test: only closing a stream frees a slot here.
-    gw = await startLiveGateway('edge_streams', { MAX_STREAMS_PER_CLIENT: '2', STREAM_RESERVATION_TTL_MS: '3600000' });
+    gw = await startLiveGateway('edge_streams', {
+      // Behind the Apps proxy, which authenticates each caller: a bearer token then names a client.
+      TRUST_PROXY: 'true',
+      MAX_STREAMS_PER_CLIENT: '2',
+      STREAM_RESERVATION_TTL_MS: '3600000',
+    });
   });
   afterAll(() => gw.close());
 

@@ -6,18 +6,19 @@ import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { errorResponse } from '../http/error-response.js';
 
 /**
- * Who a request comes from, for per-client limits: the bearer token (its hash;
- * on Databricks Apps the proxy forwards the user's token) when there is one,
- * otherwise the address (X-Forwarded-For's first hop when the gateway sits
- * behind a proxy it trusts, the socket's otherwise).
+ * Who a request comes from, for per-client limits. Behind a proxy the gateway trusts (TRUST_PROXY: the Databricks
+ * Apps proxy, which authenticates every caller before forwarding), the bearer token (its hash) when there is
+ * one, else X-Forwarded-For's first hop. Otherwise the socket's address: the gateway verifies no token itself,
+ * and a client sending a new made-up token with each request was a new client each time (2,000 subscriptions
+ * past a limit of 100).
  */
 export function clientIdentity(request: Request, serverContext: unknown, trustProxy: boolean): string {
-  const token =
-    request.headers.get('x-forwarded-access-token') ??
-    request.headers.get('authorization')?.replace(/^bearer\s+/i, '') ??
-    undefined;
-  if (token) return `token:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
   if (trustProxy) {
+    const token =
+      request.headers.get('x-forwarded-access-token') ??
+      request.headers.get('authorization')?.replace(/^bearer\s+/i, '') ??
+      undefined;
+    if (token) return `token:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
     const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
     if (forwarded) return `ip:${forwarded.slice(0, 64)}`;
   }
