@@ -592,7 +592,8 @@ export const VARIABLES = {
   ),
   TRUST_PROXY: optionalFlag({
     group: 'Edge',
-    meaning: 'take the client address from `X-Forwarded-For` (behind the Databricks Apps proxy)',
+    meaning:
+      'behind a proxy that authenticates callers (the Databricks Apps proxy): per-client limits key on the bearer token, else `X-Forwarded-For`; otherwise on the connection address',
     shownDefault: '`true` in production',
   }),
 
