@@ -267,6 +267,29 @@ describe('the default edge', () => {
     }
   });
 
+  it('accepts an absolute-form request target (RFC 9112), as a server must', async () => {
+    const http = await listen(gw.app.gateway, 0, '127.0.0.1');
+    try {
+      const { port } = new URL(http.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(
+            `GET http://127.0.0.1:${port}/graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+              'Accept: application/json\r\nConnection: close\r\n\r\n',
+          ),
+        );
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk.toString()));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
+      expect(answer).toContain('{"data":{"__typename":"Query"}}');
+    } finally {
+      await http.close();
+    }
+  });
+
   it('answers pipelined requests in order, a few at a time, and disconnects a client far ahead of its answers', async () => {
     const http = await listen(gw.app.gateway, 0, '127.0.0.1');
     try {

@@ -31,6 +31,9 @@ export async function listen(
   const server = createServer({ connectionsCheckingInterval }, (request, response) => {
     open.add(response);
     response.once('close', () => open.delete(response));
+    // RFC 9112 3.2.2: a server must accept the absolute form (`GET http://host/graphql`), which the fetch adapter
+    // appended to the Host header as a path (404).
+    if (request.url !== undefined && /^https?:\/\//i.test(request.url)) request.url = originForm(request.url);
     if (!hasParsableUrl(request)) {
       refuseUnparsableUrl(request, response);
       return;
@@ -151,6 +154,16 @@ function endEventStream(response: ServerResponse): void {
  * The fetch adapter (whatwg-node) makes each request's URL from `http://<Host header><request target>` and
  * answered one that does not parse (`Host: x:99999`, `Host: a b`, `[::1`) with a 500 carrying its stack trace.
  */
+/** The path and query of an absolute-form request target; `/` when it has none or does not parse. */
+function originForm(target: string): string {
+  try {
+    const url = new URL(target);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return '/';
+  }
+}
+
 function hasParsableUrl(request: IncomingMessage): boolean {
   return URL.canParse(`http://${request.headers.host ?? 'localhost'}${request.url ?? ''}`);
 }
