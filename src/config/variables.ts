@@ -593,7 +593,7 @@ export const VARIABLES = {
   TRUST_PROXY: optionalFlag({
     group: 'Edge',
     meaning:
-      'behind a proxy that authenticates callers (the Databricks Apps proxy): per-client limits key on the bearer token, else `X-Forwarded-For`; otherwise on the connection address',
+      'behind a proxy that authenticates callers (Databricks Apps): per-client limits key on the bearer token or `X-Forwarded-For`',
     shownDefault: '`true` in production',
   }),
 
