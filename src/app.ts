@@ -235,8 +235,9 @@ export function createApp({
         if (closed) return;
         // /ready repeats it: a platform's health page shows that, not the log.
         readiness.lastFailure = describeError(error);
-        // Doubling up to 15 s: a database that refuses the login stays refused, and a line every 2 s buried the rest.
-        const retryInMs = Math.min(retryMs * 2 ** Math.min(attempt - 1, 10), Math.max(retryMs, 15_000));
+        // Every retryMs for the first attempts (a database still starting, a lock held a moment), then doubling up
+        // to 15 s: a database that refuses the login stays refused, and a line every 2 s buried the rest.
+        const retryInMs = Math.min(retryMs * 2 ** Math.max(0, Math.min(attempt - 5, 10)), Math.max(retryMs, 15_000));
         logger.error('cannot initialise the gateway schema; retrying', {
           attempt,
           retryInMs,

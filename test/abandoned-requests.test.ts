@@ -173,10 +173,6 @@ describe('requests their clients abandon', () => {
       }
     }
     // The race was real: statements were cancelled while they ran, on connections the others then used.
-    console.log(
-      lines.filter((l) => l.msg.endsWith('it ran')).length,
-      lines.filter((l) => l.msg.endsWith('it started')).length,
-    );
     const cancelledWhileRunning = lines.filter((line) => line.msg.endsWith('cancelled while it ran'));
     expect(cancelledWhileRunning.length).toBeGreaterThan(0);
     expect(lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);
