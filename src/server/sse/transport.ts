@@ -6,6 +6,7 @@ import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { errorResponse } from '../http/error-response.js';
 import { MAX_OPERATIONS_UNOPENED, StreamReservations } from './reservations.js';
+import { WaitingResults } from './waiting-results.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES } from '../plugins/body-limit.js';
 import { operationNameProblem } from '../plugins/request-guards.js';
 import { explainStreamRefusal } from './refusals.js';
@@ -397,51 +398,4 @@ function bodyOverLimit(request: Request, limit: number): Response | undefined {
   if (!/^\d+$/.test(declared)) return errorResponse(400, 'Content-Length header is invalid', 'BAD_REQUEST');
   if (Number(declared) <= limit) return undefined;
   return errorResponse(413, `Request body too large: the limit is ${limit} bytes`, 'REQUEST_ENTITY_TOO_LARGE');
-}
-
-/**
- * Results of /graphql/stream operations held until their stream's socket drains. graphql-sse computes every
- * operation's result at once and hands it over; while the client does not read, each waits here whole. A client
- * that stopped reading and sent hundreds of operations with 4 MB answers took the process out of memory. So a
- * stream may have at most PER_STREAM results waiting, and all streams together TOTAL: past either, the stream
- * that asks is cut (its client is not reading), which releases everything it held.
- */
-class WaitingResults {
-  static readonly PER_STREAM = 8;
-  static readonly TOTAL = 64;
-  readonly #byStream = new Map<ServerResponse, number>();
-  #total = 0;
-
-  async untilDrained(stream: ServerResponse): Promise<void> {
-    const wait = drained(stream);
-    if (!wait) return;
-    const held = this.#byStream.get(stream) ?? 0;
-    if (held >= WaitingResults.PER_STREAM || this.#total >= WaitingResults.TOTAL) {
-      stream.destroy();
-      return;
-    }
-    this.#byStream.set(stream, held + 1);
-    this.#total += 1;
-    try {
-      await wait;
-    } finally {
-      this.#total -= 1;
-      const left = (this.#byStream.get(stream) ?? 1) - 1;
-      if (left <= 0) this.#byStream.delete(stream);
-      else this.#byStream.set(stream, left);
-    }
-  }
-}
-
-function drained(response: ServerResponse): Promise<void> | undefined {
-  if (!response.writableNeedDrain || response.destroyed || response.writableEnded) return undefined;
-  return new Promise((resolve) => {
-    const done = () => {
-      response.off('drain', done);
-      response.off('close', done);
-      resolve();
-    };
-    response.on('drain', done);
-    response.on('close', done);
-  });
 }
