@@ -110,6 +110,10 @@ describe('requests their clients abandon', () => {
       (line) => line.msg === 'the client went away, so its statement was cancelled while it ran',
     );
     expect(cancelled.map((line) => line.level)).toEqual(['info', 'info', 'info']);
+    // The access log does not call them served: 499, a client that closed its request (nginx's word).
+    const abandonedIds = new Set(cancelled.map((line) => line.requestId));
+    const accessLines = lines.filter((line) => line.msg === 'request' && abandonedIds.has(line.requestId));
+    expect(accessLines.map((line) => line.status)).toEqual([499, 499, 499]);
     expect(lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);
   });
 

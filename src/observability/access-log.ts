@@ -65,7 +65,7 @@ export function useAccessLog(logger: Logger): Plugin {
         requestId: id,
         method: request.method,
         path,
-        status: sentStatus(response, serverContext),
+        status: sentStatus(request, response, serverContext),
         operationName: operations.get(request) ?? null,
         durationMs: start === undefined ? null : Math.round((performance.now() - start) * 10) / 10,
       });

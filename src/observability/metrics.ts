@@ -206,8 +206,8 @@ export function createMetrics(sources: MetricSources) {
       if (Array.isArray(result)) for (const item of result) countErrors((item as ExecutionResult).errors);
       else if (!isAsyncIterable(result)) countErrors((result as ExecutionResult).errors);
     },
-    onResponse({ response, serverContext }) {
-      responses.series({ status: String(sentStatus(response, serverContext)) }).inc();
+    onResponse({ request, response, serverContext }) {
+      responses.series({ status: String(sentStatus(request, response, serverContext)) }).inc();
     },
   };
   return { registry, plugins: [requestMetrics, observer] };
