@@ -104,12 +104,14 @@ class CancellableConnection implements DatabaseConnection {
     if (processID == null || secretKey == null || host === undefined || port === undefined) return;
     const key: BackendKey = { processID, secretKey };
     const server: ServerAddress = { host, port };
-    const cancel = sendCancelRequest(server, key, CANCEL_CONFIRM_MS).catch(() => {
-      this.unsafe = true;
-    });
-    this.#cancel = cancel.finally(() => {
-      if (this.#cancel === cancel) this.#cancel = undefined;
-    });
+    const cancel: Promise<void> = sendCancelRequest(server, key, CANCEL_CONFIRM_MS)
+      .catch(() => {
+        this.unsafe = true;
+      })
+      .finally(() => {
+        if (this.#cancel === cancel) this.#cancel = undefined;
+      });
+    this.#cancel = cancel;
   }
 }
 
