@@ -84,8 +84,27 @@ async function insertAndSync(n: number): Promise<string[]> {
 async function openDashboard(search = '', page?: Page): Promise<Page> {
   const tab = page ?? (await context.newPage());
   opened.push(tab);
+  // What the page asked for and got, said only when it does not load: a stall here was seen twice in CI runs
+  // of the whole suite and never outside them.
+  const timeline: string[] = [];
+  const at = () => `${Date.now() % 100_000} ms`;
+  tab.on('request', (r) => timeline.push(`${at()} > ${r.method()} ${r.url().slice(0, 120)}`));
+  tab.on('requestfinished', (r) => timeline.push(`${at()} < ${r.url().slice(0, 120)}`));
+  tab.on('requestfailed', (r) => timeline.push(`${at()} ! ${r.url().slice(0, 120)} ${r.failure()?.errorText}`));
+  tab.on('console', (m) => timeline.push(`${at()} console.${m.type()} ${m.text().slice(0, 300)}`));
   await tab.goto(`${gateway.origin}/${search}`);
-  await tab.locator('[data-testid=trips-grid][data-rows]:not([data-rows="0"])').waitFor(WAIT);
+  try {
+    await tab.locator('[data-testid=trips-grid][data-rows]:not([data-rows="0"])').waitFor(WAIT);
+  } catch (error) {
+    const shown = await tab
+      .locator('main')
+      .innerText()
+      .catch(() => '(no main element)');
+    throw new Error(
+      `the grid showed no rows; the page said: ${shown.slice(0, 500)}\nits requests:\n${timeline.join('\n')}`,
+      { cause: error },
+    );
+  }
   await tab.locator('[data-testid=live-state][data-state=connected]').waitFor(WAIT);
   return tab;
 }
