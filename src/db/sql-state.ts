@@ -19,7 +19,7 @@ export const QUERY_CANCELED = '57014';
 export const INSUFFICIENT_PRIVILEGE = '42501';
 
 /** Node's socket errors for a server that cannot be reached or went away. */
-const NETWORK_CODES = new Set([
+export const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ENOTFOUND',

@@ -3,6 +3,7 @@
  * the role, the database, the network, SSL, or (for OAuth) the token's identity.
  * Used for startup logs and for /ready, which reports not-ready with this text.
  */
+import { NETWORK_CODES } from '../db/sql-state.js';
 import { LakebaseConnectionError } from './errors.js';
 
 export interface ConnectionTarget {
@@ -14,8 +15,6 @@ export interface ConnectionTarget {
   passwordSource: 'oauth' | 'static' | 'none';
   sslMode: string;
 }
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
 
 function codeOf(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {

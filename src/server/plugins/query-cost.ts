@@ -39,13 +39,11 @@ export function costOptions(limits: LimitsConfig): CostOptions {
   };
 }
 
-/** The cost of one operation of `document` with these variables; undefined when it names no operation. */
-export function operationCost(
+/** The operation `operationName` names in `document` (or its only one), and the document's fragments by name. */
+function operationOf(
   document: DocumentNode,
   operationName: string | null | undefined,
-  variables: Readonly<Record<string, unknown>>,
-  options: CostOptions,
-): number | undefined {
+): { operation: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } | undefined {
   const operation = document.definitions.find(
     (definition): definition is OperationDefinitionNode =>
       definition.kind === Kind.OPERATION_DEFINITION &&
@@ -56,6 +54,19 @@ export function operationCost(
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
+  return { operation, fragments };
+}
+
+/** The cost of one operation of `document` with these variables; undefined when it names no operation. */
+export function operationCost(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>>,
+  options: CostOptions,
+): number | undefined {
+  const found = operationOf(document, operationName);
+  if (!found) return undefined;
+  const { operation, fragments } = found;
   return selectionCost(operation.selectionSet, 1, {
     fragments,
     variables,
@@ -73,20 +84,13 @@ export function operationCost(
  * are batched into one statement per distinct filter and are not counted.
  */
 const STATEMENT_FIELDS = new Set(['trips', 'tripStats', 'tripGroups']);
-export const MAX_STATEMENT_FIELDS = 50;
+const MAX_STATEMENT_FIELDS = 50;
 
 /** How many STATEMENT_FIELDS the operation selects at its root (through fragments, each counted once). */
-export function rootStatementFields(document: DocumentNode, operationName: string | null | undefined): number {
-  const operation = document.definitions.find(
-    (definition): definition is OperationDefinitionNode =>
-      definition.kind === Kind.OPERATION_DEFINITION &&
-      (operationName == null || definition.name?.value === operationName),
-  );
-  if (!operation) return 0;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
+function rootStatementFields(document: DocumentNode, operationName: string | null | undefined): number {
+  const found = operationOf(document, operationName);
+  if (!found) return 0;
+  const { operation, fragments } = found;
   const counted = new Map<string, number>();
   const count = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
     let total = 0;
