@@ -142,14 +142,11 @@ export class CancellableDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    let text = 'begin';
-    if (settings.isolationLevel || settings.accessMode) {
-      text = ['start transaction', settings.isolationLevel && `isolation level ${settings.isolationLevel}`]
-        .concat(settings.accessMode ?? [])
-        .filter(Boolean)
-        .join(' ');
-    }
-    await connection.executeQuery(CompiledQuery.raw(text));
+    // As Kysely's own Postgres driver words it.
+    const parts = ['start transaction'];
+    if (settings.isolationLevel) parts.push(`isolation level ${settings.isolationLevel}`);
+    if (settings.accessMode) parts.push(settings.accessMode);
+    await connection.executeQuery(CompiledQuery.raw(parts.length > 1 ? parts.join(' ') : 'begin'));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {

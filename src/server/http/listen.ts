@@ -76,12 +76,8 @@ class PipelinedRequests {
 
   run(request: IncomingMessage, response: ServerResponse, start: () => void): void {
     const socket = request.socket;
-    let state = this.#bySocket.get(socket);
-    if (!state) {
-      state = { running: 0, waiting: [] };
-      this.#bySocket.set(socket, state);
-    }
-    const current = state;
+    const current = this.#bySocket.get(socket) ?? { running: 0, waiting: [] };
+    this.#bySocket.set(socket, current);
     const begin = () => {
       current.running += 1;
       response.once('close', () => {
