@@ -101,4 +101,21 @@ describe('/graphql/stream and a client that does not read', () => {
       'REQUEST_ENTITY_TOO_LARGE',
     );
   });
+
+  it('refuses a body of undeclared length (chunked) with 411: graphql-sse would read it whole first', async () => {
+    const token = await reserve();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: '{ __typename }' })));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${origin}/graphql/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token },
+      body,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    expect(response.status).toBe(411);
+  });
 });

@@ -18,20 +18,29 @@ const tooLarge = (limit: number) =>
  * body that declares its length only needs that number checked; only a body
  * without one (chunked) is read here, counting bytes as they arrive.
  */
+/** What is wrong with a request's declared Content-Length against `limit`: undefined for a length within it. */
+export function declaredLengthProblem(
+  headers: Headers,
+  limit: number,
+): 'missing' | 'invalid' | 'too large' | undefined {
+  const declared = headers.get('content-length');
+  if (declared === null) return 'missing';
+  // Only one plain non-negative integer is valid; anything else (lists, signs) is how smuggling starts.
+  if (!/^\d+$/.test(declared)) return 'invalid';
+  return Number(declared) > limit ? 'too large' : undefined;
+}
+
 export function useRequestBodyLimit(limit = DEFAULT_MAX_REQUEST_BODY_BYTES): Plugin {
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
-      const declared = request.headers.get('content-length');
-      if (declared !== null) {
-        // Only one plain non-negative integer is valid; anything else (lists, signs) is how smuggling starts.
-        if (!/^\d+$/.test(declared)) {
-          throw new GraphQLError('Content-Length header is invalid', {
-            extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode },
-          });
-        }
-        if (Number(declared) > limit) throw tooLarge(limit);
-        return;
+      const problem = declaredLengthProblem(request.headers, limit);
+      if (problem === 'invalid') {
+        throw new GraphQLError('Content-Length header is invalid', {
+          extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode },
+        });
       }
+      if (problem === 'too large') throw tooLarge(limit);
+      if (problem !== 'missing') return;
       if (!requestParser || request.body === null) return;
       const parse = requestParser;
       setRequestParser(async (original) => parse(await bufferWithin(original, limit, fetchAPI.Request)));

@@ -7,7 +7,7 @@ import type { GatewayContext } from '../../schema/context.js';
 import { errorResponse } from '../http/error-response.js';
 import { MAX_OPERATIONS_UNOPENED, StreamReservations } from './reservations.js';
 import { WaitingResults } from './waiting-results.js';
-import { DEFAULT_MAX_REQUEST_BODY_BYTES } from '../plugins/body-limit.js';
+import { DEFAULT_MAX_REQUEST_BODY_BYTES, declaredLengthProblem } from '../plugins/body-limit.js';
 import { operationNameProblem } from '../plugins/request-guards.js';
 import { explainStreamRefusal } from './refusals.js';
 import { createSseProcessor, publicResult } from './response.js';
@@ -383,19 +383,22 @@ function streamToken(request: Request): string | undefined {
 /** Resolves when the response has room for more, or never will. */
 /**
  * A body over MAX_REQUEST_BODY_BYTES, answered 413 as /graphql answers it; graphql-sse would read any size (a
- * 100 MB POST took 330 MB). Only a declared length is checked: a chunked body is read by graphql-sse's own
- * JSON parse, which Node's request timeout bounds in time, not size.
+ * 100 MB POST took 330 MB). The length must be declared: graphql-sse reads a body whole before anything here
+ * could count it, so a chunked one (which no graphql-sse client sends) is refused with 411.
  */
 function bodyOverLimit(request: Request, limit: number): Response | undefined {
-  const declared = request.headers.get('content-length');
-  if (declared === null) {
-    return errorResponse(
-      411,
-      `send operations to ${STREAM_ENDPOINT} with a Content-Length (at most MAX_REQUEST_BODY_BYTES, ${limit} bytes)`,
-      'BAD_REQUEST',
-    );
+  switch (declaredLengthProblem(request.headers, limit)) {
+    case undefined:
+      return undefined;
+    case 'missing':
+      return errorResponse(
+        411,
+        `send operations to ${STREAM_ENDPOINT} with a Content-Length (at most MAX_REQUEST_BODY_BYTES, ${limit} bytes)`,
+        'BAD_REQUEST',
+      );
+    case 'invalid':
+      return errorResponse(400, 'Content-Length header is invalid', 'BAD_REQUEST');
+    case 'too large':
+      return errorResponse(413, `Request body too large: the limit is ${limit} bytes`, 'REQUEST_ENTITY_TOO_LARGE');
   }
-  if (!/^\d+$/.test(declared)) return errorResponse(400, 'Content-Length header is invalid', 'BAD_REQUEST');
-  if (Number(declared) <= limit) return undefined;
-  return errorResponse(413, `Request body too large: the limit is ${limit} bytes`, 'REQUEST_ENTITY_TOO_LARGE');
 }
