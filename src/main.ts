@@ -11,6 +11,7 @@ import { wireDatabricks } from './databricks-wiring.js';
 import { resolvePreferredSsl } from './db/ssl-preference.js';
 import { createLogger, type Logger } from './logger.js';
 import { tracingSettings } from './observability/tracing.js';
+import { logRefusedRequest } from './observability/access-log.js';
 import { listen } from './server/http/listen.js';
 import { v8FlagsState } from './server/fast-paths/v8-flags.js';
 import { DEFAULT_WEB_DIR } from './server/web-page.js';
@@ -71,7 +72,13 @@ async function main(): Promise<void> {
       // status, refresh (same admin rules) and syncStatusChanged behave identically.
       sync: databricks.sync ?? (dev ? localSync(dev.syncSource, databricksConfig, logger) : null),
     });
-    server = await listen(app.gateway, config.port, config.host, config.edge);
+    server = await listen(
+      app.gateway,
+      config.port,
+      config.host,
+      config.edge,
+      config.edge.accessLog ? logRefusedRequest(logger) : undefined,
+    );
   } catch (error) {
     await app?.close().catch(() => undefined);
     await dev?.stop().catch(() => undefined);

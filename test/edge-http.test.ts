@@ -1,13 +1,13 @@
 import { createServer as createHttp2Server } from 'node:http2';
 import { tracingSettings } from '../src/observability/tracing.js';
-import { createServer, type Server } from 'node:http';
+import { createServer, maxHeaderSize, type Server } from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { listen } from '../src/server/http/listen.js';
+import { listen, type RefusedRequest } from '../src/server/http/listen.js';
 import { startLiveGateway, type LiveGateway } from './support/live.js';
 
 const post = (origin: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -16,6 +16,21 @@ const post = (origin: string, body: unknown, headers: Record<string, string> = {
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
+
+/** Writes `text` on a new connection and resolves with everything the server sent until it closed. */
+const rawHttp = (port: number | string, text: string) =>
+  new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+
+const bodyOf = (answer: string) =>
+  JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as {
+    errors: { message: string; extensions: { code: string } }[];
+  };
 
 describe('the default edge', () => {
   let gw: LiveGateway;
@@ -271,18 +286,11 @@ describe('the default edge', () => {
     const http = await listen(gw.app.gateway, 0, '127.0.0.1');
     try {
       const { port } = new URL(http.url);
-      const answer = await new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), '127.0.0.1', () =>
-          socket.write(
-            `GET http://127.0.0.1:${port}/graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
-              'Accept: application/json\r\nConnection: close\r\n\r\n',
-          ),
-        );
-        let received = '';
-        socket.on('data', (chunk) => (received += chunk.toString()));
-        socket.on('close', () => resolve(received));
-        socket.on('error', reject);
-      });
+      const answer = await rawHttp(
+        port,
+        `GET http://127.0.0.1:${port}/graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          'Accept: application/json\r\nConnection: close\r\n\r\n',
+      );
       expect(answer).toMatch(/^HTTP\/1\.1 200/);
       expect(answer).toContain('{"data":{"__typename":"Query"}}');
     } finally {
@@ -383,27 +391,58 @@ describe('the default edge', () => {
 
   it('answers a Host header that makes no URL with 400 naming it, not a 500 with a stack trace', async () => {
     const { port } = new URL(gw.origin);
-    const raw = (head: string) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`${head}\r\nConnection: close\r\n\r\n`));
-        let received = '';
-        socket.on('data', (chunk) => (received += chunk.toString()));
-        socket.on('close', () => resolve(received));
-        socket.on('error', reject);
-      });
+    const raw = (head: string) => rawHttp(port, `${head}\r\nConnection: close\r\n\r\n`);
     for (const host of ['x:99999', 'a b', '[::1', '%zz', ':80']) {
       for (const target of ['/graphql?query=%7B__typename%7D', '/health']) {
         const answer = await raw(`GET ${target} HTTP/1.1\r\nHost: ${host}`);
         expect(answer, `${host} ${target}`).toMatch(/^HTTP\/1\.1 400 /);
-        const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as {
-          errors: { message: string; extensions: { code: string } }[];
-        };
+        const body = bodyOf(answer);
         expect(body.errors[0]!.message).toContain(`the Host header ${JSON.stringify(host)}`);
         expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
       }
     }
     // A usable Host still works, the same connection handling as ever.
     expect(await raw('GET /health HTTP/1.1\r\nHost: 127.0.0.1')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('answers what the HTTP parser refuses with a JSON body that says why, and logs it like any request', async () => {
+    const refusals: RefusedRequest[] = [];
+    const http = await listen(gw.app.gateway, 0, '127.0.0.1', undefined, (refused) => refusals.push(refused));
+    try {
+      const { port } = new URL(http.url);
+      // Variables in a GET URL past Node's header limit: was Node's bare 431, no body, no log line.
+      const long = `{"filter":{"pickupZip":{"in":[${Array.from({ length: 4000 }, (_, i) => 10000 + i).join(',')}]}}}`;
+      const tooLong = await rawHttp(
+        port,
+        `GET /graphql?query=%7B__typename%7D&variables=${encodeURIComponent(long)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
+      expect(tooLong).toMatch(/^HTTP\/1\.1 431 /);
+      expect(bodyOf(tooLong).errors[0]!.message).toContain(`exceed ${maxHeaderSize} bytes; send a long query`);
+      const garbage = await rawHttp(port, 'HELLO THERE\r\n\r\n');
+      expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+      expect(bodyOf(garbage).errors[0]).toEqual({
+        message: expect.stringMatching(/^the request is not valid HTTP\/1\.1 \(HPE_/),
+        extensions: { code: 'BAD_REQUEST' },
+      });
+      const badHost = await rawHttp(port, 'GET /health?x=1 HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n');
+      expect(badHost).toMatch(/^HTTP\/1\.1 400 /);
+      expect(refusals).toEqual([
+        { status: 431, method: null, path: null, reason: expect.stringContaining('exceed') },
+        { status: 400, method: null, path: null, reason: expect.stringContaining('not valid HTTP/1.1') },
+        {
+          status: 400,
+          method: 'GET',
+          path: '/health',
+          reason: 'the Host header and the request target do not form a URL',
+        },
+      ]);
+      // The connection-level refusals do not disturb the next client.
+      expect(await rawHttp(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
+        /^HTTP\/1\.1 200 /,
+      );
+    } finally {
+      await http.close();
+    }
   });
 });
 

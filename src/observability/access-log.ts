@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kind, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
+import type { RefusedRequest } from '../server/http/listen.js';
 import { sentStatus } from './sent-status.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -71,4 +72,22 @@ export function useAccessLog(logger: Logger): Plugin {
       });
     },
   };
+}
+
+/**
+ * The access-log line of a request the HTTP server refused before the gateway saw it (a Host header that makes
+ * no URL, headers over Node's size limit, a request line that is not HTTP): the same fields, so an operator
+ * filtering the log by status sees them, with the reason, since no X-Request-Id was read.
+ */
+export function logRefusedRequest(logger: Logger): (refused: RefusedRequest) => void {
+  return (refused) =>
+    logger.info('request', {
+      requestId: null,
+      method: refused.method,
+      path: refused.path,
+      status: refused.status,
+      operationName: null,
+      durationMs: null,
+      refused: refused.reason,
+    });
 }

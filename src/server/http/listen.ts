@@ -1,4 +1,12 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  maxHeaderSize,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../../errors.js';
 import type { Gateway } from './gateway.js';
 
@@ -7,6 +15,15 @@ export interface Listening {
   url: string;
   /** Resolves once every connection is closed, with how many responses the grace period's end cut. */
   close(): Promise<{ cut: number }>;
+}
+
+/** A request the server answered itself, before the gateway saw it: for the access log. */
+export interface RefusedRequest {
+  status: number;
+  /** Null when the request line itself could not be parsed. */
+  method: string | null;
+  path: string | null;
+  reason: string;
 }
 
 export interface HttpTimeouts {
@@ -22,6 +39,7 @@ export async function listen(
   port: number,
   host: string,
   timeouts: HttpTimeouts = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 },
+  onRefused: (refused: RefusedRequest) => void = () => {},
 ): Promise<Listening> {
   // Node checks both timeouts on this interval (30 s by default): a tighter check keeps them close to their value.
   const connectionsCheckingInterval = Math.min(5000, Math.max(100, Math.floor(timeouts.requestTimeoutMs / 4)));
@@ -36,6 +54,12 @@ export async function listen(
     if (request.url !== undefined && /^https?:\/\//i.test(request.url)) request.url = originForm(request.url);
     if (!hasParsableUrl(request)) {
       refuseUnparsableUrl(request, response);
+      onRefused({
+        status: 400,
+        method: request.method ?? null,
+        path: (request.url ?? '').split('?')[0]!.slice(0, 200),
+        reason: 'the Host header and the request target do not form a URL',
+      });
       return;
     }
     const type = request.headers['content-type'];
@@ -48,6 +72,10 @@ export async function listen(
   server.requestTimeout = timeouts.requestTimeoutMs;
   server.headersTimeout = Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs);
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const refused = answerClientError(error, socket);
+    if (refused) onRefused(refused);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -146,10 +174,6 @@ function endEventStream(response: ServerResponse): void {
   response.end();
 }
 
-/**
- * The fetch adapter (whatwg-node) makes each request's URL from `http://<Host header><request target>` and
- * answered one that does not parse (`Host: x:99999`, `Host: a b`, `[::1`) with a 500 carrying its stack trace.
- */
 /** The path and query of an absolute-form request target; `/` when it has none or does not parse. */
 function originForm(target: string): string {
   try {
@@ -160,6 +184,10 @@ function originForm(target: string): string {
   }
 }
 
+/**
+ * The fetch adapter (whatwg-node) makes each request's URL from `http://<Host header><request target>` and
+ * answered one that does not parse (`Host: x:99999`, `Host: a b`, `[::1`) with a 500 carrying its stack trace.
+ */
 function hasParsableUrl(request: IncomingMessage): boolean {
   return URL.canParse(`http://${request.headers.host ?? 'localhost'}${request.url ?? ''}`);
 }
@@ -179,6 +207,66 @@ function refuseUnparsableUrl(request: IncomingMessage, response: ServerResponse)
     'Content-Length': Buffer.byteLength(body),
   });
   response.end(body);
+}
+
+/**
+ * Requests Node's parser refuses before any handler runs. Left to Node, a GET whose URL and headers pass 16 KB
+ * (a long persisted query or variables in the URL) got `431` with no body and no access-log line, and a
+ * malformed request line a bare `400`. They get the same answers with a JSON body that says what was wrong, as
+ * every other refusal does. A timeout keeps Node's own 408 (sent-status.ts reads it from the socket's error).
+ * As Node does, nothing is written when part of a response already was: the client would read it as that
+ * response's continuation.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): RefusedRequest | null {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  const canAnswer = socket.writable && !inFlight?.headersSent;
+  const refusal = clientErrorAnswer(error.code);
+  if (canAnswer) {
+    const body = JSON.stringify({
+      errors: [{ message: refusal.message, extensions: { code: refusal.code } }],
+    });
+    socket.write(
+      `HTTP/1.1 ${refusal.status} ${refusal.statusText}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+  // A reset is no request; a request already handed to the gateway gets its access-log line there.
+  if (error.code === 'ECONNRESET' || !canAnswer || inFlight) return null;
+  return { status: refusal.status, method: null, path: null, reason: refusal.message };
+}
+
+function clientErrorAnswer(code: string | undefined): {
+  status: number;
+  statusText: string;
+  code: ErrorCode;
+  message: string;
+} {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: 431,
+        statusText: 'Request Header Fields Too Large',
+        code: 'BAD_REQUEST',
+        message:
+          `the request line and headers exceed ${maxHeaderSize} bytes; send a long query or long variables ` +
+          'in a POST body, or use a persisted operation (documentId)',
+      };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return {
+        status: 408,
+        statusText: 'Request Timeout',
+        code: 'BAD_REQUEST',
+        message: 'the request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS)',
+      };
+    default:
+      return {
+        status: 400,
+        statusText: 'Bad Request',
+        code: 'BAD_REQUEST',
+        message: `the request is not valid HTTP/1.1 (${code ?? 'unparsable'})`,
+      };
+  }
 }
 
 /** A media type as clients usually send it: lower case, parameters (if any) straight after a semicolon. */
