@@ -250,6 +250,28 @@ describe('the default edge', () => {
     expect(typeof line!.durationMs).toBe('number');
   });
 
+  it("logs a document refused by a limit with the request's id, whichever check refused it", async () => {
+    const letters = 'abcdefghijklm'.split('');
+    const cases = {
+      'req-limit-depth': `${letters.map((name) => `{ ${name} `).join('')}${'}'.repeat(letters.length)}`,
+      'req-limit-tokens': `{ trips(filter: { pickupZip: { in: [${'1, '.repeat(12_000)}] } }) { totalCount } }`,
+      'req-limit-nesting': `{ trips(filter: ${'{ and: ['.repeat(70)}${']}'.repeat(70)}) { totalCount } }`,
+    };
+    for (const [id, query] of Object.entries(cases)) {
+      const response = await post(gw.origin, { query }, { 'x-request-id': id });
+      const body = (await response.json()) as { data?: unknown; errors?: { message: string }[] };
+      expect(body.data, id).toBeUndefined();
+      expect(body.errors?.length, id).toBe(1);
+    }
+    const refusals = lines.filter((entry) => entry.msg === 'query rejected by limits');
+    for (const id of Object.keys(cases)) {
+      expect(
+        refusals.filter((entry) => entry.requestId === id),
+        id,
+      ).toHaveLength(1);
+    }
+  });
+
   it('cuts off a slow-loris request (declares 1000 bytes, sends 10)', async () => {
     const counted = async (status: string) => {
       const text = await (await fetch(`${gw.origin}/metrics`)).text();

@@ -91,7 +91,11 @@ export function createGateway({
   firstPlugins = [],
 }: GatewayOptions): Gateway {
   const { limits, edge } = services.config;
-  const rejected = (error: Error) => services.logger.info('query rejected by limits', { reason: error.message });
+  const rejected = (error: Error, request: Request | undefined) =>
+    services.logger.info('query rejected by limits', {
+      requestId: request ? requestIdOf(request) : null,
+      reason: error.message,
+    });
   const persisted = usePersistedOperationsFromManifest(edge.persistedOperations, edge.persistedOperationsManifest);
   return createYoga<Record<string, never>, GatewayContext>({
     schema,

@@ -25,11 +25,23 @@ export interface DocumentLimits {
  */
 export function useDocumentLimits(
   limits: DocumentLimits,
-  onReject: (error: GraphQLError) => void,
+  onReject: (error: GraphQLError, request: Request | undefined) => void,
 ): Plugin<Record<string, unknown>>[] {
+  // graphql-armor hands its handler a validation context, not the request. Parsing and validating are
+  // synchronous, and this plugin's hooks run just before armor's, so the request being checked is the one
+  // noted here: the log line of a refusal then carries its request id.
+  let checking: Request | undefined;
+  const noteRequest: Plugin<Record<string, unknown>> = {
+    onParse({ context }) {
+      checking = requestOf(context);
+    },
+    onValidate({ context }) {
+      checking = requestOf(context);
+    },
+  };
   const rejected = [
     (_ctx: unknown, error: GraphQLError) => {
-      onReject(error);
+      onReject(error, checking);
       // graphql-armor throws its own error right after this handler, out of validation (so no after-hook sees
       // it): throwing the rewritten one first is the only way to give it a code and the setting's name.
       const named = withLimitNames(error);
@@ -37,7 +49,8 @@ export function useDocumentLimits(
     },
   ];
   return [
-    useNestingLimit(MAX_NESTING, onReject),
+    noteRequest,
+    useNestingLimit(MAX_NESTING, (error) => onReject(error, checking)),
     maxTokensPlugin({ n: limits.maxTokens, onReject: rejected, propagateOnRejection: true }),
     // A fragment spread is no level of its own: Relay and Apollo clients chain fragments, and a query written
     // with them was refused as deeper than the same query written out.
@@ -45,6 +58,11 @@ export function useDocumentLimits(
     maxAliasesPlugin({ n: limits.maxAliases, allowList: [], onReject: rejected, propagateOnRejection: true }),
     maxDirectivesPlugin({ n: limits.maxDirectives, onReject: rejected, propagateOnRejection: true }),
   ];
+}
+
+function requestOf(context: unknown): Request | undefined {
+  // The fetch adapter's Request is its own class, not always the global one: no instanceof.
+  return (context as { request?: Request } | null)?.request;
 }
 
 /** No argument or selection of this schema nests anywhere near this deep (filters nest 8 levels at most). */
