@@ -396,6 +396,14 @@ describe('the default edge', () => {
         },
       ],
     });
+    // What Windows PowerShell 5.1 sends from a file saved as "UTF-8": the parser's own message showed an
+    // invisible character.
+    const bom = await send(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"query":"{ __typename }"}')]));
+    expect(bom.status).toBe(400);
+    expect(((await bom.json()) as { errors: { message: string }[] }).errors[0]!.message).toBe(
+      'the POST body starts with a byte order mark (U+FEFF), which JSON sent over a network must not have ' +
+        '(RFC 8259, 8.1); send it as UTF-8 without a BOM',
+    );
     const { gzipSync } = await import('node:zlib');
     const gzip = await send(gzipSync('{"query":"{ __typename }"}'), { 'content-encoding': 'gzip' });
     expect(gzip.status).toBe(415);

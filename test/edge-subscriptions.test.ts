@@ -488,6 +488,12 @@ describe("graphql-sse's refusals on /graphql/stream", () => {
       code: 'BAD_REQUEST',
     });
     await expectRefusal(
+      await stream('POST', json, '\uFEFF{"query":"{ __typename }","extensions":{"operationId":"c"}}'),
+      400,
+      /^the body starts with a byte order mark \(U\+FEFF\)/,
+      { code: 'BAD_REQUEST' },
+    );
+    await expectRefusal(
       await stream(
         'POST',
         json,

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../../errors.js';
 import { GraphQLError, Kind, type ASTNode, type ExecutionResult, type ValidationRule, type ValueNode } from 'graphql';
 import { isAsyncIterable, type GraphQLParams, type Plugin } from 'graphql-yoga';
-import { errorResponse } from '../http/error-response.js';
+import { errorResponse, invalidJsonMessage } from '../http/error-response.js';
 import { withArgumentPaths } from './validation-arguments.js';
 
 export interface RequestGuardOptions {
@@ -322,8 +322,7 @@ function rethrowBodyError(error: unknown): never {
   if (error instanceof Error && error.message === 'POST body sent invalid JSON.') {
     const original = (error as GraphQLError).extensions?.['originalError'] as { message?: unknown } | undefined;
     const message = typeof original?.message === 'string' ? original.message : '';
-    const reason = message.replace(/, ".*" is not valid JSON$/s, '').slice(0, 200);
-    throw new GraphQLError(`the POST body is not valid JSON${reason === '' ? '' : ` (${reason})`}`, {
+    throw new GraphQLError(invalidJsonMessage('the POST body', message), {
       extensions: { http: { status: 400 }, code: 'BAD_REQUEST' satisfies ErrorCode },
     });
   }

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../errors.js';
-import { errorResponse } from '../http/error-response.js';
+import { errorResponse, invalidJsonMessage } from '../http/error-response.js';
 
 /**
  * graphql-sse refuses a request with a bare message and no code ("Missing query", "Stream not found",
@@ -70,9 +70,7 @@ export async function explainStreamRefusal(answer: Response, endpoint: string, m
     return Response.json({ errors: [{ message: reworded.message, extensions }] }, { status: answer.status });
   }
   // A JSON parse error and anything else graphql-sse says: its words, with a code.
-  const message = /JSON/.test(original)
-    ? `the body is not valid JSON (${original.slice(0, 200)})`
-    : original.slice(0, 500);
+  const message = /JSON/.test(original) ? invalidJsonMessage('the body', original) : original.slice(0, 500);
   return errorResponse(answer.status, message || answer.statusText || 'the request was refused', 'BAD_REQUEST');
 }
 
