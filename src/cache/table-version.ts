@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CompiledQuery, sql } from 'kysely';
 import type pg from 'pg';
 import { currentSignature, type SignatureTarget } from '../aggregates/rollup/signature.js';
+import { destroySocket } from '../db/cancellable-driver.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { CachedSyncStatus } from '../sync/cached-sync-status.js';
@@ -43,6 +44,15 @@ export interface TableVersionOptions {
 }
 
 const OFF: TableVersion = { mode: 'off', tag: null };
+
+/** How long connecting and reading the change signature may take before requests are served uncached. */
+const SIGNATURE_DEADLINE_MS = 3_000;
+
+class SignatureStalled extends Error {
+  constructor() {
+    super(`the database did not answer within ${SIGNATURE_DEADLINE_MS} ms`);
+  }
+}
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 22);
@@ -153,21 +163,30 @@ export class TableVersionTracker {
     this.#client ??= { connection: this.#connect(this.#options.connect), since: Date.now() };
     const own = this.#client;
     let connected = false;
+    // Every request that may be answered from the cache waits for this read: a server that answers nothing
+    // (a hung proxy, a frozen compute) held them all for as long as it lasted. Connecting and reading one row
+    // get a few seconds; then the connection is dropped and requests are served uncached meanwhile.
+    let stall: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      stall = setTimeout(() => reject(new SignatureStalled()), SIGNATURE_DEADLINE_MS);
+    });
     try {
-      const client = await own.connection;
+      const client = await Promise.race([own.connection, deadline]);
       connected = true;
       // Prepared once per connection: the same text every time.
-      const { rows } = await client.query<{ signature: string | null }>({
-        name: 'lakebase_graphql_table_version',
-        text: this.#query.sql,
-      });
+      const { rows } = await Promise.race([
+        client.query<{ signature: string | null }>({ name: 'lakebase_graphql_table_version', text: this.#query.sql }),
+        deadline,
+      ]);
       return rows[0]?.signature ?? null;
     } catch (error) {
       if (this.#client === own) this.#dropConnection();
       // A connection the server closed while it sat idle (a scale-to-zero compute suspending, a restart, a
       // recycled backend) fails its next read: once on a new connection, before serving this request uncached.
-      if (connected && !retried) return this.#signature(true);
+      if (connected && !retried && !(error instanceof SignatureStalled)) return this.#signature(true);
       throw error;
+    } finally {
+      clearTimeout(stall);
     }
   }
 
@@ -181,7 +200,8 @@ export class TableVersionTracker {
   #dropConnection(): void {
     const dropped = this.#client;
     this.#client = undefined;
-    void dropped?.connection.then((client) => client.end()).catch(() => {});
+    // Destroyed, not ended: ending waits for a server that may answer nothing.
+    void dropped?.connection.then((client) => destroySocket(client)).catch(() => {});
   }
 
   /** Closes the tracker's own connection; later reads use `db`. */

@@ -289,7 +289,11 @@ export const VARIABLES = {
     86_400_000,
   ),
   PG_STATEMENT_TIMEOUT_MS: int(
-    { group: 'Database', meaning: 'per-statement timeout (0 = none)' },
+    {
+      group: 'Database',
+      meaning:
+        'per-statement timeout (0 = none); a statement still unanswered 5 s past it is taken for a stalled server: its connection is closed',
+    },
     30_000,
     0,
     3_600_000,

@@ -42,6 +42,32 @@ export function cancellableBy<Row>(compiled: CompiledQuery<Row>, signal: AbortSi
 /** How long a connection waits for its cancel to be confirmed before it is closed instead of reused. */
 const CANCEL_CONFIRM_MS = 5_000;
 
+/**
+ * How long past the server's own `statement_timeout` a statement may stay unanswered before its connection is
+ * taken for dead. A stalled peer (a hung pooler or proxy, a frozen compute, a partition that drops packets
+ * without a reset) answers nothing, not even the timeout error its server raised, and a request waited on it
+ * for as long as the stall lasted: eight minutes in the audit.
+ */
+export const STALL_GRACE_MS = 5_000;
+
+/**
+ * The database answered nothing for a statement well past its statement_timeout; its connection was closed.
+ * `ETIMEDOUT`, so that it is answered as the other ways of not reaching the database are (DATABASE_UNAVAILABLE).
+ */
+export class DatabaseStalledError extends Error {
+  override readonly name = 'DatabaseStalledError';
+  readonly code = 'ETIMEDOUT';
+  constructor(statementTimeoutMs: number, graceMs: number) {
+    super(
+      `the database answered nothing for ${statementTimeoutMs + graceMs} ms (its statement timeout, ` +
+        `${statementTimeoutMs} ms, plus ${graceMs} ms): the connection is taken for dead and closed`,
+    );
+  }
+}
+
+/** `SET LOCAL statement_timeout = N` (a rollup build turns it off for its transaction). */
+const SET_LOCAL_TIMEOUT = /^\s*set\s+local\s+statement_timeout\s*(?:=|to)\s*'?(\d+)'?\s*;?\s*$/i;
+
 /** pg's Client after login: the key and where it connected (not in pg's type definitions). */
 interface ConnectedClient {
   processID?: number | null;
@@ -58,11 +84,19 @@ class CancellableConnection implements DatabaseConnection {
   readonly client: pg.PoolClient;
   /** A cancel sent for this connection and not yet confirmed; nothing else may run on it until it is. */
   #cancel: Promise<void> | undefined;
-  /** Set when a cancel could not be confirmed: the connection is closed, not returned to the pool. */
+  /** Set when a cancel could not be confirmed or the server stalled: the connection is closed, not reused. */
   unsafe = false;
+  /** The session's statement_timeout (the pool's setting), in ms; 0 is none. */
+  readonly #sessionTimeoutMs: number;
+  /** A `SET LOCAL statement_timeout` in force until the transaction ends. */
+  #transactionTimeoutMs: number | undefined;
 
-  constructor(client: pg.PoolClient) {
+  readonly #stallGraceMs: number;
+
+  constructor(client: pg.PoolClient, sessionTimeoutMs: number, stallGraceMs: number) {
     this.client = client;
+    this.#sessionTimeoutMs = sessionTimeoutMs;
+    this.#stallGraceMs = stallGraceMs;
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
@@ -71,8 +105,22 @@ class CancellableConnection implements DatabaseConnection {
     if (signal?.aborted) throw new StatementCancelledError('before it started');
     const onAbort = signal ? () => this.#startCancel() : undefined;
     if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
+    // The statement's deadline follows the server's own timeout: a statement the server would stop gets a
+    // grace period past it; one the server lets run (a rollup build's transaction) gets none.
+    const timeoutMs = this.#transactionTimeoutMs ?? this.#sessionTimeoutMs;
+    let stalled = false;
+    const stall =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            stalled = true;
+            this.unsafe = true;
+            // pg then fails the statement ("Connection terminated"), which unwinds to the error below.
+            destroySocket(this.client);
+          }, timeoutMs + this.#stallGraceMs)
+        : undefined;
     try {
       const { command, rowCount, rows } = await this.client.query(compiled.sql, [...compiled.parameters]);
+      this.#noteTimeout(compiled.sql);
       return {
         numAffectedRows:
           command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE'
@@ -81,11 +129,21 @@ class CancellableConnection implements DatabaseConnection {
         rows: (rows ?? []) as R[],
       };
     } catch (error) {
+      if (stalled) throw new DatabaseStalledError(timeoutMs, this.#stallGraceMs);
       if (signal?.aborted && sqlState(error) === QUERY_CANCELED) throw new StatementCancelledError('while it ran');
       throw error;
     } finally {
+      if (stall) clearTimeout(stall);
       if (onAbort) signal!.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Follows `SET LOCAL statement_timeout` until the transaction ends (only this driver begins and ends them). */
+  #noteTimeout(sql: string): void {
+    if (sql.length > 64) return;
+    const local = SET_LOCAL_TIMEOUT.exec(sql);
+    if (local) this.#transactionTimeoutMs = Number(local[1]);
+    else if (sql === 'commit' || sql === 'rollback') this.#transactionTimeoutMs = undefined;
   }
 
   // eslint-disable-next-line require-yield -- an iterator that refuses at once: the gateway never streams.
@@ -125,8 +183,13 @@ export class CancellableDriver implements Driver {
   readonly #pool: pg.Pool;
   readonly #connections = new WeakMap<pg.PoolClient, CancellableConnection>();
 
-  constructor(pool: pg.Pool) {
+  readonly #sessionTimeoutMs: number;
+  readonly #stallGraceMs: number;
+
+  constructor(pool: pg.Pool, stallGraceMs = STALL_GRACE_MS) {
     this.#pool = pool;
+    this.#sessionTimeoutMs = Number(pool.options.statement_timeout) || 0;
+    this.#stallGraceMs = stallGraceMs;
   }
 
   async init(): Promise<void> {}
@@ -135,7 +198,7 @@ export class CancellableDriver implements Driver {
     const client = await this.#pool.connect();
     let connection = this.#connections.get(client);
     if (!connection) {
-      connection = new CancellableConnection(client);
+      connection = new CancellableConnection(client, this.#sessionTimeoutMs, this.#stallGraceMs);
       this.#connections.set(client, connection);
     }
     return connection;
@@ -161,9 +224,12 @@ export class CancellableDriver implements Driver {
     const cancellable = connection as CancellableConnection;
     await cancellable.settled();
     if (cancellable.unsafe) {
-      // A cancel that may still arrive must not hit another request's statement: close the connection.
+      // A cancel that may still arrive must not hit another request's statement, and a stalled server may
+      // answer late: close the connection.
       this.#connections.delete(cancellable.client);
-      cancellable.client.release(new Error('a cancel request was not confirmed; the connection is closed'));
+      cancellable.client.release(
+        new Error('a cancel was not confirmed or the server stalled; the connection is closed'),
+      );
     } else {
       cancellable.client.release();
     }
@@ -172,4 +238,9 @@ export class CancellableDriver implements Driver {
   async destroy(): Promise<void> {
     await this.#pool.end();
   }
+}
+
+/** Closes a connection's socket at once: `end()` would wait for a peer that answers nothing. */
+export function destroySocket(client: pg.ClientBase): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
