@@ -74,6 +74,8 @@ export class ChangeFeed {
 
   private position: ChangePosition | undefined;
   private horizon: bigint | null = null;
+  /** The capture identity the last read found recorded (ChangeRead.epoch); undefined before the first read. */
+  private epoch: string | null | undefined;
   private readonly pending = new Set<ChangeSubscriber>();
   private readonly joining = new Set<ChangeSubscriber>();
   private readonly groups = new FilterGroups<ChangeSubscriber, Group>((first) => ({
@@ -332,6 +334,25 @@ export class ChangeFeed {
       this.position = undefined;
       return this.pending.size > 0;
     }
+    // Another gateway sharing this change record may have put the capture back (a trigger disabled for a
+    // while, the gateway schema recreated) between two reads of this one: the read then finds it intact, but
+    // the horizon moved past every position from before, whose changes in between may be unrecorded. Open
+    // streams used to carry on and miss them without a word.
+    const recaptured = this.epoch !== undefined && read.epoch !== this.epoch;
+    this.epoch = read.epoch;
+    if (following && this.horizon !== null && positionXmin(this.position!) < this.horizon) {
+      for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
+      const lost = recaptured ? captureLost : (subscriber: ChangeSubscriber) => expired(subscriber.afterFrom, 'live');
+      for (const subscriber of this.groups.subscribers()) subscriber.terminate(lost(subscriber));
+      for (const subscriber of this.joining) {
+        if (subscriber.position !== undefined && positionXmin(subscriber.position) < this.horizon) {
+          subscriber.terminate(lost(subscriber));
+        }
+      }
+      this.dropFeedWindow();
+      this.position = undefined;
+      return true;
+    }
     let again = false;
 
     // The feed itself.
@@ -366,7 +387,7 @@ export class ChangeFeed {
       for (const subscriber of subscribers) {
         if (subscriber.state !== 'joining') continue;
         if (expiredNow) {
-          subscriber.terminate(expired(subscriber.afterFrom, 'catching up'));
+          subscriber.terminate(recaptured ? captureLost() : expired(subscriber.afterFrom, 'catching up'));
           continue;
         }
         const items = viewOf(subscriber.kind, subscriber.matches, read.changes[index]!);
@@ -557,12 +578,16 @@ export function viewOf(
  * it, fell behind what the change record keeps (retention is applied by every gateway sharing the gateway
  * schema, so the shortest LIVE_CHANGE_RETENTION_SECONDS among them is the one that counts).
  */
-function expired(argument: string, when: 'at start' | 'catching up' = 'at start'): GraphQLError {
+function expired(argument: string, when: 'at start' | 'catching up' | 'live' = 'at start'): GraphQLError {
+  // The horizon moves up for two reasons: retention, and the capture put back on the table (by any gateway).
+  const why =
+    '(older than LIVE_CHANGE_RETENTION_SECONDS, the shortest among gateways sharing GATEWAY_SCHEMA, or the ' +
+    'change capture was put back on the table since: a trigger disabled for a while, a table replaced)';
   const what =
     when === 'at start'
-      ? 'the change record no longer reaches back to this cursor (older than LIVE_CHANGE_RETENTION_SECONDS)'
-      : 'while this stream was catching up from it, the change record dropped changes it still needed ' +
-        '(LIVE_CHANGE_RETENTION_SECONDS; the shortest among gateways sharing GATEWAY_SCHEMA applies)';
+      ? `the change record no longer reaches back to this cursor ${why}`
+      : `while this stream ${when === 'live' ? 'ran' : 'was catching up'}, the change record dropped changes ` +
+        `it still needed ${why}`;
   return new GraphQLError(`${argument}: ${what}; ${RECOVER_HINT}`, { extensions: { code: CURSOR_EXPIRED, argument } });
 }
 

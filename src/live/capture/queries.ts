@@ -38,6 +38,11 @@ export interface ChangeRead {
    * at install: otherwise writes may have gone uncaptured and no position can be trusted.
    */
   intact: boolean;
+  /**
+   * The capture's identity as recorded at its last install. It changes when a gateway put the capture back
+   * (another gateway may have done it between two reads of this one: `intact` is then true again).
+   */
+  epoch: string | null;
 }
 
 export interface CaptureRelations {
@@ -181,6 +186,7 @@ function buildNetChangesSql(relations: CaptureRelations): string {
     SELECT (SELECT snap::text FROM cur) AS snapshot,
            (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
            coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
+           (SELECT epoch FROM ${state} WHERE relid = $5::regclass) AS epoch,
            (SELECT json_agg(json_build_object('ord', p.ord, 'more', p.more, 'upto', p.upto::text)) FROM pages p) AS pages,
            r.ord, ${netChangeColumns('r')}
       FROM (SELECT 1) one
@@ -192,6 +198,7 @@ function buildNetChangesSql(relations: CaptureRelations): string {
 export interface QueryRow {
   snapshot: string;
   intact: boolean;
+  epoch: string | null;
   pages: { ord: number; more: boolean; upto: string | null }[] | null;
   horizon: string | null;
   ord: number | null;
@@ -258,6 +265,7 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
     horizon: head.horizon === null ? null : BigInt(head.horizon),
     snapshot,
     intact: head.intact,
+    epoch: head.epoch,
   };
 }
 

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { expectedIds, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
+
+const range = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+
+/**
+ * Gateways that share a database share its change record. When the capture stood interrupted (its triggers
+ * disabled for a while: writes went unrecorded) and another gateway put it back first, this gateway's next
+ * read found it intact again: its open streams carried on past the unrecorded writes without a word.
+ */
+describe('the change capture put back by another gateway', () => {
+  let a: LiveGateway;
+  let b: TestGateway | undefined;
+  beforeAll(async () => {
+    // The default polls: with NOTIFY working, only a write's notification wakes a's feed.
+    a = await startLiveGateway('live_recapture', {});
+    await insertTrips(a.database.pool, range(1, 20));
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a.close();
+  });
+
+  it("ends this gateway's open streams with CURSOR_EXPIRED saying why, and a re-read stream is exact", async () => {
+    const streams = [new TripStream(a.client('distinct')), new TripStream(a.client('single'))];
+    await Promise.all(streams.map((stream) => stream.started()));
+    await insertTrips(a.database.pool, range(21, 23));
+    for (const stream of streams) await stream.untilRows(3);
+
+    // Written while the capture is off: no record, and no notification.
+    await a.database.pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER ALL');
+    await insertTrips(a.database.pool, range(24, 30));
+    await a.database.pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER ALL');
+    // Another gateway starting puts the capture back (new identity, horizon moved up) before a reads again.
+    b = await startTestGateway('live_recapture_b', {}, { database: a.database });
+    // A captured write wakes a's feed: it finds the capture intact, and its position behind the horizon.
+    await insertTrips(a.database.pool, range(31, 31));
+
+    for (const stream of streams) {
+      await stream.untilEnded();
+      expect(stream.ids).toEqual(['21', '22', '23']);
+      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+      expect(stream.errors[0]?.message).toContain('change capture was dropped or disabled for a while');
+      expect(stream.errors[0]?.message).toContain('streamCursor');
+    }
+
+    const { body } = await a.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
+    const resumed = new TripStream(a.client('single'), { after: body.data!.trips.streamCursor });
+    await resumed.started();
+    await insertTrips(a.database.pool, range(32, 35));
+    await resumed.untilRows(4);
+    expect(resumed.ids).toEqual(await expectedIds(a.database.pool, 31));
+    resumed.close();
+  });
+});
