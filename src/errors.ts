@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   DATABASE_UNAVAILABLE:
     'the database cannot be reached right now (down, restarting, refusing the login); retry shortly',
   STATEMENT_TIMEOUT: 'a statement ran past PG_STATEMENT_TIMEOUT_MS and the database stopped it; ask for less',
+  TABLE_MISSING:
+    'a table the answer needs does not exist: the synced table before its first sync (see syncStatus), or a dropped GATEWAY_SCHEMA (restart the gateway)',
   SHUTTING_DOWN: 'the gateway is stopping; resume from the cursor',
   TOO_MANY_SUBSCRIBERS: 'LIVE_MAX_SUBSCRIBERS reached',
   SUBSCRIBER_TOO_SLOW: 'the subscriber fell behind its buffer; resume from the cursor',

@@ -59,3 +59,28 @@ describe('a database that cannot be reached', () => {
     expect(lines.filter((line) => line.level === 'error' && line.msg === 'resolver failed')).toEqual([]);
   });
 });
+
+describe('a table the gateway reads that does not exist', () => {
+  let gw: TestGateway | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  it('answers TABLE_MISSING naming it and saying why, not an internal error', async () => {
+    // Before the first sync has created the synced table, or after an operator dropped it.
+    const { logger, lines } = capturingLogger('info');
+    gw = await startTestGateway('table_missing', { ROLLUPS: 'off' }, { logger });
+    await gw.database.pool.query('DROP TABLE "default".trips_synced');
+    for (const query of ['{ trips(first: 2) { edges { node { tripId } } } }', '{ tripStats { count } }']) {
+      const { body } = await gw.query(query);
+      expect(body.data ?? null, query).toBeNull();
+      expect(body.errors?.[0]?.extensions?.['code'], query).toBe('TABLE_MISSING');
+      expect(body.errors?.[0]?.message, query).toMatch(
+        /^relation "default\.trips_synced" does not exist: before the first sync creates the synced table/,
+      );
+    }
+    expect(lines.some((line) => line.msg === 'a table the gateway reads does not exist')).toBe(true);
+    expect(lines.some((line) => line.level === 'error')).toBe(false);
+  });
+});

@@ -15,6 +15,9 @@ export const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
 /** query_canceled: a statement stopped by statement_timeout (PG_STATEMENT_TIMEOUT_MS), or cancelled. */
 export const QUERY_CANCELED = '57014';
 
+/** undefined_table: a relation the statement names does not exist. */
+export const UNDEFINED_TABLE = '42P01';
+
 /** insufficient_privilege: the role may not do this (a missing grant). */
 export const INSUFFICIENT_PRIVILEGE = '42501';
 

@@ -247,7 +247,7 @@ function clientErrorAnswer(code: string | undefined): {
       return {
         status: 431,
         statusText: 'Request Header Fields Too Large',
-        code: 'BAD_REQUEST',
+        code: 'BAD_REQUEST' satisfies ErrorCode,
         message:
           `the request line and headers exceed ${maxHeaderSize} bytes; send a long query or long variables ` +
           'in a POST body, or use a persisted operation (documentId)',
@@ -256,14 +256,14 @@ function clientErrorAnswer(code: string | undefined): {
       return {
         status: 408,
         statusText: 'Request Timeout',
-        code: 'BAD_REQUEST',
+        code: 'BAD_REQUEST' satisfies ErrorCode,
         message: 'the request did not arrive in time (HTTP_REQUEST_TIMEOUT_MS)',
       };
     default:
       return {
         status: 400,
         statusText: 'Bad Request',
-        code: 'BAD_REQUEST',
+        code: 'BAD_REQUEST' satisfies ErrorCode,
         message: `the request is not valid HTTP/1.1 (${code ?? 'unparsable'})`,
       };
   }

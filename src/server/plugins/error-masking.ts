@@ -2,7 +2,13 @@ import { GraphQLError } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
 import { StatementCancelledError } from '../../db/cancellable-driver.js';
-import { isDatabaseUnavailable, NUMERIC_VALUE_OUT_OF_RANGE, QUERY_CANCELED, sqlState } from '../../db/sql-state.js';
+import {
+  isDatabaseUnavailable,
+  NUMERIC_VALUE_OUT_OF_RANGE,
+  QUERY_CANCELED,
+  sqlState,
+  UNDEFINED_TABLE,
+} from '../../db/sql-state.js';
 import { LakebaseConnectionError } from '../../lakebase/errors.js';
 import { type ErrorCode } from '../../errors.js';
 import { withVariableCode } from './validation-arguments.js';
@@ -61,6 +67,17 @@ function knownFailure(original: Error): KnownFailure | undefined {
       message: 'the database cannot be reached right now; retry shortly (the gateway logs why, and /ready reports it)',
       code: 'DATABASE_UNAVAILABLE' satisfies ErrorCode,
       log: { level: 'warn', message: 'database unavailable; requests fail until it answers', detail: original.message },
+    };
+  }
+  // The synced table before the first sync has created it (or after an operator dropped it), or the gateway's
+  // own schema dropped under a running gateway: the operator's to fix, and no bug. Postgres names the relation.
+  if (sqlState(original) === UNDEFINED_TABLE) {
+    return {
+      message:
+        `${original.message}: before the first sync creates the synced table there are no trips to read ` +
+        '(syncStatus says where the sync stands); a dropped gateway schema is recreated by restarting the gateway',
+      code: 'TABLE_MISSING' satisfies ErrorCode,
+      log: { level: 'warn', message: 'a table the gateway reads does not exist', detail: original.message },
     };
   }
   // pg-pool's wait for a connection ran out: load, and a client may retry; the pool may be too small.
