@@ -109,6 +109,31 @@ describe('the response cache', () => {
     await expectServedFromCache();
   });
 
+  it('stays exact while another gateway with ROLLUP_FRESHNESS=statistics shares its gateway schema', async () => {
+    // Its startup replaced the one signature function every gateway's cache checked with its statistics body,
+    // which sees an update about a second late: this gateway's cache then served stale answers.
+    const other = await startTestGateway(
+      'response_cache_statistics',
+      { ROLLUP_FRESHNESS: 'statistics' },
+      {
+        database: gw.database,
+      },
+    );
+    try {
+      const { rows } = await gw.database.pool.query<{ signature: string }>(
+        'SELECT lakebase_graphql.trip_rollup_v4_signature() AS signature',
+      );
+      expect(rows[0]!.signature).toMatch(/^trigger:/);
+      for (let round = 0; round < 4; round += 1) {
+        await expectAnswersEqualSql();
+        await writer.query(`UPDATE "default".trips_synced SET fare_amount = fare_amount + 1 WHERE id = 100000`);
+        await expectAnswersEqualSql();
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('answers equal SQL at once after a delete', async () => {
     await expectAnswersEqualSql();
     await writer.query(`DELETE FROM "default".trips_synced WHERE id IN (100000, 100001)`);

@@ -88,7 +88,7 @@ export async function installSignatureFunction(db: Db, target: SignatureTarget):
   }
   await sql
     .raw(
-      `CREATE OR REPLACE FUNCTION ${qualified(target.gatewaySchema, ROLLUP_TABLE_NAMES.signature)}() RETURNS text
+      `CREATE OR REPLACE FUNCTION ${signatureFunction(target)}() RETURNS text
          LANGUAGE plpgsql STABLE AS $fn$ BEGIN RETURN ${body.sql}; END $fn$`,
     )
     .execute(db);
@@ -96,5 +96,16 @@ export async function installSignatureFunction(db: Db, target: SignatureTarget):
 
 /** The current signature (the per-request freshness check); needs installSignatureFunction. */
 export function currentSignature(target: SignatureTarget): RawBuilder<string | null> {
-  return sql<string | null>`${sql.raw(qualified(target.gatewaySchema, ROLLUP_TABLE_NAMES.signature))}()`;
+  return sql<string | null>`${sql.raw(signatureFunction(target))}()`;
+}
+
+/**
+ * One function per freshness mode: gateways sharing a gateway schema each call their own. With one name, a
+ * gateway started with ROLLUP_FRESHNESS=statistics replaced the body every other gateway's response cache
+ * checked, and theirs then served answers up to a second stale (the statistics' delay), until they restarted.
+ */
+function signatureFunction(target: SignatureTarget): string {
+  const name =
+    target.freshness === 'statistics' ? `${ROLLUP_TABLE_NAMES.signature}_statistics` : ROLLUP_TABLE_NAMES.signature;
+  return qualified(target.gatewaySchema, name);
 }
