@@ -55,6 +55,23 @@ describe('seedLocalPipeline', () => {
     expect(loaderCalls).toBe(0);
   });
 
+  it('runs the initial snapshot again when the synced table was dropped after a sync', async () => {
+    // Incremental updates applied to the empty table left it with the last version's rows only, while the
+    // status said it was in sync.
+    const names = uniqueNames('dropped');
+    const r = relations(names);
+    await ensureSyncedTable(db.pool, names.syncedSchema, names.syncedTable);
+    await db.pool.query(`INSERT INTO ${r.synced} (id, fare_amount, pickup_zip, tpep_pickup_datetime)
+      SELECT g, g * 1.5, 10001, timestamptz '2016-01-01' + g * interval '1 minute' FROM generate_series(1, 300) g`);
+    expect(await seedLocalPipeline(db.pool, { names })).toMatchObject({ snapshot: 'ran', syncedVersion: 1 });
+    await db.pool.query(`DROP TABLE ${r.synced}`);
+
+    const again = await seedLocalPipeline(db.pool, { names });
+    expect(again).toMatchObject({ snapshot: 'ran', sourceFilledFrom: null, sourceRows: 300 });
+    expect(await countRows(db.pool, r.synced)).toBe(300);
+    expect(await tableDifference(db.pool, names)).toEqual({ missing: 0, extra: 0 });
+  });
+
   it('uses the loader when both tables are empty, and registers the requested policy', async () => {
     const names = uniqueNames('loader');
     const r = relations(names);

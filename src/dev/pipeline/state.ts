@@ -238,3 +238,15 @@ export async function recordFailure(db: Queryable, names: PipelineNames, message
 async function notify(db: Queryable, notification: SyncNotification): Promise<void> {
   await db.query('SELECT pg_notify($1, $2)', [SYNC_NOTIFY_CHANNEL, JSON.stringify(notification)]);
 }
+
+/** The synced table was recreated empty: the next pass copies the initial snapshot, as for a new one. */
+export async function awaitInitialSnapshotAgain(db: Queryable, names: PipelineNames): Promise<void> {
+  await db.query(
+    `UPDATE ${relations(names).syncedTables}
+        SET last_processed_commit_version = NULL,
+            detailed_state = 'SYNCED_TABLE_PROVISIONING',
+            message = 'The synced table was recreated; waiting for the initial snapshot.'
+      WHERE synced_schema = $1 AND synced_table = $2`,
+    [names.syncedSchema, names.syncedTable],
+  );
+}
