@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../src/db/database.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { installCapture } from '../src/live/capture/install.js';
-import { readNetChanges, readSnapshot, type CaptureRelations } from '../src/live/capture/queries.js';
+import { readNetChanges, readStamp, type CaptureRelations } from '../src/live/capture/queries.js';
 import { closeWindow, openWindow, readWindowPage } from '../src/live/capture/windows.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { insertTrips } from './support/live.js';
@@ -85,13 +85,13 @@ describe('the change record', () => {
   });
 
   it('reads a record whose largest key is not its last for a position split below that key', async () => {
-    const low = await readSnapshot(db);
+    const low = await readStamp(db, relations);
     await database.pool.query(
       `INSERT INTO "default".trips_synced AS t (id, fare_amount)
        SELECT v.id, v.fare FROM (VALUES (10, 100.25), (1, 10.25), (5, 50.25)) v(id, fare)
        ON CONFLICT (id) DO UPDATE SET fare_amount = EXCLUDED.fare_amount`,
     );
-    const high = await readSnapshot(db);
+    const high = await readStamp(db, relations);
     // Ids up to 8 are at `high` (already taken into account), the others still at `low`:
     // only trip 10's change is news, though the record's last id is 5.
     const read = await readNetChanges(db, relations, [{ position: { low, high, split: 8n }, limit: 100 }]);
@@ -104,7 +104,7 @@ describe('the change record', () => {
   });
 
   it('reports no change for rows an upsert rewrote unchanged', async () => {
-    const low = await readSnapshot(db);
+    const low = await readStamp(db, relations);
     await database.pool.query(
       `INSERT INTO "default".trips_synced AS t (id, fare_amount)
        SELECT v.id, NULL FROM (VALUES (2), (7), (8)) v(id)
@@ -128,7 +128,7 @@ describe('the change record', () => {
       database.pool,
       Array.from({ length: 3000 }, (_, i) => 1000 + i),
     );
-    let position = { low: await readSnapshot(db), high: '', split: null as bigint | null };
+    let position = { low: await readStamp(db, relations), high: '', split: null as bigint | null };
     position.high = position.low;
     await database.pool.query(
       `INSERT INTO "default".trips_synced AS t (id, fare_amount)
@@ -160,7 +160,7 @@ describe('the change record', () => {
     );
     expect(indexes.map((index) => index.name)).toEqual(['lakebase_graphql.trip_change_window_rows_n']);
 
-    const start = { low: await readSnapshot(db), high: '', split: null as bigint | null };
+    const start = { low: await readStamp(db, relations), high: '', split: null as bigint | null };
     start.high = start.low;
     await insertTrips(
       database.pool,
@@ -187,7 +187,7 @@ describe('the change record', () => {
   it("reads the first page of a window whose start has the window's own snapshot", async () => {
     // A reader's last ordinary read and the window it then opens see the same snapshot when nothing
     // committed in between. Made certain here by one REPEATABLE READ transaction for both.
-    const low = await readSnapshot(db);
+    const low = await readStamp(db, relations);
     await insertTrips(
       database.pool,
       Array.from({ length: 30 }, (_, i) => 30_000 + i),
@@ -197,7 +197,7 @@ describe('the change record', () => {
       .setIsolationLevel('repeatable read')
       .execute(async (trx) => {
         // Ids up to 30,009 already read at this snapshot: the window holds the 20 after them.
-        const start = { low, high: await readSnapshot(trx), split: 30_009n };
+        const start = { low, high: await readStamp(trx, relations), split: 30_009n };
         return { start, window: await openWindow(trx, relations, start) };
       });
     expect(window.snapshot).toBe(start.high);

@@ -4,10 +4,30 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeChangeCursor } from '../src/live/capture/cursor.js';
-import { isSnapshotText } from '../src/live/capture/position.js';
+import { isSnapshotText, isStampText } from '../src/live/capture/position.js';
 import { sealCursor } from '../src/live/cursor-envelope.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { cursorForger, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
+
+describe('isStampText: a snapshot, optionally with the change record sequence number it saw', () => {
+  it('accepts bare snapshots (cursors from before stamps) and stamps whose number is an int8', () => {
+    for (const text of ['5:9:5,6,8', '5:9:5,6,8@0', '846:850:@123', '5:5:@9223372036854775807']) {
+      expect(isStampText(text), text).toBe(true);
+    }
+    for (const text of [
+      '5:9:@',
+      '5:9:@-1',
+      '5:9:@1e3',
+      '5:9:@ 1',
+      '5:5:@9223372036854775808',
+      '5:3:@1',
+      '@5',
+      '5:9:@1@2',
+    ]) {
+      expect(isStampText(text), text).toBe(false);
+    }
+  });
+});
 
 describe('isSnapshotText reads what Postgres reads as a pg_snapshot', () => {
   let db: TestDatabase;

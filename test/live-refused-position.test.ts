@@ -9,7 +9,10 @@ import { cursorForger, insertTrips, startLiveGateway, TripStream, type LiveGatew
 
 vi.mock('../src/live/capture/position.js', async (importOriginal) => {
   const original = await importOriginal<typeof PositionModule>();
-  return { ...original, isSnapshotText: (text: string) => /^\d{1,20}:\d{1,20}:(\d{1,20}(,\d{1,20})*)?$/.test(text) };
+  return {
+    ...original,
+    isStampText: (text: string) => /^\d{1,20}:\d{1,20}:(\d{1,20}(,\d{1,20})*)?(@\d{1,19})?$/.test(text),
+  };
 });
 
 describe('a position the database refuses', () => {

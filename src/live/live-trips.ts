@@ -12,7 +12,7 @@ import { parseSyncNotification, parseTableChange } from '../sync/sync-notificati
 import { qualified } from '../db/sql-identifiers.js';
 import { sqlState } from '../db/sql-state.js';
 import { CaptureUnavailable, installCapture } from './capture/install.js';
-import type { CaptureRelations } from './capture/queries.js';
+import { readStamp, type CaptureRelations } from './capture/queries.js';
 import { pruneChangeRecord } from './capture/retention.js';
 import { ChangeFeed } from './change-feed.js';
 import type { SubscribeArgs } from './subscribe-args.js';
@@ -20,6 +20,7 @@ import type { ChangeStreamEvent } from './change-subscriber.js';
 import { verifyListenDelivers } from './listen-probe.js';
 import { NotifyListener } from './notify-listener.js';
 import { encodeStreamCursor, streamIdentity } from './stream-cursor.js';
+import { readStreamPosition, type StreamRead } from '../trips/queries.js';
 import type { TripStreamEvent } from './subscriber.js';
 import { TripFeed } from './trip-feed.js';
 import { describeError } from '../errors.js';
@@ -40,8 +41,10 @@ export interface LiveStreams {
   readonly mechanism: LiveMechanism;
   subscribeAdded(args: SubscribeArgs): Subscription | Promise<Subscription>;
   subscribeChanges(args: SubscribeArgs): Subscription | Promise<Subscription>;
-  /** The stream cursor of a read: its snapshot (exact capture) or the newest id it saw (fallback). */
-  cursorOfRead(read: { snapshot: string; newestId: string | null }): string;
+  /** Where the stream stands in `trx`'s snapshot, for cursorOfRead (in a trips page's own transaction). */
+  readPosition(trx: Db): Promise<StreamRead>;
+  /** The stream cursor of a read: its stamp (exact capture) or the newest id it saw (fallback). */
+  cursorOfRead(read: StreamRead): string;
 }
 
 /** The live trips machinery of one gateway process: the shared feed and what wakes it. */
@@ -332,6 +335,11 @@ export function createLiveTrips({
     prepare,
     subscribeAdded,
     subscribeChanges,
+    async readPosition(trx) {
+      const read = await readStreamPosition(trx);
+      // The exact capture's positions are stamps (capture/position.ts), read in the same snapshot.
+      return changeFeed ? { ...read, snapshot: await readStamp(trx, relations) } : read;
+    },
     cursorOfRead: (read) =>
       changeFeed
         ? changeFeed.cursorAt(read.snapshot)

@@ -123,7 +123,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, ctx, info) =>
       loadTripConnection(ctx.db, args, ctx.config.limits, {
-        streamRead: selectsField(info, 'streamCursor'),
+        streamRead: selectsField(info, 'streamCursor') ? ctx.live.readPosition : undefined,
         signal: ctx.statementSignal,
       }),
   }),

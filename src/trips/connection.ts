@@ -10,7 +10,7 @@ import {
   cursorValuesOf,
   existsAtOrBefore,
   findTripPage,
-  readStreamPosition,
+  type StreamRead,
   type TripPageRow,
 } from './queries.js';
 import type { Trip } from './trip.js';
@@ -38,8 +38,8 @@ export interface TripConnection {
     endCursor: string | null;
   };
   totalCount: () => Promise<string>;
-  /** The read's snapshot and newest id, when asked for (streamCursor); null otherwise. */
-  streamRead: { snapshot: string; newestId: string | null } | null;
+  /** The read's position, when asked for (streamCursor); null otherwise. */
+  streamRead: StreamRead | null;
 }
 
 /**
@@ -66,7 +66,11 @@ export async function loadTripConnection(
   limits: LimitsConfig,
   /** Read the page in a snapshot that is also reported (TripConnection.streamCursor). */
   options: {
-    streamRead?: boolean;
+    /**
+     * Reads the stream position in the page's own REPEATABLE READ transaction (TripConnection.streamCursor),
+     * as the live mechanism in use defines it (live-trips.ts).
+     */
+    streamRead?: ((trx: Db) => Promise<StreamRead>) | undefined;
     /** Cancels the statements when it aborts (the request's: db/cancellable-driver.ts). */
     signal?: AbortSignal | undefined;
   } = {},
@@ -87,7 +91,7 @@ export async function loadTripConnection(
       .transaction()
       .setIsolationLevel('repeatable read')
       .execute(async (trx) => {
-        const read = await readStreamPosition(trx);
+        const read = await options.streamRead!(trx);
         return { page: await findTripPage(trx, request, options.signal), streamRead: read };
       }));
   } else {

@@ -166,8 +166,14 @@ export async function findTripsByIds(db: Db, ids: readonly string[], signal?: Ab
   return (await db.executeQuery(cancellableBy(statement, signal))).rows;
 }
 
+/** Where a live stream stands after a read: the snapshot (or, exact capture, its stamp) and the newest id. */
+export interface StreamRead {
+  snapshot: string;
+  newestId: string | null;
+}
+
 /** The transaction's snapshot and the newest id in it: a live stream position (TripConnection.streamCursor). */
-export async function readStreamPosition(db: Db): Promise<{ snapshot: string; newestId: string | null }> {
+export async function readStreamPosition(db: Db): Promise<StreamRead> {
   const row = await db
     .selectFrom('trips')
     .select([sql<string>`pg_current_snapshot()::text`.as('snapshot'), sql<string | null>`max(id)::text`.as('newestId')])

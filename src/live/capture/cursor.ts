@@ -2,7 +2,7 @@ import { UserInputError } from '../../errors.js';
 import { openCursor, sealCursor } from '../cursor-envelope.js';
 import { CURSOR_EXPIRED } from '../stream-cursor.js';
 import { LAST_EVENT_ID_ADVICE } from '../subscribe-args.js';
-import { isSnapshotText, type ChangePosition } from './position.js';
+import { isStampText, type ChangePosition } from './position.js';
 
 /**
  * Cursors of the exact change stream (tripsAdded, tripChanges and
@@ -69,9 +69,9 @@ export function decodeChangeCursor(argument: string, cursor: string, stream: str
       CURSOR_EXPIRED,
     );
   }
-  if (typeof low !== 'string' || !isSnapshotText(low)) throw malformed();
+  if (typeof low !== 'string' || !isStampText(low)) throw malformed();
   if (parsed.length === 4) return { low, high: low, split: null };
-  if (parsed.length !== 6 || typeof high !== 'string' || !isSnapshotText(high)) throw malformed();
+  if (parsed.length !== 6 || typeof high !== 'string' || !isStampText(high)) throw malformed();
   if (split === null) return { low, high, split: null };
   if (typeof split !== 'string' || !/^-?\d{1,19}$/.test(split)) throw malformed();
   const key = BigInt(split);

@@ -16,6 +16,15 @@
  * already passed. A snapshot says exactly which transactions were in, so a
  * late commit is never skipped (PgQ's batches rest on the same fact).
  */
+/**
+ * Each of `low` and `high` is a stamp: `<pg_snapshot>@<seq>`, the snapshot and the largest sequence number
+ * of the change record it saw. A crash can hand out a transaction id again (Postgres makes an id durable
+ * only with its WAL, and a rollback's WAL is flushed up to about 200 ms later): an older snapshot counts the
+ * reused id as finished, so a position of bare snapshots skipped the changes of the transaction that got it.
+ * Sequence numbers of committed rows survive a crash (a commit flushes the sequence's WAL), so a change
+ * counts as covered only when its transaction is visible in the snapshot and its number is not past the
+ * stamp's. Cursors issued before 2026-12-05 hold bare snapshots and resume as they did, without this guard.
+ */
 export interface ChangePosition {
   low: string;
   high: string;
@@ -26,6 +35,7 @@ export interface ChangePosition {
 const SNAPSHOT = /^(\d{1,20}):(\d{1,20}):((\d{1,20})(,\d{1,20})*)?$/;
 const XID8_MAX = 2n ** 64n - 1n;
 const XID_MASK = 2n ** 32n - 1n;
+const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * Whether Postgres would read `text` as a pg_snapshot: its parser's rules (parse_snapshot in xid8funcs.c), so
@@ -48,7 +58,15 @@ export function isSnapshotText(text: string): boolean {
   return true;
 }
 
-/** The snapshot's xmin: every transaction below it is finished. */
+/** Whether `text` is a stamp: a snapshot Postgres reads, optionally followed by `@` and a sequence number. */
+export function isStampText(text: string): boolean {
+  const at = text.indexOf('@');
+  if (at < 0) return isSnapshotText(text);
+  const seq = text.slice(at + 1);
+  return isSnapshotText(text.slice(0, at)) && /^\d{1,19}$/.test(seq) && BigInt(seq) <= INT64_MAX;
+}
+
+/** The snapshot's xmin (of a snapshot or a stamp): every transaction below it is finished. */
 export function snapshotXmin(text: string): bigint {
   return BigInt(text.slice(0, text.indexOf(':')));
 }

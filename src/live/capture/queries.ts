@@ -123,26 +123,39 @@ export function netChangesCtes(relations: CaptureRelations): string {
   const data = TRIP_DATA_COLUMNS.map((column) => quoteIdent(column));
   const list = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
   return `
-    WITH cur AS MATERIALIZED (SELECT pg_current_snapshot() AS snap),
+    WITH cur AS MATERIALIZED (
+      -- The stamp of this statement's snapshot (position.ts): the snapshot and the newest change it sees.
+      SELECT s.snap, s.snap::text || '@' || coalesce(
+               (SELECT max(l.seq) FROM ${log} l WHERE l.relid = $5::regclass), 0) AS stamp
+        FROM (SELECT pg_current_snapshot() AS snap) s
+    ),
     froms AS (
-      SELECT f.ord::int AS ord, f.low::pg_snapshot AS low, f.high::pg_snapshot AS high, f.split, f.lim
+      SELECT f.ord::int AS ord, split_part(f.low, '@', 1)::pg_snapshot AS low,
+             split_part(f.high, '@', 1)::pg_snapshot AS high,
+             nullif(split_part(f.low, '@', 2), '')::int8 AS low_seq,
+             nullif(split_part(f.high, '@', 2), '')::int8 AS high_seq, f.split, f.lim
         FROM unnest($1::text[], $2::text[], $3::int8[], $4::int[]) WITH ORDINALITY AS f(low, high, split, lim, ord)
     ),
     raw AS MATERIALIZED (
       -- Recorded changes each position does not cover: ids up to its split from its high
-      -- snapshot, the others from its low one.
+      -- snapshot, the others from its low one. A change is covered when its transaction is visible in the
+      -- snapshot and its sequence number is not past the stamp's: an id a crash handed out again is below
+      -- an older snapshot's xmax, but its change's number is past every one that snapshot saw.
       SELECT f.ord, coalesce(u.key <= f.split, false) AS settled, l.seq, l.xid, u.n, l.op, u.key, ${list('u', old)}
         FROM froms f
         JOIN ${log} l
           ON l.relid = $5::regclass
-         AND l.xid >= least(pg_snapshot_xmin(f.low), pg_snapshot_xmin(f.high))
+         AND (l.xid >= least(pg_snapshot_xmin(f.low), pg_snapshot_xmin(f.high))
+              OR l.seq > least(f.low_seq, f.high_seq))
          -- A record wholly at or below the split matters only if it is newer than the high snapshot
          -- (a catch-up in id order skips what it has paged past). Records older than max_id have
          -- their ids sorted, the largest last.
          AND (f.split IS NULL OR coalesce(l.max_id, l.ids[array_upper(l.ids, 1)]) > f.split
-              OR NOT pg_visible_in_snapshot(l.xid, f.high))
+              OR NOT (pg_visible_in_snapshot(l.xid, f.high) AND l.seq <= coalesce(f.high_seq, l.seq)))
        CROSS JOIN LATERAL unnest(l.ids, ${list('l', old)}) WITH ORDINALITY AS u(key, ${old.join(', ')}, n)
-       WHERE NOT pg_visible_in_snapshot(l.xid, CASE WHEN u.key <= f.split THEN f.high ELSE f.low END)
+       WHERE NOT CASE WHEN u.key <= f.split
+                      THEN pg_visible_in_snapshot(l.xid, f.high) AND l.seq <= coalesce(f.high_seq, l.seq)
+                      ELSE pg_visible_in_snapshot(l.xid, f.low) AND l.seq <= coalesce(f.low_seq, l.seq) END
     ),
     pages AS MATERIALIZED (
       -- A page: every settled id, and the unsettled ones up to the lim-th smallest (a top-N sort,
@@ -183,7 +196,7 @@ export function netChangesCtes(relations: CaptureRelations): string {
 function buildNetChangesSql(relations: CaptureRelations): string {
   const state = qualified(relations.gatewaySchema, CAPTURE_TABLES.state);
   return `${netChangesCtes(relations)}
-    SELECT (SELECT snap::text FROM cur) AS snapshot,
+    SELECT (SELECT stamp FROM cur) AS snapshot,
            (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
            coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
            (SELECT epoch FROM ${state} WHERE relid = $5::regclass) AS epoch,
@@ -269,10 +282,19 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
   };
 }
 
-/** The current snapshot alone: where a stream with nothing to read starts. */
-export async function readSnapshot(db: Db): Promise<string> {
-  const { rows } = await sql<{ snap: string }>`SELECT pg_current_snapshot()::text AS snap`.execute(db);
-  return rows[0]!.snap;
+/**
+ * The stamp (position.ts) of `db`'s snapshot: in a REPEATABLE READ transaction, the one its other reads see
+ * (TripConnection.streamCursor reads its page in the same one).
+ */
+export async function readStamp(db: Db, relations: CaptureRelations): Promise<string> {
+  const log = qualified(relations.gatewaySchema, CAPTURE_TABLES.log);
+  const { rows } = await db.executeQuery<{ stamp: string }>(
+    CompiledQuery.raw(
+      `SELECT pg_current_snapshot()::text || '@' || coalesce((SELECT max(seq) FROM ${log} WHERE relid = $1::regclass), 0) AS stamp`,
+      [relations.synced],
+    ),
+  );
+  return rows[0]!.stamp;
 }
 
 /**
@@ -281,7 +303,8 @@ export async function readSnapshot(db: Db): Promise<string> {
  */
 export async function positionAccepted(db: Db, position: ChangePosition): Promise<boolean> {
   try {
-    await sql`SELECT ${position.low}::pg_snapshot, ${position.high}::pg_snapshot, ${position.split?.toString() ?? null}::int8`.execute(
+    const snapshot = (stamp: string) => stamp.split('@')[0]!;
+    await sql`SELECT ${snapshot(position.low)}::pg_snapshot, ${snapshot(position.high)}::pg_snapshot, ${position.split?.toString() ?? null}::int8`.execute(
       db,
     );
     return true;

@@ -73,7 +73,7 @@ export function openWindowSql(relations: CaptureRelations): string {
   const { old, data, list } = columns();
   return `${netChangesCtes(relations)},
     w AS (
-      INSERT INTO ${windows} (relid, snapshot) SELECT $5::regclass, (SELECT snap::text FROM cur)
+      INSERT INTO ${windows} (relid, snapshot) SELECT $5::regclass, (SELECT stamp FROM cur)
       RETURNING window_id, snapshot
     ),
     ins AS (
