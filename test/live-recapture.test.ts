@@ -54,3 +54,37 @@ describe('the change capture put back by another gateway', () => {
     resumed.close();
   });
 });
+
+describe('a feed that sat idle while the pruner moved the horizon past it', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    // A retention shorter than the poll in force (60 s with NOTIFY): the pruner passes the idle feed's position.
+    gw = await startLiveGateway('live_idle_horizon', { LIVE_CHANGE_RETENTION_SECONDS: '1' });
+  });
+  afterAll(() => gw.close());
+
+  it('carries on: with no write in between, nothing was lost', async () => {
+    const stream = new TripStream(gw.client('distinct'));
+    await stream.started();
+    const { rows } = await gw.database.pool.query<{ xmin: string }>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin',
+    );
+    const startedAt = BigInt(rows[0]!.xmin);
+    await expect
+      .poll(
+        async () => {
+          const state = await gw.database.pool.query<{ horizon: string }>(
+            'SELECT horizon::text AS horizon FROM lakebase_graphql.trip_change_capture',
+          );
+          return BigInt(state.rows[0]!.horizon) > startedAt;
+        },
+        { timeout: 20_000, interval: 250 },
+      )
+      .toBe(true);
+    await insertTrips(gw.database.pool, range(1, 3));
+    await stream.untilRows(3);
+    expect(stream.ids).toEqual(['1', '2', '3']);
+    expect(stream.errors).toEqual([]);
+    stream.close();
+  }, 40_000);
+});

@@ -338,15 +338,16 @@ export class ChangeFeed {
     // while, the gateway schema recreated) between two reads of this one: the read then finds it intact, but
     // the horizon moved past every position from before, whose changes in between may be unrecorded. Open
     // streams used to carry on and miss them without a word.
+    // Only a new capture identity says so: the pruner also moves the horizon past a feed that sat idle
+    // between two polls (no write, so nothing to lose), and that must not end its streams.
     const recaptured = this.epoch !== undefined && read.epoch !== this.epoch;
     this.epoch = read.epoch;
-    if (following && this.horizon !== null && positionXmin(this.position!) < this.horizon) {
+    if (following && recaptured && this.horizon !== null && positionXmin(this.position!) < this.horizon) {
       for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
-      const lost = recaptured ? captureLost : (subscriber: ChangeSubscriber) => expired(subscriber.afterFrom, 'live');
-      for (const subscriber of this.groups.subscribers()) subscriber.terminate(lost(subscriber));
+      for (const subscriber of this.groups.subscribers()) subscriber.terminate(captureLost());
       for (const subscriber of this.joining) {
         if (subscriber.position !== undefined && positionXmin(subscriber.position) < this.horizon) {
-          subscriber.terminate(lost(subscriber));
+          subscriber.terminate(captureLost());
         }
       }
       this.dropFeedWindow();
@@ -578,7 +579,7 @@ export function viewOf(
  * it, fell behind what the change record keeps (retention is applied by every gateway sharing the gateway
  * schema, so the shortest LIVE_CHANGE_RETENTION_SECONDS among them is the one that counts).
  */
-function expired(argument: string, when: 'at start' | 'catching up' | 'live' = 'at start'): GraphQLError {
+function expired(argument: string, when: 'at start' | 'catching up' = 'at start'): GraphQLError {
   // The horizon moves up for two reasons: retention, and the capture put back on the table (by any gateway).
   const why =
     '(older than LIVE_CHANGE_RETENTION_SECONDS, the shortest among gateways sharing GATEWAY_SCHEMA, or the ' +
@@ -586,8 +587,7 @@ function expired(argument: string, when: 'at start' | 'catching up' | 'live' = '
   const what =
     when === 'at start'
       ? `the change record no longer reaches back to this cursor ${why}`
-      : `while this stream ${when === 'live' ? 'ran' : 'was catching up'}, the change record dropped changes ` +
-        `it still needed ${why}`;
+      : `while this stream was catching up, the change record dropped changes it still needed ${why}`;
   return new GraphQLError(`${argument}: ${what}; ${RECOVER_HINT}`, { extensions: { code: CURSOR_EXPIRED, argument } });
 }
 
