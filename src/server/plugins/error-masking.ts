@@ -70,12 +70,13 @@ function knownFailure(original: Error): KnownFailure | undefined {
     };
   }
   // The synced table before the first sync has created it (or after an operator dropped it), or the gateway's
-  // own schema dropped under a running gateway: the operator's to fix, and no bug. Postgres names the relation.
+  // own schema dropped under a running gateway: the operator's to fix, and no bug. The log names the relation;
+  // the client is told what it can do, not the database's words (as for every other database error).
   if (sqlState(original) === UNDEFINED_TABLE) {
     return {
       message:
-        `${original.message}: before the first sync creates the synced table there are no trips to read ` +
-        '(syncStatus says where the sync stands); a dropped gateway schema is recreated by restarting the gateway',
+        'a table this answer needs does not exist: before the first sync creates the synced table there are no ' +
+        'trips to read (syncStatus says where the sync stands); the gateway logs which table',
       code: 'TABLE_MISSING' satisfies ErrorCode,
       log: { level: 'warn', message: 'a table the gateway reads does not exist', detail: original.message },
     };
