@@ -466,10 +466,35 @@ describe('the default edge', () => {
           reason: 'the Host header and the request target do not form a URL',
         },
       ]);
+      // A chunk with more extensions than Node reads: 413, as Node answers it.
+      const extensions = await rawHttp(
+        port,
+        `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+          `5;${'a'.repeat(20_000)}\r\n`,
+      );
+      expect(extensions).toMatch(/^HTTP\/1\.1 413 /);
+      refusals.length = 0;
       // The connection-level refusals do not disturb the next client.
       expect(await rawHttp(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
         /^HTTP\/1\.1 200 /,
       );
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('answers a request that never arrives with 408, and logs it only when something was sent', async () => {
+    const refusals: RefusedRequest[] = [];
+    const timeouts = { requestTimeoutMs: 300, headersTimeoutMs: 300 };
+    const http = await listen(gw.app.gateway, 0, '127.0.0.1', timeouts, (refused) => refusals.push(refused));
+    try {
+      const { port } = new URL(http.url);
+      // A browser's preconnect or a TCP health check: nothing sent, no request to log.
+      expect(await rawHttp(port, '')).toMatch(/^HTTP\/1\.1 408 /);
+      expect(refusals).toEqual([]);
+      // Half a request line, then nothing: a slow or stuck client, worth a line.
+      expect(await rawHttp(port, 'GET /graphql?query=%7B__typen')).toMatch(/^HTTP\/1\.1 408 /);
+      expect(refusals).toEqual([{ status: 408, method: null, path: null, reason: expect.stringContaining('in time') }]);
     } finally {
       await http.close();
     }

@@ -231,8 +231,10 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): Refuse
     );
   }
   socket.destroy(error);
-  // A reset is no request; a request already handed to the gateway gets its access-log line there.
+  // A reset is no request; a request already handed to the gateway gets its access-log line there; a
+  // connection that sent nothing before its timeout (a browser's preconnect, a TCP health check) is no request.
   if (error.code === 'ECONNRESET' || !canAnswer || inFlight) return null;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && (socket as { bytesRead?: number }).bytesRead === 0) return null;
   return { status: refusal.status, method: null, path: null, reason: refusal.message };
 }
 
@@ -251,6 +253,13 @@ function clientErrorAnswer(code: string | undefined): {
         message:
           `the request line and headers exceed ${maxHeaderSize} bytes; send a long query or long variables ` +
           'in a POST body, or use a persisted operation (documentId)',
+      };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return {
+        status: 413,
+        statusText: 'Payload Too Large',
+        code: 'REQUEST_ENTITY_TOO_LARGE' satisfies ErrorCode,
+        message: 'a chunk of the body carries more than 16 KB of chunk extensions',
       };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return {
