@@ -1,5 +1,11 @@
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { analyzeRollup } from '../src/aggregates/rollup/build.js';
+import { loadConfig } from '../src/config/env.js';
+import { createDb } from '../src/db/database.js';
+import { createPool } from '../src/db/pool.js';
+import { silentLogger } from '../src/logger.js';
 import { insertAggregateTrips } from './support/aggregates-fixture.js';
 import { expectedGroups, expectedStats, type ExpectedStats } from './support/aggregates-reference.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -263,6 +269,26 @@ describe('rollups never answer from stale data', () => {
       );
     } finally {
       await polled.close();
+    }
+  });
+});
+
+describe('the vacuum after a rollup rebuild', () => {
+  it('is not cut by a short PG_STATEMENT_TIMEOUT_MS (it runs outside the build, whose transaction turns it off)', async () => {
+    const gw = await startTestGateway('agg_vacuum', { ROLLUP_POLL_MS: '0' });
+    const pool = createPool(loadConfig({ DATABASE_URL: gw.database.url, PG_STATEMENT_TIMEOUT_MS: '1' }).database!, {
+      logger: silentLogger,
+    });
+    try {
+      await insertAggregateTrips(gw.database.pool, 3000);
+      expect(await gw.app.rollups.refresh()).toMatchObject({ status: 'built' });
+      const db = createDb(pool, gw.config.database);
+      // With a 1 ms timeout every other statement would be cancelled; the vacuum's own setting is off.
+      await expect(sql`SELECT pg_sleep(0.05)`.execute(db)).rejects.toMatchObject({ code: '57014' });
+      await analyzeRollup(db);
+    } finally {
+      await pool.end();
+      await gw.close();
     }
   });
 });

@@ -32,7 +32,7 @@ describe('the gateway pool', () => {
     }
   });
 
-  it("gives a statement the server lets run no stall deadline: a rollup build's SET LOCAL statement_timeout = 0", async () => {
+  it("gives a statement the server lets run no stall deadline: a rollup build's SET LOCAL statement_timeout = 0, a vacuum's SET", async () => {
     // The deadline is the server's statement_timeout plus a grace (200 ms here, 5 s in the gateway): past
     // it, a statement with no answer is taken for a stalled server. A build turns the timeout off for its
     // transaction, and must not be cut at the session's deadline.
@@ -53,6 +53,13 @@ describe('the gateway pool', () => {
       expect(slept).toBe(true);
       // After the transaction the session's timeout is back, and the server's own error comes first.
       await expect(sql`SELECT pg_sleep(0.6)`.execute(db)).rejects.toMatchObject({ code: '57014' });
+      // The same for a session's SET, until RESET (the vacuum after a rollup rebuild).
+      await db.connection().execute(async (connection) => {
+        await sql`SET statement_timeout = 0`.execute(connection);
+        await sql`SELECT pg_sleep(0.6)`.execute(connection);
+        await sql`RESET statement_timeout`.execute(connection);
+        await expect(sql`SELECT pg_sleep(0.6)`.execute(connection)).rejects.toMatchObject({ code: '57014' });
+      });
       expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(db)).rows[0]!.one).toBe(1);
     } finally {
       await db.destroy();

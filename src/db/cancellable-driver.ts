@@ -65,8 +65,12 @@ export class DatabaseStalledError extends Error {
   }
 }
 
-/** `SET LOCAL statement_timeout = N` (a rollup build turns it off for its transaction). */
-const SET_LOCAL_TIMEOUT = /^\s*set\s+local\s+statement_timeout\s*(?:=|to)\s*'?(\d+)'?\s*;?\s*$/i;
+/**
+ * `SET [LOCAL | SESSION] statement_timeout = N` and `RESET statement_timeout`: a rollup build turns the timeout
+ * off for its transaction, and the vacuum after it for its session.
+ */
+const SET_TIMEOUT = /^\s*set\s+(local\s+|session\s+)?statement_timeout\s*(?:=|to)\s*'?(\d+)'?\s*;?\s*$/i;
+const RESET_TIMEOUT = /^\s*reset\s+statement_timeout\s*;?\s*$/i;
 
 /** pg's Client after login: the key and where it connected (not in pg's type definitions). */
 interface ConnectedClient {
@@ -86,8 +90,10 @@ class CancellableConnection implements DatabaseConnection {
   #cancel: Promise<void> | undefined;
   /** Set when a cancel could not be confirmed or the server stalled: the connection is closed, not reused. */
   unsafe = false;
-  /** The session's statement_timeout (the pool's setting), in ms; 0 is none. */
+  /** The pool's statement_timeout, in ms; 0 is none. */
   readonly #sessionTimeoutMs: number;
+  /** A `SET statement_timeout` in force on this connection until RESET. */
+  #sessionOverrideMs: number | undefined;
   /** A `SET LOCAL statement_timeout` in force until the transaction ends. */
   #transactionTimeoutMs: number | undefined;
 
@@ -107,7 +113,7 @@ class CancellableConnection implements DatabaseConnection {
     if (onAbort) signal!.addEventListener('abort', onAbort, { once: true });
     // The statement's deadline follows the server's own timeout: a statement the server would stop gets a
     // grace period past it; one the server lets run (a rollup build's transaction) gets none.
-    const timeoutMs = this.#transactionTimeoutMs ?? this.#sessionTimeoutMs;
+    const timeoutMs = this.#transactionTimeoutMs ?? this.#sessionOverrideMs ?? this.#sessionTimeoutMs;
     let stalled = false;
     const stall =
       timeoutMs > 0
@@ -138,12 +144,21 @@ class CancellableConnection implements DatabaseConnection {
     }
   }
 
-  /** Follows `SET LOCAL statement_timeout` until the transaction ends (only this driver begins and ends them). */
+  /**
+   * Follows the statement timeout the gateway sets: `SET LOCAL` until the transaction ends (only this driver
+   * begins and ends them), `SET` until `RESET`.
+   */
   #noteTimeout(sql: string): void {
     if (sql.length > 64) return;
-    const local = SET_LOCAL_TIMEOUT.exec(sql);
-    if (local) this.#transactionTimeoutMs = Number(local[1]);
-    else if (sql === 'commit' || sql === 'rollback') this.#transactionTimeoutMs = undefined;
+    const set = SET_TIMEOUT.exec(sql);
+    if (set) {
+      if (set[1]?.trim().toLowerCase() === 'local') this.#transactionTimeoutMs = Number(set[2]);
+      else this.#sessionOverrideMs = Number(set[2]);
+    } else if (RESET_TIMEOUT.test(sql)) {
+      this.#sessionOverrideMs = undefined;
+    } else if (sql === 'commit' || sql === 'rollback') {
+      this.#transactionTimeoutMs = undefined;
+    }
   }
 
   // eslint-disable-next-line require-yield -- an iterator that refuses at once: the gateway never streams.

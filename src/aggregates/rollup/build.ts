@@ -249,7 +249,18 @@ async function countGrainRows(db: Db): Promise<Record<Grain, number>> {
   return grainRows;
 }
 
-/** Statistics for the planner and a vacuum for the rows a rebuild deleted; outside the build's transaction. */
+/**
+ * Statistics for the planner and a vacuum for the rows a rebuild deleted; outside the build's transaction, so
+ * the build's `SET LOCAL statement_timeout = 0` does not cover it: with a short PG_STATEMENT_TIMEOUT_MS it was
+ * cancelled after every rebuild. Its connection's timeout is turned off for it, and restored.
+ */
 export async function analyzeRollup(db: Db): Promise<void> {
-  await sql`VACUUM (ANALYZE) ${sql.table('trip_rollup')}`.execute(db);
+  await db.connection().execute(async (connection) => {
+    await sql`SET statement_timeout = 0`.execute(connection);
+    try {
+      await sql`VACUUM (ANALYZE) ${sql.table('trip_rollup')}`.execute(connection);
+    } finally {
+      await sql`RESET statement_timeout`.execute(connection);
+    }
+  });
 }
