@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Kind, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import type { RefusedRequest } from '../server/http/listen.js';
 import { sentStatus } from './sent-status.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -72,6 +71,15 @@ export function useAccessLog(logger: Logger): Plugin {
       });
     },
   };
+}
+
+/** A request the HTTP server answered itself, before the gateway saw it (server/http/listen.ts). */
+export interface RefusedRequest {
+  status: number;
+  /** Null when the request line itself could not be parsed. */
+  method: string | null;
+  path: string | null;
+  reason: string;
 }
 
 /**

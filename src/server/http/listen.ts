@@ -8,22 +8,16 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../../errors.js';
+import type { RefusedRequest } from '../../observability/access-log.js';
 import type { Gateway } from './gateway.js';
+
+export type { RefusedRequest };
 
 export interface Listening {
   server: Server;
   url: string;
   /** Resolves once every connection is closed, with how many responses the grace period's end cut. */
   close(): Promise<{ cut: number }>;
-}
-
-/** A request the server answered itself, before the gateway saw it: for the access log. */
-export interface RefusedRequest {
-  status: number;
-  /** Null when the request line itself could not be parsed. */
-  method: string | null;
-  path: string | null;
-  reason: string;
 }
 
 export interface HttpTimeouts {
