@@ -67,7 +67,7 @@ describe('a table the gateway reads that does not exist', () => {
     gw = undefined;
   });
 
-  it('answers TABLE_MISSING naming it and saying why, not an internal error', async () => {
+  it('answers TABLE_MISSING saying why (the log names the table), not an internal error', async () => {
     // Before the first sync has created the synced table, or after an operator dropped it.
     const { logger, lines } = capturingLogger('info');
     gw = await startTestGateway('table_missing', { ROLLUPS: 'off' }, { logger });
