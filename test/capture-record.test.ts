@@ -8,6 +8,7 @@ import { createDb, type Db } from '../src/db/database.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { installCapture } from '../src/live/capture/install.js';
 import { readNetChanges, readStamp, type CaptureRelations } from '../src/live/capture/queries.js';
+import { CAPTURE_TABLES } from '../src/live/capture/tables.js';
 import { closeWindow, openWindow, readWindowPage } from '../src/live/capture/windows.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { insertTrips } from './support/live.js';
@@ -206,5 +207,35 @@ describe('the change record', () => {
     expect(page?.changes.map((change) => change.id)).toEqual(Array.from({ length: 20 }, (_, i) => String(30_010 + i)));
     expect(page?.more).toBe(false);
     await closeWindow(db, relations, window);
+  });
+
+  it("never reads or closes another reader's window that got its id after a crash", async () => {
+    // The windows table and its id sequence are UNLOGGED: a crash empties both. What it leaves is made here by
+    // hand: the first window's rows gone, the ids restarted, and a second reader's window given the same id.
+    const windows = `lakebase_graphql.${CAPTURE_TABLES.windows}`;
+    const windowRows = `lakebase_graphql.${CAPTURE_TABLES.windowRows}`;
+    const start = { low: await readStamp(db, relations), high: '', split: null as bigint | null };
+    start.high = start.low;
+    await insertTrips(
+      database.pool,
+      Array.from({ length: 10 }, (_, i) => 70_000 + i),
+    );
+    const before = await openWindow(db, relations, start);
+    await database.pool.query(`DELETE FROM ${windowRows}; DELETE FROM ${windows}`);
+    await database.pool.query(`ALTER TABLE ${windows} ALTER COLUMN window_id RESTART WITH ${before.id}`);
+    await insertTrips(
+      database.pool,
+      Array.from({ length: 5 }, (_, i) => 80_000 + i),
+    );
+    const other = await openWindow(db, relations, start);
+    expect(other.id).toBe(before.id);
+    expect(other.rows).toBe(15);
+
+    // The reader from before the crash finds its window gone (and computes a new one), not the other's rows.
+    expect(await readWindowPage(db, relations, before, start, 100)).toBeNull();
+    await closeWindow(db, relations, before);
+    const page = await readWindowPage(db, relations, other, start, 100);
+    expect(page?.changes).toHaveLength(15);
+    await closeWindow(db, relations, other);
   });
 });

@@ -184,9 +184,13 @@ describe('a long catch-up', () => {
       await gw.database.pool.query(`DELETE FROM ${windowRows} WHERE window_id = $1`, [id]);
     };
     const pageWork = async (id: string, readTo: number): Promise<{ rows: number; work: number }> => {
+      const opened = await gw.database.pool.query<{ created: string }>(
+        `SELECT created_at::text AS created FROM ${windows} WHERE window_id = $1`,
+        [id],
+      );
       const { rows } = await gw.database.pool.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
         `EXPLAIN (ANALYZE, FORMAT JSON) ${windowPageSql(relations)}`,
-        [id, readTo, 20],
+        [id, readTo, 20, opened.rows[0]!.created],
       );
       const plan = rows[0]!['QUERY PLAN'][0]!.Plan;
       return { rows: plan['Actual Rows'], work: rowsProcessed(plan) };

@@ -33,6 +33,12 @@ import { CAPTURE_TABLES } from './tables.js';
  */
 export interface CatchUpWindow {
   id: string;
+  /**
+   * When it was opened, as the database wrote it: with the id, what names this window. The windows table and
+   * its id sequence are UNLOGGED, so a crash empties the table and starts the ids again at 1, and a reader
+   * still holding a window from before the crash read (and closed) whichever reader's window got its id.
+   */
+  created: string;
   /** The position the window starts at. */
   start: ChangePosition;
   /** The snapshot the window's changes lead to. */
@@ -74,7 +80,7 @@ export function openWindowSql(relations: CaptureRelations): string {
   return `${netChangesCtes(relations)},
     w AS (
       INSERT INTO ${windows} (relid, snapshot) SELECT $5::regclass, (SELECT stamp FROM cur)
-      RETURNING window_id, snapshot
+      RETURNING window_id, snapshot, created_at
     ),
     ins AS (
       INSERT INTO ${rows} (window_id, n, key, op, inserted, id, ${old.join(', ')}, ${data.join(', ')})
@@ -84,6 +90,7 @@ export function openWindowSql(relations: CaptureRelations): string {
       RETURNING key
     )
     SELECT (SELECT window_id::text FROM w) AS id, (SELECT snapshot FROM w) AS snapshot,
+           (SELECT created_at::text FROM w) AS created,
            (SELECT count(*)::int FROM ins) AS rows,
            (SELECT count(*)::int FROM ins WHERE ins.key <= ($3::int8[])[1]) AS settled`;
 }
@@ -91,7 +98,13 @@ export function openWindowSql(relations: CaptureRelations): string {
 /** One statement: the net change from `start` to the current snapshot, for every key, stored as a new window. */
 export async function openWindow(db: Db, relations: CaptureRelations, start: ChangePosition): Promise<CatchUpWindow> {
   const text = openWindowSql(relations);
-  const { rows: result } = await db.executeQuery<{ id: string; snapshot: string; rows: number; settled: number }>(
+  const { rows: result } = await db.executeQuery<{
+    id: string;
+    snapshot: string;
+    created: string;
+    rows: number;
+    settled: number;
+  }>(
     CompiledQuery.raw(text, [
       [start.low],
       [start.high],
@@ -103,6 +116,7 @@ export async function openWindow(db: Db, relations: CaptureRelations, start: Cha
   const head = result[0]!;
   return {
     id: head.id,
+    created: head.created,
     start,
     snapshot: head.snapshot,
     rows: head.rows,
@@ -112,7 +126,8 @@ export async function openWindow(db: Db, relations: CaptureRelations, start: Cha
 }
 
 /**
- * The text readWindowPage runs ($1 the window, $2 the n read up to, $3 the rows to take), for EXPLAIN in tests.
+ * The text readWindowPage runs ($1 the window, $2 the n read up to, $3 the rows to take, $4 when the window was
+ * opened), for EXPLAIN in tests.
  *
  * A page is a range of n bounded on both sides, and the table's only index is (window_id, n): every plan with
  * an index reads just the page's rows, whatever the planner's statistics say. The n a page starts from comes
@@ -138,7 +153,7 @@ export function windowPageSql(relations: CaptureRelations): string {
         SELECT * FROM ${rows} x
          WHERE x.window_id = $1::int8 AND x.n > $2::int AND x.n <= $2::int + $3::int
       ) r ON true
-     WHERE w.window_id = $1::int8
+     WHERE w.window_id = $1::int8 AND w.created_at = $4::timestamptz
      ORDER BY r.n`;
 }
 
@@ -162,7 +177,7 @@ export async function readWindowPage(
   // snapshot, and the first page then went looking for a place it had not read yet and opened another window.
   const take = (readTo === 0 ? window.settled : 0) + limit;
   const { rows: result } = await db.executeQuery<QueryRow & { n: number | null }>(
-    CompiledQuery.raw(windowPageSql(relations), [window.id, readTo, take]),
+    CompiledQuery.raw(windowPageSql(relations), [window.id, readTo, take, window.created]),
   );
   if (result.length === 0) return null;
   const page = result.filter((row) => row.key !== null);
@@ -183,9 +198,10 @@ export async function closeWindow(db: Db, relations: CaptureRelations, window: C
   const rows = qualified(relations.gatewaySchema, CAPTURE_TABLES.windowRows);
   await db.executeQuery(
     CompiledQuery.raw(
-      `WITH gone AS (DELETE FROM ${windows} WHERE window_id = $1::int8)
-       DELETE FROM ${rows} WHERE window_id = $1::int8`,
-      [window.id],
+      `WITH gone AS (DELETE FROM ${windows} WHERE window_id = $1::int8 AND created_at = $2::timestamptz
+                     RETURNING window_id)
+       DELETE FROM ${rows} WHERE window_id = (SELECT window_id FROM gone)`,
+      [window.id, window.created],
     ),
   );
 }
