@@ -1,4 +1,8 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { expectedIds, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
 
@@ -87,4 +91,65 @@ describe('a feed that sat idle while the pruner moved the horizon past it', () =
     expect(stream.errors).toEqual([]);
     stream.close();
   }, 40_000);
+});
+
+describe('a gateway paused while another one pruned changes its streams had not delivered', () => {
+  let database: TestDatabase;
+  let pruner: TestGateway;
+  let child: ChildProcess;
+  let origin: string;
+  beforeAll(async () => {
+    database = await createTestDatabase('live_paused');
+    // The other gateway prunes with a short retention, which the docs say is then the one in force for both.
+    pruner = await startTestGateway('live_paused_pruner', { LIVE_CHANGE_RETENTION_SECONDS: '1' }, { database });
+    // This one runs in a process of its own, so that it can be paused (a long GC pause, a suspended VM).
+    child = fork(fileURLToPath(new URL('./support/gateway-child.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, DATABASE_URL: database.url, ACCESS_LOG: 'false', RESPONSE_CACHE: 'off' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    origin = await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`gateway child exited with ${code}`)));
+      child.once('message', (message) => resolve((message as { origin: string }).origin));
+    });
+  });
+  afterAll(async () => {
+    child.kill('SIGCONT');
+    child.send('stop');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await pruner.close();
+    await database.drop();
+  });
+
+  it('ends its streams with CURSOR_EXPIRED instead of carrying on without those changes', async () => {
+    const client = createClient({ url: `${origin}/graphql`, retryAttempts: 0 });
+    const stream = new TripStream(client);
+    try {
+      await stream.started();
+      child.kill('SIGSTOP');
+      await insertTrips(database.pool, range(1, 3));
+      // The other gateway's retention deletes their changes while this one cannot read them.
+      await expect
+        .poll(
+          async () =>
+            (
+              await database.pool.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM lakebase_graphql.trip_change_log WHERE 2 = ANY(ids)`,
+              )
+            ).rows[0]!.n,
+          { timeout: 20_000, interval: 250 },
+        )
+        .toBe(0);
+      child.kill('SIGCONT');
+      await stream.untilEnded();
+      expect(stream.ids).toEqual([]);
+      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+      expect(stream.errors[0]?.message).toContain('fell behind the change record');
+    } finally {
+      child.kill('SIGCONT');
+      stream.close();
+      client.dispose();
+    }
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { parseTripFilter } from '../trips/parse-filter.js';
 import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
 import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
-import { atSnapshot, positionKey, positionXmin, type ChangePosition } from './capture/position.js';
+import { atSnapshot, positionKey, positionSeq, positionXmin, type ChangePosition } from './capture/position.js';
 import {
   positionAccepted,
   readNetChanges,
@@ -338,16 +338,20 @@ export class ChangeFeed {
     // while, the gateway schema recreated) between two reads of this one: the read then finds it intact, but
     // the horizon moved past every position from before, whose changes in between may be unrecorded. Open
     // streams used to carry on and miss them without a word.
-    // Only a new capture identity says so: the pruner also moves the horizon past a feed that sat idle
-    // between two polls (no write, so nothing to lose), and that must not end its streams.
+    // The pruner also moves the horizon past a feed that sat idle between two polls, with nothing to lose, and
+    // that must not end its streams. Changes were lost only when the capture was put back, or when retention
+    // deleted a change newer than the feed's stamp saw (a gateway paused past the shortest retention).
     const recaptured = this.epoch !== undefined && read.epoch !== this.epoch;
     this.epoch = read.epoch;
-    if (following && recaptured && this.horizon !== null && positionXmin(this.position!) < this.horizon) {
+    const behind = following && this.horizon !== null && positionXmin(this.position!) < this.horizon;
+    const seen = behind ? positionSeq(this.position!) : null;
+    if (behind && (recaptured || seen === null || read.prunedSeq > seen)) {
+      const lost = recaptured ? captureLost() : fellBehind();
       for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
-      for (const subscriber of this.groups.subscribers()) subscriber.terminate(captureLost());
+      for (const subscriber of this.groups.subscribers()) subscriber.terminate(lost);
       for (const subscriber of this.joining) {
-        if (subscriber.position !== undefined && positionXmin(subscriber.position) < this.horizon) {
-          subscriber.terminate(captureLost());
+        if (subscriber.position !== undefined && positionXmin(subscriber.position) < this.horizon!) {
+          subscriber.terminate(lost);
         }
       }
       this.dropFeedWindow();
@@ -595,6 +599,15 @@ function refusedCursor(argument: string): GraphQLError {
   return new UserInputError(
     argument,
     `is not a valid stream cursor (the database cannot read its position); ${RECOVER_HINT}`,
+  );
+}
+
+function fellBehind(): GraphQLError {
+  return new GraphQLError(
+    'this gateway fell behind the change record by more than LIVE_CHANGE_RETENTION_SECONDS (the shortest among ' +
+      'gateways sharing GATEWAY_SCHEMA), and changes this stream had not delivered were dropped; ' +
+      RECOVER_HINT,
+    { extensions: { code: CURSOR_EXPIRED } },
   );
 }
 

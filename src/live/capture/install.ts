@@ -106,6 +106,9 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
          )`,
       )
       .execute(trx);
+    // The largest sequence number retention has deleted: a reader whose stamp saw less lost changes it had not
+    // read (change-feed.ts), where the horizon alone cannot tell that from a reader that sat idle.
+    await addColumn(trx, state, 'pruned_seq', 'bigint NOT NULL DEFAULT 0');
     await sql
       .raw(
         `CREATE TABLE IF NOT EXISTS ${marks} (
@@ -223,13 +226,18 @@ async function dropWindowKeyIndex(db: Db, windowRows: string): Promise<void> {
  * Checked first: ALTER TABLE would take an exclusive lock on every start.
  */
 async function addMaxId(db: Db, log: string): Promise<void> {
+  await addColumn(db, log, 'max_id', 'bigint');
+}
+
+/** Adds a column a table made by an earlier version lacks; checked first, as ALTER TABLE locks the table. */
+async function addColumn(db: Db, table: string, column: string, definition: string): Promise<void> {
   const { rows } = await sql<{ present: boolean }>`
     SELECT EXISTS (SELECT 1 FROM pg_attribute a
-                    WHERE a.attrelid = to_regclass(${log}) AND a.attname = 'max_id' AND NOT a.attisdropped) AS present`.execute(
+                    WHERE a.attrelid = to_regclass(${table}) AND a.attname = ${column} AND NOT a.attisdropped) AS present`.execute(
     db,
   );
   if (rows[0]?.present) return;
-  await sql.raw(`ALTER TABLE ${log} ADD COLUMN max_id bigint`).execute(db);
+  await sql.raw(`ALTER TABLE ${table} ADD COLUMN ${quoteIdent(column)} ${definition}`).execute(db);
 }
 
 /**

@@ -82,6 +82,21 @@ export function positionXmin(position: ChangePosition): bigint {
   return low < high ? low : high;
 }
 
+/**
+ * The smallest sequence number the position's stamps saw (the newest change covered by both), or null for a
+ * position of bare snapshots (a cursor from before stamps).
+ */
+export function positionSeq(position: ChangePosition): bigint | null {
+  const seqOf = (stamp: string) => {
+    const at = stamp.indexOf('@');
+    return at < 0 ? null : BigInt(stamp.slice(at + 1));
+  };
+  const low = seqOf(position.low);
+  const high = seqOf(position.high);
+  if (low === null || high === null) return null;
+  return low < high ? low : high;
+}
+
 export function positionKey(position: ChangePosition): string {
   return `${position.low}|${position.high}|${position.split ?? ''}`;
 }

@@ -43,6 +43,8 @@ export interface ChangeRead {
    * (another gateway may have done it between two reads of this one: `intact` is then true again).
    */
   epoch: string | null;
+  /** The largest sequence number retention has deleted (0: none yet). */
+  prunedSeq: bigint;
 }
 
 export interface CaptureRelations {
@@ -200,6 +202,7 @@ function buildNetChangesSql(relations: CaptureRelations): string {
            (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
            coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
            (SELECT epoch FROM ${state} WHERE relid = $5::regclass) AS epoch,
+           (SELECT pruned_seq::text FROM ${state} WHERE relid = $5::regclass) AS pruned_seq,
            (SELECT json_agg(json_build_object('ord', p.ord, 'more', p.more, 'upto', p.upto::text)) FROM pages p) AS pages,
            r.ord, ${netChangeColumns('r')}
       FROM (SELECT 1) one
@@ -212,6 +215,7 @@ export interface QueryRow {
   snapshot: string;
   intact: boolean;
   epoch: string | null;
+  pruned_seq: string | null;
   pages: { ord: number; more: boolean; upto: string | null }[] | null;
   horizon: string | null;
   ord: number | null;
@@ -279,6 +283,7 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
     snapshot,
     intact: head.intact,
     epoch: head.epoch,
+    prunedSeq: BigInt(head.pruned_seq ?? 0),
   };
 }
 

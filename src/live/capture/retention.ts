@@ -41,10 +41,15 @@ export async function pruneChangeRecord(
        WHERE at <= now() - make_interval(secs => ${retentionSeconds})`.execute(trx);
     const horizon = rows[0]?.horizon ?? null;
     if (horizon === null) return { dropped: 0, horizon: null };
-    const deleted = await sql`DELETE FROM ${log} WHERE relid = ${relid} AND xid < ${horizon}::xid8`.execute(trx);
-    await sql`UPDATE ${state} SET horizon = greatest(horizon, ${horizon}::xid8) WHERE relid = ${relid}`.execute(trx);
+    const deleted = await sql<{ dropped: string; seq: string | null }>`
+      WITH gone AS (DELETE FROM ${log} WHERE relid = ${relid} AND xid < ${horizon}::xid8 RETURNING seq)
+      SELECT count(*)::text AS dropped, max(seq)::text AS seq FROM gone`.execute(trx);
+    const gone = deleted.rows[0];
+    await sql`UPDATE ${state} SET horizon = greatest(horizon, ${horizon}::xid8),
+                                  pruned_seq = greatest(pruned_seq, coalesce(${gone?.seq ?? null}::int8, 0))
+               WHERE relid = ${relid}`.execute(trx);
     // Marks older than the one in use are no longer needed.
     await sql`DELETE FROM ${marks} WHERE horizon < ${horizon}::xid8`.execute(trx);
-    return { dropped: Number(deleted.numAffectedRows ?? 0n), horizon };
+    return { dropped: Number(gone?.dropped ?? 0), horizon };
   });
 }
