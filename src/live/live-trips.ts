@@ -335,11 +335,10 @@ export function createLiveTrips({
     prepare,
     subscribeAdded,
     subscribeChanges,
-    async readPosition(trx) {
-      const read = await readStreamPosition(trx);
-      // The exact capture's positions are stamps (capture/position.ts), read in the same snapshot.
-      return changeFeed ? { ...read, snapshot: await readStamp(trx, relations) } : read;
-    },
+    // The exact capture's position is a stamp (capture/position.ts), and needs no newest id; the fallback's
+    // is the newest id.
+    readPosition: async (trx) =>
+      changeFeed ? { snapshot: await readStamp(trx, relations), newestId: null } : readStreamPosition(trx),
     cursorOfRead: (read) =>
       changeFeed
         ? changeFeed.cursorAt(read.snapshot)

@@ -15,8 +15,7 @@
  * that commits last would fall below any sequence or id high-water mark
  * already passed. A snapshot says exactly which transactions were in, so a
  * late commit is never skipped (PgQ's batches rest on the same fact).
- */
-/**
+ *
  * Each of `low` and `high` is a stamp: `<pg_snapshot>@<seq>`, the snapshot and the largest sequence number
  * of the change record it saw. A crash can hand out a transaction id again (Postgres makes an id durable
  * only with its WAL, and a rollback's WAL is flushed up to about 200 ms later): an older snapshot counts the
@@ -58,12 +57,16 @@ export function isSnapshotText(text: string): boolean {
   return true;
 }
 
+/** A stamp's parts: its snapshot's text, and the sequence number after `@` (null for a bare snapshot). */
+export function splitStamp(stamp: string): { snapshot: string; seq: string | null } {
+  const at = stamp.indexOf('@');
+  return at < 0 ? { snapshot: stamp, seq: null } : { snapshot: stamp.slice(0, at), seq: stamp.slice(at + 1) };
+}
+
 /** Whether `text` is a stamp: a snapshot Postgres reads, optionally followed by `@` and a sequence number. */
 export function isStampText(text: string): boolean {
-  const at = text.indexOf('@');
-  if (at < 0) return isSnapshotText(text);
-  const seq = text.slice(at + 1);
-  return isSnapshotText(text.slice(0, at)) && /^\d{1,19}$/.test(seq) && BigInt(seq) <= INT64_MAX;
+  const { snapshot, seq } = splitStamp(text);
+  return isSnapshotText(snapshot) && (seq === null || (/^\d{1,19}$/.test(seq) && BigInt(seq) <= INT64_MAX));
 }
 
 /** The snapshot's xmin (of a snapshot or a stamp): every transaction below it is finished. */
@@ -87,14 +90,10 @@ export function positionXmin(position: ChangePosition): bigint {
  * position of bare snapshots (a cursor from before stamps).
  */
 export function positionSeq(position: ChangePosition): bigint | null {
-  const seqOf = (stamp: string) => {
-    const at = stamp.indexOf('@');
-    return at < 0 ? null : BigInt(stamp.slice(at + 1));
-  };
-  const low = seqOf(position.low);
-  const high = seqOf(position.high);
+  const low = splitStamp(position.low).seq;
+  const high = splitStamp(position.high).seq;
   if (low === null || high === null) return null;
-  return low < high ? low : high;
+  return BigInt(low) < BigInt(high) ? BigInt(low) : BigInt(high);
 }
 
 export function positionKey(position: ChangePosition): string {

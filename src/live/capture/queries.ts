@@ -5,7 +5,7 @@ import { qualified, quoteIdent } from '../../db/sql-identifiers.js';
 import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
 import type { MatchableTripRow } from '../../trips/match-filter.js';
 import { epochSql } from './install.js';
-import { atSnapshot, type ChangePosition } from './position.js';
+import { atSnapshot, splitStamp, type ChangePosition } from './position.js';
 import { CAPTURE_TABLES } from './tables.js';
 
 /**
@@ -125,12 +125,7 @@ export function netChangesCtes(relations: CaptureRelations): string {
   const data = TRIP_DATA_COLUMNS.map((column) => quoteIdent(column));
   const list = (alias: string, columns: readonly string[]) => columns.map((c) => `${alias}.${c}`).join(', ');
   return `
-    WITH cur AS MATERIALIZED (
-      -- The stamp of this statement's snapshot (position.ts): the snapshot and the newest change it sees.
-      SELECT s.snap, s.snap::text || '@' || coalesce(
-               (SELECT max(l.seq) FROM ${log} l WHERE l.relid = $5::regclass), 0) AS stamp
-        FROM (SELECT pg_current_snapshot() AS snap) s
-    ),
+    WITH cur AS MATERIALIZED (SELECT ${stampSql(log, '$5')} AS stamp),
     froms AS (
       SELECT f.ord::int AS ord, split_part(f.low, '@', 1)::pg_snapshot AS low,
              split_part(f.high, '@', 1)::pg_snapshot AS high,
@@ -294,12 +289,18 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
 export async function readStamp(db: Db, relations: CaptureRelations): Promise<string> {
   const log = qualified(relations.gatewaySchema, CAPTURE_TABLES.log);
   const { rows } = await db.executeQuery<{ stamp: string }>(
-    CompiledQuery.raw(
-      `SELECT pg_current_snapshot()::text || '@' || coalesce((SELECT max(seq) FROM ${log} WHERE relid = $1::regclass), 0) AS stamp`,
-      [relations.synced],
-    ),
+    CompiledQuery.raw(`SELECT ${stampSql(log, '$1')} AS stamp`, [relations.synced]),
   );
   return rows[0]!.stamp;
+}
+
+/**
+ * The stamp (position.ts) of the statement's snapshot: the snapshot and the newest change of `log` it sees
+ * (`relid` names the parameter holding the synced table). One backward probe of the log's primary key.
+ */
+function stampSql(log: string, relid: string): string {
+  return `pg_current_snapshot()::text || '@' ||
+          coalesce((SELECT max(l.seq) FROM ${log} l WHERE l.relid = ${relid}::regclass), 0)`;
 }
 
 /**
@@ -308,7 +309,7 @@ export async function readStamp(db: Db, relations: CaptureRelations): Promise<st
  */
 export async function positionAccepted(db: Db, position: ChangePosition): Promise<boolean> {
   try {
-    const snapshot = (stamp: string) => stamp.split('@')[0]!;
+    const snapshot = (stamp: string) => splitStamp(stamp).snapshot;
     await sql`SELECT ${snapshot(position.low)}::pg_snapshot, ${snapshot(position.high)}::pg_snapshot, ${position.split?.toString() ?? null}::int8`.execute(
       db,
     );
