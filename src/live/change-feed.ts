@@ -334,13 +334,12 @@ export class ChangeFeed {
       this.position = undefined;
       return this.pending.size > 0;
     }
-    // Another gateway sharing this change record may have put the capture back (a trigger disabled for a
-    // while, the gateway schema recreated) between two reads of this one: the read then finds it intact, but
-    // the horizon moved past every position from before, whose changes in between may be unrecorded. Open
-    // streams used to carry on and miss them without a word.
-    // The pruner also moves the horizon past a feed that sat idle between two polls, with nothing to lose, and
-    // that must not end its streams. Changes were lost only when the capture was put back, or when retention
-    // deleted a change newer than the feed's stamp saw (a gateway paused past the shortest retention).
+    // When the horizon has passed the feed's position, the streams that follow it may have lost changes, which
+    // used to go unnoticed: another gateway sharing this change record put the capture back (a trigger
+    // disabled for a while, the gateway schema recreated; this read then finds it intact again), or retention
+    // deleted a change newer than the feed's stamp saw (a gateway paused past the shortest retention). The
+    // pruner also passes a feed that merely sat idle between two polls, with nothing lost: its streams go on.
+    // Catching-up subscribers are checked against the horizon where they read.
     const recaptured = this.epoch !== undefined && read.epoch !== this.epoch;
     this.epoch = read.epoch;
     const behind = following && this.horizon !== null && positionXmin(this.position!) < this.horizon;
@@ -349,11 +348,6 @@ export class ChangeFeed {
       const lost = recaptured ? captureLost() : fellBehind();
       for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
       for (const subscriber of this.groups.subscribers()) subscriber.terminate(lost);
-      for (const subscriber of this.joining) {
-        if (subscriber.position !== undefined && positionXmin(subscriber.position) < this.horizon!) {
-          subscriber.terminate(lost);
-        }
-      }
       this.dropFeedWindow();
       this.position = undefined;
       return true;
