@@ -1,5 +1,10 @@
 import type { ErrorCode } from '../../errors.js';
 
+/** An error body in the GraphQL response shape, as text: for answers written on a socket or a Node response. */
+export function errorBody(message: string, code: ErrorCode): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+}
+
 /**
  * A 4xx answered outside GraphQL execution, with a body in the GraphQL
  * response shape: a client that reads `errors[0].message` learns what was

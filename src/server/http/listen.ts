@@ -9,6 +9,7 @@ import {
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../../errors.js';
 import type { RefusedRequest } from '../../observability/access-log.js';
+import { errorBody } from './error-response.js';
 import type { Gateway } from './gateway.js';
 
 export type { RefusedRequest };
@@ -188,14 +189,10 @@ function hasParsableUrl(request: IncomingMessage): boolean {
 
 function refuseUnparsableUrl(request: IncomingMessage, response: ServerResponse): void {
   const host = JSON.stringify((request.headers.host ?? '').slice(0, 100));
-  const body = JSON.stringify({
-    errors: [
-      {
-        message: `the Host header ${host} and the request target do not form a URL; send the server's host name (and port)`,
-        extensions: { code: 'BAD_REQUEST' satisfies ErrorCode },
-      },
-    ],
-  });
+  const body = errorBody(
+    `the Host header ${host} and the request target do not form a URL; send the server's host name (and port)`,
+    'BAD_REQUEST' satisfies ErrorCode,
+  );
   response.writeHead(400, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
@@ -216,9 +213,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): Refuse
   const canAnswer = socket.writable && !inFlight?.headersSent;
   const refusal = clientErrorAnswer(error.code);
   if (canAnswer) {
-    const body = JSON.stringify({
-      errors: [{ message: refusal.message, extensions: { code: refusal.code } }],
-    });
+    const body = errorBody(refusal.message, refusal.code);
     socket.write(
       `HTTP/1.1 ${refusal.status} ${refusal.statusText}\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
