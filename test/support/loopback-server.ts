@@ -20,3 +20,19 @@ export async function listenOnLoopback(
       }),
   };
 }
+
+/**
+ * Ends a proxied connection's two sides together: when either closes or fails, both are destroyed and
+ * forgotten by the listener (`sockets`). `onEnd` runs once more per end, for a proxy's own bookkeeping.
+ */
+export function endTogether(client: net.Socket, upstream: net.Socket, sockets: Set<net.Socket>, onEnd = () => {}) {
+  const end = () => {
+    onEnd();
+    client.destroy();
+    upstream.destroy();
+    sockets.delete(client);
+    sockets.delete(upstream);
+  };
+  client.on('close', end).on('error', end);
+  upstream.on('close', end).on('error', end);
+}

@@ -6,7 +6,7 @@
  * test cluster runs.
  */
 import net from 'node:net';
-import { listenOnLoopback } from './loopback-server.js';
+import { endTogether, listenOnLoopback } from './loopback-server.js';
 
 export interface NotificationDroppingProxy {
   port: number;
@@ -38,14 +38,7 @@ export async function startNotificationDroppingProxy(target: {
       }
       if (out.length > 0) client.write(Buffer.concat(out));
     });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
+    endTogether(client, upstream, sockets);
   });
   proxy.port = server.port;
   proxy.close = server.close;

@@ -6,7 +6,7 @@
  * the test cluster runs.
  */
 import net from 'node:net';
-import { listenOnLoopback } from './loopback-server.js';
+import { endTogether, listenOnLoopback } from './loopback-server.js';
 
 const CANCEL_REQUEST_CODE = 80877102;
 
@@ -36,14 +36,7 @@ export async function startSlowCancelProxy(
           if (isCancel) cancels.forwarded += 1;
           client.pipe(upstream);
           upstream.pipe(client);
-          const end = () => {
-            client.destroy();
-            upstream.destroy();
-            sockets.delete(client);
-            sockets.delete(upstream);
-          };
-          client.on('close', end);
-          upstream.on('close', end).on('error', end);
+          endTogether(client, upstream, sockets);
         },
         isCancel ? delayMs : 0,
       );

@@ -5,7 +5,7 @@
  * (the stalled ones stay stalled until a side closes them). Plain connections only, as the test cluster runs.
  */
 import net from 'node:net';
-import { listenOnLoopback } from './loopback-server.js';
+import { endTogether, listenOnLoopback } from './loopback-server.js';
 
 export interface StallingProxy {
   port: number;
@@ -30,15 +30,7 @@ export async function startStallingProxy(target: { host: string; port: number })
     upstream.on('data', (chunk) => {
       if (!frozen) client.write(chunk);
     });
-    const end = () => {
-      stallers.delete(freeze);
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
+    endTogether(client, upstream, sockets, () => stallers.delete(freeze));
   });
   const stallers = new Set<() => void>();
   return {
