@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeChangeCursor } from '../src/live/capture/cursor.js';
-import { isSnapshotText, isStampText } from '../src/live/capture/position.js';
+import { isSnapshotText, isStampText, snapshotSees } from '../src/live/capture/position.js';
 import { sealCursor } from '../src/live/cursor-envelope.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { cursorForger, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
@@ -80,6 +80,20 @@ describe('isSnapshotText reads what Postgres reads as a pg_snapshot', () => {
     ]);
     // Both answers occur, so the comparison says something.
     expect(new Set(rows.map((row) => row.valid))).toEqual(new Set([true, false]));
+  });
+
+  it('snapshotSees agrees with pg_visible_in_snapshot, stamps included', async () => {
+    const snapshots = ['846:850:848,849', '846:850:', '840:840:', '846:850:846,849@17', '5:9:5,6,8@0'];
+    const cases = snapshots.flatMap((snapshot) => Array.from({ length: 14 }, (_, i) => ({ snapshot, xid: 838 + i })));
+    cases.push({ snapshot: '5:9:5,6,8@0', xid: 6 }, { snapshot: '5:9:5,6,8@0', xid: 7 });
+    const { rows } = await db.pool.query<{ snapshot: string; xid: string; visible: boolean }>(
+      `SELECT c.snapshot, c.xid::text AS xid,
+              pg_visible_in_snapshot(c.xid::text::xid8, split_part(c.snapshot, '@', 1)::pg_snapshot) AS visible
+         FROM unnest($1::text[], $2::bigint[]) AS c(snapshot, xid)`,
+      [cases.map((c) => c.snapshot), cases.map((c) => c.xid)],
+    );
+    expect(rows.map((row) => snapshotSees(row.snapshot, BigInt(row.xid)))).toEqual(rows.map((row) => row.visible));
+    expect(new Set(rows.map((row) => row.visible))).toEqual(new Set([true, false]));
   });
 
   it('refuses a split key outside the bigint range', () => {

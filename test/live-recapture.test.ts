@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'graphql-sse';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -55,6 +56,66 @@ describe('the change capture put back by another gateway', () => {
     await insertTrips(a.database.pool, range(32, 35));
     await resumed.untilRows(4);
     expect(resumed.ids).toEqual(await expectedIds(a.database.pool, 31));
+    resumed.close();
+  });
+});
+
+/**
+ * The same, while a long transaction elsewhere in the cluster (a sync pipeline's batch, a report) holds the
+ * snapshots' xmin back: the horizon the recapture moved up to is that xmin, which positions taken before the
+ * recapture share, so a check against the horizon alone let their streams and cursors carry on.
+ */
+describe('the change capture put back by another gateway while a long transaction is open', () => {
+  let a: LiveGateway;
+  let b: TestGateway | undefined;
+  let holder: pg.Client;
+  beforeAll(async () => {
+    a = await startLiveGateway('live_recapture_held', {});
+    await insertTrips(a.database.pool, range(1, 20));
+    holder = new pg.Client({ connectionString: a.database.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_current_xact_id()');
+  });
+  afterAll(async () => {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    await holder.end();
+    await b?.close();
+    await a.close();
+  });
+
+  it('ends open streams and refuses earlier cursors with CURSOR_EXPIRED; a re-read stream is exact', async () => {
+    const streams = [new TripStream(a.client('distinct')), new TripStream(a.client('single'))];
+    await Promise.all(streams.map((stream) => stream.started()));
+    await insertTrips(a.database.pool, range(21, 23));
+    for (const stream of streams) await stream.untilRows(3);
+    const { body: before } = await a.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
+
+    await a.database.pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER ALL');
+    await insertTrips(a.database.pool, range(24, 30));
+    await a.database.pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER ALL');
+    b = await startTestGateway('live_recapture_held_b', {}, { database: a.database });
+    await insertTrips(a.database.pool, range(31, 31));
+
+    for (const stream of streams) {
+      await stream.untilEnded();
+      expect(stream.ids).toEqual(['21', '22', '23']);
+      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+      expect(stream.errors[0]?.message).toContain('change capture was dropped or disabled for a while');
+    }
+
+    const stale = new TripStream(a.client('single'), { after: before.data!.trips.streamCursor });
+    await stale.untilEnded();
+    expect(stale.ids).toEqual([]);
+    expect(stale.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+
+    const { body } = await a.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
+    const resumed = new TripStream(a.client('single'), { after: body.data!.trips.streamCursor });
+    await resumed.started();
+    await insertTrips(a.database.pool, range(32, 35));
+    await resumed.untilRows(4);
+    expect(resumed.ids).toEqual(await expectedIds(a.database.pool, 31));
+    expect(resumed.errors).toEqual([]);
     resumed.close();
   });
 });

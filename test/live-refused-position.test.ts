@@ -25,9 +25,11 @@ describe('a position the database refuses', () => {
   it('ends its subscriber with BAD_USER_INPUT; the feed and the others go on', async () => {
     const honest = new TripStream(gw.client('distinct'));
     await honest.started();
-    const { xmin, withSnapshot } = await cursorForger(gw);
+    const { xmin, xmax, withSnapshot } = await cursorForger(gw);
+    // The page's own xmin and xmax (so the cursor is neither expired nor from before the capture), with an
+    // in-progress id past xmax, which Postgres refuses.
     const hostile = new TripStream(gw.client('distinct'), {
-      after: withSnapshot(`${xmin}:${xmin}:${xmin + 50n}`),
+      after: withSnapshot(`${xmin}:${xmax}:${xmax + 50n}`),
     });
     await hostile.untilEnded();
     expect(hostile.errors[0]).toMatchObject({

@@ -8,7 +8,14 @@ import type { Logger } from '../logger.js';
 import { parseTripFilter } from '../trips/parse-filter.js';
 import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
 import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
-import { atSnapshot, positionKey, positionSeq, positionXmin, type ChangePosition } from './capture/position.js';
+import {
+  atSnapshot,
+  positionKey,
+  positionSees,
+  positionSeq,
+  positionXmin,
+  type ChangePosition,
+} from './capture/position.js';
 import {
   positionAccepted,
   readNetChanges,
@@ -74,8 +81,8 @@ export class ChangeFeed {
 
   private position: ChangePosition | undefined;
   private horizon: bigint | null = null;
-  /** The capture identity the last read found recorded (ChangeRead.epoch); undefined before the first read. */
-  private epoch: string | null | undefined;
+  /** The transaction that last put the capture back, as the last read found it (ChangeRead.recapturedXid). */
+  private recapturedXid: bigint | null = null;
   private readonly pending = new Set<ChangeSubscriber>();
   private readonly joining = new Set<ChangeSubscriber>();
   private readonly groups = new FilterGroups<ChangeSubscriber, Group>((first) => ({
@@ -125,7 +132,8 @@ export class ChangeFeed {
     const filter = parseTripFilter(args.filter, 'filter');
     const afterFrom = args.afterFrom ?? 'after';
     const resumeFrom = args.after == null ? undefined : decodeChangeCursor(afterFrom, args.after, this.stream);
-    if (resumeFrom !== undefined && this.horizon !== null && positionXmin(resumeFrom) < this.horizon) {
+    // Checked again where it reads (the catching-up path): a recapture since the last read is not known here.
+    if (resumeFrom !== undefined && (this.belowHorizon(resumeFrom) || this.beforeRecapture(resumeFrom))) {
       throw expired(afterFrom);
     }
     if (this.stopped) {
@@ -334,17 +342,17 @@ export class ChangeFeed {
       this.position = undefined;
       return this.pending.size > 0;
     }
-    // When the horizon has passed the feed's position, the streams that follow it may have lost changes, which
-    // used to go unnoticed: another gateway sharing this change record put the capture back (a trigger
-    // disabled for a while, the gateway schema recreated; this read then finds it intact again), or retention
+    // The streams that follow the feed may have lost changes, which used to go unnoticed, when another
+    // gateway sharing this change record put the capture back since the feed's position (a trigger disabled
+    // for a while, the gateway schema recreated; this read then finds it intact again), or when retention
     // deleted a change newer than the feed's stamp saw (a gateway paused past the shortest retention). The
     // pruner also passes a feed that merely sat idle between two polls, with nothing lost: its streams go on.
-    // Catching-up subscribers are checked against the horizon where they read.
-    const recaptured = this.epoch !== undefined && read.epoch !== this.epoch;
-    this.epoch = read.epoch;
-    const behind = following && this.horizon !== null && positionXmin(this.position!) < this.horizon;
+    // Catching-up subscribers are checked where they read.
+    this.recapturedXid = read.recapturedXid;
+    const recaptured = following && this.beforeRecapture(this.position!);
+    const behind = following && this.belowHorizon(this.position!);
     const seen = behind ? positionSeq(this.position!) : null;
-    if (behind && (recaptured || seen === null || read.prunedSeq > seen)) {
+    if (recaptured || (behind && (seen === null || read.prunedSeq > seen))) {
       const lost = recaptured ? captureLost() : fellBehind();
       for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
       for (const subscriber of this.groups.subscribers()) subscriber.terminate(lost);
@@ -382,13 +390,8 @@ export class ChangeFeed {
     for (const { index, subscribers } of byPosition.values()) {
       const from = requests[index]!.position;
       const to = read.positions[index]!;
-      const expiredNow = this.horizon !== null && positionXmin(from) < this.horizon;
       for (const subscriber of subscribers) {
-        if (subscriber.state !== 'joining') continue;
-        if (expiredNow) {
-          subscriber.terminate(recaptured ? captureLost() : expired(subscriber.afterFrom, 'catching up'));
-          continue;
-        }
+        if (!this.stillJoining(subscriber, from)) continue;
         const items = viewOf(subscriber.kind, subscriber.matches, read.changes[index]!);
         subscriber.offer({ ...items, from, to }, false);
         if (positionKey(to) === feedKey) this.goLive(subscriber);
@@ -445,14 +448,31 @@ export class ChangeFeed {
     return again;
   }
 
-  /** Still catching up from `from`; ended with CURSOR_EXPIRED when retention dropped changes it needs. */
+  /**
+   * Still catching up from `from`; ended with CURSOR_EXPIRED when the capture was put back since `from` or
+   * retention dropped changes it needs.
+   */
   private stillJoining(subscriber: ChangeSubscriber, from: ChangePosition): boolean {
     if (subscriber.state !== 'joining') return false;
-    if (this.horizon !== null && positionXmin(from) < this.horizon) {
+    if (this.beforeRecapture(from)) {
+      subscriber.terminate(captureLost());
+      return false;
+    }
+    if (this.belowHorizon(from)) {
       subscriber.terminate(expired(subscriber.afterFrom, 'catching up'));
       return false;
     }
     return true;
+  }
+
+  /** Whether retention (or a recapture) moved the horizon past transactions `position` may still need. */
+  private belowHorizon(position: ChangePosition): boolean {
+    return this.horizon !== null && positionXmin(position) < this.horizon;
+  }
+
+  /** Whether `position` was taken before the capture was last put back: writes in between may be missing. */
+  private beforeRecapture(position: ChangePosition): boolean {
+    return this.recapturedXid !== null && !positionSees(position, this.recapturedXid);
   }
 
   /** The feed's next page from its window (opened first when it has none); returns whether to step again. */

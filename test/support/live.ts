@@ -326,13 +326,16 @@ export async function viewInSql(pool: pg.Pool, where = 'true'): Promise<Map<stri
  * A real stream cursor of `gw` taken apart, to forge others from: its snapshot's xmin, and `withSnapshot`,
  * which seals the same stream's cursor around any snapshot text.
  */
-export async function cursorForger(gw: TestGateway): Promise<{ xmin: bigint; withSnapshot(text: string): string }> {
+export async function cursorForger(
+  gw: TestGateway,
+): Promise<{ xmin: bigint; xmax: bigint; withSnapshot(text: string): string }> {
   const { body } = await gw.query<{ trips: { streamCursor: string } }>('{ trips(first: 1) { streamCursor } }');
   const [kind, version, stream, low] = JSON.parse(
     Buffer.from(body.data!.trips.streamCursor, 'base64url').toString(),
   ) as [string, number, string, string];
   return {
     xmin: BigInt(low.split(':')[0]!),
+    xmax: BigInt(low.split(':')[1]!),
     withSnapshot: (text) => Buffer.from(JSON.stringify([kind, version, stream, text])).toString('base64url'),
   };
 }

@@ -109,6 +109,10 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
     // The largest sequence number retention has deleted: a reader whose stamp saw less lost changes it had not
     // read (change-feed.ts), where the horizon alone cannot tell that from a reader that sat idle.
     await addColumn(trx, state, 'pruned_seq', 'bigint NOT NULL DEFAULT 0');
+    // The transaction that last put the capture back: positions whose snapshot does not see it may miss writes
+    // made while it was away. The horizon cannot tell: it is an xmin, which a long transaction anywhere in the
+    // cluster holds at the same value before and after the recapture.
+    await addColumn(trx, state, 'recaptured_xid', 'xid8');
     await sql
       .raw(
         `CREATE TABLE IF NOT EXISTS ${marks} (
@@ -191,12 +195,15 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
     }
   }
   // A capture whose triggers changed (recreated, disabled and enabled again, a new table)
-  // may have missed writes: positions from before cannot be trusted, so the horizon moves up.
+  // may have missed writes: positions from before cannot be trusted. The horizon moves up (cursors below it
+  // expire), and this transaction is recorded (positions that do not see it expire, whatever their xmin).
   await sql
     .raw(
       `UPDATE ${state}
           SET horizon = CASE WHEN epoch IS DISTINCT FROM e.now
                              THEN greatest(horizon, pg_snapshot_xmin(pg_current_snapshot())) ELSE horizon END,
+              recaptured_xid = CASE WHEN epoch IS DISTINCT FROM e.now
+                                    THEN pg_current_xact_id() ELSE recaptured_xid END,
               epoch = e.now
          FROM (SELECT ${epochSql(target)} AS now) e
         WHERE relid = ${quoteLiteral(synced)}::regclass`,

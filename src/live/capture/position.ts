@@ -74,6 +74,22 @@ export function snapshotXmin(text: string): bigint {
   return BigInt(text.slice(0, text.indexOf(':')));
 }
 
+/**
+ * Whether transaction `xid` had finished for the snapshot of `stamp` (of a snapshot or a stamp): Postgres'
+ * pg_visible_in_snapshot, on the text a position holds.
+ */
+export function snapshotSees(stamp: string, xid: bigint): boolean {
+  const [xmin, xmax, xip] = splitStamp(stamp).snapshot.split(':') as [string, string, string];
+  if (xid < BigInt(xmin)) return true;
+  if (xid >= BigInt(xmax)) return false;
+  return xip === '' || !xip.split(',').some((item) => BigInt(item) === xid);
+}
+
+/** Whether every id of the position is at a snapshot that saw `xid` finished. */
+export function positionSees(position: ChangePosition, xid: bigint): boolean {
+  return snapshotSees(position.low, xid) && snapshotSees(position.high, xid);
+}
+
 export function atSnapshot(snapshot: string): ChangePosition {
   return { low: snapshot, high: snapshot, split: null };
 }

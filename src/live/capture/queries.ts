@@ -39,10 +39,11 @@ export interface ChangeRead {
    */
   intact: boolean;
   /**
-   * The capture's identity as recorded at its last install. It changes when a gateway put the capture back
-   * (another gateway may have done it between two reads of this one: `intact` is then true again).
+   * The transaction that last put the capture back (install.ts), null before the first. Another gateway may
+   * have done it between two reads of this one (`intact` is then true again): a position whose snapshot
+   * does not see it may miss writes made while the capture was away.
    */
-  epoch: string | null;
+  recapturedXid: bigint | null;
   /** The largest sequence number retention has deleted (0: none yet). */
   prunedSeq: bigint;
 }
@@ -196,7 +197,7 @@ function buildNetChangesSql(relations: CaptureRelations): string {
     SELECT (SELECT stamp FROM cur) AS snapshot,
            (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
            coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
-           (SELECT epoch FROM ${state} WHERE relid = $5::regclass) AS epoch,
+           (SELECT recaptured_xid::text FROM ${state} WHERE relid = $5::regclass) AS recaptured_xid,
            (SELECT pruned_seq::text FROM ${state} WHERE relid = $5::regclass) AS pruned_seq,
            (SELECT json_agg(json_build_object('ord', p.ord, 'more', p.more, 'upto', p.upto::text)) FROM pages p) AS pages,
            r.ord, ${netChangeColumns('r')}
@@ -209,7 +210,7 @@ function buildNetChangesSql(relations: CaptureRelations): string {
 export interface QueryRow {
   snapshot: string;
   intact: boolean;
-  epoch: string | null;
+  recaptured_xid: string | null;
   pruned_seq: string | null;
   pages: { ord: number; more: boolean; upto: string | null }[] | null;
   horizon: string | null;
@@ -277,7 +278,7 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
     horizon: head.horizon === null ? null : BigInt(head.horizon),
     snapshot,
     intact: head.intact,
-    epoch: head.epoch,
+    recapturedXid: head.recaptured_xid === null ? null : BigInt(head.recaptured_xid),
     prunedSeq: BigInt(head.pruned_seq ?? 0),
   };
 }
