@@ -8,6 +8,7 @@ import { createDb, type Db } from '../src/db/database.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { installCapture } from '../src/live/capture/install.js';
 import { readNetChanges, readStamp, type CaptureRelations } from '../src/live/capture/queries.js';
+import { atSnapshot, snapshotSees } from '../src/live/capture/position.js';
 import { CAPTURE_TABLES } from '../src/live/capture/tables.js';
 import { closeWindow, openWindow, readWindowPage } from '../src/live/capture/windows.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -121,6 +122,26 @@ describe('the change record', () => {
     const seq = await lastSeq();
     await database.pool.query(`UPDATE "default".trips_synced SET fare_amount = 1.25 WHERE id IN (1, 2)`);
     expect((await recordsSince(seq)).map((record) => record.max_id)).toEqual(['2']);
+  });
+
+  it('gains recaptured_xid when installed over a capture state created before the column existed', async () => {
+    await database.pool.query(`ALTER TABLE lakebase_graphql.trip_change_capture DROP COLUMN recaptured_xid`);
+    await installCapture(db, { ...relations, notifyChannel: null });
+    // The capture stood unchanged: the upgrade records no recapture, so no cursor expires for it.
+    const read = await readNetChanges(db, relations, [
+      { position: atSnapshot(await readStamp(db, relations)), limit: 10 },
+    ]);
+    expect(read.recapturedXid).toBeNull();
+    // A trigger disabled and enabled again is a recapture: recorded, by a transaction later snapshots see.
+    await database.pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER ALL');
+    await database.pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER ALL');
+    await installCapture(db, { ...relations, notifyChannel: null });
+    const after = await readNetChanges(db, relations, [
+      { position: atSnapshot(await readStamp(db, relations)), limit: 10 },
+    ]);
+    expect(after.recapturedXid).not.toBeNull();
+    expect(snapshotSees(after.snapshot, after.recapturedXid!)).toBe(true);
+    expect(snapshotSees(read.snapshot, after.recapturedXid!)).toBe(false);
   });
 
   it('pages through a long rewrite of unchanged rows to the one real change behind it', async () => {
