@@ -181,6 +181,7 @@ export function createApp({
             ...responseCache,
             admin: sync?.admin ?? null,
             cursorLifetimeMs: config.live.changeRetentionSeconds * 1000,
+            cursorGeneration: () => live.cursorGeneration(),
           })
         : []),
       ...useSseTransports({

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'graphql-sse';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quoteIdent } from '../src/db/sql-identifiers.js';
+import { captureTriggerNames, epochSql } from '../src/live/capture/install.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { expectedIds, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
@@ -118,6 +120,100 @@ describe('the change capture put back by another gateway while a long transactio
     await insertTrips(a.database.pool, range(32, 35));
     await resumed.untilRows(4);
     expect(resumed.ids).toEqual(await expectedIds(a.database.pool, 31));
+    expect(resumed.errors).toEqual([]);
+    resumed.close();
+  });
+});
+
+/**
+ * Gateways of the version before recaptured_xid (a rolling deploy) put the capture back recording its new
+ * identity and horizon only. A long transaction holds the horizon, so only the identity tells.
+ */
+describe('the change capture put back by a gateway of the version before recaptured_xid', () => {
+  let a: LiveGateway;
+  let holder: pg.Client;
+  beforeAll(async () => {
+    a = await startLiveGateway('live_recapture_old_peer', {});
+    await insertTrips(a.database.pool, range(1, 20));
+    holder = new pg.Client({ connectionString: a.database.url });
+    await holder.connect();
+  });
+  afterAll(async () => {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    await holder.end();
+    await a.close();
+  });
+
+  it('ends open streams with CURSOR_EXPIRED', async () => {
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_current_xact_id()');
+    const streams = [new TripStream(a.client('distinct')), new TripStream(a.client('single'))];
+    await Promise.all(streams.map((stream) => stream.started()));
+    await insertTrips(a.database.pool, range(21, 23));
+    for (const stream of streams) await stream.untilRows(3);
+
+    await a.database.pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER ALL');
+    await insertTrips(a.database.pool, range(24, 30));
+    await a.database.pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER ALL');
+    // What that version's installCapture ran last.
+    const identity = epochSql({ schema: 'default', table: 'trips_synced', gatewaySchema: 'lakebase_graphql' });
+    await a.database.pool.query(
+      `UPDATE lakebase_graphql.trip_change_capture
+          SET horizon = CASE WHEN epoch IS DISTINCT FROM e.now
+                             THEN greatest(horizon, pg_snapshot_xmin(pg_current_snapshot())) ELSE horizon END,
+              epoch = e.now
+         FROM (SELECT ${identity} AS now) e
+        WHERE relid = '"default".trips_synced'::regclass`,
+    );
+    await holder.query('ROLLBACK');
+    await insertTrips(a.database.pool, range(31, 31));
+
+    for (const stream of streams) {
+      await stream.untilEnded();
+      expect(stream.ids).toEqual(['21', '22', '23']);
+      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+      expect(stream.errors[0]?.message).toContain('change capture was dropped or disabled for a while');
+    }
+  });
+});
+
+/**
+ * The recovery the error names (re-read the trips page with streamCursor, subscribe after it) through the
+ * response cache: when only the capture's trigger went away and came back, the table's signature stays the
+ * same, and the re-read was answered from the cache with the refused cursor until the table was next written.
+ */
+describe('the documented recovery after the capture was put back, through the response cache', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway('live_recapture_cache', { RESPONSE_CACHE: 'on' });
+    await insertTrips(gw.database.pool, range(1, 5));
+  });
+  afterAll(() => gw.close());
+
+  it('gives a new cursor, which resumes exactly, not the cached one', async () => {
+    const page = async () =>
+      (await gw.query<{ trips: { streamCursor: string } }>('{ trips(first: 1) { streamCursor } }')).body.data!.trips
+        .streamCursor;
+    const before = await page();
+    const hits = gw.app.responseCache!.store.stats.hits;
+    expect(await page()).toBe(before);
+    expect(gw.app.responseCache!.store.stats.hits).toBe(hits + 1);
+
+    // Nothing written meanwhile: a maintenance step that disabled the trigger and gave up.
+    const updates = quoteIdent(captureTriggerNames('lakebase_graphql').updates);
+    await gw.database.pool.query(`ALTER TABLE "default".trips_synced DISABLE TRIGGER ${updates}`);
+    await gw.database.pool.query(`ALTER TABLE "default".trips_synced ENABLE TRIGGER ${updates}`);
+    const refused = new TripStream(gw.client('distinct'), { after: before });
+    await refused.untilEnded();
+    expect(refused.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+
+    const after = await page();
+    expect(after).not.toBe(before);
+    const resumed = new TripStream(gw.client('single'), { after });
+    await resumed.started();
+    await insertTrips(gw.database.pool, range(6, 7));
+    await resumed.untilRows(2);
+    expect(resumed.ids).toEqual(['6', '7']);
     expect(resumed.errors).toEqual([]);
     resumed.close();
   });

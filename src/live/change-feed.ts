@@ -83,6 +83,10 @@ export class ChangeFeed {
   private horizon: bigint | null = null;
   /** The transaction that last put the capture back, as the last read found it (ChangeRead.recapturedXid). */
   private recapturedXid: bigint | null = null;
+  /** The capture identity the last read found recorded (ChangeRead.epoch); undefined before the first read. */
+  private epoch: string | null | undefined;
+  /** Recaptures this feed has learnt of (captureGeneration). */
+  private recapturesSeen = 0;
   private readonly pending = new Set<ChangeSubscriber>();
   private readonly joining = new Set<ChangeSubscriber>();
   private readonly groups = new FilterGroups<ChangeSubscriber, Group>((first) => ({
@@ -336,6 +340,9 @@ export class ChangeFeed {
       // Repaired first: a client that re-reads on the error then gets a position past the repair.
       for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
       await this.repair();
+      // Before the streams end, so that a client re-reading on the error is not answered from the cache.
+      this.recapturesSeen += 1;
+      this.epoch = undefined;
       const lost = [...this.joining, ...this.groups.subscribers()];
       for (const subscriber of lost) subscriber.terminate(captureLost());
       this.dropFeedWindow();
@@ -348,8 +355,13 @@ export class ChangeFeed {
     // deleted a change newer than the feed's stamp saw (a gateway paused past the shortest retention). The
     // pruner also passes a feed that merely sat idle between two polls, with nothing lost: its streams go on.
     // Catching-up subscribers are checked where they read.
+    // The identity changed since the last read: the capture was put back after the feed's position. The same
+    // as beforeRecapture, and also when a gateway of a version before recaptured_xid put it back.
+    const epochChanged = this.epoch !== undefined && read.epoch !== this.epoch;
+    this.epoch = read.epoch;
     this.recapturedXid = read.recapturedXid;
-    const recaptured = following && this.beforeRecapture(this.position!);
+    if (epochChanged) this.recapturesSeen += 1;
+    const recaptured = following && (epochChanged || this.beforeRecapture(this.position!));
     const behind = following && this.belowHorizon(this.position!);
     const seen = behind ? positionSeq(this.position!) : null;
     if (recaptured || (behind && (seen === null || read.prunedSeq > seen))) {
@@ -468,6 +480,16 @@ export class ChangeFeed {
   /** Whether retention (or a recapture) moved the horizon past transactions `position` may still need. */
   private belowHorizon(position: ChangePosition): boolean {
     return this.horizon !== null && positionXmin(position) < this.horizon;
+  }
+
+  /**
+   * Changes whenever this feed learns that the capture was put back (its own repair, or another gateway's seen
+   * at a read). Cached answers carrying a stream cursor (TripConnection.streamCursor) are keyed on it: without
+   * it, a client re-reading the trips page on CURSOR_EXPIRED, as the error says, got the same cached cursor
+   * until the table was next written.
+   */
+  get captureGeneration(): number {
+    return this.recapturesSeen;
   }
 
   /** Whether `position` was taken before the capture was last put back: writes in between may be missing. */

@@ -44,6 +44,11 @@ export interface ChangeRead {
    * does not see it may miss writes made while the capture was away.
    */
   recapturedXid: bigint | null;
+  /**
+   * The capture's identity as recorded at its last install: it changes when a gateway put the capture back
+   * (gateways of a version before recaptured_xid change only this).
+   */
+  epoch: string | null;
   /** The largest sequence number retention has deleted (0: none yet). */
   prunedSeq: bigint;
 }
@@ -198,6 +203,7 @@ function buildNetChangesSql(relations: CaptureRelations): string {
            (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
            coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
            (SELECT recaptured_xid::text FROM ${state} WHERE relid = $5::regclass) AS recaptured_xid,
+           (SELECT epoch FROM ${state} WHERE relid = $5::regclass) AS epoch,
            (SELECT pruned_seq::text FROM ${state} WHERE relid = $5::regclass) AS pruned_seq,
            (SELECT json_agg(json_build_object('ord', p.ord, 'more', p.more, 'upto', p.upto::text)) FROM pages p) AS pages,
            r.ord, ${netChangeColumns('r')}
@@ -211,6 +217,7 @@ export interface QueryRow {
   snapshot: string;
   intact: boolean;
   recaptured_xid: string | null;
+  epoch: string | null;
   pruned_seq: string | null;
   pages: { ord: number; more: boolean; upto: string | null }[] | null;
   horizon: string | null;
@@ -279,6 +286,7 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
     snapshot,
     intact: head.intact,
     recapturedXid: head.recaptured_xid === null ? null : BigInt(head.recaptured_xid),
+    epoch: head.epoch,
     prunedSeq: BigInt(head.pruned_seq ?? 0),
   };
 }
