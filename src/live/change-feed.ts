@@ -358,9 +358,10 @@ export class ChangeFeed {
     // The identity changed since the last read: the capture was put back after the feed's position. The same
     // as beforeRecapture, and also when a gateway of a version before recaptured_xid put it back.
     const epochChanged = this.epoch !== undefined && read.epoch !== this.epoch;
+    // Also at the first read: answers cached before it may hold cursors from before a recapture it now knows.
+    if (epochChanged || read.recapturedXid !== this.recapturedXid) this.recapturesSeen += 1;
     this.epoch = read.epoch;
     this.recapturedXid = read.recapturedXid;
-    if (epochChanged) this.recapturesSeen += 1;
     const recaptured = following && (epochChanged || this.beforeRecapture(this.position!));
     const behind = following && this.belowHorizon(this.position!);
     const seen = behind ? positionSeq(this.position!) : null;
