@@ -179,36 +179,42 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
           .execute(trx);
       }
     }
-  });
-  // Writers running with session_replication_role = replica (bulk loaders) fire only
-  // ALWAYS triggers. That needs ownership of the table, which TRIGGER privilege alone
-  // does not give: try it, and keep the default (fires for ordinary writers) otherwise.
-  const { rows: modes } = await sql<{ name: string; enabled: string }>`
-    SELECT tgname AS name, tgenabled AS enabled FROM pg_trigger
-     WHERE tgrelid = to_regclass(${synced}) AND tgname = ANY(${Object.values(names)})`.execute(db);
-  for (const { name, enabled } of modes) {
-    if (enabled === 'A') continue;
-    try {
-      await sql.raw(`ALTER TABLE ${synced} ENABLE ALWAYS TRIGGER ${quoteIdent(name)}`).execute(db);
-    } catch {
-      break;
+    // Writers running with session_replication_role = replica (bulk loaders) fire only
+    // ALWAYS triggers. That needs ownership of the table, which TRIGGER privilege alone
+    // does not give: try it, and keep the default (fires for ordinary writers) otherwise.
+    // In this transaction (a savepoint for the refusal), with its lock timeout: outside, it could wait behind a
+    // long writer (and hold every writer queued behind it), and a cursor taken between it and the UPDATE below
+    // saw the new identity without the recapture, and was refused for nothing.
+    const { rows: modes } = await sql<{ name: string; enabled: string }>`
+      SELECT tgname AS name, tgenabled AS enabled FROM pg_trigger
+       WHERE tgrelid = to_regclass(${synced}) AND tgname = ANY(${Object.values(names)})`.execute(trx);
+    for (const { name, enabled } of modes) {
+      if (enabled === 'A') continue;
+      await sql.raw('SAVEPOINT enable_always').execute(trx);
+      try {
+        await sql.raw(`ALTER TABLE ${synced} ENABLE ALWAYS TRIGGER ${quoteIdent(name)}`).execute(trx);
+        await sql.raw('RELEASE SAVEPOINT enable_always').execute(trx);
+      } catch {
+        await sql.raw('ROLLBACK TO SAVEPOINT enable_always').execute(trx);
+        break;
+      }
     }
-  }
-  // A capture whose triggers changed (recreated, disabled and enabled again, a new table)
-  // may have missed writes: positions from before cannot be trusted. The horizon moves up (cursors below it
-  // expire), and this transaction is recorded (positions that do not see it expire, whatever their xmin).
-  await sql
-    .raw(
-      `UPDATE ${state}
-          SET horizon = CASE WHEN epoch IS DISTINCT FROM e.now
-                             THEN greatest(horizon, pg_snapshot_xmin(pg_current_snapshot())) ELSE horizon END,
-              recaptured_xid = CASE WHEN epoch IS DISTINCT FROM e.now
-                                    THEN pg_current_xact_id() ELSE recaptured_xid END,
-              epoch = e.now
-         FROM (SELECT ${epochSql(target)} AS now) e
-        WHERE relid = ${quoteLiteral(synced)}::regclass`,
-    )
-    .execute(db);
+    // A capture whose triggers changed (recreated, disabled and enabled again, a new table)
+    // may have missed writes: positions from before cannot be trusted. The horizon moves up (cursors below it
+    // expire), and this transaction is recorded (positions that do not see it expire, whatever their xmin).
+    await sql
+      .raw(
+        `UPDATE ${state}
+            SET horizon = CASE WHEN epoch IS DISTINCT FROM e.now
+                               THEN greatest(horizon, pg_snapshot_xmin(pg_current_snapshot())) ELSE horizon END,
+                recaptured_xid = CASE WHEN epoch IS DISTINCT FROM e.now
+                                      THEN pg_current_xact_id() ELSE recaptured_xid END,
+                epoch = e.now
+           FROM (SELECT ${epochSql(target)} AS now) e
+          WHERE relid = ${quoteLiteral(synced)}::regclass`,
+      )
+      .execute(trx);
+  });
 }
 
 /**
