@@ -55,11 +55,13 @@ describe('/graphql/stream and a client that does not read', () => {
     // The stream, opened and then never read while the operations are sent.
     const socket = net.connect(Number(new URL(origin).port), '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    socket.pause();
+    // Open once its response head arrives (until then the reservation takes only a few operations); then unread.
+    const opened = new Promise<void>((resolve) => socket.once('data', () => resolve()));
     socket.write(
       `GET /graphql/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nX-GraphQL-Event-Stream-Token: ${token}\r\n\r\n`,
     );
-    await sleep(300);
+    await opened;
+    socket.pause();
     const statuses = await Promise.all(Array.from({ length: 40 }, (_, index) => send(token, `op${index}`)));
     // Accepted until the stream is cut; after that the token names no stream (404).
     const codes = statuses.map((response) => response.status);
