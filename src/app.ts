@@ -27,6 +27,7 @@ import { dashboardLimitProblems } from './server/dashboard-limits.js';
 import { readPersistedManifest } from './server/plugins/persisted-operations.js';
 import { installGatewaySchema } from './db/gateway-schema/installer.js';
 import { zipZonesStep } from './zones/install-zip-zones.js';
+import { cursorGenerationStep } from './cache/cursor-generation.js';
 import { describeError } from './errors.js';
 
 export interface App {
@@ -181,7 +182,6 @@ export function createApp({
             ...responseCache,
             admin: sync?.admin ?? null,
             cursorLifetimeMs: config.live.changeRetentionSeconds * 1000,
-            cursorGeneration: () => live.cursorGeneration(),
           })
         : []),
       ...useSseTransports({
@@ -216,7 +216,11 @@ export function createApp({
         const [zones] = await installGatewaySchema(
           maintenanceDb,
           config.database.gatewaySchema,
-          [zipZonesStep(), ...rollups.schemaSteps({ changeSignal: Boolean(responseCache) })],
+          [
+            zipZonesStep(),
+            ...rollups.schemaSteps({ changeSignal: Boolean(responseCache) }),
+            ...(responseCache ? [cursorGenerationStep(rollups.signatureTarget)] : []),
+          ],
           logger,
         );
         await live.prepare();

@@ -3,6 +3,7 @@
  * it, below the feed: what one statement records, and that a page cut by key
  * (a position with a split) reads exactly the changes it has not covered.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../src/db/database.js';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
@@ -50,6 +51,10 @@ describe('the change record', () => {
       [seq],
     );
     return rows;
+  }
+  async function captureState(): Promise<unknown> {
+    return (await database.pool.query(`SELECT epoch, recaptured_xid::text FROM lakebase_graphql.trip_change_capture`))
+      .rows;
   }
   async function lastSeq(): Promise<number> {
     const { rows } = await database.pool.query<{ seq: number | null }>(
@@ -142,6 +147,35 @@ describe('the change record', () => {
     expect(after.recapturedXid).not.toBeNull();
     expect(snapshotSees(after.snapshot, after.recapturedXid!)).toBe(true);
     expect(snapshotSees(read.snapshot, after.recapturedXid!)).toBe(false);
+  });
+
+  it('fails, to be retried, rather than record a trigger left short of ALWAYS behind a long writer', async () => {
+    const modes = async () =>
+      (
+        await database.pool.query<{ enabled: string }>(
+          `SELECT tgenabled AS enabled FROM pg_trigger
+            WHERE tgrelid = '"default".trips_synced'::regclass AND tgname LIKE 'lakebase_graphql_live%' ORDER BY tgname`,
+        )
+      ).rows.map((row) => row.enabled);
+    await database.pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER lakebase_graphql_live_upd');
+    await database.pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER lakebase_graphql_live_upd');
+    expect(await modes()).toEqual(['A', 'A', 'A', 'O']);
+    // A bulk loader (fires ALWAYS triggers only) in the middle of a write.
+    const loader = new pg.Client({ connectionString: database.url });
+    await loader.connect();
+    try {
+      await loader.query('BEGIN');
+      await loader.query('SET LOCAL session_replication_role = replica');
+      await loader.query('UPDATE "default".trips_synced SET fare_amount = 3.5 WHERE id = 3');
+      const before = await captureState();
+      await expect(installCapture(db, { ...relations, notifyChannel: null })).rejects.toMatchObject({ code: '55P03' });
+      expect(await captureState()).toEqual(before);
+    } finally {
+      await loader.query('COMMIT');
+      await loader.end();
+    }
+    await installCapture(db, { ...relations, notifyChannel: null });
+    expect(await modes()).toEqual(['A', 'A', 'A', 'A']);
   });
 
   it('pages through a long rewrite of unchanged rows to the one real change behind it', async () => {

@@ -59,6 +59,7 @@ describe('the gateway schema installer', () => {
         'rollup tables',
         'zip change trigger',
         'rollup signature function',
+        'response cache cursor generation',
       ];
       for (const gateway of ['a', 'b']) {
         expect(

@@ -190,6 +190,36 @@ describe('the documented recovery after the capture was put back, through the re
   });
   afterAll(() => gw.close());
 
+  it('keeps ETags shared: the same in another gateway, and unchanged by a subscription', async () => {
+    const query = '{ trips(first: 2) { streamCursor edges { node { tripId } } } }';
+    const get = (gateway: TestGateway, headers: Record<string, string> = {}) =>
+      gateway.app.gateway.fetch(`http://gateway.test/graphql?query=${encodeURIComponent(query)}`, {
+        headers: { accept: 'application/graphql-response+json', ...headers },
+      });
+    const settled = async (gateway: TestGateway) => {
+      await gateway.app.responseCache!.versions.fresh();
+      await gateway.app.responseCache!.versions.fresh();
+    };
+    const first = await get(gw);
+    const etag = first.headers.get('etag')!;
+    await settled(gw);
+    // A first subscription starts this gateway's feed, which reads the capture state.
+    const stream = new TripStream(gw.client('distinct'));
+    await stream.started();
+    await settled(gw);
+    expect((await get(gw, { 'if-none-match': etag })).status).toBe(304);
+    stream.close();
+    const other = await startTestGateway('live_recapture_cache_b', { RESPONSE_CACHE: 'on' }, { database: gw.database });
+    try {
+      const answer = await get(other);
+      expect(answer.headers.get('etag')).toBe(etag);
+      await settled(other);
+      expect((await get(other, { 'if-none-match': etag })).status).toBe(304);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('gives a new cursor, which resumes exactly, not the cached one', async () => {
     const page = async () =>
       (await gw.query<{ trips: { streamCursor: string } }>('{ trips(first: 1) { streamCursor } }')).body.data!.trips

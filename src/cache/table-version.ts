@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CompiledQuery, sql } from 'kysely';
 import type pg from 'pg';
 import { currentSignature, type SignatureTarget } from '../aggregates/rollup/signature.js';
+import { currentCursorGeneration } from './cursor-generation.js';
 import { destroySocket } from '../db/cancellable-driver.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -45,6 +46,14 @@ export interface TableVersionOptions {
 
 const OFF: TableVersion = { mode: 'off', tag: null };
 
+/** The version read's row: the table's change signature, and the capture's last recapture (cursor-generation.ts). */
+interface VersionRow {
+  signature: string | null;
+  cursors: string | null;
+}
+
+const NO_VERSION: VersionRow = { signature: null, cursors: null };
+
 /** How long connecting and reading the change signature may take before requests are served uncached. */
 const SIGNATURE_DEADLINE_MS = 3_000;
 
@@ -74,7 +83,7 @@ function digest(text: string): string {
  */
 export class TableVersionTracker {
   readonly #options: TableVersionOptions;
-  readonly #query: CompiledQuery<{ signature: string | null }>;
+  readonly #query: CompiledQuery<VersionRow>;
   #inflight: Promise<TableVersion> | undefined;
   #next: Promise<TableVersion> | undefined;
   #latest: TableVersion = OFF;
@@ -87,8 +96,9 @@ export class TableVersionTracker {
   constructor(options: TableVersionOptions) {
     this.#options = options;
     this.#query = CompiledQuery.raw(
-      sql`SELECT ${currentSignature(options.target)} AS signature`.compile(options.db).sql,
-    ) as CompiledQuery<{ signature: string | null }>;
+      sql`SELECT ${currentSignature(options.target)} AS signature,
+                 ${currentCursorGeneration(options.target)} AS cursors`.compile(options.db).sql,
+    ) as CompiledQuery<VersionRow>;
   }
 
   /** The version of the most recent completed read (reads complete in the order they start). */
@@ -135,8 +145,9 @@ export class TableVersionTracker {
   async #read(): Promise<TableVersion> {
     this.#reads += 1;
     let signature: string | null;
+    let cursors: string | null;
     try {
-      signature = await this.#signature();
+      ({ signature, cursors } = await this.#signature());
     } catch (error) {
       // E.g. the gateway schema is not installed yet, or the connection is gone. Whether a write committed is
       // unknown, so no entry can be proven current: serve uncached rather than fail the request. Not keyed on
@@ -144,19 +155,21 @@ export class TableVersionTracker {
       this.#report(`cannot read the synced table's change signature: ${(error as Error).message}`);
       return OFF;
     }
-    if (signature?.startsWith('trigger:')) return { mode: 'exact', tag: digest(signature) };
+    // The capture's last recapture too (cursor-generation.ts): answers may carry a stream cursor it refuses.
+    const generation = cursors === null ? '' : `|cursors:${cursors}`;
+    if (signature?.startsWith('trigger:')) return { mode: 'exact', tag: digest(`${signature}${generation}`) };
     const commit = await this.#sourceCommitVersion();
     if (commit === null) {
       this.#report('no change trigger on the synced table and no sync status to key on: responses are not cached');
       return OFF;
     }
-    return { mode: 'source-version', tag: digest(`source:${commit}:${signature ?? ''}`) };
+    return { mode: 'source-version', tag: digest(`source:${commit}:${signature ?? ''}${generation}`) };
   }
 
-  async #signature(retried = false): Promise<string | null> {
+  async #signature(retried = false): Promise<VersionRow> {
     if (!this.#options.connect || this.#closed) {
       const { rows } = await this.#options.db.executeQuery(this.#query);
-      return rows[0]?.signature ?? null;
+      return rows[0] ?? NO_VERSION;
     }
     const lifetime = this.#options.maxConnectionLifetimeMs ?? Number.POSITIVE_INFINITY;
     if (this.#client && Date.now() - this.#client.since > lifetime) this.#dropConnection();
@@ -175,10 +188,10 @@ export class TableVersionTracker {
       connected = true;
       // Prepared once per connection: the same text every time.
       const { rows } = await Promise.race([
-        client.query<{ signature: string | null }>({ name: 'lakebase_graphql_table_version', text: this.#query.sql }),
+        client.query<VersionRow>({ name: 'lakebase_graphql_table_version', text: this.#query.sql }),
         deadline,
       ]);
-      return rows[0]?.signature ?? null;
+      return rows[0] ?? NO_VERSION;
     } catch (error) {
       if (this.#client === own) this.#dropConnection();
       // A connection the server closed while it sat idle (a scale-to-zero compute suspending, a restart, a

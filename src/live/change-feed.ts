@@ -85,8 +85,6 @@ export class ChangeFeed {
   private recapturedXid: bigint | null = null;
   /** The capture identity the last read found recorded (ChangeRead.epoch); undefined before the first read. */
   private epoch: string | null | undefined;
-  /** Recaptures this feed has learnt of (captureGeneration). */
-  private recapturesSeen = 0;
   private readonly pending = new Set<ChangeSubscriber>();
   private readonly joining = new Set<ChangeSubscriber>();
   private readonly groups = new FilterGroups<ChangeSubscriber, Group>((first) => ({
@@ -340,8 +338,6 @@ export class ChangeFeed {
       // Repaired first: a client that re-reads on the error then gets a position past the repair.
       for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
       await this.repair();
-      // Before the streams end, so that a client re-reading on the error is not answered from the cache.
-      this.recapturesSeen += 1;
       this.epoch = undefined;
       const lost = [...this.joining, ...this.groups.subscribers()];
       for (const subscriber of lost) subscriber.terminate(captureLost());
@@ -358,8 +354,6 @@ export class ChangeFeed {
     // The identity changed since the last read: the capture was put back after the feed's position. The same
     // as beforeRecapture, and also when a gateway of a version before recaptured_xid put it back.
     const epochChanged = this.epoch !== undefined && read.epoch !== this.epoch;
-    // Also at the first read: answers cached before it may hold cursors from before a recapture it now knows.
-    if (epochChanged || read.recapturedXid !== this.recapturedXid) this.recapturesSeen += 1;
     this.epoch = read.epoch;
     this.recapturedXid = read.recapturedXid;
     const recaptured = following && (epochChanged || this.beforeRecapture(this.position!));
@@ -481,16 +475,6 @@ export class ChangeFeed {
   /** Whether retention (or a recapture) moved the horizon past transactions `position` may still need. */
   private belowHorizon(position: ChangePosition): boolean {
     return this.horizon !== null && positionXmin(position) < this.horizon;
-  }
-
-  /**
-   * Changes whenever this feed learns that the capture was put back (its own repair, or another gateway's seen
-   * at a read). Cached answers carrying a stream cursor (TripConnection.streamCursor) are keyed on it: without
-   * it, a client re-reading the trips page on CURSOR_EXPIRED, as the error says, got the same cached cursor
-   * until the table was next written.
-   */
-  get captureGeneration(): number {
-    return this.recapturesSeen;
   }
 
   /** Whether `position` was taken before the capture was last put back: writes in between may be missing. */

@@ -45,11 +45,6 @@ export interface LiveStreams {
   readPosition(trx: Db): Promise<StreamRead>;
   /** The stream cursor of a read: its stamp (exact capture) or the newest id it saw (fallback). */
   cursorOfRead(read: StreamRead): string;
-  /**
-   * Changes when cursors issued before stop being accepted for a reason other than their age: the mechanism
-   * was decided, or the capture was put back (ChangeFeed.captureGeneration). Part of the response cache's key.
-   */
-  cursorGeneration(): string;
 }
 
 /** The live trips machinery of one gateway process: the shared feed and what wakes it. */
@@ -348,7 +343,6 @@ export function createLiveTrips({
       changeFeed
         ? changeFeed.cursorAt(read.snapshot)
         : encodeStreamCursor(stream, read.newestId === null ? null : BigInt(read.newestId)),
-    cursorGeneration: () => (changeFeed ? `capture.${changeFeed.captureGeneration}` : mechanism),
     start: () => listener?.start(),
     async stop() {
       stopped = true;

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { lockGatewaySchema } from '../../db/gateway-schema/installer.js';
 import { qualified, quoteIdent, quoteLiteral } from '../../db/sql-identifiers.js';
+import { INSUFFICIENT_PRIVILEGE, sqlState } from '../../db/sql-state.js';
 import { TRIP_DATA_COLUMNS } from '../../db/tables.js';
 import { CAPTURE_TABLES } from './tables.js';
 
@@ -194,7 +195,11 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
       try {
         await sql.raw(`ALTER TABLE ${synced} ENABLE ALWAYS TRIGGER ${quoteIdent(name)}`).execute(trx);
         await sql.raw('RELEASE SAVEPOINT enable_always').execute(trx);
-      } catch {
+      } catch (error) {
+        // Only the refusal for want of ownership keeps the default mode. Anything else (the lock timeout behind
+        // a long writer) fails the install, which is retried: recorded as installed, a trigger left short of
+        // ALWAYS missed bulk loaders' rows silently, and the next start's switch expired every stream.
+        if (sqlState(error) !== INSUFFICIENT_PRIVILEGE) throw error;
         await sql.raw('ROLLBACK TO SAVEPOINT enable_always').execute(trx);
         break;
       }

@@ -21,11 +21,6 @@ export interface ResponseCacheOptions {
    * every half of this, so an answer served is never closer than that to its cursor's expiry.
    */
   cursorLifetimeMs: number;
-  /**
-   * Changes when cursors issued before are refused for another reason than age (LiveStreams.cursorGeneration):
-   * a client that re-reads on CURSOR_EXPIRED, as the error tells it to, must not get the same cursor again.
-   */
-  cursorGeneration: () => string;
 }
 
 /** Never a cache key of the store (it has no version tag): such answers are computed and not stored. */
@@ -63,7 +58,6 @@ export function useGatewayResponseCache({
   store,
   admin,
   cursorLifetimeMs,
-  cursorGeneration,
 }: ResponseCacheOptions): Plugin<GatewayContext>[] {
   /** The key each request claimed to compute (ResponseStore.awaitComputation), released once it is answered. */
   const claims = new WeakMap<Request, string>();
@@ -121,7 +115,7 @@ export function useGatewayResponseCache({
       const [version, hash] = await Promise.all([versions.fresh(), defaultBuildResponseCacheKey(params)]);
       if (version.tag === null) return UNCACHED_KEY;
       const period = Math.floor(Date.now() / keyPeriodMs).toString(36);
-      const key = responseKey(version.tag, params.sessionId != null, `${period}.${cursorGeneration()}.${hash}`);
+      const key = responseKey(version.tag, params.sessionId != null, `${period}.${hash}`);
       keys.set(params.request, key);
       // Another request is computing this very answer: wait for it rather than run the same statements.
       const running = store.awaitComputation(key, params.request);
