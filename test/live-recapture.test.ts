@@ -11,6 +11,39 @@ import { expectedIds, insertTrips, startLiveGateway, TripStream, type LiveGatewa
 
 const range = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
 
+/** Streams in both graphql-sse modes, following after trips 21–23 were delivered to both. */
+async function streamsPast23(gw: LiveGateway): Promise<TripStream[]> {
+  const streams = [new TripStream(gw.client('distinct')), new TripStream(gw.client('single'))];
+  await Promise.all(streams.map((stream) => stream.started()));
+  await insertTrips(gw.database.pool, range(21, 23));
+  for (const stream of streams) await stream.untilRows(3);
+  return streams;
+}
+
+/** Trips 24–30 written while the capture is off: no record, and no notification. */
+async function writeWhileCaptureOff(pool: pg.Pool): Promise<void> {
+  await pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER ALL');
+  await insertTrips(pool, range(24, 30));
+  await pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER ALL');
+}
+
+/** Each stream ended after trips 21–23 with CURSOR_EXPIRED naming the lost capture, never past 24–30. */
+async function expectCaptureLost(streams: readonly TripStream[]): Promise<void> {
+  for (const stream of streams) {
+    await stream.untilEnded();
+    expect(stream.ids).toEqual(['21', '22', '23']);
+    expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+    expect(stream.errors[0]?.message).toContain('change capture was dropped or disabled for a while');
+    expect(stream.errors[0]?.message).toContain('streamCursor');
+  }
+}
+
+/** A transaction with an id, open on its own connection: it holds every snapshot's xmin in the cluster. */
+async function holdXmin(client: pg.Client): Promise<void> {
+  await client.query('BEGIN');
+  await client.query('SELECT pg_current_xact_id()');
+}
+
 /**
  * Gateways that share a database share its change record. When the capture stood interrupted (its triggers
  * disabled for a while: writes went unrecorded) and another gateway put it back first, this gateway's next
@@ -30,27 +63,13 @@ describe('the change capture put back by another gateway', () => {
   });
 
   it("ends this gateway's open streams with CURSOR_EXPIRED saying why, and a re-read stream is exact", async () => {
-    const streams = [new TripStream(a.client('distinct')), new TripStream(a.client('single'))];
-    await Promise.all(streams.map((stream) => stream.started()));
-    await insertTrips(a.database.pool, range(21, 23));
-    for (const stream of streams) await stream.untilRows(3);
-
-    // Written while the capture is off: no record, and no notification.
-    await a.database.pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER ALL');
-    await insertTrips(a.database.pool, range(24, 30));
-    await a.database.pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER ALL');
+    const streams = await streamsPast23(a);
+    await writeWhileCaptureOff(a.database.pool);
     // Another gateway starting puts the capture back (new identity, horizon moved up) before a reads again.
     b = await startTestGateway('live_recapture_b', {}, { database: a.database });
-    // A captured write wakes a's feed: it finds the capture intact, and its position behind the horizon.
+    // A captured write wakes a's feed: it finds the capture intact again, put back since its position.
     await insertTrips(a.database.pool, range(31, 31));
-
-    for (const stream of streams) {
-      await stream.untilEnded();
-      expect(stream.ids).toEqual(['21', '22', '23']);
-      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
-      expect(stream.errors[0]?.message).toContain('change capture was dropped or disabled for a while');
-      expect(stream.errors[0]?.message).toContain('streamCursor');
-    }
+    await expectCaptureLost(streams);
 
     const { body } = await a.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
     const resumed = new TripStream(a.client('single'), { after: body.data!.trips.streamCursor });
@@ -87,27 +106,15 @@ describe('the change capture put back by another gateway while a long transactio
   it('ends open streams and refuses earlier cursors with CURSOR_EXPIRED; a re-read stream is exact', async () => {
     // Held only from before the streams' positions to the recapture: the cluster is shared with other test
     // files, whose retention horizons it holds back too.
-    await holder.query('BEGIN');
-    await holder.query('SELECT pg_current_xact_id()');
-    const streams = [new TripStream(a.client('distinct')), new TripStream(a.client('single'))];
-    await Promise.all(streams.map((stream) => stream.started()));
-    await insertTrips(a.database.pool, range(21, 23));
-    for (const stream of streams) await stream.untilRows(3);
+    await holdXmin(holder);
+    const streams = await streamsPast23(a);
     const { body: before } = await a.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
 
-    await a.database.pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER ALL');
-    await insertTrips(a.database.pool, range(24, 30));
-    await a.database.pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER ALL');
+    await writeWhileCaptureOff(a.database.pool);
     b = await startTestGateway('live_recapture_held_b', {}, { database: a.database });
     await holder.query('ROLLBACK');
     await insertTrips(a.database.pool, range(31, 31));
-
-    for (const stream of streams) {
-      await stream.untilEnded();
-      expect(stream.ids).toEqual(['21', '22', '23']);
-      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
-      expect(stream.errors[0]?.message).toContain('change capture was dropped or disabled for a while');
-    }
+    await expectCaptureLost(streams);
 
     const stale = new TripStream(a.client('single'), { after: before.data!.trips.streamCursor });
     await stale.untilEnded();
@@ -145,16 +152,9 @@ describe('the change capture put back by a gateway of the version before recaptu
   });
 
   it('ends open streams with CURSOR_EXPIRED', async () => {
-    await holder.query('BEGIN');
-    await holder.query('SELECT pg_current_xact_id()');
-    const streams = [new TripStream(a.client('distinct')), new TripStream(a.client('single'))];
-    await Promise.all(streams.map((stream) => stream.started()));
-    await insertTrips(a.database.pool, range(21, 23));
-    for (const stream of streams) await stream.untilRows(3);
-
-    await a.database.pool.query('ALTER TABLE "default".trips_synced DISABLE TRIGGER ALL');
-    await insertTrips(a.database.pool, range(24, 30));
-    await a.database.pool.query('ALTER TABLE "default".trips_synced ENABLE TRIGGER ALL');
+    await holdXmin(holder);
+    const streams = await streamsPast23(a);
+    await writeWhileCaptureOff(a.database.pool);
     // What that version's installCapture ran last.
     const identity = epochSql({ schema: 'default', table: 'trips_synced', gatewaySchema: 'lakebase_graphql' });
     await a.database.pool.query(
@@ -167,13 +167,7 @@ describe('the change capture put back by a gateway of the version before recaptu
     );
     await holder.query('ROLLBACK');
     await insertTrips(a.database.pool, range(31, 31));
-
-    for (const stream of streams) {
-      await stream.untilEnded();
-      expect(stream.ids).toEqual(['21', '22', '23']);
-      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
-      expect(stream.errors[0]?.message).toContain('change capture was dropped or disabled for a while');
-    }
+    await expectCaptureLost(streams);
   });
 });
 
