@@ -5,6 +5,7 @@ import type { Logger } from '../src/logger.js';
 import { installZipZones } from '../src/zones/install-zip-zones.js';
 import { insertAggregateTrips } from './support/aggregates-fixture.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { dropTestRole } from './support/database.js';
 
 /** One aggregate the rollup answers (per-ZIP totals), with its answer from the table itself. */
 const QUERY = `{ tripGroups(groupBy: [PICKUP_ZIP], orderBy: [KEY_ASC], first: 100) { pickupZip stats { count fareAmount { sum } } } }`;
@@ -254,6 +255,52 @@ describe('the change trigger behind rollup freshness', () => {
       expect(app.rollups.served).toEqual({ raw: 1, rollup: 0 });
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('a role with TRIGGER on the synced table but not its owner', () => {
+  it('gets exact live changes, and rollup advice that names ownership, not the grant it has', async () => {
+    const gw = await startTestGateway('agg_trigger_not_owner');
+    const { database } = gw;
+    await database.pool.query(`DO $$ BEGIN
+                                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'agg_trigger_only') THEN
+                                   CREATE ROLE agg_trigger_only LOGIN PASSWORD 'trigger';
+                                 END IF;
+                               END $$`);
+    await database.pool.query(`GRANT CREATE ON DATABASE "${database.name}" TO agg_trigger_only;
+                               GRANT USAGE ON SCHEMA "default" TO agg_trigger_only;
+                               GRANT SELECT, TRIGGER ON "default".trips_synced TO agg_trigger_only`);
+    const warn = vi.fn();
+    const logger: Logger = { debug: () => {}, info: () => {}, warn, error: () => {}, child: () => logger };
+    const url = new URL(database.url);
+    const app = createApp({
+      config: {
+        ...gw.config,
+        rollups: { ...gw.config.rollups, pollMs: 0 },
+        database: {
+          ...gw.config.database,
+          user: 'agg_trigger_only',
+          password: 'trigger',
+          host: url.hostname,
+          gatewaySchema: 'trigger_only_gw',
+        },
+      },
+      logger,
+    });
+    try {
+      await app.initialised;
+      await app.rollups.install();
+      expect(app.live.mechanism).toBe('trigger');
+      const rollup = warn.mock.calls.filter((call) => /rollups unused/.test(String(call[0])));
+      expect(rollup).toHaveLength(1);
+      expect(rollup[0]![1]).toMatchObject({ error: expect.stringMatching(/must be owner/) });
+      expect((rollup[0]![1] as { fix: string }).fix).toMatch(/has TRIGGER on default\.trips_synced.*owner/);
+      expect((rollup[0]![1] as { fix: string }).fix).not.toMatch(/^grant/);
+    } finally {
+      await app.close();
+      await gw.close();
+      await dropTestRole('agg_trigger_only');
     }
   });
 });

@@ -3,6 +3,7 @@ import { sql, type CompiledQuery, type SqlBool } from 'kysely';
 import { StatementCancelledError } from '../../db/cancellable-driver.js';
 import type { Db } from '../../db/database.js';
 import { INSUFFICIENT_PRIVILEGE, sqlState } from '../../db/sql-state.js';
+import { qualified } from '../../db/sql-identifiers.js';
 import { installGatewaySchema, type SchemaStep } from '../../db/gateway-schema/installer.js';
 import type { Logger } from '../../logger.js';
 import { RAW, type AggregateSource, type Sourced, type StatementProof } from '../queries.js';
@@ -175,6 +176,7 @@ export class RollupService {
         // Only a refusal is the role's doing; anything else (no free connection, the database away) is passing,
         // and advising a grant the role already has sent operators the wrong way.
         const refused = sqlState(error) === INSUFFICIENT_PRIVILEGE;
+        const fix = refused ? await this.#triggerFix(table) : undefined;
         this.#deps.logger.warn(
           refused
             ? 'rollups unused: cannot install the change trigger that proves them fresh; aggregates use the synced table'
@@ -182,16 +184,35 @@ export class RollupService {
           {
             table,
             error: message,
-            ...(refused
-              ? {
-                  fix: 'grant the gateway role TRIGGER on the synced table (or own it), or set ROLLUP_FRESHNESS=statistics',
-                }
-              : {}),
+            ...(fix ? { fix } : {}),
           },
         );
       }
       this.#triggerProblem = message;
     }
+  }
+
+  /**
+   * What to do about a refused trigger. TRIGGER lets a role create the trigger, but making it fire for every
+   * writer (ENABLE ALWAYS: bulk loaders write as replicas, and a rollup they did not count would be stale) takes
+   * ownership: a role that has TRIGGER was told to grant it.
+   */
+  async #triggerFix(table: string): Promise<string> {
+    const alternative = 'or set ROLLUP_FRESHNESS=statistics';
+    try {
+      const { rows } = await sql<{ granted: boolean }>`
+        SELECT has_table_privilege(to_regclass(${qualified(this.#target.schema, this.#target.table)}), 'TRIGGER')
+          AS granted`.execute(this.#deps.maintenanceDb);
+      if (rows[0]?.granted) {
+        return (
+          `the gateway role has TRIGGER on ${table}, but making the trigger fire for every writer (ENABLE ALWAYS, ` +
+          `for bulk loaders) takes ownership: make the gateway role the table's owner, ${alternative}`
+        );
+      }
+    } catch {
+      // The advice below still holds.
+    }
+    return `grant the gateway role TRIGGER on the synced table (or own it), ${alternative}`;
   }
 
   /**
