@@ -200,11 +200,11 @@ function buildNetChangesSql(relations: CaptureRelations): string {
   const state = qualified(relations.gatewaySchema, CAPTURE_TABLES.state);
   return `${netChangesCtes(relations)}
     SELECT (SELECT stamp FROM cur) AS snapshot,
-           (SELECT horizon::text FROM ${state} WHERE relid = $5::regclass) AS horizon,
-           coalesce((SELECT epoch FROM ${state} WHERE relid = $5::regclass) = ${epochSql(relations)}, false) AS intact,
-           (SELECT recaptured_xid::text FROM ${state} WHERE relid = $5::regclass) AS recaptured_xid,
-           (SELECT epoch FROM ${state} WHERE relid = $5::regclass) AS epoch,
-           (SELECT pruned_seq::text FROM ${state} WHERE relid = $5::regclass) AS pruned_seq,
+           -- The capture state's one row, in one probe (null before the capture is installed).
+           (SELECT json_build_object('horizon', s.horizon::text, 'intact', s.epoch = ${epochSql(relations)},
+                                     'recapturedXid', s.recaptured_xid::text, 'epoch', s.epoch,
+                                     'prunedSeq', s.pruned_seq::text)
+              FROM ${state} s WHERE s.relid = $5::regclass) AS state,
            (SELECT json_agg(json_build_object('ord', p.ord, 'more', p.more, 'upto', p.upto::text)) FROM pages p) AS pages,
            r.ord, ${netChangeColumns('r')}
       FROM (SELECT 1) one
@@ -215,12 +215,14 @@ function buildNetChangesSql(relations: CaptureRelations): string {
 /** A row of the net change with its before (old_*) and after columns, as the statements return it. */
 export interface QueryRow {
   snapshot: string;
-  intact: boolean;
-  recaptured_xid: string | null;
-  epoch: string | null;
-  pruned_seq: string | null;
+  state: {
+    horizon: string;
+    intact: boolean | null;
+    recapturedXid: string | null;
+    epoch: string | null;
+    prunedSeq: string;
+  } | null;
   pages: { ord: number; more: boolean; upto: string | null }[] | null;
-  horizon: string | null;
   ord: number | null;
   key: string | null;
   op: 'I' | 'U' | 'D' | null;
@@ -265,6 +267,7 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
   const head = rows[0];
   if (head === undefined) throw new Error('readNetChanges: the statement returned no row');
   const snapshot = head.snapshot;
+  const state = head.state;
   const changes: NetChange[][] = requests.map(() => []);
   for (const row of rows) {
     if (row.ord === null || row.key === null) continue;
@@ -282,12 +285,12 @@ function parseRead(requests: readonly PositionRequest[], rows: readonly QueryRow
     positions,
     changes,
     more,
-    horizon: head.horizon === null ? null : BigInt(head.horizon),
+    horizon: state === null ? null : BigInt(state.horizon),
     snapshot,
-    intact: head.intact,
-    recapturedXid: head.recaptured_xid === null ? null : BigInt(head.recaptured_xid),
-    epoch: head.epoch,
-    prunedSeq: BigInt(head.pruned_seq ?? 0),
+    intact: state?.intact === true,
+    recapturedXid: state?.recapturedXid == null ? null : BigInt(state.recapturedXid),
+    epoch: state?.epoch ?? null,
+    prunedSeq: BigInt(state?.prunedSeq ?? 0),
   };
 }
 
