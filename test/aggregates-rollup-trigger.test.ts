@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../src/app.js';
+import { afterAll, beforeAll, describe, expect, it, vi, type Mock } from 'vitest';
+import { createApp, type App } from '../src/app.js';
 import type { Logger } from '../src/logger.js';
 import { installZipZones } from '../src/zones/install-zip-zones.js';
 import { insertAggregateTrips } from './support/aggregates-fixture.js';
@@ -201,33 +201,7 @@ describe('the change trigger behind rollup freshness', () => {
 
   it('answers from the table, and says why once, when the role may not create the trigger', async () => {
     // A role that may read the synced table and keep its own gateway schema, but not put triggers on the table.
-    const { database } = gw;
-    await database.pool.query(`DO $$ BEGIN
-                                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'agg_reader') THEN
-                                   CREATE ROLE agg_reader LOGIN PASSWORD 'reader';
-                                 END IF;
-                               END $$`);
-    const dbName = new URL(database.url).pathname.slice(1);
-    await database.pool.query(`GRANT CREATE ON DATABASE "${dbName}" TO agg_reader;
-                               GRANT USAGE ON SCHEMA "default" TO agg_reader;
-                               GRANT SELECT ON "default".trips_synced TO agg_reader`);
-    const warn = vi.fn();
-    const logger: Logger = { debug: () => {}, info: () => {}, warn, error: () => {}, child: () => logger };
-    const url = new URL(database.url);
-    const app = createApp({
-      config: {
-        ...gw.config,
-        rollups: { ...gw.config.rollups, pollMs: 0 },
-        database: {
-          ...gw.config.database,
-          user: 'agg_reader',
-          password: 'reader',
-          host: url.hostname,
-          gatewaySchema: 'reader_gw',
-        },
-      },
-      logger,
-    });
+    const { app, warn } = await appAsRole(gw, 'agg_reader', 'SELECT', 'reader_gw');
     try {
       await app.initialised;
       await app.rollups.install();
@@ -262,32 +236,7 @@ describe('the change trigger behind rollup freshness', () => {
 describe('a role with TRIGGER on the synced table but not its owner', () => {
   it('gets exact live changes, and rollup advice that names ownership, not the grant it has', async () => {
     const gw = await startTestGateway('agg_trigger_not_owner');
-    const { database } = gw;
-    await database.pool.query(`DO $$ BEGIN
-                                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'agg_trigger_only') THEN
-                                   CREATE ROLE agg_trigger_only LOGIN PASSWORD 'trigger';
-                                 END IF;
-                               END $$`);
-    await database.pool.query(`GRANT CREATE ON DATABASE "${database.name}" TO agg_trigger_only;
-                               GRANT USAGE ON SCHEMA "default" TO agg_trigger_only;
-                               GRANT SELECT, TRIGGER ON "default".trips_synced TO agg_trigger_only`);
-    const warn = vi.fn();
-    const logger: Logger = { debug: () => {}, info: () => {}, warn, error: () => {}, child: () => logger };
-    const url = new URL(database.url);
-    const app = createApp({
-      config: {
-        ...gw.config,
-        rollups: { ...gw.config.rollups, pollMs: 0 },
-        database: {
-          ...gw.config.database,
-          user: 'agg_trigger_only',
-          password: 'trigger',
-          host: url.hostname,
-          gatewaySchema: 'trigger_only_gw',
-        },
-      },
-      logger,
-    });
+    const { app, warn } = await appAsRole(gw, 'agg_trigger_only', 'SELECT, TRIGGER', 'trigger_only_gw');
     try {
       await app.initialised;
       await app.rollups.install();
@@ -389,3 +338,41 @@ describe("inserts below the rollup's highest id, one after another (a backfill)"
     await expect.poll(async () => (await gw.app.rollups.freshRollup()) !== null, { timeout: 10_000 }).toBe(true);
   });
 });
+
+/**
+ * A second gateway on `gw`'s database, logged in as `role` (created when missing) with the grants docs/deploy.md
+ * lists plus `privileges` on the synced table, in a gateway schema of its own; its warnings are recorded.
+ */
+async function appAsRole(
+  gw: TestGateway,
+  role: string,
+  privileges: string,
+  gatewaySchema: string,
+): Promise<{ app: App; warn: Mock }> {
+  const { database } = gw;
+  await database.pool.query(`DO $$ BEGIN
+                               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN
+                                 CREATE ROLE ${role} LOGIN PASSWORD '${role}';
+                               END IF;
+                             END $$`);
+  await database.pool.query(`GRANT CREATE ON DATABASE "${database.name}" TO ${role};
+                             GRANT USAGE ON SCHEMA "default" TO ${role};
+                             GRANT ${privileges} ON "default".trips_synced TO ${role}`);
+  const warn = vi.fn();
+  const logger: Logger = { debug: () => {}, info: () => {}, warn, error: () => {}, child: () => logger };
+  const app = createApp({
+    config: {
+      ...gw.config,
+      rollups: { ...gw.config.rollups, pollMs: 0 },
+      database: {
+        ...gw.config.database,
+        user: role,
+        password: role,
+        host: new URL(database.url).hostname,
+        gatewaySchema,
+      },
+    },
+    logger,
+  });
+  return { app, warn };
+}
