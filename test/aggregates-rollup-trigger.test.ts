@@ -5,7 +5,7 @@ import type { Logger } from '../src/logger.js';
 import { installZipZones } from '../src/zones/install-zip-zones.js';
 import { insertAggregateTrips } from './support/aggregates-fixture.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { dropTestRole } from './support/database.js';
+import { dropTestRole, grantGatewayRole } from './support/database.js';
 
 /** One aggregate the rollup answers (per-ZIP totals), with its answer from the table itself. */
 const QUERY = `{ tripGroups(groupBy: [PICKUP_ZIP], orderBy: [KEY_ASC], first: 100) { pickupZip stats { count fareAmount { sum } } } }`;
@@ -349,15 +349,7 @@ async function appAsRole(
   privileges: string,
   gatewaySchema: string,
 ): Promise<{ app: App; warn: Mock }> {
-  const { database } = gw;
-  await database.pool.query(`DO $$ BEGIN
-                               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN
-                                 CREATE ROLE ${role} LOGIN PASSWORD '${role}';
-                               END IF;
-                             END $$`);
-  await database.pool.query(`GRANT CREATE ON DATABASE "${database.name}" TO ${role};
-                             GRANT USAGE ON SCHEMA "default" TO ${role};
-                             GRANT ${privileges} ON "default".trips_synced TO ${role}`);
+  const roleUrl = new URL(await grantGatewayRole(gw.database, role, privileges));
   const warn = vi.fn();
   const logger: Logger = { debug: () => {}, info: () => {}, warn, error: () => {}, child: () => logger };
   const app = createApp({
@@ -368,7 +360,7 @@ async function appAsRole(
         ...gw.config.database,
         user: role,
         password: role,
-        host: new URL(database.url).hostname,
+        host: roleUrl.hostname,
         gatewaySchema,
       },
     },

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
-import { createTestDatabase, dropTestRole, type TestDatabase } from './support/database.js';
+import { createTestDatabase, dropTestRole, grantGatewayRole, type TestDatabase } from './support/database.js';
 import { insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
 
 const ROLE = 'live_trigger_only';
@@ -18,18 +18,7 @@ describe('the change capture installed by a role with TRIGGER but not ownership'
   beforeAll(async () => {
     database = await createTestDatabase('live_capture_grants');
     await ensureSyncedTable(database.pool, 'default', 'trips_synced');
-    await database.pool.query(`DO $$ BEGIN
-                                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${ROLE}') THEN
-                                   CREATE ROLE ${ROLE} LOGIN PASSWORD 'trigger';
-                                 END IF;
-                               END $$`);
-    await database.pool.query(`GRANT CREATE ON DATABASE "${database.name}" TO ${ROLE};
-                               GRANT USAGE ON SCHEMA "default" TO ${ROLE};
-                               GRANT SELECT, TRIGGER ON "default".trips_synced TO ${ROLE}`);
-    const url = new URL(database.url);
-    url.username = ROLE;
-    url.password = 'trigger';
-    roleUrl = url.toString();
+    roleUrl = await grantGatewayRole(database, ROLE, 'SELECT, TRIGGER');
     gw = await startLiveGateway(
       'live_capture_grants',
       { DATABASE_URL: roleUrl, GATEWAY_SCHEMA: 'trigger_only_gw' },

@@ -38,10 +38,33 @@ async function expectCaptureLost(streams: readonly TripStream[]): Promise<void> 
   }
 }
 
-/** A transaction with an id, open on its own connection: it holds every snapshot's xmin in the cluster. */
-async function holdXmin(client: pg.Client): Promise<void> {
-  await client.query('BEGIN');
-  await client.query('SELECT pg_current_xact_id()');
+/** A live gateway whose table holds trips 1–20. */
+async function startWithTrips(label: string): Promise<LiveGateway> {
+  const gw = await startLiveGateway(label, {});
+  await insertTrips(gw.database.pool, range(1, 20));
+  return gw;
+}
+
+/** A connection that can hold a transaction with an id open: it holds every snapshot's xmin in the cluster. */
+class XminHolder {
+  private readonly client: pg.Client;
+  constructor(url: string) {
+    this.client = new pg.Client({ connectionString: url });
+  }
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+  async hold(): Promise<void> {
+    await this.client.query('BEGIN');
+    await this.client.query('SELECT pg_current_xact_id()');
+  }
+  async release(): Promise<void> {
+    await this.client.query('ROLLBACK');
+  }
+  async end(): Promise<void> {
+    await this.release().catch(() => undefined);
+    await this.client.end();
+  }
 }
 
 /**
@@ -54,8 +77,7 @@ describe('the change capture put back by another gateway', () => {
   let b: TestGateway | undefined;
   beforeAll(async () => {
     // The default polls: with NOTIFY working, only a write's notification wakes a's feed.
-    a = await startLiveGateway('live_recapture', {});
-    await insertTrips(a.database.pool, range(1, 20));
+    a = await startWithTrips('live_recapture');
   });
   afterAll(async () => {
     await b?.close();
@@ -89,15 +111,13 @@ describe('the change capture put back by another gateway', () => {
 describe('the change capture put back by another gateway while a long transaction is open', () => {
   let a: LiveGateway;
   let b: TestGateway | undefined;
-  let holder: pg.Client;
+  let holder: XminHolder;
   beforeAll(async () => {
-    a = await startLiveGateway('live_recapture_held', {});
-    await insertTrips(a.database.pool, range(1, 20));
-    holder = new pg.Client({ connectionString: a.database.url });
+    a = await startWithTrips('live_recapture_held');
+    holder = new XminHolder(a.database.url);
     await holder.connect();
   });
   afterAll(async () => {
-    await holder.query('ROLLBACK').catch(() => undefined);
     await holder.end();
     await b?.close();
     await a.close();
@@ -106,13 +126,13 @@ describe('the change capture put back by another gateway while a long transactio
   it('ends open streams and refuses earlier cursors with CURSOR_EXPIRED; a re-read stream is exact', async () => {
     // Held only from before the streams' positions to the recapture: the cluster is shared with other test
     // files, whose retention horizons it holds back too.
-    await holdXmin(holder);
+    await holder.hold();
     const streams = await streamsPast23(a);
     const { body: before } = await a.query<{ trips: { streamCursor: string } }>(`{ trips(first: 1) { streamCursor } }`);
 
     await writeWhileCaptureOff(a.database.pool);
     b = await startTestGateway('live_recapture_held_b', {}, { database: a.database });
-    await holder.query('ROLLBACK');
+    await holder.release();
     await insertTrips(a.database.pool, range(31, 31));
     await expectCaptureLost(streams);
 
@@ -138,21 +158,19 @@ describe('the change capture put back by another gateway while a long transactio
  */
 describe('the change capture put back by a gateway of the version before recaptured_xid', () => {
   let a: LiveGateway;
-  let holder: pg.Client;
+  let holder: XminHolder;
   beforeAll(async () => {
-    a = await startLiveGateway('live_recapture_old_peer', {});
-    await insertTrips(a.database.pool, range(1, 20));
-    holder = new pg.Client({ connectionString: a.database.url });
+    a = await startWithTrips('live_recapture_old_peer');
+    holder = new XminHolder(a.database.url);
     await holder.connect();
   });
   afterAll(async () => {
-    await holder.query('ROLLBACK').catch(() => undefined);
     await holder.end();
     await a.close();
   });
 
   it('ends open streams with CURSOR_EXPIRED', async () => {
-    await holdXmin(holder);
+    await holder.hold();
     const streams = await streamsPast23(a);
     await writeWhileCaptureOff(a.database.pool);
     // What that version's installCapture ran last.
@@ -165,7 +183,7 @@ describe('the change capture put back by a gateway of the version before recaptu
          FROM (SELECT ${identity} AS now) e
         WHERE relid = '"default".trips_synced'::regclass`,
     );
-    await holder.query('ROLLBACK');
+    await holder.release();
     await insertTrips(a.database.pool, range(31, 31));
     await expectCaptureLost(streams);
   });

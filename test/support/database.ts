@@ -48,6 +48,26 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 }
 
 /**
+ * A login role (password: its name) with the grants docs/deploy.md lists for the gateway's role, plus
+ * `privileges` on the synced table; returns the test database's URL logged in as it. Created when missing:
+ * roles belong to the cluster, which test files share.
+ */
+export async function grantGatewayRole(database: TestDatabase, role: string, privileges: string): Promise<string> {
+  await database.pool.query(`DO $$ BEGIN
+                               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN
+                                 CREATE ROLE ${role} LOGIN PASSWORD '${role}';
+                               END IF;
+                             END $$`);
+  await database.pool.query(`GRANT CREATE ON DATABASE "${database.name}" TO ${role};
+                             GRANT USAGE ON SCHEMA "default" TO ${role};
+                             GRANT ${privileges} ON "default".trips_synced TO ${role}`);
+  const url = new URL(database.url);
+  url.username = role;
+  url.password = role;
+  return url.toString();
+}
+
+/**
  * Drops a login role a test created on the shared cluster. Roles belong to the
  * cluster, not to the test's database, so dropping the database leaves them.
  */
