@@ -1,13 +1,12 @@
-import { GraphQLError } from 'graphql';
-import { gatewayError, UserInputError } from '../errors.js';
+import type { GraphQLError } from 'graphql';
+import { gatewayError } from '../errors.js';
 import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
 import { isDataException } from '../db/sql-state.js';
-import type { TripRow } from '../db/tables.js';
 import type { Logger } from '../logger.js';
 import { parseTripFilter } from '../trips/parse-filter.js';
-import { compileTripMatcher, type MatchableTripRow, type TripMatcher } from '../trips/match-filter.js';
-import { decodeChangeCursor, encodeChangeCursor, RECOVER_HINT } from './capture/cursor.js';
+import { compileTripMatcher, type TripMatcher } from '../trips/match-filter.js';
+import { decodeChangeCursor, encodeChangeCursor } from './capture/cursor.js';
 import {
   atSnapshot,
   positionKey,
@@ -20,20 +19,16 @@ import {
   positionAccepted,
   readNetChanges,
   type CaptureRelations,
+  type ChangeRead,
   type NetChange,
   type PositionRequest,
 } from './capture/queries.js';
 import { closeWindow, openWindow, readWindowPage, type CatchUpWindow } from './capture/windows.js';
-import {
-  ChangeSubscriber,
-  type ChangeChunk,
-  type ChangeStreamEvent,
-  type StreamKind,
-  type TripChangeEvent,
-} from './change-subscriber.js';
+import { ChangeSubscriber, type ChangeChunk, type ChangeStreamEvent, type StreamKind } from './change-subscriber.js';
+import { captureLost, cursorExpired, cursorRefused, feedFellBehind } from './change-errors.js';
+import { viewOf } from './change-view.js';
 import { ActivitySignal, FilterGroups, type FilterGroup } from './filter-groups.js';
 import type { SubscribeArgs } from './subscribe-args.js';
-import { CURSOR_EXPIRED } from './stream-cursor.js';
 import { feedCounters, TickLoop } from './tick-loop.js';
 
 export interface ChangeFeedOptions {
@@ -52,6 +47,24 @@ export interface ChangeFeedOptions {
    * being true, so the next tick is not an hour away.
    */
   wakeUpsReliable?: () => boolean;
+}
+
+/** Who takes part in one step, and where each catching-up subscriber's next page comes from. */
+interface StepPlan {
+  /** Subscribers without a cursor, placed at the statement's snapshot once it is read. */
+  newcomers: ChangeSubscriber[];
+  /** The shared statement's positions: the feed's first when feedInStatement, then one per catch-up position. */
+  requests: PositionRequest[];
+  /** The feed has a position and live subscribers to deliver to. */
+  following: boolean;
+  feedInStatement: boolean;
+  catchUpLimit: number;
+  /** Catching up in the shared statement, by position: the index of their request. */
+  byPosition: Map<string, { index: number; subscribers: ChangeSubscriber[] }>;
+  /** Far behind, reading their window's pages, by window and position. */
+  windowed: Map<string, { window: CatchUpWindow; from: ChangePosition; subscribers: ChangeSubscriber[] }>;
+  /** Their last page came back full: a window is opened for them, by position. */
+  toOpen: Map<string, { from: ChangePosition; subscribers: ChangeSubscriber[] }>;
 }
 
 interface Group extends FilterGroup<ChangeSubscriber> {
@@ -136,7 +149,7 @@ export class ChangeFeed {
     const resumeFrom = args.after == null ? undefined : decodeChangeCursor(afterFrom, args.after, this.stream);
     // Checked again where it reads (the catching-up path): a recapture since the last read is not known here.
     if (resumeFrom !== undefined && (this.belowHorizon(resumeFrom) || this.beforeRecapture(resumeFrom))) {
-      throw expired(afterFrom);
+      throw cursorExpired(afterFrom);
     }
     if (this.stopped) {
       throw gatewayError('SHUTTING_DOWN', `${field}: the gateway is shutting down; subscribe again in a moment`);
@@ -253,7 +266,7 @@ export class ChangeFeed {
       this.logger.warn('a live cursor names a position the database refuses; that subscriber is ended', {
         argument: subscriber.afterFrom,
       });
-      subscriber.terminate(refusedCursor(subscriber.afterFrom));
+      subscriber.terminate(cursorRefused(subscriber.afterFrom));
       this.release(subscriber);
       dropped = true;
     }
@@ -271,6 +284,42 @@ export class ChangeFeed {
    * step should follow at once.
    */
   private async step(): Promise<boolean> {
+    const plan = this.planStep();
+    let read: ChangeRead;
+    try {
+      this.counters.feedStatements += 1;
+      if (plan.byPosition.size > 0) this.counters.catchUpStatements += 1;
+      read = await readNetChanges(this.db, this.relations, plan.requests);
+    } catch (error) {
+      this.requeue(plan.newcomers);
+      throw error;
+    }
+    this.horizon = read.horizon;
+    if (!read.intact) return this.restartAfterRepair(plan);
+    const lost = this.followersLost(plan, read);
+    if (lost) {
+      this.requeue(plan.newcomers);
+      for (const subscriber of this.groups.subscribers()) subscriber.terminate(lost);
+      this.dropFeedWindow();
+      this.position = undefined;
+      return true;
+    }
+    // Each phase runs whatever the others answered: the step repeats if any of them wants it.
+    const again = [await this.advanceFeed(plan, read)];
+    const feedKey = positionKey(this.position!);
+    again.push(this.offerCatchUpPages(plan, read, feedKey));
+    again.push(await this.offerWindowPages(plan, feedKey));
+    again.push(await this.openWindows(plan));
+    again.push(this.placeNewcomers(plan, read, feedKey));
+    return again.includes(true);
+  }
+
+  /**
+   * Who takes part in this step and how: newcomers with a cursor start catching up, and every catching-up
+   * subscriber with room is grouped by where its next page comes from (the shared statement, a window, or
+   * a window to open).
+   */
+  private planStep(): StepPlan {
     const starting = [...this.pending];
     this.pending.clear();
     for (const subscriber of starting) {
@@ -279,123 +328,121 @@ export class ChangeFeed {
       subscriber.startJoining(subscriber.resumeFrom);
       this.joining.add(subscriber);
     }
-    const newcomers = starting.filter((s) => s.state === 'pending');
-
     const limit = this.config.feedBatchRows;
-    // Catch-up pages as large as half the buffer (the room a subscriber needs to take part).
-    const catchUpLimit = Math.max(limit, Math.floor(this.config.subscriberBufferRows / 2));
-    const requests: PositionRequest[] = [];
     const following = this.position !== undefined && this.groups.live > 0;
-    // The feed reads its own position in the shared statement unless it is far behind (its window).
-    const feedInStatement = following && !this.feedWindow && !this.feedWantsWindow;
-    if (feedInStatement) requests.push({ position: this.position!, limit });
-    const byPosition = new Map<string, { index: number; subscribers: ChangeSubscriber[] }>();
-    /** Subscribers far behind, reading their window's pages, grouped by window and position. */
-    const windowed = new Map<
-      string,
-      { window: CatchUpWindow; from: ChangePosition; subscribers: ChangeSubscriber[] }
-    >();
-    const toOpen = new Map<string, { from: ChangePosition; subscribers: ChangeSubscriber[] }>();
+    const plan: StepPlan = {
+      newcomers: starting.filter((s) => s.state === 'pending'),
+      requests: [],
+      following,
+      // The feed reads its own position in the shared statement unless it is far behind (its window).
+      feedInStatement: following && !this.feedWindow && !this.feedWantsWindow,
+      // Catch-up pages as large as half the buffer (the room a subscriber needs to take part).
+      catchUpLimit: Math.max(limit, Math.floor(this.config.subscriberBufferRows / 2)),
+      byPosition: new Map(),
+      windowed: new Map(),
+      toOpen: new Map(),
+    };
+    if (plan.feedInStatement) plan.requests.push({ position: this.position!, limit });
     for (const subscriber of this.joining) {
       if (!subscriber.hasRoom || subscriber.position === undefined) continue;
       const key = positionKey(subscriber.position);
       const window = this.windows.get(subscriber);
       if (window) {
         const group = `${window.id}|${key}`;
-        const entry = windowed.get(group) ?? { window, from: subscriber.position, subscribers: [] };
+        const entry = plan.windowed.get(group) ?? { window, from: subscriber.position, subscribers: [] };
         entry.subscribers.push(subscriber);
-        windowed.set(group, entry);
+        plan.windowed.set(group, entry);
         continue;
       }
       if (this.wantWindow.has(subscriber)) {
-        const entry = toOpen.get(key) ?? { from: subscriber.position, subscribers: [] };
+        const entry = plan.toOpen.get(key) ?? { from: subscriber.position, subscribers: [] };
         entry.subscribers.push(subscriber);
-        toOpen.set(key, entry);
+        plan.toOpen.set(key, entry);
         continue;
       }
-      let entry = byPosition.get(key);
+      let entry = plan.byPosition.get(key);
       if (!entry) {
-        entry = { index: requests.length, subscribers: [] };
-        requests.push({ position: subscriber.position, limit: catchUpLimit });
-        byPosition.set(key, entry);
+        entry = { index: plan.requests.length, subscribers: [] };
+        plan.requests.push({ position: subscriber.position, limit: plan.catchUpLimit });
+        plan.byPosition.set(key, entry);
       }
       entry.subscribers.push(subscriber);
     }
-    let read;
-    try {
-      this.counters.feedStatements += 1;
-      if (byPosition.size > 0) this.counters.catchUpStatements += 1;
-      read = await readNetChanges(this.db, this.relations, requests);
-    } catch (error) {
-      for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
-      throw error;
-    }
-    this.horizon = read.horizon;
-    if (!read.intact) {
-      // The table was replaced (a refresh that swaps in a new table) or a trigger was
-      // dropped or disabled: changes may have gone unrecorded, so no position is exact
-      // any more. Every stream ends with the way to recover; new ones start after the repair.
-      // Repaired first: a client that re-reads on the error then gets a position past the repair.
-      for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
-      await this.repair();
-      this.epoch = undefined;
-      const lost = [...this.joining, ...this.groups.subscribers()];
-      for (const subscriber of lost) subscriber.terminate(captureLost());
-      this.dropFeedWindow();
-      this.position = undefined;
-      return this.pending.size > 0;
-    }
-    // The streams that follow the feed may have lost changes, which used to go unnoticed, when another
-    // gateway sharing this change record put the capture back since the feed's position (a trigger disabled
-    // for a while, the gateway schema recreated; this read then finds it intact again), or when retention
-    // deleted a change newer than the feed's stamp saw (a gateway paused past the shortest retention). The
-    // pruner also passes a feed that merely sat idle between two polls, with nothing lost: its streams go on.
-    // Catching-up subscribers are checked where they read.
+    return plan;
+  }
+
+  /** Newcomers not placed by a step that ended early wait for the next one. */
+  private requeue(newcomers: readonly ChangeSubscriber[]): void {
+    for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
+  }
+
+  /**
+   * The table was replaced (a refresh that swaps in a new table) or a trigger was dropped or disabled:
+   * changes may have gone unrecorded, so no position is exact any more. Every stream ends with the way to
+   * recover; new ones start after the repair. Repaired first: a client that re-reads on the error then gets
+   * a position past the repair.
+   */
+  private async restartAfterRepair(plan: StepPlan): Promise<boolean> {
+    this.requeue(plan.newcomers);
+    await this.repair();
+    this.epoch = undefined;
+    const lost = [...this.joining, ...this.groups.subscribers()];
+    for (const subscriber of lost) subscriber.terminate(captureLost());
+    this.dropFeedWindow();
+    this.position = undefined;
+    return this.pending.size > 0;
+  }
+
+  /**
+   * Why the streams that follow the feed must end, if they may have lost changes (which used to go unnoticed):
+   * another gateway sharing this change record put the capture back since the feed's position (a trigger
+   * disabled for a while, the gateway schema recreated; this read then finds it intact again), or retention
+   * deleted a change newer than the feed's stamp saw (a gateway paused past the shortest retention). The
+   * pruner also passes a feed that merely sat idle between two polls, with nothing lost: its streams go on.
+   * Catching-up subscribers are checked where they read (stillJoining).
+   */
+  private followersLost(plan: StepPlan, read: ChangeRead): GraphQLError | null {
     // The identity changed since the last read: the capture was put back after the feed's position. The same
     // as beforeRecapture, and also when a gateway of a version before recaptured_xid put it back.
     const epochChanged = this.epoch !== undefined && read.epoch !== this.epoch;
     this.epoch = read.epoch;
     this.recapturedXid = read.recapturedXid;
-    const recaptured = following && (epochChanged || this.beforeRecapture(this.position!));
-    const behind = following && this.belowHorizon(this.position!);
-    const seen = behind ? positionSeq(this.position!) : null;
-    if (recaptured || (behind && (seen === null || read.prunedSeq > seen))) {
-      const lost = recaptured ? captureLost() : fellBehind();
-      for (const subscriber of newcomers) if (subscriber.state === 'pending') this.pending.add(subscriber);
-      for (const subscriber of this.groups.subscribers()) subscriber.terminate(lost);
-      this.dropFeedWindow();
-      this.position = undefined;
-      return true;
-    }
-    let again = false;
+    if (!plan.following) return null;
+    if (epochChanged || this.beforeRecapture(this.position!)) return captureLost();
+    if (!this.belowHorizon(this.position!)) return null;
+    const seen = positionSeq(this.position!);
+    return seen === null || read.prunedSeq > seen ? feedFellBehind() : null;
+  }
 
-    // The feed itself.
-    const previous = this.position;
-    if (feedInStatement) {
-      const next = read.positions[0]!;
-      this.position = next;
-      await this.deliver(read.changes[0]!, previous!, next);
-      if (read.more[0]) {
-        again = true;
-        // Full pages in a row: the rest of a long gap (one huge sync) comes from a window, not from a
-        // rescan of the gap for every page. One full page (a sync a little over a page) reads on.
-        this.feedFullPages += 1;
-        if (this.feedFullPages >= 2) this.feedWantsWindow = true;
-      } else {
-        this.feedFullPages = 0;
-      }
-    } else if (following) {
-      again = await this.feedFromWindow();
-    } else {
+  /** The feed's own next page (from the shared statement or its window); returns whether to step again. */
+  private async advanceFeed(plan: StepPlan, read: ChangeRead): Promise<boolean> {
+    if (!plan.following) {
       // Nobody follows: jump to the end instead of reading changes nobody wants.
       this.dropFeedWindow();
       this.position = atSnapshot(read.snapshot);
+      return false;
     }
-    const feedKey = positionKey(this.position!);
+    if (!plan.feedInStatement) return this.feedFromWindow();
+    const previous = this.position!;
+    const next = read.positions[0]!;
+    this.position = next;
+    await this.deliver(read.changes[0]!, previous, next);
+    if (!read.more[0]) {
+      this.feedFullPages = 0;
+      return false;
+    }
+    // Full pages in a row: the rest of a long gap (one huge sync) comes from a window, not from a rescan of
+    // the gap for every page. One full page (a sync a little over a page) reads on.
+    this.feedFullPages += 1;
+    if (this.feedFullPages >= 2) this.feedWantsWindow = true;
+    return true;
+  }
 
-    // Subscribers catching up: their page, then the feed once they reach its position.
-    for (const { index, subscribers } of byPosition.values()) {
-      const from = requests[index]!.position;
+  /** Subscribers catching up in the shared statement: their page, then the feed once they reach its position. */
+  private offerCatchUpPages(plan: StepPlan, read: ChangeRead, feedKey: string): boolean {
+    let again = false;
+    for (const { index, subscribers } of plan.byPosition.values()) {
+      const from = plan.requests[index]!.position;
       const to = read.positions[index]!;
       for (const subscriber of subscribers) {
         if (!this.stillJoining(subscriber, from)) continue;
@@ -407,11 +454,17 @@ export class ChangeFeed {
         if (read.more[index] && subscriber.state === 'joining') this.wantWindow.add(subscriber);
       }
     }
-    for (const { window, from, subscribers } of windowed.values()) {
+    return again;
+  }
+
+  /** Subscribers far behind: the next page of their window, read once per window and position. */
+  private async offerWindowPages(plan: StepPlan, feedKey: string): Promise<boolean> {
+    let again = false;
+    for (const { window, from, subscribers } of plan.windowed.values()) {
       const live = subscribers.filter((subscriber) => this.stillJoining(subscriber, from));
       if (live.length === 0) continue;
       this.counters.catchUpStatements += 1;
-      const page = await readWindowPage(this.db, this.relations, window, from, catchUpLimit);
+      const page = await readWindowPage(this.db, this.relations, window, from, plan.catchUpLimit);
       if (page === null) {
         // Swept (or emptied by a crash): a new window from where they are.
         for (const subscriber of live) this.leaveWindow(subscriber, true);
@@ -426,7 +479,13 @@ export class ChangeFeed {
         else if (subscriber.hasRoom) again = true;
       }
     }
-    for (const { from, subscribers } of toOpen.values()) {
+    return again;
+  }
+
+  /** One window per position for the subscribers whose last page came back full; they read it next step. */
+  private async openWindows(plan: StepPlan): Promise<boolean> {
+    let again = false;
+    for (const { from, subscribers } of plan.toOpen.values()) {
       const live = subscribers.filter((subscriber) => this.stillJoining(subscriber, from));
       if (live.length === 0) continue;
       this.counters.catchUpStatements += 1;
@@ -440,7 +499,16 @@ export class ChangeFeed {
       }
       again = true;
     }
-    for (const subscriber of newcomers) {
+    return again;
+  }
+
+  /**
+   * Newcomers without a cursor start at the statement's snapshot: live at once when that is the feed's
+   * position, else catching up to it.
+   */
+  private placeNewcomers(plan: StepPlan, read: ChangeRead, feedKey: string): boolean {
+    let again = false;
+    for (const subscriber of plan.newcomers) {
       if (subscriber.state !== 'pending') continue;
       const start = atSnapshot(read.snapshot);
       if (positionKey(start) === feedKey) {
@@ -466,7 +534,7 @@ export class ChangeFeed {
       return false;
     }
     if (this.belowHorizon(from)) {
-      subscriber.terminate(expired(subscriber.afterFrom, 'catching up'));
+      subscriber.terminate(cursorExpired(subscriber.afterFrom, 'catching up'));
       return false;
     }
     return true;
@@ -561,81 +629,4 @@ export class ChangeFeed {
     this.loop.idle();
     this.activity.update(this.size > 0);
   }
-}
-
-/**
- * A read's net changes as one subscriber's view (docs/subscriptions.md,
- * "Filtered streams"): a row that enters the filter is an INSERT, one that
- * leaves it a DELETE, a change inside it an UPDATE. tripsAdded carries the
- * rows that appeared (inserted, or deleted and inserted again) inside it.
- */
-export function viewOf(
-  kind: StreamKind,
-  matches: TripMatcher | null,
-  changes: readonly NetChange[],
-): { items: (TripRow | TripChangeEvent)[]; ids: bigint[] } {
-  const test = (row: MatchableTripRow | null) => row !== null && (matches === null || matches(row));
-  const items: (TripRow | TripChangeEvent)[] = [];
-  const ids: bigint[] = [];
-  for (const change of changes) {
-    const after = test(change.after);
-    if (kind === 'added') {
-      if (after && (change.before === null || change.reinserted)) {
-        items.push(change.after!);
-        ids.push(BigInt(change.id));
-      }
-      continue;
-    }
-    const before = test(change.before);
-    if (!before && !after) continue;
-    const event: TripChangeEvent = !before
-      ? { kind: 'INSERT', tripId: change.id, trip: change.after }
-      : !after
-        ? { kind: 'DELETE', tripId: change.id, trip: null }
-        : { kind: 'UPDATE', tripId: change.id, trip: change.after };
-    items.push(event);
-    ids.push(BigInt(change.id));
-  }
-  return { items, ids };
-}
-
-/**
- * `catching up`: the cursor was valid when the subscription started, but the stream, still catching up from
- * it, fell behind what the change record keeps (retention is applied by every gateway sharing the gateway
- * schema, so the shortest LIVE_CHANGE_RETENTION_SECONDS among them is the one that counts).
- */
-function expired(argument: string, when: 'at start' | 'catching up' = 'at start'): GraphQLError {
-  // The horizon moves up for two reasons: retention, and the capture put back on the table (by any gateway).
-  const why =
-    '(older than LIVE_CHANGE_RETENTION_SECONDS, the shortest among gateways sharing GATEWAY_SCHEMA, or the ' +
-    'change capture was put back on the table since: a trigger disabled for a while, a table replaced)';
-  const what =
-    when === 'at start'
-      ? `the change record no longer reaches back to this cursor ${why}`
-      : `while this stream was catching up, the change record dropped changes it still needed ${why}`;
-  return new GraphQLError(`${argument}: ${what}; ${RECOVER_HINT}`, { extensions: { code: CURSOR_EXPIRED, argument } });
-}
-
-function refusedCursor(argument: string): GraphQLError {
-  return new UserInputError(
-    argument,
-    `is not a valid stream cursor (the database cannot read its position); ${RECOVER_HINT}`,
-  );
-}
-
-function fellBehind(): GraphQLError {
-  return new GraphQLError(
-    'this gateway fell behind the change record by more than LIVE_CHANGE_RETENTION_SECONDS (the shortest among ' +
-      'gateways sharing GATEWAY_SCHEMA), and changes this stream had not delivered were dropped; ' +
-      RECOVER_HINT,
-    { extensions: { code: CURSOR_EXPIRED } },
-  );
-}
-
-function captureLost(): GraphQLError {
-  return new GraphQLError(
-    'the synced table was replaced, or its change capture was dropped or disabled for a while: the changes in ' +
-      `between are unknown, so this stream cannot continue exactly; ${RECOVER_HINT}`,
-    { extensions: { code: CURSOR_EXPIRED } },
-  );
 }
