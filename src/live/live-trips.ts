@@ -1,29 +1,27 @@
-import { gatewayError } from '../errors.js';
-import { CompiledQuery } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import type { LiveConfig } from '../config/live.js';
 import type { Db } from '../db/database.js';
-import { connectDedicatedClient } from '../db/dedicated-client.js';
 import type { PasswordSource } from '../db/pool.js';
-import type { Logger } from '../logger.js';
-import type { CachedSyncStatus } from '../sync/cached-sync-status.js';
-import { parseSyncNotification, parseTableChange } from '../sync/sync-notification.js';
 import { qualified } from '../db/sql-identifiers.js';
 import { sqlState } from '../db/sql-state.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { CachedSyncStatus } from '../sync/cached-sync-status.js';
+import { readStreamPosition, type StreamRead } from '../trips/queries.js';
 import { CaptureUnavailable, installCapture } from './capture/install.js';
 import { readStamp, type CaptureRelations } from './capture/queries.js';
-import { pruneChangeRecord } from './capture/retention.js';
 import { ChangeFeed } from './change-feed.js';
-import type { SubscribeArgs } from './subscribe-args.js';
+import { startChangePruning } from './change-pruner.js';
 import type { ChangeStreamEvent } from './change-subscriber.js';
-import { verifyListenDelivers } from './listen-probe.js';
-import { NotifyListener } from './notify-listener.js';
+import { createFeedListener } from './feed-listener.js';
+import { captureUnavailable, warnKeyFallback } from './key-fallback.js';
+import type { NotifyListener } from './notify-listener.js';
 import { encodeStreamCursor, streamIdentity } from './stream-cursor.js';
-import { readStreamPosition, type StreamRead } from '../trips/queries.js';
+import type { SubscribeArgs } from './subscribe-args.js';
 import type { TripStreamEvent } from './subscriber.js';
+import { syncStatusFollower } from './sync-status-follower.js';
 import { TripFeed } from './trip-feed.js';
-import { describeError } from '../errors.js';
 
 /**
  * How live changes are found (docs/subscriptions.md):
@@ -113,93 +111,32 @@ export function createLiveTrips({
     gatewaySchema: database.gatewaySchema,
   };
   const captureTarget = { ...relations, notifyChannel: live.notifyChannel };
-  let following: AbortController | undefined;
-  const followSyncStatus = (active: boolean) => {
-    if (!syncStatus) return;
-    if (active && !following) {
-      const controller = new AbortController();
-      following = controller;
-      void (async () => {
-        try {
-          for await (const _status of syncStatus.subscribe(controller.signal)) feed.wake('sync status changed');
-        } catch (error) {
-          log.warn('stopped following the sync status; the feed still polls', { error: describeError(error) });
-        }
-      })();
-    } else if (!active && following) {
-      following.abort();
-      following = undefined;
-    }
+  const fallback = {
+    switchedOff: live.capture === 'off',
+    synced: relations.synced,
+    gatewaySchema: database.gatewaySchema,
   };
-  const listenHost = live.listenHost;
-  const listenWhere = listenHost
-    ? `LIVE_LISTEN_HOST ${listenHost.host}:${listenHost.port ?? database.port}`
-    : `${database.host}:${database.port}`;
-  if (live.notifyChannel !== null) {
-    log.info('LISTEN connection host', {
-      host: listenWhere,
-      direct: listenHost !== null ? 'LIVE_LISTEN_HOST' : "the database's own host (checked by a probe notification)",
-    });
-  }
+  const wake = (reason: string) => (changeFeed ?? keyFeed).wake(reason);
+  const followSyncStatus = syncStatusFollower(syncStatus, wake, log);
+  const paused = () => activity?.paused ?? false;
   const keyFeed = new TripFeed({ db, config: live, stream, logger: log, onActivityChange: followSyncStatus });
   let changeFeed: ChangeFeed | undefined;
   let mechanism: LiveMechanism = 'pending';
   let decided: () => void = () => undefined;
   const decision = new Promise<void>((resolve) => (decided = resolve));
   let stopped = false;
-  let pruneTimer: NodeJS.Timeout | undefined;
+  let stopPruning: (() => void) | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
-  const feed = {
-    wake: (reason: string) => (changeFeed ?? keyFeed).wake(reason),
-  };
+  const listener = createFeedListener({ database, live, logger: log, password, pgClient, wake, onRowsChanged, paused });
 
-  const startPruning = () => {
-    const everyMs = Math.max(1000, Math.min(300_000, (live.changeRetentionSeconds * 1000) / 4));
-    const prune = async () => {
-      // Retention is a bound, not a schedule: a paused gateway prunes at its first tick after resuming.
-      if (activity?.paused) return;
-      try {
-        const result = await pruneChangeRecord(maintenanceDb, relations, live.changeRetentionSeconds);
-        if (result.dropped > 0) log.info('pruned the change record', { ...result });
-      } catch (error) {
-        log.warn('cannot prune the change record; will retry', { error: describeError(error) });
-      }
-    };
-    void prune();
-    pruneTimer = setInterval(() => void prune(), everyMs);
-    pruneTimer.unref();
-  };
-
-  // Switched off on purpose: the advice is to switch it on, not a grant.
-  const switchedOff = live.capture === 'off';
   const fallBack = async (reason: string) => {
     mechanism = 'key-high-water';
-    let replication = false;
-    try {
-      const { rows } = await maintenanceDb.executeQuery<{ replication: boolean; role: string }>(
-        CompiledQuery.raw(
-          'SELECT rolreplication AS replication, current_user AS role FROM pg_roles WHERE rolname = current_user',
-        ),
-      );
-      replication = rows[0]?.replication === true;
-    } catch {
-      // The warning below is what matters.
-    }
-    const consequence =
-      'tripsAdded falls back to the key high-water mark (id > newest id streamed): a row whose id is not above ' +
-      'the newest one streamed, or that commits after a higher id, is never streamed; tripChanges is unavailable. ';
-    log.warn(
-      switchedOff
-        ? `live changes: NOT exact. LIVE_CHANGE_CAPTURE=off, so ${consequence}Fix: unset LIVE_CHANGE_CAPTURE (or set it to auto) and restart.`
-        : `live changes: NOT exact. The change capture cannot be installed, so ${consequence}` +
-            `Fix: GRANT TRIGGER ON ${relations.synced} TO <the gateway role>, and let that role create objects in ` +
-            `schema ${database.gatewaySchema} (GRANT CREATE ON SCHEMA ... or make it the owner), then restart.`,
-      { reason, replicationRole: replication, mechanism },
-    );
+    await warnKeyFallback(maintenanceDb, log, fallback, reason);
   };
 
+  /** Decides the mechanism; false when it cannot be decided yet (try again later). */
   const prepareOnce = async (): Promise<boolean> => {
-    if (live.capture === 'off') {
+    if (fallback.switchedOff) {
       await fallBack('LIVE_CHANGE_CAPTURE=off');
       return true;
     }
@@ -242,7 +179,13 @@ export function createLiveTrips({
       table: relations.synced,
       retentionSeconds: live.changeRetentionSeconds,
     });
-    startPruning();
+    stopPruning = startChangePruning({
+      db: maintenanceDb,
+      relations,
+      retentionSeconds: live.changeRetentionSeconds,
+      logger: log,
+      paused,
+    });
     return true;
   };
 
@@ -266,64 +209,6 @@ export function createLiveTrips({
   };
 
   const whenDecided = <T>(run: () => T): T | Promise<T> => (mechanism === 'pending' ? decision.then(run) : run());
-  const subscribeAdded = (args: SubscribeArgs) =>
-    whenDecided((): Subscription => (changeFeed ? changeFeed.subscribe('added', args) : keyFeed.subscribe(args)));
-  const subscribeChanges = (args: SubscribeArgs) =>
-    whenDecided((): Subscription => {
-      if (changeFeed) return changeFeed.subscribe('changes', args);
-      throw gatewayError(
-        'CHANGE_CAPTURE_UNAVAILABLE',
-        switchedOff
-          ? 'tripChanges: the change capture is switched off on this gateway (LIVE_CHANGE_CAPTURE=off), so changes ' +
-              'cannot be streamed exactly; see /health (liveChanges).'
-          : 'tripChanges: this gateway cannot capture changes exactly (the role may not install the change capture ' +
-              `on ${relations.synced}); GRANT TRIGGER on it to the gateway's role and restart. See /health (liveChanges).`,
-      );
-    });
-  const listener =
-    live.notifyChannel === null
-      ? undefined
-      : new NotifyListener({
-          channel: live.notifyChannel,
-          connect: async () => {
-            const client = await connectDedicatedClient(database, {
-              password,
-              Client: pgClient,
-              applicationName: 'lakebase-graphql-listen',
-              host: listenHost,
-            });
-            try {
-              // A pooled host accepts LISTEN and then loses notifications; a failed
-              // probe makes the listener report it and retry at its slowest rate.
-              await verifyListenDelivers(client, listenWhere);
-            } catch (error) {
-              await client.end().catch(() => {});
-              throw error;
-            }
-            return client;
-          },
-          onNotify: (payload) => {
-            // A notification about another table, or about a status change
-            // without rows, brings nothing to stream. Anything unparsable
-            // (an operator's bare NOTIFY) wakes the feed: a tick is cheap.
-            const notification = parseSyncNotification(payload) ?? parseTableChange(payload);
-            if (notification?.event === 'status') return;
-            if (notification && (notification.schema !== database.schema || notification.table !== database.table)) {
-              return;
-            }
-            feed.wake('notify');
-            onRowsChanged?.();
-          },
-          onListening: () => {
-            feed.wake('listening');
-            onRowsChanged?.();
-          },
-          // Back to the short poll at once: the next tick must not wait for the safety net's interval.
-          onLost: () => feed.wake('listen lost'),
-          logger: log,
-          maxLifetimeMs: database.maxLifetimeSeconds * 1000,
-          paused: () => activity?.paused ?? false,
-        });
   return {
     get feed() {
       return changeFeed ?? keyFeed;
@@ -333,8 +218,13 @@ export function createLiveTrips({
     },
     listener,
     prepare,
-    subscribeAdded,
-    subscribeChanges,
+    subscribeAdded: (args) =>
+      whenDecided((): Subscription => (changeFeed ? changeFeed.subscribe('added', args) : keyFeed.subscribe(args))),
+    subscribeChanges: (args) =>
+      whenDecided((): Subscription => {
+        if (changeFeed) return changeFeed.subscribe('changes', args);
+        throw captureUnavailable(fallback);
+      }),
     // The exact capture's position is a stamp (capture/position.ts), and needs no newest id; the fallback's
     // is the newest id.
     readPosition: async (trx) =>
@@ -346,13 +236,12 @@ export function createLiveTrips({
     start: () => listener?.start(),
     async stop() {
       stopped = true;
-      clearInterval(pruneTimer);
+      stopPruning?.();
       clearTimeout(retryTimer);
-      following?.abort();
-      following = undefined;
+      followSyncStatus(false);
       await Promise.all([keyFeed.stop(), changeFeed?.stop(), listener?.stop()]);
     },
-    wake: (reason) => feed.wake(reason),
+    wake,
   };
 }
 
