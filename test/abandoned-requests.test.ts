@@ -12,7 +12,7 @@ import { listen, type Listening } from '../src/server/http/listen.js';
 import { capturingLogger } from './support/captured-log.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { sleep } from './support/live.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, lockWaiters, type TestDatabase } from './support/database.js';
 import { startSlowCancelProxy, type SlowCancelProxy } from './support/slow-cancel-proxy.js';
 import { insertTrickyTrips } from './support/trips-fixture.js';
 
@@ -20,11 +20,7 @@ const TIMEOUTS = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, shutdownG
 
 /** The gateway's statements waiting for a lock on the synced table. */
 async function gatewayLockWaiters(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM pg_stat_activity
-      WHERE wait_event_type = 'Lock' AND datname = current_database() AND application_name = 'lakebase-graphql'`,
-  );
-  return Number(rows[0]!.n);
+  return (await lockWaiters(pool, 'lakebase-graphql')).length;
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen, type Listening } from '../src/server/http/listen.js';
+import { lockWaiters } from './support/database.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { insertTrips, sleep } from './support/live.js';
 import { send as request } from './support/raw-sse.js';
@@ -24,13 +25,7 @@ async function requestHeldByLock(origin: string, lock: pg.PoolClient, pool: pg.P
     { 'content-type': 'application/json', accept: 'application/json' },
     JSON.stringify({ query: '{ trips(first: 3) { edges { node { tripId } } } }' }),
   );
-  for (let waited = 0; waited < 100; waited += 1) {
-    const { rows } = await pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-    );
-    if (rows[0]!.n !== '0') break;
-    await sleep(20);
-  }
+  for (let waited = 0; waited < 100 && (await lockWaiters(pool)).length === 0; waited += 1) await sleep(20);
   // Wrapped: returned bare, the async function's promise would wait for the answer itself.
   return { answer };
 }

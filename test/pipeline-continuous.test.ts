@@ -10,7 +10,7 @@ import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
 import { insertNewTrips } from '../src/dev/pipeline/source-writes.js';
 import { randomTrips } from '../src/dev/pipeline/random-trips.js';
 import { SyncWorker, type SyncWorkerOptions } from '../src/dev/pipeline/worker.js';
-import type { TestDatabase } from './support/database.js';
+import { lockWaiters, type TestDatabase } from './support/database.js';
 import {
   createPipelineTestDatabase,
   createWorkerPool,
@@ -173,13 +173,7 @@ describe('CONTINUOUS worker', () => {
       await blocker.query(`SELECT id FROM ${r.synced} WHERE id = 5 FOR UPDATE`);
       await db.pool.query(`UPDATE ${r.source} SET fare_amount = 2 WHERE id <= 400`);
       const pid = await eventually(
-        async () => {
-          const { rows } = await db.pool.query<{ pid: number }>(
-            `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-            [WRITERS_APP],
-          );
-          return rows[0]?.pid ?? null;
-        },
+        async () => (await lockWaiters(db.pool, WRITERS_APP))[0] ?? null,
         (found) => found !== null,
         'a writer to block on row 5',
       );

@@ -9,7 +9,7 @@ import { relations, type PipelineNames } from '../src/dev/pipeline/names.js';
 import { seedLocalPipeline } from '../src/dev/pipeline/seed.js';
 import { readUpdate, type PipelineUpdate } from '../src/dev/pipeline/updates.js';
 import { SyncWorker } from '../src/dev/pipeline/worker.js';
-import type { TestDatabase } from './support/database.js';
+import { lockWaiters, type TestDatabase } from './support/database.js';
 import {
   createPipelineTestDatabase,
   createWorkerPool,
@@ -89,13 +89,7 @@ describe('TRIGGERED worker across crashes', () => {
       await blocker.query(`SELECT id FROM ${r.synced} WHERE id = 5 FOR UPDATE`);
       const { updateId } = await source.startUpdate({ fullRefresh: false });
       const pid = await eventually(
-        async () => {
-          const { rows } = await db.pool.query<{ pid: number }>(
-            `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-            [APP],
-          );
-          return rows[0]?.pid ?? null;
-        },
+        async () => (await lockWaiters(db.pool, APP))[0] ?? null,
         (found) => found !== null,
         'the worker to block on row 5',
       );

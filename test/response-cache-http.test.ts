@@ -10,6 +10,7 @@ import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
 import { CachedSyncStatus } from '../src/sync/cached-sync-status.js';
 import { DatabricksSyncSource } from '../src/sync/databricks-source.js';
 import type { SyncedTableInfo } from '../src/sync/source.js';
+import { lockWaiters } from './support/database.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { startLiveGateway, type LiveGateway } from './support/live.js';
@@ -399,16 +400,7 @@ describe('an answer overtaken by a write while it was computed', () => {
       await writer.query(`LOCK TABLE "default".trips_synced IN ACCESS EXCLUSIVE MODE`);
       const discarded = cache.store.stats.discarded;
       const answer = gw.query(LATEST);
-      await expect
-        .poll(
-          async () =>
-            (
-              await gw.database.pool.query(
-                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-              )
-            ).rows[0].n,
-        )
-        .toBe(1);
+      await expect.poll(async () => (await lockWaiters(gw.database.pool)).length).toBe(1);
       await writer.query('COMMIT');
       expect((await answer).body).toEqual(await latestFromSql(gw.database.pool));
       await settled(gw);

@@ -80,3 +80,17 @@ export async function dropTestRole(role: string): Promise<void> {
     await client.end();
   }
 }
+
+/**
+ * Backends of the pool's database waiting for a lock (optionally only one application's), oldest first: how a
+ * test knows that a statement it started is blocked where it meant it to be.
+ */
+export async function lockWaiters(pool: pg.Pool, applicationName?: string): Promise<number[]> {
+  const { rows } = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity
+      WHERE wait_event_type = 'Lock' AND datname = current_database() AND ($1::text IS NULL OR application_name = $1)
+      ORDER BY backend_start`,
+    [applicationName ?? null],
+  );
+  return rows.map((row) => row.pid);
+}
