@@ -1,5 +1,7 @@
 import { EventSource } from 'eventsource';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventIdFor, LONGEST_EVENT_ID, UNCARRIED_POSITION_ID } from '../src/server/sse/event-ids.js';
 import { expectedIds, insertAtRate, insertTrips, sleep, startLiveGateway, type LiveGateway } from './support/live.js';
 
 const SUBSCRIPTION = 'subscription { tripsAdded { trips { tripId } } }';
@@ -80,6 +82,44 @@ describe('a native EventSource resumes from Last-Event-ID', () => {
     }
   });
 
+  it('resumes exactly when the cursor is long: many transactions open in the database', async () => {
+    // Each transaction in progress is listed in the snapshot a cursor holds: 190 of them (another app's writers on
+    // a shared server) make it over 1,000 characters. Ids that long used to be left out, so the EventSource
+    // resumed from its previous id and got rows twice.
+    const holders = await holdOpenTransactions(gw.database.url, 190);
+    const url = `${gw.origin}/graphql?query=${encodeURIComponent('subscription { tripsAdded { cursor trips { tripId } } }')}`;
+    const page = new PlainEventSource(url);
+    try {
+      await page.until(() => page.eventIds.length > 0, 'the first batch');
+      await insertTrips(gw.database.pool, [900_001, 900_002]);
+      await page.until(() => page.ids.length >= 2, 'the first rows');
+      expect(page.eventIds.at(-1)!.length).toBeGreaterThan(1024);
+      gw.http.server.closeAllConnections();
+      await insertTrips(gw.database.pool, [900_003]);
+      await page.until(() => page.opened > 1, 'the reconnect');
+      await page.until(() => page.ids.length >= 3, 'the row written during the drop');
+      await sleep(300);
+      expect(page.ids).toEqual(['900001', '900002', '900003']);
+    } finally {
+      page.source.close();
+      await Promise.all(holders.map((client) => client.end()));
+    }
+  });
+
+  it('an id that stands for a position too long to send back gets CURSOR_EXPIRED saying so', async () => {
+    expect(eventIdFor('a'.repeat(LONGEST_EVENT_ID))).toBe('a'.repeat(LONGEST_EVENT_ID));
+    expect(eventIdFor('a'.repeat(LONGEST_EVENT_ID + 1))).toBe(UNCARRIED_POSITION_ID);
+    const response = await fetch(`${gw.origin}/graphql?query=${encodeURIComponent(SUBSCRIPTION)}`, {
+      headers: { accept: 'text/event-stream', 'last-event-id': UNCARRIED_POSITION_ID },
+    });
+    const data = /event: next\ndata: (.*)\n/.exec(await response.text())?.[1];
+    const error = (JSON.parse(data!) as { errors: { message: string; extensions: Record<string, unknown> }[] })
+      .errors[0]!;
+    expect(error.extensions).toMatchObject({ code: 'CURSOR_EXPIRED', argument: 'Last-Event-ID' });
+    expect(error.message).toMatch(/^Last-Event-ID: the stream's position at the last event received was too long/);
+    expect(error.message).toMatch(/subscribe with after: <that streamCursor>/);
+  });
+
   it('without Last-Event-ID starts at now, as before', async () => {
     const response = await fetch(`${gw.origin}/graphql?query=${encodeURIComponent(SUBSCRIPTION)}`, {
       headers: { accept: 'text/event-stream' },
@@ -109,3 +149,16 @@ describe('a native EventSource resumes from Last-Event-ID', () => {
     }
   });
 });
+
+/** Transactions left open with an id each, as other writers on a shared database server would hold them. */
+async function holdOpenTransactions(url: string, count: number): Promise<pg.Client[]> {
+  const clients: pg.Client[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    clients.push(client);
+    await client.query('BEGIN');
+    await client.query('SELECT pg_current_xact_id()');
+  }
+  return clients;
+}

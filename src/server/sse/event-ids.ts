@@ -1,5 +1,8 @@
 import type { AfterSource } from '../../live/subscribe-args.js';
 import type { ExecutionResult } from 'graphql';
+import { UserInputError } from '../../errors.js';
+import { RECOVER_HINT } from '../../live/capture/cursor.js';
+import { CURSOR_EXPIRED } from '../../live/stream-cursor.js';
 
 /**
  * The SSE `id:` of a subscription event: its stream cursor. A browser's
@@ -15,12 +18,34 @@ import type { ExecutionResult } from 'graphql';
  */
 const ids = new WeakMap<object, string>();
 
+/**
+ * The longest id sent as it is. An EventSource sends it back as a request header when it reconnects: 8 KB leaves
+ * room for a proxy's own headers within Node's default 16 KB request-header limit (http.maxHeaderSize). A
+ * change cursor lists the transactions in progress in the database when it was taken, so it reaches this only
+ * with about a thousand of them open (170 make it about 1,200 characters).
+ */
+export const LONGEST_EVENT_ID = 8192;
+
+/**
+ * The id of an event whose cursor is longer than LONGEST_EVENT_ID. Not a cursor ('.' is outside base64url): an
+ * EventSource that reconnects with it gets CURSOR_EXPIRED saying why (resumeAfter). Sending no id instead made it
+ * resume from its previous id, delivering rows twice, or from none, at "now", losing rows.
+ */
+export const UNCARRIED_POSITION_ID = 'position-too-long.';
+
 /** Only what a single SSE field line can carry (no line breaks, no NUL: the spec drops ids with NUL). */
-const SAFE_ID = /^[^\r\n\0]{1,1024}$/;
+const FIELD_LINE = /^[^\r\n\0]+$/;
+
+/** The SSE id that stands for `cursor`: itself, or UNCARRIED_POSITION_ID when it is too long to send back. */
+export function eventIdFor(cursor: string): string | undefined {
+  if (!FIELD_LINE.test(cursor)) return undefined;
+  return cursor.length > LONGEST_EVENT_ID ? UNCARRIED_POSITION_ID : cursor;
+}
 
 export function recordEventId(result: ExecutionResult, event: unknown): ExecutionResult {
   const cursor = (event as { cursor?: unknown } | null)?.cursor;
-  if (typeof cursor === 'string' && SAFE_ID.test(cursor)) ids.set(result, cursor);
+  const id = typeof cursor === 'string' ? eventIdFor(cursor) : undefined;
+  if (id !== undefined) ids.set(result, id);
   return result;
 }
 
@@ -29,7 +54,8 @@ export function eventIdOf(result: ExecutionResult): string | undefined {
   if (id !== undefined) return id;
   for (const error of result.errors ?? []) {
     const cursor = error.extensions?.cursor;
-    if (typeof cursor === 'string' && SAFE_ID.test(cursor)) return cursor;
+    const errorId = typeof cursor === 'string' ? eventIdFor(cursor) : undefined;
+    if (errorId !== undefined) return errorId;
   }
   return undefined;
 }
@@ -46,5 +72,14 @@ export function resumeAfter(
   after: string | null | undefined,
 ): { after: string | null | undefined; afterFrom: AfterSource } {
   const lastEventId = request?.headers.get('last-event-id')?.trim();
+  if (lastEventId === UNCARRIED_POSITION_ID) {
+    throw new UserInputError(
+      'Last-Event-ID',
+      `the stream's position at the last event received was too long to send as an SSE id (over ` +
+        `${LONGEST_EVENT_ID} characters: the database had very many transactions open), so this stream cannot ` +
+        `resume exactly from it; close this EventSource, and ${RECOVER_HINT}`,
+      CURSOR_EXPIRED,
+    );
+  }
   return lastEventId ? { after: lastEventId, afterFrom: 'Last-Event-ID' } : { after, afterFrom: 'after' };
 }
