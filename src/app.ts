@@ -27,6 +27,7 @@ import { dashboardLimitProblems } from './server/dashboard-limits.js';
 import { readPersistedManifest } from './server/plugins/persisted-operations.js';
 import { installGatewaySchema } from './db/gateway-schema/installer.js';
 import { zipZonesStep } from './zones/install-zip-zones.js';
+import { answersIdentity } from './cache/answers-identity.js';
 import { cursorGenerationStep } from './cache/cursor-generation.js';
 import { describeError } from './errors.js';
 
@@ -166,8 +167,9 @@ export function createApp({
       })
     : undefined;
   const tracing: Tracing | undefined = createTracing(otelEnv, statements);
+  const schema = buildSchema();
   const gateway = createGateway({
-    schema: buildSchema(),
+    schema,
     services,
     firstPlugins: [
       // With no quiet period to end (DB_IDLE_AFTER_MS=0, the default off Autoscaling) no request needs to say so.
@@ -182,6 +184,11 @@ export function createApp({
             ...responseCache,
             admin: sync?.admin ?? null,
             cursorLifetimeMs: config.live.changeRetentionSeconds * 1000,
+            answers: answersIdentity({
+              schema,
+              limits: config.limits,
+              table: { schema: config.database.schema, table: config.database.table },
+            }),
           })
         : []),
       ...useSseTransports({

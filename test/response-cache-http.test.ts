@@ -128,6 +128,34 @@ describe('HTTP validation of GET queries', () => {
     expect(((await post.json()) as { data: { trips: { edges: unknown[] } } }).data.trips.edges).toHaveLength(2);
   });
 
+  it('gives a gateway with a setting that changes answers other ETags, and one with the same settings the same', async () => {
+    // A browser or CDN revalidating after a restart with DEFAULT_PAGE_SIZE=5 got 304 for its page of 100 trips.
+    const query = '{ trips { edges { node { tripId } } } }';
+    const before = await get(gw, query);
+    const same = await startTestGateway(
+      'response_cache_same',
+      { ROLLUP_POLL_MS: '0', RESPONSE_CACHE: 'on' },
+      {
+        database: gw.database,
+      },
+    );
+    const smaller = await startTestGateway(
+      'response_cache_page_size',
+      { ROLLUP_POLL_MS: '0', RESPONSE_CACHE: 'on', DEFAULT_PAGE_SIZE: '5' },
+      { database: gw.database },
+    );
+    try {
+      const etag = before.headers.get('etag')!;
+      expect((await get(same, query, { 'if-none-match': etag })).status).toBe(304);
+      const changed = await get(smaller, query, { 'if-none-match': etag });
+      expect(changed.status).toBe(200);
+      expect(changed.headers.get('etag')).not.toBe(etag);
+      expect(((await changed.json()) as { data: { trips: { edges: unknown[] } } }).data.trips.edges).toHaveLength(5);
+    } finally {
+      await Promise.all([same.close(), smaller.close()]);
+    }
+  });
+
   it('keeps an answer closer than half the retention to its stream cursor expiry out of the cache', async () => {
     // A table left unwritten keeps its entry current; the stream cursor in it still expires with time.
     const shortLived = await startTestGateway(

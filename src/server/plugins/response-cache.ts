@@ -21,6 +21,8 @@ export interface ResponseCacheOptions {
    * every half of this, so an answer served is never closer than that to its cursor's expiry.
    */
   cursorLifetimeMs: number;
+  /** answersIdentity(): the code, schema and settings the answers come from. */
+  answers: string;
 }
 
 /** Never a cache key of the store (it has no version tag): such answers are computed and not stored. */
@@ -58,6 +60,7 @@ export function useGatewayResponseCache({
   store,
   admin,
   cursorLifetimeMs,
+  answers,
 }: ResponseCacheOptions): Plugin<GatewayContext>[] {
   /** The key each request claimed to compute (ResponseStore.awaitComputation), released once it is answered. */
   const claims = new WeakMap<Request, string>();
@@ -115,7 +118,7 @@ export function useGatewayResponseCache({
       const [version, hash] = await Promise.all([versions.fresh(), defaultBuildResponseCacheKey(params)]);
       if (version.tag === null) return UNCACHED_KEY;
       const period = Math.floor(Date.now() / keyPeriodMs).toString(36);
-      const key = responseKey(version.tag, params.sessionId != null, `${period}.${hash}`);
+      const key = responseKey(version.tag, params.sessionId != null, `${period}.${answers}.${hash}`);
       keys.set(params.request, key);
       // Another request is computing this very answer: wait for it rather than run the same statements.
       const running = store.awaitComputation(key, params.request);
