@@ -7,7 +7,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { relations, type PipelineNames } from '../src/dev/pipeline/names.js';
@@ -142,6 +142,22 @@ async function allGridIds(page: Page, expected: number): Promise<string[]> {
     await page.mouse.wheel(0, 200);
   }
   return [...seen.entries()].sort(([a], [b]) => a - b).map(([, id]) => id);
+}
+
+/**
+ * The GraphQL operation a request of the page runs: urql sends queries as GET (`?operationName=…`, while the URL
+ * stays short) and the rest as POST. (A counter that read POST bodies alone counted nothing.)
+ */
+function operationOf(request: Request): string | undefined {
+  const url = new URL(request.url());
+  if (url.pathname !== '/graphql') return undefined;
+  const fromUrl = url.searchParams.get('operationName');
+  if (fromUrl !== null) return fromUrl;
+  try {
+    return (JSON.parse(request.postData() ?? '{}') as { operationName?: string }).operationName;
+  } catch {
+    return undefined;
+  }
 }
 
 const dataRows = async (page: Page) => Number(await page.getAttribute('[data-testid=trips-grid]', 'data-rows'));
@@ -310,7 +326,7 @@ describe('the dashboard at /', () => {
     opened.push(page);
     let pageRequests = 0;
     page.on('request', (request) => {
-      if (request.url().endsWith('/graphql') && (request.postData() ?? '').includes('TripsPage')) pageRequests += 1;
+      if (operationOf(request) === 'TripsPage') pageRequests += 1;
     });
     // 30 February (Date.parse made it 1 March) and letters in the ZIP: both used to be dropped without a word.
     await page.goto(`${gateway.origin}/?from=2016-02-30T00:00&zip=abc`);
@@ -329,9 +345,27 @@ describe('the dashboard at /', () => {
     await page.locator('.count .error').waitFor(WAIT);
     expect(await page.locator('.count .error').textContent()).toMatch(/fareAmount: the range is empty/);
     const asked = pageRequests;
+    expect(asked).toBeGreaterThan(0);
     await page.waitForTimeout(4_500);
     expect(pageRequests).toBe(asked);
     expect(await page.getAttribute('[data-testid=live-state]', 'data-state')).toBe('stopped');
+  });
+
+  it('clears a fare box holding text it cannot read, so the next filter applies', async () => {
+    const page = await openDashboard();
+    // A number box keeps "12-" on screen while its value is '': Clear used to leave it, and the browser then
+    // refused Apply ("Please enter a number") for a box the user had just cleared.
+    await page.locator('input[name=fareMax]').pressSequentially('12-');
+    expect(await page.$eval('input[name=fareMax]', (input) => (input as HTMLInputElement).validity.badInput)).toBe(
+      true,
+    );
+    await page.locator('button', { hasText: 'Clear' }).click();
+    await page.selectOption('select[name=borough]', 'Queens');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/borough=Queens/, WAIT);
+    expect(await page.$eval('input[name=fareMax]', (input) => (input as HTMLInputElement).validity.badInput)).toBe(
+      false,
+    );
   });
 
   it('fits a phone: no sideways scrolling at 375 px, the table full width', async () => {
@@ -359,6 +393,26 @@ describe('the dashboard at /', () => {
     await fares.locator('canvas').first().waitFor(WAIT);
     expect(Number(await fares.getAttribute('data-points'))).toBeGreaterThan(0);
     await page.close();
+  });
+
+  it('brings the charts back by themselves after their request failed (the gateway away)', async () => {
+    const page = await openDashboard();
+    await page.locator('[data-testid=chart-hours] canvas').first().waitFor(WAIT);
+    // The charts' request fails while the table's goes through: the charts used to keep "Failed to fetch" until
+    // the filter changed or the page was reloaded.
+    const graphql = (url: URL) => url.pathname === '/graphql';
+    await page.route(graphql, (route) =>
+      operationOf(route.request()) === 'TripCharts' ? route.abort('connectionrefused') : route.fallback(),
+    );
+    await page.selectOption('select[name=borough]', 'Brooklyn');
+    await page.click('button[type=submit]');
+    await page.locator('p.error', { hasText: 'Charts:' }).waitFor(WAIT);
+    await page.unroute(graphql);
+    const expected = await count(
+      `tpep_pickup_datetime IS NOT NULL AND pickup_zip IN (SELECT zip FROM lakebase_graphql.zip_zones WHERE borough = 'Brooklyn')`,
+    );
+    await page.locator(`[data-testid=chart-hours][data-total="${expected}"]`).waitFor(WAIT);
+    expect(await page.locator('p.error', { hasText: 'Charts:' }).count()).toBe(0);
   });
 
   it('shows a trip inserted into the source within 2 s of its sync, highlighted, without a reload', async () => {
@@ -437,6 +491,23 @@ describe('the dashboard at /', () => {
 });
 
 describe('the Sync panel', () => {
+  it('counts the staleness on between two statuses (the gateway sends one only when something changes)', async () => {
+    const page = await openDashboard();
+    await insertAndSync(1);
+    const seconds = async () => {
+      const text = (await page.textContent('[data-testid=sync-staleness]')) ?? '';
+      return /^(\d+) s$/.exec(text)?.[1];
+    };
+    await page.waitForFunction(
+      () => /^\d s$/.test(document.querySelector('[data-testid=sync-staleness]')?.textContent ?? ''),
+      undefined,
+      WAIT,
+    );
+    const first = Number(await seconds());
+    await page.waitForTimeout(3_000);
+    expect(Number(await seconds())).toBeGreaterThanOrEqual(first + 2);
+  });
+
   it('hides "Sync now" from a caller who may not refresh', async () => {
     const page = await openDashboard();
     await page.locator('[data-testid=sync-state]').waitFor(WAIT);

@@ -2,12 +2,15 @@
  * Charts from the aggregate API (tripGroups), for the table's filter: trips per
  * hour of day (New York time) and average fare by pickup borough. Loaded
  * lazily (ag-charts is most of the page's JavaScript), refetched when live
- * changes arrive, at most once a second; an idle page sends nothing.
+ * changes arrive, at most once a second; an idle page sends nothing. A failure
+ * a retry may cure (the gateway away) is retried every RETRY_MS, as the table's
+ * pages are: the charts used to stay on their error until the filter changed.
  */
 import { AllCommunityModule, ModuleRegistry, type AgCartesianChartOptions } from 'ag-charts-community';
 import { AgCharts } from 'ag-charts-react';
 import { useEffect, useState } from 'react';
 import { urqlClient } from '../client';
+import { describeFailure, RETRY_MS } from '../failures';
 import type { TripChartsQuery, TripFilter } from '../gql/graphql';
 import { TripChartsQuery as TripChartsDocument } from '../operations';
 
@@ -17,6 +20,7 @@ export default function Charts({ filter, changeCount }: { filter: TripFilter | n
   const [data, setData] = useState<TripChartsQuery | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [asked, setAsked] = useState(changeCount);
+  const [attempt, setAttempt] = useState(0);
 
   // Live changes: refetch at most once a second, after the burst.
   useEffect(() => {
@@ -27,18 +31,22 @@ export default function Charts({ filter, changeCount }: { filter: TripFilter | n
 
   useEffect(() => {
     let current = true;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     void urqlClient
       .query(TripChartsDocument, { filter }, { requestPolicy: 'network-only' })
       .toPromise()
       .then((result) => {
         if (!current) return;
-        setError(result.error?.message ?? null);
+        const failure = result.error ? describeFailure(result.error) : null;
+        setError(failure?.message ?? null);
         if (result.data) setData(result.data);
+        if (failure && !failure.final) retry = setTimeout(() => setAttempt((n) => n + 1), RETRY_MS);
       });
     return () => {
       current = false;
+      clearTimeout(retry);
     };
-  }, [filter, asked]);
+  }, [filter, asked, attempt]);
 
   if (error) return <p className="error">Charts: {error}</p>;
   if (!data) return <p className="muted">Loading charts…</p>;

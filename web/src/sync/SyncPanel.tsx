@@ -2,7 +2,7 @@
  * The synced table's freshness, live through syncStatusChanged, and "Sync now"
  * (refreshSyncedTable) for callers the gateway allows (viewer.canRefresh).
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { adminToken, setAdminToken } from '../client';
 import type { SyncStatusFieldsFragment } from '../gql/graphql';
@@ -13,6 +13,24 @@ function describeStaleness(seconds: number | null | undefined): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/**
+ * The staleness now: the gateway's figure plus the time since it was received. The gateway sends a status only
+ * when something changes, so the figure shown at load used to stay as it was (43 s, two minutes later).
+ */
+function useStalenessNow(seconds: number | null | undefined, status: object | undefined): number | null {
+  const [received, setReceived] = useState(() => ({ status, at: Date.now() }));
+  // A new status restarts the count in the same render (an effect would show one frame of old count + new figure).
+  if (received.status !== status) setReceived({ status, at: Date.now() });
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (seconds == null) return;
+    // Seconds are shown under 90 s, minutes above: tick as often as the figure can change.
+    const timer = setInterval(() => setNow(Date.now()), seconds < 90 ? 1000 : 30_000);
+    return () => clearInterval(timer);
+  }, [seconds]);
+  return seconds == null ? null : seconds + Math.max(0, now - received.at) / 1000;
 }
 
 export function SyncPanel() {
@@ -36,6 +54,7 @@ export function SyncPanel() {
   const status: SyncStatusFieldsFragment | undefined =
     changed.data?.syncStatusChanged ?? refresh.data?.refreshSyncedTable.status ?? panel.data?.syncStatus;
   const canRefresh = panel.data?.viewer.canRefresh ?? false;
+  const staleness = useStalenessNow(status?.stalenessSeconds, status);
 
   return (
     <section className="sync" aria-label="Sync status" data-testid="sync-panel">
@@ -52,7 +71,7 @@ export function SyncPanel() {
           <dt>Last synced</dt>
           <dd>{status.lastSync?.endedAt ? new Date(status.lastSync.endedAt).toLocaleString() : '–'}</dd>
           <dt>Staleness</dt>
-          <dd>{describeStaleness(status.stalenessSeconds)}</dd>
+          <dd data-testid="sync-staleness">{describeStaleness(staleness)}</dd>
         </dl>
       )}
       {canRefresh && (

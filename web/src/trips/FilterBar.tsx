@@ -56,7 +56,10 @@ export function FilterBar({
       <button type="submit">Apply</button>
       <button
         type="button"
-        onClick={() => {
+        onClick={(event) => {
+          // A number box holding text it cannot read already has the value '', so setting '' left the text on
+          // screen, and the browser then refused Apply ("Please enter a number"): clear what the boxes show too.
+          for (const input of event.currentTarget.form?.querySelectorAll('input') ?? []) input.value = '';
           const cleared = { borough: '', zip: '', fareMin: '', fareMax: '', from: '', to: '' };
           setDraft(cleared);
           onChange(cleared);

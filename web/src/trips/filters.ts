@@ -51,8 +51,16 @@ type Read<T> = { value: T } | { problem: string };
 const WALL_CLOCK = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?$/;
 const WITH_OFFSET = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)$/;
 
+/** Date.UTC without its mapping of years 0–99 to 1900–1999 (0016-02-01 was read as 1916). */
+function utc(year: number, month: number, day: number, hours = 0, minutes = 0, seconds = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hours, minutes, seconds, 0);
+  return date.getTime();
+}
+
 function isCalendarDay(year: number, month: number, day: number): boolean {
-  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(utc(year, month + 1, 0)).getUTCDate();
 }
 
 /** Minutes the zone is ahead of UTC at `utcMs`. */
@@ -68,7 +76,7 @@ function zoneOffsetMinutes(utcMs: number, zone: string): number {
     second: '2-digit',
   }).formatToParts(new Date(utcMs));
   const part = (type: string) => Number(parts.find((entry) => entry.type === type)?.value);
-  const local = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  const local = utc(part('year'), part('month'), part('day'), part('hour'), part('minute'), part('second'));
   return Math.round((local - Math.floor(utcMs / 1000) * 1000) / 60_000);
 }
 
@@ -84,16 +92,38 @@ function instant(text: string): Read<string | undefined> {
     return { problem: `"${text}" is not a real date and time` };
   }
   if (!wall) return { value: new Date(Date.parse(text)).toISOString() };
-  // New York wall-clock time to an instant: the offset at the guess, then again at the result (near a DST change).
-  const asUtc = Date.UTC(year, month - 1, day, hours, minutes, seconds);
-  const first = asUtc - zoneOffsetMinutes(asUtc, TABLE_TIME_ZONE) * 60_000;
-  return { value: new Date(asUtc - zoneOffsetMinutes(first, TABLE_TIME_ZONE) * 60_000).toISOString() };
+  return { value: new Date(wallClockInstant(utc(year, month, day, hours, minutes, seconds))).toISOString() };
+}
+
+/**
+ * A decimal number as the fare boxes (type=number) read one: HTML's valid floating-point number. Number() also
+ * takes 0x10, +5 and 1., which the box shows empty: such a URL applied a filter the page did not show.
+ */
+const DECIMAL = /^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The instant a New York wall-clock time (given as if it were UTC) names, as PostgreSQL reads it
+ * (`timestamp AT TIME ZONE`), so that a time typed in the filter means what the gateway's own time zones mean: the
+ * offsets in force a day before and a day after are the candidates. A time the clocks repeat (2016-11-06T01:30)
+ * is the later one, standard time; a time they skip (2016-03-13T02:30) is read with the offset before the change
+ * (07:30Z). The skipped one used to come out at 06:30Z, an hour before any reading of 02:30.
+ */
+function wallClockInstant(asUtc: number): number {
+  const before = zoneOffsetMinutes(asUtc - DAY_MS, TABLE_TIME_ZONE);
+  const after = zoneOffsetMinutes(asUtc + DAY_MS, TABLE_TIME_ZONE);
+  const readings = [...new Set([before, after])]
+    .map((offset) => ({ offset, instant: asUtc - offset * 60_000 }))
+    .filter(({ offset, instant }) => zoneOffsetMinutes(instant, TABLE_TIME_ZONE) === offset)
+    .map(({ instant }) => instant);
+  return readings.length === 0 ? asUtc - before * 60_000 : Math.max(...readings);
 }
 
 function number(text: string): Read<number | undefined> {
   if (text === '') return { value: undefined };
   const parsed = Number(text);
-  return Number.isFinite(parsed) ? { value: parsed } : { problem: `"${text}" is not a number` };
+  return DECIMAL.test(text) && Number.isFinite(parsed) ? { value: parsed } : { problem: `"${text}" is not a number` };
 }
 
 function zip(text: string): Read<number | undefined> {

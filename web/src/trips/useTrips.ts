@@ -5,8 +5,8 @@
  * starts there, so every change after that read arrives exactly once.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CombinedError } from 'urql';
 import { urqlClient } from '../client';
+import { describeFailure, RETRY_MS } from '../failures';
 import type { TripFilter } from '../gql/graphql';
 import { subscribeTripChanges, type LiveState, type TripChange } from '../live/trip-changes';
 import { TripsPageQuery } from '../operations';
@@ -25,21 +25,6 @@ export interface TripsState {
   /** Increases with every live change applied (charts refresh on it). */
   changeCount: number;
   loadMore(): void;
-}
-
-/** Errors that the same request gets every time: retrying them only repeats the refusal. */
-const FINAL_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'QUERY_TOO_COMPLEX', 'FORBIDDEN']);
-
-/** What the table says of a failed page: the gateway's own words, with the request id it logged them under. */
-function describeFailure(error: CombinedError): { message: string; final: boolean } {
-  const graphQLErrors = error.graphQLErrors;
-  if (graphQLErrors.length === 0) return { message: error.message, final: false };
-  const requestId = graphQLErrors.map((e) => e.extensions?.requestId).find((id) => typeof id === 'string');
-  const message = graphQLErrors.map((e) => e.message).join('; ');
-  return {
-    message: requestId === undefined ? message : `${message} (request id ${String(requestId)})`,
-    final: graphQLErrors.every((e) => FINAL_CODES.has(String(e.extensions?.code))),
-  };
 }
 
 /** `enabled` false: the filter has fields that do not read (filters.ts); nothing is loaded until they are fixed. */
@@ -76,6 +61,13 @@ export function useTrips(filter: TripFilter | null, enabled = true): TripsState 
           const failure = result.error ? describeFailure(result.error) : { message: 'no data', final: false };
           finalFailure.current = failure.final;
           setError(failure.message);
+          // A later page: asked again shortly, or its error stayed on screen until the user scrolled again. (The
+          // first page is retried by the effect that starts the stream from it.)
+          if (trips.size > 0 && !failure.final) {
+            setTimeout(() => {
+              if (gen === generation.current) void loadPage(gen);
+            }, RETRY_MS);
+          }
           return null;
         }
         const page = result.data.trips;
@@ -125,7 +117,7 @@ export function useTrips(filter: TripFilter | null, enabled = true): TripsState 
         // Refused input gets the same answer every time: say so, and stop. Anything else (the gateway or the
         // database away): try again shortly; the error stays shown until a page loads.
         if (finalFailure.current) setLive({ state: 'stopped' });
-        else retry = setTimeout(() => void start(), 2000);
+        else retry = setTimeout(() => void start(), RETRY_MS);
         return;
       }
       stop = subscribeTripChanges({
