@@ -37,6 +37,7 @@ export const streamCommand: DevCommand = {
       await withPipeline(async ({ pool, names, log }) => {
         const zips = await knownZips(pool, names);
         const started = performance.now();
+        const ends = seconds > 0 ? started + seconds * 1000 : Infinity;
         let inserted = 0;
         let batches = 0;
         let lastReport = started;
@@ -56,7 +57,8 @@ export const streamCommand: DevCommand = {
             lastReport = performance.now();
             log(`stream: ${inserted} rows in ${batches} batches`);
           }
-          const nextTick = started + tick * batchMs;
+          // Never past the end: a batch interval longer than --seconds (a bare --batch 20 is 20 s) ran on to it.
+          const nextTick = Math.min(started + tick * batchMs, ends);
           await Promise.race([stop.promise, sleep(Math.max(0, nextTick - performance.now()))]);
         }
         const took = (performance.now() - started) / 1000;
