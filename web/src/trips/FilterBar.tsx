@@ -50,7 +50,8 @@ export function FilterBar({
         <input placeholder="2016-02-01T00:00" size={18} {...bound('from')} />
       </label>
       <label>
-        to
+        {/* Exclusive (pickupAt.lt), unlike the fare's "to": a day is from its midnight to the next. */}
+        before
         <input placeholder="2016-02-02T00:00" size={18} {...bound('to')} />
       </label>
       <button type="submit">Apply</button>

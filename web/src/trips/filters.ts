@@ -27,7 +27,7 @@ const LABELS: Record<keyof Filters, string> = {
   fareMin: 'Fare from',
   fareMax: 'Fare to',
   from: 'Pickup from',
-  to: 'Pickup to',
+  to: 'Pickup before',
 };
 
 export const BOROUGHS = ['Manhattan', 'Brooklyn', 'Queens', 'Bronx', 'Staten Island'];
