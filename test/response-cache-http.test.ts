@@ -406,6 +406,29 @@ describe('with a sync pipeline: caller scopes, syncStatus, and the source-versio
     expect(after.body).toEqual(await latestFromSql(gw.database.pool));
     expect(after.body).not.toEqual(before.body);
   });
+
+  it('answers uncached, without waiting for it, while the workspace API does not answer the sync status', async () => {
+    // Runs after the test above: no change trigger, so the cache keys on the sync status.
+    // Held until the finally below: a query that waited for it would never be answered (the test times out).
+    const release = fake.hold('synced-table');
+    try {
+      const asked = fake.count('synced-table');
+      await gw.database.pool.query(`INSERT INTO "default".trips_synced (id, fare_amount) VALUES (90001, 6)`);
+      // Every query used to wait for the held call (the SDK retries a 429 for up to a minute), an invalid one too.
+      const answer = await gw.query(LATEST);
+      const invalid = await gw.query('{ trips(first: -1) { totalCount } }');
+      expect(fake.count('synced-table')).toBeGreaterThan(asked);
+      expect(answer.body).toEqual(await latestFromSql(gw.database.pool));
+      expect(invalid.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(gw.app.responseCache!.versions.latest.mode).toBe('off');
+    } finally {
+      release();
+    }
+    // Once the API answers again, answers are cached again.
+    await expect
+      .poll(async () => (await gw.query(LATEST), gw.app.responseCache!.versions.latest.mode))
+      .toBe('source-version');
+  });
 });
 
 describe('an answer overtaken by a write while it was computed', () => {

@@ -54,6 +54,13 @@ interface VersionRow {
 
 const NO_VERSION: VersionRow = { signature: null, cursors: null };
 
+/**
+ * How long a request waits for the sync status in `source-version` mode (a workspace API call every
+ * SYNC_STATUS_CACHE_SECONDS) before it is served uncached. Without it, a hung or throttled API (the SDK retries a
+ * 429 for up to a minute) held every query, even an invalid one, for as long.
+ */
+const SOURCE_VERSION_WAIT_MS = 1_000;
+
 /** How long connecting and reading the change signature may take before requests are served uncached. */
 const SIGNATURE_DEADLINE_MS = 3_000;
 
@@ -157,13 +164,17 @@ export class TableVersionTracker {
     }
     // The capture's last recapture too (cursor-generation.ts): answers may carry a stream cursor it refuses.
     const generation = cursors === null ? '' : `|cursors:${cursors}`;
-    if (signature?.startsWith('trigger:')) return { mode: 'exact', tag: digest(`${signature}${generation}`) };
-    const commit = await this.#sourceCommitVersion();
-    if (commit === null) {
-      this.#report('no change trigger on the synced table and no sync status to key on: responses are not cached');
+    if (signature?.startsWith('trigger:')) {
+      this.#recovered('exact');
+      return { mode: 'exact', tag: digest(`${signature}${generation}`) };
+    }
+    const source = await this.#sourceCommitVersion();
+    if ('problem' in source) {
+      this.#report(`no change trigger on the synced table, and ${source.problem}: responses are not cached`);
       return OFF;
     }
-    return { mode: 'source-version', tag: digest(`source:${commit}:${signature ?? ''}${generation}`) };
+    this.#recovered('source-version');
+    return { mode: 'source-version', tag: digest(`source:${source.commit}:${signature ?? ''}${generation}`) };
   }
 
   async #signature(retried = false): Promise<VersionRow> {
@@ -225,13 +236,25 @@ export class TableVersionTracker {
     await dropped?.connection.then((client) => client.end()).catch(() => {});
   }
 
-  async #sourceCommitVersion(): Promise<string | null> {
+  /** The sync status' source commit version, or why there is none to key on (each says what to fix). */
+  async #sourceCommitVersion(): Promise<{ commit: string } | { problem: string }> {
     const status = this.#options.syncStatus;
-    if (!status) return null;
+    if (!status) return { problem: 'no sync status to key on (no Databricks sync pipeline configured)' };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), SOURCE_VERSION_WAIT_MS);
+    });
     try {
-      return (await status.get()).lastSync?.sourceCommitVersion ?? null;
-    } catch {
-      return null;
+      const answer = await Promise.race([status.get(), late]);
+      if (answer === 'late') {
+        return { problem: `the sync status (the workspace API) did not answer within ${SOURCE_VERSION_WAIT_MS} ms` };
+      }
+      const commit = answer.lastSync?.sourceCommitVersion;
+      return commit ? { commit } : { problem: 'the sync status reports no synced source version yet' };
+    } catch (error) {
+      return { problem: `the sync status cannot be read (${(error as Error).message})` };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -240,5 +263,12 @@ export class TableVersionTracker {
     if (problem === this.#lastProblem) return;
     this.#lastProblem = problem;
     this.#options.logger.warn('response cache degraded', { problem });
+  }
+
+  /** After a problem, says once that answers are cached again (the next problem is then logged again). */
+  #recovered(mode: CacheMode): void {
+    if (this.#lastProblem === undefined) return;
+    this.#lastProblem = undefined;
+    this.#options.logger.info('response cache caching again', { mode });
   }
 }

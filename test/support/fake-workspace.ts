@@ -67,6 +67,8 @@ export interface FakeWorkspace {
   count(route: FakeRoute): number;
   /** The next `times` requests to `route` fail with `failure`. */
   failNext(route: FakeRoute, failure: ScriptedFailure, times?: number): void;
+  /** Requests to `route` wait, unanswered, until the returned release is called (a hung or throttled API). */
+  hold(route: FakeRoute): () => void;
   /** Forgets recorded requests, issued credentials, unused scripted failures and the issue hook. */
   reset(): void;
   /**
@@ -177,6 +179,7 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
   const postgresSyncedTables = new Map<string, AnySyncedTable>();
   const branchEndpoints = new Map<string, PostgresEndpoint[]>();
   const scripted = new Map<FakeRoute, ScriptedFailure[]>();
+  const held = new Map<FakeRoute, Promise<void>>();
   let url = '';
   let upcomingToken: string | undefined;
   // Lakebase tokens are JWTs; any opaque string does for Postgres.
@@ -191,6 +194,19 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
       const queue = scripted.get(route) ?? [];
       for (let i = 0; i < times; i += 1) queue.push(failure);
       scripted.set(route, queue);
+    },
+    hold(route) {
+      let release = () => {};
+      held.set(
+        route,
+        new Promise<void>((resolve) => {
+          release = () => {
+            held.delete(route);
+            resolve();
+          };
+        }),
+      );
+      return release;
     },
     peekNextToken() {
       upcomingToken ??= newToken();
@@ -252,6 +268,7 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
     const { route, param } = routeOf(method, path);
     const body = parseBody(await readBody(request), request.headers['content-type']);
     workspace.requests.push({ route, method, path, authorization: request.headers.authorization, body });
+    if (route !== 'unknown') await held.get(route);
     if (route === 'unknown') {
       sendError(response, {
         status: 404,
