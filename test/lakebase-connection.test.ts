@@ -179,6 +179,35 @@ describe('OAuth token as the Postgres password', () => {
     }
   });
 
+  it('a credential API that does not answer fails the connection within the pool wait, naming that API', async () => {
+    const cache = tokenCache();
+    const pool = new pg.Pool({
+      host,
+      port,
+      database: db.name,
+      user: role,
+      password: cache.password,
+      Client: credentialFirstClient(cache, 'disable'),
+      max: 1,
+      connectionTimeoutMillis: 500,
+    });
+    // Held until the finally below: a connection that waited for it (the SDK retries a 429 for up to a minute)
+    // would never settle, and the test would time out.
+    const release = fake.hold('database-credentials');
+    try {
+      const error = await pool.connect().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(LakebaseConnectionError);
+      expect((error as LakebaseConnectionError).step).toBe('credential-api');
+      expect((error as Error).message).toMatch(/did not come within 450 ms of the 500 ms PG_POOL_WAIT_MS allows/);
+    } finally {
+      release();
+      await pool.end();
+    }
+  });
+
   it('a login refused by Postgres comes out of the pool as a postgres-login error', async () => {
     const cache = tokenCache();
     // The role's password is not the token the workspace will issue.

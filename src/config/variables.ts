@@ -267,7 +267,11 @@ export const VARIABLES = {
   ),
   PG_POOL_MAX: int({ group: 'Database', meaning: 'connections per process' }, 10, 1, 1000),
   PG_POOL_WAIT_MS: int(
-    { group: 'Database', meaning: 'how long a query waits for a free pooled connection (then `DATABASE_BUSY`)' },
+    {
+      group: 'Database',
+      meaning:
+        "how long a query waits for a free pooled connection (then `DATABASE_BUSY`); a new Lakebase connection's OAuth credential counts against it",
+    },
     10_000,
     50,
     600_000,

@@ -12,8 +12,14 @@
  *
  * It also explains failed connections (LakebaseConnectionError with the step
  * at fault), so the pool's callers, logs and /ready say what to fix.
+ *
+ * The credential counts against the connection's time (the pool's
+ * connectionTimeoutMillis, PG_POOL_WAIT_MS): a slow or throttled credential API
+ * (the SDK retries a 429 for up to a minute) used to hold each request for that
+ * long, and the pool's timeout then blamed the Postgres connection.
  */
 import pg from 'pg';
+import { LakebaseConnectionError } from './errors.js';
 import { explainConnectionError } from './postgres-errors.js';
 
 type ConnectCallback = ((err: Error) => void) | ((err: null, client: pg.Client) => void);
@@ -24,13 +30,29 @@ export interface TokenSource {
 
 export function credentialFirstClient(tokens: TokenSource, sslMode: string): typeof pg.Client {
   return class CredentialFirstClient extends pg.Client {
+    readonly #waitMs: number;
+
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      this.#waitMs = typeof config === 'object' ? (config.connectionTimeoutMillis ?? 0) : 0;
+    }
+
     override connect(): Promise<pg.Client>;
     override connect(callback: ConnectCallback): void;
     override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
-      const connecting = tokens
-        .token()
-        .then(() => super.connect())
+      const started = Date.now();
+      let credentialMs: number | undefined;
+      const connecting = credentialWithin(tokens, this.#waitMs)
+        .then(() => {
+          credentialMs = Date.now() - started;
+          return super.connect();
+        })
         .catch((error: unknown) => {
+          // The pool's timeout ended a connection the credential had left too little time: its step is at fault.
+          const ranOut = this.#waitMs > 0 && Date.now() - started >= this.#waitMs;
+          if (ranOut && credentialMs !== undefined && credentialMs >= this.#waitMs / 2) {
+            throw slowCredential(`took ${credentialMs} ms of the ${this.#waitMs} ms`, { cause: error });
+          }
           throw explainConnectionError(error, {
             host: this.host,
             port: this.port,
@@ -47,4 +69,35 @@ export function credentialFirstClient(tokens: TokenSource, sslMode: string): typ
       );
     }
   };
+}
+
+function slowCredential(what: string, options?: { cause?: unknown }): LakebaseConnectionError {
+  return new LakebaseConnectionError(
+    'credential-api',
+    `the Lakebase credential ${what} PG_POOL_WAIT_MS allows a new connection: the credential API is slow or ` +
+      'rate-limiting (the renewal goes on, and later connections use it)',
+    undefined,
+    options,
+  );
+}
+
+/**
+ * The credential, or a credential-api error once nine tenths of `waitMs` (0: no limit) have passed without it:
+ * before the pool's own timeout, which would report its own words instead, and leaving a moment to connect.
+ */
+async function credentialWithin(tokens: TokenSource, waitMs: number): Promise<string> {
+  if (waitMs <= 0) return tokens.token();
+  const deadlineMs = Math.floor(waitMs * 0.9);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(slowCredential(`did not come within ${deadlineMs} ms of the ${waitMs} ms`)),
+      deadlineMs,
+    );
+  });
+  try {
+    return await Promise.race([tokens.token(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -10,7 +10,7 @@ import {
   UNDEFINED_TABLE,
 } from '../../db/sql-state.js';
 import { LakebaseConnectionError } from '../../lakebase/errors.js';
-import { type ErrorCode } from '../../errors.js';
+import { describeError, type ErrorCode } from '../../errors.js';
 import { withVariableCode } from './validation-arguments.js';
 
 /** pg-pool's error when no connection frees up within connectionTimeoutMillis (db/pool.ts). */
@@ -66,7 +66,12 @@ function knownFailure(original: Error): KnownFailure | undefined {
     return {
       message: 'the database cannot be reached right now; retry shortly (the gateway logs why, and /ready reports it)',
       code: 'DATABASE_UNAVAILABLE' satisfies ErrorCode,
-      log: { level: 'warn', message: 'database unavailable; requests fail until it answers', detail: original.message },
+      // With its cause: pg-pool's "Connection terminated due to connection timeout" wraps the step at fault.
+      log: {
+        level: 'warn',
+        message: 'database unavailable; requests fail until it answers',
+        detail: describeError(original),
+      },
     };
   }
   // The synced table before the first sync has created it (or after an operator dropped it), or the gateway's
