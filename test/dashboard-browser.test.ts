@@ -547,6 +547,36 @@ describe('the Sync panel', () => {
       await admin.close();
     }
   });
+
+  it('keeps "Sync now" for an admin while the sync status cannot be read', async () => {
+    // syncStatus is non-null: asked in one query with viewer, its failure made the whole answer null, and the
+    // button went away exactly when the status could not be read.
+    const admin = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-Email': ADMIN_EMAIL } });
+    try {
+      const page = await admin.newPage();
+      await page.route(
+        (url) => url.pathname === '/graphql',
+        (route) =>
+          operationOf(route.request()) === 'SyncPanel'
+            ? route.fulfill({
+                status: 200,
+                contentType: 'application/json',
+                body: JSON.stringify({
+                  data: null,
+                  errors: [{ message: 'the workspace API answered 503', extensions: { code: 'SYNC_UNAVAILABLE' } }],
+                }),
+              })
+            : route.fallback(),
+      );
+      await page.goto(`${gateway.origin}/`);
+      await page
+        .locator('[data-testid=sync-panel] .error', { hasText: 'the workspace API answered 503' })
+        .waitFor(WAIT);
+      await page.locator('[data-testid=sync-now]').waitFor(WAIT);
+    } finally {
+      await admin.close();
+    }
+  });
 });
 
 describe('GraphiQL at /graphql', () => {

@@ -83,11 +83,20 @@ export const TripChartsQuery = graphql(`
 
 export const SyncPanelQuery = graphql(`
   query SyncPanel {
-    viewer {
-      canRefresh
-    }
     syncStatus {
       ...SyncStatusFields
+    }
+  }
+`);
+
+/**
+ * Asked apart from the status: syncStatus is non-null, so when the workspace API fails the whole answer of a
+ * query holding both was null, and "Sync now" went away exactly when the status could not be read.
+ */
+export const ViewerQuery = graphql(`
+  query Viewer {
+    viewer {
+      canRefresh
     }
   }
 `);

@@ -18,7 +18,8 @@ type Documents = {
     "\n  query TripsPage($first: Int!, $after: String, $filter: TripFilter) {\n    trips(first: $first, after: $after, filter: $filter, orderBy: [PICKUP_AT_DESC]) {\n      totalCount\n      streamCursor\n      edges {\n        cursor\n        node {\n          ...TripFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.TripsPageDocument,
     "\n  subscription TripChanges($filter: TripFilter, $after: String) {\n    tripChanges(filter: $filter, after: $after) {\n      cursor\n      changes {\n        kind\n        tripId\n        trip {\n          ...TripFields\n        }\n      }\n    }\n  }\n": typeof types.TripChangesDocument,
     "\n  query TripCharts($filter: TripFilter) {\n    byHour: tripGroups(\n      filter: $filter\n      groupBy: [PICKUP_HOUR_OF_DAY]\n      orderBy: [KEY_ASC]\n      first: 24\n      timeZone: \"America/New_York\"\n    ) {\n      pickupHourOfDay\n      stats {\n        count\n      }\n    }\n    byBorough: tripGroups(filter: $filter, groupBy: [PICKUP_BOROUGH], orderBy: [KEY_ASC], first: 10) {\n      pickupBorough\n      stats {\n        count\n        fareAmount {\n          avg\n        }\n      }\n    }\n  }\n": typeof types.TripChartsDocument,
-    "\n  query SyncPanel {\n    viewer {\n      canRefresh\n    }\n    syncStatus {\n      ...SyncStatusFields\n    }\n  }\n": typeof types.SyncPanelDocument,
+    "\n  query SyncPanel {\n    syncStatus {\n      ...SyncStatusFields\n    }\n  }\n": typeof types.SyncPanelDocument,
+    "\n  query Viewer {\n    viewer {\n      canRefresh\n    }\n  }\n": typeof types.ViewerDocument,
     "\n  fragment SyncStatusFields on SyncStatus {\n    tableName\n    state\n    schedulingPolicy\n    message\n    stalenessSeconds\n    checkedAt\n    lastSync {\n      sourceCommitVersion\n      sourceCommitAt\n      endedAt\n    }\n  }\n": typeof types.SyncStatusFieldsFragmentDoc,
     "\n  subscription SyncStatusChanged {\n    syncStatusChanged {\n      ...SyncStatusFields\n    }\n  }\n": typeof types.SyncStatusChangedDocument,
     "\n  mutation RefreshSyncedTable {\n    refreshSyncedTable {\n      updateId\n      status {\n        ...SyncStatusFields\n      }\n    }\n  }\n": typeof types.RefreshSyncedTableDocument,
@@ -28,7 +29,8 @@ const documents: Documents = {
     "\n  query TripsPage($first: Int!, $after: String, $filter: TripFilter) {\n    trips(first: $first, after: $after, filter: $filter, orderBy: [PICKUP_AT_DESC]) {\n      totalCount\n      streamCursor\n      edges {\n        cursor\n        node {\n          ...TripFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.TripsPageDocument,
     "\n  subscription TripChanges($filter: TripFilter, $after: String) {\n    tripChanges(filter: $filter, after: $after) {\n      cursor\n      changes {\n        kind\n        tripId\n        trip {\n          ...TripFields\n        }\n      }\n    }\n  }\n": types.TripChangesDocument,
     "\n  query TripCharts($filter: TripFilter) {\n    byHour: tripGroups(\n      filter: $filter\n      groupBy: [PICKUP_HOUR_OF_DAY]\n      orderBy: [KEY_ASC]\n      first: 24\n      timeZone: \"America/New_York\"\n    ) {\n      pickupHourOfDay\n      stats {\n        count\n      }\n    }\n    byBorough: tripGroups(filter: $filter, groupBy: [PICKUP_BOROUGH], orderBy: [KEY_ASC], first: 10) {\n      pickupBorough\n      stats {\n        count\n        fareAmount {\n          avg\n        }\n      }\n    }\n  }\n": types.TripChartsDocument,
-    "\n  query SyncPanel {\n    viewer {\n      canRefresh\n    }\n    syncStatus {\n      ...SyncStatusFields\n    }\n  }\n": types.SyncPanelDocument,
+    "\n  query SyncPanel {\n    syncStatus {\n      ...SyncStatusFields\n    }\n  }\n": types.SyncPanelDocument,
+    "\n  query Viewer {\n    viewer {\n      canRefresh\n    }\n  }\n": types.ViewerDocument,
     "\n  fragment SyncStatusFields on SyncStatus {\n    tableName\n    state\n    schedulingPolicy\n    message\n    stalenessSeconds\n    checkedAt\n    lastSync {\n      sourceCommitVersion\n      sourceCommitAt\n      endedAt\n    }\n  }\n": types.SyncStatusFieldsFragmentDoc,
     "\n  subscription SyncStatusChanged {\n    syncStatusChanged {\n      ...SyncStatusFields\n    }\n  }\n": types.SyncStatusChangedDocument,
     "\n  mutation RefreshSyncedTable {\n    refreshSyncedTable {\n      updateId\n      status {\n        ...SyncStatusFields\n      }\n    }\n  }\n": types.RefreshSyncedTableDocument,
@@ -67,7 +69,11 @@ export function graphql(source: "\n  query TripCharts($filter: TripFilter) {\n  
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query SyncPanel {\n    viewer {\n      canRefresh\n    }\n    syncStatus {\n      ...SyncStatusFields\n    }\n  }\n"): (typeof documents)["\n  query SyncPanel {\n    viewer {\n      canRefresh\n    }\n    syncStatus {\n      ...SyncStatusFields\n    }\n  }\n"];
+export function graphql(source: "\n  query SyncPanel {\n    syncStatus {\n      ...SyncStatusFields\n    }\n  }\n"): (typeof documents)["\n  query SyncPanel {\n    syncStatus {\n      ...SyncStatusFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Viewer {\n    viewer {\n      canRefresh\n    }\n  }\n"): (typeof documents)["\n  query Viewer {\n    viewer {\n      canRefresh\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

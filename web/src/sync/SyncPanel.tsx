@@ -6,7 +6,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { adminToken, setAdminToken } from '../client';
 import type { SyncStatusFieldsFragment } from '../gql/graphql';
-import { RefreshSyncedTableMutation, SyncPanelQuery, SyncStatusChangedSubscription } from '../operations';
+import { RefreshSyncedTableMutation, SyncPanelQuery, SyncStatusChangedSubscription, ViewerQuery } from '../operations';
 
 function describeStaleness(seconds: number | null | undefined): string {
   if (seconds == null) return 'unknown';
@@ -34,7 +34,8 @@ function useStalenessNow(seconds: number | null | undefined, status: object | un
 }
 
 export function SyncPanel() {
-  const [panel, reloadPanel] = useQuery({ query: SyncPanelQuery });
+  const [panel] = useQuery({ query: SyncPanelQuery });
+  const [viewer, reloadViewer] = useQuery({ query: ViewerQuery });
   const [tokenDraft, setTokenDraft] = useState('');
   const [hasToken, setHasToken] = useState(() => adminToken() !== null);
   const saveToken = (token: string | null) => {
@@ -42,7 +43,7 @@ export function SyncPanel() {
     setHasToken(adminToken() !== null);
     setTokenDraft('');
     // canRefresh is per caller: ask again with (or without) the token.
-    reloadPanel({ requestPolicy: 'network-only' });
+    reloadViewer({ requestPolicy: 'network-only' });
   };
   const submitToken = (event: FormEvent) => {
     event.preventDefault();
@@ -53,7 +54,7 @@ export function SyncPanel() {
   const [started, setStarted] = useState<string | null>(null);
   const status: SyncStatusFieldsFragment | undefined =
     changed.data?.syncStatusChanged ?? refresh.data?.refreshSyncedTable.status ?? panel.data?.syncStatus;
-  const canRefresh = panel.data?.viewer.canRefresh ?? false;
+  const canRefresh = viewer.data?.viewer.canRefresh ?? false;
   const staleness = useStalenessNow(status?.stalenessSeconds, status);
 
   return (
