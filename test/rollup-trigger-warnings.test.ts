@@ -17,7 +17,8 @@ vi.mock('../src/aggregates/rollup/change-trigger.js', async (importOriginal) => 
     hasChangeTrigger: async (...args: Parameters<typeof original.hasChangeTrigger>) => {
       if (failures.next > 0) {
         failures.next -= 1;
-        throw new Error('timeout exceeded when trying to connect');
+        // Each failure in its own words, as an outage's are (request ids, timings).
+        throw new Error(`timeout exceeded when trying to connect (attempt ${failures.next})`);
       }
       return original.hasChangeTrigger(...args);
     },
@@ -43,5 +44,22 @@ describe('a change-trigger check that fails for want of a connection', () => {
     expect(lines.some((line) => line.level === 'info' && line.msg === 'rollup change trigger in place again')).toBe(
       true,
     );
+  });
+
+  it('says a lasting outage once, not at every check (every ROLLUP_POLL_MS it logged again)', async () => {
+    const before = lines.length;
+    failures.next = 6;
+    for (let check = 0; check < 6; check += 1) await gw.app.rollups.install();
+    const warned = lines.slice(before).filter((line) => line.level === 'warn');
+    expect(warned.map((line) => line.msg)).toEqual([
+      'rollups unused until the next check: could not check or install their change trigger; aggregates use the synced table',
+    ]);
+    await gw.app.rollups.install();
+    expect(
+      lines
+        .slice(before)
+        .filter((line) => line.level === 'info')
+        .map((line) => line.msg),
+    ).toContain('rollup change trigger in place again');
   });
 });

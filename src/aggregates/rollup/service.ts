@@ -14,6 +14,7 @@ import { chooseGrain, type RollupNeeds } from './planner.js';
 import { rollupSchemaSteps } from './rollup-table.js';
 import { changeState, currentSignature, type Freshness, type SignatureTarget } from './signature.js';
 import { describeError } from '../../errors.js';
+import { RepeatedWarning } from '../../observability/repeated-warning.js';
 
 export interface RollupOptions {
   enabled: boolean;
@@ -82,6 +83,9 @@ export class RollupService {
   #installed = false;
   /** The last trigger installation failure logged, so a missing privilege is reported once, not every poll. */
   #triggerProblem: string | null = null;
+  /** Passing failures (the database or the credential API away), said once per few minutes while they last. */
+  readonly #triggerUnchecked: RepeatedWarning;
+  readonly #maintenanceFailed: RepeatedWarning;
   /** Aggregate queries answered per source since start: how much the rollup is earning its keep. */
   readonly served = { raw: 0, rollup: 0 };
   /** Rollup builds since start, by kind, and failed ones (metrics). */
@@ -96,6 +100,11 @@ export class RollupService {
 
   constructor(deps: RollupServiceDeps) {
     this.#deps = deps;
+    this.#triggerUnchecked = new RepeatedWarning(
+      deps.logger,
+      'rollups unused until the next check: could not check or install their change trigger; aggregates use the synced table',
+    );
+    this.#maintenanceFailed = new RepeatedWarning(deps.logger, 'rollup maintenance failed; queries use the raw table');
   }
 
   get enabled(): boolean {
@@ -165,27 +174,26 @@ export class RollupService {
       if (await hasChangeTrigger(this.#deps.maintenanceDb, target)) {
         if (this.#triggerProblem !== null) this.#deps.logger.info('rollup change trigger in place again', { table });
         this.#triggerProblem = null;
+        this.#triggerUnchecked.clear('rollup change trigger in place again', { table });
         return;
       }
       await installChangeTrigger(this.#deps.maintenanceDb, target);
       this.#triggerProblem = null;
+      this.#triggerUnchecked.clear('rollup change trigger checked again', { table });
       this.#deps.logger.info('rollup change trigger installed', { table });
     } catch (error) {
       const message = describeError(error);
+      // Only a refusal is the role's doing; anything else (no free connection, the database away) is passing,
+      // and advising a grant the role already has sent operators the wrong way.
+      if (sqlState(error) !== INSUFFICIENT_PRIVILEGE) {
+        this.#triggerUnchecked.warn({ table, error: message });
+        return;
+      }
       if (message !== this.#triggerProblem) {
-        // Only a refusal is the role's doing; anything else (no free connection, the database away) is passing,
-        // and advising a grant the role already has sent operators the wrong way.
-        const refused = sqlState(error) === INSUFFICIENT_PRIVILEGE;
-        const fix = refused ? await this.#triggerFix(table) : undefined;
+        const fix = await this.#triggerFix(table);
         this.#deps.logger.warn(
-          refused
-            ? 'rollups unused: cannot install the change trigger that proves them fresh; aggregates use the synced table'
-            : 'rollups unused until the next check: could not check or install their change trigger; aggregates use the synced table',
-          {
-            table,
-            error: message,
-            ...(fix ? { fix } : {}),
-          },
+          'rollups unused: cannot install the change trigger that proves them fresh; aggregates use the synced table',
+          { table, error: message, ...(fix ? { fix } : {}) },
         );
       }
       this.#triggerProblem = message;
@@ -249,40 +257,44 @@ export class RollupService {
   async #tick(): Promise<void> {
     if (this.#building || !this.#installed || this.#deps.activity?.paused) return;
     try {
-      await this.#ensureChangeTrigger();
-      const { rows } = await sql<{
-        current: string | null;
-        base: string | null;
-        built: string | null;
-        built_base: string | null;
-      }>`
-        SELECT state.signature AS current, state.base, s.signature AS built, s.base AS built_base
-          FROM (SELECT 1) AS one
-          LEFT JOIN ${changeState(this.#target)} AS state ON true
-          LEFT JOIN ${sql.table('trip_rollup_state')} AS s ON s.id = 1`.execute(this.#deps.maintenanceDb);
-      const { current = null, base = null, built = null, built_base: builtBase = null } = rows[0] ?? {};
-      if (current === null || current === built) {
-        this.#lastSeen = current;
-        return;
-      }
-      // Only INSERTs since the last build (same base): an append of the new
-      // rows, cheap, so do it now. Otherwise it is a full scan: while a sync is
-      // writing, every poll sees a new signature, and rebuilding each time would
-      // only burn CPU. Build once it has held still for one interval, or at once
-      // when there is no rollup at all.
-      const insertsOnly = base !== null && base === builtBase;
-      const append = insertsOnly && !this.#insertsNeedFullBuild;
-      if (!append && built !== null && current !== this.#lastSeen) {
-        this.#lastSeen = current;
-        return;
-      }
-      const outcome = await this.refresh();
-      if (insertsOnly && outcome.status === 'built') this.#insertsNeedFullBuild = outcome.build.kind === 'full';
+      await this.#maintain();
+      this.#maintenanceFailed.clear('rollup maintenance works again');
     } catch (error) {
-      this.#deps.logger.warn('rollup maintenance failed; queries use the raw table', {
-        error: describeError(error),
-      });
+      this.#maintenanceFailed.warn({ error: describeError(error) });
     }
+  }
+
+  /** One poll: the change trigger in place, then the rollup brought up to date if the table moved. */
+  async #maintain(): Promise<void> {
+    await this.#ensureChangeTrigger();
+    const { rows } = await sql<{
+      current: string | null;
+      base: string | null;
+      built: string | null;
+      built_base: string | null;
+    }>`
+      SELECT state.signature AS current, state.base, s.signature AS built, s.base AS built_base
+        FROM (SELECT 1) AS one
+        LEFT JOIN ${changeState(this.#target)} AS state ON true
+        LEFT JOIN ${sql.table('trip_rollup_state')} AS s ON s.id = 1`.execute(this.#deps.maintenanceDb);
+    const { current = null, base = null, built = null, built_base: builtBase = null } = rows[0] ?? {};
+    if (current === null || current === built) {
+      this.#lastSeen = current;
+      return;
+    }
+    // Only INSERTs since the last build (same base): an append of the new
+    // rows, cheap, so do it now. Otherwise it is a full scan: while a sync is
+    // writing, every poll sees a new signature, and rebuilding each time would
+    // only burn CPU. Build once it has held still for one interval, or at once
+    // when there is no rollup at all.
+    const insertsOnly = base !== null && base === builtBase;
+    const append = insertsOnly && !this.#insertsNeedFullBuild;
+    if (!append && built !== null && current !== this.#lastSeen) {
+      this.#lastSeen = current;
+      return;
+    }
+    const outcome = await this.refresh();
+    if (insertsOnly && outcome.status === 'built') this.#insertsNeedFullBuild = outcome.build.kind === 'full';
   }
 
   /** Rebuilds now unless the rollup already matches the table (force: rebuild anyway). One build at a time. */
