@@ -94,6 +94,27 @@ describe('status JSON', () => {
     });
   });
 
+  it('reports an update asked for and not started yet as pending, not "no pending update"', () => {
+    // refreshSyncedTable answers with the status right after queueing its update.
+    const info = buildSyncedTableInfo({
+      state: {
+        ...synced,
+        detailedState: 'SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE',
+        message: 'Synced to source version 41.',
+      },
+      activeUpdate: { ...running, state: 'QUEUED', startedAt: null, attempts: 0 },
+      runnerActive: true,
+      databaseName: 'dev',
+      now: new Date('2026-01-02T03:05:10.000Z'),
+    });
+    expect(info.data_synchronization_status).toMatchObject({
+      detailed_state: 'SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE',
+      message: 'An update is queued (incremental); the pipeline starts it shortly.',
+      triggered_update_status: { last_processed_commit_version: 41 },
+    });
+    expect(info.data_synchronization_status?.triggered_update_status?.triggered_update_progress).toBeUndefined();
+  });
+
   it('reports a continuous table without a running worker as online but not updating', () => {
     const info = buildSyncedTableInfo({
       state: { ...synced, schedulingPolicy: 'CONTINUOUS', detailedState: 'SYNCED_TABLE_ONLINE_CONTINUOUS_UPDATE' },

@@ -53,6 +53,12 @@ export function buildSyncedTableInfo(input: StatusInput): SyncedTableInfo {
       'The continuous pipeline is not running; start it with `npm run data -- pipeline --policy CONTINUOUS` ' +
       '(or run the dev server, which starts it).';
   }
+  // An update asked for and not started yet is pending: refreshSyncedTable's answer said "no pending update" for
+  // the update it had just queued.
+  if (detailedState === 'SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE' && activeUpdate?.state === 'QUEUED') {
+    detailedState = 'SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE';
+    message = `An update is queued (${activeUpdate.fullRefresh ? 'full refresh' : 'incremental'}); the pipeline starts it shortly.`;
+  }
 
   const status: NonNullable<SyncedTableInfo['data_synchronization_status']> = {
     detailed_state: detailedState,

@@ -70,7 +70,9 @@ export function SyncPanel() {
           <dt>Source version</dt>
           <dd data-testid="sync-version">{status.lastSync?.sourceCommitVersion ?? '–'}</dd>
           <dt>Last synced</dt>
-          <dd>{status.lastSync?.endedAt ? new Date(status.lastSync.endedAt).toLocaleString() : '–'}</dd>
+          <dd data-testid="sync-ended" data-ended={status.lastSync?.endedAt ?? ''}>
+            {status.lastSync?.endedAt ? new Date(status.lastSync.endedAt).toLocaleString() : '–'}
+          </dd>
           <dt>Staleness</dt>
           <dd data-testid="sync-staleness">{describeStaleness(staleness)}</dd>
         </dl>
