@@ -168,6 +168,13 @@ export function createApp({
     : undefined;
   const tracing: Tracing | undefined = createTracing(otelEnv, statements);
   const schema = buildSchema();
+  const answers = responseCache
+    ? answersIdentity({
+        schema,
+        limits: config.limits,
+        table: { schema: config.database.schema, table: config.database.table },
+      })
+    : '';
   const gateway = createGateway({
     schema,
     services,
@@ -184,11 +191,9 @@ export function createApp({
             ...responseCache,
             admin: sync?.admin ?? null,
             cursorLifetimeMs: config.live.changeRetentionSeconds * 1000,
-            answers: answersIdentity({
-              schema,
-              limits: config.limits,
-              table: { schema: config.database.schema, table: config.database.table },
-            }),
+            // A restart with LIVE_CHANGE_CAPTURE switched (or a role granted TRIGGER) changes the stream cursors in
+            // answers while the table's version stays: 304 kept the other mechanism's cursor, which it refuses.
+            answers: () => `${answers}.${live.mechanism}`,
           })
         : []),
       ...useSseTransports({

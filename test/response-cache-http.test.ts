@@ -156,6 +156,27 @@ describe('HTTP validation of GET queries', () => {
     }
   });
 
+  it('gives a gateway whose live changes use another mechanism other ETags (its stream cursors differ)', async () => {
+    // A restart with LIVE_CHANGE_CAPTURE=off kept the table's version, and 304 kept the exact capture's cursor,
+    // which that gateway refuses; the recovery the refusal names (re-read the page) got the same 304.
+    const query = '{ trips(first: 2) { streamCursor edges { node { tripId } } } }';
+    const exact = await get(gw, query);
+    const keyed = await startTestGateway(
+      'response_cache_mechanism',
+      { ROLLUP_POLL_MS: '0', RESPONSE_CACHE: 'on', LIVE_CHANGE_CAPTURE: 'off' },
+      { database: gw.database },
+    );
+    try {
+      const answer = await get(keyed, query, { 'if-none-match': exact.headers.get('etag')! });
+      expect(answer.status).toBe(200);
+      const body = (await answer.json()) as { data: { trips: { streamCursor: string } } };
+      const exactBody = (await exact.json()) as { data: { trips: { streamCursor: string } } };
+      expect(body.data.trips.streamCursor).not.toBe(exactBody.data.trips.streamCursor);
+    } finally {
+      await keyed.close();
+    }
+  });
+
   it('keeps an answer closer than half the retention to its stream cursor expiry out of the cache', async () => {
     // A table left unwritten keeps its entry current; the stream cursor in it still expires with time.
     const shortLived = await startTestGateway(

@@ -21,8 +21,11 @@ export interface ResponseCacheOptions {
    * every half of this, so an answer served is never closer than that to its cursor's expiry.
    */
   cursorLifetimeMs: number;
-  /** answersIdentity(): the code, schema and settings the answers come from. */
-  answers: string;
+  /**
+   * What the answers come from besides the table and the caller, read per request: answersIdentity() (the code,
+   * schema and settings) and the live mechanism in use, whose stream cursors differ (TripConnection.streamCursor).
+   */
+  answers: () => string;
 }
 
 /** Never a cache key of the store (it has no version tag): such answers are computed and not stored. */
@@ -118,7 +121,7 @@ export function useGatewayResponseCache({
       const [version, hash] = await Promise.all([versions.fresh(), defaultBuildResponseCacheKey(params)]);
       if (version.tag === null) return UNCACHED_KEY;
       const period = Math.floor(Date.now() / keyPeriodMs).toString(36);
-      const key = responseKey(version.tag, params.sessionId != null, `${period}.${answers}.${hash}`);
+      const key = responseKey(version.tag, params.sessionId != null, `${period}.${answers()}.${hash}`);
       keys.set(params.request, key);
       // Another request is computing this very answer: wait for it rather than run the same statements.
       const running = store.awaitComputation(key, params.request);
