@@ -64,11 +64,16 @@ function isCalendarDay(year: number, month: number, day: number): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= new Date(utc(year, month + 1, 0)).getUTCDate();
 }
 
-/** Minutes the zone is ahead of UTC at `utcMs`. */
-function zoneOffsetMinutes(utcMs: number, zone: string): number {
+/**
+ * Milliseconds the zone is ahead of UTC at `utcMs`, to the second: New York's local mean time before 1883 is
+ * -4:56:02 (rounded to minutes, a filter on those dates was 2 s off). Intl names years before 1 by era (year 0
+ * is "1 BC").
+ */
+function zoneOffsetMs(utcMs: number, zone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone: zone,
     hourCycle: 'h23',
+    era: 'short',
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
@@ -77,8 +82,10 @@ function zoneOffsetMinutes(utcMs: number, zone: string): number {
     second: '2-digit',
   }).formatToParts(new Date(utcMs));
   const part = (type: string) => Number(parts.find((entry) => entry.type === type)?.value);
-  const local = utc(part('year'), part('month'), part('day'), part('hour'), part('minute'), part('second'));
-  return Math.round((local - Math.floor(utcMs / 1000) * 1000) / 60_000);
+  const bc = parts.find((entry) => entry.type === 'era')?.value === 'BC';
+  const year = bc ? 1 - part('year') : part('year');
+  const local = utc(year, part('month'), part('day'), part('hour'), part('minute'), part('second'));
+  return local - Math.floor(utcMs / 1000) * 1000;
 }
 
 function instant(text: string): Read<string | undefined> {
@@ -112,13 +119,13 @@ const DAY_MS = 86_400_000;
  * (07:30Z). The skipped one used to come out at 06:30Z, an hour before any reading of 02:30.
  */
 function wallClockInstant(asUtc: number): number {
-  const before = zoneOffsetMinutes(asUtc - DAY_MS, TABLE_TIME_ZONE);
-  const after = zoneOffsetMinutes(asUtc + DAY_MS, TABLE_TIME_ZONE);
+  const before = zoneOffsetMs(asUtc - DAY_MS, TABLE_TIME_ZONE);
+  const after = zoneOffsetMs(asUtc + DAY_MS, TABLE_TIME_ZONE);
   const readings = [...new Set([before, after])]
-    .map((offset) => ({ offset, instant: asUtc - offset * 60_000 }))
-    .filter(({ offset, instant }) => zoneOffsetMinutes(instant, TABLE_TIME_ZONE) === offset)
+    .map((offset) => ({ offset, instant: asUtc - offset }))
+    .filter(({ offset, instant }) => zoneOffsetMs(instant, TABLE_TIME_ZONE) === offset)
     .map(({ instant }) => instant);
-  return readings.length === 0 ? asUtc - before * 60_000 : Math.max(...readings);
+  return readings.length === 0 ? asUtc - before : Math.max(...readings);
 }
 
 function number(text: string): Read<number | undefined> {
