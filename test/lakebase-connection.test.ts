@@ -49,6 +49,28 @@ function tokenCache() {
   });
 }
 
+/** A pool of the credential-first client on the test database, as the gateway builds it for Lakebase. */
+function credentialFirstPool(cache: TokenCache, extra: Partial<pg.PoolConfig> = {}): pg.Pool {
+  return new pg.Pool({
+    host,
+    port,
+    database: db.name,
+    user: role,
+    password: cache.password,
+    Client: credentialFirstClient(cache, 'disable'),
+    max: 1,
+    ...extra,
+  });
+}
+
+/** What pool.connect() rejects with; undefined when it connects. */
+async function connectError(pool: pg.Pool): Promise<unknown> {
+  return pool.connect().then(
+    (client) => client.release(),
+    (caught: unknown) => caught,
+  );
+}
+
 async function connectAs(user: string, password: string, database = db.name): Promise<unknown> {
   const client = new pg.Client({ host, port, user, password, database });
   try {
@@ -156,21 +178,10 @@ describe('OAuth token as the Postgres password', () => {
 
   it('a credential API failure reaches pool.connect as the explained error', async () => {
     const cache = tokenCache();
-    const pool = new pg.Pool({
-      host,
-      port,
-      database: db.name,
-      user: role,
-      password: cache.password,
-      Client: credentialFirstClient(cache, 'disable'),
-      max: 1,
-    });
+    const pool = credentialFirstPool(cache);
     fake.failNext('database-credentials', { status: 403 });
     try {
-      const error = await pool.connect().then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+      const error = await connectError(pool);
       expect(error).toBeInstanceOf(LakebaseConnectionError);
       expect((error as LakebaseConnectionError).step).toBe('credential-api');
       expect(explainConnectionError(error, target({ passwordSource: 'oauth' }))).toBe(error);
@@ -181,24 +192,12 @@ describe('OAuth token as the Postgres password', () => {
 
   it('a credential API that does not answer fails the connection within the pool wait, naming that API', async () => {
     const cache = tokenCache();
-    const pool = new pg.Pool({
-      host,
-      port,
-      database: db.name,
-      user: role,
-      password: cache.password,
-      Client: credentialFirstClient(cache, 'disable'),
-      max: 1,
-      connectionTimeoutMillis: 500,
-    });
+    const pool = credentialFirstPool(cache, { connectionTimeoutMillis: 500 });
     // Held until the finally below: a connection that waited for it (the SDK retries a 429 for up to a minute)
     // would never settle, and the test would time out.
     const release = fake.hold('database-credentials');
     try {
-      const error = await pool.connect().then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+      const error = await connectError(pool);
       expect(error).toBeInstanceOf(LakebaseConnectionError);
       expect((error as LakebaseConnectionError).step).toBe('credential-api');
       expect((error as Error).message).toMatch(/did not come within 450 ms of the 500 ms PG_POOL_WAIT_MS allows/);
@@ -212,20 +211,9 @@ describe('OAuth token as the Postgres password', () => {
     const cache = tokenCache();
     // The role's password is not the token the workspace will issue.
     await db.pool.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD 'something-else'`);
-    const pool = new pg.Pool({
-      host,
-      port,
-      database: db.name,
-      user: role,
-      password: cache.password,
-      Client: credentialFirstClient(cache, 'disable'),
-      max: 1,
-    });
+    const pool = credentialFirstPool(cache);
     try {
-      const error = await pool.connect().then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+      const error = await connectError(pool);
       expect(error).toBeInstanceOf(LakebaseConnectionError);
       expect(error).toMatchObject({ step: 'postgres-login', status: '28P01' });
       expect((error as Error).message).toContain(`OAuth token as password of role "${role}"`);
