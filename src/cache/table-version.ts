@@ -7,6 +7,7 @@ import { destroySocket } from '../db/cancellable-driver.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { CachedSyncStatus } from '../sync/cached-sync-status.js';
+import { TimedOut, withTimeout } from '../with-timeout.js';
 
 /**
  * How the response cache knows an answer is still the table's answer:
@@ -240,21 +241,14 @@ export class TableVersionTracker {
   async #sourceCommitVersion(): Promise<{ commit: string } | { problem: string }> {
     const status = this.#options.syncStatus;
     if (!status) return { problem: 'no sync status to key on (no Databricks sync pipeline configured)' };
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), SOURCE_VERSION_WAIT_MS);
-    });
     try {
-      const answer = await Promise.race([status.get(), late]);
-      if (answer === 'late') {
-        return { problem: `the sync status (the workspace API) did not answer within ${SOURCE_VERSION_WAIT_MS} ms` };
-      }
-      const commit = answer.lastSync?.sourceCommitVersion;
+      const commit = (await withTimeout(status.get(), SOURCE_VERSION_WAIT_MS)).lastSync?.sourceCommitVersion;
       return commit ? { commit } : { problem: 'the sync status reports no synced source version yet' };
     } catch (error) {
+      if (error instanceof TimedOut) {
+        return { problem: `the sync status (the workspace API) did not answer within ${SOURCE_VERSION_WAIT_MS} ms` };
+      }
       return { problem: `the sync status cannot be read (${(error as Error).message})` };
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -19,6 +19,7 @@
  * long, and the pool's timeout then blamed the Postgres connection.
  */
 import pg from 'pg';
+import { withTimeout } from '../with-timeout.js';
 import { LakebaseConnectionError } from './errors.js';
 import { explainConnectionError } from './postgres-errors.js';
 
@@ -85,19 +86,10 @@ function slowCredential(what: string, options?: { cause?: unknown }): LakebaseCo
  * The credential, or a credential-api error once nine tenths of `waitMs` (0: no limit) have passed without it:
  * before the pool's own timeout, which would report its own words instead, and leaving a moment to connect.
  */
-async function credentialWithin(tokens: TokenSource, waitMs: number): Promise<string> {
+function credentialWithin(tokens: TokenSource, waitMs: number): Promise<string> {
   if (waitMs <= 0) return tokens.token();
   const deadlineMs = Math.floor(waitMs * 0.9);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(slowCredential(`did not come within ${deadlineMs} ms of the ${waitMs} ms`)),
-      deadlineMs,
-    );
-  });
-  try {
-    return await Promise.race([tokens.token(), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(tokens.token(), deadlineMs, () =>
+    slowCredential(`did not come within ${deadlineMs} ms of the ${waitMs} ms`),
+  );
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { errorMessage } from '../../errors.js';
+import { withTimeout } from '../../with-timeout.js';
 
 export interface Readiness {
   /** Set once startup work that needs the database (reference data) has finished. */
@@ -83,12 +84,4 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: Healt
       );
     }
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
