@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { SyncPanel } from './sync/SyncPanel';
 import { FilterBar } from './trips/FilterBar';
 import { filtersToSearch, parseFilters, readFilters, type Filters } from './trips/filters';
+import { orderParam, readOrder, type SortKey } from './trips/ordering';
 import { TripsGrid } from './trips/TripsGrid';
 import { useTrips } from './trips/useTrips';
 import type { LiveState } from './live/trip-changes';
@@ -17,10 +18,24 @@ const LIVE_LABELS: Record<LiveState, string> = {
   stopped: 'Not live',
 };
 
+/** The page's URL query: the filters, then the order (its values need no escaping: letters, `_` and `,`). */
+function viewSearch(filters: Filters, order: string): string {
+  const search = filtersToSearch(filters);
+  if (order === '') return search;
+  return `${search === '' ? '?' : `${search}&`}order=${order}`;
+}
+
+const orderText = (search: string) => new URLSearchParams(search).get('order')?.trim() ?? '';
+
 export function App() {
   const [filters, setFilters] = useState<Filters>(() => readFilters(window.location.search));
+  // The URL's `order` as written (read by readOrder): kept as text so a value that does not read stays visible.
+  const [order, setOrder] = useState(() => orderText(window.location.search));
   useEffect(() => {
-    const onPop = () => setFilters(readFilters(window.location.search));
+    const onPop = () => {
+      setFilters(readFilters(window.location.search));
+      setOrder(orderText(window.location.search));
+    };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
@@ -28,14 +43,19 @@ export function App() {
   // One TripFilter object per distinct filter, so effects restart only when it really changes.
   const { filter, problems } = useMemo(() => parseFilters(readFilters(search)), [search]);
   const problemList = Object.values(problems);
-  const trips = useTrips(filter, problemList.length === 0);
+  // The same for the order.
+  const sort = useMemo(() => readOrder(`?order=${encodeURIComponent(order)}`), [order]);
+  const trips = useTrips(filter, sort.order, problemList.length === 0);
 
-  const applyFilters = (next: Filters) => {
-    const nextSearch = filtersToSearch(next);
+  const navigate = (nextFilters: Filters, nextOrder: string) => {
+    const nextSearch = viewSearch(nextFilters, nextOrder);
     if (nextSearch !== window.location.search)
       window.history.pushState(null, '', nextSearch || window.location.pathname);
-    setFilters(next);
+    setFilters(nextFilters);
+    setOrder(nextOrder);
   };
+  const applyFilters = (next: Filters) => navigate(next, order);
+  const applyOrder = (next: SortKey[]) => navigate(filters, orderParam(next));
 
   return (
     <main>
@@ -61,6 +81,11 @@ export function App() {
               The filter was not applied: {problemList.join('; ')}.
             </p>
           )}
+          {sort.problem && (
+            <p className="error" role="alert" data-testid="order-problem">
+              The order was not applied ({sort.problem}): the newest pickups are shown first.
+            </p>
+          )}
           <p className="count">
             <strong data-testid="total-count">
               {trips.totalCount === null ? '…' : trips.totalCount.toLocaleString('en-US')}
@@ -73,6 +98,8 @@ export function App() {
             hasNextPage={trips.hasNextPage}
             loading={trips.loading}
             onNeedMore={trips.loadMore}
+            order={sort.order}
+            onOrderChange={applyOrder}
           />
         </section>
         <aside>

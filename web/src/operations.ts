@@ -22,8 +22,8 @@ export const TripFieldsFragment = graphql(`
 `);
 
 export const TripsPageQuery = graphql(`
-  query TripsPage($first: Int!, $after: String, $filter: TripFilter) {
-    trips(first: $first, after: $after, filter: $filter, orderBy: [PICKUP_AT_DESC]) {
+  query TripsPage($first: Int!, $after: String, $filter: TripFilter, $orderBy: [TripOrderBy!] = [PICKUP_AT_DESC]) {
+    trips(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
       totalCount
       streamCursor
       edges {

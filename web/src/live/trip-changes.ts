@@ -12,17 +12,12 @@
  */
 import { print, type ExecutionResult } from 'graphql';
 import { sse } from '../client';
-import type { TripChangesSubscription, TripFieldsFragment, TripFilter } from '../gql/graphql';
+import type { TripChangesSubscription, TripFilter } from '../gql/graphql';
 import { TripChangesSubscription as TripChangesDocument } from '../operations';
 
-export type TripChangeKind = 'INSERT' | 'UPDATE' | 'DELETE';
+import type { TripChange } from './trip-change';
 
-export interface TripChange {
-  kind: TripChangeKind;
-  tripId: string;
-  /** The row after the change; null for DELETE. */
-  trip: TripFieldsFragment | null;
-}
+export type { TripChange, TripChangeKind } from './trip-change';
 
 /** connected: streaming; reconnecting: the stream ended, trying again; behind: the gateway said we fell behind and we are catching up. */
 /** `stopped`: the table has no stream (its filter is refused, or does not read); the others come from the stream. */

@@ -1,18 +1,28 @@
 import {
   CellStyleModule,
   ClientSideRowModelModule,
+  ColumnApiModule,
   ModuleRegistry,
   RowApiModule,
   RowStyleModule,
   type ColDef,
   type GetRowIdParams,
+  type GridApi,
+  type PostSortRowsParams,
   type ValueFormatterParams,
 } from 'ag-grid-community';
 import { AgGridReact } from 'ag-grid-react';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { compareTripsBy, effectiveOrder, SORT_FIELDS, type SortField, type SortKey } from './ordering';
 import type { TripRow } from './trip-window';
 
-ModuleRegistry.registerModules([ClientSideRowModelModule, RowApiModule, RowStyleModule, CellStyleModule]);
+ModuleRegistry.registerModules([
+  ClientSideRowModelModule,
+  ColumnApiModule,
+  RowApiModule,
+  RowStyleModule,
+  CellStyleModule,
+]);
 
 /** How long a row that arrived live stays highlighted. */
 const FRESH_MS = 3000;
@@ -21,6 +31,47 @@ const time = (p: ValueFormatterParams<TripRow, string | null>) =>
   p.value ? new Date(p.value).toLocaleString('en-US', { timeZone: 'America/New_York', hour12: false }) : '';
 const money = (p: ValueFormatterParams<TripRow, number | null>) => (p.value == null ? '' : `$${p.value.toFixed(2)}`);
 const miles = (p: ValueFormatterParams<TripRow, number | null>) => (p.value == null ? '' : p.value.toFixed(2));
+
+const isSortField = (colId: string): colId is SortField => Object.hasOwn(SORT_FIELDS, colId);
+
+/**
+ * The columns, the sortable ones showing `order`. A header click asks the gateway for that order (onSortChanged).
+ * A click cycles descending, ascending; shift-click adds a column after the others.
+ */
+function columnsFor(order: readonly SortKey[]): ColDef<TripRow>[] {
+  return COLUMNS.map((column) => {
+    const field = column.field;
+    if (field === undefined || !isSortField(field)) return column;
+    const index = order.findIndex((key) => key.field === field);
+    return {
+      ...column,
+      sortable: true,
+      sortingOrder: ['desc', 'asc'],
+      sort: index === -1 ? null : order[index]!.direction,
+      sortIndex: index === -1 || order.length === 1 ? null : index,
+    };
+  });
+}
+
+/** The order the headers show (after a click, before the page of that order has loaded). */
+function orderShown(api: GridApi<TripRow>): SortKey[] {
+  const sorted = api
+    .getColumnState()
+    .filter((state) => (state.sort === 'asc' || state.sort === 'desc') && isSortField(state.colId))
+    .sort((a, b) => (a.sortIndex ?? 0) - (b.sortIndex ?? 0));
+  return effectiveOrder(
+    sorted.map((state) => ({ field: state.colId as SortField, direction: state.sort === 'asc' ? 'asc' : 'desc' })),
+  );
+}
+
+/**
+ * The grid's sort, replaced by the gateway's total order for the headers shown: the grid would leave rows of equal
+ * value in its own arrival order, where the gateway breaks ties by trip id (and puts NULL last ascending).
+ */
+function sortAsGateway(params: PostSortRowsParams<TripRow>): void {
+  const compare = compareTripsBy(orderShown(params.api));
+  params.nodes.sort((a, b) => (a.data && b.data ? compare(a.data, b.data) : 0));
+}
 
 const COLUMNS: ColDef<TripRow>[] = [
   { field: 'tripId', headerName: 'Trip', width: 100 },
@@ -38,13 +89,18 @@ export function TripsGrid({
   hasNextPage,
   loading,
   onNeedMore,
+  order,
+  onOrderChange,
 }: {
   rows: TripRow[];
   hasNextPage: boolean;
   loading: boolean;
   onNeedMore(): void;
+  order: readonly SortKey[];
+  onOrderChange(order: SortKey[]): void;
 }) {
   const grid = useRef<AgGridReact<TripRow>>(null);
+  const columns = useMemo(() => columnsFor(order), [order]);
   const [now, setNow] = useState(() => Date.now());
   const newestFresh = useMemo(() => rows.reduce((max, row) => Math.max(max, row.fresh ?? 0), 0), [rows]);
   // One timer to end the highlight, only while something is highlighted (no work while idle).
@@ -59,12 +115,23 @@ export function TripsGrid({
   }, [newestFresh, now]);
 
   return (
-    <div className="grid" data-testid="trips-grid" data-rows={rows.length} data-loading={loading}>
+    <div
+      className="grid"
+      data-testid="trips-grid"
+      data-rows={rows.length}
+      data-loading={loading}
+      data-order={order.map((key) => `${key.field}:${key.direction}`).join(',')}
+    >
       <AgGridReact<TripRow>
         ref={grid}
         rowData={rows}
-        columnDefs={COLUMNS}
+        columnDefs={columns}
         defaultColDef={{ sortable: false, resizable: true }}
+        onSortChanged={(event) => {
+          // Only the user's clicks: the grid also reports the sort it was given in columnDefs.
+          if (event.source === 'uiColumnSorted') onOrderChange(orderShown(event.api));
+        }}
+        postSortRows={sortAsGateway}
         getRowId={(p: GetRowIdParams<TripRow>) => p.data.tripId}
         rowClassRules={{ 'row-fresh': (p) => (p.data?.fresh ?? 0) + FRESH_MS > Date.now() }}
         rowHeight={32}

@@ -1,43 +1,37 @@
 /**
- * The rows the grid shows: the pages loaded so far (newest pickup first, as
- * trips(orderBy: [PICKUP_AT_DESC]) returns them) plus live changes that fall
- * inside that window. A live row that sorts after the last loaded row is left
+ * The rows the grid shows: the pages loaded so far (in the table's order, as
+ * trips(orderBy:) returns them) plus live changes that fall inside that
+ * window. A live row that sorts after the last loaded row is left
  * to the page that will bring it when the user scrolls there, so a row is
  * never shown twice, and scrolling never skips one.
  */
-import type { TripFieldsFragment } from '../gql/graphql';
-import type { TripChange } from '../live/trip-changes';
+import type { TripFieldsFragment } from '../gql/graphql.js';
+import type { TripChange } from '../live/trip-change.js';
+import { compareTripsBy, DEFAULT_ORDER, type SortKey } from './ordering.js';
 
 export type TripRow = TripFieldsFragment & { fresh?: number };
-
-/** PICKUP_AT_DESC with the primary key breaking ties (descending too), NULL pickup first: the gateway's order. */
-export function compareTrips(a: TripFieldsFragment, b: TripFieldsFragment): number {
-  if (a.pickupAt !== b.pickupAt) {
-    if (a.pickupAt === null || a.pickupAt === undefined) return -1;
-    if (b.pickupAt === null || b.pickupAt === undefined) return 1;
-    const diff = Date.parse(b.pickupAt) - Date.parse(a.pickupAt);
-    if (diff !== 0) return diff;
-  }
-  const ida = BigInt(a.tripId);
-  const idb = BigInt(b.tripId);
-  return ida === idb ? 0 : ida > idb ? -1 : 1;
-}
 
 export class TripWindow {
   private readonly rows = new Map<string, TripRow>();
   private boundary: TripFieldsFragment | null = null;
   private sorted: TripRow[] | null = [];
+  private readonly compare: (a: TripFieldsFragment, b: TripFieldsFragment) => number;
   hasNextPage = true;
   endCursor: string | null = null;
   /** totalCount of the first page, moved by live inserts and deletes. */
   totalCount: number | null = null;
+
+  /** `order`: the one the pages are loaded in (the gateway's order for it: see ordering.ts). */
+  constructor(order: readonly SortKey[] = DEFAULT_ORDER) {
+    this.compare = compareTripsBy(order);
+  }
 
   get size(): number {
     return this.rows.size;
   }
 
   list(): TripRow[] {
-    this.sorted ??= [...this.rows.values()].sort(compareTrips);
+    this.sorted ??= [...this.rows.values()].sort(this.compare);
     return this.sorted;
   }
 
@@ -79,6 +73,6 @@ export class TripWindow {
 
   private inWindow(trip: TripFieldsFragment): boolean {
     if (!this.hasNextPage || this.boundary === null) return true;
-    return compareTrips(trip, this.boundary) <= 0;
+    return this.compare(trip, this.boundary) <= 0;
   }
 }

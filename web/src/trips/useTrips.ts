@@ -1,6 +1,6 @@
 /**
- * The trips table's data: keyset pages of trips(orderBy: [PICKUP_AT_DESC])
- * plus the live stream, for one filter. The first page carries
+ * The trips table's data: keyset pages of trips(orderBy:) in the table's
+ * order plus the live stream, for one filter. The first page carries
  * TripConnection.streamCursor, the stream position it was read at; the stream
  * starts there, so every change after that read arrives exactly once.
  */
@@ -10,6 +10,7 @@ import { describeFailure, RETRY_MS } from '../failures';
 import type { TripFilter } from '../gql/graphql';
 import { subscribeTripChanges, type LiveState, type TripChange } from '../live/trip-changes';
 import { TripsPageQuery } from '../operations';
+import { orderByOf, type SortKey } from './ordering';
 import { TripWindow, type TripRow } from './trip-window';
 
 export const PAGE_SIZE = 100;
@@ -27,15 +28,18 @@ export interface TripsState {
   loadMore(): void;
 }
 
-/** `enabled` false: the filter has fields that do not read (filters.ts); nothing is loaded until they are fixed. */
-export function useTrips(filter: TripFilter | null, enabled = true): TripsState {
+/**
+ * `enabled` false: the filter has fields that do not read (filters.ts); nothing is loaded until they are fixed.
+ * `order`: one array per distinct order (as `filter`), since a new one reads everything again.
+ */
+export function useTrips(filter: TripFilter | null, order: readonly SortKey[], enabled = true): TripsState {
   // Bumped to re-render when the window's rows change (the window itself is mutable).
   const [, setVersion] = useState(0);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [live, setLive] = useState<{ state: LiveState; detail?: string }>({ state: 'connecting' });
   const [changeCount, setChangeCount] = useState(0);
-  const windowRef = useRef(new TripWindow());
+  const windowRef = useRef(new TripWindow(order));
   const inFlight = useRef(false);
   const generation = useRef(0);
   /** The last page failed in a way a retry would repeat (bad input): the first page is not retried. */
@@ -52,7 +56,7 @@ export function useTrips(filter: TripFilter | null, enabled = true): TripsState 
         const result = await urqlClient
           .query(
             TripsPageQuery,
-            { first: PAGE_SIZE, after: trips.endCursor, filter },
+            { first: PAGE_SIZE, after: trips.endCursor, filter, orderBy: orderByOf(order) },
             { requestPolicy: 'network-only' },
           )
           .toPromise();
@@ -88,7 +92,7 @@ export function useTrips(filter: TripFilter | null, enabled = true): TripsState 
         }
       }
     },
-    [filter],
+    [filter, order],
   );
 
   // Bumped when the stream cannot resume from the page's position: everything is read again.
@@ -96,7 +100,7 @@ export function useTrips(filter: TripFilter | null, enabled = true): TripsState 
 
   useEffect(() => {
     const gen = ++generation.current;
-    windowRef.current = new TripWindow();
+    windowRef.current = new TripWindow(order);
     inFlight.current = false;
     finalFailure.current = false;
     setVersion((v) => v + 1);
@@ -141,7 +145,7 @@ export function useTrips(filter: TripFilter | null, enabled = true): TripsState 
       clearTimeout(retry);
       stop?.();
     };
-  }, [filter, enabled, loadPage, restarts]);
+  }, [filter, order, enabled, loadPage, restarts]);
 
   const trips = windowRef.current;
   return {
