@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChangeFeed } from '../src/dev/pipeline/change-feed-schema.js';
 import { relations, SOURCE_COMMIT_CHANNEL } from '../src/dev/pipeline/names.js';
-import type { TestDatabase } from './support/database.js';
+import { lockWaiters, type TestDatabase } from './support/database.js';
 import { createPipelineTestDatabase, uniqueNames } from './support/pipeline.js';
 
 interface FeedRow {
@@ -32,6 +32,51 @@ describe('source change feed', () => {
     };
     return { names, r, feed };
   }
+
+  // Every `npm run data` command installs the feed, often while `npm run data -- stream` writes: a delete beside a
+  // stream used to die with "deadlock detected" (the install held the commit log and waited for the source).
+  it('is not installed again once in place, and installs beside an open writer without a deadlock', async () => {
+    const { names, r, feed } = await setup();
+    const writer = await db.pool.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(`INSERT INTO ${r.source} (id, fare_amount) VALUES (100, 1)`);
+      // In place: nothing to wait for, though the writer's transaction is open.
+      const timedOut = Symbol('timed out');
+      const inPlace = await Promise.race([
+        ensureChangeFeed(db.pool, names).then(() => 'returned'),
+        new Promise((resolve) => setTimeout(() => resolve(timedOut), 5_000)),
+      ]);
+      expect(inPlace).toBe('returned');
+
+      // Another version in place (its mark differs): installed again, after the writer's commit.
+      await db.pool.query(`COMMENT ON FUNCTION "${names.sourceSchema}".note_pending_commit(boolean) IS 'older'`);
+      const installing = ensureChangeFeed(db.pool, names);
+      for (let i = 0; i < 200 && (await lockWaiters(db.pool)).length === 0; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await lockWaiters(db.pool)).toHaveLength(1);
+      await writer.query('COMMIT');
+      await installing;
+    } finally {
+      writer.release();
+    }
+    expect(await feed()).toEqual([{ version: 1, op: 'insert', id: 100, fare: 1 }]);
+    const { rows } = await db.pool.query<{ mark: string }>(
+      `SELECT obj_description(to_regprocedure($1), 'pg_proc') AS mark`,
+      [`"${names.sourceSchema}".note_pending_commit(boolean)`],
+    );
+    expect(rows[0]?.mark).toMatch(/^lakebase-dev change feed [0-9a-f]{16}$/);
+  });
+
+  it('is installed again when a part of it is gone (a trigger dropped)', async () => {
+    const { names, r, feed } = await setup();
+    await db.pool.query(`DROP TRIGGER capture_delete ON ${r.source}`);
+    await ensureChangeFeed(db.pool, names);
+    await db.pool.query(`INSERT INTO ${r.source} (id, fare_amount) VALUES (7, 1)`);
+    await db.pool.query(`DELETE FROM ${r.source} WHERE id = 7`);
+    expect((await feed()).map((row) => row.op)).toEqual(['insert', 'delete']);
+  });
 
   it('records one version per transaction with the net row changes, including id changes and TRUNCATE', async () => {
     const { r, feed } = await setup();
