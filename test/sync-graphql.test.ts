@@ -28,6 +28,8 @@ describe.each(FLAVOURS)('$name', (flavour) => {
   let gateway: TestGateway;
   let unconfigured: TestGateway;
   let status: CachedSyncStatus;
+  let workspace: ReturnType<typeof createWorkspaceClient>;
+  let databricks: ReturnType<typeof loadDatabricksConfig>;
   const tableInfo = (detailedState: string, version: number) =>
     flavour.build({
       table: TABLE,
@@ -39,7 +41,7 @@ describe.each(FLAVOURS)('$name', (flavour) => {
 
   beforeAll(async () => {
     fake = await startFakeWorkspace({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-    const databricks = loadDatabricksConfig({
+    databricks = loadDatabricksConfig({
       DATABRICKS_HOST: fake.url,
       DATABRICKS_CLIENT_ID: CLIENT_ID,
       DATABRICKS_CLIENT_SECRET: CLIENT_SECRET,
@@ -49,7 +51,7 @@ describe.each(FLAVOURS)('$name', (flavour) => {
       // Every read reaches the fake, so each test sees the table as it set it.
       SYNC_STATUS_CACHE_SECONDS: '0',
     });
-    const workspace = createWorkspaceClient(databricks, { env: {}, retryTimeoutSeconds: 5 });
+    workspace = createWorkspaceClient(databricks, { env: {}, retryTimeoutSeconds: 5 });
     status = new CachedSyncStatus(new DatabricksSyncSource(workspace, TABLE), {
       ttlSeconds: databricks.syncStatusCacheSeconds,
       pollIntervalMs: 3_600_000,
@@ -91,6 +93,33 @@ describe.each(FLAVOURS)('$name', (flavour) => {
       });
       expect(typeof body.data?.syncStatus.stalenessSeconds).toBe('number');
       expect(body.data?.syncStatus.checkedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    });
+
+    it('counts the staleness at the answer, not at the status read the gateway reuses', async () => {
+      fake.setSyncedTable(tableInfo('SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE', 42));
+      const cached = new CachedSyncStatus(new DatabricksSyncSource(workspace, TABLE), {
+        ttlSeconds: 60,
+        logger: silentLogger,
+      });
+      const reused = await startTestGateway(
+        `sync_graphql_cached_${flavour.api}`,
+        {},
+        { sync: { status: cached, admin: databricks.admin } },
+      );
+      try {
+        const ask = async () =>
+          (await reused.query<{ syncStatus: { stalenessSeconds: number; checkedAt: string } }>(SYNC_STATUS)).body.data!
+            .syncStatus;
+        const first = await ask();
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        const later = await ask();
+        // One read of the API, two answers: the status (and its read time) is the same, the staleness is not.
+        expect(fake.count(flavour.route)).toBe(1);
+        expect(later.checkedAt).toBe(first.checkedAt);
+        expect(later.stalenessSeconds - first.stalenessSeconds).toBeGreaterThanOrEqual(1.1);
+      } finally {
+        await reused.close();
+      }
     });
 
     it('reports a pipeline outage as SYNC_UNAVAILABLE without workspace details', async () => {

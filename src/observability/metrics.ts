@@ -9,6 +9,7 @@ import { useGraphQLMetrics } from './graphql-metrics.js';
 import { SeriesCounter, SeriesHistogram } from './series-metrics.js';
 import { sentStatus } from './sent-status.js';
 import type { SyncService } from '../sync/service.js';
+import { staleness } from '../sync/to-sync-status.js';
 
 /** What /metrics reads at scrape time: the counters the gateway keeps anyway. */
 export interface MetricSources {
@@ -178,7 +179,9 @@ export function createMetrics(sources: MetricSources) {
       if (!sources.sync) return;
       try {
         const status = await sources.sync.status.get();
-        if (status.stalenessSeconds !== null) this.set(status.stalenessSeconds);
+        // At the scrape, not at the status read (reused for SYNC_STATUS_CACHE_SECONDS).
+        const seconds = staleness(status.lastSync, new Date());
+        if (seconds !== null) this.set(seconds);
       } catch {
         // The sync API is down: no sample rather than a stale one; the sync status field reports the reason.
       }

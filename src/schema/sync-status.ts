@@ -1,5 +1,6 @@
 import { SyncApiError } from '../sync/errors.js';
 import { authorizeRefresh } from '../sync/refresh-authorization.js';
+import { staleness } from '../sync/to-sync-status.js';
 import type { SyncService } from '../sync/service.js';
 import {
   SYNC_SCHEDULING_POLICIES,
@@ -51,9 +52,11 @@ const SyncStatusRef = builder.objectRef<SyncStatus>('SyncStatus').implement({
     pipelineId: t.exposeString('pipelineId', { nullable: true }),
     lastSync: t.field({ type: SyncPositionRef, nullable: true, resolve: (s) => s.lastSync }),
     progress: t.field({ type: SyncProgressRef, nullable: true, resolve: (s) => s.progress }),
-    stalenessSeconds: t.exposeFloat('stalenessSeconds', {
+    stalenessSeconds: t.float({
       nullable: true,
       description: 'Seconds since the last successful sync ended.',
+      // At the time of the answer, not of the status read, which the gateway reuses for SYNC_STATUS_CACHE_SECONDS.
+      resolve: (s) => staleness(s.lastSync, new Date()),
     }),
     checkedAt: t.field({
       type: 'DateTime',

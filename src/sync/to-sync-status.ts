@@ -105,7 +105,12 @@ function stateOf(raw: string | undefined, options: MappingOptions): SyncedTableS
   return 'UNKNOWN';
 }
 
-function staleness(lastSync: SyncPosition | null, now: Date): number | null {
+/**
+ * Seconds since the last successful sync ended, at `now`. Exported for the API and the metrics, which compute it
+ * when they answer: a status is read once per SYNC_STATUS_CACHE_SECONDS, and the figure computed at that read
+ * would be up to that much low.
+ */
+export function staleness(lastSync: SyncPosition | null, now: Date): number | null {
   const endedAt = lastSync?.endedAt;
   // Clamped: a workspace clock slightly ahead of ours must not yield negative staleness.
   return endedAt ? Math.max(0, (now.getTime() - endedAt.getTime()) / 1000) : null;
