@@ -175,6 +175,50 @@ describe('bad input', () => {
     );
   });
 
+  it('rejects the conditions of one field that no value meets, as an empty range is (they used to answer nothing)', async () => {
+    const nothing = (field: string, why: string) =>
+      new RegExp(`^filter\\.${field}: no value meets every condition \\(${why}\\); the filter would match nothing$`);
+    await expectError(TRIPS, { filter: { fareAmount: { eq: 5, gt: 10 } } }, nothing('fareAmount', 'eq 5 and gt 10'));
+    await expectError(
+      TRIPS,
+      { filter: { pickupZip: { eq: 10001, ne: 10001 } } },
+      nothing('pickupZip', 'eq 10001 and ne 10001'),
+    );
+    await expectError(
+      TRIPS,
+      { filter: { pickupZip: { in: [10001, 10002], notIn: [10002, 10001, 10003] } } },
+      nothing('pickupZip', 'in \\[10001, 10002\\] and notIn \\[10002, 10001, 10003\\]'),
+      'filter.pickupZip',
+    );
+    await expectError(
+      TRIPS,
+      { filter: { tripId: { in: ['1', '2'], gte: '3' } } },
+      nothing('tripId', 'gte 3 and in \\[1, 2\\]'),
+    );
+    await expectError(
+      TRIPS,
+      { filter: { tripDistance: { isNull: true, gt: 1 } } },
+      nothing('tripDistance', 'isNull true and gt: NULL meets no comparison'),
+    );
+    await expectError(
+      TRIPS,
+      { filter: { pickupBorough: { eq: 'Queens', notIn: ['Queens', 'Bronx'] } } },
+      nothing('pickupBorough', 'eq Queens and notIn \\[Queens, Bronx\\]'),
+    );
+    // Conditions some value meets are answered, whatever else they look like.
+    const met = [
+      { fareAmount: { eq: 5, gte: 5, lt: 6 } },
+      { pickupZip: { in: [10001, 10002], notIn: [10001] } },
+      { tripId: { in: ['1', '9'], gt: '3' } },
+      { tripDistance: { isNull: false, gt: 1 } },
+      { pickupBorough: { in: ['Queens', 'Bronx'], ne: 'Queens' } },
+    ];
+    for (const filter of met) {
+      const { body } = await gw.query(TRIPS, { filter });
+      expect(body.errors, JSON.stringify(filter)).toBeUndefined();
+    }
+  });
+
   it('rejects a filter of more than 200 conditions, naming the filter and where the limit was reached', () =>
     expectError(
       TRIPS,

@@ -154,6 +154,7 @@ function columnOperators(spec: Record<string, unknown>, path: string, state: Par
     }
     given[operator] = raw as Scalar | boolean | readonly Scalar[];
   }
+  checkSatisfiable(spec, path, compareScalars);
   return given;
 }
 
@@ -194,6 +195,7 @@ function boroughOperators(spec: Record<string, unknown>, path: string, state: Pa
     }
     given[operator] = raw as Scalar | boolean | readonly Scalar[];
   }
+  checkSatisfiable(spec, path, (a, b) => (a === b ? 0 : 1));
   return given;
 }
 
@@ -222,6 +224,64 @@ function checkRange(spec: Record<string, unknown>, path: string): void {
         'check that the lower and upper bounds are not swapped',
     );
   }
+}
+
+const VALUE_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'notIn'] as const;
+
+/**
+ * One field's conditions that no value can meet match nothing, like an empty range (checkRange, whose message is
+ * more specific, runs first): an `eq` outside the range or listed in `notIn`, an `in` list that the others remove
+ * entirely, `isNull: true` beside a comparison (NULL meets none). Reported for the same reason: such a filter is
+ * a mistake, and an empty answer would hide it. Conditions spread over `and` are not checked.
+ * `compare` orders two values of the field (boroughs: equal or not).
+ */
+function checkSatisfiable(
+  spec: Record<string, unknown>,
+  path: string,
+  compare: (a: Scalar, b: Scalar) => number,
+): void {
+  const present = VALUE_OPERATORS.filter((op) => spec[op] !== null && spec[op] !== undefined);
+  const nothing = (why: string) =>
+    new UserInputError(path, `no value meets every condition (${why}); the filter would match nothing`);
+  if (spec.isNull === true && present.length > 0) {
+    throw nothing(`isNull true and ${present.join(', ')}: NULL meets no comparison`);
+  }
+  const candidates = present.includes('eq')
+    ? [spec.eq as Scalar]
+    : present.includes('in')
+      ? (spec.in as readonly Scalar[])
+      : undefined;
+  if (candidates === undefined) return;
+  const holds = (value: Scalar, op: (typeof VALUE_OPERATORS)[number]): boolean => {
+    const operand = spec[op];
+    const listed = () => (operand as readonly Scalar[]).some((item) => compare(value, item) === 0);
+    switch (op) {
+      case 'eq':
+        return compare(value, operand as Scalar) === 0;
+      case 'ne':
+        return compare(value, operand as Scalar) !== 0;
+      case 'gt':
+        return compare(value, operand as Scalar) > 0;
+      case 'gte':
+        return compare(value, operand as Scalar) >= 0;
+      case 'lt':
+        return compare(value, operand as Scalar) < 0;
+      case 'lte':
+        return compare(value, operand as Scalar) <= 0;
+      case 'in':
+        return listed();
+      case 'notIn':
+        return !listed();
+    }
+  };
+  if (candidates.some((value) => present.every((op) => holds(value, op)))) return;
+  const shown = present.map((op) => {
+    const operand = spec[op];
+    if (!Array.isArray(operand)) return `${op} ${show(operand as Scalar)}`;
+    const items = (operand as readonly Scalar[]).slice(0, 5).map(show);
+    return `${op} [${items.join(', ')}${operand.length > 5 ? ', …' : ''}]`;
+  });
+  throw nothing(shown.join(' and '));
 }
 
 /**
