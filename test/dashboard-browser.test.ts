@@ -266,6 +266,34 @@ describe('the dashboard at /', () => {
     await page.close();
   });
 
+  it('asks again by itself for a later page whose request failed (no second scroll needed)', async () => {
+    const page = await openDashboard();
+    const graphql = (url: URL) => url.pathname === '/graphql';
+    let refused = 0;
+    await page.route(graphql, (route) => {
+      const url = new URL(route.request().url());
+      const variables = JSON.parse(url.searchParams.get('variables') ?? '{}') as { after?: string | null };
+      if (operationOf(route.request()) === 'TripsPage' && variables.after && refused < 2) {
+        refused += 1;
+        return route.abort('connectionrefused');
+      }
+      return route.fallback();
+    });
+    const grid = page.locator('[data-testid=trips-grid]');
+    const box = (await grid.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    // Scrolled to the end once: the next page is asked for, refused twice, and then loads with no more scrolling.
+    for (let i = 0; i < 100 && refused === 0; i += 1) {
+      await page.mouse.wheel(0, 4000);
+      await page.waitForTimeout(50);
+    }
+    expect(refused).toBe(1);
+    await page.locator('[data-testid=trips-grid][data-rows="200"]').waitFor(WAIT);
+    expect(refused).toBe(2);
+    await page.unroute(graphql);
+    expect(await allGridIds(page, 200)).toEqual(await latestIds(200));
+  });
+
   it('narrows the rows to exactly what SQL counts for a filter set in the form, and keeps it in the URL', async () => {
     // The busiest pickup ZIP and a fare band inside it, so the answer is neither empty nor everything.
     const [busiest] = await sql<{ zip: number }>(
