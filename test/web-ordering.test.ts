@@ -161,6 +161,60 @@ describe("the dashboard's order", () => {
   });
 });
 
+describe("the dashboard's window and a page on its way", () => {
+  it('applies the changes delivered while a page was on its way on top of it, and counts every insert', async () => {
+    const pool = gw.database.pool;
+    const order = [key('tripDistance', 'asc')];
+    const count = async () =>
+      Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM "default".trips_synced')).rows[0]!.n);
+    const window = new TripWindow(order);
+    const first = await page(order, 50);
+    window.addPage(first.nodes, first.pageInfo, await count());
+
+    // The second page is asked for and read now; the changes below happen after that read, and the stream
+    // delivers them before the page arrives.
+    window.pageAsked();
+    const stale = await page(order, 50, first.pageInfo.endCursor);
+    const [deleted, raised, lowered] = [stale.nodes[5]!.tripId, stale.nodes[20]!.tripId, first.nodes[2]!.tripId];
+    const edge = stale.nodes.at(-1)!;
+    await pool.query(`DELETE FROM "default".trips_synced WHERE id = $1`, [deleted]);
+    // Raised to the top of the table (shortest first), and one from the first page moved into the second's range.
+    await pool.query(`UPDATE "default".trips_synced SET trip_distance = -1 WHERE id = $1`, [raised]);
+    await pool.query(`UPDATE "default".trips_synced SET trip_distance = $2 WHERE id = $1`, [
+      lowered,
+      edge.tripDistance,
+    ]);
+    await pool.query(`INSERT INTO "default".trips_synced (id, trip_distance) VALUES (200000, $1), (200001, 1000)`, [
+      edge.tripDistance,
+    ]);
+    window.apply([
+      { kind: 'DELETE', tripId: deleted, trip: null },
+      { kind: 'UPDATE', tripId: raised, trip: await trip(raised) },
+      { kind: 'UPDATE', tripId: lowered, trip: await trip(lowered) },
+      { kind: 'INSERT', tripId: '200000', trip: await trip('200000') },
+    ]);
+    window.addPage(stale.nodes, stale.pageInfo);
+
+    const shown = window.list().map((row) => row.tripId);
+    expect(shown).not.toContain(deleted);
+    expect(shown[0]).toBe(raised);
+    expect(window.list()[0]!.tripDistance).toBe(-1);
+    const now = (await page(order, 1000)).nodes.map((node) => node.tripId);
+    // Up to the edge the window reached, it holds exactly the table's rows, in order.
+    expect(shown).toEqual(now.slice(0, shown.length));
+
+    // A later page loads a row whose insert the stream delivers only afterwards: it still counts.
+    window.pageAsked();
+    let rest = await page(order, 1000, window.endCursor);
+    window.addPage(rest.nodes, rest.pageInfo);
+    expect(window.list().map((row) => row.tripId)).toContain('200001');
+    window.apply([{ kind: 'INSERT', tripId: '200001', trip: await trip('200001') }]);
+    rest = await page(order, 1000);
+    expect(window.list().map((row) => row.tripId)).toEqual(rest.nodes.map((node) => node.tripId));
+    expect(window.totalCount).toBe(await count());
+  });
+});
+
 describe("the dashboard's order in the URL", () => {
   it('reads the orders the grid writes, and writes nothing for the default', () => {
     const order = [key('fareAmount', 'asc'), key('pickupAt', 'desc')];
@@ -168,6 +222,11 @@ describe("the dashboard's order in the URL", () => {
     expect(readOrder(`?order=${orderParam(order)}`)).toEqual({ order });
     expect(orderParam([key('pickupAt', 'desc')])).toBe('');
     expect(readOrder('')).toEqual({ order: [key('pickupAt', 'desc')] });
+  });
+
+  it('skips a comma too many, and shows the newest pickups for an order of commas only', () => {
+    expect(readOrder('?order=FARE_AMOUNT_DESC,')).toEqual({ order: [key('fareAmount', 'desc')] });
+    expect(readOrder('?order=,')).toEqual({ order: [key('pickupAt', 'desc')] });
   });
 
   it('drops what follows the trip id, as the gateway does', () => {

@@ -19,6 +19,8 @@ ModuleRegistry.registerModules([AllCommunityModule]);
 export default function Charts({ filter, changeCount }: { filter: TripFilter | null; changeCount: number }) {
   const [data, setData] = useState<TripChartsQuery | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** Errors that came with the data: single values the gateway could not send. */
+  const [partial, setPartial] = useState<string | null>(null);
   const [asked, setAsked] = useState(changeCount);
   const [attempt, setAttempt] = useState(0);
 
@@ -38,8 +40,15 @@ export default function Charts({ filter, changeCount }: { filter: TripFilter | n
       .then((result) => {
         if (!current) return;
         const failure = result.error ? describeFailure(result.error) : null;
+        if (result.data) {
+          // Errors beside data are about single values (a NaN average fare is sent as null): the charts are
+          // drawn, the error said, and asking again would only get the same answer.
+          setData(result.data);
+          setError(null);
+          setPartial(failure?.message ?? null);
+          return;
+        }
         setError(failure?.message ?? null);
-        if (result.data) setData(result.data);
         if (failure && !failure.final) retry = setTimeout(() => setAttempt((n) => n + 1), RETRY_MS);
       });
     return () => {
@@ -71,6 +80,7 @@ export default function Charts({ filter, changeCount }: { filter: TripFilter | n
   };
   return (
     <div className="charts">
+      {partial && <p className="error">Charts: some values cannot be shown ({partial})</p>}
       <figure data-testid="chart-hours" data-points={hours.length} data-total={hours.reduce((s, h) => s + h.trips, 0)}>
         <AgCharts options={hourly} />
       </figure>

@@ -75,7 +75,10 @@ export function subscribeTripChanges(options: LiveOptions): () => void {
         next: (result: ExecutionResult<TripChangesSubscription, unknown>) => {
           if (ended || stopped) return;
           const errors = result.errors as readonly StreamError[] | undefined;
-          if (errors?.length) {
+          // An event with data and errors carries rows with a value the gateway could not send (a NaN fare): the
+          // rows are delivered, with that cell empty. Taken for the stream's end, it was asked again from the
+          // same cursor, got the same event, and so on forever.
+          if (errors?.length && !result.data) {
             const error = errors[0]!;
             // A server-side termination says where to resume; our own cursor is that position or, if none yet, its.
             if (cursor === null && error.extensions?.cursor) cursor = error.extensions.cursor;

@@ -64,6 +64,17 @@ function orderShown(api: GridApi<TripRow>): SortKey[] {
   );
 }
 
+function showOrder(api: GridApi<TripRow>, order: readonly SortKey[]): void {
+  api.applyColumnState({
+    state: order.map((key, index) => ({
+      colId: key.field,
+      sort: key.direction,
+      sortIndex: order.length === 1 ? null : index,
+    })),
+    defaultState: { sort: null, sortIndex: null },
+  });
+}
+
 /**
  * The grid's sort, replaced by the gateway's total order for the headers shown: the grid would leave rows of equal
  * value in its own arrival order, where the gateway breaks ties by trip id (and puts NULL last ascending).
@@ -129,7 +140,12 @@ export function TripsGrid({
         defaultColDef={{ sortable: false, resizable: true }}
         onSortChanged={(event) => {
           // Only the user's clicks: the grid also reports the sort it was given in columnDefs.
-          if (event.source === 'uiColumnSorted') onOrderChange(orderShown(event.api));
+          if (event.source !== 'uiColumnSorted') return;
+          const next = orderShown(event.api);
+          // The headers show what is applied: a column shift-clicked after the trip id (which the gateway drops,
+          // the id deciding every tie) came off again; it stayed marked while the order did not change.
+          showOrder(event.api, next);
+          onOrderChange(next);
         }}
         postSortRows={sortAsGateway}
         getRowId={(p: GetRowIdParams<TripRow>) => p.data.tripId}

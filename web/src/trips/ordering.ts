@@ -58,7 +58,8 @@ export function readOrder(search: string): ReadOrder {
   const text = new URLSearchParams(search).get('order')?.trim() ?? '';
   if (text === '') return { order: [...DEFAULT_ORDER] };
   const keys: SortKey[] = [];
-  for (const part of text.split(',')) {
+  // A comma too many (`FARE_AMOUNT_DESC,`) names no column: skipped, not reported as the column "".
+  for (const part of text.split(',').filter((item) => item.trim() !== '')) {
     const match = /^([A-Z_]+)_(ASC|DESC)$/.exec(part.trim());
     const field = match ? FIELD_BY_NAME.get(match[1]!) : undefined;
     if (!match || !field) {
@@ -69,7 +70,7 @@ export function readOrder(search: string): ReadOrder {
     }
     keys.push({ field, direction: match[2] === 'ASC' ? 'asc' : 'desc' });
   }
-  return { order: effectiveOrder(keys) };
+  return { order: keys.length === 0 ? [...DEFAULT_ORDER] : effectiveOrder(keys) };
 }
 
 /** The `order` URL parameter for these keys; '' for the default order, so a plain URL stays plain. */

@@ -4,6 +4,12 @@
  * window. A live row that sorts after the last loaded row is left
  * to the page that will bring it when the user scrolls there, so a row is
  * never shown twice, and scrolling never skips one.
+ *
+ * A page is read when it is asked for, and the stream may deliver changes made
+ * after that read before the page arrives. So the changes delivered while a
+ * page is on its way are applied again on top of it: each carries the row's
+ * whole state after it (or its deletion), so applying one the page already
+ * reflects changes nothing, and one it does not reflect is not lost.
  */
 import type { TripFieldsFragment } from '../gql/graphql.js';
 import type { TripChange } from '../live/trip-change.js';
@@ -16,6 +22,8 @@ export class TripWindow {
   private boundary: TripFieldsFragment | null = null;
   private sorted: TripRow[] | null = [];
   private readonly compare: (a: TripFieldsFragment, b: TripFieldsFragment) => number;
+  /** The latest change of each trip delivered since the page on its way was asked for (null: none asked). */
+  private sinceAsked: Map<string, TripChange> | null = null;
   hasNextPage = true;
   endCursor: string | null = null;
   /** totalCount of the first page, moved by live inserts and deletes. */
@@ -35,6 +43,11 @@ export class TripWindow {
     return this.sorted;
   }
 
+  /** Called as a page is asked for: the changes delivered from now on may be newer than what it brings. */
+  pageAsked(): void {
+    this.sinceAsked = new Map();
+  }
+
   addPage(
     nodes: readonly TripFieldsFragment[],
     pageInfo: { hasNextPage: boolean; endCursor?: string | null },
@@ -45,6 +58,8 @@ export class TripWindow {
     this.hasNextPage = pageInfo.hasNextPage;
     this.endCursor = pageInfo.endCursor ?? this.endCursor;
     if (totalCount !== undefined && this.totalCount === null) this.totalCount = totalCount;
+    if (this.sinceAsked) for (const change of this.sinceAsked.values()) this.place(change);
+    this.sinceAsked = null;
     this.sorted = null;
   }
 
@@ -52,23 +67,33 @@ export class TripWindow {
   apply(changes: readonly TripChange[], now = Date.now()): string[] {
     const touched: string[] = [];
     for (const change of changes) {
-      const known = this.rows.has(change.tripId);
-      if (change.kind === 'DELETE' || change.trip === null) {
-        if (this.totalCount !== null) this.totalCount -= 1;
-        if (known) this.rows.delete(change.tripId);
-        continue;
+      // The stream starts at the first page's position, so each insert or delete it brings is one the first
+      // page's totalCount did not see, whether or not a later page has loaded the row meanwhile.
+      if (this.totalCount !== null) {
+        if (change.kind === 'INSERT') this.totalCount += 1;
+        else if (change.kind === 'DELETE') this.totalCount -= 1;
       }
-      if (change.kind === 'INSERT' && !known && this.totalCount !== null) this.totalCount += 1;
-      if (this.inWindow(change.trip)) {
-        this.rows.set(change.tripId, { ...change.trip, fresh: now });
-        touched.push(change.tripId);
-      } else if (known) {
-        // Changed so that it now sorts past the loaded pages: the page that covers it will show it.
-        this.rows.delete(change.tripId);
-      }
+      this.sinceAsked?.set(change.tripId, change);
+      if (this.place(change, now)) touched.push(change.tripId);
     }
     this.sorted = null;
     return touched;
+  }
+
+  /** Puts a trip's state after `change` in the window, or leaves it to a later page; true when in view. */
+  private place(change: TripChange, fresh?: number): boolean {
+    if (change.kind === 'DELETE' || change.trip === null) {
+      this.rows.delete(change.tripId);
+      return false;
+    }
+    if (this.inWindow(change.trip)) {
+      const shown = this.rows.get(change.tripId);
+      this.rows.set(change.tripId, { ...change.trip, fresh: fresh ?? shown?.fresh });
+      return true;
+    }
+    // Changed so that it now sorts past the loaded pages: the page that covers it will show it.
+    this.rows.delete(change.tripId);
+    return false;
   }
 
   private inWindow(trip: TripFieldsFragment): boolean {

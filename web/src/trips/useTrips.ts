@@ -15,6 +15,11 @@ import { TripWindow, type TripRow } from './trip-window';
 
 export const PAGE_SIZE = 100;
 
+/** The notice for values the gateway could not send (their cells stay empty). */
+export function valuesNotShown(errors: readonly { message: string }[]): string {
+  return `some values cannot be shown (${errors[0]?.message ?? 'unknown error'})`;
+}
+
 export interface TripsState {
   rows: TripRow[];
   totalCount: number | null;
@@ -52,6 +57,7 @@ export function useTrips(filter: TripFilter | null, order: readonly SortKey[], e
       if (inFlight.current || !trips.hasNextPage) return null;
       inFlight.current = true;
       setLoading(true);
+      trips.pageAsked();
       try {
         const result = await urqlClient
           .query(
@@ -61,7 +67,10 @@ export function useTrips(filter: TripFilter | null, order: readonly SortKey[], e
           )
           .toPromise();
         if (gen !== generation.current) return null;
-        if (result.error || !result.data) {
+        // With data, errors are about single values (a NaN fare, an infinite time: JSON has no such numbers, so the
+        // gateway sends null for them with an error). The rows are shown, and the error said; refusing the page
+        // for them left the table empty and asking again forever.
+        if (!result.data) {
           const failure = result.error ? describeFailure(result.error) : { message: 'no data', final: false };
           finalFailure.current = failure.final;
           setError(failure.message);
@@ -82,7 +91,7 @@ export function useTrips(filter: TripFilter | null, order: readonly SortKey[], e
           page.pageInfo,
           Number(page.totalCount),
         );
-        setError(null);
+        setError(result.error ? valuesNotShown(result.error.graphQLErrors) : null);
         setVersion((v) => v + 1);
         return page.streamCursor;
       } finally {
