@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureChangeFeed } from '../src/dev/pipeline/change-feed-schema.js';
+import { ensurePipelineSchema } from '../src/dev/pipeline/pipeline-schema.js';
 import { relations, SOURCE_COMMIT_CHANNEL } from '../src/dev/pipeline/names.js';
 import { lockWaiters, type TestDatabase } from './support/database.js';
 import { createPipelineTestDatabase, uniqueNames } from './support/pipeline.js';
@@ -66,7 +67,35 @@ describe('source change feed', () => {
       `SELECT obj_description(to_regprocedure($1), 'pg_proc') AS mark`,
       [`"${names.sourceSchema}".note_pending_commit(boolean)`],
     );
-    expect(rows[0]?.mark).toMatch(/^lakebase-dev change feed [0-9a-f]{16}$/);
+    expect(rows[0]?.mark).toMatch(/^lakebase-dev [0-9a-f]{16}$/);
+  });
+
+  // The worker's apply writes sync_history, then updates; the install's CREATE INDEX IF NOT EXISTS locked updates,
+  // then waited for sync_history: any command started while a sync finished could die of a deadlock.
+  it("leaves the pipeline's tables in place without a lock while a sync writes them, and recreates a dropped one", async () => {
+    const names = uniqueNames('schema', { pipelineSchema: 'pipeline_install_once' });
+    await ensurePipelineSchema(db.pool, names);
+    const r = relations(names);
+    const worker = await db.pool.connect();
+    try {
+      await worker.query('BEGIN');
+      await worker.query(`LOCK TABLE ${r.history}, ${r.updates} IN ROW EXCLUSIVE MODE`);
+      const timedOut = Symbol('timed out');
+      const inPlace = await Promise.race([
+        ensurePipelineSchema(db.pool, names).then(() => 'returned'),
+        new Promise((resolve) => setTimeout(() => resolve(timedOut), 5_000)),
+      ]);
+      expect(inPlace).toBe('returned');
+    } finally {
+      await worker.query('ROLLBACK');
+      worker.release();
+    }
+    await db.pool.query(`DROP INDEX "${names.pipelineSchema}".sync_history_table`);
+    await ensurePipelineSchema(db.pool, names);
+    const { rows } = await db.pool.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [
+      `"${names.pipelineSchema}".sync_history_table`,
+    ]);
+    expect(rows[0]?.present).toBe(true);
   });
 
   it('is installed again when a part of it is gone (a trigger dropped)', async () => {

@@ -12,7 +12,6 @@
  * Delta has the same property (one linear commit log). The price is that source
  * transactions serialise their commit step, which is negligible for dev data.
  */
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ensureSyncedTable } from '../synced-table.js';
 import {
@@ -24,6 +23,7 @@ import {
   type PipelineNames,
 } from './names.js';
 import { quoteIdent } from '../../db/sql-identifiers.js';
+import { installOnce } from './install-once.js';
 
 /**
  * `SET LOCAL lakebase_dev.capture_changes = off` makes a transaction write the
@@ -36,35 +36,25 @@ export const CAPTURE_SETTING = 'lakebase_dev.capture_changes';
 const CAPTURE_TRIGGERS = ['capture_insert', 'capture_update', 'capture_delete', 'capture_truncate'];
 
 /**
- * Installs the change feed, or leaves it when this version of it is in place. Every `npm run data` command
- * comes here, while a stream or the reference app may be writing the source: reinstalling each time made a
- * delete beside a stream die of a deadlock (the DDL held a lock on the commit log and waited for the source; the
- * writer, committing, waited for the commit log).
+ * Installs the change feed, or leaves it when this version of it is in place (install-once.ts: reinstalled by
+ * every command, it made a delete beside a stream die of a deadlock).
  */
 export async function ensureChangeFeed(db: pg.ClientBase | pg.Pool, names: PipelineNames): Promise<void> {
   await ensureSyncedTable(db, names.sourceSchema, names.sourceTable);
-  const ddl = changeFeedDdl(names);
-  const mark = `lakebase-dev change feed ${createHash('sha256').update(ddl).digest('hex').slice(0, 16)}`;
-  if ((await installedMark(db, names)) === mark) return;
-  await db.query(`${ddl}\n    COMMENT ON FUNCTION ${markedFunction(names)} IS ${literal(mark)};`);
-}
-
-const markedFunction = (names: PipelineNames) => `${quoteIdent(names.sourceSchema)}.note_pending_commit(boolean)`;
-
-/** The version mark of the installed feed; null when any part of it is missing (a table or trigger dropped). */
-async function installedMark(db: pg.ClientBase | pg.Pool, names: PipelineNames): Promise<string | null> {
   const r = relations(names);
-  const { rows } = await db.query<{ mark: string | null; complete: boolean }>(
-    `SELECT obj_description(to_regprocedure($1), 'pg_proc') AS mark,
-            to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($6) IS NOT NULL
-            AND (SELECT count(*) FROM pg_trigger
-                  WHERE tgrelid = to_regclass($4) AND tgname = ANY($5) AND tgenabled <> 'D') = cardinality($5)
-            AND EXISTS (SELECT FROM pg_trigger WHERE tgrelid = to_regclass($3) AND tgname = 'assign_commit_version')
-              AS complete`,
-    [markedFunction(names), r.commits, r.pendingCommits, r.source, CAPTURE_TRIGGERS, r.changes],
-  );
-  const row = rows[0];
-  return row?.complete ? row.mark : null;
+  const marked = `${quoteIdent(names.sourceSchema)}.note_pending_commit(boolean)`;
+  await installOnce(db, changeFeedDdl(names), {
+    markedObject: `FUNCTION ${marked}`,
+    readMark: {
+      text: `SELECT CASE WHEN to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL
+                      AND (SELECT count(*) FROM pg_trigger
+                            WHERE tgrelid = to_regclass($5) AND tgname = ANY($6) AND tgenabled <> 'D') = cardinality($6)
+                      AND EXISTS (SELECT FROM pg_trigger
+                                   WHERE tgrelid = to_regclass($3) AND tgname = 'assign_commit_version')
+                 THEN obj_description(to_regprocedure($1), 'pg_proc') END AS mark`,
+      values: [marked, r.commits, r.pendingCommits, r.changes, r.source, CAPTURE_TRIGGERS],
+    },
+  });
 }
 
 function changeFeedDdl(names: PipelineNames): string {

@@ -21,11 +21,35 @@
  */
 import type pg from 'pg';
 import { quoteIdent } from '../../db/sql-identifiers.js';
+import { installOnce } from './install-once.js';
 import { literal, relations, type PipelineNames } from './names.js';
 
+/** Creates the pipeline's tables, or leaves them when this version of them is in place (install-once.ts). */
 export async function ensurePipelineSchema(db: pg.ClientBase | pg.Pool, names: PipelineNames): Promise<void> {
   const r = relations(names);
-  await db.query(`
+  const schema = quoteIdent(names.pipelineSchema);
+  const objects = [
+    r.syncedTables,
+    r.updates,
+    r.updateProgress,
+    r.history,
+    r.applyPlan,
+    `${schema}.updates_active`,
+    `${schema}.sync_history_table`,
+  ];
+  await installOnce(db, pipelineSchemaDdl(names), {
+    markedObject: `SCHEMA ${schema}`,
+    readMark: {
+      text: `SELECT CASE WHEN (SELECT bool_and(to_regclass(o) IS NOT NULL) FROM unnest($2::text[]) AS o)
+                 THEN obj_description(to_regnamespace($1), 'pg_namespace') END AS mark`,
+      values: [schema, objects],
+    },
+  });
+}
+
+function pipelineSchemaDdl(names: PipelineNames): string {
+  const r = relations(names);
+  return `
     SELECT pg_advisory_xact_lock(hashtext('lakebase_dev_ddl'), hashtext(${literal(names.pipelineSchema)}));
     CREATE SCHEMA IF NOT EXISTS ${quoteIdent(names.pipelineSchema)};
 
@@ -97,5 +121,5 @@ export async function ensurePipelineSchema(db: pg.ClientBase | pg.Pool, names: P
       sync_start timestamptz NOT NULL,
       PRIMARY KEY (synced_schema, synced_table, part)
     );
-  `);
+  `;
 }
