@@ -153,3 +153,41 @@ describe('embedded Postgres left running by a killed gateway', () => {
     }
   }, 120_000);
 });
+
+describe('the dev commands and the embedded database they start', () => {
+  // The command that started it stopped it on its way out, killing another command using it mid-way; and an idle
+  // connection that the server ended was an unhandled 'error' event that killed the command with a dump.
+  it('leave it running while another connection uses it, and outlive it stopping under them', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { freePort } = await import('../src/dev/embedded-postgres.js');
+    const { openDevDatabase } = await import('../src/dev/dev-database.js');
+    const { runningServerOf, stopServer } = await import('../src/dev/orphaned-postgres.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-cli-db-'));
+    const env = { EMBEDDED_PG_DIR: path.join(dir, 'pg'), EMBEDDED_PG_PORT: String(await freePort()) };
+    const lines: string[] = [];
+    const log = (line: string) => void lines.push(line);
+    try {
+      const first = await openDevDatabase(env, { log });
+      const second = await openDevDatabase(env, { log });
+      expect(lines.filter((line) => line.startsWith('starting'))).toHaveLength(1);
+      await second.pool.query('SELECT 1');
+      await first.close();
+      expect(lines.at(-1)).toBe('leaving the embedded development database running: 1 other connection(s) use it');
+      expect((await second.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+
+      const running = await runningServerOf(env.EMBEDDED_PG_DIR);
+      expect(running).toBeDefined();
+      await stopServer(running!.pid);
+      // Its idle connection ended under it: no crash (vitest fails a test on an unhandled error), the next query fails.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await expect(second.pool.query('SELECT 1')).rejects.toThrow();
+      await second.close();
+    } finally {
+      const left = await runningServerOf(env.EMBEDDED_PG_DIR);
+      if (left) await stopServer(left.pid);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

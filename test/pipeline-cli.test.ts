@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/dev/cli.js';
 import { pipelineNames, relations } from '../src/dev/pipeline/names.js';
+import { lockNewTripIds } from '../src/dev/pipeline/source-writes.js';
 import type { TestDatabase } from './support/database.js';
 import { countRows, createPipelineTestDatabase, headVersion, tableDifference } from './support/pipeline.js';
 
@@ -119,6 +120,33 @@ describe('npm run data -- <pipeline command>', () => {
     expect(await tableDifference(db.pool, names)).toEqual({ missing: 0, extra: 0 });
   });
 
+  // insert-reversed read the maximum id without the lock `insert` and `stream` take: a stream beside it died on a
+  // duplicate key, or insert-reversed blamed an --ids it was not given.
+  it('allocates insert-reversed ids under the lock the other inserting commands take', async () => {
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      const held = await lockNewTripIds(holder, names);
+      let done = false;
+      const reversed = run('insert-reversed').then((result) => {
+        done = true;
+        return result;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Waiting for the lock, not past the ids the holder may still take.
+      expect(done).toBe(false);
+      await holder.query(`INSERT INTO ${r.source} (id) VALUES ($1), ($2)`, [held + 1n, held + 2n]);
+      await holder.query('COMMIT');
+      const result = await reversed;
+      expect(result).toMatchObject({
+        code: 0,
+        out: expect.stringContaining(`inserted trip ${held + 4n} (committed first), then trip ${held + 3n}`),
+      });
+    } finally {
+      holder.release();
+    }
+  });
+
   it('names the input at fault', async () => {
     expect(await run('insert', '--id', '777777')).toMatchObject({ code: 0 });
     expect(await run('insert', '--id', '777777')).toMatchObject({
@@ -140,6 +168,27 @@ describe('npm run data -- <pipeline command>', () => {
     expect(await run('pipeline', '--policy', 'HOURLY')).toMatchObject({
       code: 1,
       err: 'pipeline: --policy: expected one of SNAPSHOT, TRIGGERED, CONTINUOUS, got "HOURLY"',
+    });
+    // Values outside the columns' types used to come back in Postgres' words, naming no option.
+    expect(await run('insert', '--id', '9', '--pickup-zip', '1.5')).toMatchObject({
+      code: 1,
+      err: 'insert: --pickup-zip: expected a ZIP code (a whole number, e.g. 10001), got "1.5"',
+    });
+    expect(await run('update', '--ids', '1', '--dropoff-zip', '99999999999')).toMatchObject({
+      code: 1,
+      err: 'update: --dropoff-zip: expected a ZIP code (a whole number, e.g. 10001), got "99999999999"',
+    });
+    expect(await run('insert', '--id', '99999999999999999999')).toMatchObject({
+      code: 1,
+      err: 'insert: --id: expected an integer id of at most 9223372036854775807, got "99999999999999999999"',
+    });
+    expect(await run('delete', '--ids', '1,99999999999999999999')).toMatchObject({
+      code: 1,
+      err: 'delete: --ids: expected comma-separated integer ids, got "99999999999999999999"',
+    });
+    expect(await run('insert', '--count', '0')).toMatchObject({
+      code: 1,
+      err: 'insert: --count: expected at least 1 trip to insert, got 0',
     });
     // Exit code 2: usage errors, as for the data loading commands.
     expect(await run('nonsense')).toMatchObject({

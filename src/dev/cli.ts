@@ -87,6 +87,14 @@ export async function runCli(
       err(`${name}: ${errorMessage(error)}\nusage: npm run data -- ${name} ${command.usage ?? '--help'}`);
       return 2;
     }
+    if (code === '57P01' || code === '57P02' || code === '57P03') {
+      // admin_shutdown, crash_shutdown, cannot_connect_now: the server went away under the command.
+      err(
+        `${name}: the database stopped while the command ran (${errorMessage(error)}): the process that started ` +
+          'it ended, or `npm start` was restarted; run the command again',
+      );
+      return 1;
+    }
     err(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }

@@ -75,15 +75,40 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   let stop = async (): Promise<void> => {};
   let description = `embedded development database on port ${port} (already running)`;
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'lakebase-dev-cli' });
   if (!(await accepts(url, port))) {
     log(`starting the embedded development database in ${dataDir} on port ${port}`);
     const embedded = await startEmbeddedPostgres({ dataDir, port });
-    stop = () => embedded.stop();
+    // Stopped when the command ends, unless another command (or a gateway) connected to it meanwhile: stopping
+    // it killed theirs mid-way. Left running, it is reused by the next command and taken over by `npm start`.
+    stop = async () => {
+      const others = await otherClients(url);
+      if (others > 0) {
+        log(`leaving the embedded development database running: ${others} other connection(s) use it`);
+        return;
+      }
+      await embedded.stop();
+    };
     description = `embedded development database in ${dataDir} on port ${port}`;
   }
   log(`using the ${description} (for development only)`);
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'lakebase-dev-cli' });
   return opened(pool, target, description, stop);
+}
+
+/** Client connections to the database other than this process's own (its pool is closed by then). */
+async function otherClients(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    );
+    return rows[0]?.n ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 async function opened(
@@ -92,7 +117,15 @@ async function opened(
   description: string,
   stop: () => Promise<void>,
 ): Promise<DevDatabase> {
+  // An idle connection the server ends (the database stopped by the process that started it, a restart of
+  // `npm start`) is an 'error' event on the pool: unhandled, it killed the command with a dump of the client.
+  // A query in flight fails on its own, and the command says so in one line (cli.ts).
+  let closing = false;
+  pool.on('error', (error) => {
+    if (!closing) console.error(`the database connection was closed: ${error.message}`);
+  });
   const close = async () => {
+    closing = true;
     await pool.end();
     await stop();
   };

@@ -113,10 +113,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   const running = await runningServerOf(dataDir);
   if (running && !running.orphaned) {
+    // Say who: an `npm run data` command holds it only while it runs (and a long `stream` may be the one).
+    const holder = running.parentCommand?.includes('src/dev/cli')
+      ? 'an `npm run data` command started it and uses it until it ends; wait for it, or stop it'
+      : 'another npm start or test run uses it; stop that one';
     throw new EmbeddedPostgresSetupError(
       `the embedded PostgreSQL in ${dataDir} is already running (pid ${running.pid}, started by process ` +
-        `${running.parent ?? 'unknown'}): another npm start or test run uses it; stop that one, or give this one ` +
-        'its own EMBEDDED_PG_DIR and EMBEDDED_PG_PORT',
+        `${running.parent ?? 'unknown'}${running.parentCommand ? `: ${running.parentCommand.slice(0, 160)}` : ''}): ` +
+        `${holder}, or give this one its own EMBEDDED_PG_DIR and EMBEDDED_PG_PORT`,
     );
   }
   if (running) {

@@ -13,6 +13,8 @@ export interface RunningServer {
   parent: number | undefined;
   /** Its starter is gone (it was reparented to init or a subreaper that is not Node). */
   orphaned: boolean;
+  /** The starter's command line, when known (to say who holds it). */
+  parentCommand?: string;
 }
 
 /** The postmaster that holds `dataDir`'s lock, if one is running. */
@@ -26,7 +28,12 @@ export async function runningServerOf(dataDir: string): Promise<RunningServer | 
   const parent = await parentOf(pid);
   if (parent === undefined) return { pid, parent, orphaned: false };
   const parentCommand = await readFile(`/proc/${parent}/cmdline`, 'utf8').catch(() => '');
-  return { pid, parent, orphaned: parent === 1 || !/(?:^|\/)node\b/.test(parentCommand.split('\0')[0] ?? '') };
+  return {
+    pid,
+    parent,
+    orphaned: parent === 1 || !/(?:^|\/)node\b/.test(parentCommand.split('\0')[0] ?? ''),
+    parentCommand: parentCommand.split('\0').join(' ').trim() || undefined,
+  };
 }
 
 /** Fast shutdown (SIGINT: sessions end, data is flushed), then immediate shutdown if it takes too long. */

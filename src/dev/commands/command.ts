@@ -67,9 +67,37 @@ export function parseNumber(raw: string | undefined, option: string): number | u
   return value;
 }
 
+/** The range of the columns' types (integer ZIPs, bigint ids): outside it Postgres refused with its own words. */
+const INT4 = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
+const INT8 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+function inRange(text: string, range: { min: bigint; max: bigint }): boolean {
+  const value = BigInt(text);
+  return value >= range.min && value <= range.max;
+}
+
+/** A ZIP code option (an integer column): a whole number within the column's range. */
+export function parseZip(raw: string | undefined, option: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  if (!/^-?\d+$/.test(text) || !inRange(text, INT4)) {
+    throw new Error(`${option}: expected a ZIP code (a whole number, e.g. 10001), got "${raw}"`);
+  }
+  return Number(text);
+}
+
+/** A trip id (a bigint column). */
+export function parseId(raw: string, option: string): string {
+  const text = raw.trim();
+  if (!/^-?\d+$/.test(text) || !inRange(text, INT8)) {
+    throw new Error(`${option}: expected an integer id of at most ${INT8.max}, got "${raw}"`);
+  }
+  return text;
+}
+
 export function parseIds(raw: string, option: string): string[] {
   const ids = raw.split(',').map((part) => part.trim());
-  const bad = ids.find((id) => !/^-?\d+$/.test(id));
+  const bad = ids.find((id) => !/^-?\d+$/.test(id) || !inRange(id, INT8));
   if (bad !== undefined) throw new Error(`${option}: expected comma-separated integer ids, got "${bad}"`);
   return ids;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { headVersion } from '../pipeline/change-feed.js';
 import { randomTrips } from '../pipeline/random-trips.js';
-import { insertTrips, knownZips, maxTripId } from '../pipeline/source-writes.js';
+import { insertTrips, knownZips, lockNewTripIds } from '../pipeline/source-writes.js';
 import { sqlState } from '../../db/sql-state.js';
 import { checkout } from '../pipeline/transaction.js';
 import { parseIds, type DevCommand } from './command.js';
@@ -28,11 +28,7 @@ export const insertReversedCommand: DevCommand = {
     }
     await withPipeline(async ({ pool, names }) => {
       const zips = await knownZips(pool, names);
-      const next = (await maxTripId(pool, names)) + 1n;
-      const [lower, higher] = (given ?? [next, next + 1n]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) as [
-        bigint,
-        bigint,
-      ];
+      let ids: [bigint, bigint] | undefined;
       const a = await checkout(pool);
       const b = await checkout(pool);
       // A connection whose ROLLBACK failed is destroyed rather than returned to the pool.
@@ -41,12 +37,25 @@ export const insertReversedCommand: DevCommand = {
       try {
         await a.client.query('BEGIN');
         await b.client.query('BEGIN');
+        // Without --ids, the next two ids, allocated as `insert` and `stream` do: under their lock, held by A (which
+        // commits last), so that neither takes them meanwhile.
+        const next = given === undefined ? (await lockNewTripIds(a.client, names)) + 1n : 0n;
+        const [lower, higher] = (given ?? [next, next + 1n]).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)) as [
+          bigint,
+          bigint,
+        ];
+        ids = [lower, higher];
         try {
           await insertTrips(a.client, names, randomTrips(lower, 1, { zips }));
           await insertTrips(b.client, names, randomTrips(higher, 1, { zips }));
         } catch (error) {
           if (sqlState(error) === '23505') {
-            throw new Error(`--ids: trip ${lower} or ${higher} already exists in the source table`, { cause: error });
+            throw new Error(
+              given === undefined
+                ? `trip ${lower} or ${higher} was inserted meanwhile by a writer that does not take the CLI's id lock`
+                : `--ids: trip ${lower} or ${higher} already exists in the source table`,
+              { cause: error },
+            );
           }
           throw error;
         }
@@ -60,6 +69,7 @@ export const insertReversedCommand: DevCommand = {
         a.release(aBroken);
         b.release(bBroken);
       }
+      const [lower, higher] = ids!;
       console.log(
         `inserted trip ${higher} (committed first), then trip ${lower}; source at version ${await headVersion(pool, names)}`,
       );

@@ -3,7 +3,7 @@ import { headVersion } from '../pipeline/change-feed.js';
 import { sqlState } from '../../db/sql-state.js';
 import { randomTrips } from '../pipeline/random-trips.js';
 import { insertNewTrips, insertTrips, knownZips, type TripInput } from '../pipeline/source-writes.js';
-import { parseCount, parseNumber, type DevCommand } from './command.js';
+import { parseCount, parseId, parseNumber, parseZip, type DevCommand } from './command.js';
 import { withPipeline } from './pipeline-session.js';
 
 const USAGE = `insert [--count N]
@@ -36,16 +36,16 @@ export const insertCommand: DevCommand = {
     await withPipeline(async ({ pool, names }) => {
       const zips = await knownZips(pool, names);
       if (values.id !== undefined) {
-        if (!/^-?\d+$/.test(values.id)) throw new Error(`--id: expected an integer, got "${values.id}"`);
-        const made = randomTrips(BigInt(values.id), 1, { zips })[0] as TripInput;
+        const id = parseId(values.id, '--id');
+        const made = randomTrips(BigInt(id), 1, { zips })[0] as TripInput;
         const trip: TripInput = {
           ...made,
           tpep_pickup_datetime: parseDate(values.pickup, '--pickup') ?? made.tpep_pickup_datetime,
           tpep_dropoff_datetime: parseDate(values.dropoff, '--dropoff') ?? made.tpep_dropoff_datetime,
           trip_distance: parseNumber(values.distance, '--distance') ?? made.trip_distance,
           fare_amount: parseNumber(values.fare, '--fare') ?? made.fare_amount,
-          pickup_zip: parseNumber(values['pickup-zip'], '--pickup-zip') ?? made.pickup_zip,
-          dropoff_zip: parseNumber(values['dropoff-zip'], '--dropoff-zip') ?? made.dropoff_zip,
+          pickup_zip: parseZip(values['pickup-zip'], '--pickup-zip') ?? made.pickup_zip,
+          dropoff_zip: parseZip(values['dropoff-zip'], '--dropoff-zip') ?? made.dropoff_zip,
         };
         try {
           await insertTrips(pool, names, [trip]);
@@ -58,6 +58,7 @@ export const insertCommand: DevCommand = {
         return;
       }
       const count = parseCount(values.count, '--count', 1);
+      if (count === 0) throw new Error('--count: expected at least 1 trip to insert, got 0');
       const { firstId, count: inserted } = await insertNewTrips(pool, names, count, (first, n) =>
         randomTrips(first, n, { zips }),
       );

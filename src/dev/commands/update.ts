@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { headVersion } from '../pipeline/change-feed.js';
 import { updateTrips, type RowSelection } from '../pipeline/source-writes.js';
-import { parseCount, parseIds, parseNumber, type DevCommand } from './command.js';
+import { parseCount, parseIds, parseNumber, parseZip, type DevCommand } from './command.js';
 import { withPipeline } from './pipeline-session.js';
 
 const USAGE = `update (--ids 1,2,3 | --count N) [--fare X] [--distance X] [--pickup-zip Z] [--dropoff-zip Z]
@@ -28,8 +28,8 @@ export const updateCommand: DevCommand = {
     const changes = {
       fare_amount: parseNumber(values.fare, '--fare'),
       trip_distance: parseNumber(values.distance, '--distance'),
-      pickup_zip: parseNumber(values['pickup-zip'], '--pickup-zip'),
-      dropoff_zip: parseNumber(values['dropoff-zip'], '--dropoff-zip'),
+      pickup_zip: parseZip(values['pickup-zip'], '--pickup-zip'),
+      dropoff_zip: parseZip(values['dropoff-zip'], '--dropoff-zip'),
     };
     await withPipeline(async ({ pool, names }) => {
       const ids = await updateTrips(pool, names, selection, changes);

@@ -42,13 +42,21 @@ export async function insertNewTrips(
   makeTrips: (firstId: bigint, count: number) => TripInput[],
 ): Promise<{ firstId: bigint; count: number }> {
   return inTransaction(pool, async (client) => {
-    await client.query(
-      `SELECT pg_advisory_xact_lock(hashtext('lakebase_dev_ids'), hashtext(${literal(relations(names).source)}))`,
-    );
-    const firstId = (await maxTripId(client, names)) + 1n;
+    const firstId = (await lockNewTripIds(client, names)) + 1n;
     const inserted = await insertTrips(client, names, makeTrips(firstId, count));
     return { firstId, count: inserted };
   });
+}
+
+/**
+ * The largest trip id, read under the lock that every id-allocating writer of the CLI takes, held until the
+ * caller's transaction ends: ids after it are the caller's until then.
+ */
+export async function lockNewTripIds(client: Queryable, names: PipelineNames): Promise<bigint> {
+  await client.query(
+    `SELECT pg_advisory_xact_lock(hashtext('lakebase_dev_ids'), hashtext(${literal(relations(names).source)}))`,
+  );
+  return maxTripId(client, names);
 }
 
 export async function maxTripId(db: Queryable, names: PipelineNames): Promise<bigint> {

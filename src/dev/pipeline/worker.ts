@@ -50,7 +50,11 @@ export interface SyncWorkerOptions {
 
 export class WorkerAlreadyRunningError extends Error {
   constructor(names: PipelineNames) {
-    super(`another pipeline worker already runs for ${syncedTableFullName(names)} (it holds the runner lock)`);
+    super(
+      `another pipeline worker already runs for ${syncedTableFullName(names)} (it holds the runner lock): ` +
+        '`npm start` runs one, with the policy LOCAL_SYNC_POLICY sets (CONTINUOUS unless set); stop it, or restart ' +
+        'it with another LOCAL_SYNC_POLICY, or stop the other `npm run data -- pipeline`',
+    );
     this.name = 'WorkerAlreadyRunningError';
   }
 }
