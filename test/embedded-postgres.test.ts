@@ -191,3 +191,73 @@ describe('the dev commands and the embedded database they start', () => {
     }
   });
 });
+
+describe('two dev commands in their own processes, sharing the embedded database the first started', () => {
+  // The first kept waiting for the server it left running (its child process), and never exited; nothing then
+  // stopped the server once the second was done.
+  it('the first exits, leaving it to the second, which stops it as the last to use it', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { spawn } = await import('node:child_process');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { freePort } = await import('../src/dev/embedded-postgres.js');
+    const { runningServerOf, stopServer } = await import('../src/dev/orphaned-postgres.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-cli-pair-'));
+    const dataDir = path.join(dir, 'pg');
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (value !== undefined && !name.startsWith('PG') && name !== 'DATABASE_URL') env[name] = value;
+    }
+    Object.assign(env, {
+      EMBEDDED_PG_DIR: dataDir,
+      EMBEDDED_PG_PORT: String(await freePort()),
+      NODE_ENV: 'development',
+    });
+    const command = (seconds: number) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/dev/cli.ts', 'stream', '--rate', '50', '--seconds', String(seconds)],
+        { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      return { child, exited, stderr: () => stderr };
+    };
+    const within = <T>(promise: Promise<T>, ms: number, what: string) =>
+      Promise.race([
+        promise,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms)),
+      ]);
+    const first = command(4);
+    const second = { current: undefined as ReturnType<typeof command> | undefined };
+    try {
+      await within(
+        new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (first.stderr().includes('using the embedded development database in')) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 50);
+        }),
+        60_000,
+        'the first command did not start the database',
+      );
+      second.current = command(7);
+      expect(await within(first.exited, 30_000, 'the first command did not exit')).toBe(0);
+      expect(first.stderr()).toContain('leaving the embedded development database running: ');
+      expect(await within(second.current.exited, 30_000, 'the second command did not exit')).toBe(0);
+      expect(second.current.stderr()).toContain(
+        'stopping the embedded development database that another command left running (nothing else uses it)',
+      );
+      expect(await runningServerOf(dataDir)).toBeUndefined();
+    } finally {
+      first.child.kill('SIGKILL');
+      second.current?.child.kill('SIGKILL');
+      const left = await runningServerOf(dataDir);
+      if (left) await stopServer(left.pid);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

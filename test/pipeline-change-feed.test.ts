@@ -98,10 +98,17 @@ describe('source change feed', () => {
     expect(rows[0]?.present).toBe(true);
   });
 
-  it('is installed again when a part of it is gone (a trigger dropped)', async () => {
+  it('is installed again when a part of it is gone (a trigger, the view, an index dropped)', async () => {
     const { names, r, feed } = await setup();
     await db.pool.query(`DROP TRIGGER capture_delete ON ${r.source}`);
+    await db.pool.query(`DROP VIEW "${names.sourceSchema}".change_feed`);
+    await db.pool.query(`DROP INDEX "${names.sourceSchema}".commits_change_data_age`);
     await ensureChangeFeed(db.pool, names);
+    const { rows } = await db.pool.query<{ present: boolean }>(
+      `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS present`,
+      [`"${names.sourceSchema}".change_feed`, `"${names.sourceSchema}".commits_change_data_age`],
+    );
+    expect(rows[0]?.present).toBe(true);
     await db.pool.query(`INSERT INTO ${r.source} (id, fare_amount) VALUES (7, 1)`);
     await db.pool.query(`DELETE FROM ${r.source} WHERE id = 7`);
     expect((await feed()).map((row) => row.op)).toEqual(['insert', 'delete']);

@@ -180,7 +180,7 @@ describe('npm run data -- <pipeline command>', () => {
     });
     expect(await run('insert', '--id', '99999999999999999999')).toMatchObject({
       code: 1,
-      err: 'insert: --id: expected an integer id of at most 9223372036854775807, got "99999999999999999999"',
+      err: 'insert: --id: expected an integer id from -9223372036854775808 to 9223372036854775807, got "99999999999999999999"',
     });
     expect(await run('delete', '--ids', '1,99999999999999999999')).toMatchObject({
       code: 1,

@@ -11,6 +11,7 @@ import { read } from '../config/variables.js';
 import { qualified } from '../db/sql-identifiers.js';
 import { pgSslOption } from '../db/ssl.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { runningServerOf, stopServer } from './orphaned-postgres.js';
 import type { TripsTable } from './load/copy-trips.js';
 import { ensureSyncedTable } from './synced-table.js';
 
@@ -73,7 +74,7 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
   // Same names as a configured database would use (PGSCHEMA, TRIPS_TABLE).
   const target = { schema: read(env, 'PGSCHEMA'), table: read(env, 'TRIPS_TABLE') };
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-  let stop = async (): Promise<void> => {};
+  let stop: () => Promise<void>;
   let description = `embedded development database on port ${port} (already running)`;
   const pool = new pg.Pool({ connectionString: url, max, application_name: 'lakebase-dev-cli' });
   if (!(await accepts(url, port))) {
@@ -85,11 +86,21 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
       const others = await otherClients(url);
       if (others > 0) {
         log(`leaving the embedded development database running: ${others} other connection(s) use it`);
+        embedded.release();
         return;
       }
       await embedded.stop();
     };
     description = `embedded development database in ${dataDir} on port ${port}`;
+  } else {
+    // Left running by a command that ended while this one used it: this one stops it when it is the last to use
+    // it. One that `npm start` runs (its parent is alive) is left alone.
+    stop = async () => {
+      const running = await runningServerOf(dataDir);
+      if (!running?.orphaned || (await otherClients(url)) > 0) return;
+      log('stopping the embedded development database that another command left running (nothing else uses it)');
+      await stopServer(running.pid);
+    };
   }
   log(`using the ${description} (for development only)`);
   return opened(pool, target, description, stop);

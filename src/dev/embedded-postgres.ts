@@ -27,6 +27,11 @@ export interface EmbeddedDatabase {
   port: number;
   dataDir: string;
   stop(): Promise<void>;
+  /**
+   * Leaves the server running after this process ends (others use it): this process no longer waits for it, nor
+   * reads its output. Whoever uses it last stops it (dev-database.ts), or the next `npm start` takes it over.
+   */
+  release(): void;
 }
 
 export interface EmbeddedOptions {
@@ -143,6 +148,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
+    release: () => {
+      server.stderr?.destroy();
+      server.unref();
+    },
     stop: () =>
       (stopped ??= (async () => {
         if (server.exitCode === null && server.signalCode === null) {

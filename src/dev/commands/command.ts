@@ -86,13 +86,13 @@ export function parseZip(raw: string | undefined, option: string): number | unde
   return Number(text);
 }
 
-/** A trip id (a bigint column). */
+/** A trip id (a bigint column), in its plain form (`00012` is 12). */
 export function parseId(raw: string, option: string): string {
   const text = raw.trim();
   if (!/^-?\d+$/.test(text) || !inRange(text, INT8)) {
-    throw new Error(`${option}: expected an integer id of at most ${INT8.max}, got "${raw}"`);
+    throw new Error(`${option}: expected an integer id from ${INT8.min} to ${INT8.max}, got "${raw}"`);
   }
-  return text;
+  return BigInt(text).toString();
 }
 
 export function parseIds(raw: string, option: string): string[] {

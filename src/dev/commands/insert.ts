@@ -33,32 +33,41 @@ export const insertCommand: DevCommand = {
     if (values.help) return console.log(USAGE);
     if (values.id !== undefined && values.count !== undefined)
       throw new Error('insert: give --id or --count, not both');
+    // Every value read before the database is opened (and perhaps started): a typo costs no wait.
+    const id = values.id === undefined ? undefined : parseId(values.id, '--id');
+    const given = {
+      tpep_pickup_datetime: parseDate(values.pickup, '--pickup'),
+      tpep_dropoff_datetime: parseDate(values.dropoff, '--dropoff'),
+      trip_distance: parseNumber(values.distance, '--distance'),
+      fare_amount: parseNumber(values.fare, '--fare'),
+      pickup_zip: parseZip(values['pickup-zip'], '--pickup-zip'),
+      dropoff_zip: parseZip(values['dropoff-zip'], '--dropoff-zip'),
+    };
+    const count = parseCount(values.count, '--count', 1);
+    if (count === 0) throw new Error('--count: expected at least 1 trip to insert, got 0');
     await withPipeline(async ({ pool, names }) => {
       const zips = await knownZips(pool, names);
-      if (values.id !== undefined) {
-        const id = parseId(values.id, '--id');
+      if (id !== undefined) {
         const made = randomTrips(BigInt(id), 1, { zips })[0] as TripInput;
         const trip: TripInput = {
           ...made,
-          tpep_pickup_datetime: parseDate(values.pickup, '--pickup') ?? made.tpep_pickup_datetime,
-          tpep_dropoff_datetime: parseDate(values.dropoff, '--dropoff') ?? made.tpep_dropoff_datetime,
-          trip_distance: parseNumber(values.distance, '--distance') ?? made.trip_distance,
-          fare_amount: parseNumber(values.fare, '--fare') ?? made.fare_amount,
-          pickup_zip: parseZip(values['pickup-zip'], '--pickup-zip') ?? made.pickup_zip,
-          dropoff_zip: parseZip(values['dropoff-zip'], '--dropoff-zip') ?? made.dropoff_zip,
+          tpep_pickup_datetime: given.tpep_pickup_datetime ?? made.tpep_pickup_datetime,
+          tpep_dropoff_datetime: given.tpep_dropoff_datetime ?? made.tpep_dropoff_datetime,
+          trip_distance: given.trip_distance ?? made.trip_distance,
+          fare_amount: given.fare_amount ?? made.fare_amount,
+          pickup_zip: given.pickup_zip ?? made.pickup_zip,
+          dropoff_zip: given.dropoff_zip ?? made.dropoff_zip,
         };
         try {
           await insertTrips(pool, names, [trip]);
         } catch (error) {
           if (sqlState(error) === '23505')
-            throw new Error(`--id: trip ${values.id} already exists in the source table`, { cause: error });
+            throw new Error(`--id: trip ${id} already exists in the source table`, { cause: error });
           throw error;
         }
-        console.log(`inserted trip ${values.id}; source at version ${await headVersion(pool, names)}`);
+        console.log(`inserted trip ${id}; source at version ${await headVersion(pool, names)}`);
         return;
       }
-      const count = parseCount(values.count, '--count', 1);
-      if (count === 0) throw new Error('--count: expected at least 1 trip to insert, got 0');
       const { firstId, count: inserted } = await insertNewTrips(pool, names, count, (first, n) =>
         randomTrips(first, n, { zips }),
       );

@@ -47,12 +47,22 @@ export async function ensureChangeFeed(db: pg.ClientBase | pg.Pool, names: Pipel
     markedObject: `FUNCTION ${marked}`,
     readMark: {
       text: `SELECT CASE WHEN to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL
+                      AND (SELECT bool_and(to_regclass(o) IS NOT NULL) FROM unnest($7::text[]) AS o)
                       AND (SELECT count(*) FROM pg_trigger
                             WHERE tgrelid = to_regclass($5) AND tgname = ANY($6) AND tgenabled <> 'D') = cardinality($6)
                       AND EXISTS (SELECT FROM pg_trigger
                                    WHERE tgrelid = to_regclass($3) AND tgname = 'assign_commit_version')
                  THEN obj_description(to_regprocedure($1), 'pg_proc') END AS mark`,
-      values: [marked, r.commits, r.pendingCommits, r.changes, r.source, CAPTURE_TRIGGERS],
+      // Every relation the DDL creates: the change_feed view (read in the docs) and the index retention uses too.
+      values: [
+        marked,
+        r.commits,
+        r.pendingCommits,
+        r.changes,
+        r.source,
+        CAPTURE_TRIGGERS,
+        [`${quoteIdent(names.sourceSchema)}.change_feed`, `${quoteIdent(names.sourceSchema)}.commits_change_data_age`],
+      ],
     },
   });
 }
