@@ -619,6 +619,9 @@ describe('the dashboard at /', () => {
       // from the same cursor, forever.
       await page.locator(`[row-id="${nan}"] [col-id="fareAmount"]`).first().waitFor(WAIT);
       expect(await page.textContent(`[row-id="${nan}"] [col-id="fareAmount"]`)).toBe('');
+      // Said beside the table, naming the row, for as long as the row is there.
+      const notice = `trip ${nan} (fareAmount)`;
+      await page.locator('[data-testid=unsent-values]', { hasText: notice }).waitFor(WAIT);
       await page.waitForTimeout(2_000);
       expect(await page.getAttribute('[data-testid=live-state]', 'data-state')).toBe('connected');
       expect(await liveChanges(page)).toBe(changesBefore + 1);
@@ -627,9 +630,14 @@ describe('the dashboard at /', () => {
       // every 2 s, and the table stayed empty). The charts too: the borough's average fare is NaN.
       const reopened = await openDashboard();
       expect(await dataRows(reopened)).toBe(100);
-      expect(await reopened.textContent('.count .error')).toMatch(/some values cannot be shown/);
+      expect(await reopened.textContent('[data-testid=unsent-values]')).toContain(notice);
+      expect(await reopened.locator('.count .error').count()).toBe(0);
       await reopened.locator('[data-testid=chart-fares] canvas').first().waitFor(WAIT);
       await expectRenderedAsSql(reopened);
+      // Deleted: the notice goes with the row.
+      await deleteTrips(db.pool, names, { ids: [nan!] });
+      await listener.syncedTo(await headVersion(db.pool, names));
+      await reopened.locator('[data-testid=unsent-values]').waitFor({ state: 'detached', ...WAIT });
     } finally {
       await deleteTrips(db.pool, names, { ids: [nan!] });
       await listener.syncedTo(await headVersion(db.pool, names));

@@ -3,6 +3,7 @@ import { SyncPanel } from './sync/SyncPanel';
 import { FilterBar } from './trips/FilterBar';
 import { filtersToSearch, parseFilters, readFilters, type Filters } from './trips/filters';
 import { orderParam, readOrder, type SortKey } from './trips/ordering';
+import { unsentNotice } from './unsent-values';
 import { TripsGrid } from './trips/TripsGrid';
 import { useTrips } from './trips/useTrips';
 import type { LiveState } from './live/trip-changes';
@@ -46,6 +47,7 @@ export function App() {
   // The same for the order.
   const sort = useMemo(() => readOrder(`?order=${encodeURIComponent(order)}`), [order]);
   const trips = useTrips(filter, sort.order, problemList.length === 0);
+  const unsent = unsentNotice(trips.rows);
 
   const navigate = (nextFilters: Filters, nextOrder: string) => {
     const nextSearch = viewSearch(nextFilters, nextOrder);
@@ -79,6 +81,11 @@ export function App() {
           {problemList.length > 0 && (
             <p className="error" role="alert" data-testid="filter-problems">
               The filter was not applied: {problemList.join('; ')}.
+            </p>
+          )}
+          {unsent && (
+            <p className="notice" role="status" data-testid="unsent-values">
+              {unsent}
             </p>
           )}
           {sort.problem && (

@@ -3,7 +3,7 @@
  * table's window (and the gateway's tests of it) can use it without loading graphql-sse or the page's config.
  */
 // The extension lets the gateway's tests (Node resolution) import this file; a type import, so Vite never sees it.
-import type { TripFieldsFragment } from '../gql/graphql.js';
+import type { ShownTrip } from '../unsent-values.js';
 
 export type TripChangeKind = 'INSERT' | 'UPDATE' | 'DELETE';
 
@@ -11,5 +11,5 @@ export interface TripChange {
   kind: TripChangeKind;
   tripId: string;
   /** The row after the change; null for DELETE. */
-  trip: TripFieldsFragment | null;
+  trip: ShownTrip | null;
 }

@@ -15,6 +15,7 @@ import { sse } from '../client';
 import type { TripChangesSubscription, TripFilter } from '../gql/graphql';
 import { TripChangesSubscription as TripChangesDocument } from '../operations';
 
+import { unsentByIndex } from '../unsent-values';
 import type { TripChange } from './trip-change';
 
 export type { TripChange, TripChangeKind } from './trip-change';
@@ -46,6 +47,7 @@ function toChanges(result: TripChangesSubscription): { changes: TripChange[]; cu
 
 interface StreamError {
   message: string;
+  path?: readonly (string | number)[];
   extensions?: { code?: string; cursor?: string | null };
 }
 
@@ -94,6 +96,10 @@ export function subscribeTripChanges(options: LiveOptions): () => void {
           }
           if (!result.data) return;
           const { changes, cursor: next } = toChanges(result.data);
+          for (const [index, fields] of unsentByIndex(errors ?? [], ['tripChanges', 'changes'])) {
+            const change = changes[index];
+            if (change?.trip) change.trip = { ...change.trip, unsent: fields };
+          }
           cursor = next;
           failures = 0;
           options.onState('connected');

@@ -13,9 +13,10 @@
  */
 import type { TripFieldsFragment } from '../gql/graphql.js';
 import type { TripChange } from '../live/trip-change.js';
+import type { ShownTrip } from '../unsent-values.js';
 import { compareTripsBy, DEFAULT_ORDER, type SortKey } from './ordering.js';
 
-export type TripRow = TripFieldsFragment & { fresh?: number };
+export type TripRow = ShownTrip & { fresh?: number };
 
 export class TripWindow {
   private readonly rows = new Map<string, TripRow>();
@@ -49,7 +50,7 @@ export class TripWindow {
   }
 
   addPage(
-    nodes: readonly TripFieldsFragment[],
+    nodes: readonly ShownTrip[],
     pageInfo: { hasNextPage: boolean; endCursor?: string | null },
     totalCount?: number,
   ): void {

@@ -10,15 +10,11 @@ import { describeFailure, RETRY_MS } from '../failures';
 import type { TripFilter } from '../gql/graphql';
 import { subscribeTripChanges, type LiveState, type TripChange } from '../live/trip-changes';
 import { TripsPageQuery } from '../operations';
+import { isUnder, unsentByIndex } from '../unsent-values';
 import { orderByOf, type SortKey } from './ordering';
 import { TripWindow, type TripRow } from './trip-window';
 
 export const PAGE_SIZE = 100;
-
-/** The notice for values the gateway could not send (their cells stay empty). */
-export function valuesNotShown(errors: readonly { message: string }[]): string {
-  return `some values cannot be shown (${errors[0]?.message ?? 'unknown error'})`;
-}
 
 export interface TripsState {
   rows: TripRow[];
@@ -86,12 +82,19 @@ export function useTrips(filter: TripFilter | null, order: readonly SortKey[], e
         const page = result.data.trips;
         // Read by bench/web-page.ts: where the first load's time goes.
         if (trips.size === 0) performance.mark('trips:first-page');
+        const errors = result.error?.graphQLErrors ?? [];
+        const unsent = unsentByIndex(errors, ['trips', 'edges']);
         trips.addPage(
-          page.edges.map((edge) => edge.node),
+          page.edges.map((edge, index) => {
+            const fields = unsent.get(index);
+            return fields ? { ...edge.node, unsent: fields } : edge.node;
+          }),
           page.pageInfo,
           Number(page.totalCount),
         );
-        setError(result.error ? valuesNotShown(result.error.graphQLErrors) : null);
+        // Errors about single values are said beside the rows that have them (unsentNotice); any other is said here.
+        const other = errors.filter((error) => !isUnder(error, ['trips', 'edges']));
+        setError(other.length > 0 ? other.map((error) => error.message).join('; ') : null);
         setVersion((v) => v + 1);
         return page.streamCursor;
       } finally {
