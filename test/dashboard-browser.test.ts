@@ -430,6 +430,41 @@ describe('the dashboard at /', () => {
     );
   });
 
+  it('works from the keyboard: Enter applies a filter and keeps the focus, Tab leaves the grid', async () => {
+    const page = await openDashboard();
+    const focused = () =>
+      page.evaluate(() => {
+        const active = document.activeElement;
+        return {
+          name: active?.getAttribute('name') ?? null,
+          inGrid: active?.closest('[data-testid=trips-grid]') !== null,
+          testId: active?.getAttribute('data-testid') ?? null,
+        };
+      });
+    // The form used to be rebuilt on Apply, dropping the focus to the page's start.
+    await page.locator('input[name=fareMin]').focus();
+    await page.keyboard.type('5');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/fareMin=5/, WAIT);
+    await page.locator('[data-testid=trips-grid][data-loading=false]').waitFor(WAIT);
+    expect((await focused()).name).toBe('fareMin');
+
+    // Into the grid with Tab, and out of it with the next one (it went cell by cell, and never out: the next page
+    // loaded as the focus neared the end).
+    await page.locator('button', { hasText: 'Clear' }).focus();
+    await page.keyboard.press('Tab');
+    expect((await focused()).inGrid).toBe(true);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect((await focused()).inGrid).toBe(true);
+    await page.keyboard.press('Tab');
+    expect((await focused()).inGrid).toBe(false);
+
+    // No rows: the grid says why, in words, not "No Rows To Show".
+    await page.goto(`${gateway.origin}/?zip=00000`);
+    await page.locator('[data-testid=trips-grid]', { hasText: 'No trips match the filter' }).waitFor(WAIT);
+  });
+
   it('fits a phone: no sideways scrolling at 375 px, the table full width', async () => {
     const phone = await browser.newContext({ viewport: { width: 375, height: 800 } });
     try {
@@ -724,7 +759,7 @@ describe('the Sync panel', () => {
       const page = await admin.newPage();
       await page.goto(`${gateway.origin}/`);
       await page.locator('[data-testid=sync-now]').click(WAIT);
-      const started = await page.locator('[data-testid=sync-started]').textContent(WAIT);
+      const started = await page.locator('[data-testid=sync-started]:not([hidden])').textContent(WAIT);
       const updateId = /update (\S+)\)/.exec(started ?? '')?.[1];
       expect(updateId).toBeTruthy();
       const updates = await sql<{ n: string }>(

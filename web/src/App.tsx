@@ -28,6 +28,23 @@ function viewSearch(filters: Filters, order: string): string {
 
 const orderText = (search: string) => new URLSearchParams(search).get('order')?.trim() ?? '';
 
+/**
+ * What a screen reader hears of live changes: new rows were marked only by a faint colour for 3 s. A sum at most
+ * every 10 s, politely, so that a busy stream does not flood it.
+ */
+function useChangeAnnouncement(changeCount: number): string {
+  const [said, setSaid] = useState({ count: changeCount, text: '' });
+  useEffect(() => {
+    if (changeCount <= said.count) return;
+    const timer = setTimeout(() => {
+      const changes = changeCount - said.count;
+      setSaid({ count: changeCount, text: `${changes} live ${changes === 1 ? 'change' : 'changes'} to the trips` });
+    }, 10_000);
+    return () => clearTimeout(timer);
+  }, [changeCount, said.count]);
+  return said.text;
+}
+
 export function App() {
   const [filters, setFilters] = useState<Filters>(() => readFilters(window.location.search));
   // The URL's `order` as written (read by readOrder): kept as text so a value that does not read stays visible.
@@ -48,6 +65,7 @@ export function App() {
   const sort = useMemo(() => readOrder(`?order=${encodeURIComponent(order)}`), [order]);
   const trips = useTrips(filter, sort.order, problemList.length === 0);
   const unsent = unsentNotice(trips.rows);
+  const liveAnnouncement = useChangeAnnouncement(trips.changeCount);
 
   const navigate = (nextFilters: Filters, nextOrder: string) => {
     const nextSearch = viewSearch(nextFilters, nextOrder);
@@ -63,19 +81,24 @@ export function App() {
     <main>
       <header>
         <h1>NYC taxi trips</h1>
+        {/* A status, so that a screen reader hears "Reconnecting…" and why (the reason was only a hover title). */}
         <span
           className={`live live-${trips.live}`}
           data-testid="live-state"
           data-state={trips.live}
           title={trips.liveDetail}
+          role="status"
         >
           {LIVE_LABELS[trips.live]}
+          {trips.liveDetail && trips.live !== 'connected' && (
+            <span className="visually-hidden">: {trips.liveDetail}</span>
+          )}
         </span>
         <a href="/graphql" className="graphiql-link">
           GraphiQL
         </a>
       </header>
-      <FilterBar key={search} filters={filters} problems={problems} onChange={applyFilters} />
+      <FilterBar filters={filters} problems={problems} onChange={applyFilters} />
       <div className="layout">
         <section className="table" aria-label="Trips" data-live-changes={trips.changeCount}>
           {problemList.length > 0 && (
@@ -98,7 +121,12 @@ export function App() {
               {trips.totalCount === null ? '…' : trips.totalCount.toLocaleString('en-US')}
             </strong>{' '}
             trips{filter ? ' match the filter' : ''} · {trips.rows.length.toLocaleString('en-US')} loaded
-            {trips.error && <span className="error"> · {trips.error}</span>}
+            {trips.error && (
+              <span className="error" role="alert">
+                {' '}
+                · {trips.error}
+              </span>
+            )}
           </p>
           <TripsGrid
             rows={trips.rows}
@@ -107,7 +135,11 @@ export function App() {
             onNeedMore={trips.loadMore}
             order={sort.order}
             onOrderChange={applyOrder}
+            emptyText={trips.error ? 'The trips could not be loaded' : 'No trips match the filter'}
           />
+          <p className="visually-hidden" role="status" data-testid="live-announcement">
+            {liveAnnouncement}
+          </p>
         </section>
         <aside>
           <SyncPanel />

@@ -2,7 +2,7 @@
  * The synced table's freshness, live through syncStatusChanged, and "Sync now"
  * (refreshSyncedTable) for callers the gateway allows (viewer.canRefresh).
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { adminToken, setAdminToken } from '../client';
 import type { SyncStatusFieldsFragment } from '../gql/graphql';
@@ -39,6 +39,7 @@ export function SyncPanel() {
   const [tokenDraft, setTokenDraft] = useState('');
   const [hasToken, setHasToken] = useState(() => adminToken() !== null);
   const saveToken = (token: string | null) => {
+    setFocusAfterToken(true);
     setAdminToken(token);
     setHasToken(adminToken() !== null);
     setTokenDraft('');
@@ -56,12 +57,25 @@ export function SyncPanel() {
     changed.data?.syncStatusChanged ?? refresh.data?.refreshSyncedTable.status ?? panel.data?.syncStatus;
   const canRefresh = viewer.data?.viewer.canRefresh ?? false;
   const staleness = useStalenessNow(status?.stalenessSeconds, status);
+  // After "Use token" or "Forget token" the control the keyboard was on goes away: focus goes where the user goes
+  // next ("Sync now" once the token is accepted, else the token's summary), not to the page's start.
+  const syncNow = useRef<HTMLButtonElement>(null);
+  const tokenSummary = useRef<HTMLElement>(null);
+  const forgetToken = useRef<HTMLButtonElement>(null);
+  const [focusAfterToken, setFocusAfterToken] = useState(false);
+  useEffect(() => {
+    if (!focusAfterToken || viewer.fetching) return;
+    (syncNow.current ?? tokenSummary.current ?? forgetToken.current)?.focus();
+    setFocusAfterToken(false);
+  }, [focusAfterToken, viewer.fetching, canRefresh, hasToken]);
 
   return (
     <section className="sync" aria-label="Sync status" data-testid="sync-panel">
       <h2>Sync</h2>
       {panel.error && !status && (
-        <p className="error">{panel.error.graphQLErrors[0]?.message ?? panel.error.message}</p>
+        <p className="error" role="alert">
+          {panel.error.graphQLErrors[0]?.message ?? panel.error.message}
+        </p>
       )}
       {status && (
         <dl>
@@ -81,20 +95,23 @@ export function SyncPanel() {
         <button
           type="button"
           data-testid="sync-now"
-          disabled={refresh.fetching}
-          onClick={() =>
+          ref={syncNow}
+          // aria-disabled, not disabled: a disabled button loses the keyboard focus while the request runs.
+          aria-disabled={refresh.fetching}
+          onClick={() => {
+            if (refresh.fetching) return;
             void runRefresh({}).then((result) => {
               const id = result.data?.refreshSyncedTable.updateId;
               if (result.data) setStarted(id ?? 'started');
-            })
-          }
+            });
+          }}
         >
           Sync now
         </button>
       )}
       {status && !canRefresh && !hasToken && (
         <details>
-          <summary>Admin token</summary>
+          <summary ref={tokenSummary}>Admin token</summary>
           <form onSubmit={submitToken}>
             <label>
               Refresh admin token (GATEWAY_ADMIN_TOKEN), kept in this tab only
@@ -111,15 +128,21 @@ export function SyncPanel() {
         </details>
       )}
       {hasToken && (
-        <p className="muted">
+        <p className="muted" role="status">
           {canRefresh ? 'Admin token in use.' : 'The admin token was not accepted.'}{' '}
-          <button type="button" onClick={() => saveToken(null)}>
+          <button type="button" ref={forgetToken} onClick={() => saveToken(null)}>
             Forget token
           </button>
         </p>
       )}
-      {started && <p data-testid="sync-started">Sync started{started === 'started' ? '' : ` (update ${started})`}.</p>}
-      {refresh.error && <p className="error">{refresh.error.graphQLErrors[0]?.message ?? refresh.error.message}</p>}
+      <p data-testid="sync-started" role="status" hidden={!started}>
+        {started && `Sync started${started === 'started' ? '' : ` (update ${started})`}.`}
+      </p>
+      {refresh.error && (
+        <p className="error" role="alert">
+          {refresh.error.graphQLErrors[0]?.message ?? refresh.error.message}
+        </p>
+      )}
     </section>
   );
 }
