@@ -489,6 +489,12 @@ describe('the dashboard at /', () => {
     const fares = page.locator('[data-testid=chart-fares]');
     await fares.locator('canvas').first().waitFor(WAIT);
     expect(Number(await fares.getAttribute('data-points'))).toBeGreaterThan(0);
+    // The same figures as text (the canvas has none for a screen reader): the hours' trips add up to SQL's count.
+    await page.locator('[data-testid=chart-data] summary').click();
+    const hourRows = page.locator('[data-testid=chart-data] table').first().locator('tbody td');
+    const counts = (await hourRows.allTextContents()).map((text) => Number(text.replace(/,/g, '')));
+    expect(counts.length).toBe(Number(await hours.getAttribute('data-points')));
+    expect(counts.reduce((sum, n) => sum + n, 0)).toBe(await count('tpep_pickup_datetime IS NOT NULL'));
     await page.close();
   });
 

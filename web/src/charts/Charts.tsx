@@ -57,7 +57,12 @@ export default function Charts({ filter, changeCount }: { filter: TripFilter | n
     };
   }, [filter, asked, attempt]);
 
-  if (error) return <p className="error">Charts: {error}</p>;
+  if (error)
+    return (
+      <p className="error" role="alert">
+        Charts: {error}
+      </p>
+    );
   if (!data) return <p className="muted">Loading charts…</p>;
   const hours = data.byHour
     .filter((g) => g.pickupHourOfDay != null)
@@ -65,6 +70,8 @@ export default function Charts({ filter, changeCount }: { filter: TripFilter | n
   const boroughs = data.byBorough.map((g) => ({
     borough: g.pickupBorough ?? 'Outside NYC list',
     fare: g.stats.fareAmount.avg ?? 0,
+    // Null when there is no average to show (no fares, or one the gateway could not send): the table says so.
+    shownFare: g.stats.fareAmount.avg,
   }));
   const hourly: AgCartesianChartOptions = {
     title: { text: 'Trips per hour of day (New York)' },
@@ -80,13 +87,55 @@ export default function Charts({ filter, changeCount }: { filter: TripFilter | n
   };
   return (
     <div className="charts">
-      {partial && <p className="error">Charts: some values cannot be shown ({partial})</p>}
+      {partial && (
+        <p className="error" role="status">
+          Charts: some values cannot be shown ({partial})
+        </p>
+      )}
       <figure data-testid="chart-hours" data-points={hours.length} data-total={hours.reduce((s, h) => s + h.trips, 0)}>
         <AgCharts options={hourly} />
       </figure>
       <figure data-testid="chart-fares" data-points={boroughs.length}>
         <AgCharts options={fares} />
       </figure>
+      {/* The charts' figures as text, for a screen reader (the canvas has none) and for anyone who wants numbers. */}
+      <details className="chart-data" data-testid="chart-data">
+        <summary>The charts' data as tables</summary>
+        <table>
+          <caption>Trips per hour of day (New York)</caption>
+          <thead>
+            <tr>
+              <th scope="col">Hour</th>
+              <th scope="col">Trips</th>
+            </tr>
+          </thead>
+          <tbody>
+            {hours.map((h) => (
+              <tr key={h.hour}>
+                <th scope="row">{h.hour}:00</th>
+                <td>{h.trips.toLocaleString('en-US')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <table>
+          <caption>Average fare by pickup borough</caption>
+          <thead>
+            <tr>
+              <th scope="col">Borough</th>
+              <th scope="col">Average fare</th>
+            </tr>
+          </thead>
+          <tbody>
+            {boroughs.map((b) => (
+              <tr key={b.borough}>
+                <th scope="row">{b.borough}</th>
+                <td>{b.shownFare == null ? 'none' : `$${b.shownFare.toFixed(2)}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
     </div>
   );
 }
