@@ -240,41 +240,19 @@ function checkSatisfiable(
   path: string,
   compare: (a: Scalar, b: Scalar) => number,
 ): void {
-  const present = VALUE_OPERATORS.filter((op) => spec[op] !== null && spec[op] !== undefined);
+  const given = (op: string) => spec[op] !== null && spec[op] !== undefined;
+  // Most filters have neither an `eq`, an `in` nor `isNull: true`: nothing to check, and nothing allocated (this
+  // runs for every field of every filtered request).
+  if (!given('eq') && !given('in') && spec.isNull !== true) return;
+  const present = VALUE_OPERATORS.filter(given);
   const nothing = (why: string) =>
     new UserInputError(path, `no value meets every condition (${why}); the filter would match nothing`);
-  if (spec.isNull === true && present.length > 0) {
-    throw nothing(`isNull true and ${present.join(', ')}: NULL meets no comparison`);
+  if (spec.isNull === true) {
+    if (present.length > 0) throw nothing(`isNull true and ${present.join(', ')}: NULL meets no comparison`);
+    return;
   }
-  const candidates = present.includes('eq')
-    ? [spec.eq as Scalar]
-    : present.includes('in')
-      ? (spec.in as readonly Scalar[])
-      : undefined;
-  if (candidates === undefined) return;
-  const holds = (value: Scalar, op: (typeof VALUE_OPERATORS)[number]): boolean => {
-    const operand = spec[op];
-    const listed = () => (operand as readonly Scalar[]).some((item) => compare(value, item) === 0);
-    switch (op) {
-      case 'eq':
-        return compare(value, operand as Scalar) === 0;
-      case 'ne':
-        return compare(value, operand as Scalar) !== 0;
-      case 'gt':
-        return compare(value, operand as Scalar) > 0;
-      case 'gte':
-        return compare(value, operand as Scalar) >= 0;
-      case 'lt':
-        return compare(value, operand as Scalar) < 0;
-      case 'lte':
-        return compare(value, operand as Scalar) <= 0;
-      case 'in':
-        return listed();
-      case 'notIn':
-        return !listed();
-    }
-  };
-  if (candidates.some((value) => present.every((op) => holds(value, op)))) return;
+  const candidates = given('eq') ? [spec.eq as Scalar] : (spec.in as readonly Scalar[]);
+  for (const value of candidates) if (present.every((op) => holds(value, op, spec[op], compare))) return;
   const shown = present.map((op) => {
     const operand = spec[op];
     if (!Array.isArray(operand)) return `${op} ${show(operand as Scalar)}`;
@@ -282,6 +260,32 @@ function checkSatisfiable(
     return `${op} [${items.join(', ')}${operand.length > 5 ? ', …' : ''}]`;
   });
   throw nothing(shown.join(' and '));
+}
+
+function holds(
+  value: Scalar,
+  op: (typeof VALUE_OPERATORS)[number],
+  operand: unknown,
+  compare: (a: Scalar, b: Scalar) => number,
+): boolean {
+  switch (op) {
+    case 'eq':
+      return compare(value, operand as Scalar) === 0;
+    case 'ne':
+      return compare(value, operand as Scalar) !== 0;
+    case 'gt':
+      return compare(value, operand as Scalar) > 0;
+    case 'gte':
+      return compare(value, operand as Scalar) >= 0;
+    case 'lt':
+      return compare(value, operand as Scalar) < 0;
+    case 'lte':
+      return compare(value, operand as Scalar) <= 0;
+    case 'in':
+      return (operand as readonly Scalar[]).some((item) => compare(value, item) === 0);
+    case 'notIn':
+      return !(operand as readonly Scalar[]).some((item) => compare(value, item) === 0);
+  }
 }
 
 /**
