@@ -541,6 +541,10 @@ describe('the dashboard at /', () => {
     // And the sync panel, through syncStatusChanged: the source version just synced.
     const version = await headVersion(db.pool, names);
     await page.locator(`[data-testid=sync-version]:text-is("${version}")`).waitFor(WAIT);
+    // And a screen reader, politely, within 10 s (the highlight is visual only).
+    await page
+      .locator('[data-testid=live-announcement]', { hasText: /^\d+ live changes? to the trips$/ })
+      .waitFor({ timeout: 20_000 });
   });
 
   it('shows an update and a delete in the source within 2 s of their sync, without a reload', async () => {

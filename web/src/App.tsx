@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { SyncPanel } from './sync/SyncPanel';
 import { FilterBar } from './trips/FilterBar';
 import { filtersToSearch, parseFilters, readFilters, type Filters } from './trips/filters';
@@ -34,14 +34,21 @@ const orderText = (search: string) => new URLSearchParams(search).get('order')?.
  */
 function useChangeAnnouncement(changeCount: number): string {
   const [said, setSaid] = useState({ count: changeCount, text: '' });
+  const latest = useRef(changeCount);
+  latest.current = changeCount;
+  const pending = changeCount > said.count;
+  // One timer from the first change not yet said, not restarted by the next ones: a steady stream is still said.
   useEffect(() => {
-    if (changeCount <= said.count) return;
+    if (!pending) return;
     const timer = setTimeout(() => {
-      const changes = changeCount - said.count;
-      setSaid({ count: changeCount, text: `${changes} live ${changes === 1 ? 'change' : 'changes'} to the trips` });
+      const changes = latest.current - said.count;
+      setSaid({
+        count: latest.current,
+        text: `${changes} live ${changes === 1 ? 'change' : 'changes'} to the trips`,
+      });
     }, 10_000);
     return () => clearTimeout(timer);
-  }, [changeCount, said.count]);
+  }, [pending, said.count]);
   return said.text;
 }
 
