@@ -454,6 +454,14 @@ describe('the dashboard at /', () => {
     await page.locator('button', { hasText: 'Clear' }).focus();
     await page.keyboard.press('Tab');
     expect((await focused()).inGrid).toBe(true);
+    // Enter on a header sorts by it, and the focus stays there (the grid's loading overlay used to take it).
+    for (let i = 0; i < 3; i += 1) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/order=FARE_AMOUNT_DESC/, WAIT);
+    await page.locator('[data-testid=trips-grid][data-loading=false]:not([data-rows="0"])').waitFor(WAIT);
+    expect(
+      await page.evaluate(() => document.activeElement?.closest('.ag-header-cell')?.getAttribute('col-id') ?? null),
+    ).toBe('fareAmount');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     expect((await focused()).inGrid).toBe(true);
@@ -543,7 +551,9 @@ describe('the dashboard at /', () => {
     await page.locator(`[data-testid=sync-version]:text-is("${version}")`).waitFor(WAIT);
     // And a screen reader, politely, within 10 s (the highlight is visual only).
     await page
-      .locator('[data-testid=live-announcement]', { hasText: /^\d+ live changes? to the trips$/ })
+      .locator('[data-testid=live-announcement]', {
+        hasText: /^\d+ live changes? to the trips \(\d+ since the page loaded\)$/,
+      })
       .waitFor({ timeout: 20_000 });
   });
 
@@ -756,10 +766,21 @@ describe('the Sync panel', () => {
     expect(await page.locator('[data-testid=sync-now]').count()).toBe(0);
     await page.locator('summary', { hasText: 'Admin token' }).click();
     await page.fill('input[name=admin-token]', ADMIN_TOKEN);
-    await page.locator('button', { hasText: 'Use token' }).click();
+    // From the keyboard: the focus goes where the user goes next, and the panel says what became of the token (it
+    // first said "not accepted" for a token about to be accepted, and "Forget token" dropped the focus).
+    await page.locator('input[name=admin-token]').press('Enter');
     await page.locator('[data-testid=sync-now]').waitFor(WAIT);
-    await page.locator('button', { hasText: 'Forget token' }).click();
+    await page.locator('[data-testid=token-state]', { hasText: 'Admin token in use.' }).waitFor(WAIT);
+    await page.waitForFunction(
+      () => document.activeElement?.getAttribute('data-testid') === 'sync-now',
+      undefined,
+      WAIT,
+    );
+    await page.locator('button', { hasText: 'Forget token' }).focus();
+    await page.keyboard.press('Enter');
     await page.locator('[data-testid=sync-now]').waitFor({ ...WAIT, state: 'detached' });
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Admin token', undefined, WAIT);
+    expect(await page.textContent('[data-testid=token-state]')).toBe('');
   });
 
   it('offers "Sync now" to an admin, and it starts a pipeline update', async () => {

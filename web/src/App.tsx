@@ -42,9 +42,10 @@ function useChangeAnnouncement(changeCount: number): string {
     if (!pending) return;
     const timer = setTimeout(() => {
       const changes = latest.current - said.count;
+      // The total makes each text new: the same "3 live changes" twice would not be read again.
       setSaid({
         count: latest.current,
-        text: `${changes} live ${changes === 1 ? 'change' : 'changes'} to the trips`,
+        text: `${changes} live ${changes === 1 ? 'change' : 'changes'} to the trips (${latest.current} since the page loaded)`,
       });
     }, 10_000);
     return () => clearTimeout(timer);
@@ -88,18 +89,20 @@ export function App() {
     <main>
       <header>
         <h1>NYC taxi trips</h1>
-        {/* A status, so that a screen reader hears "Reconnecting…" and why (the reason was only a hover title). */}
         <span
           className={`live live-${trips.live}`}
           data-testid="live-state"
           data-state={trips.live}
           title={trips.liveDetail}
-          role="status"
         >
           {LIVE_LABELS[trips.live]}
-          {trips.liveDetail && trips.live !== 'connected' && (
-            <span className="visually-hidden">: {trips.liveDetail}</span>
-          )}
+        </span>
+        {/* Said when the stream is interrupted, and why (the reason was only a hover title); not the badge's every
+            "Connecting…" and "Live", which each filter, order and Back brings. */}
+        <span className="visually-hidden" role="status" data-testid="live-notice">
+          {trips.live === 'reconnecting' || trips.live === 'behind'
+            ? `Live updates interrupted${trips.liveDetail ? ` (${trips.liveDetail})` : ''}; ${LIVE_LABELS[trips.live]}`
+            : ''}
         </span>
         <a href="/graphql" className="graphiql-link">
           GraphiQL

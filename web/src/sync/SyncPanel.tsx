@@ -39,7 +39,8 @@ export function SyncPanel() {
   const [tokenDraft, setTokenDraft] = useState('');
   const [hasToken, setHasToken] = useState(() => adminToken() !== null);
   const saveToken = (token: string | null) => {
-    setFocusAfterToken(true);
+    setTokenCheck('asked');
+    setFocusNext(true);
     setAdminToken(token);
     setHasToken(adminToken() !== null);
     setTokenDraft('');
@@ -62,12 +63,21 @@ export function SyncPanel() {
   const syncNow = useRef<HTMLButtonElement>(null);
   const tokenSummary = useRef<HTMLElement>(null);
   const forgetToken = useRef<HTMLButtonElement>(null);
-  const [focusAfterToken, setFocusAfterToken] = useState(false);
+  // 'asked': the viewer is asked again with (or without) the token; 'fetching': its answer is on its way. Until
+  // it is back, canRefresh is the previous token's: the focus waits for it (it went to a "Sync now" about to go
+  // away), and so does the message (it said "not accepted" for a token about to be accepted).
+  const [tokenCheck, setTokenCheck] = useState<'idle' | 'asked' | 'fetching'>('idle');
   useEffect(() => {
-    if (!focusAfterToken || viewer.fetching) return;
+    if (tokenCheck === 'asked' && viewer.fetching) setTokenCheck('fetching');
+    if (tokenCheck !== 'fetching' || viewer.fetching) return;
+    setTokenCheck('idle');
+  }, [tokenCheck, viewer.fetching]);
+  const [focusNext, setFocusNext] = useState(false);
+  useEffect(() => {
+    if (!focusNext || tokenCheck !== 'idle') return;
     (syncNow.current ?? tokenSummary.current ?? forgetToken.current)?.focus();
-    setFocusAfterToken(false);
-  }, [focusAfterToken, viewer.fetching, canRefresh, hasToken]);
+    setFocusNext(false);
+  }, [focusNext, tokenCheck, canRefresh, hasToken]);
 
   return (
     <section className="sync" aria-label="Sync status" data-testid="sync-panel">
@@ -127,9 +137,20 @@ export function SyncPanel() {
           </form>
         </details>
       )}
+      {/* Always in the page, so that a screen reader reads what changes in it. */}
+      <p className="muted" role="status" data-testid="token-state">
+        {tokenCheck !== 'idle'
+          ? hasToken
+            ? 'Checking the admin token…'
+            : ''
+          : hasToken
+            ? canRefresh
+              ? 'Admin token in use.'
+              : 'The admin token was not accepted.'
+            : ''}
+      </p>
       {hasToken && (
-        <p className="muted" role="status">
-          {canRefresh ? 'Admin token in use.' : 'The admin token was not accepted.'}{' '}
+        <p>
           <button type="button" ref={forgetToken} onClick={() => saveToken(null)}>
             Forget token
           </button>

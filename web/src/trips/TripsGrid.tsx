@@ -2,7 +2,6 @@ import {
   CellStyleModule,
   ClientSideRowModelModule,
   ColumnApiModule,
-  LocaleModule,
   ModuleRegistry,
   RowApiModule,
   RowStyleModule,
@@ -21,7 +20,6 @@ import type { TripRow } from './trip-window';
 ModuleRegistry.registerModules([
   ClientSideRowModelModule,
   ColumnApiModule,
-  LocaleModule,
   RowApiModule,
   RowStyleModule,
   CellStyleModule,
@@ -125,8 +123,7 @@ export function TripsGrid({
 }) {
   const grid = useRef<AgGridReact<TripRow>>(null);
   const columns = useMemo(() => columnsFor(order), [order]);
-  const emptyTextNow = useRef(emptyText);
-  emptyTextNow.current = emptyText;
+
   const [now, setNow] = useState(() => Date.now());
   const newestFresh = useMemo(() => rows.reduce((max, row) => Math.max(max, row.fresh ?? 0), 0), [rows]);
   // One timer to end the highlight, only while something is highlighted (no work while idle).
@@ -148,17 +145,21 @@ export function TripsGrid({
       data-loading={loading}
       data-order={order.map((key) => `${key.field}:${key.direction}`).join(',')}
     >
+      {rows.length === 0 && (
+        // Seen, not announced: the count above the table and its error (an alert) say the same to a screen reader.
+        <p className="grid-empty" aria-hidden="true" data-testid="grid-empty">
+          {loading ? 'Loading trips…' : emptyText}
+        </p>
+      )}
       <AgGridReact<TripRow>
         ref={grid}
         rowData={rows}
         columnDefs={columns}
         defaultColDef={{ sortable: false, resizable: true }}
         theme={GRID_THEME}
-        // While the first page loads, "Loading…", not ag-grid's "No Rows To Show" (which its live region also read
-        // out on every load).
-        loading={loading && rows.length === 0}
-        // A callback reading the current text: localeText is read once, when the grid is created.
-        getLocaleText={(params) => (params.key === 'noRowsToShow' ? emptyTextNow.current : params.defaultValue)}
+        // ag-grid's overlays are replaced by the one below: its "No Rows To Show" was read out by its live region on
+        // every load, and its loading overlay took the keyboard focus off a header just sorted.
+        suppressOverlays={['loading', 'noRows', 'noMatchingRows']}
         // Tab leaves the grid (arrow keys move inside it, as in the ARIA grid pattern): cell by cell, with the
         // next page loading as focus neared the end, nothing after the grid could be reached by keyboard.
         tabToNextCell={() => false}
