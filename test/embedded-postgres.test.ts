@@ -213,10 +213,11 @@ describe('two dev commands in their own processes, sharing the embedded database
       EMBEDDED_PG_PORT: String(await freePort()),
       NODE_ENV: 'development',
     });
-    const command = (seconds: number) => {
+    // Streams until Ctrl-C (SIGINT, to the command alone), so that the test decides who ends first, not timing.
+    const command = () => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'src/dev/cli.ts', 'stream', '--rate', '50', '--seconds', String(seconds)],
+        ['--import', 'tsx', 'src/dev/cli.ts', 'stream', '--rate', '50', '--seconds', '0'],
         { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';
@@ -229,24 +230,32 @@ describe('two dev commands in their own processes, sharing the embedded database
         promise,
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms)),
       ]);
-    const first = command(4);
+    const first = command();
     const second = { current: undefined as ReturnType<typeof command> | undefined };
-    try {
-      await within(
+    const printed = (which: ReturnType<typeof command>, text: string, what: string) =>
+      within(
         new Promise<void>((resolve) => {
           const poll = setInterval(() => {
-            if (first.stderr().includes('using the embedded development database in')) {
+            if (which.stderr().includes(text)) {
               clearInterval(poll);
               resolve();
             }
           }, 50);
         }),
         60_000,
-        'the first command did not start the database',
+        what,
       );
-      second.current = command(7);
+    try {
+      await printed(first, 'using the embedded development database in', 'the first command did not start it');
+      second.current = command();
+      await printed(second.current, '(already running)', 'the second command did not reuse it');
+      // Its progress line comes after 5 s of writes: by then it has its connections open.
+      await printed(second.current, 'stream: ', 'the second command did not stream');
+      // Both stream now; the first ends, and leaves the database to the second.
+      first.child.kill('SIGINT');
       expect(await within(first.exited, 30_000, 'the first command did not exit')).toBe(0);
       expect(first.stderr()).toContain('leaving the embedded development database running: ');
+      second.current.child.kill('SIGINT');
       expect(await within(second.current.exited, 30_000, 'the second command did not exit')).toBe(0);
       expect(second.current.stderr()).toContain(
         'stopping the embedded development database that another command left running (nothing else uses it)',
