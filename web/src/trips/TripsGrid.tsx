@@ -157,7 +157,7 @@ export function TripsGrid({
         columnDefs={columns}
         defaultColDef={{ sortable: false, resizable: true }}
         theme={GRID_THEME}
-        // ag-grid's overlays are replaced by the one below: its "No Rows To Show" was read out by its live region on
+        // ag-grid's overlays are replaced by the page's own (above): its "No Rows To Show" was read out by its live region on
         // every load, and its loading overlay took the keyboard focus off a header just sorted.
         suppressOverlays={['loading', 'noRows', 'noMatchingRows']}
         // Tab leaves the grid (arrow keys move inside it, as in the ARIA grid pattern): cell by cell, with the
