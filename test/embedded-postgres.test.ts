@@ -270,3 +270,68 @@ describe('two dev commands in their own processes, sharing the embedded database
     }
   });
 });
+
+describe('npm start beside a dev command that started the embedded database', () => {
+  // It was refused ("another npm start or test run uses it") until the command ended.
+  it('uses the database as it is, and both leave it running for the other', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { spawn } = await import('node:child_process');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const pg = (await import('pg')).default;
+    const { EmbeddedPostgresSetupError, freePort, startEmbeddedPostgres } =
+      await import('../src/dev/embedded-postgres.js');
+    const { runningServerOf, stopServer } = await import('../src/dev/orphaned-postgres.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-cli-share-'));
+    const dataDir = path.join(dir, 'pg');
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (value !== undefined && !name.startsWith('PG') && name !== 'DATABASE_URL') env[name] = value;
+    }
+    const cliPort = await freePort();
+    Object.assign(env, { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(cliPort), NODE_ENV: 'development' });
+    const cli = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/dev/cli.ts', 'stream', '--rate', '20', '--seconds', '0'],
+      { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    cli.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    try {
+      for (let i = 0; i < 600 && !stderr.includes('using the embedded development database in'); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(stderr).toContain('using the embedded development database in');
+      // As the CLI's own processes see it, not shared unless asked (a test run must not take it over).
+      await expect(startEmbeddedPostgres({ dataDir, port: await freePort() })).rejects.toThrow(
+        EmbeddedPostgresSetupError,
+      );
+      const notices: string[] = [];
+      const shared = await startEmbeddedPostgres({
+        dataDir,
+        port: await freePort(),
+        shareWithDataCommands: true,
+        notice: (line) => notices.push(line),
+      });
+      expect(shared.port).toBe(cliPort);
+      expect(notices.join('\n')).toContain('that an `npm run data` command started');
+      const client = new pg.Client({ connectionString: shared.connectionString });
+      await client.connect();
+      expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      // The command ends while the gateway's connection is open: it leaves the database running.
+      cli.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('leaving the embedded development database running: ');
+      expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await client.end();
+      await shared.stop();
+      expect(await runningServerOf(dataDir)).toBeDefined();
+    } finally {
+      cli.kill('SIGKILL');
+      const left = await runningServerOf(dataDir);
+      if (left) await stopServer(left.pid);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

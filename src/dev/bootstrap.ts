@@ -51,6 +51,7 @@ export async function startDevEnvironment(
     port,
     persistent: true,
     ownProcessGroup: true,
+    shareWithDataCommands: true,
     log: (line) => logger.debug(line),
     notice: (line) => logger.warn(line),
   });
@@ -75,7 +76,7 @@ async function startPipeline(
     retentionMs: number | null;
   },
 ): Promise<DevEnvironment> {
-  const { env, port, dataDir, policy } = settings;
+  const { env, dataDir, policy } = settings;
   const loaded = loadConfig({ ...env, DATABASE_URL: embedded.connectionString });
   if (!loaded.database) throw new Error('embedded database configuration missing');
   const database: DatabaseConfig = { ...loaded.database, source: 'embedded' };
@@ -122,7 +123,8 @@ async function startPipeline(
     hint: 'npm run data -- insert --count 10  (then: npm run data -- sync, unless CONTINUOUS)',
   });
   logger.info('using the embedded development database', {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    // Its own port, which differs from EMBEDDED_PG_PORT when an `npm run data` command started it elsewhere.
+    url: `postgres://postgres@127.0.0.1:${embedded.port}/postgres`,
     table,
   });
   return {

@@ -49,6 +49,12 @@ export interface EmbeddedOptions {
    * same moment, and the gateway logged its connections' ends as database failures.
    */
   ownProcessGroup?: boolean;
+  /**
+   * `npm start`: a server that an `npm run data` command started (and uses until it ends) is used as it is, not
+   * refused. The command leaves it running while others use it (dev-database.ts), and this process leaves it
+   * running too: whoever uses it last stops it, or the next start takes it over.
+   */
+  shareWithDataCommands?: boolean;
 }
 
 /** Startup cannot work as set up; the message says what to do. Not a bug, so no stack trace is needed. */
@@ -117,9 +123,23 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     }
   }
   const running = await runningServerOf(dataDir);
+  const heldByDataCommand = running?.parentCommand?.includes('src/dev/cli') === true;
+  if (running && !running.orphaned && heldByDataCommand && options.shareWithDataCommands && running.port) {
+    notice(
+      `using the embedded PostgreSQL in ${dataDir} that an \`npm run data\` command started (pid ${running.pid}, ` +
+        `port ${running.port}); it keeps running while either uses it`,
+    );
+    return {
+      connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/postgres`,
+      port: running.port,
+      dataDir,
+      stop: async () => {},
+      release: () => {},
+    };
+  }
   if (running && !running.orphaned) {
     // Say who: an `npm run data` command holds it only while it runs (and a long `stream` may be the one).
-    const holder = running.parentCommand?.includes('src/dev/cli')
+    const holder = heldByDataCommand
       ? 'an `npm run data` command started it and uses it until it ends; wait for it, or stop it'
       : 'another npm start or test run uses it; stop that one';
     throw new EmbeddedPostgresSetupError(

@@ -15,6 +15,8 @@ export interface RunningServer {
   orphaned: boolean;
   /** The starter's command line, when known (to say who holds it). */
   parentCommand?: string;
+  /** The port it listens on (postmaster.pid's fourth line), when it says. */
+  port?: number;
 }
 
 /** The postmaster that holds `dataDir`'s lock, if one is running. */
@@ -25,14 +27,17 @@ export async function runningServerOf(dataDir: string): Promise<RunningServer | 
   // A stale lock whose pid now belongs to something else: Postgres itself sees through that.
   const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
   if (command !== undefined && !command.includes('postgres')) return undefined;
+  const listening = Number(lock?.split('\n')[3]);
+  const port = Number.isInteger(listening) && listening > 0 ? listening : undefined;
   const parent = await parentOf(pid);
-  if (parent === undefined) return { pid, parent, orphaned: false };
+  if (parent === undefined) return { pid, parent, orphaned: false, port };
   const parentCommand = await readFile(`/proc/${parent}/cmdline`, 'utf8').catch(() => '');
   return {
     pid,
     parent,
     orphaned: parent === 1 || !/(?:^|\/)node\b/.test(parentCommand.split('\0')[0] ?? ''),
     parentCommand: parentCommand.split('\0').join(' ').trim() || undefined,
+    port,
   };
 }
 
