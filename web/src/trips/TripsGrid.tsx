@@ -13,8 +13,8 @@ import {
   type ValueFormatterParams,
 } from 'ag-grid-community';
 import { AgGridReact } from 'ag-grid-react';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import { compareTripsBy, effectiveOrder, SORT_FIELDS, type SortField, type SortKey } from './ordering';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { effectiveOrder, SORT_FIELDS, type SortField, type SortKey } from './ordering';
 import type { TripRow } from './trip-window';
 
 ModuleRegistry.registerModules([
@@ -82,15 +82,6 @@ function showOrder(api: GridApi<TripRow>, order: readonly SortKey[]): void {
   });
 }
 
-/**
- * The grid's sort, replaced by the gateway's total order for the headers shown: the grid would leave rows of equal
- * value in its own arrival order, where the gateway breaks ties by trip id (and puts NULL last ascending).
- */
-function sortAsGateway(params: PostSortRowsParams<TripRow>): void {
-  const compare = compareTripsBy(orderShown(params.api));
-  params.nodes.sort((a, b) => (a.data && b.data ? compare(a.data, b.data) : 0));
-}
-
 // Widths leave room for the sort arrow and its priority number: "Fare" and "Miles" were cut to "F…" and "M".
 const COLUMNS: ColDef<TripRow>[] = [
   { field: 'tripId', headerName: 'Trip', width: 110 },
@@ -123,6 +114,15 @@ export function TripsGrid({
 }) {
   const grid = useRef<AgGridReact<TripRow>>(null);
   const columns = useMemo(() => columnsFor(order), [order]);
+  // `rows` come in the gateway's total order already (TripWindow sorts them with the gateway's comparison). The
+  // grid's own sort would put rows of equal value in its arrival order and NULL first ascending, so its result is
+  // put back into the order of `rows`, by position, rather than compared all over again.
+  const position = useRef(new Map<string, number>());
+  position.current = useMemo(() => new Map(rows.map((row, index) => [row.tripId, index])), [rows]);
+  const keepRowsOrder = useCallback((params: PostSortRowsParams<TripRow>) => {
+    const at = position.current;
+    params.nodes.sort((a, b) => (at.get(a.data?.tripId ?? '') ?? 0) - (at.get(b.data?.tripId ?? '') ?? 0));
+  }, []);
 
   const [now, setNow] = useState(() => Date.now());
   const newestFresh = useMemo(() => rows.reduce((max, row) => Math.max(max, row.fresh ?? 0), 0), [rows]);
@@ -174,7 +174,7 @@ export function TripsGrid({
           showOrder(event.api, next);
           onOrderChange(next);
         }}
-        postSortRows={sortAsGateway}
+        postSortRows={keepRowsOrder}
         getRowId={(p: GetRowIdParams<TripRow>) => p.data.tripId}
         rowClassRules={{ 'row-fresh': (p) => (p.data?.fresh ?? 0) + FRESH_MS > Date.now() }}
         rowHeight={32}
