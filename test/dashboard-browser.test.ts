@@ -790,7 +790,7 @@ describe('the Sync panel', () => {
       const page = await admin.newPage();
       await page.goto(`${gateway.origin}/`);
       await page.locator('[data-testid=sync-now]').click(WAIT);
-      const started = await page.locator('[data-testid=sync-started]:not([hidden])').textContent(WAIT);
+      const started = await page.locator('[data-testid=sync-started]', { hasText: 'Sync started' }).textContent(WAIT);
       const updateId = /update (\S+)\)/.exec(started ?? '')?.[1];
       expect(updateId).toBeTruthy();
       const updates = await sql<{ n: string }>(

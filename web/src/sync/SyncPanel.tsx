@@ -156,7 +156,8 @@ export function SyncPanel() {
           </button>
         </p>
       )}
-      <p data-testid="sync-started" role="status" hidden={!started}>
+      {/* In the page before its text, as the token's status: a live region that appears with its text is not read. */}
+      <p data-testid="sync-started" role="status">
         {started && `Sync started${started === 'started' ? '' : ` (update ${started})`}.`}
       </p>
       {refresh.error && (
