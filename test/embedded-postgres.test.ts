@@ -2,6 +2,36 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSyncedTable } from '../src/dev/synced-table.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
+/** The environment of an `npm run data` command on its own embedded database: none of the test run's PG settings. */
+function devCommandEnv(dataDir: string, port: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !name.startsWith('PG') && name !== 'DATABASE_URL') env[name] = value;
+  }
+  return { ...env, EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(port), NODE_ENV: 'development' };
+}
+
+/** `npm run data -- stream` until Ctrl-C (SIGINT, to the command alone): the test decides when it ends. */
+async function streamCommand(env: Record<string, string>) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/dev/cli.ts', 'stream', '--rate', '20', '--seconds', '0'],
+    { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  /** Resolves once the command has printed `text`; fails after a minute, saying `what`. */
+  const printed = async (text: string, what: string) => {
+    for (let waited = 0; !stderr.includes(text); waited += 50) {
+      if (waited > 60_000) throw new Error(`${what}; it printed: ${stderr.slice(-500)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  return { child, exited, stderr: () => stderr, printed };
+}
+
 describe('test harness', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -197,73 +227,39 @@ describe('two dev commands in their own processes, sharing the embedded database
   // stopped the server once the second was done.
   it('the first exits, leaving it to the second, which stops it as the last to use it', async () => {
     const { mkdtemp, rm } = await import('node:fs/promises');
-    const { spawn } = await import('node:child_process');
     const os = await import('node:os');
     const path = await import('node:path');
     const { freePort } = await import('../src/dev/embedded-postgres.js');
     const { runningServerOf, stopServer } = await import('../src/dev/orphaned-postgres.js');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-cli-pair-'));
     const dataDir = path.join(dir, 'pg');
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(process.env)) {
-      if (value !== undefined && !name.startsWith('PG') && name !== 'DATABASE_URL') env[name] = value;
-    }
-    Object.assign(env, {
-      EMBEDDED_PG_DIR: dataDir,
-      EMBEDDED_PG_PORT: String(await freePort()),
-      NODE_ENV: 'development',
-    });
-    // Streams until Ctrl-C (SIGINT, to the command alone), so that the test decides who ends first, not timing.
-    const command = () => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'src/dev/cli.ts', 'stream', '--rate', '50', '--seconds', '0'],
-        { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      return { child, exited, stderr: () => stderr };
-    };
+    const env = devCommandEnv(dataDir, await freePort());
     const within = <T>(promise: Promise<T>, ms: number, what: string) =>
       Promise.race([
         promise,
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms)),
       ]);
-    const first = command();
-    const second = { current: undefined as ReturnType<typeof command> | undefined };
-    const printed = (which: ReturnType<typeof command>, text: string, what: string) =>
-      within(
-        new Promise<void>((resolve) => {
-          const poll = setInterval(() => {
-            if (which.stderr().includes(text)) {
-              clearInterval(poll);
-              resolve();
-            }
-          }, 50);
-        }),
-        60_000,
-        what,
-      );
+    const first = await streamCommand(env);
+    let second: Awaited<ReturnType<typeof streamCommand>> | undefined;
     try {
-      await printed(first, 'using the embedded development database in', 'the first command did not start it');
-      second.current = command();
-      await printed(second.current, '(already running)', 'the second command did not reuse it');
+      await first.printed('using the embedded development database in', 'the first command did not start it');
+      second = await streamCommand(env);
+      await second.printed('(already running)', 'the second command did not reuse it');
       // Its progress line comes after 5 s of writes: by then it has its connections open.
-      await printed(second.current, 'stream: ', 'the second command did not stream');
+      await second.printed('stream: ', 'the second command did not stream');
       // Both stream now; the first ends, and leaves the database to the second.
       first.child.kill('SIGINT');
       expect(await within(first.exited, 30_000, 'the first command did not exit')).toBe(0);
       expect(first.stderr()).toContain('leaving the embedded development database running: ');
-      second.current.child.kill('SIGINT');
-      expect(await within(second.current.exited, 30_000, 'the second command did not exit')).toBe(0);
-      expect(second.current.stderr()).toContain(
+      second.child.kill('SIGINT');
+      expect(await within(second.exited, 30_000, 'the second command did not exit')).toBe(0);
+      expect(second.stderr()).toContain(
         'stopping the embedded development database that another command left running (nothing else uses it)',
       );
       expect(await runningServerOf(dataDir)).toBeUndefined();
     } finally {
       first.child.kill('SIGKILL');
-      second.current?.child.kill('SIGKILL');
+      second?.child.kill('SIGKILL');
       const left = await runningServerOf(dataDir);
       if (left) await stopServer(left.pid);
       await rm(dir, { recursive: true, force: true });
@@ -275,7 +271,6 @@ describe('npm start beside a dev command that started the embedded database', ()
   // It was refused ("another npm start or test run uses it") until the command ended.
   it('uses the database as it is, and both leave it running for the other', async () => {
     const { mkdtemp, rm } = await import('node:fs/promises');
-    const { spawn } = await import('node:child_process');
     const os = await import('node:os');
     const path = await import('node:path');
     const pg = (await import('pg')).default;
@@ -284,25 +279,10 @@ describe('npm start beside a dev command that started the embedded database', ()
     const { runningServerOf, stopServer } = await import('../src/dev/orphaned-postgres.js');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-cli-share-'));
     const dataDir = path.join(dir, 'pg');
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(process.env)) {
-      if (value !== undefined && !name.startsWith('PG') && name !== 'DATABASE_URL') env[name] = value;
-    }
     const cliPort = await freePort();
-    Object.assign(env, { EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(cliPort), NODE_ENV: 'development' });
-    const cli = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/dev/cli.ts', 'stream', '--rate', '20', '--seconds', '0'],
-      { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    cli.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    const cli = await streamCommand(devCommandEnv(dataDir, cliPort));
     try {
-      for (let i = 0; i < 600 && !stderr.includes('using the embedded development database in'); i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(stderr).toContain('using the embedded development database in');
+      await cli.printed('using the embedded development database in', 'the command did not start the database');
       // As the CLI's own processes see it, not shared unless asked (a test run must not take it over).
       await expect(startEmbeddedPostgres({ dataDir, port: await freePort() })).rejects.toThrow(
         EmbeddedPostgresSetupError,
@@ -320,15 +300,15 @@ describe('npm start beside a dev command that started the embedded database', ()
       await client.connect();
       expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       // The command ends while the gateway's connection is open: it leaves the database running.
-      cli.kill('SIGINT');
-      expect(await exited).toBe(0);
-      expect(stderr).toContain('leaving the embedded development database running: ');
+      cli.child.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
+      expect(cli.stderr()).toContain('leaving the embedded development database running: ');
       expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
       await client.end();
       await shared.stop();
       expect(await runningServerOf(dataDir)).toBeDefined();
     } finally {
-      cli.kill('SIGKILL');
+      cli.child.kill('SIGKILL');
       const left = await runningServerOf(dataDir);
       if (left) await stopServer(left.pid);
       await rm(dir, { recursive: true, force: true });
