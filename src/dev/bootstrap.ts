@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import type { SyncSource } from '../sync/source.js';
 import { embeddedDataDir } from './dev-database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
-import { loadSampleIfEmpty } from './load/sample-if-empty.js';
+import { loadSampleIntoSource } from './load/sample-source.js';
 import {
   LocalSyncSource,
   pipelineNames,
@@ -90,18 +90,19 @@ async function startPipeline(
       : logger.warn('dev pipeline connection closed', { error: error.message }),
   );
   const table = `${database.schema}.${database.table}`;
-  const sample = await loadSampleIfEmpty(pool, await ensured(pool, database));
-  if (sample.action === 'loaded') {
-    logger.info('loaded the synthetic NYC taxi sample into the embedded database', { rows: sample.rows, table });
-  } else {
-    logger.info('reusing the embedded database and its data', { dataDir, table });
-  }
+  await ensureSyncedTable(pool, database.schema, database.table);
 
   // The Unity Catalog side, emulated: a source table with a change feed, and a
   // worker that syncs it into the synced table like Lakebase's pipeline does.
+  // An empty database gets the sample in the source, and the initial snapshot copies it (load/sample-source.ts).
   const names = pipelineNames({ syncedSchema: database.schema, syncedTable: database.table });
   const log = (line: string) => logger.info(line, { component: 'local-pipeline' });
-  await seedLocalPipeline(pool, { names, policy, log });
+  const seeded = await seedLocalPipeline(pool, { names, policy, log, loadSource: loadSampleIntoSource });
+  if (seeded.sourceFilledFrom === 'loader') {
+    logger.info('loaded the synthetic NYC taxi sample into the embedded database', { rows: seeded.sourceRows, table });
+  } else {
+    logger.info('reusing the embedded database and its data', { dataDir, table });
+  }
   const worker = new SyncWorker(pool, {
     names,
     policy,
@@ -136,11 +137,6 @@ async function startPipeline(
       await embedded.stop();
     },
   };
-}
-
-async function ensured(pool: pg.Pool, database: DatabaseConfig) {
-  await ensureSyncedTable(pool, database.schema, database.table);
-  return { schema: database.schema, table: database.table };
 }
 
 /** LOCAL_SYNC_CHANGE_RETENTION_HOURS: how long the emulated source keeps its change data (0 = forever). */

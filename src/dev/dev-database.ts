@@ -23,6 +23,8 @@ export interface DevDatabase {
   table: string;
   /** Where the data goes, for the user. */
   description: string;
+  /** The embedded development database (not one configured by DATABASE_URL / PG*): an empty one gets the sample. */
+  embedded: boolean;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
     });
     const description = `${db.source} database ${db.user}@${db.host}:${db.port}/${db.database}`;
     log(`using the ${description}`);
-    return opened(pool, target, description, async () => {});
+    return opened(pool, target, { description, embedded: false }, async () => {});
   }
 
   const port = read(env, 'EMBEDDED_PG_PORT');
@@ -103,7 +105,7 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
     };
   }
   log(`using the ${description} (for development only)`);
-  return opened(pool, target, description, stop);
+  return opened(pool, target, { description, embedded: true }, stop);
 }
 
 /** Client connections to the database other than this process's own (its pool is closed by then). */
@@ -125,7 +127,7 @@ async function otherClients(url: string): Promise<number> {
 async function opened(
   pool: pg.Pool,
   target: TripsTable,
-  description: string,
+  { description, embedded }: { description: string; embedded: boolean },
   stop: () => Promise<void>,
 ): Promise<DevDatabase> {
   // An idle connection the server ends (the database stopped by the process that started it, a restart of
@@ -146,7 +148,7 @@ async function opened(
     await close();
     throw error;
   }
-  return { pool, target, schema: target.schema, table: target.table, description, close };
+  return { pool, target, schema: target.schema, table: target.table, description, embedded, close };
 }
 
 /** Creates the synced table only when missing: on a real Lakebase the sync pipeline owns it. */

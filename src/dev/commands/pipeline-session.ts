@@ -3,6 +3,7 @@ import { read } from '../../config/variables.js';
 import type pg from 'pg';
 import { openDevDatabase } from '../dev-database.js';
 import { pipelineNames, type PipelineNames } from '../pipeline/names.js';
+import { loadSampleIntoSource } from '../load/sample-source.js';
 import { seedLocalPipeline } from '../pipeline/seed.js';
 
 export interface PipelineSession {
@@ -32,7 +33,17 @@ export async function withPipeline<T>(
       sourceSchema: read(env, 'LAKEBASE_DEV_SOURCE_SCHEMA'),
       pipelineSchema: read(env, 'LAKEBASE_DEV_PIPELINE_SCHEMA'),
     });
-    await seedLocalPipeline(db.pool, { names, log });
+    // An empty embedded database gets the sample here as `npm start` would give it (load/sample-source.ts).
+    const seeded = await seedLocalPipeline(db.pool, {
+      names,
+      log,
+      loadSource: db.embedded ? loadSampleIntoSource : undefined,
+    });
+    if (seeded.sourceFilledFrom === 'loader') {
+      log(
+        `the embedded database was empty: loaded the synthetic NYC taxi sample (${seeded.sourceRows} trips), as npm start does`,
+      );
+    }
     return await fn({ pool: db.pool, names, log });
   } finally {
     await db.close();
