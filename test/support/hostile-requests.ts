@@ -196,6 +196,13 @@ export function hostileRequests(): HostileRequest[] {
       ),
       /^the query asks for 60 pages, totals and groupings .*at most 50 are allowed in one request/,
     ),
+    post(
+      "60 aliased zones' pickups, each with a filter of its own (one statement each)",
+      json(
+        `{ ${Array.from({ length: 60 }, (_, i) => `z${i}: zone(zip: 10001) { pickups(filter: { fareAmount: { gte: ${i} } }) { count } }`).join(' ')} }`,
+      ),
+      /^the query asks for 60 pages, totals and groupings \(trips, tripStats, tripGroups, Zone\.pickups and Zone\.dropoffs, .*at most 50 are allowed in one request/,
+    ),
     // ---- over-deep queries: MAX_QUERY_DEPTH (10) for selections, graphql-js' introspection depth, 32 for values
     post(
       'selection 12 deep through real fields',

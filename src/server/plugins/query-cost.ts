@@ -77,31 +77,38 @@ export function operationCost(
 }
 
 /**
- * Root fields that each run statements of their own, whatever they select: a page of trips (with its count),
- * totals, a grouping. The cost counts fields, so a grouping of 100 small groups cost 500 points: one request of
- * 240 aliased groupings (each a scan of the table) stayed far under the limit and took the whole connection
- * pool from everyone else. One request runs at most MAX_STATEMENT_FIELDS of them. Nested ones (Zone.pickups)
- * are batched into one statement per distinct filter and are not counted.
+ * Fields that each run statements of their own, whatever they select: at the root, a page of trips (with its
+ * count), totals, a grouping; anywhere, a zone's pickup or dropoff totals. The cost counts fields, so a grouping
+ * of 100 small groups cost 500 points: one request of 240 aliased groupings (each a scan of the table) stayed far
+ * under the limit and took the whole connection pool from everyone else. One request runs at most
+ * MAX_STATEMENT_FIELDS of them. Zone.pickups and Zone.dropoffs are batched into one statement per distinct
+ * filter, but each alias may carry a filter of its own: 240 aliased `zone { pickups(filter:) }` ran 241
+ * statements and starved the pool as the root fields had, so each is counted (an upper bound of its statements).
  */
-const STATEMENT_FIELDS = new Set(['trips', 'tripStats', 'tripGroups']);
+const ROOT_STATEMENT_FIELDS = new Set(['trips', 'tripStats', 'tripGroups']);
+const NESTED_STATEMENT_FIELDS = new Set(['pickups', 'dropoffs']);
 const MAX_STATEMENT_FIELDS = 50;
 
-/** How many STATEMENT_FIELDS the operation selects at its root (through fragments, each counted once). */
-function rootStatementFields(document: DocumentNode, operationName: string | null | undefined): number {
+/** How many statement fields the operation selects (through fragments, each spread counted). */
+function statementFields(document: DocumentNode, operationName: string | null | undefined): number {
   const found = operationOf(document, operationName);
   if (!found) return 0;
   const { operation, fragments } = found;
+  // A fragment's count depends on where it is spread: `trips` counts at the root only.
   const counted = new Map<string, number>();
-  const count = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
+  const count = (selectionSet: SelectionSetNode, root: boolean, visiting: Set<string>): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        if (STATEMENT_FIELDS.has(selection.name.value)) total += 1;
+        const name = selection.name.value;
+        if ((root && ROOT_STATEMENT_FIELDS.has(name)) || NESTED_STATEMENT_FIELDS.has(name)) total += 1;
+        if (selection.selectionSet) total += count(selection.selectionSet, false, visiting);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        total += count(selection.selectionSet, visiting);
+        total += count(selection.selectionSet, root, visiting);
       } else {
         const name = selection.name.value;
-        const known = counted.get(name);
+        const key = `${root ? 'root' : 'nested'}:${name}`;
+        const known = counted.get(key);
         if (known !== undefined) {
           total += known;
           continue;
@@ -110,28 +117,28 @@ function rootStatementFields(document: DocumentNode, operationName: string | nul
         // Cycles are a validation error already; the guard only keeps this walk finite.
         if (!fragment || visiting.has(name)) continue;
         visiting.add(name);
-        const inFragment = count(fragment.selectionSet, visiting);
+        const inFragment = count(fragment.selectionSet, root, visiting);
         visiting.delete(name);
-        counted.set(name, inFragment);
+        counted.set(key, inFragment);
         total += inFragment;
       }
     }
     return total;
   };
-  return count(operation.selectionSet, new Set());
+  return count(operation.selectionSet, true, new Set());
 }
 
 export function useQueryCost(options: CostOptions): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const statements = rootStatementFields(args.document, args.operationName);
+      const statements = statementFields(args.document, args.operationName);
       if (statements > MAX_STATEMENT_FIELDS) {
         setResultAndStopExecution({
           errors: [
             gatewayError(
               'QUERY_TOO_COMPLEX',
-              `the query asks for ${statements} pages, totals and groupings (trips, tripStats, tripGroups, aliases ` +
-                `included); at most ${MAX_STATEMENT_FIELDS} are allowed in one request, since each runs statements ` +
+              `the query asks for ${statements} pages, totals and groupings (trips, tripStats, tripGroups, ` +
+                `Zone.pickups and Zone.dropoffs, aliases included); at most ${MAX_STATEMENT_FIELDS} are allowed in one request, since each runs statements ` +
                 'of its own: split it',
               { statements, maxStatements: MAX_STATEMENT_FIELDS },
             ),
