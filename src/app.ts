@@ -25,6 +25,7 @@ import { createGateway, type Gateway } from './server/http/gateway.js';
 import { webPageRoutes } from './server/web-page.js';
 import { dashboardLimitProblems } from './server/dashboard-limits.js';
 import { readPersistedManifest } from './server/plugins/persisted-operations.js';
+import { persistedDocumentSet } from './server/sse/persisted-only.js';
 import { installGatewaySchema } from './db/gateway-schema/installer.js';
 import { zipZonesStep } from './zones/install-zip-zones.js';
 import { answersIdentity } from './cache/answers-identity.js';
@@ -202,6 +203,10 @@ export function createApp({
         reservationTtlMs: edge.streamReservationTtlMs,
         streamsPerClient: { max: edge.maxStreamsPerClient, identity: clientLimits.identityOf },
         directWrites: config.fastPaths.sseDirectWrites,
+        persistedOnly:
+          edge.persistedOperations === 'only'
+            ? persistedDocumentSet(readPersistedManifest(edge.persistedOperationsManifest))
+            : undefined,
       }),
       useSharedSubscriptionResults(),
     ],

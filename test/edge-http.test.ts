@@ -578,6 +578,28 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
     );
   });
 
+  it('runs only the manifest documents on the graphql-sse endpoints too (their protocol sends the text)', async () => {
+    const streamed = async (path: string, query: string) => {
+      const answer = await fetch(`${gw.origin}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query }),
+      });
+      expect(answer.status).toBe(200);
+      return JSON.parse(/^data: (.*)$/m.exec(await answer.text())?.[1] ?? 'null') as unknown;
+    };
+    for (const path of ['/graphql/stream', '/api/graphql/stream']) {
+      // Any other document ran there, while /graphql refused it.
+      expect(await streamed(path, '{ tripStats { count } }')).toMatchObject({
+        errors: [{ message: expect.stringMatching(/only runs persisted operations/) as unknown }],
+      });
+      // A manifest document as a normalized cache sends it: __typename added, another layout.
+      expect(await streamed(path, 'query Count {\n  trips { totalCount __typename }\n  __typename\n}')).toEqual({
+        data: { trips: { totalCount: '0', __typename: 'TripConnection' }, __typename: 'Query' },
+      });
+    }
+  });
+
   it('serves no GraphiQL', async () => {
     const page = await fetch(`${gw.origin}/graphql`, { headers: { accept: 'text/html' } });
     expect(await page.text()).not.toContain('<html');

@@ -517,8 +517,47 @@ describe("graphql-sse's refusals on /graphql/stream", () => {
     await expectRefusal(
       await stream('POST', { 'content-type': 'text/plain', 'x-graphql-event-stream-token': token }, 'x'),
       415,
-      /^unsupported media type: send operations with Content-Type: application\/json/,
+      /^POST bodies must be application\/json \(got "text\/plain"\)/,
       { code: 'UNSUPPORTED_MEDIA_TYPE' },
     );
+  });
+
+  it('refuse a cross-site text/plain body, as /graphql does, whatever else its Content-Type names', async () => {
+    // A browser sends `text/plain;application/json` and `Accept: text/event-stream` cross-site without a
+    // preflight; graphql-sse's own check (the header *contains* application/json) ran the mutation.
+    const before = gw.app.services.statements.total;
+    for (const path of ['/graphql/stream', '/api/graphql/stream']) {
+      const answer = await fetch(`${gw.origin}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'text/plain;application/json',
+          accept: 'text/event-stream',
+          origin: 'https://evil.example',
+        },
+        body: JSON.stringify({ query: 'mutation { refreshSyncedTable { __typename } }' }),
+      });
+      await expectRefusal(answer, 415, /^POST bodies must be application\/json \(got "text\/plain"\)/, {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      });
+    }
+    expect(gw.app.services.statements.total).toBe(before);
+  });
+
+  it('answer a document over the limits with an error event, not a 500 carrying the stack', async () => {
+    const aliases = `{ ${Array.from({ length: 300 }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+    const answer = await stream(
+      'POST',
+      { 'content-type': 'application/json', accept: 'text/event-stream' },
+      JSON.stringify({ query: aliases }),
+    );
+    expect(answer.status).toBe(200);
+    const text = await answer.text();
+    expect(text).not.toMatch(/\bat \S+ \(/);
+    const data = /^data: (.*)$/m.exec(text)?.[1];
+    expect(JSON.parse(data ?? 'null')).toMatchObject({
+      errors: [
+        { message: expect.stringMatching(/^the query has 300 aliases; at most \d+ are allowed \(MAX_ALIASES\)$/) },
+      ],
+    });
   });
 });

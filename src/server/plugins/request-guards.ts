@@ -2,6 +2,7 @@ import type { ErrorCode } from '../../errors.js';
 import { GraphQLError, Kind, type ASTNode, type ExecutionResult, type ValidationRule, type ValueNode } from 'graphql';
 import { isAsyncIterable, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import { errorResponse, invalidJsonMessage } from '../http/error-response.js';
+import { postBodyRefusal } from '../http/post-body.js';
 import { withArgumentPaths } from './validation-arguments.js';
 
 export interface RequestGuardOptions {
@@ -76,28 +77,9 @@ export function useRequestGuards(options: RequestGuardOptions): Plugin {
     },
     onRequestParse({ request, requestParser, setRequestParser, endResponse }) {
       if (request.method === 'POST') {
-        const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-        if (type !== 'application/json' && type !== 'application/graphql+json' && type !== 'application/graphql') {
-          endResponse(
-            errorResponse(
-              415,
-              `POST bodies must be application/json (got ${type === '' ? 'no Content-Type' : JSON.stringify(type.slice(0, 100))}); ` +
-                'form-encoded, multipart and text bodies are refused so that a cross-site form cannot run an operation',
-              'UNSUPPORTED_MEDIA_TYPE',
-            ),
-          );
-          return;
-        }
-        const encoding = request.headers.get('content-encoding');
-        if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') {
-          // Nothing here inflates a body: a gzip body was read as JSON and refused as "invalid JSON".
-          endResponse(
-            errorResponse(
-              415,
-              `Content-Encoding ${JSON.stringify(encoding.slice(0, 50))} is not accepted; send the body uncompressed`,
-              'UNSUPPORTED_MEDIA_TYPE',
-            ),
-          );
+        const refusal = postBodyRefusal(request.headers);
+        if (refusal) {
+          endResponse(refusal);
           return;
         }
         if (requestParser) {

@@ -4,7 +4,10 @@ import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult 
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import { isAsyncIterable, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.js';
+import type { ErrorCode } from '../../errors.js';
 import { errorResponse } from '../http/error-response.js';
+import { postBodyRefusal } from '../http/post-body.js';
+import { canonicalDocument } from './persisted-only.js';
 import { MAX_OPERATIONS_UNOPENED, StreamReservations } from './reservations.js';
 import { WaitingResults } from './waiting-results.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, declaredLengthProblem } from '../plugins/body-limit.js';
@@ -54,6 +57,8 @@ export function useSseTransports(options: {
   /** Bound on /graphql/stream reservations (opened or not) per client; none when absent. */
   streamsPerClient?: StreamsPerClient;
   directWrites?: boolean;
+  /** PERSISTED_OPERATIONS=only: the manifest's documents (persisted-only.ts); every document runs when absent. */
+  persistedOnly?: ReadonlySet<string>;
 }): Plugin<GatewayContext>[] {
   return [
     useEventStreamResponses(options.keepAliveMs, options.directWrites ?? true),
@@ -61,6 +66,7 @@ export function useSseTransports(options: {
       options.reservationTtlMs ?? 30_000,
       options.streamsPerClient,
       options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES,
+      options.persistedOnly,
     ),
   ];
 }
@@ -116,6 +122,7 @@ function useGraphQLSseProtocol(
   reservationTtlMs: number,
   perClient: StreamsPerClient | undefined,
   maxBodyBytes: number,
+  persistedOnly: ReadonlySet<string> | undefined,
 ): Plugin<GatewayContext> {
   const byToken = new Map<string, ServerResponse>();
   const waiting = new WaitingResults();
@@ -156,7 +163,22 @@ function useGraphQLSseProtocol(
             } catch (error) {
               return requestError(error);
             }
-            const errors = enveloped.validate(enveloped.schema, document);
+            if (persistedOnly && !persistedOnly.has(canonicalDocument(document))) {
+              return requestError(
+                new GraphQLError(
+                  'this gateway only runs persisted operations: send one of the documents of its manifest',
+                  { extensions: { code: 'PERSISTED_QUERY_ONLY' satisfies ErrorCode } },
+                ),
+              );
+            }
+            let errors: readonly GraphQLError[];
+            try {
+              errors = enveloped.validate(enveloped.schema, document);
+            } catch (error) {
+              // The document limits (aliases, directives, depth) refuse by throwing from validation; yoga answers
+              // that on /graphql, but here it escaped graphql-sse's handler as a 500 carrying the stack trace.
+              return requestError(error);
+            }
             if (errors.length > 0) return { data: null, errors: errors.map(withoutHttpStatus) };
             const contextValue = await enveloped.contextFactory();
             const args = {
@@ -257,6 +279,8 @@ function useGraphQLSseProtocol(
         );
       };
       if (request.method === 'POST') {
+        const refused = postBodyRefusal(request.headers);
+        if (refused) return endResponse(refused);
         const tooLarge = bodyOverLimit(request, maxBodyBytes);
         if (tooLarge) return endResponse(tooLarge);
         if (token !== undefined && !reservations.admitsOperation(token)) {
