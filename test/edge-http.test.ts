@@ -514,7 +514,7 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
     await writeFile(file, JSON.stringify(manifest));
     gw = await startLiveGateway('edge_configured', {
       CORS_ORIGINS: `${DASHBOARD}, https://bi.example.com`,
-      // Behind the Apps proxy, which authenticates each caller: a bearer token then names a client.
+      // Behind the Apps proxy, which authenticates each caller and names the user (X-Forwarded-User).
       TRUST_PROXY: 'true',
       PERSISTED_OPERATIONS: 'only',
       PERSISTED_OPERATIONS_MANIFEST: file,
@@ -606,7 +606,7 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
   });
 
   it('rate limits one client with 429 and Retry-After, not another, not /health', async () => {
-    const client = { authorization: 'Bearer rate-a' };
+    const client = { 'x-forwarded-user': 'rate-a' };
     const statuses: number[] = [];
     for (let i = 0; i < 20; i += 1) {
       statuses.push((await post(gw.origin, { documentId: 'def456' }, client)).status);
@@ -616,8 +616,31 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await limited.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/rate limit/);
-    expect((await post(gw.origin, { documentId: 'def456' }, { authorization: 'Bearer rate-b' })).status).toBe(200);
+    expect((await post(gw.origin, { documentId: 'def456' }, { 'x-forwarded-user': 'rate-b' })).status).toBe(200);
     expect((await fetch(`${gw.origin}/health`)).status).toBe(200);
+  });
+
+  it('counts a client as one whatever tokens or first X-Forwarded-For hops it makes up', async () => {
+    // Each used to be a new client: 30 of 30 requests passed a limit of 15 (20 here, with the ones above).
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      const made = { authorization: `Bearer made-up-${i}`, 'x-forwarded-access-token': `made-up-${i}` };
+      statuses.push((await post(gw.origin, { documentId: 'def456' }, { ...made, 'x-real-ip': '10.0.0.7' })).status);
+      const spoofed = { 'x-forwarded-for': `203.0.113.${i}, 10.0.0.8` };
+      statuses.push((await post(gw.origin, { documentId: 'def456' }, spoofed)).status);
+    }
+    // Two clients (10.0.0.7 and 10.0.0.8), 10 requests each, a limit of 15: none refused yet. Five more each are.
+    expect(statuses.filter((status) => status === 429)).toEqual([]);
+    for (let i = 0; i < 6; i += 1) {
+      statuses.push(
+        (await post(gw.origin, { documentId: 'def456' }, { 'x-real-ip': '10.0.0.7', authorization: `Bearer x${i}` }))
+          .status,
+      );
+      statuses.push(
+        (await post(gw.origin, { documentId: 'def456' }, { 'x-forwarded-for': `198.51.100.${i}, 10.0.0.8` })).status,
+      );
+    }
+    expect(statuses.slice(-2)).toEqual([429, 429]);
   });
 });
 

@@ -66,7 +66,7 @@ describe('subscriber slots', () => {
   };
   beforeAll(async () => {
     gw = await startLiveGateway('edge_subscriptions', {
-      // Behind the Apps proxy, which authenticates each caller: a bearer token then names a client.
+      // Behind the Apps proxy, which authenticates each caller and names the user (X-Forwarded-User).
       TRUST_PROXY: 'true',
       STREAM_RESERVATION_TTL_MS: '300',
       MAX_SUBSCRIPTIONS_PER_CLIENT: '2',
@@ -132,7 +132,7 @@ describe('subscriber slots', () => {
   });
 
   it('bounds subscriptions per client identity, and frees a slot when a stream closes', async () => {
-    const headers = { authorization: 'Bearer client-a' };
+    const headers = { 'x-forwarded-user': 'client-a' };
     const a = openStream(gw.origin, {}, headers);
     const b = openStream(gw.origin, {}, headers);
     expect((await a.first).data).toBeTruthy();
@@ -142,7 +142,7 @@ describe('subscriber slots', () => {
     expect(refused.errors?.[0]?.extensions?.code).toBe('TOO_MANY_SUBSCRIPTIONS');
     expect(refused.errors?.[0]?.message).toMatch(/already holds 2 subscriptions/);
     // Another client is not affected.
-    const other = openStream(gw.origin, {}, { authorization: 'Bearer client-b' });
+    const other = openStream(gw.origin, {}, { 'x-forwarded-user': 'client-b' });
     expect((await other.first).data).toBeTruthy();
     a.close();
     await until(() => subscribers() === 2, 'the closed stream to be released');
@@ -170,7 +170,7 @@ describe('graphql-sse streams per client (MAX_STREAMS_PER_CLIENT)', () => {
   beforeAll(async () => {
     // Reservations do not expire during the test: only closing a stream frees a slot here.
     gw = await startLiveGateway('edge_streams', {
-      // Behind the Apps proxy, which authenticates each caller: a bearer token then names a client.
+      // Behind the Apps proxy, which authenticates each caller and names the user (X-Forwarded-User).
       TRUST_PROXY: 'true',
       MAX_STREAMS_PER_CLIENT: '2',
       STREAM_RESERVATION_TTL_MS: '3600000',
@@ -196,8 +196,8 @@ describe('graphql-sse streams per client (MAX_STREAMS_PER_CLIENT)', () => {
   }
 
   it('refuses a client at its bound with 429 naming the limit, not another client, and frees a slot on close', async () => {
-    const a = { authorization: 'Bearer stream-client-a' };
-    const b = { authorization: 'Bearer stream-client-b' };
+    const a = { 'x-forwarded-user': 'stream-client-a' };
+    const b = { 'x-forwarded-user': 'stream-client-b' };
     const first = await reserve(a);
     const second = await reserve(a);
     expect([first.status, second.status]).toEqual([201, 201]);
@@ -235,7 +235,7 @@ describe('graphql-sse streams per client (MAX_STREAMS_PER_CLIENT)', () => {
   });
 
   it("answers HEAD on a reservation's stream 405 at once, and the reservation still opens with GET", async () => {
-    const d = { authorization: 'Bearer stream-client-d' };
+    const d = { 'x-forwarded-user': 'stream-client-d' };
     const token = (await reserve(d)).text;
     for (const path of ['/graphql/stream', '/api/graphql/stream']) {
       // graphql-sse alone treats this HEAD as the GET that opens the stream: no headers until the first event.
@@ -252,7 +252,7 @@ describe('graphql-sse streams per client (MAX_STREAMS_PER_CLIENT)', () => {
   });
 
   it('counts a reservation on /api/graphql/stream like one on /graphql/stream', async () => {
-    const c = { authorization: 'Bearer stream-client-c' };
+    const c = { 'x-forwarded-user': 'stream-client-c' };
     const put = (path: string) => fetch(`${gw.origin}${path}`, { method: 'PUT', headers: c });
     expect((await put('/graphql/stream')).status).toBe(201);
     expect((await put('/api/graphql/stream')).status).toBe(201);

@@ -569,7 +569,8 @@ export const VARIABLES = {
   RATE_LIMIT_REQUESTS: int(
     {
       group: 'Edge',
-      meaning: 'requests per window per client (bearer token, else address); 429 with `Retry-After` beyond; 0 = off',
+      meaning:
+        'requests per window per client (the user the trusted proxy names, else the address); 429 with `Retry-After` beyond; 0 = off',
     },
     0,
     0,
@@ -601,7 +602,7 @@ export const VARIABLES = {
   TRUST_PROXY: optionalFlag({
     group: 'Edge',
     meaning:
-      'behind a proxy that authenticates callers (Databricks Apps): per-client limits key on the bearer token or `X-Forwarded-For`',
+      'behind a proxy that authenticates callers (Databricks Apps): per-client limits key on its `X-Forwarded-User`, else `X-Real-Ip`',
     shownDefault: '`true` in production',
   }),
 
