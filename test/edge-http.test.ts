@@ -184,6 +184,26 @@ describe('the default edge', () => {
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
+  it('lets no other site frame its pages, and says nosniff on every answer', async () => {
+    // GraphiQL filled in from ?query= with the refresh mutation, framed under a decoy button (clickjacking).
+    const graphiql = await fetch(
+      `${gw.origin}/graphql?query=mutation%20%7B%20refreshSyncedTable%20%7B%20__typename%20%7D%20%7D`,
+      {
+        headers: { accept: 'text/html' },
+      },
+    );
+    for (const page of [graphiql, await fetch(`${gw.origin}/`)]) {
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.headers.get('content-security-policy')).toBe("frame-ancestors 'self'");
+      expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      await page.arrayBuffer();
+    }
+    const json = await post(gw.origin, { query: '{ __typename }' });
+    expect(json.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(json.headers.get('x-frame-options')).toBeNull();
+    await json.arrayBuffer();
+  });
+
   it('/metrics exposes requests, errors by code, SQL, pool, live feed, rollups, tokens', async () => {
     await post(gw.origin, { query: 'query Count { trips { totalCount } }' });
     await post(gw.origin, { query: '{ trips(first: -1) { totalCount } }' });
@@ -554,6 +574,19 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+    // The answers differ by Origin, so a cache must key them on it (the CORS helper says so only for lists).
+    for (const origin of [DASHBOARD, 'https://evil.example']) {
+      const answer = await fetch(`${gw.origin}/graphql?documentId=def456`, {
+        headers: { origin, accept: 'application/json' },
+      });
+      expect(
+        answer.headers
+          .get('vary')
+          ?.split(/,\s*/)
+          .map((name) => name.toLowerCase()),
+      ).toContain('origin');
+      await answer.arrayBuffer();
+    }
   });
 
   it('runs manifest operations by id and refuses any other document', async () => {

@@ -12,6 +12,7 @@ import { usePersistedOperationsFromManifest } from '../plugins/persisted-operati
 import { useRequestGuards, useVariableGuards } from '../plugins/request-guards.js';
 import { useStatementCancellation } from '../plugins/statement-cancellation.js';
 import { costOptions, useQueryCost } from '../plugins/query-cost.js';
+import { useSecurityHeaders } from '../plugins/security-headers.js';
 import { renderGraphiQL } from '../web-page.js';
 
 export type Gateway = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -142,6 +143,7 @@ export function createGateway({
     plugins: [
       // First: it times every request, including those a later plugin answers early (limits, /metrics).
       ...(edge.accessLog ? [useAccessLog(services.logger)] : []),
+      useSecurityHeaders(edge.corsOrigins),
       // Before every other onValidate hook: see useValidationCache (off with the parse cache).
       ...(edge.documentCacheBytes > 0 ? [useValidationCache()] : []),
       ...firstPlugins,
