@@ -355,3 +355,75 @@ describe('a gateway paused while another one pruned changes its streams had not 
     }
   }, 60_000);
 });
+
+describe('a gateway paused while a gateway of an older version pruned (it did not record what it deleted)', () => {
+  // During a rolling deploy the older version's retention deleted changes without raising pruned_seq, and this
+  // version, resumed below the horizon, carried on past them without a word (an audit lost 300 of 301 rows).
+  let database: TestDatabase;
+  let installer: TestGateway;
+  let child: ChildProcess;
+  let origin: string;
+  beforeAll(async () => {
+    database = await createTestDatabase('live_old_pruner');
+    installer = await startTestGateway('live_old_pruner_installer', {}, { database });
+    child = fork(fileURLToPath(new URL('./support/gateway-child.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, DATABASE_URL: database.url, ACCESS_LOG: 'false', RESPONSE_CACHE: 'off' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    origin = await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`gateway child exited with ${code}`)));
+      child.once('message', (message) => resolve((message as { origin: string }).origin));
+    });
+  });
+  afterAll(async () => {
+    child.kill('SIGCONT');
+    child.send('stop');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await installer.close();
+    await database.drop();
+  });
+
+  const prunedSeq = async () =>
+    Number(
+      (
+        await database.pool.query<{ n: string }>(
+          `SELECT pruned_seq::text AS n FROM lakebase_graphql.trip_change_capture`,
+        )
+      ).rows[0]!.n,
+    );
+
+  it('is not pruning when the capture takes back a record of its own (an update that changes a key)', async () => {
+    await insertTrips(database.pool, [900_001]);
+    await database.pool.query(`UPDATE "default".trips_synced SET id = 900_002 WHERE id = 900_001`);
+    expect(await prunedSeq()).toBe(0);
+  });
+
+  it('ends its streams with CURSOR_EXPIRED instead of carrying on without those changes', async () => {
+    const client = createClient({ url: `${origin}/graphql`, retryAttempts: 0 });
+    const stream = new TripStream(client);
+    try {
+      await stream.started();
+      child.kill('SIGSTOP');
+      await insertTrips(database.pool, range(1, 3));
+      // What the older version's retention ran (e4d177b, src/live/capture/retention.ts), past these inserts.
+      await database.pool.query(`
+        WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+             gone AS (DELETE FROM lakebase_graphql.trip_change_log l USING horizon h
+                       WHERE l.relid = '"default".trips_synced'::regclass AND l.xid < h.xmin)
+        UPDATE lakebase_graphql.trip_change_capture c SET horizon = greatest(c.horizon, h.xmin) FROM horizon h
+         WHERE c.relid = '"default".trips_synced'::regclass`);
+      expect(await prunedSeq()).toBeGreaterThan(0);
+      child.kill('SIGCONT');
+      await stream.untilEnded();
+      expect(stream.ids).toEqual([]);
+      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+      expect(stream.errors[0]?.message).toContain('fell behind the change record');
+    } finally {
+      child.kill('SIGCONT');
+      stream.close();
+      client.dispose();
+    }
+  }, 60_000);
+});

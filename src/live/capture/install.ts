@@ -26,6 +26,8 @@ export class CaptureUnavailable extends Error {
 }
 
 const FUNCTION_NAME = 'capture_trip_changes';
+const PRUNED_FUNCTION_NAME = 'note_pruned_trip_changes';
+const PRUNED_TRIGGER_NAME = 'trip_change_log_pruned';
 
 /** Trigger names on the synced table, per gateway schema (staging and production may share a database). */
 export function captureTriggerNames(gatewaySchema: string) {
@@ -161,6 +163,7 @@ export async function installCapture(db: Db, target: CaptureTarget): Promise<voi
       )
       .execute(trx);
     await sql.raw(triggerFunction(fn, log, target.notifyChannel)).execute(trx);
+    await installPrunedRecord(trx, target.gatewaySchema, log, state);
 
     const triggers = [
       [names.inserts, 'AFTER INSERT', 'REFERENCING NEW TABLE AS new_rows'],
@@ -386,4 +389,38 @@ function triggerFunction(fn: string, log: string, notifyChannel: string | null):
     END IF;
     RETURN NULL;
   END $fn$`;
+}
+
+/**
+ * Whoever deletes changes from the record raises `pruned_seq` (the largest sequence number deleted), in the same
+ * statement: a reader below the horizon whose stamp saw less then knows it lost changes it had not read
+ * (change-feed.ts). Retention here records it itself, but a gateway of an older version sharing the schema
+ * during a rolling deploy prunes without it, and a gateway of this version that had fallen behind carried on
+ * past the deleted changes without a word (300 of 301 rows lost in an audit). The capture function taking back
+ * a record it wrote in the same statement (a changed key) is no pruning: it runs inside a trigger.
+ */
+async function installPrunedRecord(trx: Db, gatewaySchema: string, log: string, state: string): Promise<void> {
+  const fn = qualified(gatewaySchema, PRUNED_FUNCTION_NAME);
+  await sql
+    .raw(
+      `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger
+         LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $pruned$
+       BEGIN
+         IF pg_trigger_depth() > 1 THEN
+           RETURN NULL;
+         END IF;
+         UPDATE ${state} s SET pruned_seq = greatest(s.pruned_seq, g.seq)
+           FROM (SELECT relid, max(seq) AS seq FROM pruned GROUP BY relid) g
+          WHERE s.relid = g.relid AND g.seq > s.pruned_seq;
+         RETURN NULL;
+       END
+       $pruned$`,
+    )
+    .execute(trx);
+  await sql
+    .raw(
+      `CREATE OR REPLACE TRIGGER ${quoteIdent(PRUNED_TRIGGER_NAME)} AFTER DELETE ON ${log}
+         REFERENCING OLD TABLE AS pruned FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+    )
+    .execute(trx);
 }
