@@ -103,6 +103,20 @@ describe('isSnapshotText reads what Postgres reads as a pg_snapshot', () => {
       /^after: is not a valid stream cursor/,
     );
   });
+
+  it('expires a cursor of a later format (a gateway rolled back) rather than calling it invalid', () => {
+    const later = sealCursor(['stream', 3, 'table', 'a form this version does not know']);
+    let refusal: unknown;
+    try {
+      decodeChangeCursor('after', later, 'table');
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({
+      message: expect.stringMatching(/^after: this cursor is from a newer version of the gateway .*streamCursor/),
+      extensions: { code: 'CURSOR_EXPIRED', argument: 'after' },
+    });
+  });
 });
 
 describe('a forged cursor fails its sender, and nobody else', () => {

@@ -9,7 +9,8 @@ import { isStampText, type ChangePosition } from './position.js';
  * TripConnection.streamCursor share them): a position (position.ts) plus the
  * identity of the stream, opaque to clients (base64url of a small JSON array).
  *
- * Version 2. Version 1 cursors (and trips connection cursors, which
+ * Version 2 (bump it whenever a gateway of the version before could misread the new form: a later version's
+ * cursor is refused with CURSOR_EXPIRED, where an unknown form can only be called invalid). Version 1 cursors (and trips connection cursors, which
  * tripsAdded used to accept) were ids: they cannot say which changes of
  * transactions that committed out of id order a client has seen, so they get
  * CURSOR_EXPIRED with the way to recover.
@@ -46,6 +47,15 @@ export function decodeChangeCursor(argument: string, cursor: string, stream: str
     throw new UserInputError(
       argument,
       `this cursor is from an older format (a key position, which cannot tell late commits apart); ${RECOVER_HINT}`,
+      CURSOR_EXPIRED,
+    );
+  }
+  if (parsed[0] === KIND && typeof parsed[1] === 'number' && parsed[1] > VERSION) {
+    // A gateway of a later version issued it, and this one was deployed after it (a rollback): "not a valid
+    // cursor" sent clients that recover from CURSOR_EXPIRED into retrying it, or into starting over, losing rows.
+    throw new UserInputError(
+      argument,
+      `this cursor is from a newer version of the gateway (rolled back since?), which this one cannot read; ${RECOVER_HINT}`,
       CURSOR_EXPIRED,
     );
   }

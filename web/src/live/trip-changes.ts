@@ -48,7 +48,7 @@ function toChanges(result: TripChangesSubscription): { changes: TripChange[]; cu
 interface StreamError {
   message: string;
   path?: readonly (string | number)[];
-  extensions?: { code?: string; cursor?: string | null };
+  extensions?: { code?: string; cursor?: string | null; argument?: string };
 }
 
 /** Starts streaming; returns stop(). */
@@ -85,7 +85,12 @@ export function subscribeTripChanges(options: LiveOptions): () => void {
             // A server-side termination says where to resume; our own cursor is that position or, if none yet, its.
             if (cursor === null && error.extensions?.cursor) cursor = error.extensions.cursor;
             const code = error.extensions?.code;
-            if (code === 'CURSOR_EXPIRED') {
+            // Our own cursor refused as not a cursor at all: a gateway of another version (a rollback while this
+            // tab stayed open) cannot read it. Asking again from it would be refused forever (every 5 s), and
+            // starting without it would skip what came in between; re-read as for an expired one.
+            const refusedCursor =
+              code === 'BAD_USER_INPUT' && error.extensions?.argument === 'after' && cursor !== null;
+            if (code === 'CURSOR_EXPIRED' || refusedCursor) {
               ended = true;
               dispose?.();
               options.onExpired();
