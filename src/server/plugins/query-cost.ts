@@ -1,5 +1,6 @@
 import {
   Kind,
+  print,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -82,26 +83,31 @@ export function operationCost(
  * of 100 small groups cost 500 points: one request of 240 aliased groupings (each a scan of the table) stayed far
  * under the limit and took the whole connection pool from everyone else. One request runs at most
  * MAX_STATEMENT_FIELDS of them. Zone.pickups and Zone.dropoffs are batched into one statement per distinct
- * filter, but each alias may carry a filter of its own: 240 aliased `zone { pickups(filter:) }` ran 241
- * statements and starved the pool as the root fields had, so each is counted (an upper bound of its statements).
+ * (side, filter), so they count once per distinct argument text (an upper bound: two variables may hold one
+ * filter): 200 aliased zones asking the same totals are one statement, while 240 aliased `zone { pickups(filter:)
+ * }` with filters of their own ran 241 statements and starved the pool as the root fields had.
  */
 const ROOT_STATEMENT_FIELDS = new Set(['trips', 'tripStats', 'tripGroups']);
 const NESTED_STATEMENT_FIELDS = new Set(['pickups', 'dropoffs']);
 const MAX_STATEMENT_FIELDS = 50;
 
-/** How many statement fields the operation selects (through fragments, each spread counted). */
+/** How many statements the operation's statement fields run at most (through fragments, each spread counted). */
 function statementFields(document: DocumentNode, operationName: string | null | undefined): number {
   const found = operationOf(document, operationName);
   if (!found) return 0;
   const { operation, fragments } = found;
-  // A fragment's count depends on where it is spread: `trips` counts at the root only.
+  const nested = new Set<string>();
+  // A fragment's root count depends on where it is spread: `trips` counts at the root only.
   const counted = new Map<string, number>();
   const count = (selectionSet: SelectionSetNode, root: boolean, visiting: Set<string>): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         const name = selection.name.value;
-        if ((root && ROOT_STATEMENT_FIELDS.has(name)) || NESTED_STATEMENT_FIELDS.has(name)) total += 1;
+        if (root && ROOT_STATEMENT_FIELDS.has(name)) total += 1;
+        else if (NESTED_STATEMENT_FIELDS.has(name)) {
+          nested.add(`${name}(${(selection.arguments ?? []).map((argument) => print(argument)).join(',')})`);
+        }
         if (selection.selectionSet) total += count(selection.selectionSet, false, visiting);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         total += count(selection.selectionSet, root, visiting);
@@ -125,7 +131,7 @@ function statementFields(document: DocumentNode, operationName: string | null | 
     }
     return total;
   };
-  return count(operation.selectionSet, true, new Set());
+  return count(operation.selectionSet, true, new Set()) + nested.size;
 }
 
 export function useQueryCost(options: CostOptions): Plugin {
