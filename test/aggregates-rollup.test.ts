@@ -256,6 +256,31 @@ describe('rollups never answer from stale data', () => {
     expect(await sourcesOfOneQuery()).toEqual({ raw: 0, rollup: 11 });
   });
 
+  it('waits one interval of stillness before a full rebuild, however many wake-ups a sync sends', async () => {
+    // Each sync notification wakes a check 100 ms later and one sync sends several: the second check of the same
+    // sync took the signature for one that had held still, and rebuilt (6 to 15 full rebuilds a minute).
+    const polled = await startTestGateway('agg_still', { ROLLUP_POLL_MS: '3000' });
+    try {
+      await insertAggregateTrips(polled.database.pool, 300);
+      await polled.app.rollups.refresh();
+      const full = () => polled.app.rollups.builds.full ?? 0;
+      const before = full();
+      const changedAt = Date.now();
+      await polled.database.pool.query(
+        `UPDATE "default".trips_synced SET fare_amount = fare_amount + 1 WHERE id <= 10`,
+      );
+      for (let i = 0; i < 4; i += 1) {
+        polled.app.rollups.wake();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      // Within the interval (3 s) of the change: no rebuild yet, whatever the wake-ups.
+      if (Date.now() - changedAt < 2_500) expect(full()).toBe(before);
+      await vi.waitFor(() => expect(full()).toBe(before + 1), { timeout: 20_000, interval: 100 });
+    } finally {
+      await polled.close();
+    }
+  });
+
   it('is rebuilt by the maintainer once the table holds still', async () => {
     const polled = await startTestGateway('agg_poll', { ROLLUP_POLL_MS: '50' });
     try {

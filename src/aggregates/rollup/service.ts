@@ -74,6 +74,8 @@ export class RollupService {
   #building: Promise<BuildOutcome> | undefined;
   /** Signature seen at the previous poll: a rebuild waits until the table has stopped changing for one interval. */
   #lastSeen: string | null = null;
+  /** When #lastSeen was first seen (Date.now()): a full rebuild waits until the signature held still one interval. */
+  #lastSeenAt = 0;
   /**
    * The last insert-only change could not be appended (its ids were below the rollup's highest: a backfill, late
    * trips, a pipeline writing out of key order) and took a full build. Until an append works again, insert-only
@@ -279,22 +281,34 @@ export class RollupService {
         LEFT JOIN ${sql.table('trip_rollup_state')} AS s ON s.id = 1`.execute(this.#deps.maintenanceDb);
     const { current = null, base = null, built = null, built_base: builtBase = null } = rows[0] ?? {};
     if (current === null || current === built) {
-      this.#lastSeen = current;
+      this.#see(current);
       return;
     }
     // Only INSERTs since the last build (same base): an append of the new
     // rows, cheap, so do it now. Otherwise it is a full scan: while a sync is
     // writing, every poll sees a new signature, and rebuilding each time would
     // only burn CPU. Build once it has held still for one interval, or at once
-    // when there is no rollup at all.
+    // when there is no rollup at all. Held still is a matter of time, not of two
+    // checks in a row: every sync notification wakes a check 100 ms later, and one
+    // sync sends several, so the second check of one sync rebuilt (6 to 15 full
+    // rebuilds a minute while a pipeline updated rows, each a table of dead rows).
     const insertsOnly = base !== null && base === builtBase;
     const append = insertsOnly && !this.#insertsNeedFullBuild;
-    if (!append && built !== null && current !== this.#lastSeen) {
-      this.#lastSeen = current;
-      return;
+    if (!append && built !== null) {
+      if (current !== this.#lastSeen) {
+        this.#see(current);
+        return;
+      }
+      if (Date.now() - this.#lastSeenAt < this.#deps.options.pollMs) return;
     }
     const outcome = await this.refresh();
     if (insertsOnly && outcome.status === 'built') this.#insertsNeedFullBuild = outcome.build.kind === 'full';
+  }
+
+  #see(signature: string | null): void {
+    if (signature === this.#lastSeen) return;
+    this.#lastSeen = signature;
+    this.#lastSeenAt = Date.now();
   }
 
   /** Rebuilds now unless the rollup already matches the table (force: rebuild anyway). One build at a time. */
@@ -312,7 +326,7 @@ export class RollupService {
         this.builds[outcome.build.kind] = (this.builds[outcome.build.kind] ?? 0) + 1;
         // Appends add a few rows; autovacuum keeps up with those. A rebuild replaced every row.
         if (outcome.build.kind !== 'append') await analyzeRollup(this.#deps.maintenanceDb);
-        this.#lastSeen = outcome.build.signature;
+        this.#see(outcome.build.signature);
         const { kind, ms, tripsScanned, grainRows } = outcome.build;
         this.#deps.logger.info(kind === 'full' ? 'rollup rebuilt' : 'rollup brought up to date', {
           kind,
