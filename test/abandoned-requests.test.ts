@@ -113,6 +113,43 @@ describe('requests their clients abandon', () => {
     expect(lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);
   });
 
+  it('log one line per abandoned request, however many fields its cancelled statement failed', async () => {
+    // An abandoned page of 1,000 trips with their zones failed every zone field with the one cancellation of their
+    // shared batch, and logged a line for each: 2,000 lines for one closed tab.
+    const { logger, lines } = capturingLogger('info');
+    gw = await startTestGateway('abandoned_log_once', { ROLLUPS: 'off' }, { logger });
+    await insertTrickyTrips(gw.database.pool, 200);
+    server = await listen(gw.app.gateway, 0, '127.0.0.1', TIMEOUTS);
+    const origin = new URL(server.url).origin;
+    const locker = await gw.database.pool.connect();
+    try {
+      // The page is read; the zones' one batched statement then waits for the lock.
+      await locker.query('BEGIN; LOCK TABLE lakebase_graphql.zip_zones IN ACCESS EXCLUSIVE MODE');
+      const abandoned = abandonablePost(
+        origin,
+        '{ trips(first: 50) { edges { node { tripId pickupZone { borough } } } } }',
+      );
+      await until(
+        'the zones statement waits for the lock',
+        async () => (await gatewayLockWaiters(gw!.database.pool)) === 1,
+      );
+      abandoned.destroy();
+      await abandoned.settled;
+      await until('no statement waits any more', async () => (await gatewayLockWaiters(gw!.database.pool)) === 0);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => {});
+      locker.release();
+    }
+    await until('the request is logged', async () =>
+      lines.some((line) => line.msg === 'request' && line.status === 499),
+    );
+    const cancelled = lines.filter(
+      (line) => line.msg === 'the client went away, so its statement was cancelled while it ran',
+    );
+    expect(cancelled).toHaveLength(1);
+    expect(cancelled[0]!.sameErrorsInResult).toBeGreaterThan(1);
+  });
+
   it('never cancel another request: every answer that was waited for is right', async () => {
     const { logger, lines } = capturingLogger('info');
     // A small pool, so that connections whose statement was cancelled go straight to the next request.
