@@ -551,6 +551,37 @@ describe('the dashboard at /', () => {
     expect(forged).toBe(1);
   });
 
+  it('reads its first page again once it holds 2,000 live rows beyond its pages (a tab left open)', async () => {
+    // It kept every live row without end: 2,221 rows and 6 MB more after ten minutes of a busy pipeline.
+    const page = await openDashboard();
+    expect(await dataRows(page)).toBe(100);
+    // Newer than every trip shown, so that each is kept in the window.
+    const at = (n: number) => new Date(Date.UTC(2031, 0, 1) + n * 1000);
+    let n = 0;
+    await insertNewTrips(db.pool, names, 2_100, (first, k) =>
+      randomTrips(first, k, { random }).map((trip) => ({ ...trip, tpep_pickup_datetime: at((n += 1)) })),
+    );
+    await listener.syncedTo(await headVersion(db.pool, names));
+    // Every insert counted (by the live stream or by the page read again), and no more than a page of rows held.
+    const total = await count();
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=total-count]')?.textContent?.replace(/,/g, '') === String(n),
+      total,
+      WAIT,
+    );
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=trips-grid]')?.getAttribute('data-rows')) === 100,
+      undefined,
+      WAIT,
+    );
+    // Live again, from the new page's position: the next (newest) trip arrives.
+    const [id] = await insertAndSync(1, { tpep_pickup_datetime: at(5_000) });
+    await page.locator(`[row-id="${id}"]`).first().waitFor(WAIT);
+    // The later tests expect their own inserts to be the newest trips.
+    await sql(`DELETE FROM ${relations(names).source} WHERE tpep_pickup_datetime >= $1`, [at(0)]);
+    await listener.syncedTo(await headVersion(db.pool, names));
+  });
+
   it('shows a trip inserted into the source within 2 s of its sync, highlighted, without a reload', async () => {
     const page = await openDashboard();
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));

@@ -215,6 +215,31 @@ describe("the dashboard's window and a page on its way", () => {
   });
 });
 
+describe("the dashboard's window, left open", () => {
+  it('counts the live rows it holds beyond its pages, which useTrips bounds', async () => {
+    const order = [key('pickupAt', 'desc')];
+    const window = new TripWindow(order);
+    const first = await page(order, 50);
+    window.addPage(first.nodes, first.pageInfo, 400);
+    expect(window.liveSurplus).toBe(0);
+    const newest = first.nodes[0]!;
+    const inserted = (n: number): TripChange => ({
+      kind: 'INSERT',
+      tripId: String(300_000 + n),
+      trip: { ...newest, tripId: String(300_000 + n), id: `new-${n}`, pickupAt: '2099-01-01T00:00:00.000Z' },
+    });
+    window.apply([inserted(1), inserted(2), inserted(3)]);
+    expect(window.liveSurplus).toBe(3);
+    window.apply([{ kind: 'DELETE', tripId: first.nodes[4]!.tripId, trip: null }]);
+    expect(window.liveSurplus).toBe(2);
+    // A page the reader scrolled to is not live surplus.
+    const next = await page(order, 50, first.pageInfo.endCursor);
+    window.addPage(next.nodes, next.pageInfo);
+    expect(window.liveSurplus).toBe(2);
+    expect(window.size).toBe(102);
+  });
+});
+
 describe("the dashboard's order in the URL", () => {
   it('reads the orders the grid writes, and writes nothing for the default', () => {
     const order = [key('fareAmount', 'asc'), key('pickupAt', 'desc')];
