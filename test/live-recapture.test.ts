@@ -295,44 +295,79 @@ describe('a feed that sat idle while the pruner moved the horizon past it', () =
   }, 40_000);
 });
 
+/** A gateway in a process of its own, so that it can be paused (a long GC pause, a suspended VM). */
+async function pausableGateway(
+  database: TestDatabase,
+): Promise<{ child: ChildProcess; origin: string; stop(): Promise<void> }> {
+  const child = fork(fileURLToPath(new URL('./support/gateway-child.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, DATABASE_URL: database.url, ACCESS_LOG: 'false', RESPONSE_CACHE: 'off' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const origin = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`gateway child exited with ${code}`)));
+    child.once('message', (message) => resolve((message as { origin: string }).origin));
+  });
+  return {
+    child,
+    origin,
+    async stop() {
+      child.kill('SIGCONT');
+      child.send('stop');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/**
+ * A stream on the paused gateway while trips are inserted and `prune` deletes their changes: when the gateway
+ * resumes, the stream must end with CURSOR_EXPIRED, not carry on without them.
+ */
+async function expectExpiredAfterPrune(
+  paused: { child: ChildProcess; origin: string },
+  database: TestDatabase,
+  prune: () => Promise<void>,
+): Promise<void> {
+  const client = createClient({ url: `${paused.origin}/graphql`, retryAttempts: 0 });
+  const stream = new TripStream(client);
+  try {
+    await stream.started();
+    paused.child.kill('SIGSTOP');
+    await insertTrips(database.pool, range(1, 3));
+    await prune();
+    paused.child.kill('SIGCONT');
+    await stream.untilEnded();
+    expect(stream.ids).toEqual([]);
+    expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+    expect(stream.errors[0]?.message).toContain('fell behind the change record');
+  } finally {
+    paused.child.kill('SIGCONT');
+    stream.close();
+    client.dispose();
+  }
+}
+
 describe('a gateway paused while another one pruned changes its streams had not delivered', () => {
   let database: TestDatabase;
   let pruner: TestGateway;
-  let child: ChildProcess;
-  let origin: string;
+  let paused: Awaited<ReturnType<typeof pausableGateway>>;
   beforeAll(async () => {
     database = await createTestDatabase('live_paused');
     // The other gateway prunes with a short retention, which the docs say is then the one in force for both.
     pruner = await startTestGateway('live_paused_pruner', { LIVE_CHANGE_RETENTION_SECONDS: '1' }, { database });
-    // This one runs in a process of its own, so that it can be paused (a long GC pause, a suspended VM).
-    child = fork(fileURLToPath(new URL('./support/gateway-child.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, DATABASE_URL: database.url, ACCESS_LOG: 'false', RESPONSE_CACHE: 'off' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    origin = await new Promise<string>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`gateway child exited with ${code}`)));
-      child.once('message', (message) => resolve((message as { origin: string }).origin));
-    });
+    paused = await pausableGateway(database);
   });
   afterAll(async () => {
-    child.kill('SIGCONT');
-    child.send('stop');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await paused.stop();
     await pruner.close();
     await database.drop();
   });
 
   it('ends its streams with CURSOR_EXPIRED instead of carrying on without those changes', async () => {
-    const client = createClient({ url: `${origin}/graphql`, retryAttempts: 0 });
-    const stream = new TripStream(client);
-    try {
-      await stream.started();
-      child.kill('SIGSTOP');
-      await insertTrips(database.pool, range(1, 3));
-      // The other gateway's retention deletes their changes while this one cannot read them.
-      await expect
+    // The other gateway's retention deletes their changes while this one cannot read them.
+    await expectExpiredAfterPrune(paused, database, () =>
+      expect
         .poll(
           async () =>
             (
@@ -342,17 +377,8 @@ describe('a gateway paused while another one pruned changes its streams had not 
             ).rows[0]!.n,
           { timeout: 20_000, interval: 250 },
         )
-        .toBe(0);
-      child.kill('SIGCONT');
-      await stream.untilEnded();
-      expect(stream.ids).toEqual([]);
-      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
-      expect(stream.errors[0]?.message).toContain('fell behind the change record');
-    } finally {
-      child.kill('SIGCONT');
-      stream.close();
-      client.dispose();
-    }
+        .toBe(0),
+    );
   }, 60_000);
 });
 
@@ -361,26 +387,14 @@ describe('a gateway paused while a gateway of an older version pruned (it did no
   // version, resumed below the horizon, carried on past them without a word (an audit lost 300 of 301 rows).
   let database: TestDatabase;
   let installer: TestGateway;
-  let child: ChildProcess;
-  let origin: string;
+  let paused: Awaited<ReturnType<typeof pausableGateway>>;
   beforeAll(async () => {
     database = await createTestDatabase('live_old_pruner');
     installer = await startTestGateway('live_old_pruner_installer', {}, { database });
-    child = fork(fileURLToPath(new URL('./support/gateway-child.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, DATABASE_URL: database.url, ACCESS_LOG: 'false', RESPONSE_CACHE: 'off' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    origin = await new Promise<string>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`gateway child exited with ${code}`)));
-      child.once('message', (message) => resolve((message as { origin: string }).origin));
-    });
+    paused = await pausableGateway(database);
   });
   afterAll(async () => {
-    child.kill('SIGCONT');
-    child.send('stop');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await paused.stop();
     await installer.close();
     await database.drop();
   });
@@ -401,29 +415,28 @@ describe('a gateway paused while a gateway of an older version pruned (it did no
   });
 
   it('ends its streams with CURSOR_EXPIRED instead of carrying on without those changes', async () => {
-    const client = createClient({ url: `${origin}/graphql`, retryAttempts: 0 });
-    const stream = new TripStream(client);
-    try {
-      await stream.started();
-      child.kill('SIGSTOP');
-      await insertTrips(database.pool, range(1, 3));
-      // What the older version's retention ran (e4d177b, src/live/capture/retention.ts), past these inserts.
-      await database.pool.query(`
-        WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-             gone AS (DELETE FROM lakebase_graphql.trip_change_log l USING horizon h
-                       WHERE l.relid = '"default".trips_synced'::regclass AND l.xid < h.xmin)
-        UPDATE lakebase_graphql.trip_change_capture c SET horizon = greatest(c.horizon, h.xmin) FROM horizon h
-         WHERE c.relid = '"default".trips_synced'::regclass`);
+    await expectExpiredAfterPrune(paused, database, async () => {
+      // What the older version's retention ran (e4d177b, src/live/capture/retention.ts), until it deleted these
+      // inserts' changes (a transaction running meanwhile, the other gateway's rollup append, holds the xmin).
+      await expect
+        .poll(
+          async () => {
+            await database.pool.query(`
+              WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+                   gone AS (DELETE FROM lakebase_graphql.trip_change_log l USING horizon h
+                             WHERE l.relid = '"default".trips_synced'::regclass AND l.xid < h.xmin)
+              UPDATE lakebase_graphql.trip_change_capture c SET horizon = greatest(c.horizon, h.xmin) FROM horizon h
+               WHERE c.relid = '"default".trips_synced'::regclass`);
+            return (
+              await database.pool.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM lakebase_graphql.trip_change_log WHERE 2 = ANY(ids)`,
+              )
+            ).rows[0]!.n;
+          },
+          { timeout: 20_000, interval: 250 },
+        )
+        .toBe(0);
       expect(await prunedSeq()).toBeGreaterThan(0);
-      child.kill('SIGCONT');
-      await stream.untilEnded();
-      expect(stream.ids).toEqual([]);
-      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
-      expect(stream.errors[0]?.message).toContain('fell behind the change record');
-    } finally {
-      child.kill('SIGCONT');
-      stream.close();
-      client.dispose();
-    }
+    });
   }, 60_000);
 });
