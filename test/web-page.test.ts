@@ -42,6 +42,9 @@ describe('the dashboard files', () => {
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('cache-control')).toBe('no-cache');
     expect(await response.text()).toContain('/assets/index-AbC123.js');
+    // No other site may frame it (a decoy over "Sync now"): src/server/plugins/security-headers.ts.
+    expect(response.headers.get('content-security-policy')).toBe("frame-ancestors 'self'");
+    expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     const etag = response.headers.get('etag')!;
     const again = await get(gateway, '/', { 'if-none-match': etag });
     expect(again.status).toBe(304);
