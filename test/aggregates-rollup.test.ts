@@ -281,6 +281,42 @@ describe('rollups never answer from stale data', () => {
     }
   });
 
+  it('keeps appending new trips while a pipeline streams, after a late id made one build full', async () => {
+    // The stillness rule held inserts too, once a late id had made their build full: a pipeline committing more
+    // often than the interval never got another build, and aggregates were read from the table meanwhile.
+    const polled = await startTestGateway('agg_streaming', { ROLLUP_POLL_MS: '3000' });
+    try {
+      const pool = polled.database.pool;
+      await insertAggregateTrips(pool, 300);
+      await polled.app.rollups.refresh();
+      const builds = () => ({ ...polled.app.rollups.builds });
+      const insert = (id: number) =>
+        pool.query(
+          `INSERT INTO "default".trips_synced (id, tpep_pickup_datetime, fare_amount) VALUES ($1, now(), 10)`,
+          [id],
+        );
+      const fullBefore = builds().full ?? 0;
+      await insert(-1);
+      for (let i = 0; i < 3; i += 1) {
+        polled.app.rollups.wake();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      await vi.waitFor(() => expect(builds().full ?? 0).toBe(fullBefore + 1), { timeout: 10_000, interval: 100 });
+      // Now a commit every 300 ms, never three seconds of stillness: each is appended all the same.
+      const appendsBefore = builds().append ?? 0;
+      let appended = false;
+      for (let i = 0; i < 8 && !appended; i += 1) {
+        await insert(10_000 + i);
+        polled.app.rollups.wake();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        appended = (builds().append ?? 0) > appendsBefore;
+      }
+      expect(appended).toBe(true);
+    } finally {
+      await polled.close();
+    }
+  });
+
   it('is rebuilt by the maintainer once the table holds still', async () => {
     const polled = await startTestGateway('agg_poll', { ROLLUP_POLL_MS: '50' });
     try {

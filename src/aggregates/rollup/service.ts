@@ -299,7 +299,10 @@ export class RollupService {
         this.#see(current);
         return;
       }
-      if (Date.now() - this.#lastSeenAt < this.#deps.options.pollMs) return;
+      // Inserts only, after a build of them had to be full (late ids): the next check tries again, and it is
+      // usually an append. Held to the interval like the others, a pipeline committing more often than it never
+      // got one, and every aggregate was read from the table for as long as it streamed.
+      if (!insertsOnly && Date.now() - this.#lastSeenAt < this.#deps.options.pollMs) return;
     }
     const outcome = await this.refresh();
     if (insertsOnly && outcome.status === 'built') this.#insertsNeedFullBuild = outcome.build.kind === 'full';
