@@ -45,6 +45,9 @@ function toChanges(result: TripChangesSubscription): { changes: TripChange[]; cu
   };
 }
 
+/** How long a cursor the gateway could not read waits before the page is read again. */
+const REFUSED_CURSOR_RETRY_MS = 2_000;
+
 interface StreamError {
   message: string;
   path?: readonly (string | number)[];
@@ -93,7 +96,10 @@ export function subscribeTripChanges(options: LiveOptions): () => void {
             if (code === 'CURSOR_EXPIRED' || refusedCursor) {
               ended = true;
               dispose?.();
-              options.onExpired();
+              // A refused cursor after a rolling deploy may be refused again (a page read by one version, the
+              // stream by another): read again after a pause, not in a tight loop.
+              if (refusedCursor) retryTimer = setTimeout(() => stopped || options.onExpired(), REFUSED_CURSOR_RETRY_MS);
+              else options.onExpired();
               return;
             }
             end(code === 'SUBSCRIBER_TOO_SLOW' ? 'behind' : 'reconnecting', error.message);

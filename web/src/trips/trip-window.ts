@@ -50,6 +50,11 @@ export class TripWindow {
     return this.rows.size - this.pageRows;
   }
 
+  /** Rows the pages brought: more than one page means the reader scrolled. */
+  get pagedRows(): number {
+    return this.pageRows;
+  }
+
   list(): TripRow[] {
     this.sorted ??= [...this.rows.values()].sort(this.compare);
     return this.sorted;

@@ -17,6 +17,8 @@ import { TripWindow, type TripRow } from './trip-window';
 export const PAGE_SIZE = 100;
 /** Live rows a window keeps beyond its pages before it is read again from the first page (about 3 KB each). */
 export const LIVE_ROWS_KEPT = 2_000;
+/** The same for a window the reader scrolled past its first page (reading again takes them back to the top). */
+export const LIVE_ROWS_KEPT_SCROLLED = 20_000;
 
 export interface TripsState {
   rows: TripRow[];
@@ -145,9 +147,12 @@ export function useTrips(filter: TripFilter | null, order: readonly SortKey[], e
           windowRef.current.apply(changes);
           setVersion((v) => v + 1);
           setChangeCount((c) => c + changes.length);
-          // A tab left open on a busy pipeline: start again from a fresh first page (and its stream position),
-          // so that the rows it holds stay what the reader scrolled to plus a bounded number of live ones.
-          if (windowRef.current.liveSurplus > LIVE_ROWS_KEPT) setRestarts((n) => n + 1);
+          // A tab left open on a busy pipeline: start again from a fresh first page (and its stream position).
+          // Reading again drops the pages a reader scrolled to, so a tab scrolled past its first page is left
+          // alone up to a far higher bound.
+          const shown = windowRef.current;
+          const bound = shown.pagedRows > PAGE_SIZE ? LIVE_ROWS_KEPT_SCROLLED : LIVE_ROWS_KEPT;
+          if (shown.liveSurplus > bound) setRestarts((n) => n + 1);
         },
         onExpired: () => setRestarts((n) => n + 1),
         onState: (state, detail) => {
