@@ -961,3 +961,36 @@ describe('GraphiQL at /graphql', () => {
     }
   });
 });
+
+describe('the dashboard on a gateway without a sync pipeline', () => {
+  it('asks for sync status changes again with a growing pause, not every 250 ms', async () => {
+    // The stream answers SYNC_NOT_CONFIGURED at once; the page took that error result for a working stream and
+    // subscribed again every 250 ms, forever (44 requests in 12 s).
+    const { startTestGateway } = await import('./support/gateway.js');
+    const { listen } = await import('../src/server/http/listen.js');
+    const plain = await startTestGateway('dashboard_no_sync', {}, { webDir: DEFAULT_WEB_DIR });
+    const server = await listen(plain.app.gateway, 0, '127.0.0.1', {
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      shutdownGraceMs: 1_000,
+    });
+    const page = await context.newPage();
+    try {
+      const asked: number[] = [];
+      page.on('request', (request) => {
+        if (request.method() !== 'POST' || !request.url().includes('/graphql/stream')) return;
+        if ((request.postData() ?? '').includes('syncStatusChanged')) asked.push(Date.now());
+      });
+      await page.goto(`${new URL(server.url).origin}/`);
+      await page.locator('[data-testid=trips-grid]').waitFor(WAIT);
+      await page.waitForTimeout(6_000);
+      // Backing off from 250 ms to 5 s: six or so in six seconds; every 250 ms would be about 24.
+      expect(asked.length).toBeGreaterThan(0);
+      expect(asked.length).toBeLessThanOrEqual(8);
+    } finally {
+      await page.close();
+      await server.close();
+      await plain.close();
+    }
+  });
+});

@@ -36,7 +36,9 @@ function resubscribing(
     };
     dispose = sse.subscribe(payload, {
       next: (value) => {
-        failures = 0;
+        // Only data proves the stream works: an error result (SYNC_NOT_CONFIGURED on a gateway without a
+        // pipeline) reset the back-off, and the page subscribed again every 250 ms, forever.
+        if ((value as { data?: unknown }).data != null) failures = 0;
         sink.next(value as never);
       },
       error: retry,
