@@ -26,6 +26,7 @@ import { webPageRoutes } from './server/web-page.js';
 import { dashboardLimitProblems } from './server/dashboard-limits.js';
 import { readPersistedManifest } from './server/plugins/persisted-operations.js';
 import { persistedDocumentSet } from './server/sse/persisted-only.js';
+import { buildIdentity } from './observability/build-identity.js';
 import { installGatewaySchema } from './db/gateway-schema/installer.js';
 import { zipZonesStep } from './zones/install-zip-zones.js';
 import { answersIdentity } from './cache/answers-identity.js';
@@ -212,6 +213,7 @@ export function createApp({
     ],
     routes: firstAnswer(
       healthRoutes(pool, readiness, {
+        identity: buildIdentity(),
         liveChanges: () => live.mechanism,
         databaseActivity: activity,
         report: () => ({

@@ -15,6 +15,7 @@ import { logRefusedRequest } from './observability/access-log.js';
 import { listen } from './server/http/listen.js';
 import { v8FlagsState } from './server/fast-paths/v8-flags.js';
 import { DEFAULT_WEB_DIR } from './server/web-page.js';
+import { buildIdentity } from './observability/build-identity.js';
 import { CachedSyncStatus } from './sync/cached-sync-status.js';
 import type { SyncService } from './sync/service.js';
 import type { SyncSource } from './sync/source.js';
@@ -28,6 +29,8 @@ interface DevEnvironment {
 async function main(): Promise<void> {
   const config = exitOnConfigError(() => loadConfig());
   const logger = createLogger(config.logLevel, { service: 'lakebase-graphql' });
+  // Which code this is: in a rolling deploy, instances of two builds answer side by side (also on /health).
+  logger.info('lakebase-graphql starting', { ...buildIdentity(), node: process.version });
   // Fast paths (src/server/fast-paths/README.md): what is on, so a slow instance can be told from a switched-off one.
   logger.info('fast paths', { ...v8FlagsState(), ...config.fastPaths });
   // Before any database work: a Lakebase setting missing on Databricks Apps should stop startup at once.

@@ -1,7 +1,9 @@
 import { createServer as createHttp2Server } from 'node:http2';
 import { tracingSettings } from '../src/observability/tracing.js';
+import { buildIdentity } from '../src/observability/build-identity.js';
 import { createServer, maxHeaderSize, type Server } from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +51,9 @@ describe('the default edge', () => {
     const cacheOff = { mode: 'off', reason: 'RESPONSE_CACHE=off' };
     expect(await response.json()).toEqual({
       status: 'ok',
+      // Which code answers (src/observability/build-identity.ts): a mixed deploy shows two builds.
+      version: (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version,
+      build: buildIdentity().build,
       liveChanges: 'trigger',
       // DB_IDLE_AFTER_MS is 0 away from Lakebase Autoscaling: background database work never pauses.
       backgroundDatabaseWork: { state: 'running', idleAfterMs: 0 },

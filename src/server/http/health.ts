@@ -25,6 +25,8 @@ export interface HealthDetails {
   databaseActivity?: { readonly paused: boolean; readonly idleAfterMs: number };
   /** Extra facts for /health and /ready (e.g. the response cache's mode); must not touch the database. */
   report?: () => Record<string, unknown>;
+  /** Which code answers (observability/build-identity.ts): /health says it, so a mixed deploy can be told apart. */
+  identity?: { version: string; build: string };
 }
 
 /**
@@ -45,6 +47,7 @@ export function healthRoutes(pool: pg.Pool, readiness: Readiness, details: Healt
     if (pathname === '/health') {
       return Response.json({
         status: 'ok',
+        ...(details.identity ? { version: details.identity.version, build: details.identity.build } : {}),
         ...(details.liveChanges ? { liveChanges: details.liveChanges() } : {}),
         ...(details.databaseActivity
           ? {
