@@ -417,9 +417,15 @@ async function installPrunedRecord(trx: Db, gatewaySchema: string, log: string, 
        $pruned$`,
     )
     .execute(trx);
+  // Only when missing: creating a trigger locks the change record against the writers' captures until the install
+  // commits, which every start would otherwise do (the function above is replaced without a lock).
+  const { rows } = await sql<{ present: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = ${log}::regclass AND tgname = ${PRUNED_TRIGGER_NAME})
+      AS present`.execute(trx);
+  if (rows[0]?.present) return;
   await sql
     .raw(
-      `CREATE OR REPLACE TRIGGER ${quoteIdent(PRUNED_TRIGGER_NAME)} AFTER DELETE ON ${log}
+      `CREATE TRIGGER ${quoteIdent(PRUNED_TRIGGER_NAME)} AFTER DELETE ON ${log}
          REFERENCING OLD TABLE AS pruned FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
     )
     .execute(trx);

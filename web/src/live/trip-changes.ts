@@ -12,6 +12,7 @@
  */
 import { print, type ExecutionResult } from 'graphql';
 import { sse } from '../client';
+import { RETRY_MS } from '../failures';
 import type { TripChangesSubscription, TripFilter } from '../gql/graphql';
 import { TripChangesSubscription as TripChangesDocument } from '../operations';
 
@@ -44,9 +45,6 @@ function toChanges(result: TripChangesSubscription): { changes: TripChange[]; cu
     changes: batch.changes.map((change) => ({ kind: change.kind, tripId: change.tripId, trip: change.trip ?? null })),
   };
 }
-
-/** How long a cursor the gateway could not read waits before the page is read again. */
-const REFUSED_CURSOR_RETRY_MS = 2_000;
 
 interface StreamError {
   message: string;
@@ -98,7 +96,7 @@ export function subscribeTripChanges(options: LiveOptions): () => void {
               dispose?.();
               // A refused cursor after a rolling deploy may be refused again (a page read by one version, the
               // stream by another): read again after a pause, not in a tight loop.
-              if (refusedCursor) retryTimer = setTimeout(() => stopped || options.onExpired(), REFUSED_CURSOR_RETRY_MS);
+              if (refusedCursor) retryTimer = setTimeout(() => stopped || options.onExpired(), RETRY_MS);
               else options.onExpired();
               return;
             }
