@@ -195,6 +195,16 @@ function operationOf(request: Request): string | undefined {
 }
 
 const dataRows = async (page: Page) => Number(await page.getAttribute('[data-testid=trips-grid]', 'data-rows'));
+
+/** Scrolls the grid with the mouse wheel until it holds `rows` rows (or gives up after 100 turns). */
+async function scrollUntilRows(page: Page, rows: number): Promise<void> {
+  const box = (await page.locator('[data-testid=trips-grid]').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let i = 0; i < 100 && (await dataRows(page)) < rows; i += 1) {
+    await page.mouse.wheel(0, 2000);
+    await page.waitForTimeout(50);
+  }
+}
 const totalShown = async (page: Page) =>
   Number((await page.textContent('[data-testid=total-count]'))?.replace(/,/g, ''));
 const liveChanges = async (page: Page) =>
@@ -260,13 +270,7 @@ describe('the dashboard at /', () => {
 
   it('loads the next page when scrolled, with no row twice and none skipped', async () => {
     const page = await openDashboard();
-    const grid = page.locator('[data-testid=trips-grid]');
-    const box = (await grid.boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    for (let i = 0; i < 100 && (await dataRows(page)) < 200; i += 1) {
-      await page.mouse.wheel(0, 2000);
-      await page.waitForTimeout(50);
-    }
+    await scrollUntilRows(page, 200);
     expect(await dataRows(page)).toBe(200);
     const ids = await allGridIds(page, 200);
     expect(new Set(ids).size).toBe(200);
@@ -581,13 +585,7 @@ describe('the dashboard at /', () => {
     // A reader who scrolled past the first page keeps the pages scrolled to: reading again would take them back
     // to the top (100 rows), so such a tab is read again only far later.
     const scrolled = await openDashboard();
-    const grid = scrolled.locator('[data-testid=trips-grid]');
-    const box = (await grid.boundingBox())!;
-    await scrolled.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    for (let i = 0; i < 100 && (await dataRows(scrolled)) < 200; i += 1) {
-      await scrolled.mouse.wheel(0, 2000);
-      await scrolled.waitForTimeout(50);
-    }
+    await scrollUntilRows(scrolled, 200);
     expect(await dataRows(scrolled)).toBe(200);
     await insertNewTrips(db.pool, names, 2_100, (first, k) =>
       randomTrips(first, k, { random }).map((trip) => ({ ...trip, tpep_pickup_datetime: at(10_000 + (n += 1)) })),
