@@ -804,6 +804,58 @@ describe('the dashboard at /', () => {
   });
 });
 
+describe('the dashboard on a gateway that runs persisted operations only', () => {
+  it('loads, filters, charts, shows the sync status and goes live, every request of it accepted', async () => {
+    // urql sends the operations' text (graphcache adds __typename), never an id: until 2026-12-06 /graphql
+    // refused every query of the page under PERSISTED_OPERATIONS=only, so the page showed nothing.
+    const only = await startDashboardGateway(db.url, db.pool, names, 0, { PERSISTED_OPERATIONS: 'only' });
+    const saved = gateway;
+    gateway = only;
+    const refused: string[] = [];
+    try {
+      const page = await context.newPage();
+      page.on('response', (response) => {
+        if (!response.url().includes('/graphql')) return;
+        void response
+          .text()
+          .then((text) => {
+            if (text.includes('PERSISTED_QUERY')) refused.push(`${response.url()}: ${text.slice(0, 300)}`);
+          })
+          .catch(() => undefined); // a stream still open when the page closes
+      });
+      await openDashboard('', page);
+      expect(await totalShown(page)).toBe(await count());
+      expect(await dataRows(page)).toBe(100);
+      const hours = page.locator('[data-testid=chart-hours]');
+      await hours.locator('canvas').first().waitFor(WAIT);
+      expect(Number(await hours.getAttribute('data-total'))).toBe(await count('tpep_pickup_datetime IS NOT NULL'));
+      await page.locator('[data-testid=sync-state]').waitFor(WAIT);
+      // A filter: the same operation with other variables.
+      await page.fill('input[name=fareMin]', '6');
+      await page.click('button[type=submit]');
+      await page.waitForFunction(
+        (n) => document.querySelector('[data-testid=total-count]')?.textContent?.replace(/,/g, '') === String(n),
+        await count('fare_amount >= 6'),
+        WAIT,
+      );
+      // And live: a synced trip reaches the open page through the stream endpoint.
+      const [id] = await insertAndSync(1, { fare_amount: 30 });
+      await page.locator(`[row-id="${id}"]`).first().waitFor(WAIT);
+      expect(refused).toEqual([]);
+      // The gateway still refuses what is not the page's.
+      const other = await fetch(`${only.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ tripStats { count } }' }),
+      });
+      expect(other.status).toBe(400);
+    } finally {
+      gateway = saved;
+      await only.close();
+    }
+  });
+});
+
 describe('the Sync panel', () => {
   it('counts the staleness on between two statuses (the gateway sends one only when something changes)', async () => {
     const page = await openDashboard();

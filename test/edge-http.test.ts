@@ -615,6 +615,42 @@ describe('a configured edge: CORS origins, persisted operations only, no introsp
     );
   });
 
+  it('runs a manifest document sent as text, as a normalized cache sends it, and nothing else that way', async () => {
+    // urql's graphcache and Apollo's cache send the text with __typename added, never an id: the dashboard's
+    // own client. Refused until 2026-12-06, so the dashboard could not run under PERSISTED_OPERATIONS=only.
+    // A client of its own: the block's rate limit (15 per window) counts per client.
+    const client = { 'x-forwarded-user': 'persisted-text' };
+    for (const query of [manifest.abc123!, 'query Count {\n  trips { totalCount __typename }\n  __typename\n}']) {
+      const answer = await post(gw.origin, { query }, client);
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toMatchObject({ data: { trips: { totalCount: '0' } } });
+    }
+    const byGet = await fetch(`${gw.origin}/graphql?query=${encodeURIComponent('query Ping { __typename }')}`, {
+      headers: { accept: 'application/json', ...client },
+    });
+    expect(await byGet.json()).toEqual({ data: { __typename: 'Query' } });
+    const refusedFor = async (body: unknown) => {
+      const answer = await post(gw.origin, body, client);
+      expect(answer.status).toBe(400);
+      return ((await answer.json()) as { errors: { message: string; extensions: { code: string } }[] }).errors[0];
+    };
+    for (const body of [
+      // One more field, another argument, a second operation, or not a document at all.
+      { query: 'query Count { trips { totalCount } tripStats { count } }' },
+      { query: 'query Count { trips(first: 1) { totalCount } }' },
+      { query: `${manifest.abc123!}\nquery Other { tripStats { count } }`, operationName: 'Other' },
+      { query: '{ trips {' },
+      // A known id beside a foreign document: yoga's plugin runs the text whenever there is one.
+      { query: '{ tripStats { count } }', documentId: 'abc123' },
+      { query: '{ tripStats { count } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'def456' } } },
+    ]) {
+      expect(await refusedFor(body)).toMatchObject({
+        message: expect.stringMatching(/only runs persisted operations/) as unknown,
+        extensions: { code: 'PERSISTED_QUERY_ONLY' },
+      });
+    }
+  });
+
   it('runs only the manifest documents on the graphql-sse endpoints too (their protocol sends the text)', async () => {
     const streamed = async (path: string, query: string) => {
       const answer = await fetch(`${gw.origin}${path}`, {

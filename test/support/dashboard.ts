@@ -27,6 +27,7 @@ export function startDashboardGateway(
   pool: pg.Pool,
   names: PipelineNames,
   port = 0,
+  env: Record<string, string> = {},
 ): Promise<DashboardGateway> {
   return startPipelineGateway({
     url,
@@ -38,6 +39,7 @@ export function startDashboardGateway(
       LIVE_POLL_INTERVAL_MS: '3600000',
       // Off, as for every test gateway (test/support/gateway.ts): these tests are about the page and the live stream.
       RESPONSE_CACHE: 'off',
+      ...env,
     },
     status: { ttlSeconds: 1 },
     // As on Databricks Apps: the proxy's identity header names the caller; only ADMIN_EMAIL may refresh.

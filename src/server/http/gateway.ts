@@ -156,7 +156,7 @@ export function createGateway({
           });
         },
       },
-      persisted,
+      ...persisted,
       ...useDocumentLimits(
         {
           maxTokens: edge.maxTokens,
