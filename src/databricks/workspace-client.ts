@@ -32,6 +32,12 @@ export function createWorkspaceClient(config: DatabricksConfig, options: Workspa
   const settings: ConfigOptions = {
     retryTimeoutSeconds: options.retryTimeoutSeconds ?? 30,
     env: { ...(options.env ?? process.env) },
+    // The SDK's API client builds its HTTPS agent with `rejectUnauthorized: skipVerify === false`, and skipVerify
+    // has no default: left unset, no REST call checked the workspace's certificate (the OAuth token exchange,
+    // made without that agent, did), so whoever answered the TLS handshake for DATABRICKS_HOST got the bearer
+    // token of every credential, synced-table and pipeline call, and could hand back a database password of its
+    // choosing. No setting of ours turns verification off.
+    skipVerify: false,
   };
   // Only set what is configured: the SDK treats a present key as "explicitly
   // configured" and would skip its own environment / config-file resolution.
