@@ -255,7 +255,8 @@ describe('bundle content (Autoscaling, the default)', () => {
     expect(synced).toMatchObject({
       synced_table_id: '${var.catalog}.${var.schema}.trips_synced',
       branch: '${resources.postgres_branches.production.id}',
-      postgres_database: '${var.database_name}',
+      // A reference to the database resource, so that the CLI creates the database (owned by the owner role) first.
+      postgres_database: '${resources.postgres_databases.trips.postgres_database}',
       source_table_full_name: '${var.catalog}.${var.schema}.trips',
       primary_key_columns: ['id'],
       scheduling_policy: '${var.sync_policy}',
