@@ -120,6 +120,34 @@ describe('credential issuers through the SDK', () => {
     fake.deleteSyncedTable('main.default.trips_synced');
   });
 
+  it('Autoscaling: follows the endpoint list page by page to the read-write endpoint', async () => {
+    fake.setSyncedTable({
+      name: 'synced_tables/main.default.paged',
+      spec: { branch: 'projects/trips/branches/main' },
+    });
+    const readOnly = (n: number) => ({
+      name: `projects/trips/branches/main/endpoints/replica-${n}`,
+      status: { endpoint_type: 'ENDPOINT_TYPE_READ_ONLY' },
+    });
+    const readWrite = ENDPOINT;
+    fake.setBranchEndpoints(
+      'projects/trips/branches/main',
+      [
+        readOnly(1),
+        readOnly(2),
+        readOnly(3),
+        { name: readWrite, status: { endpoint_type: 'ENDPOINT_TYPE_READ_WRITE' } },
+      ],
+      2,
+    );
+    const before = fake.count('postgres-endpoints');
+    await syncedTableCredentialIssuer(workspaceClient(), 'main.default.paged', 'postgres').issue();
+    // Two pages: the second, asked for with the first's next_page_token, holds the read-write endpoint.
+    expect(fake.count('postgres-endpoints') - before).toBe(2);
+    expect(fake.issued.at(-1)?.target).toBe(readWrite);
+    fake.deleteSyncedTable('main.default.paged');
+  });
+
   it('a branch without a read-write endpoint says to set LAKEBASE_ENDPOINT', async () => {
     fake.setSyncedTable({ name: 'synced_tables/main.default.ro', spec: { branch: 'projects/trips/branches/ro' } });
     fake.setBranchEndpoints('projects/trips/branches/ro', []);

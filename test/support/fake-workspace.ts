@@ -83,8 +83,12 @@ export interface FakeWorkspace {
   setSyncedTable(info: AnySyncedTable): void;
   /** Forgets the table in both APIs. */
   deleteSyncedTable(fullName: string): void;
-  /** The endpoints GET /api/2.0/postgres/{branch}/endpoints lists (branch: projects/<p>/branches/<b>). */
-  setBranchEndpoints(branch: string, endpoints: PostgresEndpoint[]): void;
+  /**
+   * The endpoints GET /api/2.0/postgres/{branch}/endpoints lists (branch: projects/<p>/branches/<b>), `pageSize`
+   * at a time: like the real API, a longer list comes in pages linked by an opaque `next_page_token`, asked for
+   * again with `page_token`. Default: every endpoint on one page.
+   */
+  setBranchEndpoints(branch: string, endpoints: PostgresEndpoint[], pageSize?: number): void;
   /** Pipelines that accept updates (others answer 404). */
   pipelines: Set<string>;
   /** Updates started through the Pipelines API. */
@@ -177,7 +181,7 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
   const accessTokens = new Set<string>();
   const syncedTables = new Map<string, SyncedTableInfo>();
   const postgresSyncedTables = new Map<string, AnySyncedTable>();
-  const branchEndpoints = new Map<string, PostgresEndpoint[]>();
+  const branchEndpoints = new Map<string, { list: PostgresEndpoint[]; pageSize: number }>();
   const scripted = new Map<FakeRoute, ScriptedFailure[]>();
   const held = new Map<FakeRoute, Promise<void>>();
   let url = '';
@@ -232,8 +236,8 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
       syncedTables.delete(fullName);
       postgresSyncedTables.delete(fullName);
     },
-    setBranchEndpoints(branch, list) {
-      branchEndpoints.set(branch, structuredClone(list));
+    setBranchEndpoints(branch, list, pageSize = Number.MAX_SAFE_INTEGER) {
+      branchEndpoints.set(branch, { list: structuredClone(list), pageSize });
     },
     pipelines: new Set(),
     updates: [],
@@ -263,7 +267,8 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
   }
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const path = new URL(request.url ?? '/', 'http://fake').pathname;
+    const requestUrl = new URL(request.url ?? '/', 'http://fake');
+    const path = requestUrl.pathname;
     const method = request.method ?? 'GET';
     const { route, param } = routeOf(method, path);
     const body = parseBody(await readBody(request), request.headers['content-type']);
@@ -373,12 +378,22 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
         return;
       }
       case 'postgres-endpoints': {
-        const list = branchEndpoints.get(param ?? '');
-        if (!list) {
+        const branch = branchEndpoints.get(param ?? '');
+        if (!branch) {
           sendError(response, { status: 404, message: `Branch '${param}' not found.` });
           return;
         }
-        sendJson(response, 200, { endpoints: list });
+        const token = requestUrl.searchParams.get('page_token');
+        const start = token === null ? 0 : Number(Buffer.from(token, 'base64url').toString('utf8'));
+        if (!Number.isInteger(start) || start < 0 || start > branch.list.length) {
+          sendError(response, { status: 400, errorCode: 'INVALID_PARAMETER_VALUE', message: 'invalid page_token' });
+          return;
+        }
+        const end = Math.min(start + branch.pageSize, branch.list.length);
+        sendJson(response, 200, {
+          endpoints: branch.list.slice(start, end),
+          ...(end < branch.list.length ? { next_page_token: Buffer.from(String(end)).toString('base64url') } : {}),
+        });
         return;
       }
       case 'pipeline-update': {
