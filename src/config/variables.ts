@@ -700,7 +700,7 @@ export const VARIABLES = {
   GATEWAY_ADMIN_TOKEN: text({
     group: 'Databricks',
     meaning:
-      'secret (≥ 16 characters) in `Authorization: Bearer` or `X-Admin-Token` that may call `refreshSyncedTable`',
+      'secret (≥ 16 characters) in `X-Admin-Token` (or `Authorization: Bearer`, off Databricks Apps) that may call `refreshSyncedTable`',
   }),
   GATEWAY_ADMINS: text({
     group: 'Databricks',
