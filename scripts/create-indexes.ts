@@ -10,6 +10,7 @@
 import { RECOMMENDED_INDEXES, createRecommendedIndexes, indexDdl } from '../src/aggregates/indexes.js';
 import { loadConfig } from '../src/config/env.js';
 import { createPool } from '../src/db/pool.js';
+import { settleSslMode } from '../src/db/ssl-preference.js';
 import { createLogger } from '../src/logger.js';
 
 const config = loadConfig();
@@ -21,7 +22,10 @@ if (process.argv.includes('--print')) {
   for (const index of RECOMMENDED_INDEXES) out(`${indexDdl(schema, table, index)};`);
 } else if (config.database) {
   // Index builds take minutes on large tables: no statement timeout for this session.
-  const pool = createPool({ ...config.database, statementTimeoutMs: 0, poolMax: 1 }, { logger: createLogger('warn') });
+  const logger = createLogger('warn');
+  // As the gateway settles it (src/db/ssl-preference.ts): unsettled, `prefer` meant the clear.
+  const database = await settleSslMode(config.database, { lakebaseCredentials: false }, logger);
+  const pool = createPool({ ...database, statementTimeoutMs: 0, poolMax: 1 }, { logger });
   try {
     await createRecommendedIndexes(pool, config.database.schema, config.database.table, out);
   } finally {

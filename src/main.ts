@@ -8,7 +8,8 @@ import { createApp, type App } from './app.js';
 import { defaultIdleAfterMs, loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
 import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
 import { wireDatabricks } from './databricks-wiring.js';
-import { resolvePreferredSsl } from './db/ssl-preference.js';
+import { raiseSslForLakebase, resolvePreferredSsl } from './db/ssl-preference.js';
+import { passwordIsLakebaseToken } from './lakebase/password-source.js';
 import { createLogger, type Logger } from './logger.js';
 import { tracingSettings } from './observability/tracing.js';
 import { logRefusedRequest } from './observability/access-log.js';
@@ -35,12 +36,20 @@ async function main(): Promise<void> {
   logger.info('fast paths', { ...v8FlagsState(), ...config.fastPaths });
   // Before any database work: a Lakebase setting missing on Databricks Apps should stop startup at once.
   const databricksConfig = exitOnConfigError(() => loadDatabricksConfig());
-  const databricks = exitOnConfigError(() => wireDatabricks(databricksConfig, config.database, logger));
+  // Before the password source and the pool are made from the settings: on Lakebase, require means verify-full.
+  const configuredDatabase =
+    config.database &&
+    raiseSslForLakebase(
+      config.database,
+      { lakebaseCredentials: passwordIsLakebaseToken(config.database, databricksConfig) },
+      logger,
+    );
+  const databricks = exitOnConfigError(() => wireDatabricks(databricksConfig, configuredDatabase, logger));
   const tracing = exitOnConfigError(() => tracingSettings(process.env));
   if (tracing) logger.info('tracing on', { endpoint: tracing.endpoint, protocol: tracing.protocol });
 
   let dev: DevEnvironment | undefined;
-  let database = config.database;
+  let database = configuredDatabase;
   if (database === null) {
     // Loaded lazily so production never even imports the development machinery.
     const { startDevEnvironment } = await import('./dev/bootstrap.js');

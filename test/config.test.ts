@@ -75,6 +75,11 @@ describe('configuration from the environment', () => {
     expect(errorOf({ PGHOST: 'h' }).variable).toBe('PGUSER');
     expect(errorOf({ DATABASE_URL: 'mysql://x@y/z' }).variable).toBe('DATABASE_URL');
     expect(errorOf({ DATABASE_URL: 'not a url' }).variable).toBe('DATABASE_URL');
+    // A stray % in the password was an uncaught URIError with a stack trace; the message must not quote it.
+    const badEscape = errorOf({ DATABASE_URL: 'postgres://u:secret%zz@h/d' });
+    expect(badEscape.message).toBe(
+      'DATABASE_URL: the password holds a malformed percent-escape (write % itself as %25)',
+    );
     expect(errorOf({ MAX_PAGE_SIZE: '0' }).variable).toBe('MAX_PAGE_SIZE');
     expect(errorOf({ LOG_LEVEL: 'chatty' }).variable).toBe('LOG_LEVEL');
   });

@@ -335,14 +335,14 @@ describe('explaining failed connections', () => {
   });
 
   it('PGSSLMODE=require is enforced: no silent fallback to an unencrypted connection', async () => {
-    expect(pgSslOption('require')).toEqual({ rejectUnauthorized: false });
+    expect(pgSslOption({ host, sslMode: 'require' })).toEqual({ rejectUnauthorized: false });
     const client = new pg.Client({
       host,
       port,
       user: role,
       password: 'x',
       database: db.name,
-      ssl: pgSslOption('require'),
+      ssl: pgSslOption({ host, sslMode: 'require' }),
     });
     const caught = await client.connect().then(
       () => undefined,

@@ -1,11 +1,12 @@
 /**
  * PGSSLMODE=prefer, settled at startup by asking the server with the protocol's SSLRequest: TLS when it is
- * offered (it used to mean "in the clear" always, as pg reads it), in the clear when it is not.
+ * offered (it used to mean "in the clear" always, as pg reads it), in the clear when it is not, and TLS when the
+ * server cannot be asked. Lakebase's raising of require/prefer to verify-full is in test/postgres-tls.test.ts.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/env.js';
-import { resolvePreferredSsl } from '../src/db/ssl-preference.js';
+import { loadConfig, type DatabaseConfig } from '../src/config/env.js';
+import { settleSslMode } from '../src/db/ssl-preference.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 /** A server that answers an SSLRequest as a Postgres with TLS does ('S'), and records what it was sent. */
@@ -21,6 +22,9 @@ async function tlsOfferingServer(): Promise<{ port: number; received: Buffer[]; 
   const port = (server.address() as net.AddressInfo).port;
   return { port, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+const settle = (database: DatabaseConfig, log: Parameters<typeof settleSslMode>[2]) =>
+  settleSslMode(database, { lakebaseCredentials: false }, log);
 
 function databaseAt(url: string) {
   const config = loadConfig({ DATABASE_URL: url }).database;
@@ -45,7 +49,7 @@ describe('PGSSLMODE=prefer', () => {
     try {
       const database = databaseAt(`postgres://u:p@127.0.0.1:${offering.port}/d`);
       expect(database.sslMode).toBe('prefer');
-      expect((await resolvePreferredSsl(database, logger)).sslMode).toBe('require');
+      expect((await settle(database, logger)).sslMode).toBe('require');
       // The request was the protocol's SSLRequest, nothing else (no login was attempted).
       expect(offering.received).toEqual([Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])]);
       expect(lines.at(-1)).toEqual({
@@ -58,20 +62,41 @@ describe('PGSSLMODE=prefer', () => {
   });
 
   it('means in the clear with a server that offers no TLS (the embedded test server)', async () => {
-    const resolved = await resolvePreferredSsl(databaseAt(db.url.replace(/\?.*$/, '')), logger);
+    const resolved = await settle(databaseAt(db.url.replace(/\?.*$/, '')), logger);
     expect(resolved.sslMode).toBe('disable');
     expect(lines.at(-1)?.message).toMatch(/offers no TLS/);
   });
 
-  it('leaves an explicit mode alone, and stays in the clear with a warning when the server cannot be asked', async () => {
-    expect(
-      (await resolvePreferredSsl(databaseAt(`${db.url.replace(/\?.*$/, '')}?sslmode=disable`), logger)).sslMode,
-    ).toBe('disable');
-    const unreachable = await resolvePreferredSsl(databaseAt('postgres://u:p@127.0.0.1:1/d'), logger);
-    expect(unreachable.sslMode).toBe('disable');
+  it('leaves an explicit mode alone, and insists on TLS with a warning when the server cannot be asked', async () => {
+    expect((await settle(databaseAt(`${db.url.replace(/\?.*$/, '')}?sslmode=disable`), logger)).sslMode).toBe(
+      'disable',
+    );
+    // Until 2026-12-06 an unanswered probe meant the clear for the life of the process: one dropped packet at
+    // startup, and every later password went unencrypted to a server that offers TLS.
+    const unreachable = await settle(databaseAt('postgres://u:p@127.0.0.1:1/d'), logger);
+    expect(unreachable.sslMode).toBe('require');
     expect(lines.at(-1)).toEqual({
       level: 'warn',
-      message: expect.stringMatching(/could not ask the server/) as unknown,
+      message: expect.stringMatching(/could not ask the server whether it offers TLS; insisting on TLS/) as unknown,
     });
+  });
+
+  // The probe's own deadline is set past the test's (60 s): only the close can end it in time.
+  it('does not wait for ever on a server that closes the probe without answering', async () => {
+    const closing = net.createServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (closing.address() as net.AddressInfo).port;
+      const settled = await settleSslMode(
+        databaseAt(`postgres://u:p@127.0.0.1:${port}/d`),
+        { lakebaseCredentials: false },
+        logger,
+        120_000,
+      );
+      expect(settled.sslMode).toBe('require');
+      expect(lines.at(-1)?.message).toMatch(/insisting on TLS/);
+    } finally {
+      await new Promise((resolve) => closing.close(resolve));
+    }
   });
 });

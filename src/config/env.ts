@@ -1,6 +1,7 @@
 import type { LogLevel } from '../logger.js';
 import { parseEdgeConfig, type EdgeConfig } from './edge.js';
 import { parseLiveConfig, type LiveConfig } from './live.js';
+import { readSslRootCert, type SslRootCert } from '../db/ssl.js';
 import { ConfigError, read, SSL_MODES, type Env, type RollupFreshness, type SslMode } from './variables.js';
 
 export type { LogLevel } from '../logger.js';
@@ -25,6 +26,8 @@ export interface DatabaseConfig {
   /** Static password; absent when an OAuth token provider supplies one per connection. */
   password: string | undefined;
   sslMode: SslMode;
+  /** PGSSLROOTCERT / `sslrootcert`: the CAs the server's certificate must chain to (db/ssl.ts). */
+  sslRootCert?: SslRootCert | undefined;
   /** Schema holding the synced table ("default" in the reference app). */
   schema: string;
   table: string;
@@ -130,15 +133,20 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     const port = parsed.port === '' ? 5432 : Number(parsed.port);
     const sslParam = parsed.searchParams.get('sslmode');
     const sslMode = sslParam === null ? read(env, 'PGSSLMODE') : toSslMode(sslParam);
+    const rootCertParam = parsed.searchParams.get('sslrootcert');
     return {
       ...common,
       source: 'DATABASE_URL',
-      host: decodeURIComponent(parsed.hostname),
+      host: decodeUrlPart(parsed.hostname, 'host'),
       port,
-      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
-      user: decodeURIComponent(parsed.username) || 'postgres',
-      password: parsed.password === '' ? read(env, 'PGPASSWORD') : decodeURIComponent(parsed.password),
+      database: decodeUrlPart(parsed.pathname.replace(/^\//, ''), 'database name') || 'postgres',
+      user: decodeUrlPart(parsed.username, 'user') || 'postgres',
+      password: parsed.password === '' ? read(env, 'PGPASSWORD') : decodeUrlPart(parsed.password, 'password'),
       sslMode,
+      sslRootCert:
+        rootCertParam === null
+          ? readSslRootCert('PGSSLROOTCERT', read(env, 'PGSSLROOTCERT'))
+          : readSslRootCert('DATABASE_URL', rootCertParam),
     };
   }
   const host = read(env, 'PGHOST');
@@ -154,7 +162,17 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     user,
     password: read(env, 'PGPASSWORD'),
     sslMode: read(env, 'PGSSLMODE'),
+    sslRootCert: readSslRootCert('PGSSLROOTCERT', read(env, 'PGSSLROOTCERT')),
   };
+}
+
+/** A percent-encoded part of DATABASE_URL; a bad escape is named without quoting the value (it may be a password). */
+function decodeUrlPart(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ConfigError('DATABASE_URL', `the ${what} holds a malformed percent-escape (write % itself as %25)`);
+  }
 }
 
 function toSslMode(raw: string): SslMode {

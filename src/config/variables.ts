@@ -254,11 +254,17 @@ export const VARIABLES = {
   PGSSLMODE: oneOf(
     {
       group: 'Database',
-      meaning: 'SSL mode (`sslmode` in `DATABASE_URL` wins); `prefer`: TLS if the server offers it (asked at startup)',
+      meaning:
+        'SSL mode (`sslmode` in `DATABASE_URL` wins); `prefer`: TLS if offered (asked at startup); on Lakebase `require`/`prefer` verify the certificate',
     },
     SSL_MODES,
     'prefer',
   ),
+  PGSSLROOTCERT: text({
+    group: 'Database',
+    meaning:
+      "PEM file of the CAs the server's certificate must chain to (`require` then verifies, as libpq's; `system`: Node's store, verify-full)",
+  }),
   PGSCHEMA: identifier({ group: 'Database', meaning: 'schema of the synced table' }, 'default'),
   TRIPS_TABLE: identifier({ group: 'Database', meaning: 'name of the synced table' }, 'trips_synced'),
   GATEWAY_SCHEMA: identifier(

@@ -28,7 +28,7 @@ export function connectionSettings(config: DatabaseConfig, password: PasswordSou
     database: config.database,
     user: config.user,
     password: password ?? config.password,
-    ssl: pgSslOption(config.sslMode),
+    ssl: pgSslOption(config),
   };
 }
 

@@ -1,41 +1,92 @@
 import net from 'node:net';
 import type { DatabaseConfig, SslMode } from '../config/env.js';
 import type { Logger } from '../logger.js';
+import { isLakebaseHost } from './ssl.js';
 
 /** The protocol's SSLRequest: length 8, code 80877103. The server answers one byte: S (TLS follows) or N. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
+export interface SslSettling {
+  /** The password is a Lakebase OAuth token the gateway asks the workspace for (lakebase/password-source.ts). */
+  lakebaseCredentials: boolean;
+}
+
 /**
- * PGSSLMODE=prefer (libpq's default, and ours) means TLS whenever the server offers it. pg cannot fall back
- * to the clear within one connection, so the server is asked once, at startup, with the protocol's own
- * SSLRequest (before any login): offered, the gateway connects as with `require` (encrypted, the certificate
- * not verified, as libpq's prefer does); refused, in the clear. Taking `prefer` for "in the clear", as pg does,
- * sent passwords and tokens unencrypted to servers that offer TLS. A server that cannot be reached stays in the
- * clear, with a warning; `require` insists.
+ * The sslmode every connection of this process uses, settled once at startup.
+ *
+ * - **Lakebase** (its host name, or a password that is a Lakebase OAuth token): `require` and `prefer` become
+ *   verify-full. Databricks Apps sets PGSSLMODE=require, which in libpq's sense encrypts but accepts any
+ *   certificate: whoever answered for PGHOST got the token, a login for an hour, and could serve any rows.
+ *   Lakebase's certificates chain to public CAs (Databricks' AppKit verifies them under `require` too).
+ * - **`sslrootcert=system`** means verify-full, as in libpq.
+ * - **`prefer`** (libpq's default, and ours) means TLS whenever the server offers it. pg cannot fall back to the
+ *   clear within one connection, so the server is asked once, with the protocol's own SSLRequest (before any
+ *   login): offered, the gateway connects as with `require`; refused, in the clear. A server that cannot be asked
+ *   gets `require`: dropping to the clear on one unanswered probe sent every later password in the clear, even
+ *   to a server that offers TLS.
  */
+export async function settleSslMode(
+  database: DatabaseConfig,
+  settling: SslSettling,
+  logger: Pick<Logger, 'info' | 'warn'>,
+  timeoutMs = 5_000,
+): Promise<DatabaseConfig> {
+  return resolvePreferredSsl(raiseSslForLakebase(database, settling, logger), logger, timeoutMs);
+}
+
+/** The first half of settleSslMode, with no network: main.ts runs it before anything else uses the settings. */
+export function raiseSslForLakebase(
+  database: DatabaseConfig,
+  settling: SslSettling,
+  logger: Pick<Logger, 'info' | 'warn'>,
+): DatabaseConfig {
+  const where = `${database.host}:${database.port}`;
+  const weak = database.sslMode === 'require' || database.sslMode === 'prefer';
+  const lakebase = settling.lakebaseCredentials || isLakebaseHost(database.host);
+  if (weak && (lakebase || database.sslRootCert === 'system')) {
+    logger.info(`PGSSLMODE=${database.sslMode}: the server's certificate and host name are verified (verify-full)`, {
+      server: where,
+      because: lakebase
+        ? 'a Lakebase database: its certificate chains to a public CA'
+        : 'PGSSLROOTCERT=system (as libpq: verify-full)',
+    });
+    return { ...database, sslMode: 'verify-full' };
+  }
+  if (lakebase && (database.sslMode === 'disable' || database.sslMode === 'allow')) {
+    logger.warn(`PGSSLMODE=${database.sslMode} on a Lakebase database: it requires TLS, and logins will fail`, {
+      server: where,
+      fix: 'unset PGSSLMODE, or set it to require',
+    });
+  }
+  return database;
+}
+
+/** The second half: `prefer` asks the server once (see settleSslMode). */
 export async function resolvePreferredSsl(
   database: DatabaseConfig,
   logger: Pick<Logger, 'info' | 'warn'>,
   timeoutMs = 5_000,
 ): Promise<DatabaseConfig> {
   if (database.sslMode !== 'prefer') return database;
+  const where = `${database.host}:${database.port}`;
   // libpq never negotiates TLS over a Unix socket.
   if (database.host.startsWith('/')) return { ...database, sslMode: 'disable' };
-  const where = `${database.host}:${database.port}`;
   let sslMode: SslMode;
   try {
     sslMode = (await offersTls(database.host, database.port, timeoutMs)) ? 'require' : 'disable';
   } catch (error) {
-    logger.warn('PGSSLMODE=prefer: could not ask the server whether it offers TLS; connecting without it', {
+    logger.warn('PGSSLMODE=prefer: could not ask the server whether it offers TLS; insisting on TLS', {
       server: where,
       error: (error as Error).message,
-      fix: 'set PGSSLMODE=require (or sslmode=require in DATABASE_URL) to insist on TLS',
+      fix: 'for a server that offers no TLS, set PGSSLMODE=disable (or sslmode=disable in DATABASE_URL)',
     });
-    return { ...database, sslMode: 'disable' };
+    return { ...database, sslMode: 'require' };
   }
   logger.info(
     sslMode === 'require'
-      ? 'PGSSLMODE=prefer: the server offers TLS; connections are encrypted'
+      ? database.sslRootCert === undefined
+        ? 'PGSSLMODE=prefer: the server offers TLS; connections are encrypted (its certificate is not verified: set PGSSLROOTCERT or PGSSLMODE=verify-full to verify it)'
+        : 'PGSSLMODE=prefer: the server offers TLS; connections are encrypted, its certificate verified against PGSSLROOTCERT'
       : 'PGSSLMODE=prefer: the server offers no TLS; connections are not encrypted',
     { server: where },
   );
@@ -45,18 +96,25 @@ export async function resolvePreferredSsl(
 export function offersTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
-    const fail = (error: Error) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
       socket.destroy();
-      reject(error);
+      outcome();
     };
-    socket.setTimeout(timeoutMs, () => fail(new Error(`no answer within ${timeoutMs} ms`)));
+    const fail = (error: Error) => settle(() => reject(error));
+    // A timer of its own: the socket's idle timeout ends when the socket does, and a server that closed the
+    // connection without answering left this promise pending for ever (startup hung).
+    const deadline = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     socket.once('error', fail);
+    socket.once('close', () => fail(new Error('the server closed the connection without answering')));
     socket.once('connect', () => socket.write(SSL_REQUEST));
     socket.once('data', (answer) => {
-      socket.destroy();
       const byte = String.fromCharCode(answer[0] ?? 0);
-      if (byte === 'S' || byte === 'N') resolve(byte === 'S');
-      else reject(new Error(`unexpected answer to SSLRequest: ${JSON.stringify(byte)}`));
+      if (byte === 'S' || byte === 'N') settle(() => resolve(byte === 'S'));
+      else fail(new Error(`unexpected answer to SSLRequest: ${JSON.stringify(byte)}`));
     });
   });
 }

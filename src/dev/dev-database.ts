@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from '../config/env.js';
 import { read } from '../config/variables.js';
 import { qualified } from '../db/sql-identifiers.js';
 import { pgSslOption } from '../db/ssl.js';
+import { settleSslMode } from '../db/ssl-preference.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { runningServerOf, stopServer } from './orphaned-postgres.js';
 import type { TripsTable } from './load/copy-trips.js';
@@ -54,7 +55,15 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
     );
   }
   if (config.database) {
-    const db = config.database;
+    // As the gateway settles it (db/ssl-preference.ts): unsettled, `prefer` meant the clear.
+    const db = await settleSslMode(
+      config.database,
+      { lakebaseCredentials: false },
+      {
+        info: () => {},
+        warn: (message) => log(`warning: ${message}`),
+      },
+    );
     const target = { schema: db.schema, table: db.table };
     const pool = new pg.Pool({
       host: db.host,
@@ -62,7 +71,7 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
       database: db.database,
       user: db.user,
       password: db.password,
-      ssl: pgSslOption(db.sslMode),
+      ssl: pgSslOption(db),
       max,
       application_name: 'lakebase-dev-cli',
     });

@@ -35,6 +35,18 @@ export interface PasswordChoiceOptions {
   now?: () => number;
 }
 
+/**
+ * Whether the password will be a Lakebase OAuth token, from the configuration alone: exactly when
+ * choosePasswordSource answers 'oauth' (or refuses the configuration). main.ts settles the TLS mode on it before
+ * the password source exists.
+ */
+export function passwordIsLakebaseToken(database: DatabaseConfig, databricks: DatabricksConfig): boolean {
+  if (database.password !== undefined) return false;
+  const target = databricks.lakebase;
+  if (target === null) return false;
+  return databricks.workspaceConfigured || target.kind !== 'synced-table';
+}
+
 export function choosePasswordSource(
   database: DatabaseConfig,
   databricks: DatabricksConfig,

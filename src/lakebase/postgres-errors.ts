@@ -85,7 +85,8 @@ export function explainConnectionError(error: unknown, target: ConnectionTarget)
   if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     return connect(
       `the server certificate of ${where} failed verification under PGSSLMODE=${target.sslMode}; ` +
-        "the gateway verifies against Node's CA store: add the CA with NODE_EXTRA_CA_CERTS, or use PGSSLMODE=require",
+        `check PGHOST: this may not be the database at all. The certificate must chain to ` +
+        "PGSSLROOTCERT's CAs, else Node's CA store (add a private CA with NODE_EXTRA_CA_CERTS)",
     );
   }
   return connect(`could not open a connection to ${where}`);

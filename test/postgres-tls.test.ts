@@ -1,0 +1,230 @@
+/**
+ * TLS of the Postgres connections against a man in the middle: a "server" (support/pg-impostor.ts) that presents
+ * the self-signed certificate of test/fixtures/tls and asks for the password in clear text, as any server may.
+ *
+ * Databricks Apps sets PGSSLMODE=require, which in libpq's sense encrypts but accepts any certificate: until
+ * 2026-12-06 the gateway handed its Lakebase OAuth token to whoever answered for PGHOST (and, with PGSSLMODE
+ * unset, to any server offering TLS). On Lakebase, require and prefer now verify the certificate and the host
+ * name; elsewhere PGSSLROOTCERT gives require libpq's verify-ca, and verify-full checks the host it was given.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type DatabaseConfig } from '../src/config/env.js';
+import { connectDedicatedClient } from '../src/db/dedicated-client.js';
+import { createPool } from '../src/db/pool.js';
+import { settleSslMode } from '../src/db/ssl-preference.js';
+import { isLakebaseHost } from '../src/db/ssl.js';
+import { silentLogger } from '../src/logger.js';
+import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
+import { startPgImpostor, type Impostor } from './support/pg-impostor.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const fixture = (name: string) => path.join(root, 'test/fixtures/tls', name);
+const PASSWORD = 'pgpassword-secret-4711';
+
+let impostor: Impostor;
+/** Listening on an address its certificate does not name (it names 127.0.0.1 and localhost). */
+let elsewhere: Impostor;
+
+beforeAll(async () => {
+  impostor = await startPgImpostor('127.0.0.1');
+  elsewhere = await startPgImpostor('127.0.0.2');
+});
+afterAll(async () => {
+  await impostor.close();
+  await elsewhere.close();
+});
+afterEach(() => {
+  for (const server of [impostor, elsewhere]) {
+    server.captured.length = 0;
+    server.sslAnswers.length = 0;
+  }
+});
+
+function database(server: Impostor, env: Record<string, string> = {}): DatabaseConfig {
+  const host = server === elsewhere ? '127.0.0.2' : '127.0.0.1';
+  const config = loadConfig({
+    PGHOST: host,
+    PGPORT: String(server.port),
+    PGUSER: 'gateway',
+    PGPASSWORD: PASSWORD,
+    ...env,
+  }).database;
+  if (!config) throw new Error('no database');
+  return config;
+}
+
+const settled = (config: DatabaseConfig, lakebaseCredentials = false) =>
+  settleSslMode(config, { lakebaseCredentials }, silentLogger);
+
+/** Opens one pooled connection; what the server got is in its `captured`. */
+async function connect(config: DatabaseConfig): Promise<string> {
+  const pool = createPool({ ...config, poolMax: 1 }, { logger: silentLogger });
+  try {
+    await pool.query('SELECT 1');
+    return 'connected';
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
+const passwordsGot = (server: Impostor) => server.captured.filter((entry) => entry.kind === 'password');
+
+describe('on Lakebase (its OAuth tokens, or its host names)', () => {
+  it.each(['require', 'prefer'])('PGSSLMODE=%s verifies the certificate: the password never leaves', async (mode) => {
+    const config = await settled(database(impostor, { PGSSLMODE: mode }), true);
+    expect(config.sslMode).toBe('verify-full');
+    expect(await connect(config)).toMatch(/self[- ]signed certificate/);
+    expect(passwordsGot(impostor)).toEqual([]);
+    // It did try: the refusal is the certificate's, not a connection that never happened.
+    expect(impostor.captured.some((entry) => entry.kind === 'probe')).toBe(true);
+  });
+
+  it('the LISTEN connection for live changes too', async () => {
+    const config = await settled(database(impostor, { PGSSLMODE: 'require' }), true);
+    await expect(connectDedicatedClient(config, { applicationName: 'tls-test' })).rejects.toThrow(/certificate/);
+    expect(passwordsGot(impostor)).toEqual([]);
+  });
+
+  it('knows Lakebase by its host names, static passwords included', () => {
+    for (const host of [
+      'instance-0e8c1546-218c-4d07-a73d-c08d9fbdf375.database.cloud.databricks.com',
+      'ep-round-sun-1234.database.us-east-1.cloud.databricks.com',
+      'instance-48e7b373-3240-4e42-a9f0-d7289706e1c6.database.azuredatabricks.net',
+    ]) {
+      expect({ host, lakebase: isLakebaseHost(host) }).toEqual({ host, lakebase: true });
+    }
+    for (const host of [
+      '127.0.0.1',
+      'db.example.com',
+      'database.cloud.databricks.com.evil.example',
+      'databricks.com',
+    ]) {
+      expect({ host, lakebase: isLakebaseHost(host) }).toEqual({ host, lakebase: false });
+    }
+  });
+});
+
+describe('elsewhere, as libpq', () => {
+  it('require without a root certificate encrypts but does not verify (libpq: encryption only)', async () => {
+    const config = await settled(database(impostor, { PGSSLMODE: 'require' }));
+    expect(config.sslMode).toBe('require');
+    expect(await connect(config)).toMatch(/password authentication failed/);
+    expect(passwordsGot(impostor)).toEqual([{ kind: 'password', tls: true, user: 'gateway', value: PASSWORD }]);
+  });
+
+  it('require with PGSSLROOTCERT verifies the chain (libpq: as verify-ca)', async () => {
+    const untrusted = await settled(
+      database(impostor, { PGSSLMODE: 'require', PGSSLROOTCERT: fixture('other-ca-cert.pem') }),
+    );
+    expect(await connect(untrusted)).toMatch(/self[- ]signed certificate|unable to verify/);
+    expect(passwordsGot(impostor)).toEqual([]);
+    // The server's own certificate as the root: trusted, so the login goes ahead (and fails on the password).
+    const trusted = await settled(
+      database(impostor, { PGSSLMODE: 'require', PGSSLROOTCERT: fixture('self-signed-cert.pem') }),
+    );
+    expect(await connect(trusted)).toMatch(/password authentication failed/);
+    expect(passwordsGot(impostor)).toHaveLength(1);
+  });
+
+  it('verify-full checks the host name it was given, verify-ca does not', async () => {
+    const env = { PGSSLROOTCERT: fixture('self-signed-cert.pem') };
+    expect(await connect(database(elsewhere, { ...env, PGSSLMODE: 'verify-full' }))).toMatch(
+      /IP: 127\.0\.0\.2 is not in the cert's list/,
+    );
+    expect(passwordsGot(elsewhere)).toEqual([]);
+    expect(await connect(database(elsewhere, { ...env, PGSSLMODE: 'verify-ca' }))).toMatch(
+      /password authentication failed/,
+    );
+    expect(await connect(database(impostor, { ...env, PGSSLMODE: 'verify-full' }))).toMatch(
+      /password authentication failed/,
+    );
+  });
+
+  it('PGSSLROOTCERT=system means verify-full against the system store', async () => {
+    const config = await settled(database(impostor, { PGSSLMODE: 'require', PGSSLROOTCERT: 'system' }));
+    expect(config.sslMode).toBe('verify-full');
+    expect(await connect(config)).toMatch(/self[- ]signed certificate/);
+    expect(passwordsGot(impostor)).toEqual([]);
+  });
+
+  it('names the variable when the root certificate cannot be used', () => {
+    expect(() => database(impostor, { PGSSLROOTCERT: '/nonexistent/root.crt' })).toThrow(
+      /^PGSSLROOTCERT: cannot read the CA certificate file \/nonexistent\/root\.crt/,
+    );
+    expect(() => database(impostor, { PGSSLROOTCERT: path.join(root, 'package.json') })).toThrow(
+      /^PGSSLROOTCERT: .*package\.json holds no PEM certificate/,
+    );
+  });
+
+  it('prefer with an unanswered probe insists on TLS instead of dropping to the clear', async () => {
+    impostor.sslAnswers.push('silent');
+    const config = await settleSslMode(database(impostor), { lakebaseCredentials: false }, silentLogger, 500);
+    expect(config.sslMode).toBe('require');
+    await connect(config);
+    expect(passwordsGot(impostor).filter((entry) => !entry.tls)).toEqual([]);
+  });
+});
+
+describe('the gateway as Databricks Apps starts it (PGSSLMODE=require, Lakebase OAuth)', () => {
+  let fake: FakeWorkspace;
+  beforeAll(async () => {
+    fake = await startFakeWorkspace({ clientId: 'tls-client', clientSecret: 'tls-secret', instances: ['trips-db'] });
+  });
+  afterAll(() => fake.close());
+
+  it('gives its token to no impostor at PGHOST, and says why it refused', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        DATABRICKS_APP_NAME: 'tls-test',
+        DATABRICKS_APP_PORT: '0',
+        HOST: '127.0.0.1',
+        PGHOST: '127.0.0.1',
+        PGPORT: String(impostor.port),
+        PGDATABASE: 'trips',
+        PGUSER: 'tls-client',
+        PGSSLMODE: 'require',
+        DATABRICKS_HOST: fake.url,
+        DATABRICKS_CLIENT_ID: 'tls-client',
+        DATABRICKS_CLIENT_SECRET: 'tls-secret',
+        LAKEBASE_INSTANCE_NAME: 'trips-db',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logs: string[] = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => logs.push(line));
+    createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
+    try {
+      // A token was issued and a connection attempted with it; then the certificate's refusal is logged.
+      await expect.poll(() => fake.issued.length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(
+          () =>
+            logs.some(
+              (line) => /certificate/.test(line) && /failed verification under PGSSLMODE=verify-full/.test(line),
+            ),
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBe(true);
+      expect(
+        logs.some((line) => line.includes("the server's certificate and host name are verified (verify-full)")),
+      ).toBe(true);
+      const issued = fake.issued.map((credential) => credential.token);
+      expect(issued.length).toBeGreaterThan(0);
+      expect(passwordsGot(impostor)).toEqual([]);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
