@@ -70,7 +70,28 @@ export class UserInputError extends GraphQLError {
 
 /** The message of anything thrown, without assuming it is an Error. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactSecrets(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Secrets a dependency's message may quote: the SDK put a whole token answer (`"access_token":"…"`) into its
+ * error when the answer lacked `expires_in`, and that text went to every retry's log line and to the
+ * unauthenticated /ready. Every message that reaches a log, /ready or a client passes through errorMessage.
+ */
+const SECRET_PATTERNS: [RegExp, string][] = [
+  // JSON fields of token answers and credentials.
+  [/("(?:access_token|refresh_token|id_token|client_secret|password|token)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, '$1"***"'],
+  // Form and query encodings of the same.
+  [/\b((?:access_token|refresh_token|id_token|client_secret|password)=)[^&\s"']+/gi, '$1***'],
+  [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, '$1***'],
+  // A URL's user information (https://user:password@host).
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, '$1***:***@'],
+];
+
+export function redactSecrets(text: string): string {
+  let redacted = text;
+  for (const [pattern, replacement] of SECRET_PATTERNS) redacted = redacted.replace(pattern, replacement);
+  return redacted;
 }
 
 /**

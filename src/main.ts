@@ -11,7 +11,7 @@ import { wireDatabricks } from './databricks-wiring.js';
 import { raiseSslForLakebase, resolvePreferredSsl } from './db/ssl-preference.js';
 import { passwordIsLakebaseToken } from './lakebase/password-source.js';
 import { createLogger, type Logger } from './logger.js';
-import { tracingSettings } from './observability/tracing.js';
+import { loggableEndpoint, tracingSettings } from './observability/tracing.js';
 import { logRefusedRequest } from './observability/access-log.js';
 import { listen } from './server/http/listen.js';
 import { v8FlagsState } from './server/fast-paths/v8-flags.js';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     );
   const databricks = exitOnConfigError(() => wireDatabricks(databricksConfig, configuredDatabase, logger));
   const tracing = exitOnConfigError(() => tracingSettings(process.env));
-  if (tracing) logger.info('tracing on', { endpoint: tracing.endpoint, protocol: tracing.protocol });
+  if (tracing) logger.info('tracing on', { endpoint: loggableEndpoint(tracing.endpoint), protocol: tracing.protocol });
 
   let dev: DevEnvironment | undefined;
   let database = configuredDatabase;

@@ -29,6 +29,16 @@ export function createWorkspaceClient(config: DatabricksConfig, options: Workspa
       'no Databricks workspace configured: set DATABRICKS_HOST with DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, or DATABRICKS_CONFIG_PROFILE',
     );
   }
+  // The SDK's own fetch (OIDC discovery, the OAuth token exchange) reads this from process.env itself, whatever
+  // environment it is given: "false" sent the client secret to any server at DATABRICKS_HOST. The Databricks
+  // extension for VS Code sets it in the terminals it starts.
+  if (process.env.DATABRICKS_SDK_PROXY_STRICT_SSL?.trim().toLowerCase() === 'false') {
+    throw new ConfigError(
+      'DATABRICKS_SDK_PROXY_STRICT_SSL',
+      '"false" would turn off the certificate check of the OAuth token exchange, which carries the client ' +
+        "secret: unset it (a TLS-inspecting proxy's CA goes in NODE_EXTRA_CA_CERTS instead)",
+    );
+  }
   const settings: ConfigOptions = {
     retryTimeoutSeconds: options.retryTimeoutSeconds ?? 30,
     env: { ...(options.env ?? process.env) },

@@ -7,6 +7,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ConfigError } from '../config/variables.js';
+import { redactSecrets } from '../errors.js';
 import type { StatementCounter } from '../db/database.js';
 
 export interface Tracing {
@@ -40,7 +41,7 @@ export function tracingSettings(env: Env): { endpoint: string; protocol: OtlpPro
   if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
     throw new ConfigError(
       variable,
-      `${JSON.stringify(endpoint)} is not an http:// or https:// URL of an OTLP receiver`,
+      `${JSON.stringify(redactSecrets(endpoint))} is not an http:// or https:// URL of an OTLP receiver`,
     );
   }
   const protocolVariable = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim()
@@ -52,6 +53,11 @@ export function tracingSettings(env: Env): { endpoint: string; protocol: OtlpPro
     throw new ConfigError(protocolVariable, `${JSON.stringify(named)} is not one of grpc, http/protobuf, http/json`);
   }
   return { endpoint, protocol };
+}
+
+/** The endpoint as logs may show it: a collector's credentials in the URL (`https://user:password@…`) hidden. */
+export function loggableEndpoint(endpoint: string): string {
+  return redactSecrets(endpoint);
 }
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * Secrets stay out of what the gateway writes: logs, /ready's reason and configuration errors. Found by an audit
+ * that drove a production gateway through failures and searched every output for the secrets it was given.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadDatabricksConfig } from '../src/config/databricks.js';
+import { createWorkspaceClient } from '../src/databricks/workspace-client.js';
+import { describeError, redactSecrets } from '../src/errors.js';
+import { endpointCredentialIssuer } from '../src/lakebase/credential-issuer.js';
+import { loggableEndpoint, tracingSettings } from '../src/observability/tracing.js';
+
+describe('redactSecrets', () => {
+  it('hides token answers, bearer tokens, credential parameters and URL passwords', () => {
+    expect(redactSecrets('body {"access_token":"eyJ.secret","token_type":"Bearer","expires_in":3600}')).toBe(
+      'body {"access_token":"***","token_type":"Bearer","expires_in":3600}',
+    );
+    expect(redactSecrets('{"token": "lbtok_1", "client_secret":"dose-x"}')).toBe(
+      '{"token": "***", "client_secret":"***"}',
+    );
+    expect(redactSecrets('Authorization: Bearer dapi0123456789abcdef==')).toBe('Authorization: Bearer ***');
+    expect(redactSecrets('grant_type=client_credentials&client_secret=dose-x&scope=all-apis')).toBe(
+      'grant_type=client_credentials&client_secret=***&scope=all-apis',
+    );
+    expect(redactSecrets('export to https://collector:p%40ss@otel.example.com:4318/v1/traces failed')).toBe(
+      'export to https://***:***@otel.example.com:4318/v1/traces failed',
+    );
+  });
+
+  it('leaves the words of ordinary messages alone', () => {
+    for (const text of [
+      'no stream for this token: reserve one with PUT /graphql/stream',
+      'password authentication failed for user "gateway"',
+      'the cursor "abc" is not valid: expected a value from pageInfo.endCursor',
+      'could not reach https://example.com/api/2.0/postgres/credentials',
+    ]) {
+      expect(redactSecrets(text)).toBe(text);
+    }
+  });
+});
+
+describe('a workspace token endpoint that answers without expires_in', () => {
+  let server: http.Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  it('fails the credential without its access token in the message or its causes', async () => {
+    server = http.createServer((request, response) => {
+      const origin = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      if (request.url?.startsWith('/oidc/.well-known')) {
+        response.end(
+          JSON.stringify({
+            authorization_endpoint: `${origin}/oidc/v1/authorize`,
+            token_endpoint: `${origin}/oidc/v1/token`,
+          }),
+        );
+        return;
+      }
+      // The SDK copied this whole answer into its error, and the gateway into every log line and /ready.
+      response.end(JSON.stringify({ access_token: 'workspace-access-token-secret', token_type: 'Bearer' }));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const workspace = createWorkspaceClient(
+      loadDatabricksConfig({
+        DATABRICKS_HOST: host,
+        DATABRICKS_CLIENT_ID: 'cid',
+        DATABRICKS_CLIENT_SECRET: 'dose-secret',
+      }),
+      { env: {}, retryTimeoutSeconds: 1 },
+    );
+    const failure = await endpointCredentialIssuer(workspace, 'projects/p/branches/b/endpoints/e')
+      .issue()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    const described = describeError(failure);
+    expect(described).toMatch(/^\[workspace-auth\]/);
+    expect(described).not.toContain('workspace-access-token-secret');
+    expect(described).not.toContain('dose-secret');
+  });
+});
+
+describe('OTLP endpoints with credentials in the URL', () => {
+  it('are logged without them, and a malformed one is quoted without them', () => {
+    expect(loggableEndpoint('https://collector:otlp-secret@otel.example.com:4318')).toBe(
+      'https://***:***@otel.example.com:4318',
+    );
+    expect(() =>
+      tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpcs://collector:otlp-secret@otel.example.com' }),
+    ).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT: "grpcs:\/\/\*\*\*:\*\*\*@otel\.example\.com" is not an http/);
+  });
+});
+
+describe('DATABRICKS_SDK_PROXY_STRICT_SSL=false', () => {
+  afterEach(() => {
+    delete process.env.DATABRICKS_SDK_PROXY_STRICT_SSL;
+  });
+
+  it('is refused: the SDK would skip the certificate check of the exchange that carries the client secret', () => {
+    process.env.DATABRICKS_SDK_PROXY_STRICT_SSL = 'false';
+    const config = loadDatabricksConfig({
+      DATABRICKS_HOST: 'https://example.cloud.databricks.com',
+      DATABRICKS_CLIENT_ID: 'cid',
+      DATABRICKS_CLIENT_SECRET: 'dose-secret',
+    });
+    expect(() => createWorkspaceClient(config, { env: {} })).toThrow(
+      /^DATABRICKS_SDK_PROXY_STRICT_SSL: "false" would turn off the certificate check/,
+    );
+  });
+});
