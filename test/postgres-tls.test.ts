@@ -13,10 +13,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type DatabaseConfig } from '../src/config/env.js';
+import { sendCancelRequest } from '../src/db/cancel-request.js';
 import { connectDedicatedClient } from '../src/db/dedicated-client.js';
 import { createPool } from '../src/db/pool.js';
 import { settleSslMode } from '../src/db/ssl-preference.js';
-import { isLakebaseHost } from '../src/db/ssl.js';
+import { isLakebaseHost, pgSslOption } from '../src/db/ssl.js';
 import { silentLogger } from '../src/logger.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
 import { startPgImpostor, type Impostor } from './support/pg-impostor.js';
@@ -168,6 +169,38 @@ describe('elsewhere, as libpq', () => {
     expect(config.sslMode).toBe('require');
     await connect(config);
     expect(passwordsGot(impostor).filter((entry) => !entry.tls)).toEqual([]);
+  });
+});
+
+describe('cancel requests (a client gone away stops its statement)', () => {
+  const key = { processID: 4242, secretKey: 987654321 };
+
+  it('go over TLS when the connection did, so the key is not shown to the path', async () => {
+    await sendCancelRequest({ host: '127.0.0.1', port: impostor.port }, key, 5_000, { rejectUnauthorized: false });
+    expect(impostor.captured.filter((entry) => entry.kind === 'cancel')).toEqual([
+      { kind: 'cancel', tls: true, value: 'pid=4242 key=987654321' },
+    ]);
+  });
+
+  it('check the certificate as the connection did, and send nothing to a server that fails it', async () => {
+    const verified = pgSslOption({ host: '127.0.0.1', sslMode: 'verify-full' });
+    expect(verified).not.toBe(false);
+    await expect(
+      sendCancelRequest(
+        { host: '127.0.0.1', port: impostor.port },
+        key,
+        5_000,
+        verified as Exclude<typeof verified, false>,
+      ),
+    ).rejects.toThrow(/self[- ]signed certificate/);
+    expect(impostor.captured.filter((entry) => entry.kind === 'cancel')).toEqual([]);
+  });
+
+  it('stay in the clear for a connection in the clear', async () => {
+    await sendCancelRequest({ host: '127.0.0.1', port: impostor.port }, key, 5_000);
+    expect(impostor.captured.filter((entry) => entry.kind === 'cancel')).toEqual([
+      { kind: 'cancel', tls: false, value: 'pid=4242 key=987654321' },
+    ]);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type pg from 'pg';
+import type { ConnectionOptions } from 'node:tls';
 import { sendCancelRequest, type BackendKey, type ServerAddress } from './cancel-request.js';
 import { QUERY_CANCELED, sqlState } from './sql-state.js';
 
@@ -78,6 +79,8 @@ interface ConnectedClient {
   secretKey?: number | null;
   host?: string;
   port?: number;
+  /** The connection's TLS settings (pg keeps them here): the cancel goes the same way. */
+  ssl?: boolean | ConnectionOptions;
 }
 
 /**
@@ -177,7 +180,8 @@ class CancellableConnection implements DatabaseConnection {
     if (processID == null || secretKey == null || host === undefined || port === undefined) return;
     const key: BackendKey = { processID, secretKey };
     const server: ServerAddress = { host, port };
-    const cancel: Promise<void> = sendCancelRequest(server, key, CANCEL_CONFIRM_MS)
+    const ssl = client.ssl === true ? {} : (client.ssl ?? false);
+    const cancel: Promise<void> = sendCancelRequest(server, key, CANCEL_CONFIRM_MS, ssl)
       .catch(() => {
         this.unsafe = true;
       })
