@@ -64,9 +64,10 @@ export const MEASURE_EXPRESSIONS: Record<Measure, RawBuilder<number | null>> = {
 export type StatsColumns = { trips_count: string } & { [S in MeasureStat]?: number | null };
 
 /**
- * The SELECT list over raw trips. avg is written as sum/count (not avg()) so
- * the raw table and the rollups, which only keep sums and counts, compute it
- * the same way.
+ * The SELECT list over raw trips. avg is computed from the sum and the count by float8_avg, avg()'s own final
+ * function, so the raw table and the rollups (which only keep sums and counts) compute it the same way, and as
+ * avg() does: the float8 `/` operator raises "value out of range: underflow" where a quotient rounds to zero
+ * (a fare of 5e-324 beside a 0), which failed the whole answer while avg() answers 0.
  */
 export function rawStatsSelection(stats: ReadonlySet<MeasureStat> = ALL_MEASURE_STATS): RawBuilder<unknown> {
   return oncePerStatSet('raw-stats', stats, buildRawStatsSelection);
@@ -77,11 +78,20 @@ function buildRawStatsSelection(stats: ReadonlySet<MeasureStat>): RawBuilder<unk
     const value = MEASURE_EXPRESSIONS[measure];
     return {
       sum: sql`sum(${value})`,
-      avg: sql`sum(${value}) / nullif(count(${value}), 0)`,
+      avg: averageOf(sql`count(${value})`, sql`sum(${value})`),
       min: sql`min(${value})`,
       max: sql`max(${value})`,
     };
   });
+}
+
+/**
+ * Sum ÷ count as avg() divides: float8_avg takes avg()'s state (N, Sx, Sxx; Sxx unused) and answers NULL for no
+ * values, with no underflow check. Its array may hold no NULL: a sum over no values is NULL, and so is a
+ * recombined count over no rollup rows.
+ */
+function averageOf(count: RawBuilder<unknown>, sum: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`float8_avg(ARRAY[coalesce(${count}, 0)::float8, coalesce(${sum}, 0)::float8, 0])`;
 }
 
 /** The count, then each selected aggregate as its column, in MEASURE_STATS order. */
@@ -132,7 +142,7 @@ function buildRollupStatsSelection(stats: ReadonlySet<MeasureStat>): RawBuilder<
     const part = (name: RollupPart) => recombinedPart(measure, name);
     return {
       sum: part('sum'),
-      avg: sql`${part('sum')} / nullif(${part('nonnull')}, 0)::float8`,
+      avg: averageOf(part('nonnull'), part('sum')),
       min: part('min'),
       max: part('max'),
     };
