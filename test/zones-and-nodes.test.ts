@@ -49,6 +49,29 @@ describe('zones, trip lookups and Relay nodes', () => {
     });
   });
 
+  it('looks up again any zone a trip gave, whatever its ZIP holds', async () => {
+    // A synced table holds whatever ZIPs the source wrote; zone(zip:) refused those that are not five digits.
+    await gw.database.pool.query(
+      `INSERT INTO "default".trips_synced VALUES (900001, '2016-01-02 00:00:00+00', NULL, 1, 7, 123456, -3)`,
+    );
+    const { body } = await gw.query<{
+      trip: { pickupZone: { zip: number }; dropoffZone: { zip: number } };
+      wide: { zip: number; borough: string | null; pickups: { count: string } };
+      negative: { zip: number; dropoffs: { count: string } };
+    }>(`{
+      trip(tripId: "900001") { pickupZone { zip } dropoffZone { zip } }
+      wide: zone(zip: 123456) { zip borough pickups { count } }
+      negative: zone(zip: -3) { zip dropoffs { count } }
+    }`);
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual({
+      trip: { pickupZone: { zip: 123456 }, dropoffZone: { zip: -3 } },
+      wide: { zip: 123456, borough: null, pickups: { count: '1' } },
+      negative: { zip: -3, dropoffs: { count: '1' } },
+    });
+    await gw.database.pool.query('DELETE FROM "default".trips_synced WHERE id = 900001');
+  });
+
   it('finds a trip by primary key, null when absent', async () => {
     const { rows } = await gw.database.pool.query(
       `SELECT id, fare_amount, tpep_pickup_datetime, tpep_dropoff_datetime FROM "default".trips_synced

@@ -56,7 +56,8 @@ export const TripRef = builder.loadableNode('Trip', {
     pickupZip: t.exposeInt('pickupZip'),
     dropoffZip: t.exposeInt('dropoffZip'),
     durationMinutes: t.float({
-      description: 'Minutes between pickup and dropoff.',
+      description:
+        'Minutes between pickup and dropoff, from the millisecond instants pickupAt and dropoffAt show (tripStats.durationMinutes uses the stored microseconds).',
       // Number(): an Instant is a Date or ±Infinity; an infinite trip's duration is a Float it cannot carry, and
       // the answer says so (error masking) rather than fail.
       resolve: ({ pickupAt: start, dropoffAt: end }) =>
