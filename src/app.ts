@@ -168,7 +168,7 @@ export function createApp({
         databaseActivity: activity,
       })
     : undefined;
-  const tracing: Tracing | undefined = createTracing(otelEnv, statements);
+  const tracing: Tracing | undefined = createTracing(otelEnv, statements, logger);
   const schema = buildSchema();
   const answers = responseCache
     ? answersIdentity({

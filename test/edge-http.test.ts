@@ -831,4 +831,34 @@ describe('OpenTelemetry settings', () => {
       await new Promise((resolve) => receiver.close(resolve));
     }
   });
+
+  it('says when spans cannot be exported, once, without the credentials in the endpoint', async () => {
+    // A collector that refuses every export: the exporter dropped the spans and nothing said so.
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(401, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as { port: number };
+    const endpoint = `http://collector:otlp-secret@127.0.0.1:${port}`;
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('info', {}, (_level, line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    const gw = await startLiveGateway('edge_otel_refused', {}, { otelEnv: process.env, logger });
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        await post(gw.origin, { query: 'query Traced { trips(first: 1) { totalCount } }' });
+        // The flush itself rejects with the export's error; what matters is what the log said.
+        await gw.app.tracing!.flush().catch(() => undefined);
+      }
+      const warnings = lines.filter((line) => line.msg === 'tracing: spans could not be exported; they are dropped');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ level: 'warn', endpoint: `http://***:***@127.0.0.1:${port}` });
+      expect(JSON.stringify(lines)).not.toContain('otlp-secret');
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      await gw.close();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
 });

@@ -2,12 +2,15 @@ import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentele
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ConfigError } from '../config/variables.js';
-import { redactSecrets } from '../errors.js';
+import { errorMessage, redactSecrets } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { RepeatedWarning } from './repeated-warning.js';
 import type { StatementCounter } from '../db/database.js';
 
 export interface Tracing {
@@ -72,11 +75,16 @@ export function loggableEndpoint(endpoint: string): string {
 export function createTracing(
   env: Env,
   statements: StatementCounter,
+  logger: Pick<Logger, 'warn' | 'info'>,
   serviceName = 'lakebase-graphql',
 ): Tracing | undefined {
   const settings = tracingSettings(env);
   if (!settings) return undefined;
-  const exporter = settings.protocol === 'grpc' ? new GrpcTraceExporter() : new HttpTraceExporter();
+  const exporter = reportingFailures(
+    settings.protocol === 'grpc' ? new GrpcTraceExporter() : new HttpTraceExporter(),
+    new RepeatedWarning(logger, 'tracing: spans could not be exported; they are dropped', EXPORT_WARNING_MS),
+    loggableEndpoint(settings.endpoint),
+  );
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME?.trim() || serviceName }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
@@ -89,11 +97,38 @@ export function createTracing(
     plugin: tracingPlugin(tracer),
     flush: () => provider.forceFlush(),
     shutdown: async () => {
-      await provider.shutdown();
+      // Its last batch may fail like any other (reportingFailures has said so): that must not fail the shutdown.
+      await provider.shutdown().catch(() => undefined);
       // The global provider and context manager outlive this gateway otherwise (tests start several).
       trace.disable();
       context.disable();
     },
+  };
+}
+
+/** A collector that stays away is said once a minute, not once per batch of spans. */
+const EXPORT_WARNING_MS = 60_000;
+
+/**
+ * OpenTelemetry's exporters drop a batch they cannot send without a word (its own diagnostics are off unless a
+ * diag logger is installed): a wrong endpoint, a collector that refuses the credentials or is down lost every
+ * span, and nothing said so.
+ */
+function reportingFailures(inner: SpanExporter, warning: RepeatedWarning, endpoint: string): SpanExporter {
+  return {
+    export(spans, done) {
+      inner.export(spans, (result) => {
+        // ExportResultCode.SUCCESS is 0 (@opentelemetry/core, not a direct dependency).
+        if (result.code === 0) {
+          warning.clear('tracing: spans are exported again', { endpoint });
+        } else {
+          warning.warn({ endpoint, spans: spans.length, error: result.error ? errorMessage(result.error) : 'failed' });
+        }
+        done(result);
+      });
+    },
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
   };
 }
 
