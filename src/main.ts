@@ -8,6 +8,7 @@ import { createApp, type App } from './app.js';
 import { defaultIdleAfterMs, loadDatabricksConfig, type DatabricksConfig } from './config/databricks.js';
 import { ConfigError, loadConfig, type DatabaseConfig } from './config/env.js';
 import { wireDatabricks } from './databricks-wiring.js';
+import { errorMessage } from './errors.js';
 import { raiseSslForLakebase, resolvePreferredSsl } from './db/ssl-preference.js';
 import { passwordIsLakebaseToken } from './lakebase/password-source.js';
 import { createLogger, type Logger } from './logger.js';
@@ -158,7 +159,8 @@ function exitOnConfigError<T>(load: () => T): T {
     return load();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`lakebase-graphql: configuration error: ${error.message}\n`);
+      // Through errorMessage: a value quoted back may hold a credential (https://user:token@host).
+      process.stderr.write(`lakebase-graphql: configuration error: ${errorMessage(error)}\n`);
       process.exit(78); // EX_CONFIG
     }
     throw error;

@@ -186,6 +186,13 @@ describe('settings found wrong only once startup is under way', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(code).toBe(78);
   }, 60_000);
+
+  it('a refused value is quoted without the credentials written into it', async () => {
+    const { code, stderr } = await start({ DATABRICKS_HOST: 'https://token:dapi-secret-value@example.com/some/path' });
+    expect(stderr).toMatch(/^lakebase-graphql: configuration error: DATABRICKS_HOST: /m);
+    expect(stderr).not.toContain('dapi-secret-value');
+    expect(code).toBe(78);
+  }, 60_000);
 });
 
 describe('LIVE_LISTEN_HOST', () => {
