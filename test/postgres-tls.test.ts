@@ -92,6 +92,24 @@ describe('on Lakebase (its OAuth tokens, or its host names)', () => {
     expect(passwordsGot(impostor)).toEqual([]);
   });
 
+  it("checks the LISTEN connection's own host (LIVE_LISTEN_HOST), not PGHOST's", async () => {
+    // PGHOST is 127.0.0.1, which the certificate names; the LISTEN host 127.0.0.2 is not named in it.
+    const config = {
+      ...(await settled(
+        database(impostor, { PGSSLMODE: 'require', PGSSLROOTCERT: fixture('self-signed-cert.pem') }),
+        true,
+      )),
+    };
+    expect(config.sslMode).toBe('verify-full');
+    await expect(
+      connectDedicatedClient(config, {
+        applicationName: 'tls-test',
+        host: { host: '127.0.0.2', port: elsewhere.port },
+      }),
+    ).rejects.toThrow(/IP: 127\.0\.0\.2 is not in the cert's list/);
+    expect(passwordsGot(elsewhere)).toEqual([]);
+  });
+
   it('knows Lakebase by its host names, static passwords included', () => {
     for (const host of [
       'instance-0e8c1546-218c-4d07-a73d-c08d9fbdf375.database.cloud.databricks.com',

@@ -18,9 +18,10 @@ export async function connectDedicatedClient(
   },
 ): Promise<pg.Client> {
   const Client = options.Client ?? pg.Client;
+  // Another host is another server name: its certificate is checked against it, not against PGHOST's.
+  const target = options.host ? { ...config, host: options.host.host, port: options.host.port ?? config.port } : config;
   const client = new Client({
-    ...connectionSettings(config, options.password),
-    ...(options.host ? { host: options.host.host, port: options.host.port ?? config.port } : {}),
+    ...connectionSettings(target, options.password),
     connectionTimeoutMillis: 10_000,
     // A silently dead peer (no RST) is noticed by TCP keep-alive, not by an idle LISTEN.
     keepAlive: true,
