@@ -35,7 +35,7 @@ export const ERROR_CODES = {
   TOO_MANY_SUBSCRIPTIONS: 'MAX_SUBSCRIPTIONS_PER_CLIENT reached for this client',
   TOO_MANY_STREAMS: 'MAX_STREAMS_PER_CLIENT reached for this client: close a /graphql/stream stream first',
   PERSISTED_QUERY_NOT_FOUND: 'the documentId is not in the persisted operations manifest',
-  PERSISTED_QUERY_ONLY: 'PERSISTED_OPERATIONS=only: send a documentId, not a document',
+  PERSISTED_QUERY_ONLY: 'PERSISTED_OPERATIONS=only: send a documentId, or exactly one of the manifest documents',
   PERSISTED_QUERY_ID_REQUIRED: 'the request carries neither a query nor a documentId',
   PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_OPERATIONS=off: send the query itself (Apollo then does so by itself)',
   /** graphql-js / yoga's codes, kept by the gateway where it rewrites their messages. */
@@ -81,11 +81,14 @@ export function errorMessage(error: unknown): string {
 const SECRET_PATTERNS: [RegExp, string][] = [
   // JSON fields of token answers and credentials.
   [/("(?:access_token|refresh_token|id_token|client_secret|password|token)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, '$1"***"'],
-  // Form and query encodings of the same.
-  [/\b((?:access_token|refresh_token|id_token|client_secret|password)=)[^&\s"']+/gi, '$1***'],
-  [/\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, '$1***'],
-  // A URL's user information (https://user:password@host).
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, '$1***:***@'],
+  // Form, query and libpq-style encodings of the same (client_secret=…, ?token=…, password='…', PGPASSWORD=…).
+  [/\b((?:access_token|refresh_token|id_token|client_secret|(?:pg)?password|token)\s*=\s*)(?:'[^']*'|[^&\s"']+)/gi, '$1***'],
+  // Authorization schemes: only what looks like a credential (8+ characters of its alphabet), so that prose such
+  // as "an Authorization: Bearer header" stays readable.
+  [/\b((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/-]{8,}=*/gi, '$1***'],
+  // A URL's password (https://user:password@host), the user kept: it is what an operator checks first. The
+  // scheme is bounded so that a long run of letters is not rescanned from every position.
+  [/\b([a-z][a-z0-9+.-]{0,30}:\/\/[^\s/@:]{0,256}:)[^\s@]*@/gi, '$1***@'],
 ];
 
 export function redactSecrets(text: string): string {

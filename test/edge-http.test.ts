@@ -853,7 +853,7 @@ describe('OpenTelemetry settings', () => {
       }
       const warnings = lines.filter((line) => line.msg === 'tracing: spans could not be exported; they are dropped');
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatchObject({ level: 'warn', endpoint: `http://***:***@127.0.0.1:${port}` });
+      expect(warnings[0]).toMatchObject({ level: 'warn', endpoint: `http://collector:***@127.0.0.1:${port}` });
       expect(JSON.stringify(lines)).not.toContain('otlp-secret');
     } finally {
       delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;

@@ -181,12 +181,22 @@ describe('elsewhere, as libpq', () => {
     );
   });
 
-  it('prefer with an unanswered probe insists on TLS instead of dropping to the clear', async () => {
-    impostor.sslAnswers.push('silent');
-    const config = await settleSslMode(database(impostor), { lakebaseCredentials: false }, silentLogger, 500);
-    expect(config.sslMode).toBe('require');
-    await connect(config);
-    expect(passwordsGot(impostor).filter((entry) => !entry.tls)).toEqual([]);
+  it('ignores PGSSLROOTCERT for a mode without TLS, as libpq does', () => {
+    // A shell's PGSSLROOTCERT stopped `npm start` on the embedded database (sslmode=disable).
+    expect(database(impostor, { PGSSLMODE: 'disable', PGSSLROOTCERT: '/nonexistent/root.crt' }).sslRootCert).toBe(
+      undefined,
+    );
+  });
+
+  it('never asks for TLS over a Unix socket, whatever the mode', () => {
+    for (const sslMode of ['require', 'verify-ca', 'verify-full'] as const) {
+      expect(pgSslOption({ host: '/var/run/postgresql', sslMode, sslRootCert: 'system' })).toBe(false);
+    }
+  });
+
+  it('reads an IPv6 address in DATABASE_URL without its brackets', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@[::1]:5432/trips' }).database;
+    expect(config?.host).toBe('::1');
   });
 });
 

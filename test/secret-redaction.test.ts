@@ -24,12 +24,34 @@ describe('redactSecrets', () => {
       'grant_type=client_credentials&client_secret=***&scope=all-apis',
     );
     expect(redactSecrets('export to https://collector:p%40ss@otel.example.com:4318/v1/traces failed')).toBe(
-      'export to https://***:***@otel.example.com:4318/v1/traces failed',
+      'export to https://collector:***@otel.example.com:4318/v1/traces failed',
     );
+  });
+
+  it('hides the other forms a secret takes, and keeps the user of a URL', () => {
+    for (const [text, hidden] of [
+      ['Authorization: bearer dapi0123456789abcdef', 'dapi0123456789abcdef'],
+      ['Authorization: Basic dXNlcjpwYXNzd29yZA==', 'dXNlcjpwYXNzd29yZA'],
+      ["host=db password='s3cret' user=x", 's3cret'],
+      ['PGPASSWORD=s3cret', 's3cret'],
+      ['https://collector.example.com/v1/traces?token=s3cret&x=1', 's3cret'],
+      ['postgres://gateway:pa/ss@db.example.com:5432/trips', 'pa/ss'],
+    ] as const) {
+      expect(redactSecrets(text)).not.toContain(hidden);
+    }
+    expect(redactSecrets('postgres://gateway:pw@db:5432/x')).toBe('postgres://gateway:***@db:5432/x');
+  });
+
+  it('is linear in the length of a message', () => {
+    // The URL pattern rescanned a run of letters from every position: 80 kB took 1.5 s. Bounded now, so this
+    // completes at once; quadratic, it would take minutes and the test would time out.
+    const long = 'a.'.repeat(400_000);
+    expect(redactSecrets(long)).toBe(long);
   });
 
   it('leaves the words of ordinary messages alone', () => {
     for (const text of [
+      'refreshSyncedTable requires the admin token in an X-Admin-Token or Authorization: Bearer header',
       'no stream for this token: reserve one with PUT /graphql/stream',
       'password authentication failed for user "gateway"',
       'the cursor "abc" is not valid: expected a value from pageInfo.endCursor',
@@ -86,11 +108,11 @@ describe('a workspace token endpoint that answers without expires_in', () => {
 describe('OTLP endpoints with credentials in the URL', () => {
   it('are logged without them, and a malformed one is quoted without them', () => {
     expect(loggableEndpoint('https://collector:otlp-secret@otel.example.com:4318')).toBe(
-      'https://***:***@otel.example.com:4318',
+      'https://collector:***@otel.example.com:4318',
     );
     expect(() =>
       tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpcs://collector:otlp-secret@otel.example.com' }),
-    ).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT: "grpcs:\/\/\*\*\*:\*\*\*@otel\.example\.com" is not an http/);
+    ).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT: "grpcs:\/\/collector:\*\*\*@otel\.example\.com" is not an http/);
   });
 });
 

@@ -137,7 +137,8 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     return {
       ...common,
       source: 'DATABASE_URL',
-      host: decodeUrlPart(parsed.hostname, 'host'),
+      // An IPv6 literal keeps its brackets in URL.hostname ([::1]); a connection needs the address itself.
+      host: decodeUrlPart(parsed.hostname.replace(/^\[(.*)\]$/, '$1'), 'host'),
       port,
       database: decodeUrlPart(parsed.pathname.replace(/^\//, ''), 'database name') || 'postgres',
       user: decodeUrlPart(parsed.username, 'user') || 'postgres',
@@ -145,8 +146,8 @@ function parseDatabase(env: Env): DatabaseConfig | null {
       sslMode,
       sslRootCert:
         rootCertParam === null
-          ? readSslRootCert('PGSSLROOTCERT', read(env, 'PGSSLROOTCERT'))
-          : readSslRootCert('DATABASE_URL', rootCertParam),
+          ? readSslRootCert('PGSSLROOTCERT', read(env, 'PGSSLROOTCERT'), sslMode)
+          : readSslRootCert('DATABASE_URL', rootCertParam, sslMode),
     };
   }
   const host = read(env, 'PGHOST');
@@ -162,7 +163,7 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     user,
     password: read(env, 'PGPASSWORD'),
     sslMode: read(env, 'PGSSLMODE'),
-    sslRootCert: readSslRootCert('PGSSLROOTCERT', read(env, 'PGSSLROOTCERT')),
+    sslRootCert: readSslRootCert('PGSSLROOTCERT', read(env, 'PGSSLROOTCERT'), read(env, 'PGSSLMODE')),
   };
 }
 

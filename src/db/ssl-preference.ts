@@ -21,9 +21,8 @@ export interface SslSettling {
  * - **`sslrootcert=system`** means verify-full, as in libpq.
  * - **`prefer`** (libpq's default, and ours) means TLS whenever the server offers it. pg cannot fall back to the
  *   clear within one connection, so the server is asked once, with the protocol's own SSLRequest (before any
- *   login): offered, the gateway connects as with `require`; refused, in the clear. A server that cannot be asked
- *   gets `require`: dropping to the clear on one unanswered probe sent every later password in the clear, even
- *   to a server that offers TLS.
+ *   login): offered, the gateway connects as with `require`; refused or unanswered, in the clear (with a warning
+ *   when unanswered).
  */
 export async function settleSslMode(
   database: DatabaseConfig,
@@ -75,12 +74,16 @@ export async function resolvePreferredSsl(
   try {
     sslMode = (await offersTls(database.host, database.port, timeoutMs)) ? 'require' : 'disable';
   } catch (error) {
-    logger.warn('PGSSLMODE=prefer: could not ask the server whether it offers TLS; insisting on TLS', {
+    // In the clear, as libpq's prefer falls back: insisting on TLS here left a server without TLS that came up
+    // after the gateway (a compose file without health checks, a restarted database pod) unreachable for the
+    // life of the process. What insisting would protect against is an attacker who can drop the probe, and
+    // such an attacker can also answer an unverified TLS handshake: PGSSLMODE=verify-full is the protection.
+    logger.warn('PGSSLMODE=prefer: could not ask the server whether it offers TLS; connecting without it', {
       server: where,
       error: (error as Error).message,
-      fix: 'for a server that offers no TLS, set PGSSLMODE=disable (or sslmode=disable in DATABASE_URL)',
+      fix: 'set PGSSLMODE=require (or verify-full, which also checks the certificate) to insist on TLS',
     });
-    return { ...database, sslMode: 'require' };
+    return { ...database, sslMode: 'disable' };
   }
   logger.info(
     sslMode === 'require'

@@ -20,6 +20,8 @@ export interface TlsTarget {
  * asked (ssl-preference.ts, settleSslMode).
  */
 export function pgSslOption(target: TlsTarget): false | ConnectionOptions {
+  // libpq never negotiates TLS over a Unix socket, whatever the mode says; asking there fails every connection.
+  if (target.host.startsWith('/')) return false;
   const ca = typeof target.sslRootCert === 'object' ? { ca: target.sslRootCert.pem } : {};
   const chainOnly = { rejectUnauthorized: true, ...ca, checkServerIdentity: () => undefined };
   switch (target.sslMode) {
@@ -44,9 +46,17 @@ export function pgSslOption(target: TlsTarget): false | ConnectionOptions {
   }
 }
 
-/** Reads PGSSLROOTCERT (or `sslrootcert`), naming the variable at fault when the file cannot be used. */
-export function readSslRootCert(variable: string, value: string | undefined): SslRootCert | undefined {
-  if (value === undefined) return undefined;
+/**
+ * Reads PGSSLROOTCERT (or `sslrootcert`), naming the variable at fault when the file cannot be used. Not read at
+ * all for a mode without TLS (`disable`, `allow`): a shell's PGSSLROOTCERT then stopped `npm start` on the
+ * embedded database, which libpq would have ignored.
+ */
+export function readSslRootCert(
+  variable: string,
+  value: string | undefined,
+  sslMode: SslMode,
+): SslRootCert | undefined {
+  if (value === undefined || sslMode === 'disable' || sslMode === 'allow') return undefined;
   if (value === 'system') return 'system';
   let pem: string;
   try {
