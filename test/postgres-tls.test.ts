@@ -18,6 +18,7 @@ import { connectDedicatedClient } from '../src/db/dedicated-client.js';
 import { createPool } from '../src/db/pool.js';
 import { settleSslMode } from '../src/db/ssl-preference.js';
 import { isLakebaseHost, pgSslOption } from '../src/db/ssl.js';
+import { isDatabaseUnavailable } from '../src/db/sql-state.js';
 import { silentLogger } from '../src/logger.js';
 import { startFakeWorkspace, type FakeWorkspace } from './support/fake-workspace.js';
 import { startPgImpostor, type Impostor } from './support/pg-impostor.js';
@@ -197,6 +198,29 @@ describe('elsewhere, as libpq', () => {
   it('reads an IPv6 address in DATABASE_URL without its brackets', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@[::1]:5432/trips' }).database;
     expect(config?.host).toBe('::1');
+  });
+});
+
+describe('a TLS failure is the database out of reach (DATABASE_UNAVAILABLE), not an internal error', () => {
+  async function failureOf(config: DatabaseConfig): Promise<unknown> {
+    const pool = createPool({ ...config, poolMax: 1 }, { logger: silentLogger });
+    try {
+      return await pool.query('SELECT 1').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    } finally {
+      await pool.end().catch(() => undefined);
+    }
+  }
+
+  it('a certificate that fails verification, and a server that offers no TLS under require', async () => {
+    const refused = await failureOf(await settled(database(impostor, { PGSSLMODE: 'require' }), true));
+    expect(isDatabaseUnavailable(refused)).toBe(true);
+    impostor.sslAnswers.push('N');
+    const noTls = await failureOf(database(impostor, { PGSSLMODE: 'require' }));
+    expect((noTls as Error).message).toMatch(/does not support SSL/);
+    expect(isDatabaseUnavailable(noTls)).toBe(true);
   });
 });
 

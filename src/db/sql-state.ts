@@ -44,6 +44,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (state !== undefined) {
     return state.startsWith('08') || ['57P01', '57P02', '57P03', '28000', '28P01'].includes(state);
   }
-  // pg's own words when the socket closes under a query or a connection attempt times out.
-  return error instanceof Error && /^Connection terminated/.test(error.message);
+  // pg's own words when the socket closes under a query or a connection attempt times out, and when TLS cannot be
+  // had: a server that offers none under PGSSLMODE=require, or a certificate that fails verification (Node's
+  // certificate codes). Each is the database being out of reach, logged with its cause, not an internal error.
+  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return true;
+  return error instanceof Error && /^Connection terminated|does not support SSL/.test(error.message);
 }
