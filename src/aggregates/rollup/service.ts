@@ -269,6 +269,10 @@ export class RollupService {
   /** One poll: the change trigger in place, then the rollup brought up to date if the table moved. */
   async #maintain(): Promise<void> {
     await this.#ensureChangeTrigger();
+    // Decide on the state after any build in flight: read during one, "no rollup yet" sent this check into a
+    // second full build of its own after that one, whatever had changed meanwhile, without the stillness wait
+    // (seen as a test of that wait failing under load).
+    if (this.#building) await this.#building.catch(() => undefined);
     const { rows } = await sql<{
       current: string | null;
       base: string | null;
