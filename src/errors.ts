@@ -78,17 +78,27 @@ export function errorMessage(error: unknown): string {
  * error when the answer lacked `expires_in`, and that text went to every retry's log line and to the
  * unauthenticated /ready. Every message that reaches a log, /ready or a client passes through errorMessage.
  */
+/** Names whose value is a credential, in any casing, also as the end of a longer name (DATABRICKS_TOKEN). */
+const SECRET_NAMES = '(?:access_token|refresh_token|id_token|client_secret|secret|(?:pg)?password|token|api[_-]?key)';
+
 const SECRET_PATTERNS: [RegExp, string][] = [
   // JSON fields of token answers and credentials.
   [/("(?:access_token|refresh_token|id_token|client_secret|password|token)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, '$1"***"'],
-  // Form, query and libpq-style encodings of the same (client_secret=…, ?token=…, password='…', PGPASSWORD=…).
-  [/\b((?:access_token|refresh_token|id_token|client_secret|(?:pg)?password|token)\s*=\s*)(?:'[^']*'|[^&\s"']+)/gi, '$1***'],
-  // Authorization schemes: only what looks like a credential (8+ characters of its alphabet), so that prose such
-  // as "an Authorization: Bearer header" stays readable.
-  [/\b((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/-]{8,}=*/gi, '$1***'],
-  // A URL's password (https://user:password@host), the user kept: it is what an operator checks first. The
-  // scheme is bounded so that a long run of letters is not rescanned from every position.
-  [/\b([a-z][a-z0-9+.-]{0,30}:\/\/[^\s/@:]{0,256}:)[^\s@]*@/gi, '$1***@'],
+  // name=value (forms, query strings, environment dumps), and libpq's name = 'value'. An unquoted value
+  // separated by spaces is prose or SQL ("WHERE token = $1"), not a credential.
+  [new RegExp(`(?<![A-Za-z])(${SECRET_NAMES}=)[^&\\s"',;]{1,4096}`, 'gi'), '$1***'],
+  [new RegExp(`(?<![A-Za-z])(${SECRET_NAMES}\\s*=\\s*)'[^']{0,4096}'`, 'gi'), "$1'***'"],
+  [/(?<![A-Za-z])(x-api-key:\s*)\S{1,4096}/gi, '$1***'],
+  // Authorization schemes (also %20-encoded, as in OTEL_EXPORTER_OTLP_HEADERS): only what looks like a
+  // credential (a digit or one of . _ ~ + / = -, or 16 characters), so that prose such as "Bearer authentication
+  // failed" or "an Authorization: Bearer header" stays readable.
+  [
+    /\b((?:Bearer|Basic)(?:\s+|%20))(?=[A-Za-z0-9._~+/-]{16}|[A-Za-z]{0,64}[0-9._~+/=-])[A-Za-z0-9._~+/-]{8,4096}=*/gi,
+    '$1***',
+  ],
+  // A URL's password (https://user:password@host), the user kept: it is what an operator checks first. User and
+  // password as RFC 3986 has them (no / ? # @), every part bounded so that no input is rescanned at length.
+  [/\b([a-z][a-z0-9+.-]{0,30}:\/\/[^\s/?#@:]{0,256}:)[^\s/?#@]{0,256}@/gi, '$1***@'],
 ];
 
 export function redactSecrets(text: string): string {

@@ -861,4 +861,33 @@ describe('OpenTelemetry settings', () => {
       await new Promise((resolve) => receiver.close(resolve));
     }
   });
+
+  it('says it once too when the collector refuses every other batch (a size limit, say)', async () => {
+    let served = 0;
+    const receiver = createServer((request, response) => {
+      request.resume();
+      served += 1;
+      request.on('end', () => response.writeHead(served % 2 === 0 ? 400 : 200).end('{}'));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as { port: number };
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('info', {}, (_level, line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    const gw = await startLiveGateway('edge_otel_flapping', {}, { otelEnv: process.env, logger });
+    try {
+      for (let i = 0; i < 8; i += 1) {
+        await post(gw.origin, { query: 'query Traced { trips(first: 1) { totalCount } }' });
+        await gw.app.tracing!.flush().catch(() => undefined);
+      }
+      expect(served).toBeGreaterThanOrEqual(4);
+      // One warning, and no "exported again" between refusals: those alternated, a line per batch.
+      const said = lines.filter((line) => String(line.msg).startsWith('tracing: spans'));
+      expect(said.map((line) => line.msg)).toEqual(['tracing: spans could not be exported; they are dropped']);
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      await gw.close();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
 });

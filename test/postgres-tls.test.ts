@@ -173,13 +173,47 @@ describe('elsewhere, as libpq', () => {
     expect(passwordsGot(impostor)).toEqual([]);
   });
 
-  it('names the variable when the root certificate cannot be used', () => {
-    expect(() => database(impostor, { PGSSLROOTCERT: '/nonexistent/root.crt' })).toThrow(
+  it('names the variable when verification needs a root certificate that cannot be used', () => {
+    expect(() => database(impostor, { PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/nonexistent/root.crt' })).toThrow(
       /^PGSSLROOTCERT: cannot read the CA certificate file \/nonexistent\/root\.crt/,
     );
-    expect(() => database(impostor, { PGSSLROOTCERT: path.join(root, 'package.json') })).toThrow(
+    expect(() => database(impostor, { PGSSLMODE: 'require', PGSSLROOTCERT: path.join(root, 'package.json') })).toThrow(
       /^PGSSLROOTCERT: .*package\.json holds no PEM certificate/,
     );
+    // As libpq: under require and prefer a missing file is no file.
+    expect(database(impostor, { PGSSLMODE: 'require', PGSSLROOTCERT: '/nonexistent/root.crt' }).sslRootCert).toBe(
+      undefined,
+    );
+  });
+
+  it('prefer with an unanswered startup probe asks again before each connection until the server answers', async () => {
+    // The database still starting when the gateway starts: the probe gets no answer. The server then offers TLS.
+    elsewhere.sslAnswers.push('silent');
+    const config = await settleSslMode(database(elsewhere), { lakebaseCredentials: false }, silentLogger, 300);
+    expect(config.sslMode).toBe('prefer');
+    expect(await connect(config)).toMatch(/password authentication failed/);
+    // Encrypted, as the server offers TLS: settled in the clear, every password went unencrypted.
+    expect(passwordsGot(elsewhere)).toEqual([{ kind: 'password', tls: true, user: 'gateway', value: PASSWORD }]);
+    // Asked once more (the connection's probe), then its own SSLRequest: and never again after an answer.
+    const probes = () => elsewhere.captured.filter((entry) => entry.kind === 'probe').length;
+    const before = probes();
+    await connect(config);
+    expect(probes() - before).toBe(1);
+  });
+
+  it('prefer settles per connection to the clear for a server without TLS that came up late', async () => {
+    const { createTestDatabase } = await import('./support/database.js');
+    const db = await createTestDatabase('tls_prefer_late');
+    try {
+      const url = new URL(db.url);
+      url.search = '';
+      const config = loadConfig({ DATABASE_URL: url.href }).database!;
+      expect(config.sslMode).toBe('prefer');
+      // As if the startup probe had got no answer: the mode is still prefer when the pool connects.
+      expect(await connect(config)).toBe('connected');
+    } finally {
+      await db.drop();
+    }
   });
 
   it('ignores PGSSLROOTCERT for a mode without TLS, as libpq does', () => {

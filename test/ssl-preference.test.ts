@@ -1,6 +1,7 @@
 /**
  * PGSSLMODE=prefer, settled at startup by asking the server with the protocol's SSLRequest: TLS when it is
- * offered (it used to mean "in the clear" always, as pg reads it), in the clear when it is not or cannot be asked.
+ * offered (it used to mean "in the clear" always, as pg reads it), in the clear when it is not, and asked again
+ * by each new connection when it cannot be asked.
  * Lakebase's raising of require/prefer to verify-full is in test/postgres-tls.test.ts.
  */
 import net from 'node:net';
@@ -67,19 +68,18 @@ describe('PGSSLMODE=prefer', () => {
     expect(lines.at(-1)?.message).toMatch(/offers no TLS/);
   });
 
-  it('leaves an explicit mode alone, and stays in the clear with a warning when the server cannot be asked', async () => {
+  it('leaves an explicit mode alone, and leaves prefer unsettled, with a warning, when the server cannot be asked', async () => {
     expect((await settle(databaseAt(`${db.url.replace(/\?.*$/, '')}?sslmode=disable`), logger)).sslMode).toBe(
       'disable',
     );
-    // As libpq's prefer falls back. Insisting on TLS (tried on 2026-12-06) left a server without TLS that came up
-    // after the gateway unreachable for the life of the process.
+    // Each new connection then asks again until the server answers (test/postgres-tls.test.ts). Settling here
+    // was wrong either way for the life of the process: in the clear, a server requiring TLS refused every login;
+    // insisting on TLS, a server without it was never reached.
     const unreachable = await settle(databaseAt('postgres://u:p@127.0.0.1:1/d'), logger);
-    expect(unreachable.sslMode).toBe('disable');
+    expect(unreachable.sslMode).toBe('prefer');
     expect(lines.at(-1)).toEqual({
       level: 'warn',
-      message: expect.stringMatching(
-        /could not ask the server whether it offers TLS; connecting without it/,
-      ) as unknown,
+      message: expect.stringMatching(/could not ask the server whether it offers TLS; each connection asks/) as unknown,
     });
   });
 
@@ -95,7 +95,7 @@ describe('PGSSLMODE=prefer', () => {
         logger,
         120_000,
       );
-      expect(settled.sslMode).toBe('disable');
+      expect(settled.sslMode).toBe('prefer');
       expect(lines.at(-1)?.message).toMatch(/could not ask the server/);
     } finally {
       await new Promise((resolve) => closing.close(resolve));

@@ -124,7 +124,7 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     } catch {
       throw new ConfigError(
         'DATABASE_URL',
-        'is not a valid URL (expected postgres://user:password@host:port/database)',
+        'is not a valid URL (expected one such as postgres://gateway@db.example.com:5432/trips, the password after the user or in PGPASSWORD)',
       );
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
+import type { Logger } from '../logger.js';
 import { connectionSettings, type PasswordSource } from './pool.js';
+import { clientClassFor } from './preferred-tls.js';
 
 /**
  * A connection of its own, outside the pool, with the pool's settings (same
@@ -15,11 +17,13 @@ export async function connectDedicatedClient(
     applicationName: string;
     /** Another host (and port) than the pool's, e.g. an endpoint's direct host for LISTEN. */
     host?: { host: string; port: number | undefined } | null;
+    /** Says when an unsettled PGSSLMODE=prefer is settled by this connection (db/preferred-tls.ts). */
+    logger?: Pick<Logger, 'info'>;
   },
 ): Promise<pg.Client> {
-  const Client = options.Client ?? pg.Client;
   // Another host is another server name: its certificate is checked against it, not against PGHOST's.
   const target = options.host ? { ...config, host: options.host.host, port: options.host.port ?? config.port } : config;
+  const Client = clientClassFor(target, options.logger ?? { info: () => {} }, options.Client ?? pg.Client);
   const client = new Client({
     ...connectionSettings(target, options.password),
     connectionTimeoutMillis: 10_000,

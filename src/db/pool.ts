@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import type { Logger } from '../logger.js';
+import { clientClassFor } from './preferred-tls.js';
 import { pgSslOption } from './ssl.js';
 import { gatewayTypeParsers } from './timestamptz-parser.js';
 
@@ -42,7 +43,7 @@ export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Poo
     statement_timeout: config.statementTimeoutMs || undefined,
     application_name: options.applicationName ?? 'lakebase-graphql',
     ...(options.typeParsers === 'pg' ? {} : { types: gatewayTypeParsers }),
-    ...(options.Client === undefined ? {} : { Client: options.Client }),
+    Client: clientClassFor(config, options.logger, options.Client),
   });
   // An idle connection that dies (database restart, network blip, token-expired
   // disconnect) emits 'error' on the pool; unhandled, that would kill the process.

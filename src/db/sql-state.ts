@@ -47,6 +47,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // pg's own words when the socket closes under a query or a connection attempt times out, and when TLS cannot be
   // had: a server that offers none under PGSSLMODE=require, or a certificate that fails verification (Node's
   // certificate codes). Each is the database being out of reach, logged with its cause, not an internal error.
-  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return true;
+  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|^ERR_TLS|^ERR_SSL_|^EPROTO$/.test(code))
+    return true;
   return error instanceof Error && /^Connection terminated|does not support SSL/.test(error.message);
 }

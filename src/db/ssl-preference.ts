@@ -21,8 +21,8 @@ export interface SslSettling {
  * - **`sslrootcert=system`** means verify-full, as in libpq.
  * - **`prefer`** (libpq's default, and ours) means TLS whenever the server offers it. pg cannot fall back to the
  *   clear within one connection, so the server is asked once, with the protocol's own SSLRequest (before any
- *   login): offered, the gateway connects as with `require`; refused or unanswered, in the clear (with a warning
- *   when unanswered).
+ *   login): offered, the gateway connects as with `require`; refused, in the clear; unanswered, each new
+ *   connection asks again until the server answers (db/preferred-tls.ts).
  */
 export async function settleSslMode(
   database: DatabaseConfig,
@@ -74,16 +74,18 @@ export async function resolvePreferredSsl(
   try {
     sslMode = (await offersTls(database.host, database.port, timeoutMs)) ? 'require' : 'disable';
   } catch (error) {
-    // In the clear, as libpq's prefer falls back: insisting on TLS here left a server without TLS that came up
-    // after the gateway (a compose file without health checks, a restarted database pod) unreachable for the
-    // life of the process. What insisting would protect against is an attacker who can drop the probe, and
-    // such an attacker can also answer an unverified TLS handshake: PGSSLMODE=verify-full is the protection.
-    logger.warn('PGSSLMODE=prefer: could not ask the server whether it offers TLS; connecting without it', {
-      server: where,
-      error: (error as Error).message,
-      fix: 'set PGSSLMODE=require (or verify-full, which also checks the certificate) to insist on TLS',
-    });
-    return { ...database, sslMode: 'disable' };
+    // Left unsettled: each new connection asks again until the server answers (db/preferred-tls.ts). Settled
+    // here either way it was wrong for the life of the process: in the clear, a server that requires TLS refused
+    // every login; insisting on TLS, a server without it (a compose file without health checks, a restarted
+    // database pod) was never reached.
+    logger.warn(
+      'PGSSLMODE=prefer: could not ask the server whether it offers TLS; each connection asks until it answers',
+      {
+        server: where,
+        error: (error as Error).message,
+      },
+    );
+    return database;
   }
   logger.info(
     sslMode === 'require'
@@ -110,9 +112,9 @@ export function offersTls(host: string, port: number, timeoutMs: number): Promis
     const fail = (error: Error) => settle(() => reject(error));
     // A timer of its own: the socket's idle timeout ends when the socket does, and a server that closed the
     // connection without answering left this promise pending for ever (startup hung).
-    const deadline = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const deadline = setTimeout(() => fail(coded(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT')), timeoutMs);
     socket.once('error', fail);
-    socket.once('close', () => fail(new Error('the server closed the connection without answering')));
+    socket.once('close', () => fail(coded('the server closed the connection without answering', 'ECONNRESET')));
     socket.once('connect', () => socket.write(SSL_REQUEST));
     socket.once('data', (answer) => {
       const byte = String.fromCharCode(answer[0] ?? 0);
@@ -120,4 +122,9 @@ export function offersTls(host: string, port: number, timeoutMs: number): Promis
       else fail(new Error(`unexpected answer to SSLRequest: ${JSON.stringify(byte)}`));
     });
   });
+}
+
+/** A probe's failure with a network code, so that a connection it fails reads as the database out of reach. */
+function coded(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
 }

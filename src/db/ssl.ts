@@ -47,9 +47,9 @@ export function pgSslOption(target: TlsTarget): false | ConnectionOptions {
 }
 
 /**
- * Reads PGSSLROOTCERT (or `sslrootcert`), naming the variable at fault when the file cannot be used. Not read at
- * all for a mode without TLS (`disable`, `allow`): a shell's PGSSLROOTCERT then stopped `npm start` on the
- * embedded database, which libpq would have ignored.
+ * Reads PGSSLROOTCERT (or `sslrootcert`), naming the variable at fault when verify-ca or verify-full needs a
+ * file that cannot be read. Not read at all for a mode without TLS (`disable`, `allow`), and a missing file is
+ * no file under require and prefer, as in libpq: a shell's stale PGSSLROOTCERT stopped `npm start`.
  */
 export function readSslRootCert(
   variable: string,
@@ -62,6 +62,9 @@ export function readSslRootCert(
   try {
     pem = readFileSync(value, 'utf8');
   } catch (error) {
+    // As libpq: a missing root certificate only matters where verification is asked for. Under require and
+    // prefer the file is used when it exists.
+    if (sslMode === 'require' || sslMode === 'prefer') return undefined;
     throw new ConfigError(variable, `cannot read the CA certificate file ${value}: ${(error as Error).message}`);
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {

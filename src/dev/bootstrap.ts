@@ -38,7 +38,9 @@ export async function startDevEnvironment(
   const policy: SchedulingPolicy = read(env, 'LOCAL_SYNC_POLICY');
   const intervalMs = read(env, 'LOCAL_SYNC_INTERVAL_MS');
   const retentionMs = changeRetentionMs(env);
-  loadConfig({ ...env, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  // PGSSLMODE is checked too, though the embedded cluster is reached without TLS whatever it says; a stale
+  // PGSSLROOTCERT (meant for another server) is left out.
+  loadConfig({ ...env, PGSSLROOTCERT: undefined, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` });
   // Unused without PGHOST, but a value that does not read is still a mistake to name.
   if (env.PGPORT !== undefined) read(env, 'PGPORT');
   logger.warn(
@@ -77,7 +79,9 @@ async function startPipeline(
   },
 ): Promise<DevEnvironment> {
   const { env, dataDir, policy } = settings;
-  const loaded = loadConfig({ ...env, DATABASE_URL: embedded.connectionString });
+  // The embedded cluster has no TLS: a shell's PGSSLMODE or PGSSLROOTCERT (meant for another server) must not
+  // apply to it (a stale PGSSLROOTCERT stopped `npm start`).
+  const loaded = loadConfig({ ...env, DATABASE_URL: withoutTls(embedded.connectionString) });
   if (!loaded.database) throw new Error('embedded database configuration missing');
   const database: DatabaseConfig = { ...loaded.database, source: 'embedded' };
 
@@ -143,4 +147,10 @@ async function startPipeline(
 function changeRetentionMs(env: NodeJS.ProcessEnv): number | null {
   const hours = read(env, 'LOCAL_SYNC_CHANGE_RETENTION_HOURS');
   return hours === 0 ? null : hours * 3_600_000;
+}
+
+function withoutTls(connectionString: string): string {
+  const url = new URL(connectionString);
+  url.searchParams.set('sslmode', 'disable');
+  return url.href;
 }

@@ -115,13 +115,18 @@ const EXPORT_WARNING_MS = 60_000;
  * span, and nothing said so.
  */
 function reportingFailures(inner: SpanExporter, warning: RepeatedWarning, endpoint: string): SpanExporter {
+  let lastFailureAt = 0;
   return {
     export(spans, done) {
       inner.export(spans, (result) => {
         // ExportResultCode.SUCCESS is 0 (@opentelemetry/core, not a direct dependency).
         if (result.code === 0) {
-          warning.clear('tracing: spans are exported again', { endpoint });
+          // Only after a quiet interval: a collector that refuses some batches (429, 413) and takes others made
+          // the warning and this line alternate, a line per batch.
+          if (Date.now() - lastFailureAt >= EXPORT_WARNING_MS)
+            warning.clear('tracing: spans are exported again', { endpoint });
         } else {
+          lastFailureAt = Date.now();
           warning.warn({ endpoint, spans: spans.length, error: result.error ? errorMessage(result.error) : 'failed' });
         }
         done(result);
