@@ -8,6 +8,8 @@
 import net from 'node:net';
 import { endTogether, listenOnLoopback } from './loopback-server.js';
 
+const SSL_REQUEST = 80877103;
+
 export interface NotificationDroppingProxy {
   port: number;
   dropped: number;
@@ -22,7 +24,18 @@ export async function startNotificationDroppingProxy(target: {
   const server = await listenOnLoopback((client, sockets) => {
     const upstream = net.connect(target.port, target.host);
     sockets.add(client).add(upstream);
-    client.pipe(upstream);
+    // A client's SSLRequest (PGSSLMODE=prefer asks before it logs in) is answered here, 'N' as a server without
+    // TLS answers: its one-byte answer is no typed message, and the filter below would hold it back for ever.
+    client.once('data', (first: Buffer) => {
+      if (first.length >= 8 && first.readInt32BE(0) === 8 && first.readInt32BE(4) === SSL_REQUEST) {
+        client.write('N');
+        const rest = first.subarray(8);
+        if (rest.length > 0) upstream.write(rest);
+      } else {
+        upstream.write(first);
+      }
+      client.pipe(upstream);
+    });
     // Server messages: 1 type byte + int32 length (including itself) + body.
     let buffer = Buffer.alloc(0);
     upstream.on('data', (chunk: Buffer) => {
