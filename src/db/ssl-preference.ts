@@ -12,7 +12,7 @@ export interface SslSettling {
 }
 
 /**
- * The sslmode every connection of this process uses, settled once at startup.
+ * The sslmode the connections of this process use, settled at startup where the server can say.
  *
  * - **Lakebase** (its host name, or a password that is a Lakebase OAuth token): `require` and `prefer` become
  *   verify-full. Databricks Apps sets PGSSLMODE=require, which in libpq's sense encrypts but accepts any
