@@ -36,15 +36,22 @@ export interface PasswordChoiceOptions {
 }
 
 /**
- * Whether the password will be a Lakebase OAuth token, from the configuration alone: exactly when
- * choosePasswordSource answers 'oauth' (or refuses the configuration). main.ts settles the TLS mode on it before
- * the password source exists.
+ * The Lakebase target whose OAuth tokens are the password, from the configuration alone; null for a static
+ * password or none. An explicit endpoint or instance counts without a workspace (choosePasswordSource then
+ * refuses the configuration); a synced table only names one through a workspace.
  */
-export function passwordIsLakebaseToken(database: DatabaseConfig, databricks: DatabricksConfig): boolean {
-  if (database.password !== undefined) return false;
+function oauthTarget(
+  database: DatabaseConfig,
+  databricks: DatabricksConfig,
+): NonNullable<DatabricksConfig['lakebase']> | null {
   const target = databricks.lakebase;
-  if (target === null) return false;
-  return databricks.workspaceConfigured || target.kind !== 'synced-table';
+  if (database.password !== undefined || target === null) return null;
+  return databricks.workspaceConfigured || target.kind !== 'synced-table' ? target : null;
+}
+
+/** Whether the password will be a Lakebase OAuth token: main.ts settles the TLS mode on it before the source exists. */
+export function passwordIsLakebaseToken(database: DatabaseConfig, databricks: DatabricksConfig): boolean {
+  return oauthTarget(database, databricks) !== null;
 }
 
 export function choosePasswordSource(
@@ -53,9 +60,8 @@ export function choosePasswordSource(
   options: PasswordChoiceOptions = {},
 ): PasswordChoice {
   if (database.password !== undefined) return { kind: 'static', password: database.password };
-  const target = databricks.lakebase;
-  const explicitTarget = target !== null && target.kind !== 'synced-table';
-  if (target === null || (!databricks.workspaceConfigured && !explicitTarget)) {
+  const target = oauthTarget(database, databricks);
+  if (target === null) {
     if (databricks.workspaceConfigured && database.source === 'PG*') {
       // On Databricks Apps this is the usual forgotten setting; without it the
       // login would fail later with a bare "password authentication failed".
