@@ -9,7 +9,8 @@ import pg from 'pg';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { read } from '../config/variables.js';
 import { qualified } from '../db/sql-identifiers.js';
-import { pgSslOption } from '../db/ssl.js';
+import { connectionSettings } from '../db/pool.js';
+import { clientClassFor } from '../db/preferred-tls.js';
 import { settleSslMode } from '../db/ssl-preference.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { runningServerOf, stopServer } from './orphaned-postgres.js';
@@ -65,13 +66,11 @@ export async function openDevDatabase(env: Env = process.env, options: OpenOptio
       },
     );
     const target = { schema: db.schema, table: db.table };
+    // The gateway's own settings and Client: a `prefer` the server could not be asked about yet asks again per
+    // connection (db/preferred-tls.ts) instead of meaning the clear.
     const pool = new pg.Pool({
-      host: db.host,
-      port: db.port,
-      database: db.database,
-      user: db.user,
-      password: db.password,
-      ssl: pgSslOption(db),
+      ...connectionSettings(db, undefined),
+      Client: clientClassFor(db, { info: (message) => log(message) }),
       max,
       application_name: 'lakebase-dev-cli',
     });
