@@ -134,10 +134,25 @@ function statementFields(document: DocumentNode, operationName: string | null | 
   return count(operation.selectionSet, true, new Set()) + nested.size;
 }
 
+/**
+ * statementFields depends on the document alone, and the parse cache hands every request of one document the same
+ * object: walked once per document (and operation), not on every request (it prints each zone field's arguments).
+ */
+const statementsByDocument = new WeakMap<DocumentNode, Map<string, number>>();
+
+function statementFieldsOf(document: DocumentNode, operationName: string | null | undefined): number {
+  let byOperation = statementsByDocument.get(document);
+  if (!byOperation) statementsByDocument.set(document, (byOperation = new Map()));
+  const key = operationName ?? '';
+  let statements = byOperation.get(key);
+  if (statements === undefined) byOperation.set(key, (statements = statementFields(document, operationName)));
+  return statements;
+}
+
 export function useQueryCost(options: CostOptions): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const statements = statementFields(args.document, args.operationName);
+      const statements = statementFieldsOf(args.document, args.operationName);
       if (statements > MAX_STATEMENT_FIELDS) {
         setResultAndStopExecution({
           errors: [
