@@ -832,62 +832,53 @@ describe('OpenTelemetry settings', () => {
     }
   });
 
-  it('says when spans cannot be exported, once, without the credentials in the endpoint', async () => {
-    // A collector that refuses every export: the exporter dropped the spans and nothing said so.
-    const receiver = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => response.writeHead(401, { 'content-type': 'application/json' }).end('{}'));
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const { port } = receiver.address() as { port: number };
-    const endpoint = `http://collector:otlp-secret@127.0.0.1:${port}`;
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
-    const lines: Record<string, unknown>[] = [];
-    const logger = createLogger('info', {}, (_level, line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-    const gw = await startLiveGateway('edge_otel_refused', {}, { otelEnv: process.env, logger });
-    try {
-      for (let i = 0; i < 3; i += 1) {
-        await post(gw.origin, { query: 'query Traced { trips(first: 1) { totalCount } }' });
-        // The flush itself rejects with the export's error; what matters is what the log said.
-        await gw.app.tracing!.flush().catch(() => undefined);
-      }
-      const warnings = lines.filter((line) => line.msg === 'tracing: spans could not be exported; they are dropped');
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatchObject({ level: 'warn', endpoint: `http://collector:***@127.0.0.1:${port}` });
-      expect(JSON.stringify(lines)).not.toContain('otlp-secret');
-    } finally {
-      delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-      await gw.close();
-      await new Promise((resolve) => receiver.close(resolve));
-    }
-  });
-
-  it('says it once too when the collector refuses every other batch (a size limit, say)', async () => {
+  /**
+   * A collector answering each export with `status(n)` (n counting from 1), a gateway tracing to it (with
+   * `userinfo@` in the endpoint when given), and `requests` traced queries each followed by a flush. Returns the
+   * gateway's log lines, the collector's port and how many exports it served.
+   */
+  async function traceThroughCollector(label: string, status: (n: number) => number, requests: number, userinfo = '') {
     let served = 0;
     const receiver = createServer((request, response) => {
       request.resume();
       served += 1;
-      request.on('end', () => response.writeHead(served % 2 === 0 ? 400 : 200).end('{}'));
+      const code = status(served);
+      request.on('end', () => response.writeHead(code, { 'content-type': 'application/json' }).end('{}'));
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const { port } = receiver.address() as { port: number };
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://${userinfo}127.0.0.1:${port}`;
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger('info', {}, (_level, line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-    const gw = await startLiveGateway('edge_otel_flapping', {}, { otelEnv: process.env, logger });
+    const gw = await startLiveGateway(label, {}, { otelEnv: process.env, logger });
     try {
-      for (let i = 0; i < 8; i += 1) {
+      for (let i = 0; i < requests; i += 1) {
         await post(gw.origin, { query: 'query Traced { trips(first: 1) { totalCount } }' });
+        // The flush itself rejects with a refused export's error; what matters is what the log said.
         await gw.app.tracing!.flush().catch(() => undefined);
       }
-      expect(served).toBeGreaterThanOrEqual(4);
-      // One warning, and no "exported again" between refusals: those alternated, a line per batch.
-      const said = lines.filter((line) => String(line.msg).startsWith('tracing: spans'));
-      expect(said.map((line) => line.msg)).toEqual(['tracing: spans could not be exported; they are dropped']);
+      return { lines, port, served };
     } finally {
       delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
       await gw.close();
       await new Promise((resolve) => receiver.close(resolve));
     }
+  }
+
+  it('says when spans cannot be exported, once, without the credentials in the endpoint', async () => {
+    // A collector that refuses every export: the exporter dropped the spans and nothing said so.
+    const { lines, port } = await traceThroughCollector('edge_otel_refused', () => 401, 3, 'collector:otlp-secret@');
+    const warnings = lines.filter((line) => line.msg === 'tracing: spans could not be exported; they are dropped');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 'warn', endpoint: `http://collector:***@127.0.0.1:${port}` });
+    expect(JSON.stringify(lines)).not.toContain('otlp-secret');
+  });
+
+  it('says it once too when the collector refuses every other batch (a size limit, say)', async () => {
+    const { lines, served } = await traceThroughCollector('edge_otel_flapping', (n) => (n % 2 === 0 ? 400 : 200), 8);
+    expect(served).toBeGreaterThanOrEqual(4);
+    // One warning, and no "exported again" between refusals: those alternated, a line per batch.
+    const said = lines.filter((line) => String(line.msg).startsWith('tracing: spans'));
+    expect(said.map((line) => line.msg)).toEqual(['tracing: spans could not be exported; they are dropped']);
   });
 });
