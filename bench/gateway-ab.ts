@@ -124,11 +124,13 @@ try {
   const config = loadConfig(env);
   if (!config.database) throw new Error('no database in the benchmark configuration');
   const statements = await recordLatestStatements(database.pool, config);
-  const pool = createPool(config.database, {
-    logger: silentLogger,
-    applicationName: 'bench-baseline',
-    typeParsers: 'pg',
-  });
+  const pool = createPool(
+    { ...config.database, applicationName: 'bench-baseline' },
+    {
+      logger: silentLogger,
+      typeParsers: 'pg',
+    },
+  );
   closers.push(() => pool.end());
   targets.push({
     name: 'baseline',

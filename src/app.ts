@@ -139,7 +139,7 @@ export function createApp({
         connectDedicatedClient(config.database, {
           password,
           Client: pgClient,
-          applicationName: 'lakebase-graphql response cache',
+          applicationName: `${config.database.applicationName} response cache`,
         }),
       maxConnectionLifetimeMs: config.database.maxLifetimeSeconds * 1000,
     });

@@ -64,6 +64,27 @@ describe('configuration from the environment', () => {
     expect(config.port).toBe(7000);
   });
 
+  it("names the connections as libpq does: DATABASE_URL's application_name, else PGAPPNAME", () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/d' }).database?.applicationName).toBe('lakebase-graphql');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/d', PGAPPNAME: 'trips blue' }).database?.applicationName).toBe(
+      'trips blue',
+    );
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://u@h/d?application_name=trips%20green', PGAPPNAME: 'trips blue' }).database
+        ?.applicationName,
+    ).toBe('trips green');
+    expect(loadConfig({ PGHOST: 'h', PGUSER: 'u', PGAPPNAME: 'trips blue' }).database?.applicationName).toBe(
+      'trips blue',
+    );
+    // Postgres would show these as something else (non-ASCII as ?, cut at 63 bytes with the gateway's suffixes).
+    expect(errorOf({ PGHOST: 'h', PGUSER: 'u', PGAPPNAME: 'trajets-\u00e9t\u00e9' }).message).toMatch(
+      /^PGAPPNAME: .*printable ASCII/,
+    );
+    expect(errorOf({ DATABASE_URL: `postgres://u@h/d?application_name=${'x'.repeat(49)}` }).message).toBe(
+      'DATABASE_URL: application_name is 49 characters long, at most 48 are allowed',
+    );
+  });
+
   it('names the variable at fault', () => {
     expect(errorOf({ PORT: 'eighty' }).variable).toBe('PORT');
     expect(errorOf({ DATABRICKS_APP_PORT: '70000' }).message).toMatch(

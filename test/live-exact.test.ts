@@ -1,6 +1,8 @@
 import type { Logger } from '../src/logger.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { namingHorizonHolders } from './support/database.js';
+import { createPrivateTestDatabase } from './support/private-cluster.js';
 import {
   applyChanges,
   ChangeStream,
@@ -216,10 +218,14 @@ describe('the change record', () => {
   });
 
   it('expires cursors older than its retention with CURSOR_EXPIRED and how to recover', async () => {
-    const gw = await startLiveGateway('live_exact_retention', {
-      LIVE_POLL_INTERVAL_MS: '50',
-      LIVE_CHANGE_RETENTION_SECONDS: '1',
-    });
+    // A cluster of its own: the pruner deletes only below the cluster's xmin horizon, which another test file's
+    // open write transaction on the shared cluster can hold back as long as it likes.
+    const database = await createPrivateTestDatabase('live_exact_retention');
+    const gw = await startLiveGateway(
+      'live_exact_retention',
+      { LIVE_POLL_INTERVAL_MS: '50', LIVE_CHANGE_RETENTION_SECONDS: '1' },
+      { database },
+    );
     try {
       const first = new TripStream(gw.client('distinct'));
       await first.started();
@@ -227,20 +233,25 @@ describe('the change record', () => {
       first.close();
       await insertTrips(gw.database.pool, [1, 2]);
       // The pruner runs every second; once it has dropped changes past the old cursor, it expires.
-      let stream: TripStream | undefined;
-      for (let attempt = 0; attempt < 100; attempt += 1) {
-        stream = new TripStream(gw.client('distinct'), { after: old });
-        await stream.until(() => stream!.batches.length > 0 || stream!.errors.length > 0, 'an answer');
-        if (stream.errors.length > 0) break;
-        stream.close();
-        await sleep(200);
-      }
-      expect(stream!.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
-      expect(stream!.errors[0]?.message).toContain('streamCursor');
+      const expired = async (): Promise<TripStream> => {
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const stream = new TripStream(gw.client('distinct'), { after: old });
+          await stream.until(() => stream.batches.length > 0 || stream.errors.length > 0, 'an answer');
+          if (stream.errors.length > 0) return stream;
+          stream.close();
+          if (Date.now() > deadline) throw new Error('the old cursor was still served after 90 s');
+          await sleep(200);
+        }
+      };
+      const stream = await namingHorizonHolders(gw.database.pool, expired());
+      expect(stream.errors[0]?.extensions?.code).toBe('CURSOR_EXPIRED');
+      expect(stream.errors[0]?.message).toContain('streamCursor');
     } finally {
       await gw.close();
+      await database.drop();
     }
-  });
+  }, 150_000);
 
   it('is reported on /health, and switched off the gateway falls back to the key high-water mark and says why', async () => {
     const exact = await startLiveGateway('live_exact_health', {});

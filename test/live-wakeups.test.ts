@@ -83,6 +83,22 @@ describe('the live feed wakes up', () => {
     stream.close();
   });
 
+  it('on a LISTEN connection named after PGAPPNAME, beside the pool named so too', async () => {
+    gw = await startLiveGateway('live_appname', { ...NO_POLL, PGAPPNAME: 'trips blue' });
+    await until(() => gw!.app.live.listener!.listening, 'LISTEN');
+    const stream = new TripStream(gw.client('single'));
+    await stream.started();
+    const { rows } = await gw.database.pool.query<{ name: string }>(
+      `SELECT DISTINCT application_name AS name FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name LIKE 'trips blue%' ORDER BY 1`,
+    );
+    expect(rows.map((row) => row.name)).toEqual(['trips blue', 'trips blue-listen']);
+    await insertTrips(gw.database.pool, [10]);
+    await gw.database.pool.query(`NOTIFY lakebase_graphql_sync`);
+    await stream.untilRows(1);
+    stream.close();
+  });
+
   it('when the lead calls wake() on a sync status change, with LISTEN turned off', async () => {
     gw = await startLiveGateway('live_wake', { ...NO_POLL, LIVE_NOTIFY_CHANNEL: 'off' });
     expect(gw.app.live.listener).toBeUndefined();

@@ -21,12 +21,14 @@ if (!config.database) throw new Error('baseline-server: set DATABASE_URL (the be
 const routesJson = process.env.BASELINE_ROUTES;
 if (!routesJson) throw new Error('baseline-server: set BASELINE_ROUTES (path → statements, JSON)');
 const routes = new Map(Object.entries(JSON.parse(routesJson) as Record<string, RecordedStatement[]>));
-const pool = createPool(config.database, {
-  logger: createLogger(config.logLevel),
-  applicationName: 'bench-baseline',
-  // Plain pg's type parsers: the baseline is the statement as a user of `pg` runs it.
-  typeParsers: 'pg',
-});
+const pool = createPool(
+  { ...config.database, applicationName: 'bench-baseline' },
+  {
+    logger: createLogger(config.logLevel),
+    // Plain pg's type parsers: the baseline is the statement as a user of `pg` runs it.
+    typeParsers: 'pg',
+  },
+);
 
 const server = createServer((request, response) => {
   const statements = routes.get(request.url ?? '');

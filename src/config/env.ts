@@ -2,7 +2,15 @@ import type { LogLevel } from '../logger.js';
 import { parseEdgeConfig, type EdgeConfig } from './edge.js';
 import { parseLiveConfig, type LiveConfig } from './live.js';
 import { readSslRootCert, type SslRootCert } from '../db/ssl.js';
-import { ConfigError, read, SSL_MODES, type Env, type RollupFreshness, type SslMode } from './variables.js';
+import {
+  applicationNameProblem,
+  ConfigError,
+  read,
+  SSL_MODES,
+  type Env,
+  type RollupFreshness,
+  type SslMode,
+} from './variables.js';
 
 export type { LogLevel } from '../logger.js';
 export { ConfigError, ROLLUP_FRESHNESS, type RollupFreshness, type SslMode } from './variables.js';
@@ -44,6 +52,11 @@ export interface DatabaseConfig {
    */
   idleAfterMs: number | undefined;
   statementTimeoutMs: number;
+  /**
+   * `application_name` in DATABASE_URL, else PGAPPNAME, as libpq reads them: what pg_stat_activity shows for the
+   * pool's connections, so an operator can tell two deployments (or the LISTEN connection) apart.
+   */
+  applicationName: string;
 }
 
 export interface LimitsConfig {
@@ -115,6 +128,7 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     maxLifetimeSeconds: read(env, 'PG_MAX_LIFETIME_SECONDS'),
     idleAfterMs: read(env, 'DB_IDLE_AFTER_MS'),
     statementTimeoutMs: read(env, 'PG_STATEMENT_TIMEOUT_MS'),
+    applicationName: read(env, 'PGAPPNAME'),
   };
   const url = read(env, 'DATABASE_URL');
   if (url !== undefined) {
@@ -134,8 +148,10 @@ function parseDatabase(env: Env): DatabaseConfig | null {
     const sslParam = parsed.searchParams.get('sslmode');
     const sslMode = sslParam === null ? read(env, 'PGSSLMODE') : toSslMode(sslParam);
     const rootCertParam = parsed.searchParams.get('sslrootcert');
+    const applicationName = parsed.searchParams.get('application_name');
     return {
       ...common,
+      ...(applicationName === null ? {} : { applicationName: readApplicationName('DATABASE_URL', applicationName) }),
       source: 'DATABASE_URL',
       // An IPv6 literal keeps its brackets in URL.hostname ([::1]); a connection needs the address itself.
       host: decodeUrlPart(parsed.hostname.replace(/^\[(.*)\]$/, '$1'), 'host'),
@@ -174,6 +190,12 @@ function decodeUrlPart(part: string, what: string): string {
   } catch {
     throw new ConfigError('DATABASE_URL', `the ${what} holds a malformed percent-escape (write % itself as %25)`);
   }
+}
+
+function readApplicationName(variable: string, value: string): string {
+  const problem = applicationNameProblem(value);
+  if (problem !== undefined) throw new ConfigError(variable, `application_name ${problem}`);
+  return value;
 }
 
 function toSslMode(raw: string): SslMode {

@@ -206,6 +206,35 @@ function identifier(meta: Omit<Variable<string>, 'schema' | 'shownDefault'>, fal
   };
 }
 
+/**
+ * What a connection's `application_name` may be: Postgres replaces anything but printable ASCII with `?` and cuts
+ * the name at 63 bytes, and the gateway appends up to 15 characters of its own (` response cache`), so longer or
+ * other names would show in pg_stat_activity as something the operator did not set.
+ */
+export const APPLICATION_NAME_MAX = 48;
+export function applicationNameProblem(value: string): string | undefined {
+  if (!/^[\x20-\x7e]*$/.test(value)) return `"${value}" holds characters other than printable ASCII`;
+  if (value.length > APPLICATION_NAME_MAX)
+    return `is ${value.length} characters long, at most ${APPLICATION_NAME_MAX} are allowed`;
+  return undefined;
+}
+
+function applicationName(meta: Omit<Variable<string>, 'schema' | 'shownDefault'>, fallback: string): Variable<string> {
+  return {
+    ...meta,
+    shownDefault: `\`${fallback}\``,
+    schema: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .refine((value) => applicationNameProblem(value) === undefined, {
+          error: (issue) => applicationNameProblem(String(issue.input)) ?? '',
+        })
+        .default(fallback),
+    ) as z.ZodType<string, Raw>,
+  };
+}
+
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 export const ROLLUP_FRESHNESS = ['trigger', 'statistics'] as const;
@@ -265,6 +294,14 @@ export const VARIABLES = {
     meaning:
       "PEM file of the CAs the server's certificate must chain to (`require` then verifies, as libpq's; `system`: Node's store, verify-full)",
   }),
+  PGAPPNAME: applicationName(
+    {
+      group: 'Database',
+      meaning:
+        "the connections' `application_name` in pg_stat_activity (`application_name` in `DATABASE_URL` wins); LISTEN's adds `-listen`",
+    },
+    'lakebase-graphql',
+  ),
   PGSCHEMA: identifier({ group: 'Database', meaning: 'schema of the synced table' }, 'default'),
   TRIPS_TABLE: identifier({ group: 'Database', meaning: 'name of the synced table' }, 'trips_synced'),
   GATEWAY_SCHEMA: identifier(

@@ -13,7 +13,6 @@ export interface PoolOptions {
   /** Client class; see lakebase/pg-client.ts for why OAuth connections use their own. */
   Client?: typeof pg.Client;
   logger: Logger;
-  applicationName?: string;
   /**
    * 'gateway' (the default): timestamptz read by db/timestamptz-parser.ts, the same Dates faster.
    * 'pg': pg's own parsers, for a benchmark baseline that stands for plain `pg` as its users run it.
@@ -41,7 +40,7 @@ export function createPool(config: DatabaseConfig, options: PoolOptions): pg.Poo
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: config.poolWaitMs,
     statement_timeout: config.statementTimeoutMs || undefined,
-    application_name: options.applicationName ?? 'lakebase-graphql',
+    application_name: config.applicationName,
     ...(options.typeParsers === 'pg' ? {} : { types: gatewayTypeParsers }),
     Client: clientClassFor(config, options.logger, options.Client),
   });

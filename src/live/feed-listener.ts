@@ -44,7 +44,7 @@ export function createFeedListener(options: FeedListenerOptions): NotifyListener
       const client = await connectDedicatedClient(database, {
         password: options.password,
         Client: options.pgClient,
-        applicationName: 'lakebase-graphql-listen',
+        applicationName: `${database.applicationName}-listen`,
         host: listenHost,
       });
       try {

@@ -94,3 +94,30 @@ export async function lockWaiters(pool: pg.Pool, applicationName?: string): Prom
   );
   return rows.map((row) => row.pid);
 }
+
+/**
+ * The cluster's open write transactions (those holding back `pg_snapshot_xmin(pg_current_snapshot())`, which
+ * the change record's retention prunes below), one line each: what a test waiting for a prune names when the
+ * prune never came. Test files share the cluster, so the holder may be another file's.
+ */
+export async function horizonHolders(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ line: string }>(
+    `SELECT format('%s/%s pid %s (%s, transaction open %s s): %s', datname, application_name, pid, state,
+                   round(extract(epoch FROM now() - xact_start)::numeric, 1), left(query, 120)) AS line
+       FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start`,
+  );
+  return rows.map((row) => row.line);
+}
+
+/** `waiting`, failing with the open write transactions named when it fails (see horizonHolders). */
+export async function namingHorizonHolders<T>(pool: pg.Pool, waiting: Promise<T>): Promise<T> {
+  try {
+    return await waiting;
+  } catch (error) {
+    const holders = await horizonHolders(pool).catch((failure: unknown) => [`(not listed: ${String(failure)})`]);
+    const message = `${error instanceof Error ? error.message : String(error)}\nopen write transactions:\n${
+      holders.join('\n') || '(none)'
+    }`;
+    throw new Error(message, { cause: error });
+  }
+}

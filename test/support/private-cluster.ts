@@ -1,0 +1,44 @@
+/**
+ * A database on a Postgres cluster of its own, for tests that wait on something cluster-wide: the xmin horizon
+ * (below which the change record's retention prunes) is held back by any open write transaction on the cluster,
+ * and on the shared test cluster that may be another test file's for as long as that file likes.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
+import type { TestDatabase } from './database.js';
+
+export async function createPrivateTestDatabase(label: string): Promise<TestDatabase> {
+  const folder = await mkdtemp(path.join(os.tmpdir(), `lakebase-graphql-${label}-`));
+  const cluster = await startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), persistent: false });
+  const name = label.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
+  try {
+    const admin = new pg.Client({ connectionString: cluster.connectionString });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE "${name}"`);
+    } finally {
+      await admin.end();
+    }
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  const url = new URL(cluster.connectionString);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  // The cluster stops with the database; a pooled connection's FATAL then is expected.
+  pool.on('error', () => {});
+  return {
+    url: url.toString(),
+    name,
+    pool,
+    async drop() {
+      await pool.end();
+      await cluster.stop();
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
+}
