@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdent } from '../src/db/sql-identifiers.js';
 import { captureTriggerNames, epochSql } from '../src/live/capture/install.js';
-import { createTestDatabase, namingHorizonHolders, type TestDatabase } from './support/database.js';
+import { namingHorizonHolders, type TestDatabase } from './support/database.js';
 import { createPrivateTestDatabase } from './support/private-cluster.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { expectedIds, insertTrips, startLiveGateway, TripStream, type LiveGateway } from './support/live.js';
