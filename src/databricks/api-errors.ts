@@ -7,6 +7,7 @@
 import { ApiError, ConfigError as SdkConfigError, HttpError, retries } from '@databricks/sdk-experimental';
 
 import { errorMessage } from '../errors.js';
+import { recentRefusedRedirect, refusedRedirectOf, WorkspaceNoAnswerError } from './workspace-http-guard.js';
 
 export { errorMessage };
 
@@ -38,7 +39,12 @@ export interface ApiFailure {
 export function describeApiFailure(error: unknown, context: ApiCallContext): ApiFailure {
   const status = httpStatusOf(error);
   let hint: string;
-  if (error instanceof retries.TimeoutError) {
+  const redirect = refusedRedirectIn(error);
+  if (redirect) {
+    return { status, message: `${context.what}: ${redirectHint(redirect)}` };
+  } else if (error instanceof WorkspaceNoAnswerError) {
+    hint = 'the workspace did not answer; check that DATABRICKS_HOST is the workspace URL and reachable from here';
+  } else if (error instanceof retries.TimeoutError) {
     // The SDK retries 429 (and a few transient errors) until its retry timeout, then says only "Timeout".
     hint =
       'the workspace kept answering 429 Too Many Requests (or a transient error) until the retry timeout; try again later';
@@ -60,6 +66,24 @@ export function describeApiFailure(error: unknown, context: ApiCallContext): Api
     hint = 'the request did not complete';
   }
   return { status, message: `${context.what}: ${hint} (${sdkErrorText(error)})` };
+}
+
+/** A redirect the workspace answered with, refused by workspace-http-guard.ts. */
+export function refusedRedirectIn(error: unknown): { status: number; location: string } | undefined {
+  if (error instanceof ApiError && error.errorCode !== undefined) {
+    const found = refusedRedirectOf(error.errorCode);
+    if (found) return found;
+  }
+  return refusedRedirectOf(errorMessage(error));
+}
+
+/** What to do about a refused redirect: the usual causes are a scheme or a URL that is not the workspace's. */
+export function redirectHint(redirect: { status: number; location: string }): string {
+  return (
+    `DATABRICKS_HOST answered with a redirect (${redirect.status}) to ${redirect.location}, which is not followed ` +
+    'because it would resend the credentials; set DATABRICKS_HOST to the workspace URL itself ' +
+    '(https://<workspace>.cloud.databricks.com, without a path)'
+  );
 }
 
 /**
@@ -94,7 +118,12 @@ export function describeWorkspaceAuthFailure(error: unknown, host: string | unde
   const where = host ?? 'the configured workspace';
   const detail = errorMessage(error);
   let hint: string;
-  if (error instanceof SdkConfigError && /oidc|discover/i.test(detail)) {
+  const redirect = refusedRedirectIn(error) ?? (host === undefined ? undefined : recentRefusedRedirect(host));
+  if (redirect) {
+    hint = redirectHint(redirect);
+  } else if (error instanceof WorkspaceNoAnswerError || /sent nothing for/.test(detail)) {
+    hint = `${where} did not answer; check DATABRICKS_HOST is the workspace URL and reachable from here`;
+  } else if (error instanceof SdkConfigError && /oidc|discover/i.test(detail)) {
     hint = `could not discover the workspace's OAuth endpoints (${where}/oidc/.well-known/oauth-authorization-server); check DATABRICKS_HOST`;
   } else if (/Failed to retrieve token/i.test(detail)) {
     hint = `the workspace token endpoint refused the client credentials; check DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET belong to a service principal of ${where} and the secret has not expired`;

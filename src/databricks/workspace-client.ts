@@ -7,6 +7,7 @@ import { WorkspaceClient, type ConfigOptions } from '@databricks/sdk-experimenta
 import type { DatabricksConfig } from '../config/databricks.js';
 import { ConfigError } from '../config/env.js';
 import { describeWorkspaceAuthFailure } from './api-errors.js';
+import { guardWorkspaceHost } from './workspace-http-guard.js';
 
 export interface WorkspaceClientOptions {
   /**
@@ -20,6 +21,8 @@ export interface WorkspaceClientOptions {
    * next connection attempt retry.
    */
   retryTimeoutSeconds?: number;
+  /** How long a request to the workspace may go without an answer (workspace-http-guard.ts); tests shorten it. */
+  httpTimeoutMs?: number;
 }
 
 export function createWorkspaceClient(config: DatabricksConfig, options: WorkspaceClientOptions = {}): WorkspaceClient {
@@ -60,7 +63,17 @@ export function createWorkspaceClient(config: DatabricksConfig, options: Workspa
     // rather than "cannot configure default credentials".
     settings.authType = 'oauth-m2m';
   }
-  return new WorkspaceClient(settings, { product: 'lakebase-graphql', productVersion: '0.1.0' });
+  const workspace = new WorkspaceClient(settings, { product: 'lakebase-graphql', productVersion: '0.1.0' });
+  // Redirects refused and silent requests ended, on every request to the workspace (workspace-http-guard.ts).
+  // A profile names its host only once the SDK has read it, which it does before any request.
+  if (config.host !== undefined) guardWorkspaceHost(config.host, options.httpTimeoutMs);
+  else {
+    void workspace.config
+      .getHost()
+      .then((host) => guardWorkspaceHost(host.toString(), options.httpTimeoutMs))
+      .catch(() => undefined);
+  }
+  return workspace;
 }
 
 /** Raised when the SDK cannot obtain a workspace OAuth token; the message says what to check. */

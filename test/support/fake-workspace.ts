@@ -38,6 +38,8 @@ export interface ScriptedFailure {
   /** Databricks error_code; defaults by status. */
   errorCode?: string;
   message?: string;
+  /** A redirect instead of an error body: the status (3xx) with this Location and a small HTML page. */
+  location?: string;
 }
 
 export interface IssuedCredentialRecord {
@@ -284,6 +286,12 @@ export async function startFakeWorkspace(options: FakeWorkspaceOptions): Promise
     }
     const failure = scripted.get(route)?.shift();
     if (failure) {
+      if (failure.location !== undefined) {
+        // As a front door that is not the API answers: a login page, or http:// sent on to https://.
+        response.writeHead(failure.status, { location: failure.location, 'content-type': 'text/html' });
+        response.end('<html><head><title>Moved</title></head><body>Moved</body></html>');
+        return;
+      }
       if (route === 'oauth-token') {
         // The OAuth endpoint answers in RFC 6749 shape, not the Databricks error shape.
         sendJson(response, failure.status, {
