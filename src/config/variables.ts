@@ -189,8 +189,12 @@ function text(
   };
 }
 
-/** A Postgres name (schema, table, channel): always quoted in SQL, so this only refuses certain typos. */
-function identifier(meta: Omit<Variable<string>, 'schema' | 'shownDefault'>, fallback: string): Variable<string> {
+/** Text with a default, refused with `problem`'s sentence when that finds one. */
+function checkedText(
+  meta: Omit<Variable<string>, 'schema' | 'shownDefault'>,
+  fallback: string,
+  problem: (value: string) => string | undefined,
+): Variable<string> {
   return {
     ...meta,
     shownDefault: `\`${fallback}\``,
@@ -198,12 +202,17 @@ function identifier(meta: Omit<Variable<string>, 'schema' | 'shownDefault'>, fal
       blankToUndefined,
       z
         .string()
-        .refine((value) => value.length <= 63 && !/["\0]/.test(value), {
-          error: (issue) => `"${String(issue.input)}" is not a valid Postgres identifier`,
-        })
+        .refine((value) => problem(value) === undefined, { error: (issue) => problem(String(issue.input)) ?? '' })
         .default(fallback),
     ) as z.ZodType<string, Raw>,
   };
+}
+
+/** A Postgres name (schema, table, channel): always quoted in SQL, so this only refuses certain typos. */
+function identifier(meta: Omit<Variable<string>, 'schema' | 'shownDefault'>, fallback: string): Variable<string> {
+  return checkedText(meta, fallback, (value) =>
+    value.length <= 63 && !/["\0]/.test(value) ? undefined : `"${value}" is not a valid Postgres identifier`,
+  );
 }
 
 /**
@@ -220,19 +229,7 @@ export function applicationNameProblem(value: string): string | undefined {
 }
 
 function applicationName(meta: Omit<Variable<string>, 'schema' | 'shownDefault'>, fallback: string): Variable<string> {
-  return {
-    ...meta,
-    shownDefault: `\`${fallback}\``,
-    schema: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .refine((value) => applicationNameProblem(value) === undefined, {
-          error: (issue) => applicationNameProblem(String(issue.input)) ?? '',
-        })
-        .default(fallback),
-    ) as z.ZodType<string, Raw>,
-  };
+  return checkedText(meta, fallback, applicationNameProblem);
 }
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;

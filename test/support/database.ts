@@ -17,21 +17,9 @@ export interface TestDatabase {
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const adminUrl = inject('adminDatabaseUrl');
   const name = `t_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
-  // pool.end() resolves before its clients have finished closing, so DROP DATABASE ... WITH (FORCE) can still
-  // terminate one; unhandled, that FATAL would surface as an uncaught error in whichever test runs next.
-  pool.on('error', () => {});
+  const { url, pool } = await openNewDatabase(adminUrl, name);
   return {
-    url: url.toString(),
+    url,
     name,
     pool,
     async drop() {
@@ -45,6 +33,25 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/** CREATE DATABASE `name` on the cluster `adminUrl` logs in to; its URL, and a pool on it. */
+export async function openNewDatabase(adminUrl: string, name: string): Promise<{ url: string; pool: pg.Pool }> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  // pool.end() resolves before its clients have finished closing, so DROP DATABASE ... WITH (FORCE) (or a cluster
+  // that stops) can still end one; unhandled, that FATAL would surface as an uncaught error in whichever test runs
+  // next.
+  pool.on('error', () => {});
+  return { url: url.toString(), pool };
 }
 
 /**

@@ -6,37 +6,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
-import type { TestDatabase } from './database.js';
+import { openNewDatabase, type TestDatabase } from './database.js';
 
 export async function createPrivateTestDatabase(label: string): Promise<TestDatabase> {
   const folder = await mkdtemp(path.join(os.tmpdir(), `lakebase-graphql-${label}-`));
   const cluster = await startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), persistent: false });
   const name = label.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
-  try {
-    const admin = new pg.Client({ connectionString: cluster.connectionString });
-    await admin.connect();
-    try {
-      await admin.query(`CREATE DATABASE "${name}"`);
-    } finally {
-      await admin.end();
-    }
-  } catch (error) {
+  const opened = await openNewDatabase(cluster.connectionString, name).catch(async (error: unknown) => {
     await cluster.stop();
+    await rm(folder, { recursive: true, force: true });
     throw error;
-  }
-  const url = new URL(cluster.connectionString);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
-  // The cluster stops with the database; a pooled connection's FATAL then is expected.
-  pool.on('error', () => {});
+  });
   return {
-    url: url.toString(),
+    ...opened,
     name,
-    pool,
     async drop() {
-      await pool.end();
+      await opened.pool.end();
       await cluster.stop();
       await rm(folder, { recursive: true, force: true });
     },
