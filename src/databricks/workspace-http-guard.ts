@@ -20,6 +20,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 /** The status and reason the SDK sees for a refused redirect; `describeApiFailure` turns it back into a sentence. */
 export const REFUSED_REDIRECT_STATUS = 421;
 const REFUSED_REDIRECT_PREFIX = 'REDIRECT_REFUSED';
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** How long a request to the workspace may wait for its next byte: REST answers come in a second or two. */
 export const DEFAULT_WORKSPACE_HTTP_TIMEOUT_MS = 30_000;
@@ -89,7 +90,7 @@ function onRequestStart(message: unknown): void {
   });
   request.prependOnceListener('response', (response: IncomingMessage) => {
     const status = response.statusCode ?? 0;
-    if (status < 300 || status >= 400) return;
+    if (!REDIRECT_STATUSES.has(status)) return;
     const location = response.headers.location;
     // What the SDK's fetch tests before following (status 301/302 and a Location): neither holds any more.
     delete response.headers.location;
