@@ -3,7 +3,7 @@
  * TEST_DATABASE_URL, or an embedded cluster in a temp dir on a free port.
  * Test files isolate themselves by creating their own database (see database.ts).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -24,5 +24,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-test-'));
   const embedded = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), persistent: false });
   project.provide('adminDatabaseUrl', embedded.connectionString);
-  return () => embedded.stop();
+  return async () => {
+    await embedded.stop();
+    // stop() removes the cluster's own folder, not the one made for it here: one empty folder a run piled up.
+    await rm(dir, { recursive: true, force: true });
+  };
 }

@@ -72,6 +72,13 @@ export class RollupService {
   #wakeTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #building: Promise<BuildOutcome> | undefined;
+  /**
+   * A check in flight. The poll and the wake-up after a notification each start one; overlapping, two read the
+   * same signature a few milliseconds apart and took that for a table holding still, so a backfill under CPU
+   * load got a full rebuild per bunching of the two timers. A wake-up that finds one running comes back after it.
+   */
+  #checking = false;
+  #wakeAfterCheck = false;
   /** Signature seen at the previous poll: a rebuild waits until the table has stopped changing for one interval. */
   #lastSeen: string | null = null;
   /** When #lastSeen was first seen (Date.now()): a full rebuild waits until the signature held still one interval. */
@@ -243,7 +250,7 @@ export class RollupService {
         );
         return;
       }
-      void this.#tick();
+      void this.#tick(true);
     }, WAKE_DEBOUNCE_MS);
     this.#wakeTimer.unref();
   }
@@ -256,13 +263,24 @@ export class RollupService {
     void this.#tick();
   }
 
-  async #tick(): Promise<void> {
+  async #tick(woken = false): Promise<void> {
     if (this.#building || !this.#installed || this.#deps.activity?.paused) return;
+    if (this.#checking) {
+      if (woken) this.#wakeAfterCheck = true;
+      return;
+    }
+    this.#checking = true;
     try {
       await this.#maintain();
       this.#maintenanceFailed.clear('rollup maintenance works again');
     } catch (error) {
       this.#maintenanceFailed.warn({ error: describeError(error) });
+    } finally {
+      this.#checking = false;
+      if (this.#wakeAfterCheck) {
+        this.#wakeAfterCheck = false;
+        this.wake();
+      }
     }
   }
 
