@@ -295,7 +295,7 @@ export const VARIABLES = {
     {
       group: 'Database',
       meaning:
-        "the connections' `application_name` in pg_stat_activity (`application_name` in `DATABASE_URL` wins); LISTEN's adds `-listen`",
+        "`application_name` of the connections (Databricks Apps sets the app's name; `DATABASE_URL`'s wins); LISTEN's adds `-listen`",
     },
     'lakebase-graphql',
   ),
