@@ -22,7 +22,7 @@
  * counter). Uses BENCH_DATABASE_URL when set, else an embedded Postgres.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -286,8 +286,9 @@ export async function runSubscriptionsBenchmark(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
   let embedded: EmbeddedDatabase | undefined;
   let adminUrl = process.env.BENCH_DATABASE_URL;
+  let dir: string | undefined;
   if (!adminUrl) {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-bench-'));
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lakebase-graphql-bench-'));
     embedded = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), persistent: false });
     adminUrl = embedded.connectionString;
   }
@@ -330,6 +331,8 @@ export async function runSubscriptionsBenchmark(argv: string[]): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
     await embedded?.stop();
+    // stop() removes the cluster's folder, not the one made for it here.
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   }
 
   console.log(

@@ -59,7 +59,7 @@ describe('test harness', () => {
 
 describe('embedded Postgres process hooks', () => {
   it('leaves no exit or signal handlers behind (they would turn a failing run into exit code 0)', async () => {
-    const { mkdtemp } = await import('node:fs/promises');
+    const { mkdtemp, rm } = await import('node:fs/promises');
     const os = await import('node:os');
     const path = await import('node:path');
     const { startEmbeddedPostgres } = await import('../src/dev/embedded-postgres.js');
@@ -71,6 +71,8 @@ describe('embedded Postgres process hooks', () => {
       expect(events.map((event) => process.listenerCount(event))).toEqual(before);
     } finally {
       await embedded.stop();
+      // stop() removes the cluster's folder, not the one made for it here.
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
