@@ -132,6 +132,18 @@ describe('a workspace that never answers', () => {
     }
   });
 
+  it('the OAuth token exchange unanswered: the authentication fails saying so', async () => {
+    const sync = source(400);
+    const release = fake.hold('oauth-token');
+    try {
+      const error = await failure(sync.getSyncedTable());
+      expect(error.message).toContain('did not answer');
+      expect(fake.count(flavour.route)).toBe(0);
+    } finally {
+      release();
+    }
+  });
+
   it('does not end a kept-alive connection that sits idle past the deadline between calls', async () => {
     const sync = source(300);
     await sync.getSyncedTable();

@@ -7,7 +7,7 @@
 import { ApiError, ConfigError as SdkConfigError, HttpError, retries } from '@databricks/sdk-experimental';
 
 import { errorMessage } from '../errors.js';
-import { recentRefusedRedirect, refusedRedirectOf, WorkspaceNoAnswerError } from './workspace-http-guard.js';
+import { isWorkspaceNoAnswer, lastRefusedRedirect, refusedRedirectOf } from './workspace-http-guard.js';
 
 export { errorMessage };
 
@@ -42,7 +42,7 @@ export function describeApiFailure(error: unknown, context: ApiCallContext): Api
   const redirect = refusedRedirectIn(error);
   if (redirect) {
     return { status, message: `${context.what}: ${redirectHint(redirect)}` };
-  } else if (error instanceof WorkspaceNoAnswerError) {
+  } else if (isWorkspaceNoAnswer(error, errorMessage(error))) {
     hint = 'the workspace did not answer; check that DATABRICKS_HOST is the workspace URL and reachable from here';
   } else if (error instanceof retries.TimeoutError) {
     // The SDK retries 429 (and a few transient errors) until its retry timeout, then says only "Timeout".
@@ -69,7 +69,7 @@ export function describeApiFailure(error: unknown, context: ApiCallContext): Api
 }
 
 /** A redirect the workspace answered with, refused by workspace-http-guard.ts. */
-export function refusedRedirectIn(error: unknown): { status: number; location: string } | undefined {
+function refusedRedirectIn(error: unknown): { status: number; location: string } | undefined {
   if (error instanceof ApiError && error.errorCode !== undefined) {
     const found = refusedRedirectOf(error.errorCode);
     if (found) return found;
@@ -78,7 +78,7 @@ export function refusedRedirectIn(error: unknown): { status: number; location: s
 }
 
 /** What to do about a refused redirect: the usual causes are a scheme or a URL that is not the workspace's. */
-export function redirectHint(redirect: { status: number; location: string }): string {
+function redirectHint(redirect: { status: number; location: string }): string {
   return (
     `DATABRICKS_HOST answered with a redirect (${redirect.status}) to ${redirect.location}, which is not followed ` +
     'because it would resend the credentials; set DATABRICKS_HOST to the workspace URL itself ' +
@@ -118,10 +118,13 @@ export function describeWorkspaceAuthFailure(error: unknown, host: string | unde
   const where = host ?? 'the configured workspace';
   const detail = errorMessage(error);
   let hint: string;
-  const redirect = refusedRedirectIn(error) ?? (host === undefined ? undefined : recentRefusedRedirect(host));
+  // The error's own words first; the guard's record of the host's last answer only when they say nothing.
+  const redirect =
+    refusedRedirectIn(error) ??
+    (host === undefined || isWorkspaceNoAnswer(error, detail) ? undefined : lastRefusedRedirect(host));
   if (redirect) {
     hint = redirectHint(redirect);
-  } else if (error instanceof WorkspaceNoAnswerError || /sent nothing for/.test(detail)) {
+  } else if (isWorkspaceNoAnswer(error, detail)) {
     hint = `${where} did not answer; check DATABRICKS_HOST is the workspace URL and reachable from here`;
   } else if (error instanceof SdkConfigError && /oidc|discover/i.test(detail)) {
     hint = `could not discover the workspace's OAuth endpoints (${where}/oidc/.well-known/oauth-authorization-server); check DATABRICKS_HOST`;

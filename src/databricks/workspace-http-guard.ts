@@ -18,40 +18,30 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 
 /** The status and reason the SDK sees for a refused redirect; `describeApiFailure` turns it back into a sentence. */
-export const REFUSED_REDIRECT_STATUS = 421;
+const REFUSED_REDIRECT_STATUS = 421;
 const REFUSED_REDIRECT_PREFIX = 'REDIRECT_REFUSED';
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** How long a request to the workspace may wait for its next byte: REST answers come in a second or two. */
-export const DEFAULT_WORKSPACE_HTTP_TIMEOUT_MS = 30_000;
+const DEFAULT_WORKSPACE_HTTP_TIMEOUT_MS = 30_000;
 
-/** `host:port` → idle deadlines in ms; several clients of one host keep the shortest. */
-const guarded = new Map<string, number[]>();
+/** `host:port` → idle deadline in ms; several clients of one host keep the shortest. Kept for the process's life. */
+const guarded = new Map<string, number>();
 let subscribed = false;
 /**
- * The last redirect refused per host: the SDK's OAuth discovery and token exchange make their own errors of a
- * failed answer, without its status or reason, so the auth failure's description looks here.
+ * Per host, the redirect refused when that was the host's last answer: the SDK's OAuth discovery and token
+ * exchange make their own errors of a failed answer, without its status or reason, so the auth failure's
+ * description looks here. Any other outcome of a later request forgets it, so an older redirect is not blamed.
  */
-const lastRefused = new Map<string, { status: number; location: string; at: number }>();
+const lastRefused = new Map<string, { status: number; location: string }>();
 
-/** Guards requests to `host` (the workspace URL) until the returned function is called. */
-export function guardWorkspaceHost(host: string, timeoutMs = DEFAULT_WORKSPACE_HTTP_TIMEOUT_MS): () => void {
+/** Guards every request to `host` (the workspace URL) from now on. */
+export function guardWorkspaceHost(host: string, timeoutMs = DEFAULT_WORKSPACE_HTTP_TIMEOUT_MS): void {
   const key = hostKeyOfUrl(host);
-  const deadlines = guarded.get(key) ?? [];
-  deadlines.push(timeoutMs);
-  guarded.set(key, deadlines);
-  if (!subscribed) {
-    diagnostics_channel.subscribe('http.client.request.start', onRequestStart);
-    subscribed = true;
-  }
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    const left = guarded.get(key) ?? [];
-    left.splice(left.indexOf(timeoutMs), 1);
-    if (left.length === 0) guarded.delete(key);
-  };
+  guarded.set(key, Math.min(timeoutMs, guarded.get(key) ?? Infinity));
+  if (subscribed) return;
+  diagnostics_channel.subscribe('http.client.request.start', onRequestStart);
+  subscribed = true;
 }
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443' };
@@ -78,10 +68,11 @@ function hostKeyOfRequest(request: ClientRequest): string {
 function onRequestStart(message: unknown): void {
   const request = (message as { request?: ClientRequest }).request;
   if (!request) return;
-  const deadlines = guarded.get(hostKeyOfRequest(request));
-  if (!deadlines || deadlines.length === 0) return;
-  const timeoutMs = Math.min(...deadlines);
+  const timeoutMs = guarded.get(hostKeyOfRequest(request));
+  if (timeoutMs === undefined) return;
+  const key = hostKeyOfRequest(request);
   request.setTimeout(timeoutMs, () => {
+    lastRefused.delete(key);
     request.destroy(
       new WorkspaceNoAnswerError(
         `the workspace at ${request.host} sent nothing for ${timeoutMs / 1000} s (${request.method} ${pathOf(request)})`,
@@ -90,11 +81,14 @@ function onRequestStart(message: unknown): void {
   });
   request.prependOnceListener('response', (response: IncomingMessage) => {
     const status = response.statusCode ?? 0;
-    if (!REDIRECT_STATUSES.has(status)) return;
+    if (!REDIRECT_STATUSES.has(status)) {
+      lastRefused.delete(key);
+      return;
+    }
     const location = response.headers.location;
     // What the SDK's fetch tests before following (status 301/302 and a Location): neither holds any more.
     delete response.headers.location;
-    lastRefused.set(hostKeyOfRequest(request), { status, location: location ?? '(no Location)', at: Date.now() });
+    lastRefused.set(key, { status, location: location ?? '(no Location)' });
     response.statusCode = REFUSED_REDIRECT_STATUS;
     response.statusMessage = `${REFUSED_REDIRECT_PREFIX} ${status} ${location ?? '(no Location)'}`;
   });
@@ -105,21 +99,21 @@ function pathOf(request: ClientRequest): string {
   return request.path.split('?')[0] ?? '';
 }
 
-export class WorkspaceNoAnswerError extends Error {
+class WorkspaceNoAnswerError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'WorkspaceNoAnswerError';
   }
 }
 
-/** A redirect refused from `host` (the workspace URL) within the last `withinMs`. */
-export function recentRefusedRedirect(
-  host: string,
-  withinMs = 60_000,
-): { status: number; location: string } | undefined {
-  const refused = lastRefused.get(hostKeyOfUrl(host));
-  if (!refused || Date.now() - refused.at > withinMs) return undefined;
-  return { status: refused.status, location: refused.location };
+/** Whether `error` is a request this guard ended, itself or quoted by the SDK's OAuth code that wrapped it. */
+export function isWorkspaceNoAnswer(error: unknown, text: string): boolean {
+  return error instanceof WorkspaceNoAnswerError || / sent nothing for \d/.test(text);
+}
+
+/** The redirect refused from `host` (the workspace URL), when that was its last answer. */
+export function lastRefusedRedirect(host: string): { status: number; location: string } | undefined {
+  return lastRefused.get(hostKeyOfUrl(host));
 }
 
 /** The redirect a refused answer carried, read back from what the SDK made of it (its error code or message). */
